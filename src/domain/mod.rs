@@ -1,0 +1,95 @@
+//! Plain domain types shared by the engine, the stores, import and the report.
+
+mod month;
+mod scenario;
+
+pub use month::{Month, MonthParseError};
+pub use scenario::{CashEvent, Drivers, Hire};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A company's profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Company {
+    pub id: i64,
+    pub name: String,
+    pub industry: String,
+    /// ISO 4217 code, e.g. `USD`.
+    pub currency: String,
+    /// 1..=12: the month the fiscal year starts.
+    pub fiscal_year_start: u32,
+    /// e.g. `es-MX`, `es-CO`, `en-US`; decides number separators.
+    pub locale: String,
+}
+
+/// What is needed to create a company (the store assigns the id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCompany {
+    pub name: String,
+    pub industry: String,
+    pub currency: String,
+    pub fiscal_year_start: u32,
+    pub locale: String,
+}
+
+/// One month of financials. Optional columns follow METRICS.md: an absent
+/// `depreciation` or `other_income` counts as 0; an absent `sales_marketing`,
+/// `financing` or customer count is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthlyFinancials {
+    pub month: Month,
+    pub revenue: Decimal,
+    pub cogs: Decimal,
+    pub opex: Decimal,
+    pub sales_marketing: Option<Decimal>,
+    pub depreciation: Option<Decimal>,
+    pub other_income: Option<Decimal>,
+    pub financing: Option<Decimal>,
+    pub cash_end: Decimal,
+    pub customers_new: Option<i64>,
+    pub customers_churned: Option<i64>,
+    pub customers_end: Option<i64>,
+}
+
+impl MonthlyFinancials {
+    pub fn depreciation_or_zero(&self) -> Decimal {
+        self.depreciation.unwrap_or_default()
+    }
+    pub fn other_income_or_zero(&self) -> Decimal {
+        self.other_income.unwrap_or_default()
+    }
+}
+
+/// A product or service line for costs & pricing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    pub unit_price: Decimal,
+    pub unit_cost: Decimal,
+    pub monthly_units: Decimal,
+    pub fixed_costs: Decimal,
+}
+
+/// A customer invoice for collections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    pub number: String,
+    pub customer: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub amount: Decimal,
+    pub paid_amount: Decimal,
+    pub paid_date: Option<NaiveDate>,
+}
+
+/// A stored, user-made scenario (the base scenario is derived, never stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub drivers: Drivers,
+    /// Optimistic-concurrency version; bumped on every save.
+    pub version: i64,
+}

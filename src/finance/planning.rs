@@ -1,0 +1,331 @@
+//! The planning projection, the base scenario's drivers and goal seek
+//! (METRICS.md "Planning projection").
+
+use super::growth::{cmgr, nth_root};
+use super::ledger::{Ledger, ratio};
+use crate::domain::{Drivers, Month};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+
+/// Decimals kept for rate drivers.
+pub const RATE_DP: u32 = 6;
+/// Decimals kept for amount drivers.
+pub const AMOUNT_DP: u32 = 2;
+
+pub fn round_rate(v: Decimal) -> Decimal {
+    v.round_dp_with_strategy(RATE_DP, RoundingStrategy::MidpointNearestEven)
+}
+
+pub fn round_amount(v: Decimal) -> Decimal {
+    v.round_dp_with_strategy(AMOUNT_DP, RoundingStrategy::MidpointNearestEven)
+}
+
+/// The base scenario: the recent trend continued, each value rounded as derived.
+pub fn base_drivers(ledger: &Ledger, m: Month) -> Drivers {
+    Drivers {
+        horizon_months: 24,
+        revenue_growth: round_rate(cmgr(ledger, m, 3).unwrap_or_default()),
+        gross_margin: round_rate(ledger.gross_margin_3m(m).unwrap_or_default()),
+        opex_base: round_amount(ledger.mean_t3m(m, |r| r.opex).unwrap_or_default()),
+        opex_growth: Decimal::ZERO,
+        other_income: round_amount(
+            ledger
+                .mean_t3m(m, |r| r.other_income_or_zero())
+                .unwrap_or_default(),
+        ),
+        depreciation: round_amount(
+            ledger
+                .mean_t3m(m, |r| r.depreciation_or_zero())
+                .unwrap_or_default(),
+        ),
+        price_change: Decimal::ZERO,
+        price_change_month: 1,
+        hires: Vec::new(),
+        cash_events: Vec::new(),
+        discount_rate: Decimal::new(12, 2),
+    }
+}
+
+/// Where a projection starts: revenue(M) and cash_end(M).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Start {
+    pub month: Month,
+    pub revenue: Decimal,
+    pub cash: Decimal,
+}
+
+impl Start {
+    pub fn from_ledger(ledger: &Ledger, m: Month) -> Option<Start> {
+        let row = ledger.get(m)?;
+        Some(Start {
+            month: m,
+            revenue: row.revenue,
+            cash: row.cash_end,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectedMonth {
+    pub month: Month,
+    pub revenue: Decimal,
+    pub cogs: Decimal,
+    pub opex: Decimal,
+    pub net_income: Decimal,
+    pub net_cash_flow: Decimal,
+    pub cash: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Projection {
+    pub months: Vec<ProjectedMonth>,
+    /// First month with cash ≤ 0.
+    pub cash_zero_month: Option<Month>,
+    /// First month with net income ≥ 0.
+    pub break_even_month: Option<Month>,
+    /// Index (1-based) of `break_even_month`.
+    pub break_even_index: Option<u32>,
+    pub min_cash: Decimal,
+    pub cash_at_horizon: Decimal,
+    /// cash_H / burn_H, burn_H = −(ncf_H − cash events in H); `None` when not burning.
+    pub runway_at_horizon: Option<Decimal>,
+    /// Σ ncf_k / (1 + discount_rate)^(k/12).
+    pub npv: Decimal,
+}
+
+/// Projects `d` from `start`, month by month, as METRICS.md defines.
+pub fn project(start: Start, d: &Drivers) -> Projection {
+    let horizon = d.horizon_months.max(1);
+    let growth = Decimal::ONE + d.revenue_growth;
+    let opex_growth = Decimal::ONE + d.opex_growth;
+    let monthly_discount = nth_root(Decimal::ONE + d.discount_rate, 12).unwrap_or(Decimal::ONE);
+    let mut volume = start.revenue;
+    let mut opex_base = d.opex_base;
+    let mut discount = Decimal::ONE;
+    let mut cash = start.cash;
+    let mut out = Projection {
+        months: Vec::with_capacity(horizon as usize),
+        cash_zero_month: None,
+        break_even_month: None,
+        break_even_index: None,
+        min_cash: Decimal::ZERO,
+        cash_at_horizon: Decimal::ZERO,
+        runway_at_horizon: None,
+        npv: Decimal::ZERO,
+    };
+    let mut events_last = Decimal::ZERO;
+    for k in 1..=horizon {
+        let month = start.month.plus(k as i32);
+        volume *= growth;
+        opex_base *= opex_growth;
+        discount *= monthly_discount;
+        let price = if k >= d.price_change_month {
+            Decimal::ONE + d.price_change
+        } else {
+            Decimal::ONE
+        };
+        let revenue = volume * price;
+        let cogs = volume * (Decimal::ONE - d.gross_margin);
+        let hires: Decimal = d
+            .hires
+            .iter()
+            .filter(|h| h.month <= k)
+            .map(|h| Decimal::from(h.count) * h.monthly_cost)
+            .sum();
+        let opex = opex_base + hires;
+        let net_income = revenue - cogs - opex + d.other_income;
+        let events: Decimal = d
+            .cash_events
+            .iter()
+            .filter(|e| e.month == k)
+            .map(|e| e.amount)
+            .sum();
+        let ncf = net_income + d.depreciation + events;
+        cash += ncf;
+        out.npv += ratio(ncf, discount).unwrap_or_default();
+        if out.cash_zero_month.is_none() && cash <= Decimal::ZERO {
+            out.cash_zero_month = Some(month);
+        }
+        if out.break_even_month.is_none() && net_income >= Decimal::ZERO {
+            out.break_even_month = Some(month);
+            out.break_even_index = Some(k);
+        }
+        out.min_cash = if k == 1 { cash } else { out.min_cash.min(cash) };
+        events_last = events;
+        out.months.push(ProjectedMonth {
+            month,
+            revenue,
+            cogs,
+            opex,
+            net_income,
+            net_cash_flow: ncf,
+            cash,
+        });
+    }
+    let last_ncf = out
+        .months
+        .last()
+        .map(|r| r.net_cash_flow)
+        .unwrap_or_default();
+    out.cash_at_horizon = cash;
+    let burn = -(last_ncf - events_last);
+    out.runway_at_horizon = if burn <= Decimal::ZERO {
+        None
+    } else if cash <= Decimal::ZERO {
+        Some(Decimal::ZERO)
+    } else {
+        ratio(cash, burn)
+    };
+    out
+}
+
+/// The continuous drivers goal seek may move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverKey {
+    RevenueGrowth,
+    GrossMargin,
+    OpexBase,
+    OpexGrowth,
+    OtherIncome,
+    Depreciation,
+    PriceChange,
+    DiscountRate,
+}
+
+impl DriverKey {
+    pub const ALL: [DriverKey; 8] = [
+        DriverKey::RevenueGrowth,
+        DriverKey::GrossMargin,
+        DriverKey::OpexBase,
+        DriverKey::OpexGrowth,
+        DriverKey::OtherIncome,
+        DriverKey::Depreciation,
+        DriverKey::PriceChange,
+        DriverKey::DiscountRate,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            DriverKey::RevenueGrowth => "revenue_growth",
+            DriverKey::GrossMargin => "gross_margin",
+            DriverKey::OpexBase => "opex_base",
+            DriverKey::OpexGrowth => "opex_growth",
+            DriverKey::OtherIncome => "other_income",
+            DriverKey::Depreciation => "depreciation",
+            DriverKey::PriceChange => "price_change",
+            DriverKey::DiscountRate => "discount_rate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DriverKey> {
+        DriverKey::ALL.into_iter().find(|k| k.key() == s)
+    }
+
+    pub fn is_rate(self) -> bool {
+        !matches!(
+            self,
+            DriverKey::OpexBase | DriverKey::OtherIncome | DriverKey::Depreciation
+        )
+    }
+
+    pub fn get(self, d: &Drivers) -> Decimal {
+        match self {
+            DriverKey::RevenueGrowth => d.revenue_growth,
+            DriverKey::GrossMargin => d.gross_margin,
+            DriverKey::OpexBase => d.opex_base,
+            DriverKey::OpexGrowth => d.opex_growth,
+            DriverKey::OtherIncome => d.other_income,
+            DriverKey::Depreciation => d.depreciation,
+            DriverKey::PriceChange => d.price_change,
+            DriverKey::DiscountRate => d.discount_rate,
+        }
+    }
+
+    /// Sets the value as given (no rounding: goal seek probes exact values).
+    pub fn set(self, d: &mut Drivers, v: Decimal) {
+        let slot = match self {
+            DriverKey::RevenueGrowth => &mut d.revenue_growth,
+            DriverKey::GrossMargin => &mut d.gross_margin,
+            DriverKey::OpexBase => &mut d.opex_base,
+            DriverKey::OpexGrowth => &mut d.opex_growth,
+            DriverKey::OtherIncome => &mut d.other_income,
+            DriverKey::Depreciation => &mut d.depreciation,
+            DriverKey::PriceChange => &mut d.price_change,
+            DriverKey::DiscountRate => &mut d.discount_rate,
+        };
+        *slot = v;
+    }
+}
+
+/// A goal-seek target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    MinCashNonNegative,
+    RunwayAtHorizonAtLeast(Decimal),
+    BreakEvenBy(u32),
+}
+
+impl Target {
+    pub fn met(self, p: &Projection) -> bool {
+        match self {
+            Target::MinCashNonNegative => p.min_cash >= Decimal::ZERO,
+            Target::RunwayAtHorizonAtLeast(n) => p.runway_at_horizon.is_none_or(|r| r >= n),
+            Target::BreakEvenBy(k) => p.break_even_index.is_some_and(|i| i <= k),
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::MinCashNonNegative => write!(f, "min_cash>=0"),
+            Target::RunwayAtHorizonAtLeast(n) => write!(f, "runway_at_horizon>={n}"),
+            Target::BreakEvenBy(k) => write!(f, "break_even_by={k}"),
+        }
+    }
+}
+
+/// The answer of a goal seek: `value` is `None` when no value in the bounds meets the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoalSeek {
+    pub value: Option<Decimal>,
+}
+
+/// Bisection on one driver between `min` and `max`, as METRICS.md "Goal seek" defines.
+pub fn goal_seek(
+    start: Start,
+    drivers: &Drivers,
+    key: DriverKey,
+    target: Target,
+    min: Decimal,
+    max: Decimal,
+) -> GoalSeek {
+    let meets = |v: Decimal| {
+        let mut d = drivers.clone();
+        key.set(&mut d, v);
+        target.met(&project(start, &d))
+    };
+    let (lo_ok, hi_ok) = (meets(min), meets(max));
+    match (lo_ok, hi_ok) {
+        (false, false) => GoalSeek { value: None },
+        (true, true) => GoalSeek {
+            value: Some(key.get(drivers).clamp(min.min(max), max.max(min))),
+        },
+        _ => {
+            let (mut fail, mut ok) = if lo_ok { (max, min) } else { (min, max) };
+            let tolerance = Decimal::new(1, 4);
+            while (ok - fail).abs() > tolerance {
+                let mid = (ok + fail) / Decimal::TWO;
+                if meets(mid) { ok = mid } else { fail = mid }
+            }
+            let away = if ok > fail {
+                RoundingStrategy::ToPositiveInfinity
+            } else {
+                RoundingStrategy::ToNegativeInfinity
+            };
+            GoalSeek {
+                value: Some(ok.round_dp_with_strategy(4, away)),
+            }
+        }
+    }
+}
