@@ -1,4 +1,16 @@
 //! Katalis: a CFO's view of a small company, in the terminal.
+//!
+//! `finance` is the pure metric engine; `store` persists to SQLite or
+//! PostgreSQL; `import` reads the CSV formats; `report` writes JSON, CSV and
+//! Markdown; `commands` are the headless subcommands.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod domain;
 pub mod finance;
+pub mod import;
+pub mod locale;
+pub mod report;
+pub mod sanitize;
+pub mod store;

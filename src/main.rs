@@ -1,1 +1,82 @@
-fn main() {}
+//! `katalis`: parse arguments, settle the configuration, dispatch to a command.
+
+use clap::Parser;
+use color_eyre::eyre::{Result, eyre};
+use katalis::cli::{Cli, Command};
+use katalis::commands;
+use katalis::config::Config;
+use katalis::store::{AnyStore, Store};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // usage errors exit 2 here
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("katalis: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        tokio::select! {
+            r = run(cli) => match r {
+                Ok(code) => code,
+                Err(e) => {
+                    if std::env::var_os("RUST_BACKTRACE").is_some() {
+                        eprintln!("katalis: {e:?}");
+                    } else {
+                        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+                        eprintln!("katalis: {}", chain.join(": "));
+                    }
+                    ExitCode::from(1)
+                }
+            },
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("katalis: interrupted");
+                ExitCode::from(130)
+            }
+        }
+    })
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let cfg = Config::load(&cli.global)?;
+    let company = cli.global.company.as_deref();
+    if let Some(Command::Doctor) = cli.command {
+        return Ok(if commands::doctor::run(&cfg).await {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let store = AnyStore::connect(&cfg.database_url)
+        .await
+        .map_err(|e| eyre!("cannot open the store: {e}"))?;
+    match &cli.command {
+        None => {
+            // Until the full-screen interface lands, the app opens on the dashboard
+            // report; an empty store gets the demo companies first.
+            if store.companies().await?.is_empty() {
+                eprintln!("the store is empty: loading the demo companies");
+                commands::demo::load(&store).await?;
+            }
+            let args = katalis::cli::ReportArgs {
+                format: katalis::cli::ReportFormat::Md,
+                as_of: None,
+            };
+            commands::report::run(&store, &cfg, company, &args).await?;
+        }
+        Some(Command::Demo) => commands::demo::run(&store).await?,
+        Some(Command::Import(args)) => commands::import::run(&store, args).await?,
+        Some(Command::Report(args)) => commands::report::run(&store, &cfg, company, args).await?,
+        Some(Command::Scenario(cmd)) => commands::scenario::run(&store, company, cmd).await?,
+        Some(Command::Backup { file }) => commands::backup::backup(&store, file).await?,
+        Some(Command::Restore { file }) => commands::backup::restore(&store, file).await?,
+        Some(Command::Doctor) => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -33,9 +33,7 @@ impl Month {
 
     /// The month `k` months later (earlier when `k` is negative).
     pub fn plus(self, k: i32) -> Month {
-        Month {
-            index: self.index + k,
-        }
+        Month { index: self.index + k }
     }
 
     /// Whole months from `other` to `self` (positive when `self` is later).
@@ -49,10 +47,7 @@ impl Month {
 
     /// The last calendar day of the month (**D** when this is the as-of month).
     pub fn last_day(self) -> NaiveDate {
-        self.plus(1)
-            .first_day()
-            .pred_opt()
-            .unwrap_or(NaiveDate::MAX)
+        self.plus(1).first_day().pred_opt().unwrap_or(NaiveDate::MAX)
     }
 
     /// Number of calendar days in the month.
@@ -82,13 +77,7 @@ impl FromStr for Month {
     type Err = MonthParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let b = s.as_bytes();
-        if b.len() != 7
-            || b[4] != b'-'
-            || !b
-                .iter()
-                .enumerate()
-                .all(|(i, c)| i == 4 || c.is_ascii_digit())
-        {
+        if b.len() != 7 || b[4] != b'-' || !b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit()) {
             return Err(MonthParseError);
         }
         let year: i32 = s[0..4].parse().map_err(|_| MonthParseError)?;

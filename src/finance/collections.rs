@@ -219,8 +219,7 @@ pub fn collections(input: &CollectionsInput, m: Month) -> Collections {
         .into_iter()
         .map(|(customer, (open, oldest_due))| {
             let max_days_past_due = (d - oldest_due).num_days().max(0);
-            let score =
-                open * (Decimal::ONE + Decimal::from(max_days_past_due) / Decimal::from(30));
+            let score = open * (Decimal::ONE + Decimal::from(max_days_past_due) / Decimal::from(30));
             CallEntry {
                 customer: customer.to_owned(),
                 open,

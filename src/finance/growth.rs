@@ -110,9 +110,7 @@ pub enum BurnMultiple {
 /// burn_3m / net_new_arr with burn_3m = −Σ operating cash flow over T3M and
 /// net_new_arr = (revenue(M) − revenue(M−3)) × 12.
 pub fn burn_multiple(ledger: &Ledger, m: Month) -> BurnMultiple {
-    let ocf: Vec<Decimal> = (0..3)
-        .filter_map(|k| ledger.operating_cash_flow(m.plus(-k)))
-        .collect();
+    let ocf: Vec<Decimal> = (0..3).filter_map(|k| ledger.operating_cash_flow(m.plus(-k))).collect();
     let (Some(now), Some(then)) = (ledger.revenue(m), ledger.revenue(m.plus(-3))) else {
         return BurnMultiple::Unknown;
     };

@@ -69,11 +69,9 @@ impl Ledger {
 
     /// (Σ revenue − Σ cogs) / Σ revenue over T3M; `None` without rows or with zero revenue.
     pub fn gross_margin_3m(&self, m: Month) -> Option<Decimal> {
-        let (rev, cogs) = self
-            .t3m(m)
-            .fold((Decimal::ZERO, Decimal::ZERO), |(r, c), row| {
-                (r + row.revenue, c + row.cogs)
-            });
+        let (rev, cogs) = self.t3m(m).fold((Decimal::ZERO, Decimal::ZERO), |(r, c), row| {
+            (r + row.revenue, c + row.cogs)
+        });
         ratio(rev - cogs, rev)
     }
 
@@ -85,11 +83,7 @@ impl Ledger {
 
 /// `num / den`, `None` when `den` is zero.
 pub fn ratio(num: Decimal, den: Decimal) -> Option<Decimal> {
-    if den.is_zero() {
-        None
-    } else {
-        num.checked_div(den)
-    }
+    if den.is_zero() { None } else { num.checked_div(den) }
 }
 
 /// Arithmetic mean; `None` for no values.

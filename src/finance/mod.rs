@@ -74,12 +74,7 @@ pub struct Snapshot {
 }
 
 /// Computes every metric at M from the ledger, the products and the reduced invoices.
-pub fn snapshot(
-    ledger: &Ledger,
-    m: Month,
-    products: &[Product],
-    receivables: &CollectionsInput,
-) -> Snapshot {
+pub fn snapshot(ledger: &Ledger, m: Month, products: &[Product], receivables: &CollectionsInput) -> Snapshot {
     let profitability = profitability::profitability(ledger, m);
     let unit_economics = unit_economics::unit_economics(ledger, m);
     let cash_flow = cash_flow::cash_flow(ledger, m);

@@ -28,16 +28,8 @@ pub fn base_drivers(ledger: &Ledger, m: Month) -> Drivers {
         gross_margin: round_rate(ledger.gross_margin_3m(m).unwrap_or_default()),
         opex_base: round_amount(ledger.mean_t3m(m, |r| r.opex).unwrap_or_default()),
         opex_growth: Decimal::ZERO,
-        other_income: round_amount(
-            ledger
-                .mean_t3m(m, |r| r.other_income_or_zero())
-                .unwrap_or_default(),
-        ),
-        depreciation: round_amount(
-            ledger
-                .mean_t3m(m, |r| r.depreciation_or_zero())
-                .unwrap_or_default(),
-        ),
+        other_income: round_amount(ledger.mean_t3m(m, |r| r.other_income_or_zero()).unwrap_or_default()),
+        depreciation: round_amount(ledger.mean_t3m(m, |r| r.depreciation_or_zero()).unwrap_or_default()),
         price_change: Decimal::ZERO,
         price_change_month: 1,
         hires: Vec::new(),
@@ -134,12 +126,7 @@ pub fn project(start: Start, d: &Drivers) -> Projection {
             .sum();
         let opex = opex_base + hires;
         let net_income = revenue - cogs - opex + d.other_income;
-        let events: Decimal = d
-            .cash_events
-            .iter()
-            .filter(|e| e.month == k)
-            .map(|e| e.amount)
-            .sum();
+        let events: Decimal = d.cash_events.iter().filter(|e| e.month == k).map(|e| e.amount).sum();
         let ncf = net_income + d.depreciation + events;
         cash += ncf;
         out.npv += ratio(ncf, discount).unwrap_or_default();
@@ -162,11 +149,7 @@ pub fn project(start: Start, d: &Drivers) -> Projection {
             cash,
         });
     }
-    let last_ncf = out
-        .months
-        .last()
-        .map(|r| r.net_cash_flow)
-        .unwrap_or_default();
+    let last_ncf = out.months.last().map(|r| r.net_cash_flow).unwrap_or_default();
     out.cash_at_horizon = cash;
     let burn = -(last_ncf - events_last);
     out.runway_at_horizon = if burn <= Decimal::ZERO {

@@ -34,9 +34,7 @@ pub fn unit_economics(ledger: &Ledger, m: Month) -> UnitEconomics {
     let mut avg_customers = Decimal::ZERO;
     let mut sales_marketing = Some(Decimal::ZERO);
     for row in ledger.t3m(m) {
-        let (Some(n), Some(c), Some(end)) =
-            (row.customers_new, row.customers_churned, row.customers_end)
-        else {
+        let (Some(n), Some(c), Some(end)) = (row.customers_new, row.customers_churned, row.customers_end) else {
             continue;
         };
         let Some(prev_end) = ledger.get(row.month.plus(-1)).and_then(|p| p.customers_end) else {
@@ -65,11 +63,7 @@ pub fn unit_economics(ledger: &Ledger, m: Month) -> UnitEconomics {
     };
     let lifetime = customer_churn.map(|c| {
         let cap = Decimal::from(MAX_LIFETIME_MONTHS);
-        if c.is_zero() {
-            cap
-        } else {
-            (Decimal::ONE / c).min(cap)
-        }
+        if c.is_zero() { cap } else { (Decimal::ONE / c).min(cap) }
     });
     let ltv = match (contribution, lifetime) {
         (Some(cm), Some(l)) => Some(cm * l),

@@ -1,0 +1,156 @@
+//! `katalis doctor`: each check with its latency; exit 1 when one fails.
+
+use crate::config::Config;
+use crate::store::{AnyStore, Store};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+struct Check {
+    name: &'static str,
+    ok: bool,
+    detail: String,
+    took: Duration,
+}
+
+/// Hides a password in a URL before it is printed.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn run(cfg: &Config) -> bool {
+    let mut checks = Vec::new();
+    let t = Instant::now();
+    checks.push(Check {
+        name: "config",
+        ok: true,
+        detail: match &cfg.file {
+            Some(p) if p.exists() => format!("{} (valid)", p.display()),
+            Some(p) => format!("{} (absent: defaults in use)", p.display()),
+            None => "no config directory: defaults in use".into(),
+        },
+        took: t.elapsed(),
+    });
+    let t = Instant::now();
+    let url = crate::sanitize::clean(&redact_url(&cfg.database_url));
+    match AnyStore::connect(&cfg.database_url).await {
+        Ok(store) => {
+            checks.push(Check {
+                name: "store",
+                ok: true,
+                detail: format!("{} at {url}", store.kind()),
+                took: t.elapsed(),
+            });
+            let t = Instant::now();
+            let ping = store.ping().await;
+            checks.push(Check {
+                name: "latency",
+                ok: ping.is_ok(),
+                detail: match &ping {
+                    Ok(d) => format!("round trip {:.1} ms", d.as_secs_f64() * 1000.0),
+                    Err(e) => e.to_string(),
+                },
+                took: t.elapsed(),
+            });
+            let t = Instant::now();
+            let status = store.migration_status().await;
+            checks.push(match status {
+                Ok(s) => Check {
+                    name: "migrations",
+                    ok: s.is_current(),
+                    detail: format!("{} of {} applied", s.applied.len(), s.known.len()),
+                    took: t.elapsed(),
+                },
+                Err(e) => Check {
+                    name: "migrations",
+                    ok: false,
+                    detail: e.to_string(),
+                    took: t.elapsed(),
+                },
+            });
+            let t = Instant::now();
+            let companies = store.companies().await;
+            checks.push(Check {
+                name: "data",
+                ok: companies.is_ok(),
+                detail: match companies {
+                    Ok(c) if c.is_empty() => "no companies yet (run `katalis demo`)".into(),
+                    Ok(c) => format!("{} companies", c.len()),
+                    Err(e) => e.to_string(),
+                },
+                took: t.elapsed(),
+            });
+        }
+        Err(e) => checks.push(Check {
+            name: "store",
+            ok: false,
+            detail: format!("{url}: {}", crate::sanitize::clean(&e.to_string())),
+            took: t.elapsed(),
+        }),
+    }
+    let ai = std::env::var("KATALIS_AI_BASE_URL").ok().filter(|v| !v.is_empty());
+    checks.push(Check {
+        name: "ai",
+        ok: true,
+        detail: match ai {
+            Some(u) => format!("endpoint {} configured", crate::sanitize::clean(&u)),
+            None => "no endpoint configured: the offline local advisor is used".into(),
+        },
+        took: Duration::ZERO,
+    });
+    let tty = std::io::stdout().is_terminal();
+    checks.push(Check {
+        name: "terminal",
+        ok: true,
+        detail: format!(
+            "{}; TERM={}; colours: {}",
+            if tty {
+                "stdout is a terminal"
+            } else {
+                "stdout is not a terminal"
+            },
+            std::env::var("TERM").unwrap_or_else(|_| "unset".into()),
+            if std::env::var_os("NO_COLOR").is_some() {
+                "off (NO_COLOR)"
+            } else {
+                "on"
+            }
+        ),
+        took: Duration::ZERO,
+    });
+    let mut all_ok = true;
+    for c in &checks {
+        all_ok &= c.ok;
+        println!(
+            "{:<4} {:<11} {:>8.1} ms  {}",
+            if c.ok { "ok" } else { "FAIL" },
+            c.name,
+            c.took.as_secs_f64() * 1000.0,
+            c.detail
+        );
+    }
+    all_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn hides_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+}

@@ -1,0 +1,47 @@
+use crate::cli::{ImportArgs, ImportKind};
+use crate::domain::NewCompany;
+use crate::import::{Kind, read_file};
+use crate::sanitize::clean;
+use crate::store::{AnyStore, ImportTarget, Store, StoreError};
+use color_eyre::eyre::{Result, bail};
+
+pub async fn run(store: &AnyStore, args: &ImportArgs) -> Result<()> {
+    let kind = match args.kind {
+        ImportKind::Financials => Kind::Financials,
+        ImportKind::Products => Kind::Products,
+        ImportKind::Invoices => Kind::Invoices,
+    };
+    // Parse and validate the whole file before touching the store.
+    let batch = read_file(kind, &args.file)?;
+    let target = match store.company(&args.company_name).await {
+        Ok(c) => ImportTarget::Existing(c.id),
+        Err(StoreError::UnknownCompany(_)) if args.create => {
+            let currency = args.currency.clone().unwrap_or_default().to_ascii_uppercase();
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                bail!(
+                    "--currency {:?}: expected an ISO 4217 code such as USD, MXN or COP",
+                    clean(&currency)
+                );
+            }
+            ImportTarget::Create(NewCompany {
+                name: args.company_name.clone(),
+                industry: args.industry.clone(),
+                currency,
+                fiscal_year_start: args.fiscal_year_start,
+                locale: args.locale.clone(),
+            })
+        }
+        Err(StoreError::UnknownCompany(name)) => {
+            bail!("no company named {name:?}; add --create --currency XXX to create it")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let company = store.import(&target, &batch).await?;
+    eprintln!(
+        "imported {} {} rows into {:?}",
+        batch.len(),
+        format!("{:?}", args.kind).to_lowercase(),
+        clean(&company.name)
+    );
+    Ok(())
+}

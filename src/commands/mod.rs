@@ -1,0 +1,58 @@
+//! The headless commands. Each returns `Ok` or an error whose message is the
+//! one-line cause printed on stderr (exit 1).
+
+pub mod backup;
+pub mod demo;
+pub mod doctor;
+pub mod import;
+pub mod report;
+pub mod scenario;
+
+use crate::domain::Company;
+use crate::finance::{Ledger, Snapshot};
+use crate::store::{AnyStore, Store};
+use color_eyre::eyre::{Result, eyre};
+
+/// The company named by `--company`, else the first.
+pub async fn pick_company(store: &AnyStore, key: Option<&str>) -> Result<Company> {
+    match key {
+        Some(k) => Ok(store.company(k).await?),
+        None => {
+            store.companies().await?.into_iter().next().ok_or_else(|| {
+                eyre!("the store has no companies yet; run `katalis demo` or import a file with --create")
+            })
+        }
+    }
+}
+
+/// Everything the engine needs for one company, loaded from the store.
+pub struct Loaded {
+    pub ledger: Ledger,
+    pub snapshot: Snapshot,
+}
+
+/// Loads and computes the snapshot at `as_of` (default: the latest month).
+pub async fn load_snapshot(store: &AnyStore, company: &Company, as_of: Option<&str>) -> Result<Loaded> {
+    let requested = as_of
+        .map(|s| {
+            s.parse()
+                .map_err(|_| eyre!("--as-of {s:?}: expected a month as YYYY-MM"))
+        })
+        .transpose()?;
+    let (financials, products) = tokio::try_join!(store.financials(company.id), store.products(company.id))?;
+    let ledger = Ledger::new(financials);
+    let m = crate::finance::as_of_month(&ledger, requested)?;
+    let receivables = store.collections_input(company.id, m).await?;
+    let snapshot = crate::finance::snapshot(&ledger, m, &products, &receivables);
+    Ok(Loaded { ledger, snapshot })
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn print(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,138 @@
+use super::pick_company;
+use crate::cli::{OutputFormat, ScenarioCommand};
+use crate::domain::{Drivers, Month};
+use crate::finance::planning::{Start, base_drivers, project};
+use crate::finance::{Ledger, as_of_month};
+use crate::report::numbers::{fixed, money};
+use crate::report::scenario::{drivers_json, projection_json};
+use crate::sanitize::clean;
+use crate::store::{AnyStore, Store};
+use color_eyre::eyre::{Result, eyre};
+use serde_json::json;
+
+pub const BASE: &str = "base";
+
+/// A scenario ready to project: its drivers and where it starts.
+struct Resolved {
+    name: String,
+    drivers: Drivers,
+    start: Start,
+}
+
+async fn resolve(store: &AnyStore, company_id: i64, ledger: &Ledger, name: &str) -> Result<Resolved> {
+    let m = as_of_month(ledger, None)?;
+    let start = Start::from_ledger(ledger, m).ok_or_else(|| eyre!("no financials for {m}"))?;
+    if name == BASE {
+        return Ok(Resolved {
+            name: BASE.into(),
+            drivers: base_drivers(ledger, m),
+            start,
+        });
+    }
+    let stored = store.scenarios(company_id).await?;
+    let s = stored.into_iter().find(|s| s.name == name).ok_or_else(|| {
+        eyre!(
+            "no scenario named {:?}; `katalis scenario list` shows them",
+            clean(name)
+        )
+    })?;
+    // A locked budget keeps the start it was frozen with.
+    let start = match (s.locked, s.base_month.as_deref().and_then(|b| b.parse::<Month>().ok())) {
+        (true, Some(month)) => Start {
+            month,
+            revenue: s.start_revenue.unwrap_or(start.revenue),
+            cash: s.start_cash.unwrap_or(start.cash),
+        },
+        _ => start,
+    };
+    Ok(Resolved {
+        name: s.name,
+        drivers: s.drivers,
+        start,
+    })
+}
+
+pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand) -> Result<()> {
+    let company = pick_company(store, company).await?;
+    let ledger = Ledger::new(store.financials(company.id).await?);
+    let out = match cmd {
+        ScenarioCommand::List { format } => {
+            let stored = store.scenarios(company.id).await?;
+            let names: Vec<String> = std::iter::once(BASE.to_owned())
+                .chain(stored.iter().map(|s| s.name.clone()))
+                .collect();
+            match format {
+                OutputFormat::Json => {
+                    serde_json::to_string_pretty(&json!({
+                        "scenarios": stored.iter().map(|s| json!({"name": s.name, "locked": s.locked}))
+                            .fold(vec![json!({"name": BASE, "locked": false})], |mut v, s| { v.push(s); v }),
+                    }))? + "\n"
+                }
+                OutputFormat::Text => names.iter().map(|n| clean(n) + "\n").collect(),
+            }
+        }
+        ScenarioCommand::Show { name, format } => {
+            let r = resolve(store, company.id, &ledger, name).await?;
+            let d = drivers_json(&r.drivers);
+            match format {
+                OutputFormat::Json => {
+                    serde_json::to_string_pretty(&json!({
+                        "scenario": r.name, "base_month": r.start.month.to_string(), "drivers": d,
+                    }))? + "\n"
+                }
+                OutputFormat::Text => {
+                    let mut s = format!("scenario {} (from {})\n", clean(&r.name), r.start.month);
+                    if let serde_json::Value::Object(map) = d {
+                        for (k, v) in map {
+                            s.push_str(&format!("  {k:<20} {}\n", clean(&v.to_string().replace('"', ""))));
+                        }
+                    }
+                    s
+                }
+            }
+        }
+        ScenarioCommand::Project { name, format } => {
+            let r = resolve(store, company.id, &ledger, name).await?;
+            let p = project(r.start, &r.drivers);
+            match format {
+                OutputFormat::Json => {
+                    serde_json::to_string_pretty(&projection_json(&r.name, r.start.month, &r.drivers, &p))? + "\n"
+                }
+                OutputFormat::Text => {
+                    let mut s = format!(
+                        "scenario {} from {} ({} months)\n{:<8} {:>16} {:>16} {:>16} {:>16}\n",
+                        clean(&r.name),
+                        r.start.month,
+                        r.drivers.horizon_months,
+                        "month",
+                        "revenue",
+                        "net income",
+                        "net cash flow",
+                        "cash"
+                    );
+                    for m in &p.months {
+                        s.push_str(&format!(
+                            "{:<8} {:>16} {:>16} {:>16} {:>16}\n",
+                            m.month.to_string(),
+                            money(m.revenue),
+                            money(m.net_income),
+                            money(m.net_cash_flow),
+                            money(m.cash)
+                        ));
+                    }
+                    let opt = |m: Option<Month>| m.map_or("—".to_owned(), |m| m.to_string());
+                    s.push_str(&format!(
+                        "cash zero: {}  break-even: {}  min cash: {}  runway at horizon: {}  NPV: {}\n",
+                        opt(p.cash_zero_month),
+                        opt(p.break_even_month),
+                        money(p.min_cash),
+                        p.runway_at_horizon.map_or("—".to_owned(), |r| fixed(r, 2)),
+                        money(p.npv)
+                    ));
+                    s
+                }
+            }
+        }
+    };
+    super::print(&out)
+}

@@ -1,0 +1,572 @@
+//! CSV import (PRODUCT.md §2.1): a file is parsed and validated completely before
+//! anything is written, so a bad row imports nothing. Errors name the file, the
+//! row (the line in the file; the header is row 1), the column, the value and
+//! what was expected.
+
+pub mod fields;
+
+use crate::domain::{Invoice, Month, MonthlyFinancials, Product};
+use crate::sanitize;
+use crate::store::ImportBatch;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+/// Which file format is being imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Financials,
+    Products,
+    Invoices,
+}
+
+impl Kind {
+    /// (column, required) in the documented order.
+    fn columns(self) -> &'static [(&'static str, bool)] {
+        match self {
+            Kind::Financials => &[
+                ("month", true),
+                ("revenue", true),
+                ("cogs", true),
+                ("opex", true),
+                ("sales_marketing", false),
+                ("depreciation", false),
+                ("other_income", false),
+                ("financing", false),
+                ("cash_end", true),
+                ("customers_new", false),
+                ("customers_churned", false),
+                ("customers_end", false),
+            ],
+            Kind::Products => &[
+                ("sku", true),
+                ("name", true),
+                ("unit_price", true),
+                ("unit_cost", true),
+                ("monthly_units", true),
+                ("fixed_costs", true),
+            ],
+            Kind::Invoices => &[
+                ("number", true),
+                ("customer", true),
+                ("issue_date", true),
+                ("due_date", true),
+                ("amount", true),
+                ("paid_amount", true),
+                ("paid_date", true),
+            ],
+        }
+    }
+}
+
+/// One thing wrong with a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line of the file (the header is row 1); `None` for the file as a whole.
+    pub row: Option<u64>,
+    pub column: Option<String>,
+    /// The offending value, sanitised and shortened for display.
+    pub value: Option<String>,
+    pub expected: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sep = "";
+        if let Some(r) = self.row {
+            write!(f, "row {r}")?;
+            sep = ", ";
+        }
+        if let Some(c) = &self.column {
+            write!(f, "{sep}column {c}")?;
+            sep = ", ";
+        }
+        if let Some(v) = &self.value {
+            write!(f, "{sep}value {v:?}")?;
+            sep = ", ";
+        }
+        let lead = if sep.is_empty() { "" } else { ": expected " };
+        write!(f, "{lead}{}", self.expected)
+    }
+}
+
+/// A refused file: nothing of it was imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ImportError {
+    pub file: String,
+    pub problems: Vec<Problem>,
+    /// Problems beyond those listed.
+    pub more: usize,
+}
+
+impl fmt::Display for ImportError {
+    /// The first line names the first problem (a one-line cause); the others follow.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut problems = self.problems.iter();
+        match problems.next() {
+            Some(p) => write!(f, "{}: {p} (nothing imported)", self.file)?,
+            None => write!(f, "{}: nothing imported", self.file)?,
+        }
+        for p in problems {
+            write!(f, "\n  {}: {p}", self.file)?;
+        }
+        if self.more > 0 {
+            write!(f, "\n  ... and {} more problems", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+/// At most this many problems are listed; the rest are counted.
+const MAX_LISTED: usize = 10;
+
+fn shorten(v: &str) -> String {
+    let clean = sanitize::clean(v);
+    if clean.chars().count() > 40 {
+        format!("{}…", clean.chars().take(40).collect::<String>())
+    } else {
+        clean
+    }
+}
+
+struct Collector {
+    file: String,
+    problems: Vec<Problem>,
+    more: usize,
+}
+
+impl Collector {
+    fn push(&mut self, p: Problem) {
+        if self.problems.len() < MAX_LISTED {
+            self.problems.push(p);
+        } else {
+            self.more += 1;
+        }
+    }
+    fn whole(file: &str, expected: impl Into<String>) -> ImportError {
+        ImportError {
+            file: file.to_owned(),
+            problems: vec![Problem {
+                row: None,
+                column: None,
+                value: None,
+                expected: expected.into(),
+            }],
+            more: 0,
+        }
+    }
+    fn finish<T>(self, v: T) -> Result<T, ImportError> {
+        if self.problems.is_empty() {
+            Ok(v)
+        } else {
+            Err(ImportError {
+                file: self.file,
+                problems: self.problems,
+                more: self.more,
+            })
+        }
+    }
+}
+
+/// Reads and validates a file of the given kind.
+pub fn read_file(kind: Kind, path: &Path) -> Result<ImportBatch, ImportError> {
+    let name = sanitize::clean(&path.display().to_string());
+    let bytes = std::fs::read(path).map_err(|e| Collector::whole(&name, format!("a readable file ({e})")))?;
+    parse(kind, &name, &bytes)
+}
+
+/// Parses and validates `bytes` as a file of `kind`; `file` names it in errors.
+pub fn parse(kind: Kind, file: &str, bytes: &[u8]) -> Result<ImportBatch, ImportError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            return Err(ImportError {
+                file: file.to_owned(),
+                problems: vec![Problem {
+                    row: Some(line as u64),
+                    column: None,
+                    value: None,
+                    expected: format!(
+                        "UTF-8 text (invalid byte at offset {}; save the file as UTF-8)",
+                        e.valid_up_to()
+                    ),
+                }],
+                more: 0,
+            });
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Collector::whole(file, format!("a CSV header row ({e})")))?
+        .clone();
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(Collector::whole(file, "a header row; the file is empty"));
+    }
+    let layout = Layout::new(kind, file, &headers)?;
+    let mut c = Collector {
+        file: file.to_owned(),
+        problems: Vec::new(),
+        more: 0,
+    };
+    let mut record = csv::StringRecord::new();
+    let mut rows = Rows::new(kind);
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let row = e.position().map(|p| p.line());
+                c.push(Problem {
+                    row,
+                    column: None,
+                    value: None,
+                    expected: format!("well-formed CSV ({e})"),
+                });
+                break;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(|f| f.is_empty()) {
+            continue; // blank lines, as spreadsheets leave at the end
+        }
+        if record.len() != headers.len() {
+            c.push(Problem {
+                row: Some(line),
+                column: None,
+                value: None,
+                expected: format!("{} fields like the header, found {}", headers.len(), record.len()),
+            });
+            continue;
+        }
+        rows.push(&layout, &record, line, &mut c);
+    }
+    if rows.is_empty() && c.problems.is_empty() {
+        return Err(Collector::whole(
+            file,
+            "at least one data row; the file has only a header",
+        ));
+    }
+    rows.check_unique(&mut c);
+    c.finish(rows.into_batch())
+}
+
+/// Where each known column sits in this file.
+struct Layout {
+    index: HashMap<&'static str, usize>,
+}
+
+impl Layout {
+    fn new(kind: Kind, file: &str, headers: &csv::StringRecord) -> Result<Layout, ImportError> {
+        let mut c = Collector {
+            file: file.to_owned(),
+            problems: Vec::new(),
+            more: 0,
+        };
+        let mut index = HashMap::new();
+        let known = kind.columns();
+        for (i, h) in headers.iter().enumerate() {
+            let name = h.to_ascii_lowercase();
+            match known.iter().find(|(k, _)| *k == name) {
+                Some((k, _)) => {
+                    if index.insert(*k, i).is_some() {
+                        c.push(Problem {
+                            row: Some(1),
+                            column: Some(shorten(h)),
+                            value: None,
+                            expected: "each column once (this one appears twice)".to_owned(),
+                        });
+                    }
+                }
+                None => c.push(Problem {
+                    row: Some(1),
+                    column: Some(shorten(h)),
+                    value: None,
+                    expected: format!(
+                        "a known column ({})",
+                        known.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    ),
+                }),
+            }
+        }
+        for (k, required) in known {
+            if *required && !index.contains_key(k) {
+                c.push(Problem {
+                    row: Some(1),
+                    column: Some((*k).to_owned()),
+                    value: None,
+                    expected: "this required column in the header".to_owned(),
+                });
+            }
+        }
+        c.finish(Layout { index })
+    }
+}
+
+/// The rows read so far, with the position of each key for duplicate reports.
+enum Rows {
+    Financials(Vec<(u64, MonthlyFinancials)>),
+    Products(Vec<(u64, Product)>),
+    Invoices(Vec<(u64, Invoice)>),
+}
+
+/// Reads one record's cells by column name, recording every problem.
+struct Cells<'a> {
+    layout: &'a Layout,
+    record: &'a csv::StringRecord,
+    line: u64,
+    ok: bool,
+}
+
+impl Cells<'_> {
+    fn raw(&self, col: &str) -> &str {
+        self.layout
+            .index
+            .get(col)
+            .and_then(|i| self.record.get(*i))
+            .unwrap_or("")
+    }
+
+    fn fail(&mut self, c: &mut Collector, col: &str, value: &str, expected: impl Into<String>) {
+        self.ok = false;
+        c.push(Problem {
+            row: Some(self.line),
+            column: Some(col.to_owned()),
+            value: Some(shorten(value)),
+            expected: expected.into(),
+        });
+    }
+
+    fn parse<T>(&mut self, c: &mut Collector, col: &str, f: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        let raw = self.raw(col).to_owned();
+        match f(&raw) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(c, col, &raw, e);
+                None
+            }
+        }
+    }
+
+    fn optional<T>(&mut self, c: &mut Collector, col: &str, f: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        if self.raw(col).is_empty() {
+            None
+        } else {
+            self.parse(c, col, f)
+        }
+    }
+
+    fn text(&mut self, c: &mut Collector, col: &str, required: bool) -> String {
+        let raw = self.raw(col).to_owned();
+        if required && raw.is_empty() {
+            self.fail(c, col, &raw, "a non-empty value");
+        }
+        raw
+    }
+
+    fn check(&mut self, c: &mut Collector, cond: bool, col: &str, value: &str, expected: &str) {
+        if !cond {
+            self.fail(c, col, value, expected);
+        }
+    }
+}
+
+impl Rows {
+    fn new(kind: Kind) -> Rows {
+        match kind {
+            Kind::Financials => Rows::Financials(Vec::new()),
+            Kind::Products => Rows::Products(Vec::new()),
+            Kind::Invoices => Rows::Invoices(Vec::new()),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Rows::Financials(r) => r.is_empty(),
+            Rows::Products(r) => r.is_empty(),
+            Rows::Invoices(r) => r.is_empty(),
+        }
+    }
+
+    fn push(&mut self, layout: &Layout, record: &csv::StringRecord, line: u64, c: &mut Collector) {
+        let mut cells = Cells {
+            layout,
+            record,
+            line,
+            ok: true,
+        };
+        let zero = Decimal::ZERO;
+        match self {
+            Rows::Financials(rows) => {
+                let month = cells.parse(c, "month", fields::month);
+                let revenue = cells.parse(c, "revenue", fields::decimal);
+                let cogs = cells.parse(c, "cogs", fields::decimal);
+                let opex = cells.parse(c, "opex", fields::decimal);
+                let sales_marketing = cells.optional(c, "sales_marketing", fields::decimal);
+                let depreciation = cells.optional(c, "depreciation", fields::decimal);
+                let other_income = cells.optional(c, "other_income", fields::decimal);
+                let financing = cells.optional(c, "financing", fields::decimal);
+                let cash_end = cells.parse(c, "cash_end", fields::decimal);
+                let customers_new = cells.optional(c, "customers_new", fields::count);
+                let customers_churned = cells.optional(c, "customers_churned", fields::count);
+                let customers_end = cells.optional(c, "customers_end", fields::count);
+                if let (Some(m), Some(r), Some(g), Some(o), Some(cash)) = (month, revenue, cogs, opex, cash_end)
+                    && cells.ok
+                {
+                    rows.push((
+                        line,
+                        MonthlyFinancials {
+                            month: m,
+                            revenue: r,
+                            cogs: g,
+                            opex: o,
+                            sales_marketing,
+                            depreciation,
+                            other_income,
+                            financing,
+                            cash_end: cash,
+                            customers_new,
+                            customers_churned,
+                            customers_end,
+                        },
+                    ));
+                }
+            }
+            Rows::Products(rows) => {
+                let sku = cells.text(c, "sku", true);
+                let name = cells.text(c, "name", false);
+                let unit_price = cells.parse(c, "unit_price", fields::decimal);
+                let unit_cost = cells.parse(c, "unit_cost", fields::decimal);
+                let monthly_units = cells.parse(c, "monthly_units", fields::decimal);
+                let fixed_costs = cells.parse(c, "fixed_costs", fields::decimal);
+                if let Some(p) = unit_price {
+                    cells.check(c, p > zero, "unit_price", &p.to_string(), "a price > 0");
+                }
+                for (col, v) in [
+                    ("unit_cost", unit_cost),
+                    ("monthly_units", monthly_units),
+                    ("fixed_costs", fixed_costs),
+                ] {
+                    if let Some(v) = v {
+                        cells.check(c, v >= zero, col, &v.to_string(), "a value ≥ 0");
+                    }
+                }
+                if let (Some(p), Some(uc), Some(u), Some(f)) = (unit_price, unit_cost, monthly_units, fixed_costs)
+                    && cells.ok
+                {
+                    rows.push((
+                        line,
+                        Product {
+                            sku,
+                            name,
+                            unit_price: p,
+                            unit_cost: uc,
+                            monthly_units: u,
+                            fixed_costs: f,
+                        },
+                    ));
+                }
+            }
+            Rows::Invoices(rows) => {
+                let number = cells.text(c, "number", true);
+                let customer = cells.text(c, "customer", true);
+                let issue = cells.parse(c, "issue_date", fields::date);
+                let due = cells.parse(c, "due_date", fields::date);
+                let amount = cells.parse(c, "amount", fields::decimal);
+                let paid = if cells.raw("paid_amount").is_empty() {
+                    Some(zero)
+                } else {
+                    cells.parse(c, "paid_amount", fields::decimal)
+                };
+                let paid_date = cells.optional(c, "paid_date", fields::date);
+                let paid_date_raw = cells.raw("paid_date").to_owned();
+                if let (Some(i), Some(d)) = (issue, due) {
+                    cells.check(
+                        c,
+                        d >= i,
+                        "due_date",
+                        &d.to_string(),
+                        "a due date on or after issue_date",
+                    );
+                }
+                if let Some(a) = amount {
+                    cells.check(c, a > zero, "amount", &a.to_string(), "an amount > 0");
+                }
+                if let Some(p) = paid {
+                    cells.check(c, p >= zero, "paid_amount", &p.to_string(), "a paid amount ≥ 0");
+                    if let Some(a) = amount {
+                        cells.check(c, p <= a, "paid_amount", &p.to_string(), "a paid amount ≤ amount");
+                    }
+                    if p > zero && paid_date_raw.is_empty() {
+                        cells.fail(c, "paid_date", "", "the payment date, since paid_amount > 0");
+                    }
+                    if p.is_zero() && !paid_date_raw.is_empty() {
+                        cells.fail(c, "paid_date", &paid_date_raw, "no date while paid_amount is 0");
+                    }
+                }
+                if let (Some(i), Some(d), Some(a), Some(p)) = (issue, due, amount, paid)
+                    && cells.ok
+                {
+                    rows.push((
+                        line,
+                        Invoice {
+                            number,
+                            customer,
+                            issue_date: i,
+                            due_date: d,
+                            amount: a,
+                            paid_amount: p,
+                            paid_date,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Keys are unique within a file: a month, a sku, an invoice number once.
+    fn check_unique(&self, c: &mut Collector) {
+        fn dupes<'a, K: Eq + std::hash::Hash + fmt::Display>(
+            c: &mut Collector,
+            col: &str,
+            keys: impl Iterator<Item = (u64, K)>,
+        ) {
+            let mut seen: HashMap<K, u64> = HashMap::new();
+            for (line, k) in keys {
+                if let Some(first) = seen.get(&k) {
+                    c.push(Problem {
+                        row: Some(line),
+                        column: Some(col.to_owned()),
+                        value: Some(shorten(&k.to_string())),
+                        expected: format!("a unique {col} (already on row {first})"),
+                    });
+                } else {
+                    seen.insert(k, line);
+                }
+            }
+        }
+        match self {
+            Rows::Financials(r) => dupes::<Month>(c, "month", r.iter().map(|(l, f)| (*l, f.month))),
+            Rows::Products(r) => dupes(c, "sku", r.iter().map(|(l, p)| (*l, p.sku.as_str()))),
+            Rows::Invoices(r) => dupes(c, "number", r.iter().map(|(l, i)| (*l, i.number.as_str()))),
+        }
+    }
+
+    fn into_batch(self) -> ImportBatch {
+        fn strip<T>(v: Vec<(u64, T)>) -> Vec<T> {
+            v.into_iter().map(|(_, t)| t).collect()
+        }
+        match self {
+            Rows::Financials(r) => ImportBatch::Financials(strip(r)),
+            Rows::Products(r) => ImportBatch::Products(strip(r)),
+            Rows::Invoices(r) => ImportBatch::Invoices(strip(r)),
+        }
+    }
+}

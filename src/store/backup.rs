@@ -1,0 +1,98 @@
+//! The snapshot format of `katalis backup` / `restore`: plain JSON, decimals as
+//! strings, independent of the store kind, so a SQLite backup restores into
+//! PostgreSQL and back.
+
+use crate::domain::{Drivers, Invoice, MonthlyFinancials, NewCompany, Product};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+pub const BACKUP_FORMAT: &str = "katalis-backup";
+pub const BACKUP_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backup {
+    pub format: String,
+    pub version: u32,
+    pub companies: Vec<CompanyBackup>,
+}
+
+impl Backup {
+    pub fn new(companies: Vec<CompanyBackup>) -> Backup {
+        Backup {
+            format: BACKUP_FORMAT.to_owned(),
+            version: BACKUP_VERSION,
+            companies,
+        }
+    }
+
+    /// Refuses a file that is not a backup of a version this binary reads.
+    pub fn check(&self) -> Result<(), String> {
+        if self.format != BACKUP_FORMAT {
+            return Err(format!("not a Katalis backup (format {:?})", self.format));
+        }
+        if self.version != BACKUP_VERSION {
+            return Err(format!(
+                "backup version {} is not supported (expected {BACKUP_VERSION})",
+                self.version
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanyBackup {
+    pub profile: NewCompany,
+    pub financials: Vec<MonthlyFinancials>,
+    pub products: Vec<Product>,
+    pub invoices: Vec<Invoice>,
+    pub scenarios: Vec<StoredScenario>,
+    pub analyses: Vec<AnalysisRecord>,
+    pub members: Vec<Member>,
+}
+
+/// A user-made scenario as stored; a locked one is a budget with its start frozen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredScenario {
+    pub name: String,
+    pub drivers: Drivers,
+    pub locked: bool,
+    pub base_month: Option<String>,
+    pub start_cash: Option<Decimal>,
+    pub start_revenue: Option<Decimal>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub member: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalysisRecord {
+    pub agent: String,
+    pub provider: String,
+    pub model: String,
+    pub input_hash: String,
+    pub input: String,
+    pub output: String,
+    pub result: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub cost: Option<Decimal>,
+    pub latency_ms: Option<i64>,
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub recommendations: Vec<RecommendationRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecommendationRecord {
+    pub category: String,
+    pub priority: i64,
+    pub title: String,
+    pub description: String,
+    pub impact_score: i64,
+}

@@ -1,0 +1,204 @@
+//! Persistence: one [`Store`] trait, a SQLite and a PostgreSQL implementation,
+//! chosen from the URL scheme. Money is exact in both (see the migrations).
+
+mod backup;
+mod postgres;
+mod sqlite;
+
+pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, StoredScenario};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
+use crate::finance::CollectionsInput;
+use std::future::Future;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite:///path/file.db, sqlite::memory: or postgres://user@host/db")]
+    BadUrl(String),
+    #[error("no company named {0:?}")]
+    UnknownCompany(String),
+    #[error("a company named {0:?} already exists")]
+    CompanyExists(String),
+    #[error("{0} is out of range for the store (at most 14 digits before the point and 4 after)")]
+    OutOfRange(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("the target store is not empty: restore only loads into an empty store")]
+    NotEmpty,
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which company an import writes to: an existing one, or one to create in the
+/// same transaction (so a failed import creates nothing either).
+#[derive(Debug, Clone)]
+pub enum ImportTarget {
+    Existing(i64),
+    Create(NewCompany),
+}
+
+/// A validated file's rows.
+#[derive(Debug, Clone)]
+pub enum ImportBatch {
+    Financials(Vec<MonthlyFinancials>),
+    Products(Vec<Product>),
+    Invoices(Vec<Invoice>),
+}
+
+impl ImportBatch {
+    pub fn len(&self) -> usize {
+        match self {
+            ImportBatch::Financials(r) => r.len(),
+            ImportBatch::Products(r) => r.len(),
+            ImportBatch::Invoices(r) => r.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Migrations applied versus those this binary carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub applied: Vec<i64>,
+    pub known: Vec<i64>,
+}
+
+impl MigrationStatus {
+    pub fn is_current(&self) -> bool {
+        self.known.iter().all(|v| self.applied.contains(v))
+    }
+}
+
+/// Everything Katalis reads and writes. Each method is one consistent operation;
+/// writes are one transaction each.
+pub trait Store: Send + Sync {
+    fn kind(&self) -> &'static str;
+    fn ping(&self) -> impl Future<Output = StoreResult<Duration>> + Send;
+    fn migration_status(&self) -> impl Future<Output = StoreResult<MigrationStatus>> + Send;
+    fn companies(&self) -> impl Future<Output = StoreResult<Vec<Company>>> + Send;
+    fn create_company(&self, c: &NewCompany) -> impl Future<Output = StoreResult<Company>> + Send;
+    /// Updates a company's profile (demo reloads); creates it when missing.
+    fn upsert_company(&self, c: &NewCompany) -> impl Future<Output = StoreResult<Company>> + Send;
+    fn financials(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<MonthlyFinancials>>> + Send;
+    fn products(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<Product>>> + Send;
+    fn invoices(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
+    /// The invoices reduced for as-of month `m`, in SQL (see `finance::collections`).
+    fn collections_input(
+        &self,
+        company_id: i64,
+        m: Month,
+    ) -> impl Future<Output = StoreResult<CollectionsInput>> + Send;
+    /// Upserts every row of `batch` by key in one transaction; returns the company.
+    fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> impl Future<Output = StoreResult<Company>> + Send;
+    fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
+    /// A consistent snapshot of every company.
+    fn backup(&self) -> impl Future<Output = StoreResult<Backup>> + Send;
+    /// Loads a snapshot into an empty store, in one transaction.
+    fn restore(&self, b: &Backup) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// The store chosen from a URL.
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl AnyStore {
+    /// Opens (creating when needed) and migrates the store at `url`.
+    pub async fn connect(url: &str) -> StoreResult<AnyStore> {
+        if url.starts_with("sqlite:") {
+            Ok(AnyStore::Sqlite(SqliteStore::connect(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(AnyStore::Postgres(PgStore::connect(url).await?))
+        } else {
+            Err(StoreError::BadUrl(crate::sanitize::clean(url)))
+        }
+    }
+
+    /// Finds a company by name, or by id when `key` is a number.
+    pub async fn company(&self, key: &str) -> StoreResult<Company> {
+        let all = self.companies().await?;
+        all.iter()
+            .find(|c| c.name == key)
+            .or_else(|| all.iter().find(|c| c.name.eq_ignore_ascii_case(key)))
+            .or_else(|| key.parse::<i64>().ok().and_then(|id| all.iter().find(|c| c.id == id)))
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownCompany(crate::sanitize::clean(key)))
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $e,
+            AnyStore::Postgres($s) => $e,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    fn kind(&self) -> &'static str {
+        dispatch!(self, s => s.kind())
+    }
+    async fn ping(&self) -> StoreResult<Duration> {
+        dispatch!(self, s => s.ping().await)
+    }
+    async fn migration_status(&self) -> StoreResult<MigrationStatus> {
+        dispatch!(self, s => s.migration_status().await)
+    }
+    async fn companies(&self) -> StoreResult<Vec<Company>> {
+        dispatch!(self, s => s.companies().await)
+    }
+    async fn create_company(&self, c: &NewCompany) -> StoreResult<Company> {
+        dispatch!(self, s => s.create_company(c).await)
+    }
+    async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
+        dispatch!(self, s => s.upsert_company(c).await)
+    }
+    async fn financials(&self, company_id: i64) -> StoreResult<Vec<MonthlyFinancials>> {
+        dispatch!(self, s => s.financials(company_id).await)
+    }
+    async fn products(&self, company_id: i64) -> StoreResult<Vec<Product>> {
+        dispatch!(self, s => s.products(company_id).await)
+    }
+    async fn invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
+        dispatch!(self, s => s.invoices(company_id).await)
+    }
+    async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
+        dispatch!(self, s => s.collections_input(company_id, m).await)
+    }
+    async fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> StoreResult<Company> {
+        dispatch!(self, s => s.import(target, batch).await)
+    }
+    async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
+        dispatch!(self, s => s.scenarios(company_id).await)
+    }
+    async fn backup(&self) -> StoreResult<Backup> {
+        dispatch!(self, s => s.backup().await)
+    }
+    async fn restore(&self, b: &Backup) -> StoreResult<()> {
+        dispatch!(self, s => s.restore(b).await)
+    }
+}
+
+/// Groups of the collections reduction arrive unordered from SQL; the engine's
+/// order is customer (byte order), then bucket.
+pub(crate) fn sort_groups(input: &mut CollectionsInput) {
+    input.open_at_d.sort_by(|a, b| {
+        a.customer
+            .as_bytes()
+            .cmp(b.customer.as_bytes())
+            .then(a.bucket.cmp(&b.bucket))
+    });
+}

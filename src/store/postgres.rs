@@ -1,0 +1,676 @@
+//! The shared store: any PostgreSQL 13+ by URL (TLS via rustls for
+//! `sslmode=require|verify-full`). Money is NUMERIC(18,4). Bulk imports go
+//! through COPY into a staging table and one merge.
+
+use super::backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, StoredScenario};
+use super::{ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
+use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
+use crate::finance::collections::{Bucket, CollectionsInput, OpenGroup};
+use rust_decimal::Decimal;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Bytes of CSV buffered before each COPY send.
+const COPY_BUFFER: usize = 1 << 20;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn company_of(r: &PgRow) -> StoreResult<Company> {
+    Ok(Company {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        industry: r.try_get(2)?,
+        currency: r.try_get(3)?,
+        fiscal_year_start: r.try_get::<i16, _>(4)? as u32,
+        locale: r.try_get(5)?,
+    })
+}
+
+fn month_of(s: &str) -> StoreResult<Month> {
+    s.parse().map_err(|_| StoreError::Corrupt(format!("bad month {s:?}")))
+}
+
+/// Refuses values NUMERIC(18,4) would round or reject, before the server sees them.
+fn check_money(d: Decimal) -> StoreResult<Decimal> {
+    super::sqlite::to_units(d).map(|_| d)
+}
+
+fn opt(d: Option<Decimal>) -> StoreResult<String> {
+    Ok(d.map(check_money)
+        .transpose()?
+        .map(|v| v.to_string())
+        .unwrap_or_default())
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        let opts = PgConnectOptions::from_str(url)?.application_name("katalis");
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    async fn insert_company(tx: &mut PgConnection, c: &NewCompany) -> StoreResult<Company> {
+        let row = sqlx::query(
+            "INSERT INTO companies (name, industry, currency, fiscal_year_start, locale) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id, name, industry, currency, fiscal_year_start, locale",
+        )
+        .bind(&c.name)
+        .bind(&c.industry)
+        .bind(&c.currency)
+        .bind(c.fiscal_year_start as i16)
+        .bind(&c.locale)
+        .fetch_one(&mut *tx)
+        .await?;
+        company_of(&row)
+    }
+
+    async fn resolve(tx: &mut PgConnection, target: &ImportTarget) -> StoreResult<Company> {
+        match target {
+            ImportTarget::Existing(id) => {
+                let row = sqlx::query(
+                    "SELECT id, name, industry, currency, fiscal_year_start, locale FROM companies WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                row.as_ref()
+                    .map(company_of)
+                    .transpose()?
+                    .ok_or_else(|| StoreError::UnknownCompany(id.to_string()))
+            }
+            ImportTarget::Create(c) => {
+                let row = sqlx::query(
+                    "SELECT id, name, industry, currency, fiscal_year_start, locale FROM companies WHERE name = $1",
+                )
+                .bind(&c.name)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match row {
+                    Some(r) => company_of(&r),
+                    None => Self::insert_company(tx, c).await,
+                }
+            }
+        }
+    }
+
+    /// COPY `records` (CSV, empty unquoted field = NULL) into a fresh temporary table
+    /// shaped like `table`, then merge it with `merge`.
+    async fn copy_merge(
+        tx: &mut PgConnection,
+        create_stage: &'static str,
+        copy: &'static str,
+        merge: &'static str,
+        company: i64,
+        records: impl Iterator<Item = StoreResult<Vec<String>>>,
+    ) -> StoreResult<()> {
+        sqlx::query(create_stage).execute(&mut *tx).await?;
+        let mut copy_in = tx.copy_in_raw(copy).await?;
+        let writer = || {
+            csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::with_capacity(COPY_BUFFER + 4096))
+        };
+        let bytes = |w: csv::Writer<Vec<u8>>| w.into_inner().map_err(|e| StoreError::Corrupt(e.to_string()));
+        let mut w = writer();
+        for rec in records {
+            w.write_record(&rec?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if w.get_ref().len() >= COPY_BUFFER {
+                let full = std::mem::replace(&mut w, writer());
+                copy_in.send(bytes(full)?).await?;
+            }
+        }
+        let rest = bytes(w)?;
+        if !rest.is_empty() {
+            copy_in.send(rest).await?;
+        }
+        copy_in.finish().await?;
+        sqlx::query(merge).bind(company).execute(&mut *tx).await?;
+        sqlx::query("DROP TABLE katalis_stage").execute(&mut *tx).await?;
+        Ok(())
+    }
+
+    async fn write_financials(tx: &mut PgConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
+        let int = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let records = rows.iter().map(|r| {
+            Ok(vec![
+                r.month.to_string(),
+                check_money(r.revenue)?.to_string(),
+                check_money(r.cogs)?.to_string(),
+                check_money(r.opex)?.to_string(),
+                opt(r.sales_marketing)?,
+                opt(r.depreciation)?,
+                opt(r.other_income)?,
+                opt(r.financing)?,
+                check_money(r.cash_end)?.to_string(),
+                int(r.customers_new),
+                int(r.customers_churned),
+                int(r.customers_end),
+            ])
+        });
+        Self::copy_merge(
+            tx,
+            "CREATE TEMP TABLE katalis_stage (month CHAR(7), revenue NUMERIC(18,4), cogs NUMERIC(18,4), \
+             opex NUMERIC(18,4), sales_marketing NUMERIC(18,4), depreciation NUMERIC(18,4), \
+             other_income NUMERIC(18,4), financing NUMERIC(18,4), cash_end NUMERIC(18,4), customers_new BIGINT, \
+             customers_churned BIGINT, customers_end BIGINT) ON COMMIT DROP",
+            "COPY katalis_stage FROM STDIN WITH (FORMAT csv)",
+            "INSERT INTO financials AS f (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, \
+             other_income, financing, cash_end, customers_new, customers_churned, customers_end) \
+             SELECT $1, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, financing, \
+             cash_end, customers_new, customers_churned, customers_end FROM katalis_stage \
+             ON CONFLICT (company_id, month) DO UPDATE SET revenue = excluded.revenue, cogs = excluded.cogs, \
+             opex = excluded.opex, sales_marketing = excluded.sales_marketing, depreciation = excluded.depreciation, \
+             other_income = excluded.other_income, financing = excluded.financing, cash_end = excluded.cash_end, \
+             customers_new = excluded.customers_new, customers_churned = excluded.customers_churned, \
+             customers_end = excluded.customers_end, version = f.version + 1, updated_at = now() \
+             WHERE (f.revenue, f.cogs, f.opex, f.sales_marketing, f.depreciation, f.other_income, f.financing, \
+             f.cash_end, f.customers_new, f.customers_churned, f.customers_end) IS DISTINCT FROM \
+             (excluded.revenue, excluded.cogs, excluded.opex, excluded.sales_marketing, excluded.depreciation, \
+             excluded.other_income, excluded.financing, excluded.cash_end, excluded.customers_new, \
+             excluded.customers_churned, excluded.customers_end)",
+            company,
+            records,
+        )
+        .await
+    }
+
+    async fn write_products(tx: &mut PgConnection, company: i64, rows: &[Product]) -> StoreResult<()> {
+        let records = rows.iter().map(|p| {
+            Ok(vec![
+                p.sku.clone(),
+                p.name.clone(),
+                check_money(p.unit_price)?.to_string(),
+                check_money(p.unit_cost)?.to_string(),
+                check_money(p.monthly_units)?.to_string(),
+                check_money(p.fixed_costs)?.to_string(),
+            ])
+        });
+        Self::copy_merge(
+            tx,
+            "CREATE TEMP TABLE katalis_stage (sku TEXT, name TEXT, unit_price NUMERIC(18,4), \
+             unit_cost NUMERIC(18,4), monthly_units NUMERIC(18,4), fixed_costs NUMERIC(18,4)) ON COMMIT DROP",
+            "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
+            "INSERT INTO products AS p (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
+             SELECT $1, sku, name, unit_price, unit_cost, monthly_units, fixed_costs FROM katalis_stage \
+             ON CONFLICT (company_id, sku) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, \
+             unit_cost = excluded.unit_cost, monthly_units = excluded.monthly_units, \
+             fixed_costs = excluded.fixed_costs, version = p.version + 1, updated_at = now() \
+             WHERE (p.name, p.unit_price, p.unit_cost, p.monthly_units, p.fixed_costs) IS DISTINCT FROM \
+             (excluded.name, excluded.unit_price, excluded.unit_cost, excluded.monthly_units, excluded.fixed_costs)",
+            company,
+            records,
+        )
+        .await
+    }
+
+    async fn write_invoices(tx: &mut PgConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
+        let records = rows.iter().map(|i| {
+            Ok(vec![
+                i.number.clone(),
+                i.customer.clone(),
+                i.issue_date.to_string(),
+                i.due_date.to_string(),
+                check_money(i.amount)?.to_string(),
+                check_money(i.paid_amount)?.to_string(),
+                i.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+            ])
+        });
+        Self::copy_merge(
+            tx,
+            "CREATE TEMP TABLE katalis_stage (number TEXT, customer TEXT, issue_date DATE, due_date DATE, \
+             amount NUMERIC(18,4), paid_amount NUMERIC(18,4), paid_date DATE) ON COMMIT DROP",
+            "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
+            "INSERT INTO invoices AS i (company_id, number, customer, issue_date, due_date, amount, paid_amount, \
+             paid_date) SELECT $1, number, customer, issue_date, due_date, amount, paid_amount, paid_date \
+             FROM katalis_stage \
+             ON CONFLICT (company_id, number) DO UPDATE SET customer = excluded.customer, \
+             issue_date = excluded.issue_date, due_date = excluded.due_date, amount = excluded.amount, \
+             paid_amount = excluded.paid_amount, paid_date = excluded.paid_date, version = i.version + 1, \
+             updated_at = now() \
+             WHERE (i.customer, i.issue_date, i.due_date, i.amount, i.paid_amount, i.paid_date) IS DISTINCT FROM \
+             (excluded.customer, excluded.issue_date, excluded.due_date, excluded.amount, excluded.paid_amount, \
+             excluded.paid_date)",
+            company,
+            records,
+        )
+        .await
+    }
+
+    async fn read_companies(conn: &mut PgConnection) -> StoreResult<Vec<Company>> {
+        let rows =
+            sqlx::query("SELECT id, name, industry, currency, fiscal_year_start, locale FROM companies ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await?;
+        rows.iter().map(company_of).collect()
+    }
+
+    async fn read_financials(conn: &mut PgConnection, company_id: i64) -> StoreResult<Vec<MonthlyFinancials>> {
+        let rows = sqlx::query(
+            "SELECT month, revenue, cogs, opex, sales_marketing, depreciation, other_income, financing, cash_end, \
+             customers_new, customers_churned, customers_end FROM financials WHERE company_id = $1 ORDER BY month",
+        )
+        .bind(company_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonthlyFinancials {
+                    month: month_of(r.try_get(0)?)?,
+                    revenue: r.try_get(1)?,
+                    cogs: r.try_get(2)?,
+                    opex: r.try_get(3)?,
+                    sales_marketing: r.try_get(4)?,
+                    depreciation: r.try_get(5)?,
+                    other_income: r.try_get(6)?,
+                    financing: r.try_get(7)?,
+                    cash_end: r.try_get(8)?,
+                    customers_new: r.try_get(9)?,
+                    customers_churned: r.try_get(10)?,
+                    customers_end: r.try_get(11)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn read_products(conn: &mut PgConnection, company_id: i64) -> StoreResult<Vec<Product>> {
+        let rows = sqlx::query(
+            "SELECT sku, name, unit_price, unit_cost, monthly_units, fixed_costs FROM products \
+             WHERE company_id = $1 ORDER BY sku COLLATE \"C\"",
+        )
+        .bind(company_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Product {
+                    sku: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    unit_price: r.try_get(2)?,
+                    unit_cost: r.try_get(3)?,
+                    monthly_units: r.try_get(4)?,
+                    fixed_costs: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn read_invoices(conn: &mut PgConnection, company_id: i64) -> StoreResult<Vec<Invoice>> {
+        let rows = sqlx::query(
+            "SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+             WHERE company_id = $1 ORDER BY number COLLATE \"C\"",
+        )
+        .bind(company_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Invoice {
+                    number: r.try_get(0)?,
+                    customer: r.try_get(1)?,
+                    issue_date: r.try_get(2)?,
+                    due_date: r.try_get(3)?,
+                    amount: r.try_get(4)?,
+                    paid_amount: r.try_get(5)?,
+                    paid_date: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn read_scenarios(conn: &mut PgConnection, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
+        let rows = sqlx::query(
+            "SELECT name, drivers::text, locked, base_month, start_cash, start_revenue, version FROM scenarios \
+             WHERE company_id = $1 ORDER BY name COLLATE \"C\"",
+        )
+        .bind(company_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let drivers: &str = r.try_get(1)?;
+                Ok(StoredScenario {
+                    name: r.try_get(0)?,
+                    drivers: serde_json::from_str(drivers).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    locked: r.try_get(2)?,
+                    base_month: r.try_get(3)?,
+                    start_cash: r.try_get(4)?,
+                    start_revenue: r.try_get(5)?,
+                    version: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Store for PgStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<Duration> {
+        let t = Instant::now();
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(t.elapsed())
+    }
+
+    async fn migration_status(&self) -> StoreResult<MigrationStatus> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(MigrationStatus {
+            applied,
+            known: MIGRATOR.iter().map(|m| m.version).collect(),
+        })
+    }
+
+    async fn companies(&self) -> StoreResult<Vec<Company>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::read_companies(&mut conn).await
+    }
+
+    async fn create_company(&self, c: &NewCompany) -> StoreResult<Company> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE name = $1")
+            .bind(&c.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::CompanyExists(c.name.clone()));
+        }
+        let company = Self::insert_company(&mut tx, c).await?;
+        tx.commit().await?;
+        Ok(company)
+    }
+
+    async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
+        let row = sqlx::query(
+            "INSERT INTO companies (name, industry, currency, fiscal_year_start, locale) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (name) DO UPDATE SET industry = excluded.industry, currency = excluded.currency, \
+             fiscal_year_start = excluded.fiscal_year_start, locale = excluded.locale \
+             RETURNING id, name, industry, currency, fiscal_year_start, locale",
+        )
+        .bind(&c.name)
+        .bind(&c.industry)
+        .bind(&c.currency)
+        .bind(c.fiscal_year_start as i16)
+        .bind(&c.locale)
+        .fetch_one(&self.pool)
+        .await?;
+        company_of(&row)
+    }
+
+    async fn financials(&self, company_id: i64) -> StoreResult<Vec<MonthlyFinancials>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::read_financials(&mut conn, company_id).await
+    }
+
+    async fn products(&self, company_id: i64) -> StoreResult<Vec<Product>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::read_products(&mut conn, company_id).await
+    }
+
+    async fn invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::read_invoices(&mut conn, company_id).await
+    }
+
+    async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
+        let d = m.last_day();
+        let days = |n: i64| d - chrono::Duration::days(n);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let groups = sqlx::query(
+            "SELECT customer, bucket, SUM(open), MIN(due_date) FROM ( \
+               SELECT customer, due_date, \
+                 amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END AS open, \
+                 CASE WHEN due_date >= $2 THEN 0 WHEN due_date >= $3 THEN 1 WHEN due_date >= $4 THEN 2 \
+                      WHEN due_date >= $5 THEN 3 ELSE 4 END AS bucket \
+               FROM invoices WHERE company_id = $1 AND issue_date <= $2 \
+             ) o WHERE open > 0 GROUP BY customer, bucket",
+        )
+        .bind(company_id)
+        .bind(d)
+        .bind(days(30))
+        .bind(days(60))
+        .bind(days(90))
+        .fetch_all(&mut *tx)
+        .await?;
+        let totals = sqlx::query(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN issue_date <= $2 THEN amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END END), 0), \
+               COALESCE(SUM(CASE WHEN issue_date >= $3 AND issue_date <= $5 THEN amount END), 0), \
+               COALESCE(SUM(CASE WHEN issue_date >= $4 AND issue_date <= $5 THEN amount END), 0) \
+             FROM invoices WHERE company_id = $1",
+        )
+        .bind(company_id)
+        .bind(m.plus(-1).last_day())
+        .bind(m.plus(-2).first_day())
+        .bind(m.first_day())
+        .bind(d)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut input = CollectionsInput {
+            open_at_d: groups
+                .iter()
+                .map(|r| {
+                    Ok(OpenGroup {
+                        customer: r.try_get(0)?,
+                        bucket: Bucket::from_index(r.try_get::<i32, _>(1)?.into())
+                            .ok_or_else(|| StoreError::Corrupt("aging bucket".into()))?,
+                        open: r.try_get(2)?,
+                        oldest_due: r.try_get(3)?,
+                    })
+                })
+                .collect::<StoreResult<_>>()?,
+            ar_begin: totals.try_get(0)?,
+            credit_sales_3m: totals.try_get(1)?,
+            credit_sales_m: totals.try_get(2)?,
+        };
+        sort_groups(&mut input);
+        Ok(input)
+    }
+
+    async fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> StoreResult<Company> {
+        let mut tx = self.pool.begin().await?;
+        let company = Self::resolve(&mut tx, target).await?;
+        match batch {
+            ImportBatch::Financials(rows) => Self::write_financials(&mut tx, company.id, rows).await?,
+            ImportBatch::Products(rows) => Self::write_products(&mut tx, company.id, rows).await?,
+            ImportBatch::Invoices(rows) => Self::write_invoices(&mut tx, company.id, rows).await?,
+        }
+        tx.commit().await?;
+        Ok(company)
+    }
+
+    async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::read_scenarios(&mut conn, company_id).await
+    }
+
+    async fn backup(&self) -> StoreResult<Backup> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let mut companies = Vec::new();
+        for c in Self::read_companies(&mut tx).await? {
+            let analyses = sqlx::query(
+                "SELECT id, agent, provider, model, input_hash, input, output, result::text, prompt_tokens, \
+                 completion_tokens, cost, latency_ms, status, \
+                 to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') \
+                 FROM ai_analysis WHERE company_id = $1 ORDER BY id",
+            )
+            .bind(c.id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut records = Vec::with_capacity(analyses.len());
+            for a in &analyses {
+                let recs = sqlx::query(
+                    "SELECT category, priority, title, description, impact_score FROM recommendations \
+                     WHERE analysis_id = $1 ORDER BY id",
+                )
+                .bind(a.try_get::<i64, _>(0)?)
+                .fetch_all(&mut *tx)
+                .await?;
+                records.push(AnalysisRecord {
+                    agent: a.try_get(1)?,
+                    provider: a.try_get(2)?,
+                    model: a.try_get(3)?,
+                    input_hash: a.try_get(4)?,
+                    input: a.try_get(5)?,
+                    output: a.try_get(6)?,
+                    result: a.try_get(7)?,
+                    prompt_tokens: a.try_get(8)?,
+                    completion_tokens: a.try_get(9)?,
+                    cost: a.try_get(10)?,
+                    latency_ms: a.try_get(11)?,
+                    status: a.try_get(12)?,
+                    created_at: a.try_get(13)?,
+                    recommendations: recs
+                        .iter()
+                        .map(|r| {
+                            Ok(RecommendationRecord {
+                                category: r.try_get(0)?,
+                                priority: r.try_get::<i16, _>(1)?.into(),
+                                title: r.try_get(2)?,
+                                description: r.try_get(3)?,
+                                impact_score: r.try_get::<i16, _>(4)?.into(),
+                            })
+                        })
+                        .collect::<StoreResult<_>>()?,
+                });
+            }
+            let members = sqlx::query(
+                "SELECT member, role FROM company_members WHERE company_id = $1 ORDER BY member COLLATE \"C\"",
+            )
+            .bind(c.id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Member {
+                    member: r.try_get(0)?,
+                    role: r.try_get(1)?,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+            companies.push(CompanyBackup {
+                financials: Self::read_financials(&mut tx, c.id).await?,
+                products: Self::read_products(&mut tx, c.id).await?,
+                invoices: Self::read_invoices(&mut tx, c.id).await?,
+                scenarios: Self::read_scenarios(&mut tx, c.id).await?,
+                analyses: records,
+                members,
+                profile: NewCompany {
+                    name: c.name,
+                    industry: c.industry,
+                    currency: c.currency,
+                    fiscal_year_start: c.fiscal_year_start,
+                    locale: c.locale,
+                },
+            });
+        }
+        tx.commit().await?;
+        Ok(Backup::new(companies))
+    }
+
+    async fn restore(&self, b: &Backup) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        sqlx::query("LOCK TABLE companies IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM companies")
+            .fetch_one(&mut *tx)
+            .await?;
+        if count > 0 {
+            return Err(StoreError::NotEmpty);
+        }
+        for cb in &b.companies {
+            let c = Self::insert_company(&mut tx, &cb.profile).await?;
+            Self::write_financials(&mut tx, c.id, &cb.financials).await?;
+            Self::write_products(&mut tx, c.id, &cb.products).await?;
+            Self::write_invoices(&mut tx, c.id, &cb.invoices).await?;
+            for s in &cb.scenarios {
+                let drivers = serde_json::to_string(&s.drivers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO scenarios (company_id, name, drivers, locked, base_month, start_cash, start_revenue, version) \
+                     VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8)",
+                )
+                .bind(c.id)
+                .bind(&s.name)
+                .bind(drivers)
+                .bind(s.locked)
+                .bind(&s.base_month)
+                .bind(s.start_cash.map(check_money).transpose()?)
+                .bind(s.start_revenue.map(check_money).transpose()?)
+                .bind(s.version)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for a in &cb.analyses {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO ai_analysis (company_id, agent, provider, model, input_hash, input, output, result, \
+                     prompt_tokens, completion_tokens, cost, latency_ms, status, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14::timestamptz) RETURNING id",
+                )
+                .bind(c.id)
+                .bind(&a.agent)
+                .bind(&a.provider)
+                .bind(&a.model)
+                .bind(&a.input_hash)
+                .bind(&a.input)
+                .bind(&a.output)
+                .bind(&a.result)
+                .bind(a.prompt_tokens)
+                .bind(a.completion_tokens)
+                .bind(a.cost.map(check_money).transpose()?)
+                .bind(a.latency_ms)
+                .bind(&a.status)
+                .bind(&a.created_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                for r in &a.recommendations {
+                    sqlx::query(
+                        "INSERT INTO recommendations (analysis_id, company_id, category, priority, title, description, \
+                         impact_score) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(id)
+                    .bind(c.id)
+                    .bind(&r.category)
+                    .bind(r.priority as i16)
+                    .bind(&r.title)
+                    .bind(&r.description)
+                    .bind(r.impact_score as i16)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            for m in &cb.members {
+                sqlx::query("INSERT INTO company_members (company_id, member, role) VALUES ($1, $2, $3)")
+                    .bind(c.id)
+                    .bind(&m.member)
+                    .bind(&m.role)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
