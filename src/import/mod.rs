@@ -86,7 +86,7 @@ impl fmt::Display for Problem {
             write!(f, "{sep}value {v:?}")?;
             sep = ", ";
         }
-        let lead = if sep.is_empty() { "" } else { ": expected " };
+        let lead = if sep.is_empty() { "expected " } else { ": expected " };
         write!(f, "{lead}{}", self.expected)
     }
 }

@@ -1,0 +1,81 @@
+//! Test stores: a fresh SQLite file, and a fresh database on the PostgreSQL
+//! named by KATALIS_TEST_PG_URL (started by scripts/test). With CI=true or
+//! KATALIS_REQUIRE_PG set, a missing PostgreSQL fails the test instead of
+//! leaving it out.
+#![allow(dead_code)]
+
+use katalis::store::AnyStore;
+use sqlx::Connection;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub struct TestStore {
+    pub name: &'static str,
+    pub url: String,
+    pub store: AnyStore,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+pub fn pg_admin_url() -> Option<String> {
+    match std::env::var("KATALIS_TEST_PG_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            let required = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+                || std::env::var_os("KATALIS_REQUIRE_PG").is_some();
+            assert!(
+                !required,
+                "KATALIS_TEST_PG_URL is not set but PostgreSQL tests are required (run scripts/test)"
+            );
+            eprintln!("note: KATALIS_TEST_PG_URL not set: PostgreSQL half of this test left out (use scripts/test)");
+            None
+        }
+    }
+}
+
+/// A URL of a new, empty PostgreSQL database.
+pub async fn fresh_pg_url() -> Option<String> {
+    let admin = pg_admin_url()?;
+    let name = format!("katalis_t{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst));
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to test PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b).expect("url with a database");
+    Some(format!("{base}/{name}"))
+}
+
+pub fn fresh_sqlite() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    (dir, url)
+}
+
+/// One fresh store of each kind available.
+pub async fn stores() -> Vec<TestStore> {
+    let (dir, url) = fresh_sqlite();
+    let mut out = vec![TestStore {
+        name: "sqlite",
+        store: AnyStore::connect(&url).await.expect("open sqlite"),
+        url,
+        _dir: Some(dir),
+    }];
+    if let Some(url) = fresh_pg_url().await {
+        out.push(TestStore {
+            name: "postgres",
+            store: AnyStore::connect(&url).await.expect("open postgres"),
+            url,
+            _dir: None,
+        });
+    }
+    out
+}
+
+pub fn corpus(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(path)
+}

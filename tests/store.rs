@@ -1,0 +1,441 @@
+//! The same store suite on SQLite and PostgreSQL: demo load, idempotent import,
+//! refused files leave the store unchanged, backup/restore across kinds, and the
+//! SQL collections reduction equals the engine's.
+
+mod common;
+
+use common::{corpus, stores};
+use katalis::commands::{demo, load_snapshot};
+use katalis::domain::{Invoice, Month, NewCompany};
+use katalis::finance::collections::collections_input;
+use katalis::import::{Kind, read_file};
+use katalis::report::Report;
+use katalis::store::{AnyStore, ImportBatch, ImportTarget, Store};
+use rust_decimal::Decimal;
+
+async fn report_json(store: &AnyStore, company: &str, as_of: Option<&str>) -> String {
+    let c = store.company(company).await.unwrap();
+    let loaded = load_snapshot(store, &c, as_of).await.unwrap();
+    serde_json::to_string_pretty(
+        &Report {
+            company: &c,
+            snapshot: &loaded.snapshot,
+        }
+        .to_json(),
+    )
+    .unwrap()
+}
+
+const DEMO: [&str; 3] = ["Tallo Analytics", "Sazón de Barrio", "Distribuidora Río Bravo"];
+
+#[tokio::test]
+async fn demo_reports_are_identical_on_both_stores_and_demo_is_idempotent() {
+    let stores = stores().await;
+    let mut reports: Vec<Vec<String>> = Vec::new();
+    for s in &stores {
+        demo::load(&s.store).await.unwrap();
+        let before = s.store.backup().await.unwrap();
+        demo::load(&s.store).await.unwrap();
+        assert_eq!(
+            s.store.backup().await.unwrap(),
+            before,
+            "{}: demo twice changed the store",
+            s.name
+        );
+        assert_eq!(s.store.companies().await.unwrap().len(), 3);
+        let mut r = Vec::new();
+        for c in DEMO {
+            r.push(report_json(&s.store, c, None).await);
+            r.push(report_json(&s.store, c, Some("2025-06")).await);
+        }
+        reports.push(r);
+    }
+    for other in &reports[1..] {
+        assert_eq!(&reports[0], other, "report JSON differs between stores");
+    }
+}
+
+#[tokio::test]
+async fn sql_collections_reduction_equals_the_engine() {
+    for s in stores().await {
+        demo::load(&s.store).await.unwrap();
+        for name in DEMO {
+            let c = s.store.company(name).await.unwrap();
+            let invoices = s.store.invoices(c.id).await.unwrap();
+            for m in [
+                "2024-05", "2025-01", "2025-12", "2026-09", "2026-10", "2030-01", "2020-01",
+            ] {
+                let m: Month = m.parse().unwrap();
+                let sql = s.store.collections_input(c.id, m).await.unwrap();
+                assert_eq!(sql, collections_input(&invoices, m), "{}: {name} at {m}", s.name);
+            }
+        }
+        // Edge cases at the bucket boundaries, partial payments, payments after D.
+        let invoices = boundary_invoices();
+        let company = s
+            .store
+            .import(
+                &ImportTarget::Create(new_company("Edges")),
+                &ImportBatch::Invoices(invoices.clone()),
+            )
+            .await
+            .unwrap();
+        for m in ["2025-03", "2025-04", "2025-06"] {
+            let m: Month = m.parse().unwrap();
+            let sql = s.store.collections_input(company.id, m).await.unwrap();
+            assert_eq!(sql, collections_input(&invoices, m), "{}: edges at {m}", s.name);
+        }
+    }
+}
+
+fn new_company(name: &str) -> NewCompany {
+    NewCompany {
+        name: name.into(),
+        industry: "test".into(),
+        currency: "USD".into(),
+        fiscal_year_start: 1,
+        locale: "en-US".into(),
+    }
+}
+
+fn d(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+/// D = 2025-03-31: due dates exactly 0, 1, 30, 31, 60, 61, 90, 91 days before it.
+fn boundary_invoices() -> Vec<Invoice> {
+    let mut v = Vec::new();
+    for (i, due) in [
+        "2025-03-31",
+        "2025-03-30",
+        "2025-03-01",
+        "2025-02-28",
+        "2025-01-30",
+        "2025-01-29",
+        "2024-12-31",
+        "2024-12-30",
+    ]
+    .iter()
+    .enumerate()
+    {
+        v.push(Invoice {
+            number: format!("B{i}"),
+            customer: format!("C{}", i % 3),
+            issue_date: d("2024-12-01"),
+            due_date: d(due),
+            amount: Decimal::new(10_000 + i as i64, 2),
+            paid_amount: Decimal::ZERO,
+            paid_date: None,
+        });
+    }
+    v.push(Invoice {
+        number: "P1".into(),
+        customer: "C0".into(),
+        issue_date: d("2025-02-10"),
+        due_date: d("2025-03-10"),
+        amount: Decimal::new(5_000, 0),
+        paid_amount: Decimal::new(1_250_5, 1),
+        paid_date: Some(d("2025-03-31")),
+    });
+    v.push(Invoice {
+        number: "P2".into(),
+        customer: "C1".into(),
+        issue_date: d("2025-03-15"),
+        due_date: d("2025-04-15"),
+        amount: Decimal::new(700, 0),
+        paid_amount: Decimal::new(700, 0),
+        paid_date: Some(d("2025-04-01")),
+    });
+    v.push(Invoice {
+        number: "FUTURE".into(),
+        customer: "C2".into(),
+        issue_date: d("2025-04-01"),
+        due_date: d("2025-05-01"),
+        amount: Decimal::new(999, 0),
+        paid_amount: Decimal::ZERO,
+        paid_date: None,
+    });
+    v
+}
+
+#[tokio::test]
+async fn reimport_is_idempotent_and_replaces_by_key() {
+    for s in stores().await {
+        let target = ImportTarget::Create(new_company("Acme"));
+        let batch = read_file(Kind::Invoices, &corpus("good/invoices-excel.csv")).unwrap();
+        s.store.import(&target, &batch).await.unwrap();
+        let first = s.store.backup().await.unwrap();
+        s.store.import(&target, &batch).await.unwrap();
+        assert_eq!(s.store.backup().await.unwrap(), first, "{}", s.name);
+        // A changed row replaces the stored one by its key.
+        let ImportBatch::Invoices(mut rows) = batch else {
+            unreachable!()
+        };
+        rows[0].amount = Decimal::new(12_345, 2);
+        s.store.import(&target, &ImportBatch::Invoices(rows)).await.unwrap();
+        let c = s.store.company("Acme").await.unwrap();
+        let stored = s.store.invoices(c.id).await.unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0].amount, Decimal::new(12_345, 2), "{}", s.name);
+        assert_eq!(stored[1].customer, "Quote \"The\" Shop");
+    }
+}
+
+#[tokio::test]
+async fn spreadsheet_files_import() {
+    let ImportBatch::Financials(rows) = read_file(Kind::Financials, &corpus("good/financials-excel.csv")).unwrap()
+    else {
+        panic!("kind")
+    };
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].revenue, Decimal::new(100_050, 2));
+    assert_eq!(rows[1].cash_end, Decimal::new(53_805, 1));
+    let ImportBatch::Invoices(inv) = read_file(Kind::Invoices, &corpus("good/invoices-excel.csv")).unwrap() else {
+        panic!("kind")
+    };
+    assert_eq!(inv[0].customer, "Pérez, Hermanos y Cía.");
+}
+
+/// Every file of the bad corpus with the place its error must name.
+const BAD: &[(&str, &str)] = &[
+    (
+        "financials-thousands.csv",
+        "row 3, column revenue, value \"1,234.50\": expected a plain decimal without thousands separators",
+    ),
+    (
+        "financials-unquoted-comma.csv",
+        "row 3: expected 5 fields like the header, found 6",
+    ),
+    (
+        "financials-missing-column.csv",
+        "row 1, column cash_end: expected this required column",
+    ),
+    (
+        "financials-unknown-column.csv",
+        "row 1, column ebitda: expected a known column",
+    ),
+    (
+        "financials-wrong-header.csv",
+        "row 1, column mes: expected a known column",
+    ),
+    (
+        "financials-bad-month.csv",
+        "row 2, column month, value \"2025-13\": expected a month as YYYY-MM",
+    ),
+    ("financials-month-format.csv", "row 2, column month, value \"01/2025\""),
+    (
+        "financials-month-twice.csv",
+        "row 4, column month, value \"2025-01\": expected a unique month (already on row 2)",
+    ),
+    (
+        "financials-negative-customers.csv",
+        "row 2, column customers_new, value \"-3\": expected a whole number ≥ 0 (counts cannot be negative)",
+    ),
+    (
+        "financials-fractional-customers.csv",
+        "row 2, column customers_end, value \"2.5\": expected a whole number",
+    ),
+    ("financials-empty.csv", "expected a header row; the file is empty"),
+    ("financials-header-only.csv", "expected at least one data row"),
+    (
+        "financials-huge.csv",
+        "row 2, column revenue, value \"123456789012345.00\": expected at most 14 digits",
+    ),
+    (
+        "financials-five-decimals.csv",
+        "row 2, column revenue, value \"1000.12345\": expected at most 4 decimals",
+    ),
+    (
+        "financials-exponent.csv",
+        "row 2, column revenue, value \"1e5\": expected a plain decimal without an exponent",
+    ),
+    (
+        "financials-nan.csv",
+        "row 2, column revenue, value \"NaN\": expected a finite number",
+    ),
+    (
+        "financials-inf.csv",
+        "row 2, column revenue, value \"inf\": expected a finite number",
+    ),
+    (
+        "financials-empty-required.csv",
+        "row 3, column opex, value \"\": expected a number (the cell is empty)",
+    ),
+    (
+        "financials-decimal-comma.csv",
+        "row 3, column revenue, value \"1234,50\": expected a decimal with a dot, not a comma",
+    ),
+    ("financials-latin1.csv", "row 2: expected UTF-8 text"),
+    (
+        "financials-short-row.csv",
+        "row 2: expected 5 fields like the header, found 4",
+    ),
+    (
+        "products-zero-price.csv",
+        "row 3, column unit_price, value \"0\": expected a price > 0",
+    ),
+    (
+        "products-sku-twice.csv",
+        "row 3, column sku, value \"A\": expected a unique sku (already on row 2)",
+    ),
+    (
+        "products-empty-sku.csv",
+        "row 2, column sku, value \"\": expected a non-empty value",
+    ),
+    (
+        "products-negative-cost.csv",
+        "row 2, column unit_cost, value \"-4\": expected a value ≥ 0",
+    ),
+    (
+        "invoices-due-before-issue.csv",
+        "row 2, column due_date, value \"2025-01-05\": expected a due date on or after issue_date",
+    ),
+    (
+        "invoices-bad-date.csv",
+        "row 2, column issue_date, value \"2025-02-30\": expected a real calendar date",
+    ),
+    (
+        "invoices-date-format.csv",
+        "row 2, column issue_date, value \"10/01/2025\": expected a date as YYYY-MM-DD",
+    ),
+    (
+        "invoices-overpaid.csv",
+        "row 2, column paid_amount, value \"150\": expected a paid amount ≤ amount",
+    ),
+    (
+        "invoices-paid-no-date.csv",
+        "row 2, column paid_date, value \"\": expected the payment date",
+    ),
+    (
+        "invoices-date-no-payment.csv",
+        "row 2, column paid_date, value \"2025-02-01\": expected no date while paid_amount is 0",
+    ),
+    (
+        "invoices-zero-amount.csv",
+        "row 2, column amount, value \"0\": expected an amount > 0",
+    ),
+    (
+        "invoices-number-twice.csv",
+        "row 3, column number, value \"F1\": expected a unique number (already on row 2)",
+    ),
+    (
+        "invoices-empty-number.csv",
+        "row 2, column number, value \"\": expected a non-empty value",
+    ),
+];
+
+#[test]
+fn the_bad_corpus_is_complete() {
+    let files = std::fs::read_dir(corpus("bad")).unwrap().count();
+    assert_eq!(files, BAD.len(), "every file in tests/corpus/bad has an expectation");
+}
+
+#[tokio::test]
+async fn every_bad_file_is_refused_with_its_place_and_the_store_is_unchanged() {
+    for s in stores().await {
+        demo::load(&s.store).await.unwrap();
+        let before = s.store.backup().await.unwrap();
+        for (file, expected) in BAD {
+            let kind = match file.split('-').next() {
+                Some("financials") => Kind::Financials,
+                Some("products") => Kind::Products,
+                _ => Kind::Invoices,
+            };
+            let err = read_file(kind, &corpus(&format!("bad/{file}")))
+                .expect_err(file)
+                .to_string();
+            assert!(
+                err.contains(expected),
+                "{file}:\n  got: {err}\n  expected to contain: {expected}"
+            );
+            assert!(err.contains(file), "{file}: error names the file: {err}");
+        }
+        // A store-level refusal in the middle of a batch (a value the store cannot
+        // hold) also leaves nothing behind, even for a company created by it.
+        let c = s.store.company("Tallo Analytics").await.unwrap();
+        let mut rows = s.store.invoices(c.id).await.unwrap();
+        rows[0].customer = "changed".into();
+        let last = rows.len() - 1;
+        rows[last].amount = Decimal::new(1, 5); // 5 decimals: not storable exactly
+        rows[last].paid_amount = Decimal::ZERO;
+        rows[last].paid_date = None;
+        assert!(
+            s.store
+                .import(&ImportTarget::Existing(c.id), &ImportBatch::Invoices(rows.clone()))
+                .await
+                .is_err()
+        );
+        assert!(
+            s.store
+                .import(
+                    &ImportTarget::Create(new_company("Ghost")),
+                    &ImportBatch::Invoices(rows)
+                )
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            s.store.backup().await.unwrap(),
+            before,
+            "{}: a refused import changed the store",
+            s.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn backup_restores_into_an_empty_store_of_either_kind() {
+    let all = stores().await;
+    for from in &all {
+        demo::load(&from.store).await.unwrap();
+        let snapshot = from.store.backup().await.unwrap();
+        let json = serde_json::to_string(&snapshot).unwrap();
+        let back: katalis::store::Backup = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, snapshot);
+        for to in stores().await {
+            to.store.restore(&back).await.unwrap();
+            assert_eq!(
+                to.store.backup().await.unwrap(),
+                snapshot,
+                "{} -> {}",
+                from.name,
+                to.name
+            );
+            for c in DEMO {
+                assert_eq!(
+                    report_json(&to.store, c, None).await,
+                    report_json(&from.store, c, None).await,
+                    "{} -> {}: {c}",
+                    from.name,
+                    to.name
+                );
+            }
+            let again = to.store.restore(&back).await.unwrap_err().to_string();
+            assert!(again.contains("not empty"), "{again}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn money_round_trips_exactly_at_the_limits() {
+    for s in stores().await {
+        let csv = "month,revenue,cogs,opex,cash_end,other_income\n\
+                   2025-01,99999999999999.9999,0.0001,-99999999999999.9999,0.1,-0.0001\n";
+        let batch = katalis::import::parse(Kind::Financials, "limits.csv", csv.as_bytes()).unwrap();
+        let c = s
+            .store
+            .import(&ImportTarget::Create(new_company("Limits")), &batch)
+            .await
+            .unwrap();
+        let rows = s.store.financials(c.id).await.unwrap();
+        assert_eq!(rows[0].revenue.to_string(), "99999999999999.9999", "{}", s.name);
+        assert_eq!(rows[0].cogs.normalize().to_string(), "0.0001");
+        assert_eq!(rows[0].opex.to_string(), "-99999999999999.9999");
+        assert_eq!(
+            rows[0].other_income.map(|v| v.normalize().to_string()).as_deref(),
+            Some("-0.0001")
+        );
+        assert_eq!(rows[0].sales_marketing, None);
+        assert_eq!(rows[0].customers_end, None);
+    }
+}
