@@ -58,9 +58,6 @@ pub enum ImportKind {
 pub struct ImportArgs {
     pub kind: ImportKind,
     pub file: PathBuf,
-    /// Company to import into (required)
-    #[arg(long = "company", value_name = "NAME", required = true)]
-    pub company_name: String,
     /// Create the company when it does not exist
     #[arg(long, requires = "currency")]
     pub create: bool,

@@ -1,6 +1,7 @@
 //! `katalis`: parse arguments, settle the configuration, dispatch to a command.
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use color_eyre::eyre::{Result, eyre};
 use katalis::cli::{Cli, Command};
 use katalis::commands;
@@ -10,6 +11,14 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2 here
+    if matches!(cli.command, Some(Command::Import(_))) && cli.global.company.is_none() {
+        Cli::command()
+            .error(
+                ErrorKind::MissingRequiredArgument,
+                "import requires --company NAME (the company to import into)",
+            )
+            .exit();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -71,7 +80,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             commands::report::run(&store, &cfg, company, &args).await?;
         }
         Some(Command::Demo) => commands::demo::run(&store).await?,
-        Some(Command::Import(args)) => commands::import::run(&store, args).await?,
+        Some(Command::Import(args)) => commands::import::run(&store, company.unwrap_or_default(), args).await?,
         Some(Command::Report(args)) => commands::report::run(&store, &cfg, company, args).await?,
         Some(Command::Scenario(cmd)) => commands::scenario::run(&store, company, cmd).await?,
         Some(Command::Backup { file }) => commands::backup::backup(&store, file).await?,

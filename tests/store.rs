@@ -134,7 +134,7 @@ fn boundary_invoices() -> Vec<Invoice> {
         issue_date: d("2025-02-10"),
         due_date: d("2025-03-10"),
         amount: Decimal::new(5_000, 0),
-        paid_amount: Decimal::new(1_250_5, 1),
+        paid_amount: Decimal::new(12_505, 1),
         paid_date: Some(d("2025-03-31")),
     });
     v.push(Invoice {

@@ -5,7 +5,8 @@ use crate::sanitize::clean;
 use crate::store::{AnyStore, ImportTarget, Store, StoreError};
 use color_eyre::eyre::{Result, bail};
 
-pub async fn run(store: &AnyStore, args: &ImportArgs) -> Result<()> {
+/// `company` is the global `--company`, which `import` requires (checked by main).
+pub async fn run(store: &AnyStore, company_name: &str, args: &ImportArgs) -> Result<()> {
     let kind = match args.kind {
         ImportKind::Financials => Kind::Financials,
         ImportKind::Products => Kind::Products,
@@ -13,7 +14,7 @@ pub async fn run(store: &AnyStore, args: &ImportArgs) -> Result<()> {
     };
     // Parse and validate the whole file before touching the store.
     let batch = read_file(kind, &args.file)?;
-    let target = match store.company(&args.company_name).await {
+    let target = match store.company(company_name).await {
         Ok(c) => ImportTarget::Existing(c.id),
         Err(StoreError::UnknownCompany(_)) if args.create => {
             let currency = args.currency.clone().unwrap_or_default().to_ascii_uppercase();
@@ -24,7 +25,7 @@ pub async fn run(store: &AnyStore, args: &ImportArgs) -> Result<()> {
                 );
             }
             ImportTarget::Create(NewCompany {
-                name: args.company_name.clone(),
+                name: company_name.to_owned(),
                 industry: args.industry.clone(),
                 currency,
                 fiscal_year_start: args.fiscal_year_start,

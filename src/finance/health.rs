@@ -69,7 +69,7 @@ impl Health {
 /// the ends. The points may run in either direction ("lower is better").
 pub fn piecewise(x: Decimal, points: &[(Decimal, Decimal)]) -> Decimal {
     let mut pts = points.to_vec();
-    pts.sort_by(|a, b| a.0.cmp(&b.0));
+    pts.sort_by_key(|p| p.0);
     let (first, last) = (pts[0], pts[pts.len() - 1]);
     if x <= first.0 {
         return first.1;

@@ -533,7 +533,7 @@ impl Rows {
 
     /// Keys are unique within a file: a month, a sku, an invoice number once.
     fn check_unique(&self, c: &mut Collector) {
-        fn dupes<'a, K: Eq + std::hash::Hash + fmt::Display>(
+        fn dupes<K: Eq + std::hash::Hash + fmt::Display>(
             c: &mut Collector,
             col: &str,
             keys: impl Iterator<Item = (u64, K)>,

@@ -224,13 +224,12 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
     if !s.pricing.is_empty() {
         let _ = writeln!(
             o,
-            "\n## {}\n\n| SKU | {} | {} | {} | {} | {} | {} |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+            "\n## {}\n\n| SKU | {} | {} | {} | {} | Markup | {} |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |",
             t("Costs & pricing", "Costos y precios"),
             t("Product", "Producto"),
             t("Price", "Precio"),
             t("Unit cost", "Costo unitario"),
             t("Contribution margin", "Margen de contribución"),
-            "Markup",
             t("Break-even units", "Unidades de equilibrio"),
         );
         for p in &s.pricing {

@@ -1,0 +1,471 @@
+//! The binary end to end: commands, output contracts and exit codes.
+
+mod common;
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("k.db").display())
+    }
+    /// Runs katalis with a private HOME/XDG so no real config or data is touched.
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let home = self.dir.path().join("home");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_katalis"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("LANG", "C");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const KEYS: &[&str] = &[
+    "company",
+    "currency",
+    "as_of",
+    "profitability.revenue_ttm",
+    "profitability.gross_margin",
+    "profitability.operating_margin",
+    "profitability.ebitda_margin",
+    "profitability.net_margin",
+    "profitability.break_even_revenue",
+    "unit_economics.arpa",
+    "unit_economics.customer_churn",
+    "unit_economics.ltv",
+    "unit_economics.cac",
+    "unit_economics.ltv_to_cac",
+    "unit_economics.cac_payback_months",
+    "cash_flow.cash_end",
+    "cash_flow.net_burn",
+    "cash_flow.gross_burn",
+    "cash_flow.runway_months",
+    "cash_flow.cash_zero_month",
+    "growth.revenue_mom",
+    "growth.revenue_yoy",
+    "growth.revenue_growth_ttm",
+    "growth.cmgr_3",
+    "growth.cmgr_12",
+    "growth.burn_multiple",
+    "growth.rule_of_40",
+    "collections.ar_total",
+    "collections.aging.current",
+    "collections.aging.d1_30",
+    "collections.aging.d31_60",
+    "collections.aging.d61_90",
+    "collections.aging.d90_plus",
+    "collections.overdue_share",
+    "collections.dso",
+    "collections.cei",
+    "collections.call_list",
+    "pricing.products",
+    "health.profitability",
+    "health.unit_economics",
+    "health.cash_flow",
+    "health.growth_efficiency",
+    "health.total_score",
+    "health.focus_area",
+    "monthly",
+];
+
+fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, k| v.get(k))
+}
+
+#[test]
+fn report_json_has_every_key_in_its_number_format() {
+    let e = Env::new();
+    ok(&e.run(&["demo", "--db", &e.url()]));
+    for company in ["Tallo Analytics", "Sazón de Barrio", "Distribuidora Río Bravo"] {
+        let out = ok(&e.run(&["report", "--format", "json", "--db", &e.url(), "--company", company]));
+        let v: Value = serde_json::from_str(&out).unwrap();
+        for k in KEYS {
+            assert!(get(&v, k).is_some(), "{company}: missing {k}");
+        }
+        let money = |k: &str| get(&v, k).unwrap().as_str().map(|s| s.split('.').nth(1).map(str::len));
+        assert_eq!(money("profitability.revenue_ttm"), Some(Some(2)));
+        assert_eq!(money("profitability.gross_margin"), Some(Some(4)));
+        assert_eq!(money("health.total_score"), Some(Some(2)));
+        for p in get(&v, "pricing.products").unwrap().as_array().unwrap() {
+            for k in [
+                "sku",
+                "unit_price",
+                "unit_cost",
+                "contribution_margin",
+                "contribution_margin_ratio",
+                "markup",
+                "break_even_units",
+                "break_even_revenue",
+            ] {
+                assert!(p.get(k).is_some(), "product key {k}");
+            }
+            assert!(p["break_even_units"].is_u64() || p["break_even_units"].is_null());
+        }
+        let list = get(&v, "collections.call_list").unwrap().as_array().unwrap();
+        assert!(list.len() <= 10);
+        for c in list {
+            assert!(c["max_days_past_due"].is_i64());
+        }
+        let months = v["monthly"].as_array().unwrap();
+        assert_eq!(months.len(), 30);
+        assert_eq!(months[0]["month"], "2024-05");
+        assert!(months[0]["net_cash_flow"].is_null(), "no previous month");
+        assert_eq!(v["as_of"], "2026-10");
+    }
+    // The restaurant has no customer counts: unit economics are null, never 0.
+    let out = ok(&e.run(&[
+        "report",
+        "--format",
+        "json",
+        "--db",
+        &e.url(),
+        "--company",
+        "Sazón de Barrio",
+    ]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["unit_economics"]["arpa"].is_null());
+    assert!(v["health"]["unit_economics"].is_null());
+    // --as-of picks an earlier month.
+    let out = ok(&e.run(&["report", "--format", "json", "--as-of", "2025-06", "--db", &e.url()]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["as_of"], "2025-06");
+    assert_eq!(v["monthly"].as_array().unwrap().len(), 14);
+}
+
+#[test]
+fn report_csv_and_markdown() {
+    let e = Env::new();
+    ok(&e.run(&["demo", "--db", &e.url()]));
+    let csv = ok(&e.run(&[
+        "report",
+        "--format",
+        "csv",
+        "--db",
+        &e.url(),
+        "--company",
+        "Distribuidora Río Bravo",
+    ]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "section,metric,value");
+    assert!(lines.contains(&"report,as_of,2026-10"));
+    assert!(lines.iter().any(|l| l.starts_with("collections,aging.d1_30,")));
+    assert!(lines.iter().any(|l| l.starts_with("pricing,products.0.markup,0.")));
+    assert!(lines.iter().any(|l| l.starts_with("monthly,0.month,2024-05")));
+    assert!(lines.contains(&"monthly,0.net_cash_flow,"), "null is an empty cell");
+    let md = ok(&e.run(&[
+        "report",
+        "--db",
+        &e.url(),
+        "--company",
+        "Sazón de Barrio",
+        "--lang",
+        "es",
+    ]));
+    assert!(md.contains("# Sazón de Barrio — reporte al 2026-10"));
+    assert!(md.contains("COP"), "amounts carry the currency");
+    assert!(md.contains("Salud financiera"));
+    assert!(md.contains("NM"), "a pillar without data shows NM");
+    assert!(regex_like_colombian(&md), "es-CO amounts use 1.234,56");
+}
+
+fn regex_like_colombian(md: &str) -> bool {
+    md.lines()
+        .any(|l| l.contains("Caja al cierre") && l.contains('.') && l.contains(','))
+}
+
+#[test]
+fn exit_codes_and_one_line_causes() {
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let o = e.run(&["report", "--db", &url, "--company", "Nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("no company named \"Nope\""));
+    let o = e.run(&["report", "--db", &url, "--as-of", "1999-01"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no financials for 1999-01"), "{}", stderr(&o));
+    let o = e.run(&["report", "--db", &url, "--as-of", "june"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = e.run(&["import", "financials", "x.csv", "--db", &url]);
+    assert_eq!(o.status.code(), Some(2), "import requires --company");
+    let o = e.run(&["report", "--frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    let bad = common::corpus("bad/financials-thousands.csv");
+    let o = e.run(&[
+        "import",
+        "financials",
+        bad.to_str().unwrap(),
+        "--company",
+        "Tallo Analytics",
+        "--db",
+        &url,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("row 3, column revenue"), "{}", stderr(&o));
+    let o = e.run(&["report", "--db", "mysql://x"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unsupported database URL"));
+}
+
+#[test]
+fn import_creates_a_company_and_refuses_unknown_ones_without_create() {
+    let e = Env::new();
+    let url = e.url();
+    let good = common::corpus("good/financials-excel.csv");
+    let f = good.to_str().unwrap();
+    let o = e.run(&["import", "financials", f, "--company", "Nueva", "--db", &url]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--create"), "{}", stderr(&o));
+    let o = e.run(&[
+        "import",
+        "financials",
+        f,
+        "--company",
+        "Nueva",
+        "--create",
+        "--db",
+        &url,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "--create requires --currency");
+    ok(&e.run(&[
+        "import",
+        "financials",
+        f,
+        "--company",
+        "Nueva",
+        "--create",
+        "--currency",
+        "mxn",
+        "--db",
+        &url,
+    ]));
+    let v: Value = serde_json::from_str(&ok(&e.run(&["report", "--format", "json", "--db", &url]))).unwrap();
+    assert_eq!(v["company"], "Nueva");
+    assert_eq!(v["currency"], "MXN");
+    assert_eq!(v["cash_flow"]["cash_end"], "5380.50");
+    assert!(v["growth"]["revenue_yoy"].is_null());
+}
+
+#[test]
+fn the_default_store_is_a_file_in_the_data_dir_and_database_url_is_ignored() {
+    let e = Env::new();
+    let env = [("DATABASE_URL", "postgres://someone-else@127.0.0.1:1/other")];
+    ok(&e.run_env(&["demo"], &env));
+    let db = e.dir.path().join("home/data/katalis/katalis.db");
+    assert!(db.exists(), "default SQLite file at {}", db.display());
+    let out = ok(&e.run_env(&["report", "--format", "json"], &env));
+    assert!(out.contains("\"company\": \"Tallo Analytics\""));
+    // KATALIS_DATABASE_URL is honoured.
+    let other = format!("sqlite://{}", e.dir.path().join("other.db").display());
+    let o = e.run_env(&["report"], &[("KATALIS_DATABASE_URL", other.as_str())]);
+    assert_eq!(o.status.code(), Some(1), "a new, empty store has no companies");
+    assert!(Path::new(&e.dir.path().join("other.db")).exists());
+}
+
+#[test]
+fn bare_katalis_loads_the_demo_on_an_empty_store_and_shows_the_dashboard() {
+    let e = Env::new();
+    let out = ok(&e.run(&["--db", &e.url()]));
+    assert!(out.contains("Tallo Analytics"));
+    assert!(out.contains("Health score"));
+}
+
+#[test]
+fn scenario_base_projects_from_actuals() {
+    let e = Env::new();
+    ok(&e.run(&["demo", "--db", &e.url()]));
+    let list = ok(&e.run(&["scenario", "list", "--db", &e.url()]));
+    assert_eq!(list.trim(), "base");
+    let v: Value = serde_json::from_str(&ok(&e.run(&[
+        "scenario",
+        "project",
+        "base",
+        "--format",
+        "json",
+        "--db",
+        &e.url(),
+    ])))
+    .unwrap();
+    for k in [
+        "scenario",
+        "base_month",
+        "drivers",
+        "months",
+        "cash_zero_month",
+        "break_even_month",
+        "min_cash",
+        "cash_at_horizon",
+        "runway_at_horizon",
+        "npv",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(v["base_month"], "2026-10");
+    assert_eq!(v["months"].as_array().unwrap().len(), 24);
+    assert_eq!(v["drivers"]["horizon_months"], 24);
+    let g = v["drivers"]["revenue_growth"].as_str().unwrap();
+    assert_eq!(g.split('.').nth(1).map(str::len), Some(6), "rates print at 6 decimals");
+    assert_eq!(
+        v["drivers"]["opex_base"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .map(str::len),
+        Some(2)
+    );
+    assert_eq!(v["drivers"]["discount_rate"], "0.120000");
+    let o = e.run(&["scenario", "show", "nope", "--db", &e.url()]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn doctor_reports_each_check() {
+    let e = Env::new();
+    let out = ok(&e.run(&["doctor", "--db", &e.url()]));
+    for check in ["config", "store", "latency", "migrations", "ai", "terminal"] {
+        assert!(
+            out.lines().any(|l| l.split_whitespace().nth(1) == Some(check)),
+            "{check}: {out}"
+        );
+    }
+    let o = e.run(&["doctor", "--db", "postgres://u:secret@127.0.0.1:1/db"]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("FAIL"));
+    assert!(!text.contains("secret"), "the password is never printed: {text}");
+}
+
+#[test]
+fn backup_and_restore_through_the_cli() {
+    let e = Env::new();
+    ok(&e.run(&["demo", "--db", &e.url()]));
+    let file = e.dir.path().join("snap.json");
+    ok(&e.run(&["backup", file.to_str().unwrap(), "--db", &e.url()]));
+    let report = ok(&e.run(&[
+        "report",
+        "--format",
+        "json",
+        "--db",
+        &e.url(),
+        "--company",
+        "Distribuidora Río Bravo",
+    ]));
+    let target = format!("sqlite://{}", e.dir.path().join("restored.db").display());
+    ok(&e.run(&["restore", file.to_str().unwrap(), "--db", &target]));
+    let again = ok(&e.run(&[
+        "report",
+        "--format",
+        "json",
+        "--db",
+        &target,
+        "--company",
+        "Distribuidora Río Bravo",
+    ]));
+    assert_eq!(report, again);
+    let o = e.run(&["restore", file.to_str().unwrap(), "--db", &target]);
+    assert_eq!(o.status.code(), Some(1), "restore refuses a store that is not empty");
+    std::fs::write(e.dir.path().join("junk.json"), "{\"hello\": 1}").unwrap();
+    let empty = format!("sqlite://{}", e.dir.path().join("e.db").display());
+    let o = e.run(&[
+        "restore",
+        e.dir.path().join("junk.json").to_str().unwrap(),
+        "--db",
+        &empty,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a valid Katalis backup"));
+}
+
+#[test]
+fn outside_text_is_sanitised_in_human_output() {
+    let e = Env::new();
+    let path = e.dir.path().join("evil.csv");
+    std::fs::write(
+        &path,
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date\n\
+         X1,\"Evil\u{1b}]52;c;aGk=\u{7}\u{1b}[31mCorp\u{202e}\",2026-01-01,2026-01-31,100,0,\n",
+    )
+    .unwrap();
+    let fin = common::corpus("good/financials-excel.csv");
+    ok(&e.run(&[
+        "import",
+        "financials",
+        fin.to_str().unwrap(),
+        "--company",
+        "E",
+        "--create",
+        "--currency",
+        "USD",
+        "--db",
+        &e.url(),
+    ]));
+    ok(&e.run(&[
+        "import",
+        "invoices",
+        path.to_str().unwrap(),
+        "--company",
+        "E",
+        "--db",
+        &e.url(),
+    ]));
+    // Invoices issued after the as-of month do not count; report a later month too.
+    for format in ["md", "csv"] {
+        let out = ok(&e.run(&["report", "--format", format, "--db", &e.url()]));
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}') && !out.contains('\u{7}'),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn postgres_through_the_cli_matches_sqlite() {
+    let Some(pg) = tokio::runtime::Runtime::new().unwrap().block_on(common::fresh_pg_url()) else {
+        return;
+    };
+    let e = Env::new();
+    ok(&e.run(&["demo", "--db", &e.url()]));
+    ok(&e.run(&["demo", "--db", &pg]));
+    for company in ["Tallo Analytics", "Sazón de Barrio", "Distribuidora Río Bravo"] {
+        let a = ok(&e.run(&["report", "--format", "json", "--db", &e.url(), "--company", company]));
+        let b = ok(&e.run(&["report", "--format", "json", "--db", &pg, "--company", company]));
+        assert_eq!(a, b, "{company}: byte-identical JSON from both stores");
+    }
+    ok(&e.run(&["doctor", "--db", &pg]));
+}
