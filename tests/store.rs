@@ -439,3 +439,37 @@ async fn money_round_trips_exactly_at_the_limits() {
         assert_eq!(rows[0].customers_end, None);
     }
 }
+
+#[tokio::test]
+async fn invoices_always_belong_to_a_company() {
+    for s in stores().await {
+        let c = s
+            .store
+            .import(&ImportTarget::Create(new_company("Owner")), &ImportBatch::Invoices(boundary_invoices()))
+            .await
+            .unwrap();
+        let orphan = s.store.import(&ImportTarget::Existing(c.id + 1000), &ImportBatch::Invoices(boundary_invoices())).await;
+        assert!(orphan.is_err(), "{}: an unknown company id is refused", s.name);
+        assert_eq!(s.store.invoices(c.id + 1000).await.unwrap().len(), 0);
+        // The database itself refuses an orphan and cascades a company's deletion.
+        let orphan_sql = "INSERT INTO invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount) \
+                          VALUES (987654, 'X', 'Y', '2025-01-01', '2025-01-02', 1, 0)";
+        let delete_sql = "DELETE FROM companies WHERE name = 'Owner'";
+        let count_sql = "SELECT COUNT(*) FROM invoices";
+        if s.name == "postgres" {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&s.url).await.unwrap();
+            assert!(sqlx::query(orphan_sql).execute(&mut conn).await.is_err(), "orphan invoice refused");
+            sqlx::query(delete_sql).execute(&mut conn).await.unwrap();
+            let n: i64 = sqlx::query_scalar(count_sql).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(n, 0);
+        } else {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&s.url).await.unwrap();
+            assert!(sqlx::query(orphan_sql).execute(&mut conn).await.is_err(), "orphan invoice refused");
+            sqlx::query(delete_sql).execute(&mut conn).await.unwrap();
+            let n: i64 = sqlx::query_scalar(count_sql).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(n, 0);
+        }
+    }
+}

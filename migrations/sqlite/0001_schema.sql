@@ -61,7 +61,6 @@ CREATE TABLE invoices (
     CHECK ((paid_amount > 0) = (paid_date IS NOT NULL))
 ) STRICT;
 
-CREATE INDEX invoices_by_issue ON invoices (company_id, issue_date);
 
 CREATE TABLE scenarios (
     id           INTEGER PRIMARY KEY,

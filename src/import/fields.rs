@@ -87,9 +87,10 @@ pub fn date(s: &str) -> Result<NaiveDate, String> {
     if !shape {
         return Err("a date as YYYY-MM-DD, e.g. 2025-03-31".to_owned());
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .filter(|d| d.format("%Y-%m-%d").to_string() == s)
+    let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, c| n * 10 + u32::from(c - b'0'));
+    let year = num(0..4) as i32;
+    NaiveDate::from_ymd_opt(year, num(5..7), num(8..10))
+        .filter(|_| year >= 1)
         .ok_or_else(|| "a real calendar date (this day does not exist)".to_owned())
 }
 

@@ -260,7 +260,8 @@ pub fn parse(kind: Kind, file: &str, bytes: &[u8]) -> Result<ImportBatch, Import
 
 /// Where each known column sits in this file.
 struct Layout {
-    index: HashMap<&'static str, usize>,
+    /// (column, position in this file) for the columns present.
+    index: Vec<(&'static str, usize)>,
 }
 
 impl Layout {
@@ -270,19 +271,21 @@ impl Layout {
             problems: Vec::new(),
             more: 0,
         };
-        let mut index = HashMap::new();
+        let mut index: Vec<(&'static str, usize)> = Vec::new();
         let known = kind.columns();
         for (i, h) in headers.iter().enumerate() {
             let name = h.to_ascii_lowercase();
             match known.iter().find(|(k, _)| *k == name) {
                 Some((k, _)) => {
-                    if index.insert(*k, i).is_some() {
+                    if index.iter().any(|(seen, _)| seen == k) {
                         c.push(Problem {
                             row: Some(1),
                             column: Some(shorten(h)),
                             value: None,
                             expected: "each column once (this one appears twice)".to_owned(),
                         });
+                    } else {
+                        index.push((*k, i));
                     }
                 }
                 None => c.push(Problem {
@@ -297,7 +300,7 @@ impl Layout {
             }
         }
         for (k, required) in known {
-            if *required && !index.contains_key(k) {
+            if *required && !index.iter().any(|(seen, _)| seen == k) {
                 c.push(Problem {
                     row: Some(1),
                     column: Some((*k).to_owned()),
@@ -325,12 +328,14 @@ struct Cells<'a> {
     ok: bool,
 }
 
-impl Cells<'_> {
-    fn raw(&self, col: &str) -> &str {
+impl<'a> Cells<'a> {
+    fn raw(&self, col: &str) -> &'a str {
+        let record: &'a csv::StringRecord = self.record;
         self.layout
             .index
-            .get(col)
-            .and_then(|i| self.record.get(*i))
+            .iter()
+            .find(|(k, _)| *k == col)
+            .and_then(|(_, i)| record.get(*i))
             .unwrap_or("")
     }
 
@@ -345,11 +350,11 @@ impl Cells<'_> {
     }
 
     fn parse<T>(&mut self, c: &mut Collector, col: &str, f: impl Fn(&str) -> Result<T, String>) -> Option<T> {
-        let raw = self.raw(col).to_owned();
-        match f(&raw) {
+        let raw = self.raw(col);
+        match f(raw) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.fail(c, col, &raw, e);
+                self.fail(c, col, raw, e);
                 None
             }
         }
@@ -364,16 +369,17 @@ impl Cells<'_> {
     }
 
     fn text(&mut self, c: &mut Collector, col: &str, required: bool) -> String {
-        let raw = self.raw(col).to_owned();
+        let raw = self.raw(col);
         if required && raw.is_empty() {
-            self.fail(c, col, &raw, "a non-empty value");
+            self.fail(c, col, raw, "a non-empty value");
         }
-        raw
+        raw.to_owned()
     }
 
-    fn check(&mut self, c: &mut Collector, cond: bool, col: &str, value: &str, expected: &str) {
+    /// Records a problem when `cond` is false; the value is only formatted then.
+    fn check(&mut self, c: &mut Collector, cond: bool, col: &str, value: &dyn fmt::Display, expected: &str) {
         if !cond {
-            self.fail(c, col, value, expected);
+            self.fail(c, col, &value.to_string(), expected);
         }
     }
 }
@@ -447,7 +453,7 @@ impl Rows {
                 let monthly_units = cells.parse(c, "monthly_units", fields::decimal);
                 let fixed_costs = cells.parse(c, "fixed_costs", fields::decimal);
                 if let Some(p) = unit_price {
-                    cells.check(c, p > zero, "unit_price", &p.to_string(), "a price > 0");
+                    cells.check(c, p > zero, "unit_price", &p, "a price > 0");
                 }
                 for (col, v) in [
                     ("unit_cost", unit_cost),
@@ -455,7 +461,7 @@ impl Rows {
                     ("fixed_costs", fixed_costs),
                 ] {
                     if let Some(v) = v {
-                        cells.check(c, v >= zero, col, &v.to_string(), "a value ≥ 0");
+                        cells.check(c, v >= zero, col, &v, "a value ≥ 0");
                     }
                 }
                 if let (Some(p), Some(uc), Some(u), Some(f)) = (unit_price, unit_cost, monthly_units, fixed_costs)
@@ -486,7 +492,7 @@ impl Rows {
                     cells.parse(c, "paid_amount", fields::decimal)
                 };
                 let paid_date = cells.optional(c, "paid_date", fields::date);
-                let paid_date_raw = cells.raw("paid_date").to_owned();
+                let paid_date_raw = cells.raw("paid_date");
                 if let (Some(i), Some(d)) = (issue, due) {
                     cells.check(
                         c,
@@ -497,18 +503,18 @@ impl Rows {
                     );
                 }
                 if let Some(a) = amount {
-                    cells.check(c, a > zero, "amount", &a.to_string(), "an amount > 0");
+                    cells.check(c, a > zero, "amount", &a, "an amount > 0");
                 }
                 if let Some(p) = paid {
-                    cells.check(c, p >= zero, "paid_amount", &p.to_string(), "a paid amount ≥ 0");
+                    cells.check(c, p >= zero, "paid_amount", &p, "a paid amount ≥ 0");
                     if let Some(a) = amount {
-                        cells.check(c, p <= a, "paid_amount", &p.to_string(), "a paid amount ≤ amount");
+                        cells.check(c, p <= a, "paid_amount", &p, "a paid amount ≤ amount");
                     }
                     if p > zero && paid_date_raw.is_empty() {
                         cells.fail(c, "paid_date", "", "the payment date, since paid_amount > 0");
                     }
                     if p.is_zero() && !paid_date_raw.is_empty() {
-                        cells.fail(c, "paid_date", &paid_date_raw, "no date while paid_amount is 0");
+                        cells.fail(c, "paid_date", paid_date_raw, "no date while paid_amount is 0");
                     }
                 }
                 if let (Some(i), Some(d), Some(a), Some(p)) = (issue, due, amount, paid)

@@ -104,18 +104,29 @@ impl PgStore {
         }
     }
 
-    /// COPY `records` (CSV, empty unquoted field = NULL) into a fresh temporary table
-    /// shaped like `table`, then merge it with `merge`.
+    /// COPY `records` (CSV, empty unquoted field = NULL). When the company has no
+    /// rows in the table yet (`exists` finds none), straight into it with `direct`
+    /// (company id first); otherwise into a temporary table from `create_stage`
+    /// with `copy`, then `merge` upserts by key.
+    #[allow(clippy::too_many_arguments)]
     async fn copy_merge(
         tx: &mut PgConnection,
+        exists: &'static str,
+        direct: &'static str,
         create_stage: &'static str,
         copy: &'static str,
         merge: &'static str,
         company: i64,
         records: impl Iterator<Item = StoreResult<Vec<String>>>,
     ) -> StoreResult<()> {
-        sqlx::query(create_stage).execute(&mut *tx).await?;
-        let mut copy_in = tx.copy_in_raw(copy).await?;
+        let fresh = !sqlx::query_scalar::<_, bool>(exists).bind(company).fetch_one(&mut *tx).await?;
+        let company_field = company.to_string();
+        let mut copy_in = if fresh {
+            tx.copy_in_raw(direct).await?
+        } else {
+            sqlx::query(create_stage).execute(&mut *tx).await?;
+            tx.copy_in_raw(copy).await?
+        };
         let writer = || {
             csv::WriterBuilder::new()
                 .has_headers(false)
@@ -124,7 +135,11 @@ impl PgStore {
         let bytes = |w: csv::Writer<Vec<u8>>| w.into_inner().map_err(|e| StoreError::Corrupt(e.to_string()));
         let mut w = writer();
         for rec in records {
-            w.write_record(&rec?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut rec = rec?;
+            if fresh {
+                rec.insert(0, company_field.clone());
+            }
+            w.write_record(&rec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if w.get_ref().len() >= COPY_BUFFER {
                 let full = std::mem::replace(&mut w, writer());
                 copy_in.send(bytes(full)?).await?;
@@ -135,8 +150,10 @@ impl PgStore {
             copy_in.send(rest).await?;
         }
         copy_in.finish().await?;
-        sqlx::query(merge).bind(company).execute(&mut *tx).await?;
-        sqlx::query("DROP TABLE katalis_stage").execute(&mut *tx).await?;
+        if !fresh {
+            sqlx::query(merge).bind(company).execute(&mut *tx).await?;
+            sqlx::query("DROP TABLE katalis_stage").execute(&mut *tx).await?;
+        }
         Ok(())
     }
 
@@ -160,6 +177,9 @@ impl PgStore {
         });
         Self::copy_merge(
             tx,
+            "SELECT EXISTS (SELECT 1 FROM financials WHERE company_id = $1)",
+            "COPY financials (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, \
+             financing, cash_end, customers_new, customers_churned, customers_end) FROM STDIN WITH (FORMAT csv)",
             "CREATE TEMP TABLE katalis_stage (month CHAR(7), revenue NUMERIC(18,4), cogs NUMERIC(18,4), \
              opex NUMERIC(18,4), sales_marketing NUMERIC(18,4), depreciation NUMERIC(18,4), \
              other_income NUMERIC(18,4), financing NUMERIC(18,4), cash_end NUMERIC(18,4), customers_new BIGINT, \
@@ -198,6 +218,9 @@ impl PgStore {
         });
         Self::copy_merge(
             tx,
+            "SELECT EXISTS (SELECT 1 FROM products WHERE company_id = $1)",
+            "COPY products (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
+             FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
             "CREATE TEMP TABLE katalis_stage (sku TEXT, name TEXT, unit_price NUMERIC(18,4), \
              unit_cost NUMERIC(18,4), monthly_units NUMERIC(18,4), fixed_costs NUMERIC(18,4)) ON COMMIT DROP",
             "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
@@ -228,6 +251,9 @@ impl PgStore {
         });
         Self::copy_merge(
             tx,
+            "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)",
+            "COPY invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
+             FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
             "CREATE TEMP TABLE katalis_stage (number TEXT, customer TEXT, issue_date DATE, due_date DATE, \
              amount NUMERIC(18,4), paid_amount NUMERIC(18,4), paid_date DATE) ON COMMIT DROP",
             "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",

@@ -48,11 +48,12 @@ fn month_of(s: &str) -> StoreResult<Month> {
 }
 
 fn date_of(s: &str) -> StoreResult<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| StoreError::Corrupt(format!("bad date {s:?}")))
+    crate::import::fields::date(s).map_err(|_| StoreError::Corrupt(format!("bad date {s:?}")))
 }
 
+/// `YYYY-MM-DD` (NaiveDate's Display; much cheaper than a `format` string per row).
 fn iso(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    d.to_string()
 }
 
 fn company_of(r: &SqliteRow) -> StoreResult<Company> {
