@@ -4,6 +4,7 @@
 mod backup;
 mod postgres;
 mod sqlite;
+mod sqlite_bulk;
 
 pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, StoredScenario};
 pub use postgres::PgStore;
@@ -34,6 +35,8 @@ pub enum StoreError {
     NotEmpty,
     #[error("{0}")]
     Conflict(String),
+    #[error("database error: {0}")]
+    Native(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -201,4 +204,28 @@ pub(crate) fn sort_groups(input: &mut CollectionsInput) {
             .cmp(b.customer.as_bytes())
             .then(a.bucket.cmp(&b.bucket))
     });
+}
+
+/// `YYYY-MM-DD` into a stack buffer, without allocating (bulk writes format
+/// millions of dates). Dates are validated to years 1..=9999.
+pub(crate) fn iso_date(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> &[u8] {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
+    let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10, 10, m / 10, m % 10, 10, day / 10, day % 10];
+    for (slot, v) in buf.iter_mut().zip(digits) {
+        *slot = if v == 10 { b'-' } else { b'0' + v as u8 };
+    }
+    &buf[..]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_iso_dates() {
+        let mut buf = [0u8; 10];
+        let d = chrono::NaiveDate::from_ymd_opt(2025, 3, 9).unwrap();
+        assert_eq!(super::iso_date(d, &mut buf), b"2025-03-09");
+        let d = chrono::NaiveDate::from_ymd_opt(7, 12, 31).unwrap();
+        assert_eq!(super::iso_date(d, &mut buf), b"0007-12-31");
+    }
 }

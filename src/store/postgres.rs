@@ -41,11 +41,57 @@ fn check_money(d: Decimal) -> StoreResult<Decimal> {
     super::sqlite::to_units(d).map(|_| d)
 }
 
-fn opt(d: Option<Decimal>) -> StoreResult<String> {
-    Ok(d.map(check_money)
-        .transpose()?
-        .map(|v| v.to_string())
-        .unwrap_or_default())
+/// One CSV line of a COPY, written straight into the send buffer: text always
+/// quoted (so an empty text is '' and not NULL), NULL as an empty field.
+struct CopyRow<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl CopyRow<'_> {
+    fn sep(&mut self) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+    }
+
+    fn text(&mut self, s: &str) {
+        self.sep();
+        self.buf.push(b'"');
+        for b in s.bytes() {
+            if b == b'"' {
+                self.buf.push(b'"');
+            }
+            self.buf.push(b);
+        }
+        self.buf.push(b'"');
+    }
+
+    fn money(&mut self, d: Option<Decimal>) -> StoreResult<()> {
+        self.sep();
+        if let Some(d) = d {
+            use std::io::Write;
+            let _ = write!(self.buf, "{}", check_money(d)?);
+        }
+        Ok(())
+    }
+
+    fn int(&mut self, v: Option<i64>) {
+        self.sep();
+        if let Some(v) = v {
+            use std::io::Write;
+            let _ = write!(self.buf, "{v}");
+        }
+    }
+
+    fn date(&mut self, d: Option<chrono::NaiveDate>) {
+        self.sep();
+        if let Some(d) = d {
+            let mut b = [0u8; 10];
+            self.buf.extend_from_slice(super::iso_date(d, &mut b));
+        }
+    }
 }
 
 impl PgStore {
@@ -104,12 +150,12 @@ impl PgStore {
         }
     }
 
-    /// COPY `records` (CSV, empty unquoted field = NULL). When the company has no
-    /// rows in the table yet (`exists` finds none), straight into it with `direct`
-    /// (company id first); otherwise into a temporary table from `create_stage`
-    /// with `copy`, then `merge` upserts by key.
+    /// COPY `rows` as CSV (an empty unquoted field is NULL). When the company has
+    /// no rows in the table yet (`exists` finds none), straight into it with
+    /// `direct` (company id first); otherwise into a temporary table from
+    /// `create_stage` with `copy`, then `merge` upserts by key.
     #[allow(clippy::too_many_arguments)]
-    async fn copy_merge(
+    async fn copy_merge<T>(
         tx: &mut PgConnection,
         exists: &'static str,
         direct: &'static str,
@@ -117,37 +163,30 @@ impl PgStore {
         copy: &'static str,
         merge: &'static str,
         company: i64,
-        records: impl Iterator<Item = StoreResult<Vec<String>>>,
+        rows: &[T],
+        encode: impl Fn(&mut CopyRow<'_>, &T) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let fresh = !sqlx::query_scalar::<_, bool>(exists).bind(company).fetch_one(&mut *tx).await?;
-        let company_field = company.to_string();
         let mut copy_in = if fresh {
             tx.copy_in_raw(direct).await?
         } else {
             sqlx::query(create_stage).execute(&mut *tx).await?;
             tx.copy_in_raw(copy).await?
         };
-        let writer = || {
-            csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::with_capacity(COPY_BUFFER + 4096))
-        };
-        let bytes = |w: csv::Writer<Vec<u8>>| w.into_inner().map_err(|e| StoreError::Corrupt(e.to_string()));
-        let mut w = writer();
-        for rec in records {
-            let mut rec = rec?;
+        let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
+        for row in rows {
+            let mut enc = CopyRow { buf: &mut buf, first: true };
             if fresh {
-                rec.insert(0, company_field.clone());
+                enc.int(Some(company));
             }
-            w.write_record(&rec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if w.get_ref().len() >= COPY_BUFFER {
-                let full = std::mem::replace(&mut w, writer());
-                copy_in.send(bytes(full)?).await?;
+            encode(&mut enc, row)?;
+            buf.push(b'\n');
+            if buf.len() >= COPY_BUFFER {
+                copy_in.send(std::mem::replace(&mut buf, Vec::with_capacity(COPY_BUFFER + 4096))).await?;
             }
         }
-        let rest = bytes(w)?;
-        if !rest.is_empty() {
-            copy_in.send(rest).await?;
+        if !buf.is_empty() {
+            copy_in.send(buf).await?;
         }
         copy_in.finish().await?;
         if !fresh {
@@ -158,23 +197,6 @@ impl PgStore {
     }
 
     async fn write_financials(tx: &mut PgConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
-        let int = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-        let records = rows.iter().map(|r| {
-            Ok(vec![
-                r.month.to_string(),
-                check_money(r.revenue)?.to_string(),
-                check_money(r.cogs)?.to_string(),
-                check_money(r.opex)?.to_string(),
-                opt(r.sales_marketing)?,
-                opt(r.depreciation)?,
-                opt(r.other_income)?,
-                opt(r.financing)?,
-                check_money(r.cash_end)?.to_string(),
-                int(r.customers_new),
-                int(r.customers_churned),
-                int(r.customers_end),
-            ])
-        });
         Self::copy_merge(
             tx,
             "SELECT EXISTS (SELECT 1 FROM financials WHERE company_id = $1)",
@@ -200,22 +222,26 @@ impl PgStore {
              excluded.other_income, excluded.financing, excluded.cash_end, excluded.customers_new, \
              excluded.customers_churned, excluded.customers_end)",
             company,
-            records,
+            rows,
+            |e, r| {
+                e.text(&r.month.to_string());
+                for v in [r.revenue, r.cogs, r.opex] {
+                    e.money(Some(v))?;
+                }
+                for v in [r.sales_marketing, r.depreciation, r.other_income, r.financing] {
+                    e.money(v)?;
+                }
+                e.money(Some(r.cash_end))?;
+                for v in [r.customers_new, r.customers_churned, r.customers_end] {
+                    e.int(v);
+                }
+                Ok(())
+            },
         )
         .await
     }
 
     async fn write_products(tx: &mut PgConnection, company: i64, rows: &[Product]) -> StoreResult<()> {
-        let records = rows.iter().map(|p| {
-            Ok(vec![
-                p.sku.clone(),
-                p.name.clone(),
-                check_money(p.unit_price)?.to_string(),
-                check_money(p.unit_cost)?.to_string(),
-                check_money(p.monthly_units)?.to_string(),
-                check_money(p.fixed_costs)?.to_string(),
-            ])
-        });
         Self::copy_merge(
             tx,
             "SELECT EXISTS (SELECT 1 FROM products WHERE company_id = $1)",
@@ -232,23 +258,20 @@ impl PgStore {
              WHERE (p.name, p.unit_price, p.unit_cost, p.monthly_units, p.fixed_costs) IS DISTINCT FROM \
              (excluded.name, excluded.unit_price, excluded.unit_cost, excluded.monthly_units, excluded.fixed_costs)",
             company,
-            records,
+            rows,
+            |e, p| {
+                e.text(&p.sku);
+                e.text(&p.name);
+                for v in [p.unit_price, p.unit_cost, p.monthly_units, p.fixed_costs] {
+                    e.money(Some(v))?;
+                }
+                Ok(())
+            },
         )
         .await
     }
 
     async fn write_invoices(tx: &mut PgConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
-        let records = rows.iter().map(|i| {
-            Ok(vec![
-                i.number.clone(),
-                i.customer.clone(),
-                i.issue_date.to_string(),
-                i.due_date.to_string(),
-                check_money(i.amount)?.to_string(),
-                check_money(i.paid_amount)?.to_string(),
-                i.paid_date.map(|d| d.to_string()).unwrap_or_default(),
-            ])
-        });
         Self::copy_merge(
             tx,
             "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)",
@@ -268,7 +291,17 @@ impl PgStore {
              (excluded.customer, excluded.issue_date, excluded.due_date, excluded.amount, excluded.paid_amount, \
              excluded.paid_date)",
             company,
-            records,
+            rows,
+            |e, i| {
+                e.text(&i.number);
+                e.text(&i.customer);
+                e.date(Some(i.issue_date));
+                e.date(Some(i.due_date));
+                e.money(Some(i.amount))?;
+                e.money(Some(i.paid_amount))?;
+                e.date(i.paid_date);
+                Ok(())
+            },
         )
         .await
     }

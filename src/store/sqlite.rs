@@ -246,43 +246,7 @@ impl SqliteStore {
     }
 
     async fn write_invoices(tx: &mut SqliteConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
-        for chunk in rows.chunks(CHUNK) {
-            let mut converted = Vec::with_capacity(chunk.len());
-            for i in chunk {
-                converted.push((
-                    i,
-                    iso(i.issue_date),
-                    iso(i.due_date),
-                    to_units(i.amount)?,
-                    to_units(i.paid_amount)?,
-                    i.paid_date.map(iso),
-                ));
-            }
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) ",
-            );
-            q.push_values(&converted, |mut b, (i, issue, due, amount, paid, paid_date)| {
-                b.push_bind(company)
-                    .push_bind(&i.number)
-                    .push_bind(&i.customer)
-                    .push_bind(issue)
-                    .push_bind(due)
-                    .push_bind(*amount)
-                    .push_bind(*paid)
-                    .push_bind(paid_date);
-            });
-            q.push(
-                " ON CONFLICT (company_id, number) DO UPDATE SET customer = excluded.customer, \
-                 issue_date = excluded.issue_date, due_date = excluded.due_date, amount = excluded.amount, \
-                 paid_amount = excluded.paid_amount, paid_date = excluded.paid_date, \
-                 version = invoices.version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-                 WHERE (invoices.customer, invoices.issue_date, invoices.due_date, invoices.amount, \
-                 invoices.paid_amount, invoices.paid_date) IS NOT (excluded.customer, excluded.issue_date, \
-                 excluded.due_date, excluded.amount, excluded.paid_amount, excluded.paid_date)",
-            );
-            q.build().execute(&mut *tx).await?;
-        }
-        Ok(())
+        super::sqlite_bulk::write_invoices(tx, company, rows).await
     }
 
     async fn read_financials(conn: &mut SqliteConnection, company_id: i64) -> StoreResult<Vec<MonthlyFinancials>> {

@@ -1,0 +1,110 @@
+//! Bulk invoice writes for SQLite through the C API on sqlx's own connection:
+//! one prepared statement, bound and stepped per row, inside the caller's
+//! transaction. sqlx's per-query path costs several microseconds a row; this is
+//! what the `sqlite3` shell's `.import` does.
+
+use super::sqlite::to_units;
+use super::{StoreError, StoreResult, iso_date};
+use crate::domain::Invoice;
+use libsqlite3_sys as ffi;
+use sqlx::SqliteConnection;
+use std::ffi::{CStr, c_int};
+use std::ptr::{self, NonNull};
+
+/// Upserts by (company_id, number), replacing a row only when it differs.
+const UPSERT: &CStr = c"INSERT INTO invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+     ON CONFLICT (company_id, number) DO UPDATE SET customer = excluded.customer, \
+     issue_date = excluded.issue_date, due_date = excluded.due_date, amount = excluded.amount, \
+     paid_amount = excluded.paid_amount, paid_date = excluded.paid_date, \
+     version = invoices.version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+     WHERE (invoices.customer, invoices.issue_date, invoices.due_date, invoices.amount, \
+     invoices.paid_amount, invoices.paid_date) IS NOT (excluded.customer, excluded.issue_date, \
+     excluded.due_date, excluded.amount, excluded.paid_amount, excluded.paid_date)";
+
+/// A prepared statement, finalised on every exit path.
+struct Statement {
+    db: NonNull<ffi::sqlite3>,
+    stmt: NonNull<ffi::sqlite3_stmt>,
+}
+
+fn last_error(db: NonNull<ffi::sqlite3>) -> StoreError {
+    // SAFETY: `db` is a live connection handle; sqlite3_errmsg returns a
+    // NUL-terminated string owned by SQLite, valid until the next call on it.
+    let msg = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db.as_ptr())) };
+    StoreError::Native(msg.to_string_lossy().into_owned())
+}
+
+impl Statement {
+    fn prepare(db: NonNull<ffi::sqlite3>, sql: &CStr) -> StoreResult<Statement> {
+        let mut stmt = ptr::null_mut();
+        // SAFETY: `db` is live and locked for us; `sql` is NUL-terminated; `stmt`
+        // receives a statement we own and finalise in Drop.
+        let rc = unsafe { ffi::sqlite3_prepare_v2(db.as_ptr(), sql.as_ptr(), -1, &mut stmt, ptr::null_mut()) };
+        match NonNull::new(stmt) {
+            Some(stmt) if rc == ffi::SQLITE_OK => Ok(Statement { db, stmt }),
+            _ => Err(last_error(db)),
+        }
+    }
+
+    fn check(&self, rc: c_int) -> StoreResult<()> {
+        if rc == ffi::SQLITE_OK { Ok(()) } else { Err(last_error(self.db)) }
+    }
+
+    fn int(&self, i: c_int, v: i64) -> StoreResult<()> {
+        // SAFETY: the statement is live; `i` is a parameter index of it.
+        self.check(unsafe { ffi::sqlite3_bind_int64(self.stmt.as_ptr(), i, v) })
+    }
+
+    fn text(&self, i: c_int, v: &[u8]) -> StoreResult<()> {
+        let len = c_int::try_from(v.len()).map_err(|_| StoreError::OutOfRange("text field".into()))?;
+        // SAFETY: SQLITE_TRANSIENT makes SQLite copy the bytes before returning,
+        // so `v` need not outlive the call.
+        self.check(unsafe {
+            ffi::sqlite3_bind_text(self.stmt.as_ptr(), i, v.as_ptr().cast(), len, ffi::SQLITE_TRANSIENT())
+        })
+    }
+
+    fn null(&self, i: c_int) -> StoreResult<()> {
+        // SAFETY: as for `int`.
+        self.check(unsafe { ffi::sqlite3_bind_null(self.stmt.as_ptr(), i) })
+    }
+
+    /// Runs the bound statement once and readies it for the next row.
+    fn step(&self) -> StoreResult<()> {
+        // SAFETY: the statement is live and fully bound.
+        let rc = unsafe { ffi::sqlite3_step(self.stmt.as_ptr()) };
+        // SAFETY: resetting a live statement keeps it prepared for rebinding.
+        unsafe { ffi::sqlite3_reset(self.stmt.as_ptr()) };
+        if rc == ffi::SQLITE_DONE { Ok(()) } else { Err(last_error(self.db)) }
+    }
+}
+
+impl Drop for Statement {
+    fn drop(&mut self) {
+        // SAFETY: finalising the statement we prepared, exactly once.
+        unsafe { ffi::sqlite3_finalize(self.stmt.as_ptr()) };
+    }
+}
+
+/// Writes `rows` for `company` on `conn`, which must be inside a write transaction.
+pub(crate) async fn write_invoices(conn: &mut SqliteConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
+    let mut handle = conn.lock_handle().await?;
+    let stmt = Statement::prepare(handle.as_raw_handle(), UPSERT)?;
+    let mut buf = [0u8; 10];
+    for inv in rows {
+        stmt.int(1, company)?;
+        stmt.text(2, inv.number.as_bytes())?;
+        stmt.text(3, inv.customer.as_bytes())?;
+        stmt.text(4, iso_date(inv.issue_date, &mut buf))?;
+        stmt.text(5, iso_date(inv.due_date, &mut buf))?;
+        stmt.int(6, to_units(inv.amount)?)?;
+        stmt.int(7, to_units(inv.paid_amount)?)?;
+        match inv.paid_date {
+            Some(d) => stmt.text(8, iso_date(d, &mut buf))?,
+            None => stmt.null(8)?,
+        }
+        stmt.step()?;
+    }
+    Ok(())
+}
