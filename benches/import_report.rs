@@ -10,7 +10,7 @@
 //! Run with `scripts/bench` (it starts a throwaway PostgreSQL).
 
 use katalis::commands::load_snapshot;
-use katalis::import::{Kind, read_file};
+use katalis::import::{Kind, import_file, read_file};
 use katalis::report::Report;
 use katalis::store::{AnyStore, ImportTarget, Store};
 use std::io::Write;
@@ -48,21 +48,37 @@ fn generate(dir: &Path) -> std::io::Result<()> {
         let customer = format!("Cliente {:04}", rng.below(CUSTOMERS as u64));
         if rng.below(10) < 9 && i < INVOICES - 20_000 {
             let paid = due + chrono::Duration::days(rng.below(60) as i64 - 10);
-            writeln!(w, "INV-{i:07},{customer},{issue},{due},{amount},{amount},{}", paid.max(issue))?;
+            writeln!(
+                w,
+                "INV-{i:07},{customer},{issue},{due},{amount},{amount},{}",
+                paid.max(issue)
+            )?;
         } else {
             writeln!(w, "INV-{i:07},{customer},{issue},{due},{amount},0,")?;
         }
     }
     w.flush()?;
     let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("financials.csv"))?);
-    writeln!(f, "month,revenue,cogs,opex,sales_marketing,cash_end,customers_new,customers_churned,customers_end")?;
+    writeln!(
+        f,
+        "month,revenue,cogs,opex,sales_marketing,cash_end,customers_new,customers_churned,customers_end"
+    )?;
     let mut customers = 1000;
     for k in 0..120 {
-        let m = katalis::domain::Month::new(2016, 11).map(|m| m.plus(k)).unwrap_or_else(|| unreachable!());
+        let m = katalis::domain::Month::new(2016, 11)
+            .map(|m| m.plus(k))
+            .unwrap_or_else(|| unreachable!());
         let rev = 500_000 + k as u64 * 4_000;
         let (new, churned) = (60 + k as i64 % 7, 40 + k as i64 % 5);
         customers += new - churned;
-        writeln!(f, "{m},{rev}.00,{}.00,{}.00,{}.00,{}.00,{new},{churned},{customers}", rev * 2 / 5, rev / 2, rev / 10, 2_000_000 + k as u64 * 1_000)?;
+        writeln!(
+            f,
+            "{m},{rev}.00,{}.00,{}.00,{}.00,{}.00,{new},{churned},{customers}",
+            rev * 2 / 5,
+            rev / 2,
+            rev / 10,
+            2_000_000 + k as u64 * 1_000
+        )?;
     }
     f.flush()
 }
@@ -84,11 +100,11 @@ async fn import_all(store: &AnyStore, dir: &Path) -> Duration {
         fiscal_year_start: 1,
         locale: "en-US".into(),
     });
-    let batch = read_file(Kind::Invoices, &dir.join("invoices.csv")).expect("valid invoices");
-    let parsed = t.elapsed();
-    store.import(&target, &batch).await.expect("import invoices");
+    // The path of `katalis import`: validation and writing overlap.
+    import_file(store, &target, Kind::Invoices, &dir.join("invoices.csv"))
+        .await
+        .expect("import invoices");
     let took = t.elapsed();
-    println!("  (parse and validate {:.2} s, write {:.2} s)", parsed.as_secs_f64(), (took - parsed).as_secs_f64());
     let fin = read_file(Kind::Financials, &dir.join("financials.csv")).expect("valid financials");
     store.import(&target, &fin).await.expect("import financials");
     took
@@ -101,7 +117,14 @@ async fn report(store: &AnyStore) -> (Duration, usize) {
         let t = Instant::now();
         let c = store.company("Bench").await.expect("company");
         let loaded = load_snapshot(store, &c, None).await.expect("snapshot");
-        let json = serde_json::to_string_pretty(&Report { company: &c, snapshot: &loaded.snapshot }.to_json()).unwrap_or_default();
+        let json = serde_json::to_string_pretty(
+            &Report {
+                company: &c,
+                snapshot: &loaded.snapshot,
+            }
+            .to_json(),
+        )
+        .unwrap_or_default();
         best = best.min(t.elapsed());
         size = json.len();
     }
@@ -113,7 +136,11 @@ fn run(cmd: &mut Command) -> Option<Duration> {
     match cmd.output() {
         Ok(o) if o.status.success() => Some(t.elapsed()),
         Ok(o) => {
-            eprintln!("  {:?} failed: {}", cmd.get_program(), String::from_utf8_lossy(&o.stderr));
+            eprintln!(
+                "  {:?} failed: {}",
+                cmd.get_program(),
+                String::from_utf8_lossy(&o.stderr)
+            );
             None
         }
         Err(e) => {
@@ -128,8 +155,14 @@ async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let t = Instant::now();
     generate(dir.path()).expect("generate");
-    let size = std::fs::metadata(dir.path().join("invoices.csv")).map(|m| m.len()).unwrap_or(0);
-    println!("generated {INVOICES} invoices ({:.1} MB) and 120 months in {:.1} s", size as f64 / 1e6, t.elapsed().as_secs_f64());
+    let size = std::fs::metadata(dir.path().join("invoices.csv"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "generated {INVOICES} invoices ({:.1} MB) and 120 months in {:.1} s",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
 
     println!("\nSQLite");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -143,22 +176,46 @@ async fn main() {
                   due_date TEXT NOT NULL, amount INTEGER NOT NULL, paid_amount INTEGER NOT NULL, paid_date TEXT);";
     let _ = run(Command::new("sqlite3").arg(&db).arg(schema));
     let csv = dir.path().join("invoices.csv");
-    if let Some(cli) = run(Command::new("sqlite3").arg(&db).arg(".mode csv").arg(format!(".import --skip 1 {} invoices", csv.display()))) {
+    if let Some(cli) = run(Command::new("sqlite3")
+        .arg(&db)
+        .arg(".mode csv")
+        .arg(format!(".import --skip 1 {} invoices", csv.display())))
+    {
         line("sqlite3 .import (same file, equivalent table)", cli, INVOICES);
-        println!("  ratio katalis / sqlite3: {:.2}x (aim: ≤ 1.5x)", ours.as_secs_f64() / cli.as_secs_f64());
+        println!(
+            "  ratio katalis / sqlite3: {:.2}x (aim: ≤ 1.5x)",
+            ours.as_secs_f64() / cli.as_secs_f64()
+        );
     }
     let (rt, bytes) = report(&store).await;
-    println!("  report, 1,000,000 invoices + 120 months:     {:>8.3} s  ({bytes} bytes of JSON; aim < 1 s)", rt.as_secs_f64());
+    println!(
+        "  report, 1,000,000 invoices + 120 months:     {:>8.3} s  ({bytes} bytes of JSON; aim < 1 s)",
+        rt.as_secs_f64()
+    );
 
     match std::env::var("KATALIS_TEST_PG_URL") {
         Ok(admin) if !admin.is_empty() => {
             println!("\nPostgreSQL");
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_default();
-            let _ = run(Command::new("psql").arg(&admin).arg("-qc").arg("DROP DATABASE IF EXISTS katalis_bench"));
-            let _ = run(Command::new("psql").arg(&admin).arg("-qc").arg("CREATE DATABASE katalis_bench"));
-            let _ = run(Command::new("psql").arg(&admin).arg("-qc").arg("DROP DATABASE IF EXISTS katalis_bench_copy"));
-            let _ = run(Command::new("psql").arg(&admin).arg("-qc").arg("CREATE DATABASE katalis_bench_copy"));
-            let pg = AnyStore::connect(&format!("{base}/katalis_bench")).await.expect("postgres");
+            let _ = run(Command::new("psql")
+                .arg(&admin)
+                .arg("-qc")
+                .arg("DROP DATABASE IF EXISTS katalis_bench"));
+            let _ = run(Command::new("psql")
+                .arg(&admin)
+                .arg("-qc")
+                .arg("CREATE DATABASE katalis_bench"));
+            let _ = run(Command::new("psql")
+                .arg(&admin)
+                .arg("-qc")
+                .arg("DROP DATABASE IF EXISTS katalis_bench_copy"));
+            let _ = run(Command::new("psql")
+                .arg(&admin)
+                .arg("-qc")
+                .arg("CREATE DATABASE katalis_bench_copy"));
+            let pg = AnyStore::connect(&format!("{base}/katalis_bench"))
+                .await
+                .expect("postgres");
             let ours = import_all(&pg, dir.path()).await;
             line("katalis import invoices (parse+validate+COPY)", ours, INVOICES);
             let again = import_all(&pg, dir.path()).await;
@@ -172,10 +229,16 @@ async fn main() {
                 csv.display()
             ))) {
                 line("psql \\copy (same file, equivalent table)", cli, INVOICES);
-                println!("  ratio katalis / psql: {:.2}x (aim: ≤ 2x)", ours.as_secs_f64() / cli.as_secs_f64());
+                println!(
+                    "  ratio katalis / psql: {:.2}x (aim: ≤ 2x)",
+                    ours.as_secs_f64() / cli.as_secs_f64()
+                );
             }
             let (rt, bytes) = report(&pg).await;
-            println!("  report, 1,000,000 invoices + 120 months:     {:>8.3} s  ({bytes} bytes of JSON; aim < 1 s)", rt.as_secs_f64());
+            println!(
+                "  report, 1,000,000 invoices + 120 months:     {:>8.3} s  ({bytes} bytes of JSON; aim < 1 s)",
+                rt.as_secs_f64()
+            );
         }
         _ => println!("\nPostgreSQL: KATALIS_TEST_PG_URL not set (scripts/bench starts one)"),
     }

@@ -445,10 +445,19 @@ async fn invoices_always_belong_to_a_company() {
     for s in stores().await {
         let c = s
             .store
-            .import(&ImportTarget::Create(new_company("Owner")), &ImportBatch::Invoices(boundary_invoices()))
+            .import(
+                &ImportTarget::Create(new_company("Owner")),
+                &ImportBatch::Invoices(boundary_invoices()),
+            )
             .await
             .unwrap();
-        let orphan = s.store.import(&ImportTarget::Existing(c.id + 1000), &ImportBatch::Invoices(boundary_invoices())).await;
+        let orphan = s
+            .store
+            .import(
+                &ImportTarget::Existing(c.id + 1000),
+                &ImportBatch::Invoices(boundary_invoices()),
+            )
+            .await;
         assert!(orphan.is_err(), "{}: an unknown company id is refused", s.name);
         assert_eq!(s.store.invoices(c.id + 1000).await.unwrap().len(), 0);
         // The database itself refuses an orphan and cascades a company's deletion.
@@ -459,17 +468,91 @@ async fn invoices_always_belong_to_a_company() {
         if s.name == "postgres" {
             use sqlx::Connection;
             let mut conn = sqlx::PgConnection::connect(&s.url).await.unwrap();
-            assert!(sqlx::query(orphan_sql).execute(&mut conn).await.is_err(), "orphan invoice refused");
+            assert!(
+                sqlx::query(orphan_sql).execute(&mut conn).await.is_err(),
+                "orphan invoice refused"
+            );
             sqlx::query(delete_sql).execute(&mut conn).await.unwrap();
             let n: i64 = sqlx::query_scalar(count_sql).fetch_one(&mut conn).await.unwrap();
             assert_eq!(n, 0);
         } else {
             use sqlx::Connection;
             let mut conn = sqlx::SqliteConnection::connect(&s.url).await.unwrap();
-            assert!(sqlx::query(orphan_sql).execute(&mut conn).await.is_err(), "orphan invoice refused");
+            assert!(
+                sqlx::query(orphan_sql).execute(&mut conn).await.is_err(),
+                "orphan invoice refused"
+            );
             sqlx::query(delete_sql).execute(&mut conn).await.unwrap();
             let n: i64 = sqlx::query_scalar(count_sql).fetch_one(&mut conn).await.unwrap();
             assert_eq!(n, 0);
         }
+    }
+}
+
+fn many_invoices(n: usize, bad_at: Option<usize>) -> String {
+    let mut s = String::from("number,customer,issue_date,due_date,amount,paid_amount,paid_date\n");
+    for i in 0..n {
+        let amount = if Some(i) == bad_at {
+            "1e5".to_owned()
+        } else {
+            format!("{}.25", 100 + i % 900)
+        };
+        s.push_str(&format!(
+            "N{i:06},Customer {},2025-01-{:02},2025-02-28,{amount},0,\n",
+            i % 37,
+            1 + i % 28
+        ));
+    }
+    s
+}
+
+#[tokio::test]
+async fn streamed_import_commits_only_a_valid_file() {
+    use katalis::import::{ImportFailure, import_bytes};
+    for s in stores().await {
+        demo::load(&s.store).await.unwrap();
+        let before = s.store.backup().await.unwrap();
+        // A bad row after several chunks were already written: nothing stays.
+        let bad = many_invoices(35_000, Some(31_999)).into_bytes();
+        let target = ImportTarget::Create(new_company("Streamed"));
+        let err = import_bytes(&s.store, &target, Kind::Invoices, "big.csv".into(), bad)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ImportFailure::File(_)), "{err}");
+        assert!(err.to_string().contains("big.csv: row 32001, column amount"), "{err}");
+        assert_eq!(
+            s.store.backup().await.unwrap(),
+            before,
+            "{}: a refused streamed import left rows",
+            s.name
+        );
+        // A good file streams in; importing it again with changes merges by key.
+        let good = many_invoices(35_000, None).into_bytes();
+        let (c, n) = import_bytes(&s.store, &target, Kind::Invoices, "big.csv".into(), good.clone())
+            .await
+            .unwrap();
+        assert_eq!(n, 35_000);
+        assert_eq!(s.store.invoices(c.id).await.unwrap().len(), 35_000, "{}", s.name);
+        let changed = String::from_utf8(good)
+            .unwrap()
+            .replace("N000007,Customer 7", "N000007,Renamed");
+        import_bytes(
+            &s.store,
+            &target,
+            Kind::Invoices,
+            "big.csv".into(),
+            changed.into_bytes(),
+        )
+        .await
+        .unwrap();
+        let rows = s.store.invoices(c.id).await.unwrap();
+        assert_eq!(rows.len(), 35_000);
+        assert_eq!(rows[7].customer, "Renamed", "{}", s.name);
+        // The SQL reduction still equals the engine's on this larger set.
+        let m: Month = "2025-02".parse().unwrap();
+        assert_eq!(
+            s.store.collections_input(c.id, m).await.unwrap(),
+            collections_input(&rows, m)
+        );
     }
 }

@@ -1,8 +1,8 @@
 use crate::cli::{ImportArgs, ImportKind};
 use crate::domain::NewCompany;
-use crate::import::{Kind, read_file};
+use crate::import::{Kind, import_file};
 use crate::sanitize::clean;
-use crate::store::{AnyStore, ImportTarget, Store, StoreError};
+use crate::store::{AnyStore, ImportTarget, StoreError};
 use color_eyre::eyre::{Result, bail};
 
 /// `company` is the global `--company`, which `import` requires (checked by main).
@@ -12,8 +12,6 @@ pub async fn run(store: &AnyStore, company_name: &str, args: &ImportArgs) -> Res
         ImportKind::Products => Kind::Products,
         ImportKind::Invoices => Kind::Invoices,
     };
-    // Parse and validate the whole file before touching the store.
-    let batch = read_file(kind, &args.file)?;
     let target = match store.company(company_name).await {
         Ok(c) => ImportTarget::Existing(c.id),
         Err(StoreError::UnknownCompany(_)) if args.create => {
@@ -37,10 +35,11 @@ pub async fn run(store: &AnyStore, company_name: &str, args: &ImportArgs) -> Res
         }
         Err(e) => return Err(e.into()),
     };
-    let company = store.import(&target, &batch).await?;
+    // Validation and writing overlap; the transaction commits only for a valid file.
+    let (company, rows) = import_file(store, &target, kind, &args.file).await?;
     eprintln!(
         "imported {} {} rows into {:?}",
-        batch.len(),
+        rows,
         format!("{:?}", args.kind).to_lowercase(),
         clean(&company.name)
     );

@@ -4,8 +4,11 @@
 //! what was expected.
 
 pub mod fields;
+pub mod pipeline;
 
-use crate::domain::{Invoice, Month, MonthlyFinancials, Product};
+pub use pipeline::{ImportFailure, import_bytes, import_file};
+
+use crate::domain::{Invoice, MonthlyFinancials, Product};
 use crate::sanitize;
 use crate::store::ImportBatch;
 use rust_decimal::Decimal;
@@ -178,6 +181,25 @@ pub fn read_file(kind: Kind, path: &Path) -> Result<ImportBatch, ImportError> {
 
 /// Parses and validates `bytes` as a file of `kind`; `file` names it in errors.
 pub fn parse(kind: Kind, file: &str, bytes: &[u8]) -> Result<ImportBatch, ImportError> {
+    let mut whole = None;
+    parse_chunked(kind, file, bytes, usize::MAX, &mut |batch| {
+        whole = Some(batch);
+        true
+    })?;
+    whole.ok_or_else(|| Collector::whole(file, "at least one data row"))
+}
+
+/// Parses and validates `bytes`, handing valid rows to `sink` in chunks of
+/// `chunk` rows while no problem has been found, so a writer can work while the
+/// rest is read. Returns the number of rows, or every problem found (then the
+/// writer must discard what it received). `sink` returns false to stop early.
+pub fn parse_chunked(
+    kind: Kind,
+    file: &str,
+    bytes: &[u8],
+    chunk: usize,
+    sink: &mut dyn FnMut(ImportBatch) -> bool,
+) -> Result<usize, ImportError> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -218,6 +240,8 @@ pub fn parse(kind: Kind, file: &str, bytes: &[u8]) -> Result<ImportBatch, Import
     };
     let mut record = csv::StringRecord::new();
     let mut rows = Rows::new(kind);
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut total = 0usize;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -246,16 +270,23 @@ pub fn parse(kind: Kind, file: &str, bytes: &[u8]) -> Result<ImportBatch, Import
             });
             continue;
         }
-        rows.push(&layout, &record, line, &mut c);
+        if rows.push(&layout, &record, line, &mut c, &mut seen) {
+            total += 1;
+        }
+        if c.problems.is_empty() && rows.len() >= chunk && !sink(rows.take()) {
+            return c.finish(total);
+        }
     }
-    if rows.is_empty() && c.problems.is_empty() {
+    if total == 0 && c.problems.is_empty() {
         return Err(Collector::whole(
             file,
             "at least one data row; the file has only a header",
         ));
     }
-    rows.check_unique(&mut c);
-    c.finish(rows.into_batch())
+    if c.problems.is_empty() && rows.len() > 0 {
+        sink(rows.take());
+    }
+    c.finish(total)
 }
 
 /// Where each known column sits in this file.
@@ -313,11 +344,11 @@ impl Layout {
     }
 }
 
-/// The rows read so far, with the position of each key for duplicate reports.
+/// The valid rows read since the last chunk was handed on.
 enum Rows {
-    Financials(Vec<(u64, MonthlyFinancials)>),
-    Products(Vec<(u64, Product)>),
-    Invoices(Vec<(u64, Invoice)>),
+    Financials(Vec<MonthlyFinancials>),
+    Products(Vec<Product>),
+    Invoices(Vec<Invoice>),
 }
 
 /// Reads one record's cells by column name, recording every problem.
@@ -393,15 +424,33 @@ impl Rows {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    fn len(&self) -> usize {
         match self {
-            Rows::Financials(r) => r.is_empty(),
-            Rows::Products(r) => r.is_empty(),
-            Rows::Invoices(r) => r.is_empty(),
+            Rows::Financials(r) => r.len(),
+            Rows::Products(r) => r.len(),
+            Rows::Invoices(r) => r.len(),
         }
     }
 
-    fn push(&mut self, layout: &Layout, record: &csv::StringRecord, line: u64, c: &mut Collector) {
+    /// Keys are unique within a file: a month, a sku, an invoice number once.
+    fn unique(cells: &mut Cells<'_>, c: &mut Collector, seen: &mut HashMap<String, u64>, col: &str, key: &str) {
+        if let Some(first) = seen.get(key) {
+            let expected = format!("a unique {col} (already on row {first})");
+            cells.fail(c, col, key, expected);
+        } else {
+            seen.insert(key.to_owned(), cells.line);
+        }
+    }
+
+    /// Reads one record; returns whether it was valid and kept.
+    fn push(
+        &mut self,
+        layout: &Layout,
+        record: &csv::StringRecord,
+        line: u64,
+        c: &mut Collector,
+        seen: &mut HashMap<String, u64>,
+    ) -> bool {
         let mut cells = Cells {
             layout,
             record,
@@ -423,26 +472,26 @@ impl Rows {
                 let customers_new = cells.optional(c, "customers_new", fields::count);
                 let customers_churned = cells.optional(c, "customers_churned", fields::count);
                 let customers_end = cells.optional(c, "customers_end", fields::count);
+                if let Some(m) = month {
+                    Rows::unique(&mut cells, c, seen, "month", &m.to_string());
+                }
                 if let (Some(m), Some(r), Some(g), Some(o), Some(cash)) = (month, revenue, cogs, opex, cash_end)
                     && cells.ok
                 {
-                    rows.push((
-                        line,
-                        MonthlyFinancials {
-                            month: m,
-                            revenue: r,
-                            cogs: g,
-                            opex: o,
-                            sales_marketing,
-                            depreciation,
-                            other_income,
-                            financing,
-                            cash_end: cash,
-                            customers_new,
-                            customers_churned,
-                            customers_end,
-                        },
-                    ));
+                    rows.push(MonthlyFinancials {
+                        month: m,
+                        revenue: r,
+                        cogs: g,
+                        opex: o,
+                        sales_marketing,
+                        depreciation,
+                        other_income,
+                        financing,
+                        cash_end: cash,
+                        customers_new,
+                        customers_churned,
+                        customers_end,
+                    });
                 }
             }
             Rows::Products(rows) => {
@@ -464,20 +513,20 @@ impl Rows {
                         cells.check(c, v >= zero, col, &v, "a value ≥ 0");
                     }
                 }
+                if !sku.is_empty() {
+                    Rows::unique(&mut cells, c, seen, "sku", &sku);
+                }
                 if let (Some(p), Some(uc), Some(u), Some(f)) = (unit_price, unit_cost, monthly_units, fixed_costs)
                     && cells.ok
                 {
-                    rows.push((
-                        line,
-                        Product {
-                            sku,
-                            name,
-                            unit_price: p,
-                            unit_cost: uc,
-                            monthly_units: u,
-                            fixed_costs: f,
-                        },
-                    ));
+                    rows.push(Product {
+                        sku,
+                        name,
+                        unit_price: p,
+                        unit_cost: uc,
+                        monthly_units: u,
+                        fixed_costs: f,
+                    });
                 }
             }
             Rows::Invoices(rows) => {
@@ -517,62 +566,33 @@ impl Rows {
                         cells.fail(c, "paid_date", paid_date_raw, "no date while paid_amount is 0");
                     }
                 }
+                if !number.is_empty() {
+                    Rows::unique(&mut cells, c, seen, "number", &number);
+                }
                 if let (Some(i), Some(d), Some(a), Some(p)) = (issue, due, amount, paid)
                     && cells.ok
                 {
-                    rows.push((
-                        line,
-                        Invoice {
-                            number,
-                            customer,
-                            issue_date: i,
-                            due_date: d,
-                            amount: a,
-                            paid_amount: p,
-                            paid_date,
-                        },
-                    ));
-                }
-            }
-        }
-    }
-
-    /// Keys are unique within a file: a month, a sku, an invoice number once.
-    fn check_unique(&self, c: &mut Collector) {
-        fn dupes<K: Eq + std::hash::Hash + fmt::Display>(
-            c: &mut Collector,
-            col: &str,
-            keys: impl Iterator<Item = (u64, K)>,
-        ) {
-            let mut seen: HashMap<K, u64> = HashMap::new();
-            for (line, k) in keys {
-                if let Some(first) = seen.get(&k) {
-                    c.push(Problem {
-                        row: Some(line),
-                        column: Some(col.to_owned()),
-                        value: Some(shorten(&k.to_string())),
-                        expected: format!("a unique {col} (already on row {first})"),
+                    rows.push(Invoice {
+                        number,
+                        customer,
+                        issue_date: i,
+                        due_date: d,
+                        amount: a,
+                        paid_amount: p,
+                        paid_date,
                     });
-                } else {
-                    seen.insert(k, line);
                 }
             }
         }
-        match self {
-            Rows::Financials(r) => dupes::<Month>(c, "month", r.iter().map(|(l, f)| (*l, f.month))),
-            Rows::Products(r) => dupes(c, "sku", r.iter().map(|(l, p)| (*l, p.sku.as_str()))),
-            Rows::Invoices(r) => dupes(c, "number", r.iter().map(|(l, i)| (*l, i.number.as_str()))),
-        }
+        cells.ok
     }
 
-    fn into_batch(self) -> ImportBatch {
-        fn strip<T>(v: Vec<(u64, T)>) -> Vec<T> {
-            v.into_iter().map(|(_, t)| t).collect()
-        }
+    /// Hands on the rows read so far and starts a new chunk.
+    fn take(&mut self) -> ImportBatch {
         match self {
-            Rows::Financials(r) => ImportBatch::Financials(strip(r)),
-            Rows::Products(r) => ImportBatch::Products(strip(r)),
-            Rows::Invoices(r) => ImportBatch::Invoices(strip(r)),
+            Rows::Financials(r) => ImportBatch::Financials(std::mem::take(r)),
+            Rows::Products(r) => ImportBatch::Products(std::mem::take(r)),
+            Rows::Invoices(r) => ImportBatch::Invoices(std::mem::take(r)),
         }
     }
 }

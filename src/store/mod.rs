@@ -2,6 +2,7 @@
 //! chosen from the URL scheme. Money is exact in both (see the migrations).
 
 mod backup;
+mod pg_copy;
 mod postgres;
 mod sqlite;
 mod sqlite_bulk;
@@ -37,6 +38,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error: {0}")]
     Native(String),
+    #[error("{0}")]
+    Aborted(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -69,6 +72,17 @@ impl ImportBatch {
         self.len() == 0
     }
 }
+
+/// What a parser sends the writer of a streamed import: rows as they are
+/// validated, then `End` once the whole file is known to be good. A feed that
+/// closes without `End` rolls the import back.
+#[derive(Debug)]
+pub enum Feed {
+    Rows(ImportBatch),
+    End,
+}
+
+pub type FeedRx = tokio::sync::mpsc::Receiver<Feed>;
 
 /// Migrations applied versus those this binary carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +118,9 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = StoreResult<CollectionsInput>> + Send;
     /// Upserts every row of `batch` by key in one transaction; returns the company.
     fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> impl Future<Output = StoreResult<Company>> + Send;
+    /// Like `import`, with rows arriving while the file is still being read; one
+    /// transaction, committed only on `Feed::End`.
+    fn import_stream(&self, target: &ImportTarget, feed: FeedRx) -> impl Future<Output = StoreResult<Company>> + Send;
     fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
     /// A consistent snapshot of every company.
     fn backup(&self) -> impl Future<Output = StoreResult<Backup>> + Send;
@@ -184,6 +201,9 @@ impl Store for AnyStore {
     async fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> StoreResult<Company> {
         dispatch!(self, s => s.import(target, batch).await)
     }
+    async fn import_stream(&self, target: &ImportTarget, feed: FeedRx) -> StoreResult<Company> {
+        dispatch!(self, s => s.import_stream(target, feed).await)
+    }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         dispatch!(self, s => s.scenarios(company_id).await)
     }
@@ -193,6 +213,10 @@ impl Store for AnyStore {
     async fn restore(&self, b: &Backup) -> StoreResult<()> {
         dispatch!(self, s => s.restore(b).await)
     }
+}
+
+pub(crate) fn abandoned() -> StoreError {
+    StoreError::Aborted("the import was abandoned; nothing was written".into())
 }
 
 /// Groups of the collections reduction arrive unordered from SQL; the engine's
@@ -211,7 +235,18 @@ pub(crate) fn sort_groups(input: &mut CollectionsInput) {
 pub(crate) fn iso_date(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> &[u8] {
     use chrono::Datelike;
     let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
-    let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10, 10, m / 10, m % 10, 10, day / 10, day % 10];
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        10,
+        m / 10,
+        m % 10,
+        10,
+        day / 10,
+        day % 10,
+    ];
     for (slot, v) in buf.iter_mut().zip(digits) {
         *slot = if v == 10 { b'-' } else { b'0' + v as u8 };
     }

@@ -3,19 +3,16 @@
 //! through COPY into a staging table and one merge.
 
 use super::backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, StoredScenario};
-use super::{ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
+use super::pg_copy::{self, check_money};
+use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::{Bucket, CollectionsInput, OpenGroup};
-use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
-
-/// Bytes of CSV buffered before each COPY send.
-const COPY_BUFFER: usize = 1 << 20;
 
 pub struct PgStore {
     pool: PgPool,
@@ -34,64 +31,6 @@ fn company_of(r: &PgRow) -> StoreResult<Company> {
 
 fn month_of(s: &str) -> StoreResult<Month> {
     s.parse().map_err(|_| StoreError::Corrupt(format!("bad month {s:?}")))
-}
-
-/// Refuses values NUMERIC(18,4) would round or reject, before the server sees them.
-fn check_money(d: Decimal) -> StoreResult<Decimal> {
-    super::sqlite::to_units(d).map(|_| d)
-}
-
-/// One CSV line of a COPY, written straight into the send buffer: text always
-/// quoted (so an empty text is '' and not NULL), NULL as an empty field.
-struct CopyRow<'a> {
-    buf: &'a mut Vec<u8>,
-    first: bool,
-}
-
-impl CopyRow<'_> {
-    fn sep(&mut self) {
-        if !self.first {
-            self.buf.push(b',');
-        }
-        self.first = false;
-    }
-
-    fn text(&mut self, s: &str) {
-        self.sep();
-        self.buf.push(b'"');
-        for b in s.bytes() {
-            if b == b'"' {
-                self.buf.push(b'"');
-            }
-            self.buf.push(b);
-        }
-        self.buf.push(b'"');
-    }
-
-    fn money(&mut self, d: Option<Decimal>) -> StoreResult<()> {
-        self.sep();
-        if let Some(d) = d {
-            use std::io::Write;
-            let _ = write!(self.buf, "{}", check_money(d)?);
-        }
-        Ok(())
-    }
-
-    fn int(&mut self, v: Option<i64>) {
-        self.sep();
-        if let Some(v) = v {
-            use std::io::Write;
-            let _ = write!(self.buf, "{v}");
-        }
-    }
-
-    fn date(&mut self, d: Option<chrono::NaiveDate>) {
-        self.sep();
-        if let Some(d) = d {
-            let mut b = [0u8; 10];
-            self.buf.extend_from_slice(super::iso_date(d, &mut b));
-        }
-    }
 }
 
 impl PgStore {
@@ -150,160 +89,16 @@ impl PgStore {
         }
     }
 
-    /// COPY `rows` as CSV (an empty unquoted field is NULL). When the company has
-    /// no rows in the table yet (`exists` finds none), straight into it with
-    /// `direct` (company id first); otherwise into a temporary table from
-    /// `create_stage` with `copy`, then `merge` upserts by key.
-    #[allow(clippy::too_many_arguments)]
-    async fn copy_merge<T>(
-        tx: &mut PgConnection,
-        exists: &'static str,
-        direct: &'static str,
-        create_stage: &'static str,
-        copy: &'static str,
-        merge: &'static str,
-        company: i64,
-        rows: &[T],
-        encode: impl Fn(&mut CopyRow<'_>, &T) -> StoreResult<()>,
-    ) -> StoreResult<()> {
-        let fresh = !sqlx::query_scalar::<_, bool>(exists).bind(company).fetch_one(&mut *tx).await?;
-        let mut copy_in = if fresh {
-            tx.copy_in_raw(direct).await?
-        } else {
-            sqlx::query(create_stage).execute(&mut *tx).await?;
-            tx.copy_in_raw(copy).await?
-        };
-        let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
-        for row in rows {
-            let mut enc = CopyRow { buf: &mut buf, first: true };
-            if fresh {
-                enc.int(Some(company));
-            }
-            encode(&mut enc, row)?;
-            buf.push(b'\n');
-            if buf.len() >= COPY_BUFFER {
-                copy_in.send(std::mem::replace(&mut buf, Vec::with_capacity(COPY_BUFFER + 4096))).await?;
-            }
-        }
-        if !buf.is_empty() {
-            copy_in.send(buf).await?;
-        }
-        copy_in.finish().await?;
-        if !fresh {
-            sqlx::query(merge).bind(company).execute(&mut *tx).await?;
-            sqlx::query("DROP TABLE katalis_stage").execute(&mut *tx).await?;
-        }
-        Ok(())
-    }
-
     async fn write_financials(tx: &mut PgConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
-        Self::copy_merge(
-            tx,
-            "SELECT EXISTS (SELECT 1 FROM financials WHERE company_id = $1)",
-            "COPY financials (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, \
-             financing, cash_end, customers_new, customers_churned, customers_end) FROM STDIN WITH (FORMAT csv)",
-            "CREATE TEMP TABLE katalis_stage (month CHAR(7), revenue NUMERIC(18,4), cogs NUMERIC(18,4), \
-             opex NUMERIC(18,4), sales_marketing NUMERIC(18,4), depreciation NUMERIC(18,4), \
-             other_income NUMERIC(18,4), financing NUMERIC(18,4), cash_end NUMERIC(18,4), customers_new BIGINT, \
-             customers_churned BIGINT, customers_end BIGINT) ON COMMIT DROP",
-            "COPY katalis_stage FROM STDIN WITH (FORMAT csv)",
-            "INSERT INTO financials AS f (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, \
-             other_income, financing, cash_end, customers_new, customers_churned, customers_end) \
-             SELECT $1, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, financing, \
-             cash_end, customers_new, customers_churned, customers_end FROM katalis_stage \
-             ON CONFLICT (company_id, month) DO UPDATE SET revenue = excluded.revenue, cogs = excluded.cogs, \
-             opex = excluded.opex, sales_marketing = excluded.sales_marketing, depreciation = excluded.depreciation, \
-             other_income = excluded.other_income, financing = excluded.financing, cash_end = excluded.cash_end, \
-             customers_new = excluded.customers_new, customers_churned = excluded.customers_churned, \
-             customers_end = excluded.customers_end, version = f.version + 1, updated_at = now() \
-             WHERE (f.revenue, f.cogs, f.opex, f.sales_marketing, f.depreciation, f.other_income, f.financing, \
-             f.cash_end, f.customers_new, f.customers_churned, f.customers_end) IS DISTINCT FROM \
-             (excluded.revenue, excluded.cogs, excluded.opex, excluded.sales_marketing, excluded.depreciation, \
-             excluded.other_income, excluded.financing, excluded.cash_end, excluded.customers_new, \
-             excluded.customers_churned, excluded.customers_end)",
-            company,
-            rows,
-            |e, r| {
-                e.text(&r.month.to_string());
-                for v in [r.revenue, r.cogs, r.opex] {
-                    e.money(Some(v))?;
-                }
-                for v in [r.sales_marketing, r.depreciation, r.other_income, r.financing] {
-                    e.money(v)?;
-                }
-                e.money(Some(r.cash_end))?;
-                for v in [r.customers_new, r.customers_churned, r.customers_end] {
-                    e.int(v);
-                }
-                Ok(())
-            },
-        )
-        .await
+        pg_copy::copy_feed(tx, &pg_copy::FINANCIALS, company, rows, None, pg_copy::financials).await
     }
 
     async fn write_products(tx: &mut PgConnection, company: i64, rows: &[Product]) -> StoreResult<()> {
-        Self::copy_merge(
-            tx,
-            "SELECT EXISTS (SELECT 1 FROM products WHERE company_id = $1)",
-            "COPY products (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
-             FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
-            "CREATE TEMP TABLE katalis_stage (sku TEXT, name TEXT, unit_price NUMERIC(18,4), \
-             unit_cost NUMERIC(18,4), monthly_units NUMERIC(18,4), fixed_costs NUMERIC(18,4)) ON COMMIT DROP",
-            "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
-            "INSERT INTO products AS p (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
-             SELECT $1, sku, name, unit_price, unit_cost, monthly_units, fixed_costs FROM katalis_stage \
-             ON CONFLICT (company_id, sku) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, \
-             unit_cost = excluded.unit_cost, monthly_units = excluded.monthly_units, \
-             fixed_costs = excluded.fixed_costs, version = p.version + 1, updated_at = now() \
-             WHERE (p.name, p.unit_price, p.unit_cost, p.monthly_units, p.fixed_costs) IS DISTINCT FROM \
-             (excluded.name, excluded.unit_price, excluded.unit_cost, excluded.monthly_units, excluded.fixed_costs)",
-            company,
-            rows,
-            |e, p| {
-                e.text(&p.sku);
-                e.text(&p.name);
-                for v in [p.unit_price, p.unit_cost, p.monthly_units, p.fixed_costs] {
-                    e.money(Some(v))?;
-                }
-                Ok(())
-            },
-        )
-        .await
+        pg_copy::copy_feed(tx, &pg_copy::PRODUCTS, company, rows, None, pg_copy::products).await
     }
 
     async fn write_invoices(tx: &mut PgConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
-        Self::copy_merge(
-            tx,
-            "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)",
-            "COPY invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
-             FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
-            "CREATE TEMP TABLE katalis_stage (number TEXT, customer TEXT, issue_date DATE, due_date DATE, \
-             amount NUMERIC(18,4), paid_amount NUMERIC(18,4), paid_date DATE) ON COMMIT DROP",
-            "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
-            "INSERT INTO invoices AS i (company_id, number, customer, issue_date, due_date, amount, paid_amount, \
-             paid_date) SELECT $1, number, customer, issue_date, due_date, amount, paid_amount, paid_date \
-             FROM katalis_stage \
-             ON CONFLICT (company_id, number) DO UPDATE SET customer = excluded.customer, \
-             issue_date = excluded.issue_date, due_date = excluded.due_date, amount = excluded.amount, \
-             paid_amount = excluded.paid_amount, paid_date = excluded.paid_date, version = i.version + 1, \
-             updated_at = now() \
-             WHERE (i.customer, i.issue_date, i.due_date, i.amount, i.paid_amount, i.paid_date) IS DISTINCT FROM \
-             (excluded.customer, excluded.issue_date, excluded.due_date, excluded.amount, excluded.paid_amount, \
-             excluded.paid_date)",
-            company,
-            rows,
-            |e, i| {
-                e.text(&i.number);
-                e.text(&i.customer);
-                e.date(Some(i.issue_date));
-                e.date(Some(i.due_date));
-                e.money(Some(i.amount))?;
-                e.money(Some(i.paid_amount))?;
-                e.date(i.paid_date);
-                Ok(())
-            },
-        )
-        .await
+        pg_copy::copy_feed(tx, &pg_copy::INVOICES, company, rows, None, pg_copy::invoices).await
     }
 
     async fn read_companies(conn: &mut PgConnection) -> StoreResult<Vec<Company>> {
@@ -551,6 +346,27 @@ impl Store for PgStore {
             ImportBatch::Financials(rows) => Self::write_financials(&mut tx, company.id, rows).await?,
             ImportBatch::Products(rows) => Self::write_products(&mut tx, company.id, rows).await?,
             ImportBatch::Invoices(rows) => Self::write_invoices(&mut tx, company.id, rows).await?,
+        }
+        tx.commit().await?;
+        Ok(company)
+    }
+
+    async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
+        let mut tx = self.pool.begin().await?;
+        let company = Self::resolve(&mut tx, target).await?;
+        let (id, feed) = (company.id, &mut feed);
+        match feed.recv().await {
+            Some(Feed::Rows(ImportBatch::Financials(r))) => {
+                pg_copy::copy_feed(&mut tx, &pg_copy::FINANCIALS, id, &r, Some(feed), pg_copy::financials).await?
+            }
+            Some(Feed::Rows(ImportBatch::Products(r))) => {
+                pg_copy::copy_feed(&mut tx, &pg_copy::PRODUCTS, id, &r, Some(feed), pg_copy::products).await?
+            }
+            Some(Feed::Rows(ImportBatch::Invoices(r))) => {
+                pg_copy::copy_feed(&mut tx, &pg_copy::INVOICES, id, &r, Some(feed), pg_copy::invoices).await?
+            }
+            Some(Feed::End) => {}
+            None => return Err(super::abandoned()),
         }
         tx.commit().await?;
         Ok(company)

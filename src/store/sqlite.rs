@@ -2,7 +2,7 @@
 //! INTEGER in 10^-4 units; dates and months are ISO text.
 
 use super::backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, StoredScenario};
-use super::{ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
+use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::{Bucket, CollectionsInput, OpenGroup};
 use chrono::NaiveDate;
@@ -497,6 +497,29 @@ impl Store for SqliteStore {
             ImportBatch::Financials(rows) => Self::write_financials(&mut tx, company.id, rows).await?,
             ImportBatch::Products(rows) => Self::write_products(&mut tx, company.id, rows).await?,
             ImportBatch::Invoices(rows) => Self::write_invoices(&mut tx, company.id, rows).await?,
+        }
+        tx.commit().await?;
+        Ok(company)
+    }
+
+    async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let company = Self::resolve(&mut tx, target).await?;
+        loop {
+            match feed.recv().await {
+                Some(Feed::Rows(ImportBatch::Financials(rows))) => {
+                    Self::write_financials(&mut tx, company.id, &rows).await?
+                }
+                Some(Feed::Rows(ImportBatch::Products(rows))) => {
+                    Self::write_products(&mut tx, company.id, &rows).await?
+                }
+                Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
+                    Self::write_invoices(&mut tx, company.id, &rows).await?
+                }
+                Some(Feed::End) => break,
+                // Dropping the transaction rolls everything back.
+                None => return Err(super::abandoned()),
+            }
         }
         tx.commit().await?;
         Ok(company)

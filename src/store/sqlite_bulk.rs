@@ -12,7 +12,8 @@ use std::ffi::{CStr, c_int};
 use std::ptr::{self, NonNull};
 
 /// Upserts by (company_id, number), replacing a row only when it differs.
-const UPSERT: &CStr = c"INSERT INTO invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
+const UPSERT: &CStr =
+    c"INSERT INTO invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
      ON CONFLICT (company_id, number) DO UPDATE SET customer = excluded.customer, \
      issue_date = excluded.issue_date, due_date = excluded.due_date, amount = excluded.amount, \
@@ -48,7 +49,11 @@ impl Statement {
     }
 
     fn check(&self, rc: c_int) -> StoreResult<()> {
-        if rc == ffi::SQLITE_OK { Ok(()) } else { Err(last_error(self.db)) }
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(last_error(self.db))
+        }
     }
 
     fn int(&self, i: c_int, v: i64) -> StoreResult<()> {
@@ -76,7 +81,11 @@ impl Statement {
         let rc = unsafe { ffi::sqlite3_step(self.stmt.as_ptr()) };
         // SAFETY: resetting a live statement keeps it prepared for rebinding.
         unsafe { ffi::sqlite3_reset(self.stmt.as_ptr()) };
-        if rc == ffi::SQLITE_DONE { Ok(()) } else { Err(last_error(self.db)) }
+        if rc == ffi::SQLITE_DONE {
+            Ok(())
+        } else {
+            Err(last_error(self.db))
+        }
     }
 }
 

@@ -1,0 +1,278 @@
+//! Bulk writes to PostgreSQL: rows encoded as CSV straight into the COPY
+//! buffer. A company's first load goes directly into the table; later loads go
+//! through a temporary table and one merge that upserts by key.
+
+use super::{Feed, FeedRx, ImportBatch, StoreError, StoreResult};
+use crate::domain::{Invoice, MonthlyFinancials, Product};
+use rust_decimal::Decimal;
+use sqlx::postgres::PgConnection;
+
+/// Bytes of CSV buffered before each COPY send.
+const COPY_BUFFER: usize = 1 << 20;
+
+/// Refuses values NUMERIC(18,4) would round or reject, before the server sees them.
+pub(super) fn check_money(d: Decimal) -> StoreResult<Decimal> {
+    super::sqlite::to_units(d).map(|_| d)
+}
+
+/// One CSV line of a COPY, written straight into the send buffer: text always
+/// quoted (so an empty text is '' and not NULL), NULL as an empty field.
+pub(super) struct CopyRow<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl CopyRow<'_> {
+    fn sep(&mut self) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+    }
+
+    fn text(&mut self, s: &str) {
+        self.sep();
+        self.buf.push(b'"');
+        for b in s.bytes() {
+            if b == b'"' {
+                self.buf.push(b'"');
+            }
+            self.buf.push(b);
+        }
+        self.buf.push(b'"');
+    }
+
+    fn money(&mut self, d: Option<Decimal>) -> StoreResult<()> {
+        self.sep();
+        if let Some(d) = d {
+            use std::io::Write;
+            let _ = write!(self.buf, "{}", check_money(d)?);
+        }
+        Ok(())
+    }
+
+    fn int(&mut self, v: Option<i64>) {
+        self.sep();
+        if let Some(v) = v {
+            use std::io::Write;
+            let _ = write!(self.buf, "{v}");
+        }
+    }
+
+    fn date(&mut self, d: Option<chrono::NaiveDate>) {
+        self.sep();
+        if let Some(d) = d {
+            let mut b = [0u8; 10];
+            self.buf.extend_from_slice(super::iso_date(d, &mut b));
+        }
+    }
+}
+
+/// The statements of one table's bulk load.
+pub(super) struct CopySpec {
+    /// Whether the company already has rows (then the load merges).
+    exists: &'static str,
+    /// COPY straight into the table, company id first.
+    direct: &'static str,
+    create_stage: &'static str,
+    copy: &'static str,
+    /// Upserts the staged rows for company $1.
+    merge: &'static str,
+}
+
+pub(super) const FINANCIALS: CopySpec = CopySpec {
+    exists: "SELECT EXISTS (SELECT 1 FROM financials WHERE company_id = $1)",
+    direct: "COPY financials (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, \
+        financing, cash_end, customers_new, customers_churned, customers_end) FROM STDIN WITH (FORMAT csv)",
+    create_stage: "CREATE TEMP TABLE katalis_stage (month CHAR(7), revenue NUMERIC(18,4), cogs NUMERIC(18,4), \
+        opex NUMERIC(18,4), sales_marketing NUMERIC(18,4), depreciation NUMERIC(18,4), \
+        other_income NUMERIC(18,4), financing NUMERIC(18,4), cash_end NUMERIC(18,4), customers_new BIGINT, \
+        customers_churned BIGINT, customers_end BIGINT) ON COMMIT DROP",
+    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT csv)",
+    merge: "INSERT INTO financials AS f (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, \
+        other_income, financing, cash_end, customers_new, customers_churned, customers_end) \
+        SELECT $1, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, financing, \
+        cash_end, customers_new, customers_churned, customers_end FROM katalis_stage \
+        ON CONFLICT (company_id, month) DO UPDATE SET revenue = excluded.revenue, cogs = excluded.cogs, \
+        opex = excluded.opex, sales_marketing = excluded.sales_marketing, depreciation = excluded.depreciation, \
+        other_income = excluded.other_income, financing = excluded.financing, cash_end = excluded.cash_end, \
+        customers_new = excluded.customers_new, customers_churned = excluded.customers_churned, \
+        customers_end = excluded.customers_end, version = f.version + 1, updated_at = now() \
+        WHERE (f.revenue, f.cogs, f.opex, f.sales_marketing, f.depreciation, f.other_income, f.financing, \
+        f.cash_end, f.customers_new, f.customers_churned, f.customers_end) IS DISTINCT FROM \
+        (excluded.revenue, excluded.cogs, excluded.opex, excluded.sales_marketing, excluded.depreciation, \
+        excluded.other_income, excluded.financing, excluded.cash_end, excluded.customers_new, \
+        excluded.customers_churned, excluded.customers_end)",
+};
+
+pub(super) const PRODUCTS: CopySpec = CopySpec {
+    exists: "SELECT EXISTS (SELECT 1 FROM products WHERE company_id = $1)",
+    direct: "COPY products (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
+        FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
+    create_stage: "CREATE TEMP TABLE katalis_stage (sku TEXT, name TEXT, unit_price NUMERIC(18,4), \
+        unit_cost NUMERIC(18,4), monthly_units NUMERIC(18,4), fixed_costs NUMERIC(18,4)) ON COMMIT DROP",
+    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
+    merge: "INSERT INTO products AS p (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
+        SELECT $1, sku, name, unit_price, unit_cost, monthly_units, fixed_costs FROM katalis_stage \
+        ON CONFLICT (company_id, sku) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, \
+        unit_cost = excluded.unit_cost, monthly_units = excluded.monthly_units, \
+        fixed_costs = excluded.fixed_costs, version = p.version + 1, updated_at = now() \
+        WHERE (p.name, p.unit_price, p.unit_cost, p.monthly_units, p.fixed_costs) IS DISTINCT FROM \
+        (excluded.name, excluded.unit_price, excluded.unit_cost, excluded.monthly_units, excluded.fixed_costs)",
+};
+
+pub(super) const INVOICES: CopySpec = CopySpec {
+    exists: "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)",
+    direct: "COPY invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
+        FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
+    create_stage: "CREATE TEMP TABLE katalis_stage (number TEXT, customer TEXT, issue_date DATE, due_date DATE, \
+        amount NUMERIC(18,4), paid_amount NUMERIC(18,4), paid_date DATE) ON COMMIT DROP",
+    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
+    merge: "INSERT INTO invoices AS i (company_id, number, customer, issue_date, due_date, amount, paid_amount, \
+        paid_date) SELECT $1, number, customer, issue_date, due_date, amount, paid_amount, paid_date \
+        FROM katalis_stage \
+        ON CONFLICT (company_id, number) DO UPDATE SET customer = excluded.customer, \
+        issue_date = excluded.issue_date, due_date = excluded.due_date, amount = excluded.amount, \
+        paid_amount = excluded.paid_amount, paid_date = excluded.paid_date, version = i.version + 1, \
+        updated_at = now() \
+        WHERE (i.customer, i.issue_date, i.due_date, i.amount, i.paid_amount, i.paid_date) IS DISTINCT FROM \
+        (excluded.customer, excluded.issue_date, excluded.due_date, excluded.amount, excluded.paid_amount, \
+        excluded.paid_date)",
+};
+
+pub(super) fn financials(r: &MonthlyFinancials, e: &mut CopyRow<'_>) -> StoreResult<()> {
+    e.text(&r.month.to_string());
+    for v in [r.revenue, r.cogs, r.opex] {
+        e.money(Some(v))?;
+    }
+    for v in [r.sales_marketing, r.depreciation, r.other_income, r.financing] {
+        e.money(v)?;
+    }
+    e.money(Some(r.cash_end))?;
+    for v in [r.customers_new, r.customers_churned, r.customers_end] {
+        e.int(v);
+    }
+    Ok(())
+}
+
+pub(super) fn products(p: &Product, e: &mut CopyRow<'_>) -> StoreResult<()> {
+    e.text(&p.sku);
+    e.text(&p.name);
+    for v in [p.unit_price, p.unit_cost, p.monthly_units, p.fixed_costs] {
+        e.money(Some(v))?;
+    }
+    Ok(())
+}
+
+pub(super) fn invoices(i: &Invoice, e: &mut CopyRow<'_>) -> StoreResult<()> {
+    e.text(&i.number);
+    e.text(&i.customer);
+    e.date(Some(i.issue_date));
+    e.date(Some(i.due_date));
+    e.money(Some(i.amount))?;
+    e.money(Some(i.paid_amount))?;
+    e.date(i.paid_date);
+    Ok(())
+}
+
+/// The rows of type `T` in a batch of a streamed import.
+pub(super) trait FromBatch: Sized {
+    fn take(b: ImportBatch) -> Option<Vec<Self>>;
+}
+
+impl FromBatch for MonthlyFinancials {
+    fn take(b: ImportBatch) -> Option<Vec<Self>> {
+        if let ImportBatch::Financials(r) = b {
+            Some(r)
+        } else {
+            None
+        }
+    }
+}
+
+impl FromBatch for Product {
+    fn take(b: ImportBatch) -> Option<Vec<Self>> {
+        if let ImportBatch::Products(r) = b {
+            Some(r)
+        } else {
+            None
+        }
+    }
+}
+
+impl FromBatch for Invoice {
+    fn take(b: ImportBatch) -> Option<Vec<Self>> {
+        if let ImportBatch::Invoices(r) = b {
+            Some(r)
+        } else {
+            None
+        }
+    }
+}
+
+/// COPYs `first`, then every batch that arrives on `feed` until its `End`
+/// (a feed that closes without `End` aborts the COPY and fails).
+pub(super) async fn copy_feed<T: FromBatch>(
+    tx: &mut PgConnection,
+    spec: &CopySpec,
+    company: i64,
+    first: &[T],
+    mut feed: Option<&mut FeedRx>,
+    encode: fn(&T, &mut CopyRow<'_>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let fresh = !sqlx::query_scalar::<_, bool>(spec.exists)
+        .bind(company)
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut copy_in = if fresh {
+        tx.copy_in_raw(spec.direct).await?
+    } else {
+        sqlx::query(spec.create_stage).execute(&mut *tx).await?;
+        tx.copy_in_raw(spec.copy).await?
+    };
+    let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
+    let mut pending: Option<Vec<T>> = None;
+    loop {
+        let rows: &[T] = match &pending {
+            Some(v) => v,
+            None => first,
+        };
+        for row in rows {
+            let mut enc = CopyRow {
+                buf: &mut buf,
+                first: true,
+            };
+            if fresh {
+                enc.int(Some(company));
+            }
+            encode(row, &mut enc)?;
+            buf.push(b'\n');
+            if buf.len() >= COPY_BUFFER {
+                copy_in
+                    .send(std::mem::replace(&mut buf, Vec::with_capacity(COPY_BUFFER + 4096)))
+                    .await?;
+            }
+        }
+        let Some(rx) = feed.as_deref_mut() else { break };
+        match rx.recv().await {
+            Some(Feed::Rows(b)) => {
+                pending =
+                    Some(T::take(b).ok_or_else(|| StoreError::Aborted("mixed kinds of rows in one import".into()))?)
+            }
+            Some(Feed::End) => break,
+            None => {
+                copy_in.abort("import abandoned").await?;
+                return Err(super::abandoned());
+            }
+        }
+    }
+    if !buf.is_empty() {
+        copy_in.send(buf).await?;
+    }
+    copy_in.finish().await?;
+    if !fresh {
+        sqlx::query(spec.merge).bind(company).execute(&mut *tx).await?;
+        sqlx::query("DROP TABLE katalis_stage").execute(&mut *tx).await?;
+    }
+    Ok(())
+}
