@@ -78,9 +78,16 @@ pub(super) struct CopySpec {
     copy: &'static str,
     /// Upserts the staged rows for company $1.
     merge: &'static str,
+    /// Refreshes the planner's statistics after a large load.
+    pub analyze: &'static str,
 }
 
+/// Rows from which a load refreshes the table's statistics: without them the
+/// first reports after a big import scan without parallel workers.
+pub(super) const ANALYZE_FROM_ROWS: usize = 10_000;
+
 pub(super) const FINANCIALS: CopySpec = CopySpec {
+    analyze: "ANALYZE financials",
     exists: "SELECT EXISTS (SELECT 1 FROM financials WHERE company_id = $1)",
     direct: "COPY financials (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, \
         financing, cash_end, customers_new, customers_churned, customers_end) FROM STDIN WITH (FORMAT csv)",
@@ -106,6 +113,7 @@ pub(super) const FINANCIALS: CopySpec = CopySpec {
 };
 
 pub(super) const PRODUCTS: CopySpec = CopySpec {
+    analyze: "ANALYZE products",
     exists: "SELECT EXISTS (SELECT 1 FROM products WHERE company_id = $1)",
     direct: "COPY products (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
         FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
@@ -122,6 +130,7 @@ pub(super) const PRODUCTS: CopySpec = CopySpec {
 };
 
 pub(super) const INVOICES: CopySpec = CopySpec {
+    analyze: "ANALYZE invoices",
     exists: "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)",
     direct: "COPY invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
         FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
@@ -219,7 +228,7 @@ pub(super) async fn copy_feed<T: FromBatch>(
     first: &[T],
     mut feed: Option<&mut FeedRx>,
     encode: fn(&T, &mut CopyRow<'_>) -> StoreResult<()>,
-) -> StoreResult<()> {
+) -> StoreResult<usize> {
     let fresh = !sqlx::query_scalar::<_, bool>(spec.exists)
         .bind(company)
         .fetch_one(&mut *tx)
@@ -232,11 +241,13 @@ pub(super) async fn copy_feed<T: FromBatch>(
     };
     let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
     let mut pending: Option<Vec<T>> = None;
+    let mut count = 0;
     loop {
         let rows: &[T] = match &pending {
             Some(v) => v,
             None => first,
         };
+        count += rows.len();
         for row in rows {
             let mut enc = CopyRow {
                 buf: &mut buf,
@@ -274,5 +285,5 @@ pub(super) async fn copy_feed<T: FromBatch>(
         sqlx::query(spec.merge).bind(company).execute(&mut *tx).await?;
         sqlx::query("DROP TABLE katalis_stage").execute(&mut *tx).await?;
     }
-    Ok(())
+    Ok(count)
 }

@@ -90,15 +90,21 @@ impl PgStore {
     }
 
     async fn write_financials(tx: &mut PgConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
-        pg_copy::copy_feed(tx, &pg_copy::FINANCIALS, company, rows, None, pg_copy::financials).await
+        pg_copy::copy_feed(tx, &pg_copy::FINANCIALS, company, rows, None, pg_copy::financials)
+            .await
+            .map(drop)
     }
 
     async fn write_products(tx: &mut PgConnection, company: i64, rows: &[Product]) -> StoreResult<()> {
-        pg_copy::copy_feed(tx, &pg_copy::PRODUCTS, company, rows, None, pg_copy::products).await
+        pg_copy::copy_feed(tx, &pg_copy::PRODUCTS, company, rows, None, pg_copy::products)
+            .await
+            .map(drop)
     }
 
     async fn write_invoices(tx: &mut PgConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
-        pg_copy::copy_feed(tx, &pg_copy::INVOICES, company, rows, None, pg_copy::invoices).await
+        pg_copy::copy_feed(tx, &pg_copy::INVOICES, company, rows, None, pg_copy::invoices)
+            .await
+            .map(drop)
     }
 
     async fn read_companies(conn: &mut PgConnection) -> StoreResult<Vec<Company>> {
@@ -355,20 +361,35 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await?;
         let company = Self::resolve(&mut tx, target).await?;
         let (id, feed) = (company.id, &mut feed);
-        match feed.recv().await {
+        let (rows, spec) = match feed.recv().await {
             Some(Feed::Rows(ImportBatch::Financials(r))) => {
-                pg_copy::copy_feed(&mut tx, &pg_copy::FINANCIALS, id, &r, Some(feed), pg_copy::financials).await?
+                let spec = &pg_copy::FINANCIALS;
+                (
+                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials).await?,
+                    spec,
+                )
             }
             Some(Feed::Rows(ImportBatch::Products(r))) => {
-                pg_copy::copy_feed(&mut tx, &pg_copy::PRODUCTS, id, &r, Some(feed), pg_copy::products).await?
+                let spec = &pg_copy::PRODUCTS;
+                (
+                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products).await?,
+                    spec,
+                )
             }
             Some(Feed::Rows(ImportBatch::Invoices(r))) => {
-                pg_copy::copy_feed(&mut tx, &pg_copy::INVOICES, id, &r, Some(feed), pg_copy::invoices).await?
+                let spec = &pg_copy::INVOICES;
+                (
+                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices).await?,
+                    spec,
+                )
             }
-            Some(Feed::End) => {}
+            Some(Feed::End) => (0, &pg_copy::INVOICES),
             None => return Err(super::abandoned()),
-        }
+        };
         tx.commit().await?;
+        if rows >= pg_copy::ANALYZE_FROM_ROWS {
+            sqlx::query(spec.analyze).execute(&self.pool).await?;
+        }
         Ok(company)
     }
 
@@ -546,6 +567,7 @@ impl Store for PgStore {
             }
         }
         tx.commit().await?;
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
         Ok(())
     }
 }

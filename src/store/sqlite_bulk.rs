@@ -11,14 +11,14 @@ use sqlx::SqliteConnection;
 use std::ffi::{CStr, c_int};
 use std::ptr::{self, NonNull};
 
-/// Upserts by (company_id, number), replacing a row only when it differs.
-const UPSERT: &CStr =
-    c"INSERT INTO invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+/// Upserts by (company_id, number), replacing a row only when it differs;
+/// `updated_at` (?9) is bound once per load rather than computed per row.
+const UPSERT: &CStr = c"INSERT INTO invoices (company_id, number, customer, issue_date, due_date, amount, \
+     paid_amount, paid_date, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
      ON CONFLICT (company_id, number) DO UPDATE SET customer = excluded.customer, \
      issue_date = excluded.issue_date, due_date = excluded.due_date, amount = excluded.amount, \
      paid_amount = excluded.paid_amount, paid_date = excluded.paid_date, \
-     version = invoices.version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+     version = invoices.version + 1, updated_at = excluded.updated_at \
      WHERE (invoices.customer, invoices.issue_date, invoices.due_date, invoices.amount, \
      invoices.paid_amount, invoices.paid_date) IS NOT (excluded.customer, excluded.issue_date, \
      excluded.due_date, excluded.amount, excluded.paid_amount, excluded.paid_date)";
@@ -101,6 +101,7 @@ pub(crate) async fn write_invoices(conn: &mut SqliteConnection, company: i64, ro
     let mut handle = conn.lock_handle().await?;
     let stmt = Statement::prepare(handle.as_raw_handle(), UPSERT)?;
     let mut buf = [0u8; 10];
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     for inv in rows {
         stmt.int(1, company)?;
         stmt.text(2, inv.number.as_bytes())?;
@@ -113,6 +114,7 @@ pub(crate) async fn write_invoices(conn: &mut SqliteConnection, company: i64, ro
             Some(d) => stmt.text(8, iso_date(d, &mut buf))?,
             None => stmt.null(8)?,
         }
+        stmt.text(9, now.as_bytes())?;
         stmt.step()?;
     }
     Ok(())
