@@ -43,6 +43,8 @@ pub struct Config {
     pub theme: String,
     /// The config file consulted, whether or not it exists.
     pub file: Option<PathBuf>,
+    /// `[keys]` overrides of the key bindings.
+    pub keys: Option<toml::Table>,
 }
 
 pub fn project_dirs() -> Option<ProjectDirs> {
@@ -108,12 +110,18 @@ impl Config {
         } else {
             env("LANG").and_then(|l| Lang::parse(&l)).unwrap_or_default()
         };
-        let theme = flags.theme.clone().or(file.theme).unwrap_or_else(|| "dark".to_owned());
+        let theme = flags
+            .theme
+            .clone()
+            .or(env("KATALIS_THEME"))
+            .or(file.theme)
+            .unwrap_or_else(|| "dark".to_owned());
         Ok(Config {
             database_url,
             lang,
             theme,
             file: path,
+            keys: file.keys,
         })
     }
 }

@@ -14,3 +14,4 @@ pub mod locale;
 pub mod report;
 pub mod sanitize;
 pub mod store;
+pub mod tui;

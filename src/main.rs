@@ -7,6 +7,7 @@ use katalis::cli::{Cli, Command};
 use katalis::commands;
 use katalis::config::Config;
 use katalis::store::{AnyStore, Store};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -66,9 +67,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         .await
         .map_err(|e| eyre!("cannot open the store: {e}"))?;
     match &cli.command {
+        None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
+            katalis::tui::run(store, &cfg, company.map(str::to_owned)).await?;
+        }
         None => {
-            // Until the full-screen interface lands, the app opens on the dashboard
-            // report; an empty store gets the demo companies first.
+            // Not a terminal (a pipe, a script): print the dashboard report instead;
+            // an empty store gets the demo companies first.
             if store.companies().await?.is_empty() {
                 eprintln!("the store is empty: loading the demo companies");
                 commands::demo::load(&store).await?;

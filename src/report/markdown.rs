@@ -57,14 +57,14 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
         t("Score", "Puntaje")
     );
     for p in Pillar::ALL {
-        let _ = writeln!(o, "| {} | {} |", pillar_name(p, lang), score(h.pillar(p)));
+        let _ = writeln!(o, "| {} | {} |", pillar_label(p, lang), score(h.pillar(p)));
     }
     if let Some(p) = h.focus_area {
         let _ = writeln!(
             o,
             "\n{}: **{}**",
             t("Focus area", "Área a atender"),
-            pillar_name(p, lang)
+            pillar_label(p, lang)
         );
     }
 
@@ -275,7 +275,7 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
     o
 }
 
-pub fn pillar_name(p: Pillar, lang: Lang) -> &'static str {
+pub fn pillar_label(p: Pillar, lang: Lang) -> &'static str {
     match (p, lang) {
         (Pillar::Profitability, Lang::En) => "Profitability",
         (Pillar::Profitability, Lang::Es) => "Rentabilidad",

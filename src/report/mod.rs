@@ -5,7 +5,7 @@ mod markdown;
 pub mod numbers;
 pub mod scenario;
 
-pub use markdown::to_markdown;
+pub use markdown::{pillar_label, to_markdown};
 
 use crate::domain::Company;
 use crate::finance::{Pillar, Snapshot};

@@ -13,6 +13,7 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::CollectionsInput;
+use chrono::NaiveDate;
 use std::future::Future;
 use std::time::Duration;
 
@@ -110,6 +111,16 @@ pub trait Store: Send + Sync {
     fn financials(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<MonthlyFinancials>>> + Send;
     fn products(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<Product>>> + Send;
     fn invoices(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
+    /// Invoices open at `d` (issued by then, not fully paid by then), oldest due first.
+    fn open_invoices(&self, company_id: i64, d: NaiveDate) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
+    /// Replaces one product if it still holds `original` (no one changed it
+    /// meanwhile); `Conflict` when it does not. Bumps its version.
+    fn update_product(
+        &self,
+        company_id: i64,
+        original: &Product,
+        updated: &Product,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// The invoices reduced for as-of month `m`, in SQL (see `finance::collections`).
     fn collections_input(
         &self,
@@ -195,6 +206,12 @@ impl Store for AnyStore {
     async fn invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
         dispatch!(self, s => s.invoices(company_id).await)
     }
+    async fn open_invoices(&self, company_id: i64, d: NaiveDate) -> StoreResult<Vec<Invoice>> {
+        dispatch!(self, s => s.open_invoices(company_id, d).await)
+    }
+    async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {
+        dispatch!(self, s => s.update_product(company_id, original, updated).await)
+    }
     async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
         dispatch!(self, s => s.collections_input(company_id, m).await)
     }
@@ -213,6 +230,13 @@ impl Store for AnyStore {
     async fn restore(&self, b: &Backup) -> StoreResult<()> {
         dispatch!(self, s => s.restore(b).await)
     }
+}
+
+pub(crate) fn stale_product(sku: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "product {:?} was changed or removed by someone else since it was loaded; reloaded, nothing saved",
+        crate::sanitize::clean(sku)
+    ))
 }
 
 pub(crate) fn abandoned() -> StoreError {

@@ -7,6 +7,7 @@ use super::pg_copy::{self, check_money};
 use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::{Bucket, CollectionsInput, OpenGroup};
+use chrono::NaiveDate;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
 use std::str::FromStr;
@@ -31,6 +32,19 @@ fn company_of(r: &PgRow) -> StoreResult<Company> {
 
 fn month_of(s: &str) -> StoreResult<Month> {
     s.parse().map_err(|_| StoreError::Corrupt(format!("bad month {s:?}")))
+}
+
+/// number, customer, issue_date, due_date, amount, paid_amount, paid_date
+fn invoice_of(r: &PgRow) -> StoreResult<Invoice> {
+    Ok(Invoice {
+        number: r.try_get(0)?,
+        customer: r.try_get(1)?,
+        issue_date: r.try_get(2)?,
+        due_date: r.try_get(3)?,
+        amount: r.try_get(4)?,
+        paid_amount: r.try_get(5)?,
+        paid_date: r.try_get(6)?,
+    })
 }
 
 impl PgStore {
@@ -173,19 +187,7 @@ impl PgStore {
         .bind(company_id)
         .fetch_all(&mut *conn)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Invoice {
-                    number: r.try_get(0)?,
-                    customer: r.try_get(1)?,
-                    issue_date: r.try_get(2)?,
-                    due_date: r.try_get(3)?,
-                    amount: r.try_get(4)?,
-                    paid_amount: r.try_get(5)?,
-                    paid_date: r.try_get(6)?,
-                })
-            })
-            .collect()
+        rows.iter().map(invoice_of).collect()
     }
 
     async fn read_scenarios(conn: &mut PgConnection, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
@@ -284,6 +286,47 @@ impl Store for PgStore {
     async fn invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
         let mut conn = self.pool.acquire().await?;
         Self::read_invoices(&mut conn, company_id).await
+    }
+
+    async fn open_invoices(&self, company_id: i64, d: NaiveDate) -> StoreResult<Vec<Invoice>> {
+        let rows = sqlx::query(
+            "SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+             WHERE company_id = $1 AND issue_date <= $2 \
+               AND amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END > 0 \
+             ORDER BY due_date, number COLLATE \"C\"",
+        )
+        .bind(company_id)
+        .bind(d)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(invoice_of).collect()
+    }
+
+    async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE products SET name = $3, unit_price = $4, unit_cost = $5, monthly_units = $6, fixed_costs = $7, \
+             version = version + 1, updated_at = now() \
+             WHERE company_id = $1 AND sku = $2 AND name = $8 AND unit_price = $9 AND unit_cost = $10 \
+               AND monthly_units = $11 AND fixed_costs = $12",
+        )
+        .bind(company_id)
+        .bind(&original.sku)
+        .bind(&updated.name)
+        .bind(check_money(updated.unit_price)?)
+        .bind(check_money(updated.unit_cost)?)
+        .bind(check_money(updated.monthly_units)?)
+        .bind(check_money(updated.fixed_costs)?)
+        .bind(&original.name)
+        .bind(original.unit_price)
+        .bind(original.unit_cost)
+        .bind(original.monthly_units)
+        .bind(original.fixed_costs)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale_product(&original.sku));
+        }
+        Ok(())
     }
 
     async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {

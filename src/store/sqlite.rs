@@ -67,6 +67,19 @@ fn company_of(r: &SqliteRow) -> StoreResult<Company> {
     })
 }
 
+/// number, customer, issue_date, due_date, amount, paid_amount, paid_date
+fn invoice_of(r: &SqliteRow) -> StoreResult<Invoice> {
+    Ok(Invoice {
+        number: r.try_get(0)?,
+        customer: r.try_get(1)?,
+        issue_date: date_of(r.try_get(2)?)?,
+        due_date: date_of(r.try_get(3)?)?,
+        amount: from_units(r.try_get(4)?),
+        paid_amount: from_units(r.try_get(5)?),
+        paid_date: r.try_get::<Option<&str>, _>(6)?.map(date_of).transpose()?,
+    })
+}
+
 impl SqliteStore {
     pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -309,19 +322,7 @@ impl SqliteStore {
         .bind(company_id)
         .fetch_all(&mut *conn)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Invoice {
-                    number: r.try_get(0)?,
-                    customer: r.try_get(1)?,
-                    issue_date: date_of(r.try_get(2)?)?,
-                    due_date: date_of(r.try_get(3)?)?,
-                    amount: from_units(r.try_get(4)?),
-                    paid_amount: from_units(r.try_get(5)?),
-                    paid_date: r.try_get::<Option<&str>, _>(6)?.map(date_of).transpose()?,
-                })
-            })
-            .collect()
+        rows.iter().map(invoice_of).collect()
     }
 
     async fn read_scenarios(conn: &mut SqliteConnection, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
@@ -431,6 +432,50 @@ impl Store for SqliteStore {
     async fn invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
         let mut conn = self.pool.acquire().await?;
         Self::read_invoices(&mut conn, company_id).await
+    }
+
+    async fn open_invoices(&self, company_id: i64, d: NaiveDate) -> StoreResult<Vec<Invoice>> {
+        let d = iso(d);
+        let rows = sqlx::query(
+            "SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+             WHERE company_id = ?1 AND issue_date <= ?2 \
+               AND amount - CASE WHEN paid_date <= ?2 THEN paid_amount ELSE 0 END > 0 \
+             ORDER BY due_date, number",
+        )
+        .bind(company_id)
+        .bind(&d)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(invoice_of).collect()
+    }
+
+    async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let done = sqlx::query(
+            "UPDATE products SET name = ?3, unit_price = ?4, unit_cost = ?5, monthly_units = ?6, fixed_costs = ?7, \
+             version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE company_id = ?1 AND sku = ?2 AND name = ?8 AND unit_price = ?9 AND unit_cost = ?10 \
+               AND monthly_units = ?11 AND fixed_costs = ?12",
+        )
+        .bind(company_id)
+        .bind(&original.sku)
+        .bind(&updated.name)
+        .bind(to_units(updated.unit_price)?)
+        .bind(to_units(updated.unit_cost)?)
+        .bind(to_units(updated.monthly_units)?)
+        .bind(to_units(updated.fixed_costs)?)
+        .bind(&original.name)
+        .bind(to_units(original.unit_price)?)
+        .bind(to_units(original.unit_cost)?)
+        .bind(to_units(original.monthly_units)?)
+        .bind(to_units(original.fixed_costs)?)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale_product(&original.sku));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {

@@ -1,0 +1,481 @@
+//! The application state and `update`: actions in, state changed, effects out.
+//! Nothing here draws or waits; the runtime performs the effects and feeds
+//! their results back as actions.
+
+use super::data::{CompanyData, Series};
+use super::form::ProductForm;
+use super::keymap::{Intent, Keymap};
+use super::theme::Theme;
+use crate::domain::{Company, Product};
+use crate::locale::Lang;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// The seven modules, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Dashboard,
+    UnitEconomics,
+    CashFlow,
+    Pricing,
+    Profitability,
+    Planning,
+    Collections,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 7] = [
+        Tab::Dashboard,
+        Tab::UnitEconomics,
+        Tab::CashFlow,
+        Tab::Pricing,
+        Tab::Profitability,
+        Tab::Planning,
+        Tab::Collections,
+    ];
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    pub fn title(self, lang: Lang) -> &'static str {
+        match self {
+            Tab::Dashboard => lang.pick("Dashboard", "Tablero"),
+            Tab::UnitEconomics => lang.pick("Unit economics", "Economía unitaria"),
+            Tab::CashFlow => lang.pick("Cash flow", "Flujo de caja"),
+            Tab::Pricing => lang.pick("Costs & pricing", "Costos y precios"),
+            Tab::Profitability => lang.pick("Profitability", "Rentabilidad"),
+            Tab::Planning => lang.pick("Planning", "Planeación"),
+            Tab::Collections => lang.pick("Collections", "Cobranza"),
+        }
+    }
+
+    /// Whether this view offers a view-scoped intent (the help lists only these).
+    pub fn offers(self, intent: Intent) -> bool {
+        use Intent::*;
+        let table = !matches!(self, Tab::Dashboard);
+        match intent {
+            Up | Down | PageUp | PageDown | Top | Bottom => table,
+            Filter => matches!(self, Tab::Pricing | Tab::Collections),
+            Edit | Left | Right => matches!(self, Tab::Pricing),
+            _ => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Load {
+    Idle,
+    Loading,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Companies { selected: usize },
+    ConfirmDemo,
+}
+
+/// The what-if inputs of the pricing detail pane, kept as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricingInputs {
+    /// 0: markup %, 1: target margin %, 2: elasticity.
+    pub focus: usize,
+    pub editing: bool,
+    pub values: [String; 3],
+}
+
+impl Default for PricingInputs {
+    fn default() -> Self {
+        PricingInputs {
+            focus: 0,
+            editing: false,
+            values: ["50".into(), "40".into(), "-2".into()],
+        }
+    }
+}
+
+/// What the runtime must do for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadCompanies,
+    LoadCompany(Company),
+    LoadDso {
+        company_id: i64,
+        months: Vec<crate::domain::Month>,
+    },
+    LoadDemo,
+    SaveProduct(Box<SaveProduct>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaveProduct {
+    pub company: Company,
+    pub original: Product,
+    pub updated: Product,
+}
+
+/// Results and events, in.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Resize,
+    Companies(Result<Vec<Company>, String>),
+    Loaded(Box<Result<CompanyData, String>>),
+    Dso {
+        company_id: i64,
+        series: Result<Series, String>,
+    },
+    DemoLoaded(Result<(), String>),
+    Saved(Result<String, String>),
+}
+
+pub struct App {
+    pub lang: Lang,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub tab: Tab,
+    pub companies: Vec<Company>,
+    pub wanted_company: Option<String>,
+    pub data: Option<Box<CompanyData>>,
+    pub load: Load,
+    /// A one-line message for the status bar: (text, is_error).
+    pub message: Option<(String, bool)>,
+    pub overlay: Overlay,
+    /// Selected row per tab.
+    pub rows: [usize; 7],
+    pub filter: String,
+    pub filtering: bool,
+    pub pricing: PricingInputs,
+    pub form: Option<ProductForm>,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(lang: Lang, theme: Theme, keymap: Keymap, wanted_company: Option<String>) -> App {
+        App {
+            lang,
+            theme,
+            keymap,
+            tab: Tab::Dashboard,
+            companies: Vec::new(),
+            wanted_company,
+            data: None,
+            load: Load::Loading,
+            message: None,
+            overlay: Overlay::None,
+            rows: [0; 7],
+            filter: String::new(),
+            filtering: false,
+            pricing: PricingInputs::default(),
+            form: None,
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    /// The effects to start with.
+    pub fn init() -> Vec<Effect> {
+        vec![Effect::LoadCompanies]
+    }
+
+    fn say(&mut self, text: impl Into<String>, error: bool) {
+        self.message = Some((text.into(), error));
+    }
+
+    /// Rows in the current tab's table, for moving the selection.
+    pub fn row_count(&self) -> usize {
+        let Some(d) = &self.data else { return 0 };
+        match self.tab {
+            Tab::Dashboard => 0,
+            Tab::UnitEconomics | Tab::CashFlow | Tab::Profitability => d.snapshot.monthly.len(),
+            Tab::Pricing => self.filtered_products(d).len(),
+            Tab::Planning => d.projection.as_ref().map_or(0, |p| p.months.len()),
+            Tab::Collections => d.filtered_invoices(&self.filter).len(),
+        }
+    }
+
+    /// Products matching the filter, in the table's order (by sku).
+    pub fn filtered_products<'a>(&self, d: &'a CompanyData) -> Vec<&'a crate::finance::ProductEconomics> {
+        let f = self.filter.to_lowercase();
+        d.snapshot
+            .pricing
+            .iter()
+            .filter(|p| f.is_empty() || p.sku.to_lowercase().contains(&f) || p.name.to_lowercase().contains(&f))
+            .collect()
+    }
+
+    pub fn selected_product(&self) -> Option<Product> {
+        let d = self.data.as_ref()?;
+        let pe = *self.filtered_products(d).get(self.rows[self.tab.index()])?;
+        d.products.iter().find(|p| p.sku == pe.sku).cloned()
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.dirty = true;
+        match action {
+            Action::Resize => vec![],
+            Action::Key(key) => self.on_key(key),
+            Action::Companies(Ok(list)) => {
+                self.companies = list;
+                if self.companies.is_empty() {
+                    self.load = Load::Idle;
+                    self.overlay = Overlay::ConfirmDemo;
+                    return vec![];
+                }
+                let pick = self
+                    .wanted_company
+                    .as_deref()
+                    .and_then(|w| {
+                        self.companies
+                            .iter()
+                            .find(|c| c.name == w || c.name.eq_ignore_ascii_case(w) || c.id.to_string() == w)
+                    })
+                    .or_else(|| {
+                        let current = self.data.as_ref().map(|d| d.company.id);
+                        self.companies.iter().find(|c| Some(c.id) == current)
+                    })
+                    .unwrap_or(&self.companies[0])
+                    .clone();
+                self.load = Load::Loading;
+                vec![Effect::LoadCompany(pick)]
+            }
+            Action::Companies(Err(e)) => {
+                self.load = Load::Failed(e);
+                vec![]
+            }
+            Action::Loaded(result) => match *result {
+                Ok(data) => {
+                    let effect = Effect::LoadDso {
+                        company_id: data.company.id,
+                        months: data.trends.months.clone(),
+                    };
+                    self.wanted_company = Some(data.company.name.clone());
+                    self.data = Some(Box::new(data));
+                    self.load = Load::Idle;
+                    let max = self.row_count();
+                    let row = &mut self.rows[self.tab.index()];
+                    *row = (*row).min(max.saturating_sub(1));
+                    vec![effect]
+                }
+                Err(e) => {
+                    self.load = Load::Failed(e);
+                    vec![]
+                }
+            },
+            Action::Dso { company_id, series } => {
+                match (series, self.data.as_mut()) {
+                    (Ok(s), Some(d)) if d.company.id == company_id => d.trends.dso = s,
+                    (Err(e), _) => self.say(e, true),
+                    _ => {}
+                }
+                vec![]
+            }
+            Action::DemoLoaded(r) => {
+                match r {
+                    Ok(()) => self.say(
+                        self.lang
+                            .pick("Demo companies loaded", "Empresas de demostración cargadas"),
+                        false,
+                    ),
+                    Err(e) => self.say(e, true),
+                }
+                vec![Effect::LoadCompanies]
+            }
+            Action::Saved(r) => {
+                let company = self.data.as_ref().map(|d| d.company.clone());
+                match r {
+                    Ok(what) => {
+                        self.form = None;
+                        self.say(format!("{} {what}", self.lang.pick("Saved", "Guardado")), false);
+                    }
+                    Err(e) => {
+                        // Stale data: the form stays open with the user's text; the view refreshes.
+                        if let Some(f) = self.form.as_mut() {
+                            f.saving = false;
+                        }
+                        self.say(e, true);
+                    }
+                }
+                company.map(Effect::LoadCompany).into_iter().collect()
+            }
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return vec![];
+        }
+        // The innermost thing gets the key first: a form, an input, an overlay.
+        if self.form.is_some() {
+            return self.on_form_key(key);
+        }
+        if self.filtering {
+            match key.code {
+                KeyCode::Esc => {
+                    self.filter.clear();
+                    self.filtering = false;
+                }
+                KeyCode::Enter => self.filtering = false,
+                KeyCode::Backspace => {
+                    self.filter.pop();
+                }
+                KeyCode::Char(c) if !c.is_control() => self.filter.push(c),
+                _ => {}
+            }
+            self.rows[self.tab.index()] = 0;
+            return vec![];
+        }
+        if self.pricing.editing {
+            let v = &mut self.pricing.values[self.pricing.focus];
+            match key.code {
+                KeyCode::Esc | KeyCode::Enter => self.pricing.editing = false,
+                KeyCode::Backspace => {
+                    v.pop();
+                }
+                KeyCode::Char(c) if (c.is_ascii_digit() || c == '.' || c == '-') && v.len() < 12 => v.push(c),
+                _ => {}
+            }
+            return vec![];
+        }
+        match &mut self.overlay {
+            Overlay::Help => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) {
+                    self.overlay = Overlay::None;
+                }
+                return vec![];
+            }
+            Overlay::ConfirmDemo => {
+                return match key.code {
+                    KeyCode::Char('y') | KeyCode::Char('s') | KeyCode::Enter => {
+                        self.overlay = Overlay::None;
+                        self.load = Load::Loading;
+                        vec![Effect::LoadDemo]
+                    }
+                    KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
+                        self.quit = true;
+                        vec![]
+                    }
+                    _ => vec![],
+                };
+            }
+            Overlay::Companies { selected } => {
+                let n = self.companies.len();
+                match key.code {
+                    KeyCode::Esc => self.overlay = Overlay::None,
+                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(n.saturating_sub(1)),
+                    KeyCode::Enter => {
+                        let pick = self.companies.get(*selected).cloned();
+                        self.overlay = Overlay::None;
+                        if let Some(c) = pick {
+                            self.load = Load::Loading;
+                            self.rows = [0; 7];
+                            self.filter.clear();
+                            return vec![Effect::LoadCompany(c)];
+                        }
+                    }
+                    _ => {}
+                }
+                return vec![];
+            }
+            Overlay::None => {}
+        }
+        if key.code == KeyCode::Esc {
+            self.message = None;
+            return vec![];
+        }
+        if let KeyCode::Char(c @ '1'..='7') = key.code
+            && key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE
+        {
+            self.switch_tab(Tab::ALL[c as usize - '1' as usize]);
+            return vec![];
+        }
+        if key.code == KeyCode::Enter && self.tab == Tab::Pricing {
+            self.pricing.editing = true;
+            return vec![];
+        }
+        let Some(intent) = self.keymap.intent(&key) else {
+            return vec![];
+        };
+        if !self.tab.offers(intent) {
+            return vec![];
+        }
+        let rows = self.row_count();
+        let row = &mut self.rows[self.tab.index()];
+        match intent {
+            Intent::Quit => self.quit = true,
+            Intent::Help => self.overlay = Overlay::Help,
+            Intent::NextTab => self.switch_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
+            Intent::PrevTab => self.switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]),
+            Intent::Up => *row = row.saturating_sub(1),
+            Intent::Down => *row = (*row + 1).min(rows.saturating_sub(1)),
+            Intent::PageUp => *row = row.saturating_sub(10),
+            Intent::PageDown => *row = (*row + 10).min(rows.saturating_sub(1)),
+            Intent::Top => *row = 0,
+            Intent::Bottom => *row = rows.saturating_sub(1),
+            Intent::Left => self.pricing.focus = self.pricing.focus.saturating_sub(1),
+            Intent::Right => self.pricing.focus = (self.pricing.focus + 1).min(2),
+            Intent::Filter => self.filtering = true,
+            Intent::Company => {
+                let current = self.data.as_ref().map(|d| d.company.id);
+                let selected = self.companies.iter().position(|c| Some(c.id) == current).unwrap_or(0);
+                self.overlay = Overlay::Companies { selected };
+            }
+            Intent::Reload => {
+                self.load = Load::Loading;
+                return vec![Effect::LoadCompanies];
+            }
+            Intent::Edit => {
+                if let Some(p) = self.selected_product() {
+                    self.form = Some(ProductForm::new(p));
+                }
+            }
+        }
+        vec![]
+    }
+
+    fn switch_tab(&mut self, tab: Tab) {
+        if tab != self.tab {
+            self.tab = tab;
+            self.filter.clear();
+            self.filtering = false;
+        }
+    }
+
+    fn on_form_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(form) = self.form.as_mut() else { return vec![] };
+        match key.code {
+            KeyCode::Esc => {
+                self.form = None;
+                vec![]
+            }
+            KeyCode::Enter => match (form.validated(), self.data.as_ref()) {
+                (Ok(updated), Some(d)) if !form.saving => {
+                    form.saving = true;
+                    vec![Effect::SaveProduct(Box::new(SaveProduct {
+                        company: d.company.clone(),
+                        original: form.original.clone(),
+                        updated,
+                    }))]
+                }
+                (Err(_), _) => {
+                    let msg = self
+                        .lang
+                        .pick("Fix the marked fields first", "Corrija primero los campos marcados");
+                    self.say(msg, true);
+                    vec![]
+                }
+                _ => vec![],
+            },
+            _ => {
+                form.input(key);
+                vec![]
+            }
+        }
+    }
+}

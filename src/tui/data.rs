@@ -1,0 +1,168 @@
+//! What the screens show of one company, computed by the engine off the render
+//! path (in a task) and handed to the app as one value.
+
+use super::format::Fmt;
+use crate::domain::{Company, Drivers, Invoice, Month, Product};
+use crate::finance::cash_flow::CashFlow;
+use crate::finance::collections::{collections, open_at};
+use crate::finance::planning::{Projection, Start, base_drivers, project};
+use crate::finance::profitability::{PeriodTotals, year_to_date};
+use crate::finance::unit_economics::{UnitEconomics, unit_economics};
+use crate::finance::{Ledger, Snapshot, as_of_month, cash_flow, snapshot};
+use crate::store::{AnyStore, Store};
+use rust_decimal::Decimal;
+
+/// Twelve months of a metric, oldest first (`None` where it cannot be computed).
+pub type Series = Vec<Option<Decimal>>;
+
+#[derive(Debug, Clone)]
+pub struct Trends {
+    pub months: Vec<Month>,
+    pub revenue: Series,
+    pub gross_margin: Series,
+    pub net_burn: Series,
+    pub runway: Series,
+    pub customers: Series,
+    /// Filled in a second step: it needs one receivables reduction per month.
+    pub dso: Series,
+}
+
+/// One company, ready to draw.
+#[derive(Debug, Clone)]
+pub struct CompanyData {
+    pub company: Company,
+    pub fmt: Fmt,
+    pub ledger: Ledger,
+    pub snapshot: Snapshot,
+    pub products: Vec<Product>,
+    /// Open at D, oldest due first.
+    pub open_invoices: Vec<Invoice>,
+    pub drivers: Drivers,
+    pub start: Option<Start>,
+    pub projection: Option<Projection>,
+    pub trends: Trends,
+    /// The engine's values for each month of `snapshot.monthly`, in the same order.
+    pub by_month: Vec<MonthMetrics>,
+    /// Year to date at M.
+    pub ytd: PeriodTotals,
+}
+
+/// The engine's metrics as of one month (T3M windows end there).
+#[derive(Debug, Clone)]
+pub struct MonthMetrics {
+    pub month: Month,
+    pub totals: PeriodTotals,
+    pub unit: UnitEconomics,
+    pub cash: CashFlow,
+    pub customers_new: Option<i64>,
+    pub customers_churned: Option<i64>,
+    pub customers_end: Option<i64>,
+}
+
+pub const TREND_MONTHS: i32 = 12;
+
+impl CompanyData {
+    /// Everything but the DSO trend, from data already read.
+    pub fn build(
+        company: Company,
+        ledger: Ledger,
+        products: Vec<Product>,
+        receivables: &crate::finance::CollectionsInput,
+        open_invoices: Vec<Invoice>,
+        m: Month,
+    ) -> CompanyData {
+        let snapshot = snapshot(&ledger, m, &products, receivables);
+        let drivers = base_drivers(&ledger, m);
+        let start = Start::from_ledger(&ledger, m);
+        let projection = start.map(|s| project(s, &drivers));
+        let months: Vec<Month> = (0..TREND_MONTHS).rev().map(|k| m.plus(-k)).collect();
+        let row = |mm: Month| ledger.get(mm);
+        let trends = Trends {
+            revenue: months.iter().map(|mm| row(*mm).map(|r| r.revenue)).collect(),
+            gross_margin: months
+                .iter()
+                .map(|mm| row(*mm).and_then(crate::finance::profitability::monthly_gross_margin))
+                .collect(),
+            net_burn: months
+                .iter()
+                .map(|mm| row(*mm).and_then(|_| cash_flow::cash_flow(&ledger, *mm).net_burn))
+                .collect(),
+            runway: months
+                .iter()
+                .map(|mm| row(*mm).and_then(|_| cash_flow::cash_flow(&ledger, *mm).runway_months))
+                .collect(),
+            customers: months
+                .iter()
+                .map(|mm| row(*mm).and_then(|r| r.customers_end).map(Decimal::from))
+                .collect(),
+            dso: vec![None; months.len()],
+            months,
+        };
+        let by_month = ledger
+            .up_to(m)
+            .map(|r| MonthMetrics {
+                month: r.month,
+                totals: PeriodTotals::of(std::iter::once(r)),
+                unit: unit_economics(&ledger, r.month),
+                cash: cash_flow::cash_flow(&ledger, r.month),
+                customers_new: r.customers_new,
+                customers_churned: r.customers_churned,
+                customers_end: r.customers_end,
+            })
+            .collect();
+        let ytd = year_to_date(&ledger, m, company.fiscal_year_start);
+        CompanyData {
+            by_month,
+            ytd,
+            fmt: Fmt::for_company(&company),
+            company,
+            ledger,
+            snapshot,
+            products,
+            open_invoices,
+            drivers,
+            start,
+            projection,
+            trends,
+        }
+    }
+
+    /// The open invoices whose customer or number contains `filter` (case-insensitive).
+    pub fn filtered_invoices(&self, filter: &str) -> Vec<&Invoice> {
+        let f = filter.to_lowercase();
+        self.open_invoices
+            .iter()
+            .filter(|i| f.is_empty() || i.customer.to_lowercase().contains(&f) || i.number.to_lowercase().contains(&f))
+            .collect()
+    }
+
+    /// Open amount at D of an invoice in the table.
+    pub fn open_amount(&self, inv: &Invoice) -> Decimal {
+        open_at(inv, self.snapshot.as_of.last_day())
+    }
+}
+
+/// Reads and computes one company; errors are one line for the status bar.
+pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, String> {
+    let id = company.id;
+    let (financials, products) =
+        tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
+    let ledger = Ledger::new(financials);
+    let m = as_of_month(&ledger, None).map_err(|e| e.to_string())?;
+    let (receivables, open) = tokio::try_join!(store.collections_input(id, m), store.open_invoices(id, m.last_day()))
+        .map_err(|e| e.to_string())?;
+    Ok(CompanyData::build(company, ledger, products, &receivables, open, m))
+}
+
+/// DSO for each month of the trend window (one reduction per month).
+pub async fn dso_trend(store: &AnyStore, company_id: i64, months: &[Month]) -> Result<Series, String> {
+    let mut out = Vec::with_capacity(months.len());
+    for m in months {
+        let input = store
+            .collections_input(company_id, *m)
+            .await
+            .map_err(|e| e.to_string())?;
+        out.push(collections(&input, *m).dso);
+    }
+    Ok(out)
+}

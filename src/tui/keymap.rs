@@ -1,0 +1,401 @@
+//! Key bindings: one table of what each key does, from which the help overlay
+//! and the hint bar are generated, so they can never drift from the bindings.
+//! The config file's `[keys]` overrides any of them: `quit = "ctrl-q"`.
+
+use crate::locale::Lang;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Intent {
+    Quit,
+    Help,
+    NextTab,
+    PrevTab,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Filter,
+    Company,
+    Edit,
+    Reload,
+}
+
+/// Where a binding applies: everywhere, or on the tabs that list it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    /// Only where the view offers it (tables, editable records).
+    View,
+}
+
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub intent: Intent,
+    /// Config key that overrides it.
+    pub name: &'static str,
+    pub keys: Vec<KeyEvent>,
+    pub scope: Scope,
+    pub en: &'static str,
+    pub es: &'static str,
+}
+
+impl Binding {
+    pub fn help(&self, lang: Lang) -> &'static str {
+        lang.pick(self.en, self.es)
+    }
+
+    /// The keys as shown in the help: `q`, `Ctrl-c`, `Tab`.
+    pub fn keys_label(&self) -> String {
+        self.keys.iter().map(key_label).collect::<Vec<_>>().join(" ")
+    }
+}
+
+fn k(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn ch(c: char) -> KeyEvent {
+    k(KeyCode::Char(c))
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    pub bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Keymap {
+        use Intent::*;
+        use Scope::*;
+        let b = |intent, name, keys: Vec<KeyEvent>, scope, en, es| Binding {
+            intent,
+            name,
+            keys,
+            scope,
+            en,
+            es,
+        };
+        Keymap {
+            bindings: vec![
+                b(
+                    Quit,
+                    "quit",
+                    vec![ch('q'), KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)],
+                    Global,
+                    "quit",
+                    "salir",
+                ),
+                b(
+                    Help,
+                    "help",
+                    vec![ch('?')],
+                    Global,
+                    "show or hide this help",
+                    "mostrar u ocultar esta ayuda",
+                ),
+                b(
+                    NextTab,
+                    "next_tab",
+                    vec![k(KeyCode::Tab)],
+                    Global,
+                    "next tab (or 1-7)",
+                    "pestaña siguiente (o 1-7)",
+                ),
+                b(
+                    PrevTab,
+                    "prev_tab",
+                    vec![k(KeyCode::BackTab)],
+                    Global,
+                    "previous tab",
+                    "pestaña anterior",
+                ),
+                b(
+                    Company,
+                    "company",
+                    vec![ch('c')],
+                    Global,
+                    "switch company",
+                    "cambiar de empresa",
+                ),
+                b(
+                    Reload,
+                    "reload",
+                    vec![ch('R')],
+                    Global,
+                    "reload from the store",
+                    "recargar desde la base",
+                ),
+                b(Up, "up", vec![k(KeyCode::Up), ch('k')], View, "move up", "subir"),
+                b(
+                    Down,
+                    "down",
+                    vec![k(KeyCode::Down), ch('j')],
+                    View,
+                    "move down",
+                    "bajar",
+                ),
+                b(
+                    Left,
+                    "left",
+                    vec![k(KeyCode::Left), ch('h')],
+                    View,
+                    "previous field",
+                    "campo anterior",
+                ),
+                b(
+                    Right,
+                    "right",
+                    vec![k(KeyCode::Right), ch('l')],
+                    View,
+                    "next field",
+                    "campo siguiente",
+                ),
+                b(
+                    PageUp,
+                    "page_up",
+                    vec![k(KeyCode::PageUp)],
+                    View,
+                    "page up",
+                    "página arriba",
+                ),
+                b(
+                    PageDown,
+                    "page_down",
+                    vec![k(KeyCode::PageDown)],
+                    View,
+                    "page down",
+                    "página abajo",
+                ),
+                b(
+                    Top,
+                    "top",
+                    vec![k(KeyCode::Home), ch('g')],
+                    View,
+                    "first row",
+                    "primera fila",
+                ),
+                b(
+                    Bottom,
+                    "bottom",
+                    vec![k(KeyCode::End), ch('G')],
+                    View,
+                    "last row",
+                    "última fila",
+                ),
+                b(
+                    Filter,
+                    "filter",
+                    vec![ch('/')],
+                    View,
+                    "filter the table",
+                    "filtrar la tabla",
+                ),
+                b(
+                    Edit,
+                    "edit",
+                    vec![ch('e')],
+                    View,
+                    "edit the selected record",
+                    "editar el registro seleccionado",
+                ),
+            ],
+        }
+    }
+}
+
+impl Keymap {
+    /// The intent of a key press, if any binding has it.
+    pub fn intent(&self, key: &KeyEvent) -> Option<Intent> {
+        let norm = normalize(key);
+        self.bindings
+            .iter()
+            .find(|b| b.keys.iter().any(|k| normalize(k) == norm))
+            .map(|b| b.intent)
+    }
+
+    /// Applies `[keys]` overrides from the config: `name = "key"` or a list of keys.
+    pub fn with_overrides(mut self, table: &toml::Table) -> Result<Keymap, String> {
+        for (name, value) in table {
+            let binding = self
+                .bindings
+                .iter_mut()
+                .find(|b| b.name == name)
+                .ok_or_else(|| format!("keys.{name}: not a binding (known: {})", KNOWN.join(", ")))?;
+            let specs: Vec<&str> = match value {
+                toml::Value::String(s) => vec![s.as_str()],
+                toml::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+                _ => {
+                    return Err(format!(
+                        "keys.{name}: expected a key such as \"ctrl-q\" or a list of keys"
+                    ));
+                }
+            };
+            binding.keys = specs
+                .iter()
+                .map(|s| {
+                    parse_key(s)
+                        .ok_or_else(|| format!("keys.{name}: {s:?} is not a key (e.g. \"q\", \"ctrl-q\", \"f1\")"))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(self)
+    }
+
+    pub fn binding(&self, intent: Intent) -> Option<&Binding> {
+        self.bindings.iter().find(|b| b.intent == intent)
+    }
+}
+
+/// Keys the views handle directly, listed in the help with the bindings.
+pub const FIXED: [(&str, &str, &str); 3] = [
+    ("1-7", "go to a tab", "ir a una pestaña"),
+    (
+        "Esc",
+        "close the innermost: an edit, an overlay, a message",
+        "cerrar lo más interno: edición, ventana, mensaje",
+    ),
+    (
+        "Enter",
+        "confirm; on Costs & pricing, type the chosen value",
+        "confirmar; en Costos y precios, escribir el valor elegido",
+    ),
+];
+
+const KNOWN: [&str; 16] = [
+    "quit",
+    "help",
+    "next_tab",
+    "prev_tab",
+    "company",
+    "reload",
+    "up",
+    "down",
+    "left",
+    "right",
+    "page_up",
+    "page_down",
+    "top",
+    "bottom",
+    "filter",
+    "edit",
+];
+
+/// Shift is implied by upper-case letters and symbols; compare without it.
+fn normalize(k: &KeyEvent) -> (KeyCode, KeyModifiers) {
+    let mods = match k.code {
+        KeyCode::Char(_) | KeyCode::BackTab => k.modifiers - KeyModifiers::SHIFT,
+        _ => k.modifiers,
+    };
+    (k.code, mods)
+}
+
+/// `q`, `ctrl-q`, `alt-x`, `f1`, `enter`, `esc`, `tab`, `shift-tab`, `up`, `pgdn`, `space`.
+pub fn parse_key(s: &str) -> Option<KeyEvent> {
+    let mut mods = KeyModifiers::NONE;
+    let mut rest = s.trim();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        if let Some(r) = lower.strip_prefix("ctrl-") {
+            mods |= KeyModifiers::CONTROL;
+            rest = &rest[rest.len() - r.len()..];
+        } else if let Some(r) = lower.strip_prefix("alt-") {
+            mods |= KeyModifiers::ALT;
+            rest = &rest[rest.len() - r.len()..];
+        } else if lower == "shift-tab" || lower == "backtab" {
+            return Some(KeyEvent::new(KeyCode::BackTab, mods));
+        } else {
+            break;
+        }
+    }
+    let code = match rest.to_ascii_lowercase().as_str() {
+        "enter" => KeyCode::Enter,
+        "esc" => KeyCode::Esc,
+        "tab" => KeyCode::Tab,
+        "space" => KeyCode::Char(' '),
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "pgup" | "pageup" => KeyCode::PageUp,
+        "pgdn" | "pagedown" => KeyCode::PageDown,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => KeyCode::F(f[1..].parse().ok()?),
+        _ => {
+            let mut chars = rest.chars();
+            let c = chars.next()?;
+            if chars.next().is_some() {
+                return None;
+            }
+            KeyCode::Char(c)
+        }
+    };
+    Some(KeyEvent::new(code, mods))
+}
+
+pub fn key_label(k: &KeyEvent) -> String {
+    let base = match k.code {
+        KeyCode::Char(' ') => "Space".to_owned(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift-Tab".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    };
+    let mut out = String::new();
+    if k.modifiers.contains(KeyModifiers::CONTROL) {
+        out.push_str("Ctrl-");
+    }
+    if k.modifiers.contains(KeyModifiers::ALT) {
+        out.push_str("Alt-");
+    }
+    out + &base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let km = Keymap::default();
+        assert_eq!(km.intent(&ch('q')), Some(Intent::Quit));
+        assert_eq!(
+            km.intent(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Intent::Bottom)
+        );
+        let table: toml::Table = toml::from_str("quit = \"ctrl-q\"\nfilter = [\"/\", \"f\"]").unwrap();
+        let km = km.with_overrides(&table).unwrap();
+        assert_eq!(km.intent(&ch('q')), None);
+        assert_eq!(
+            km.intent(&KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            Some(Intent::Quit)
+        );
+        assert_eq!(km.intent(&ch('f')), Some(Intent::Filter));
+        let bad: toml::Table = toml::from_str("quitt = \"q\"").unwrap();
+        assert!(
+            Keymap::default()
+                .with_overrides(&bad)
+                .unwrap_err()
+                .contains("keys.quitt")
+        );
+        let bad: toml::Table = toml::from_str("quit = \"ctrl-\"").unwrap();
+        assert!(Keymap::default().with_overrides(&bad).is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! The full-screen interface. Data flows one way: terminal events and task
+//! results become actions; `App::update` changes the state and asks for
+//! effects; the runtime runs effects in tasks; a frame is drawn only when the
+//! state changed, inside synchronized output.
+
+pub mod app;
+pub mod data;
+pub mod form;
+pub mod format;
+pub mod keymap;
+pub mod render;
+pub mod theme;
+pub mod views;
+pub mod widgets;
+
+use crate::config::Config;
+use crate::store::{AnyStore, Store};
+use app::{Action, App, Effect};
+use color_eyre::eyre::{Result, eyre};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use futures_util::StreamExt;
+use std::io::Write;
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Restores the terminal on every way out of the interface, panics included
+/// (ratatui's init also installs a panic hook that restores before printing).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Logs go to a file in the platform state (or data) directory, never the screen.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dirs = crate::config::project_dirs()?;
+    let dir = dirs.state_dir().unwrap_or(dirs.data_dir()).to_path_buf();
+    std::fs::create_dir_all(&dir).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::never(dir, "katalis.log"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KATALIS_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+fn perform(store: &Arc<AnyStore>, tx: &UnboundedSender<Action>, effect: Effect) {
+    let store = Arc::clone(store);
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let action = match effect {
+            Effect::LoadCompanies => Action::Companies(store.companies().await.map_err(|e| e.to_string())),
+            Effect::LoadCompany(c) => Action::Loaded(Box::new(data::load(&store, c).await)),
+            Effect::LoadDso { company_id, months } => Action::Dso {
+                company_id,
+                series: data::dso_trend(&store, company_id, &months).await,
+            },
+            Effect::LoadDemo => Action::DemoLoaded(
+                crate::commands::demo::load(&store)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            ),
+            Effect::SaveProduct(save) => {
+                let sku = save.original.sku.clone();
+                let result = store
+                    .update_product(save.company.id, &save.original, &save.updated)
+                    .await;
+                Action::Saved(result.map(|_| sku).map_err(|e| e.to_string()))
+            }
+        };
+        if let Err(e) = &action_error(&action) {
+            tracing::warn!("{e}");
+        }
+        let _ = tx.send(action);
+    });
+}
+
+fn action_error(a: &Action) -> Result<(), String> {
+    match a {
+        Action::Companies(Err(e)) | Action::Saved(Err(e)) | Action::DemoLoaded(Err(e)) => Err(e.clone()),
+        _ => Ok(()),
+    }
+}
+
+/// Runs the interface until the user quits or the process is told to stop.
+pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Result<()> {
+    let _log = init_logging();
+    let theme = theme::Theme::load(&cfg.theme, theme::Palette::detect()).map_err(|e| eyre!(e))?;
+    let mut keymap = keymap::Keymap::default();
+    if let Some(keys) = &cfg.keys {
+        keymap = keymap.with_overrides(keys).map_err(|e| eyre!("config: {e}"))?;
+    }
+    let mut app = App::new(cfg.lang, theme, keymap, company);
+    let store = Arc::new(store);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for e in App::init() {
+        perform(&store, &tx, e);
+    }
+    #[cfg(unix)]
+    let mut term_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut terminal = ratatui::try_init()?;
+    let _guard = TerminalGuard;
+    tracing::info!("interface started");
+    let mut events = EventStream::new();
+    loop {
+        if app.dirty {
+            let mut out = std::io::stdout();
+            crossterm::queue!(out, BeginSynchronizedUpdate)?;
+            terminal.draw(|f| render::draw(&app, f))?;
+            crossterm::queue!(out, EndSynchronizedUpdate)?;
+            out.flush()?;
+            app.dirty = false;
+        }
+        if app.quit {
+            break;
+        }
+        #[cfg(unix)]
+        let stop = term_signal.recv();
+        #[cfg(not(unix))]
+        let stop = std::future::pending::<Option<()>>();
+        let action = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => Action::Key(k),
+                Some(Ok(Event::Resize(_, _))) => Action::Resize,
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            Some(a) = rx.recv() => a,
+            _ = stop => break,
+        };
+        for effect in app.update(action) {
+            perform(&store, &tx, effect);
+        }
+    }
+    tracing::info!("interface stopped");
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! Drawing a frame from the app state: tab bar, the current view, the status
+//! bar, overlays. Reads state only.
+
+use super::app::{App, Load, Overlay, Tab};
+use super::form::FIELDS;
+use super::keymap::{FIXED, Scope};
+use super::views;
+use super::widgets::block;
+use crate::sanitize::clean;
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+
+/// Below this the views cannot be read; a notice is drawn instead.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+fn short_title(tab: Tab, app: &App) -> &'static str {
+    let l = app.lang;
+    match tab {
+        Tab::Dashboard => l.pick("Dashboard", "Tablero"),
+        Tab::UnitEconomics => l.pick("Units", "Unitaria"),
+        Tab::CashFlow => l.pick("Cash", "Caja"),
+        Tab::Pricing => l.pick("Pricing", "Precios"),
+        Tab::Profitability => l.pick("Profit", "Rentab."),
+        Tab::Planning => l.pick("Plan", "Plan"),
+        Tab::Collections => l.pick("Collect", "Cobranza"),
+    }
+}
+
+pub fn draw(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    Paragraph::new("").style(app.theme.base).render(area, buf);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(app, area, buf);
+        return;
+    }
+    let [tabs, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    tab_bar(app, tabs, buf);
+    match (&app.data, &app.load) {
+        (Some(d), _) => match app.tab {
+            Tab::Dashboard => views::dashboard::render(app, d, body, buf),
+            Tab::UnitEconomics => views::unit_economics::render(app, d, body, buf),
+            Tab::CashFlow => views::cash_flow::render(app, d, body, buf),
+            Tab::Pricing => views::pricing::render(app, d, body, buf),
+            Tab::Profitability => views::profitability::render(app, d, body, buf),
+            Tab::Planning => views::planning::render(app, d, body, buf),
+            Tab::Collections => views::collections::render(app, d, body, buf),
+        },
+        (None, Load::Failed(e)) => centered_text(app, body, buf, &clean(e), app.theme.bad),
+        (None, _) => centered_text(app, body, buf, app.lang.pick("Loading…", "Cargando…"), app.theme.muted),
+    }
+    status_bar(app, status, buf);
+    match &app.overlay {
+        Overlay::Help => help(app, area, buf),
+        Overlay::Companies { selected } => companies(app, area, buf, *selected),
+        Overlay::ConfirmDemo => confirm_demo(app, area, buf),
+        Overlay::None => {}
+    }
+    if app.form.is_some() {
+        form(app, area, buf);
+    }
+}
+
+fn too_small(app: &App, area: Rect, buf: &mut Buffer) {
+    let text = format!(
+        "{} {}x{} ({} {MIN_WIDTH}x{MIN_HEIGHT})",
+        app.lang.pick("Terminal too small:", "Terminal muy pequeña:"),
+        area.width,
+        area.height,
+        app.lang.pick("needs", "necesita")
+    );
+    Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .style(app.theme.warn)
+        .render(area, buf);
+}
+
+fn centered_text(app: &App, area: Rect, buf: &mut Buffer, text: &str, style: ratatui::style::Style) {
+    let y = area.y + area.height / 2;
+    Paragraph::new(text.to_owned())
+        .alignment(Alignment::Center)
+        .style(style)
+        .wrap(Wrap { trim: true })
+        .render(
+            Rect {
+                y,
+                height: area.height - (y - area.y),
+                ..area
+            },
+            buf,
+        );
+    let _ = app;
+}
+
+fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let full = area.width >= 120;
+    let mut spans = Vec::new();
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        let title = if full {
+            tab.title(app.lang)
+        } else {
+            short_title(*tab, app)
+        };
+        let style = if *tab == app.tab {
+            app.theme.selected
+        } else {
+            app.theme.muted
+        };
+        spans.push(Span::styled(format!(" {} {title} ", i + 1), style));
+    }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    if let Some(d) = &app.data {
+        let label = format!(" {} · {} ", clean(&d.company.name), d.snapshot.as_of);
+        let room = (area.width as usize).saturating_sub(used);
+        if room > 8 {
+            let label: String = if label.chars().count() > room {
+                label.chars().take(room - 1).collect::<String>() + "…"
+            } else {
+                label
+            };
+            let pad = room.saturating_sub(label.chars().count());
+            spans.push(Span::raw(" ".repeat(pad)));
+            spans.push(Span::styled(label, app.theme.accent));
+        }
+    }
+    Paragraph::new(Line::from(spans))
+        .style(app.theme.base)
+        .render(area, buf);
+}
+
+fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let left = match (&app.message, &app.load) {
+        (Some((m, err)), _) => Span::styled(clean(m), if *err { app.theme.bad } else { app.theme.good }),
+        (None, Load::Loading) if app.data.is_some() => Span::styled(t("Refreshing…", "Actualizando…"), app.theme.muted),
+        (None, Load::Failed(e)) => Span::styled(clean(e), app.theme.bad),
+        _ if app.filtering => Span::styled(
+            t(
+                "Filter: type, Enter keeps, Esc clears",
+                "Filtro: escriba, Enter conserva, Esc borra",
+            ),
+            app.theme.accent,
+        ),
+        _ => Span::raw(""),
+    };
+    let hints = format!(
+        "? {} · c {} · q {}",
+        t("help", "ayuda"),
+        t("company", "empresa"),
+        t("quit", "salir")
+    );
+    let room = (area.width as usize).saturating_sub(hints.chars().count() + 1);
+    let mut text = left.content.to_string();
+    if text.chars().count() > room {
+        text = text.chars().take(room.saturating_sub(1)).collect::<String>() + "…";
+    }
+    let pad = room.saturating_sub(text.chars().count());
+    Paragraph::new(Line::from(vec![
+        Span::styled(text, left.style),
+        Span::raw(" ".repeat(pad + 1)),
+        Span::styled(hints, app.theme.muted),
+    ]))
+    .style(app.theme.base)
+    .render(area, buf);
+}
+
+fn popup(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = height.min(area.height.saturating_sub(2));
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Every binding of the current view, from the keymap itself.
+pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = app
+        .keymap
+        .bindings
+        .iter()
+        .filter(|b| b.scope == Scope::Global || app.tab.offers(b.intent))
+        .map(|b| (b.keys_label(), b.help(app.lang)))
+        .collect();
+    out.extend(FIXED.iter().map(|(k, en, es)| ((*k).to_owned(), app.lang.pick(en, es))));
+    out
+}
+
+fn help(app: &App, area: Rect, buf: &mut Buffer) {
+    let lines = help_lines(app);
+    let title = format!("{} — {}", app.lang.pick("Keys", "Teclas"), app.tab.title(app.lang));
+    let r = popup(area, 72, lines.len() as u16 + 3);
+    Clear.render(r, buf);
+    let text: Vec<Line> = lines
+        .iter()
+        .map(|(k, h)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>12}  "), app.theme.accent),
+                Span::styled(*h, app.theme.base),
+            ])
+        })
+        .chain(std::iter::once(Line::from(Span::styled(
+            app.lang.pick(
+                "LTV lifetime value · CAC acquisition cost · DSO days sales outstanding",
+                "LTV valor de vida · CAC costo de adquisición · DSO días de cobro",
+            ),
+            app.theme.muted,
+        ))))
+        .collect();
+    Paragraph::new(text)
+        .block(block(&title, &app.theme))
+        .style(app.theme.base)
+        .render(r, buf);
+}
+
+fn companies(app: &App, area: Rect, buf: &mut Buffer, selected: usize) {
+    let r = popup(area, 50, app.companies.len() as u16 + 2);
+    Clear.render(r, buf);
+    let lines: Vec<Line> = app
+        .companies
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let style = if i == selected {
+                app.theme.selected
+            } else {
+                app.theme.base
+            };
+            Line::from(Span::styled(
+                format!(" {} ({}) ", clean(&c.name), clean(&c.currency)),
+                style,
+            ))
+        })
+        .collect();
+    Paragraph::new(lines)
+        .block(block(app.lang.pick("Company", "Empresa"), &app.theme))
+        .style(app.theme.base)
+        .render(r, buf);
+}
+
+fn confirm_demo(app: &App, area: Rect, buf: &mut Buffer) {
+    let r = popup(area, 60, 6);
+    Clear.render(r, buf);
+    let t = |en, es| app.lang.pick(en, es);
+    let lines = vec![
+        Line::from(Span::styled(
+            t("The store has no companies yet.", "La base aún no tiene empresas."),
+            app.theme.base,
+        )),
+        Line::from(Span::styled(
+            t(
+                "Load the three demo companies? [y]es / [n]o (quit)",
+                "¿Cargar las tres empresas de demostración? [s]í / [n]o (salir)",
+            ),
+            app.theme.accent,
+        )),
+    ];
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .block(block("Katalis", &app.theme))
+        .render(r, buf);
+}
+
+fn form(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(f) = &app.form else { return };
+    let t = |en, es| app.lang.pick(en, es);
+    let r = popup(area, 64, FIELDS.len() as u16 * 2 + 4);
+    Clear.render(r, buf);
+    let title = format!("{} {}", t("Edit product", "Editar producto"), clean(&f.original.sku));
+    let b = block(&title, &app.theme);
+    let inner = b.inner(r);
+    b.render(r, buf);
+    for (i, (en, es)) in FIELDS.iter().enumerate() {
+        let y = inner.y + i as u16 * 2;
+        if y + 1 >= inner.y + inner.height {
+            break;
+        }
+        let label_w = 22u16.min(inner.width / 2);
+        let style = if i == f.focus {
+            app.theme.accent
+        } else {
+            app.theme.muted
+        };
+        Paragraph::new(app.lang.pick(en, es)).style(style).render(
+            Rect {
+                x: inner.x,
+                y,
+                width: label_w,
+                height: 1,
+            },
+            buf,
+        );
+        let field = Rect {
+            x: inner.x + label_w,
+            y,
+            width: inner.width - label_w,
+            height: 1,
+        };
+        if i == f.focus {
+            f.inputs[i].render(field, buf);
+        } else {
+            Paragraph::new(clean(&f.text(i)))
+                .style(app.theme.base)
+                .render(field, buf);
+        }
+        if let Some(e) = f.error(i, app.lang) {
+            Paragraph::new(e).style(app.theme.bad).render(
+                Rect {
+                    x: inner.x + label_w,
+                    y: y + 1,
+                    width: inner.width - label_w,
+                    height: 1,
+                },
+                buf,
+            );
+        }
+    }
+    let hint = Rect {
+        y: inner.y + inner.height - 1,
+        height: 1,
+        ..inner
+    };
+    let text = if f.saving {
+        t("Saving…", "Guardando…")
+    } else {
+        t(
+            "Tab/↑↓ field · Enter save · Esc cancel",
+            "Tab/↑↓ campo · Enter guardar · Esc cancelar",
+        )
+    };
+    Paragraph::new(text).style(app.theme.muted).render(hint, buf);
+}

@@ -1,0 +1,170 @@
+//! Receivables: aging buckets, DSO, CEI, whom to call first, open invoices.
+
+use super::{LazyTable, right};
+use crate::finance::collections::{Bucket, days_past_due};
+use crate::sanitize::clean;
+use crate::tui::app::App;
+use crate::tui::data::CompanyData;
+use crate::tui::widgets::{block, card, columns};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph, Widget};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let c = &d.snapshot.collections;
+    let f = &d.fmt;
+    let th = &app.theme;
+    let mid_h = if area.height >= 30 { 12 } else { 8 };
+    let [cards, mid, table] =
+        Layout::vertical([Constraint::Length(3), Constraint::Length(mid_h), Constraint::Min(0)]).areas(area);
+    let cols = columns(cards, 4);
+    card(
+        buf,
+        cols[0],
+        th,
+        t("Receivables", "Por cobrar"),
+        &f.money(Some(c.ar_total), true),
+        th.base,
+    );
+    let overdue_style = match c.overdue_share {
+        Some(o) if o > Decimal::new(30, 2) => th.bad,
+        _ => th.base,
+    };
+    card(
+        buf,
+        cols[1],
+        th,
+        t("Overdue", "Vencido"),
+        &f.pct(c.overdue_share),
+        overdue_style,
+    );
+    card(
+        buf,
+        cols[2],
+        th,
+        t("DSO (days)", "Días de cobro"),
+        &f.num(c.dso, 1),
+        th.base,
+    );
+    card(buf, cols[3], th, "CEI", &f.pct(c.cei), th.base);
+
+    let [aging, calls] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(mid);
+    let names = [t("current", "vigente"), "1-30", "31-60", "61-90", "90+"];
+    // Bar heights are screen units (whole currency units); labels carry the figures.
+    let bars: Vec<Bar> = Bucket::ALL
+        .iter()
+        .zip(names)
+        .map(|(b, name)| {
+            let v = c.aging.get(*b);
+            Bar::default()
+                .value(v.round().to_u64().unwrap_or(0))
+                .label(Line::from(name))
+                .text_value(f.money(Some(v), true).replace(&format!("{} ", f.currency), ""))
+                .style(if *b == Bucket::Current {
+                    th.good
+                } else if *b == Bucket::D90Plus {
+                    th.bad
+                } else {
+                    th.warn
+                })
+        })
+        .collect();
+    let width = (aging.width.saturating_sub(2) / 5).saturating_sub(1).max(1);
+    BarChart::default()
+        .block(block(t("Aging (days past due)", "Antigüedad (días vencido)"), th))
+        .data(BarGroup::default().bars(&bars))
+        .bar_width(width)
+        .bar_gap(1)
+        .value_style(th.base)
+        .label_style(th.muted)
+        .render(aging, buf);
+
+    let mut lines = Vec::new();
+    for (i, e) in c.call_list.iter().take(mid_h as usize - 2).enumerate() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>2}. ", i + 1), th.muted),
+            Span::styled(clean(&e.customer), th.base),
+            Span::styled(
+                format!(
+                    "  {} · {} {}",
+                    f.money(Some(e.open), true),
+                    e.max_days_past_due,
+                    t("days late", "días vencido")
+                ),
+                if e.max_days_past_due > 60 {
+                    th.bad
+                } else if e.max_days_past_due > 0 {
+                    th.warn
+                } else {
+                    th.muted
+                },
+            ),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            t("Nothing to collect.", "Nada por cobrar."),
+            th.good,
+        )));
+    }
+    Paragraph::new(lines)
+        .block(block(t("Call first", "Llamar primero"), th))
+        .render(calls, buf);
+
+    let invoices = d.filtered_invoices(&app.filter);
+    let total = invoices.len();
+    let day = d.snapshot.as_of.last_day();
+    let title = if app.filter.is_empty() && !app.filtering {
+        format!("{} ({total})", t("Open invoices", "Facturas abiertas"))
+    } else {
+        format!(
+            "{} ({total}) /{}{}",
+            t("Open invoices", "Facturas abiertas"),
+            clean(&app.filter),
+            if app.filtering { "▏" } else { "" }
+        )
+    };
+    LazyTable {
+        title: &title,
+        headers: vec![
+            t("Number", "Número"),
+            t("Customer", "Cliente"),
+            t("Due", "Vence"),
+            t("Days", "Días"),
+            t("Open", "Saldo"),
+        ],
+        widths: vec![
+            Constraint::Length(14),
+            Constraint::Min(12),
+            Constraint::Length(10),
+            Constraint::Length(5),
+            Constraint::Min(12),
+        ],
+        total,
+        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+    }
+    .render(buf, table, th, |i| {
+        let inv = invoices[i];
+        let late = days_past_due(inv, day);
+        vec![
+            right(clean(&inv.number), th.base),
+            right(clean(&inv.customer), th.base),
+            right(inv.due_date.to_string(), th.base),
+            right(
+                late.max(0).to_string(),
+                if late > 60 {
+                    th.bad
+                } else if late > 0 {
+                    th.warn
+                } else {
+                    th.muted
+                },
+            ),
+            right(f.money(Some(d.open_amount(inv)), true), th.base),
+        ]
+    });
+}

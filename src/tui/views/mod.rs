@@ -1,0 +1,81 @@
+//! One file per tab. Each view only reads the app state and draws.
+
+pub mod cash_flow;
+pub mod collections;
+pub mod dashboard;
+pub mod planning;
+pub mod pricing;
+pub mod profitability;
+pub mod unit_economics;
+
+use super::theme::Theme;
+use super::widgets::{block, window_start};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
+use rust_decimal::Decimal;
+
+/// A cell's text and style.
+pub type Styled = (String, Style);
+
+/// A table of `total` rows of which only the visible ones are built.
+pub struct LazyTable<'a> {
+    pub title: &'a str,
+    pub headers: Vec<&'a str>,
+    pub widths: Vec<Constraint>,
+    pub total: usize,
+    pub selected: usize,
+}
+
+impl LazyTable<'_> {
+    pub fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, row: impl Fn(usize) -> Vec<Styled>) {
+        let b = block(self.title, theme);
+        let inner_h = b.inner(area).height.saturating_sub(1) as usize; // header line
+        let start = window_start(self.selected, inner_h, self.total);
+        let end = (start + inner_h).min(self.total);
+        let rows: Vec<Row> = (start..end)
+            .map(|i| Row::new(row(i).into_iter().map(|(t, s)| Cell::from(Span::styled(t, s)))))
+            .collect();
+        let header = Row::new(self.headers.iter().map(|h| Cell::from(Span::styled(*h, theme.muted))));
+        let table = Table::new(rows, self.widths.clone())
+            .header(header)
+            .block(b)
+            .style(theme.base)
+            .row_highlight_style(theme.selected)
+            .column_spacing(1);
+        let mut state = TableState::default().with_selected(if self.total == 0 {
+            None
+        } else {
+            Some(self.selected - start)
+        });
+        StatefulWidget::render(table, area, buf, &mut state);
+    }
+}
+
+/// Right-aligned text for numeric columns.
+pub fn right(s: String, style: Style) -> Styled {
+    (s, style)
+}
+
+/// The style of an amount: negative figures in the "bad" colour (they also keep their minus sign).
+pub fn signed(theme: &Theme, v: Option<Decimal>) -> Style {
+    match v {
+        Some(v) if v < Decimal::ZERO => theme.bad,
+        _ => theme.base,
+    }
+}
+
+/// A line of `label: value` pairs.
+pub fn pairs<'a>(theme: &Theme, items: &[(&'a str, String, Style)]) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (label, value, style)) in items.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("  ", theme.muted));
+        }
+        spans.push(Span::styled(format!("{label} "), theme.muted));
+        spans.push(Span::styled(value.clone(), *style));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,194 @@
+//! Products: price, cost, contribution margin, markup vs margin, break-even;
+//! a detail pane with cost-plus, target-margin and profit-maximising prices
+//! for values the user types.
+
+use super::{LazyTable, right, signed};
+use crate::finance::pricing::{cost_plus_price, profit_max_price, target_margin_price, what_if};
+use crate::import::fields;
+use crate::sanitize::clean;
+use crate::tui::app::App;
+use crate::tui::data::CompanyData;
+use crate::tui::widgets::block;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+use rust_decimal::Decimal;
+
+pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let f = &d.fmt;
+    let th = &app.theme;
+    let [table, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(area);
+    let products = app.filtered_products(d);
+    let total = products.len();
+    let selected = app.rows[app.tab.index()].min(total.saturating_sub(1));
+    let wide = area.width >= 110;
+    let mut headers = vec![
+        "SKU",
+        t("Product", "Producto"),
+        t("Price", "Precio"),
+        t("Cost", "Costo"),
+        t("CM", "MC"),
+        t("CM %", "MC %"),
+        "Markup",
+        t("BE units", "Eq. uds"),
+    ];
+    let mut widths = vec![
+        Constraint::Length(13),
+        Constraint::Min(10),
+        Constraint::Length(11),
+        Constraint::Length(11),
+        Constraint::Length(11),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(7),
+    ];
+    if wide {
+        headers.push(t("BE revenue", "Eq. ingresos"));
+        widths.push(Constraint::Length(13));
+        headers.push(t("Profit / month", "Utilidad / mes"));
+        widths.push(Constraint::Length(13));
+    }
+    let title = if app.filter.is_empty() {
+        t("Products", "Productos").to_owned()
+    } else {
+        format!("{} /{}", t("Products", "Productos"), clean(&app.filter))
+    };
+    LazyTable {
+        title: &title,
+        headers,
+        widths,
+        total,
+        selected,
+    }
+    .render(buf, table, th, |i| {
+        let p = products[i];
+        let mut row = vec![
+            right(clean(&p.sku), th.base),
+            right(clean(&p.name), th.base),
+            right(f.amount(p.unit_price), th.base),
+            right(f.amount(p.unit_cost), th.base),
+            right(f.amount(p.contribution_margin), signed(th, Some(p.contribution_margin))),
+            right(
+                f.pct(p.contribution_margin_ratio),
+                signed(th, p.contribution_margin_ratio),
+            ),
+            right(f.pct(p.markup), th.base),
+            right(f.int(p.break_even_units), th.base),
+        ];
+        if wide {
+            row.push(right(f.money(p.break_even_revenue, true), th.base));
+            row.push(right(
+                f.money(Some(p.monthly_profit), true),
+                signed(th, Some(p.monthly_profit)),
+            ));
+        }
+        row
+    });
+
+    // Detail: the typed what-if values and the prices they give.
+    let Some(p) = products.get(selected) else {
+        Paragraph::new(t(
+            "No products: import a products CSV.",
+            "Sin productos: importe un CSV de productos.",
+        ))
+        .block(block(t("Prices", "Precios"), th))
+        .style(th.muted)
+        .render(detail, buf);
+        return;
+    };
+    let labels = [
+        t("markup %", "margen s/costo %"),
+        t("target margin %", "margen objetivo %"),
+        t("elasticity", "elasticidad"),
+    ];
+    let values: Vec<Result<Decimal, String>> = app.pricing.values.iter().map(|v| fields::decimal(v.trim())).collect();
+    let mut inputs = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        let focused = app.pricing.focus == i;
+        let style = if focused && app.pricing.editing {
+            th.selected
+        } else if focused {
+            th.accent
+        } else {
+            th.base
+        };
+        let bad = values[i].is_err();
+        inputs.push(Span::styled(format!("{label}: "), th.muted));
+        inputs.push(Span::styled(
+            format!(
+                "[{}{}]",
+                app.pricing.values[i],
+                if focused && app.pricing.editing { "▏" } else { "" }
+            ),
+            if bad { th.bad } else { style },
+        ));
+        inputs.push(Span::raw("  "));
+    }
+    let pct = |i: usize| values[i].clone().ok().map(|v| v / Decimal::ONE_HUNDRED);
+    let cost_plus = pct(0).map(|m| cost_plus_price(p.unit_cost, m));
+    let target = pct(1).and_then(|g| target_margin_price(p.unit_cost, g));
+    let elasticity = values[2].clone().ok();
+    let profit_max = elasticity.and_then(|e| profit_max_price(p.unit_cost, e));
+    let product = d.products.iter().find(|x| x.sku == p.sku);
+    let up = product.zip(elasticity).map(|(x, e)| what_if(x, Decimal::new(10, 2), e));
+    let price = |v: Option<Decimal>| v.map_or("—".to_owned(), |v| f.amount(v));
+    let lines = vec![
+        Line::from(inputs),
+        Line::from(vec![
+            Span::styled(
+                format!("{}: ", t("Cost-plus price", "Precio costo más margen")),
+                th.muted,
+            ),
+            Span::styled(price(cost_plus), th.accent),
+            Span::styled(
+                format!("   {}: ", t("Target-margin price", "Precio por margen objetivo")),
+                th.muted,
+            ),
+            Span::styled(price(target), th.accent),
+        ]),
+        Line::from(vec![
+            Span::styled(
+                format!("{}: ", t("Profit-maximising price", "Precio que maximiza la utilidad")),
+                th.muted,
+            ),
+            Span::styled(
+                if elasticity.is_some() && profit_max.is_none() {
+                    t("needs elasticity < -1", "requiere elasticidad < -1").to_owned()
+                } else {
+                    price(profit_max)
+                },
+                th.accent,
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("{} ", t("Price +10%:", "Precio +10%:")), th.muted),
+            Span::styled(
+                up.map_or("—".to_owned(), |w| {
+                    format!(
+                        "{} {} {}, {} {}",
+                        f.amount(w.units),
+                        t("units", "unidades"),
+                        t("a month", "al mes"),
+                        t("profit", "utilidad"),
+                        f.money(Some(w.profit), true)
+                    )
+                }),
+                th.base,
+            ),
+        ]),
+        Line::from(Span::styled(
+            t(
+                "←/→ choose a value · Enter types it · e edits the product",
+                "←/→ elige un valor · Enter lo escribe · e edita el producto",
+            ),
+            th.muted,
+        )),
+    ];
+    let title = format!("{} — {}", t("Prices", "Precios"), clean(&p.sku));
+    Paragraph::new(lines)
+        .block(block(&title, th))
+        .style(th.base)
+        .render(detail, buf);
+}

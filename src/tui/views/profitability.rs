@@ -1,0 +1,130 @@
+//! Margins over the trailing twelve months and year to date; month by month.
+
+use super::{LazyTable, right, signed};
+use crate::tui::app::App;
+use crate::tui::data::CompanyData;
+use crate::tui::widgets::{card, columns};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let p = &d.snapshot.profitability;
+    let f = &d.fmt;
+    let th = &app.theme;
+    let [cards, ytd, table] =
+        Layout::vertical([Constraint::Length(3), Constraint::Length(3), Constraint::Min(0)]).areas(area);
+    let c = columns(cards, 5);
+    card(
+        buf,
+        c[0],
+        th,
+        t("Revenue TTM", "Ingresos 12m"),
+        &f.money(Some(p.revenue_ttm), true),
+        th.base,
+    );
+    card(
+        buf,
+        c[1],
+        th,
+        t("Gross margin", "Margen bruto"),
+        &f.pct(p.gross_margin),
+        signed(th, p.gross_margin),
+    );
+    card(
+        buf,
+        c[2],
+        th,
+        t("Operating", "Operativo"),
+        &f.pct(p.operating_margin),
+        signed(th, p.operating_margin),
+    );
+    card(
+        buf,
+        c[3],
+        th,
+        "EBITDA",
+        &f.pct(p.ebitda_margin),
+        signed(th, p.ebitda_margin),
+    );
+    card(
+        buf,
+        c[4],
+        th,
+        t("Net margin", "Margen neto"),
+        &f.pct(p.net_margin),
+        signed(th, p.net_margin),
+    );
+    let y = &d.ytd;
+    let c = columns(ytd, 4);
+    card(
+        buf,
+        c[0],
+        th,
+        t("Revenue YTD", "Ingresos del año"),
+        &f.money(Some(y.revenue), true),
+        th.base,
+    );
+    card(
+        buf,
+        c[1],
+        th,
+        t("Gross margin YTD", "Margen bruto año"),
+        &f.pct(y.gross_margin()),
+        signed(th, y.gross_margin()),
+    );
+    card(
+        buf,
+        c[2],
+        th,
+        t("Net margin YTD", "Margen neto año"),
+        &f.pct(y.net_margin()),
+        signed(th, y.net_margin()),
+    );
+    card(
+        buf,
+        c[3],
+        th,
+        t("Break-even / month", "Equilibrio / mes"),
+        &f.money(p.break_even_revenue, true),
+        th.base,
+    );
+    let rows = &d.by_month;
+    let total = rows.len();
+    LazyTable {
+        title: t("By month", "Por mes"),
+        headers: vec![
+            t("Month", "Mes"),
+            t("Revenue", "Ingresos"),
+            t("Gross", "Bruto"),
+            t("Operating", "Operativo"),
+            "EBITDA",
+            t("Net", "Neto"),
+            t("Net income", "Utilidad neta"),
+        ],
+        widths: vec![
+            Constraint::Length(7),
+            Constraint::Min(12),
+            Constraint::Length(7),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Min(12),
+        ],
+        total,
+        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+    }
+    .render(buf, table, th, |i| {
+        let m = &rows[total - 1 - i].totals;
+        let month = rows[total - 1 - i].month;
+        vec![
+            right(month.to_string(), th.base),
+            right(f.money(Some(m.revenue), true), th.base),
+            right(f.pct(m.gross_margin()), signed(th, m.gross_margin())),
+            right(f.pct(m.operating_margin()), signed(th, m.operating_margin())),
+            right(f.pct(m.ebitda_margin()), signed(th, m.ebitda_margin())),
+            right(f.pct(m.net_margin()), signed(th, m.net_margin())),
+            right(f.money(Some(m.net_income()), true), signed(th, Some(m.net_income()))),
+        ]
+    });
+}
