@@ -457,6 +457,7 @@ impl App {
             KeyCode::Enter => match (form.validated(), self.data.as_ref()) {
                 (Ok(updated), Some(d)) if !form.saving => {
                     form.saving = true;
+                    self.message = None;
                     vec![Effect::SaveProduct(Box::new(SaveProduct {
                         company: d.company.clone(),
                         original: form.original.clone(),

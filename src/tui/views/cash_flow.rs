@@ -1,6 +1,6 @@
 //! Ending cash and net cash flow over time, burn, runway, the cash-zero month.
 
-use super::{LazyTable, right, signed};
+use super::{LazyTable, left, right, signed};
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
 use crate::tui::widgets::{block, card, columns};
@@ -134,7 +134,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         let m = &monthly[total - 1 - i];
         let cf = &rows[total - 1 - i].cash;
         vec![
-            right(m.month.to_string(), th.base),
+            left(m.month.to_string(), th.base),
             right(f.money(m.net_cash_flow, true), signed(th, m.net_cash_flow)),
             right(f.money(Some(m.cash_end), true), signed(th, Some(m.cash_end))),
             right(f.money(cf.net_burn, true), th.base),

@@ -1,6 +1,6 @@
 //! Receivables: aging buckets, DSO, CEI, whom to call first, open invoices.
 
-use super::{LazyTable, right};
+use super::{LazyTable, left, right};
 use crate::finance::collections::{Bucket, days_past_due};
 use crate::sanitize::clean;
 use crate::tui::app::App;
@@ -151,9 +151,9 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         let inv = invoices[i];
         let late = days_past_due(inv, day);
         vec![
-            right(clean(&inv.number), th.base),
-            right(clean(&inv.customer), th.base),
-            right(inv.due_date.to_string(), th.base),
+            left(clean(&inv.number), th.base),
+            left(clean(&inv.customer), th.base),
+            left(inv.due_date.to_string(), th.base),
             right(
                 late.max(0).to_string(),
                 if late > 60 {

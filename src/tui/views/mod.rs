@@ -11,14 +11,14 @@ pub mod unit_economics;
 use super::theme::Theme;
 use super::widgets::{block, window_start};
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
 use rust_decimal::Decimal;
 
-/// A cell's text and style.
-pub type Styled = (String, Style);
+/// A cell's text, style, and whether it is right-aligned (figures are).
+pub type Styled = (String, Style, bool);
 
 /// A table of `total` rows of which only the visible ones are built.
 pub struct LazyTable<'a> {
@@ -36,7 +36,12 @@ impl LazyTable<'_> {
         let start = window_start(self.selected, inner_h, self.total);
         let end = (start + inner_h).min(self.total);
         let rows: Vec<Row> = (start..end)
-            .map(|i| Row::new(row(i).into_iter().map(|(t, s)| Cell::from(Span::styled(t, s)))))
+            .map(|i| {
+                Row::new(row(i).into_iter().map(|(t, s, r)| {
+                    let line = Line::from(Span::styled(t, s));
+                    Cell::from(if r { line.alignment(Alignment::Right) } else { line })
+                }))
+            })
             .collect();
         let header = Row::new(self.headers.iter().map(|h| Cell::from(Span::styled(*h, theme.muted))));
         let table = Table::new(rows, self.widths.clone())
@@ -54,9 +59,14 @@ impl LazyTable<'_> {
     }
 }
 
-/// Right-aligned text for numeric columns.
+/// A figure: right-aligned.
 pub fn right(s: String, style: Style) -> Styled {
-    (s, style)
+    (s, style, true)
+}
+
+/// Text: left-aligned.
+pub fn left(s: String, style: Style) -> Styled {
+    (s, style, false)
 }
 
 /// The style of an amount: negative figures in the "bad" colour (they also keep their minus sign).

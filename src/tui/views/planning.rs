@@ -1,7 +1,7 @@
 //! The base scenario: history and projection of cash (drawn apart), the
 //! outputs, and the projected months.
 
-use super::{LazyTable, pairs, right, signed};
+use super::{LazyTable, left, pairs, right, signed};
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
 use crate::tui::widgets::block;
@@ -161,7 +161,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     .render(buf, table, th, |i| {
         let m = &p.months[i];
         vec![
-            right(m.month.to_string(), th.projection),
+            left(m.month.to_string(), th.projection),
             right(f.money(Some(m.revenue), true), th.base),
             right(f.money(Some(m.opex), true), th.base),
             right(f.money(Some(m.net_income), true), signed(th, Some(m.net_income))),

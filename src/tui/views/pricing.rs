@@ -2,7 +2,7 @@
 //! a detail pane with cost-plus, target-margin and profit-maximising prices
 //! for values the user types.
 
-use super::{LazyTable, right, signed};
+use super::{LazyTable, left, right, signed};
 use crate::finance::pricing::{cost_plus_price, profit_max_price, target_margin_price, what_if};
 use crate::import::fields;
 use crate::sanitize::clean;
@@ -36,10 +36,10 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     ];
     let mut widths = vec![
         Constraint::Length(13),
-        Constraint::Min(10),
-        Constraint::Length(11),
-        Constraint::Length(11),
-        Constraint::Length(11),
+        Constraint::Min(8),
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(9),
         Constraint::Length(6),
         Constraint::Length(7),
         Constraint::Length(7),
@@ -65,8 +65,8 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     .render(buf, table, th, |i| {
         let p = products[i];
         let mut row = vec![
-            right(clean(&p.sku), th.base),
-            right(clean(&p.name), th.base),
+            left(clean(&p.sku), th.base),
+            left(clean(&p.name), th.base),
             right(f.amount(p.unit_price), th.base),
             right(f.amount(p.unit_cost), th.base),
             right(f.amount(p.contribution_margin), signed(th, Some(p.contribution_margin))),

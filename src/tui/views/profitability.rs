@@ -1,6 +1,6 @@
 //! Margins over the trailing twelve months and year to date; month by month.
 
-use super::{LazyTable, right, signed};
+use super::{LazyTable, left, right, signed};
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
 use crate::tui::widgets::{card, columns};
@@ -118,7 +118,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         let m = &rows[total - 1 - i].totals;
         let month = rows[total - 1 - i].month;
         vec![
-            right(month.to_string(), th.base),
+            left(month.to_string(), th.base),
             right(f.money(Some(m.revenue), true), th.base),
             right(f.pct(m.gross_margin()), signed(th, m.gross_margin())),
             right(f.pct(m.operating_margin()), signed(th, m.operating_margin())),

@@ -1,6 +1,6 @@
 //! ARPA, churn, LTV, CAC, LTV:CAC, payback; the trailing-three-month values by month.
 
-use super::{LazyTable, right};
+use super::{LazyTable, left, right};
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
 use crate::tui::widgets::{card, columns};
@@ -68,7 +68,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     .render(buf, table, th, |i| {
         let m = &rows[total - 1 - i];
         vec![
-            right(m.month.to_string(), th.base),
+            left(m.month.to_string(), th.base),
             right(f.int(m.customers_new), th.base),
             right(f.int(m.customers_churned), th.base),
             right(f.int(m.customers_end), th.base),
