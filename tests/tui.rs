@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use insta::assert_snapshot;
 use katalis::commands::demo::DEMO;
 use katalis::domain::{Company, Invoice, Product};
-use katalis::finance::collections::{collections_input, open_at};
+use katalis::finance::collections::{collections, collections_input, open_at};
 use katalis::finance::{Ledger, as_of_month};
 use katalis::import::{Kind, parse};
 use katalis::locale::Lang;
@@ -52,12 +52,16 @@ fn demo(i: usize) -> CompanyData {
     let ledger = Ledger::new(fin);
     let m = as_of_month(&ledger, None).unwrap();
     let input = collections_input(&invoices, m);
+    let dso: Vec<_> = (0..12).rev().map(|k| m.plus(-k)).map(|mm| collections(&collections_input(&invoices, mm), mm).dso).collect();
     let mut open: Vec<Invoice> = invoices
         .into_iter()
         .filter(|x| open_at(x, m.last_day()) > rust_decimal::Decimal::ZERO)
         .collect();
     open.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.number.cmp(&b.number)));
-    CompanyData::build(company(i), ledger, products, &input, open, m)
+    let mut data = CompanyData::build(company(i), ledger, products, &input, open, m);
+    // The second loading step, as the runtime does it.
+    data.trends.dso = dso;
+    data
 }
 
 fn app(lang: Lang, i: usize) -> App {
@@ -337,5 +341,27 @@ async fn a_product_edited_in_the_interface_changes_the_report() {
         assert!(err.to_string().contains("changed or removed by someone else"), "{err}");
         let products: Vec<Product> = s.store.products(c.id).await.unwrap();
         assert_eq!(products[0].unit_price.normalize().to_string(), "109");
+    }
+}
+
+/// `assets/*.svg` are drawn from the app; this keeps them in step with it.
+/// Regenerate with `KATALIS_WRITE_ASSETS=1 cargo test --test tui screenshots`.
+#[test]
+fn screenshots_in_assets_match_the_app() {
+    use katalis::tui::theme::{BUILTIN, Palette};
+    let shots = [(0usize, '1', "dashboard"), (0, '3', "cash-flow"), (0, '4', "pricing"), (0, '6', "planning"), (2, '7', "collections")];
+    for (company_index, tab, name) in shots {
+        let mut a = app(Lang::En, company_index);
+        a.theme = Theme::parse(BUILTIN[0].1, Palette::TrueColor).unwrap();
+        a.update(key(tab));
+        let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| draw(&a, f)).unwrap();
+        let svg = katalis::tui::svg::to_svg(t.backend().buffer());
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/{name}.svg"));
+        if std::env::var_os("KATALIS_WRITE_ASSETS").is_some() {
+            std::fs::write(&path, &svg).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == svg, "{} is out of date: regenerate it (see this test)", path.display());
     }
 }

@@ -9,6 +9,7 @@ pub mod form;
 pub mod format;
 pub mod keymap;
 pub mod render;
+pub mod svg;
 pub mod theme;
 pub mod views;
 pub mod widgets;
