@@ -52,7 +52,11 @@ fn demo(i: usize) -> CompanyData {
     let ledger = Ledger::new(fin);
     let m = as_of_month(&ledger, None).unwrap();
     let input = collections_input(&invoices, m);
-    let dso: Vec<_> = (0..12).rev().map(|k| m.plus(-k)).map(|mm| collections(&collections_input(&invoices, mm), mm).dso).collect();
+    let dso: Vec<_> = (0..12)
+        .rev()
+        .map(|k| m.plus(-k))
+        .map(|mm| collections(&collections_input(&invoices, mm), mm).dso)
+        .collect();
     let mut open: Vec<Invoice> = invoices
         .into_iter()
         .filter(|x| open_at(x, m.last_day()) > rust_decimal::Decimal::ZERO)
@@ -349,7 +353,13 @@ async fn a_product_edited_in_the_interface_changes_the_report() {
 #[test]
 fn screenshots_in_assets_match_the_app() {
     use katalis::tui::theme::{BUILTIN, Palette};
-    let shots = [(0usize, '1', "dashboard"), (0, '3', "cash-flow"), (0, '4', "pricing"), (0, '6', "planning"), (2, '7', "collections")];
+    let shots = [
+        (0usize, '1', "dashboard"),
+        (0, '3', "cash-flow"),
+        (0, '4', "pricing"),
+        (0, '6', "planning"),
+        (2, '7', "collections"),
+    ];
     for (company_index, tab, name) in shots {
         let mut a = app(Lang::En, company_index);
         a.theme = Theme::parse(BUILTIN[0].1, Palette::TrueColor).unwrap();
@@ -362,6 +372,10 @@ fn screenshots_in_assets_match_the_app() {
             std::fs::write(&path, &svg).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(committed == svg, "{} is out of date: regenerate it (see this test)", path.display());
+        assert!(
+            committed == svg,
+            "{} is out of date: regenerate it (see this test)",
+            path.display()
+        );
     }
 }

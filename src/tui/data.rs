@@ -37,6 +37,8 @@ pub struct CompanyData {
     pub products: Vec<Product>,
     /// Open at D, oldest due first.
     pub open_invoices: Vec<Invoice>,
+    /// Lower-cased "number customer" of each open invoice, for filtering.
+    search: Vec<String>,
     pub drivers: Drivers,
     pub start: Option<Start>,
     pub projection: Option<Projection>,
@@ -111,7 +113,12 @@ impl CompanyData {
             })
             .collect();
         let ytd = year_to_date(&ledger, m, company.fiscal_year_start);
+        let search = open_invoices
+            .iter()
+            .map(|i| format!("{} {}", i.number, i.customer).to_lowercase())
+            .collect();
         CompanyData {
+            search,
             by_month,
             ytd,
             fmt: Fmt::for_company(&company),
@@ -130,9 +137,14 @@ impl CompanyData {
     /// The open invoices whose customer or number contains `filter` (case-insensitive).
     pub fn filtered_invoices(&self, filter: &str) -> Vec<&Invoice> {
         let f = filter.to_lowercase();
+        if f.is_empty() {
+            return self.open_invoices.iter().collect();
+        }
         self.open_invoices
             .iter()
-            .filter(|i| f.is_empty() || i.customer.to_lowercase().contains(&f) || i.number.to_lowercase().contains(&f))
+            .zip(&self.search)
+            .filter(|(_, s)| s.contains(&f))
+            .map(|(i, _)| i)
             .collect()
     }
 

@@ -57,7 +57,11 @@ pub fn to_svg(buf: &Buffer) -> String {
                 );
             }
         }
-        let _ = write!(out, "<text y=\"{:.1}\" xml:space=\"preserve\">", f32::from(y) * CELL_H + 13.0);
+        let _ = write!(
+            out,
+            "<text y=\"{:.1}\" xml:space=\"preserve\">",
+            f32::from(y) * CELL_H + 13.0
+        );
         let mut x = 0;
         while x < w {
             let cell = &buf[(x, y)];
@@ -72,8 +76,16 @@ pub fn to_svg(buf: &Buffer) -> String {
                 continue;
             }
             let reversed = style.1.contains(Modifier::REVERSED);
-            let fill = if reversed { hex(cell.bg, bg_default) } else { hex(style.0, fg_default) };
-            let weight = if style.1.contains(Modifier::BOLD) { " font-weight=\"bold\"" } else { "" };
+            let fill = if reversed {
+                hex(cell.bg, bg_default)
+            } else {
+                hex(style.0, fg_default)
+            };
+            let weight = if style.1.contains(Modifier::BOLD) {
+                " font-weight=\"bold\""
+            } else {
+                ""
+            };
             let _ = write!(
                 out,
                 "<tspan x=\"{:.1}\" fill=\"{fill}\"{weight}>{}</tspan>",

@@ -1,0 +1,166 @@
+//! The interface's speed: time to the first frame with data (demo store and a
+//! company with 1,000,000 invoices), render time per tab at 200x50, and bytes
+//! written to the terminal for a frame, a tab switch and an unchanged redraw.
+//! (Bytes written while idle in the real binary: scripts/bench measures them in tmux.)
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use katalis::domain::NewCompany;
+use katalis::import::{Kind, import_file};
+use katalis::locale::Lang;
+use katalis::store::{AnyStore, ImportTarget, Store};
+use katalis::tui::app::{Action, App, Tab};
+use katalis::tui::keymap::Keymap;
+use katalis::tui::render::draw;
+use katalis::tui::theme::{Palette, Theme};
+use ratatui::Terminal;
+use ratatui::backend::{CrosstermBackend, TestBackend};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn new_app() -> App {
+    let theme = Theme::load("dark", Palette::TrueColor).unwrap_or_else(|_| Theme::monochrome("dark"));
+    App::new(Lang::En, theme, Keymap::default(), None)
+}
+
+/// From an opened store to the first frame that shows the company's numbers.
+async fn first_frame(store: &AnyStore, name: &str) -> (Duration, App) {
+    let t = Instant::now();
+    let mut app = new_app();
+    let companies = store.companies().await.expect("companies");
+    app.update(Action::Companies(Ok(companies)));
+    let c = store.company(name).await.expect("company");
+    let data = katalis::tui::data::load(store, c).await;
+    app.update(Action::Loaded(Box::new(data)));
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    term.draw(|f| draw(&app, f)).expect("draw");
+    (t.elapsed(), app)
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn per_tab(app: &mut App, label: &str) {
+    println!("  render per frame at 200x50 ({label}):");
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        app.update(key(char::from(b'1' + i as u8)));
+        let mut worst = Duration::ZERO;
+        let mut total = Duration::ZERO;
+        let n = 100;
+        for k in 0..n {
+            // Move the selection so each frame has something to draw.
+            app.update(key(if k % 2 == 0 { 'j' } else { 'k' }));
+            let t = Instant::now();
+            term.draw(|f| draw(app, f)).expect("draw");
+            let d = t.elapsed();
+            worst = worst.max(d);
+            total += d;
+        }
+        println!(
+            "    {:<16} mean {:>6.2} ms   worst {:>6.2} ms   (aim: every frame < 16 ms)",
+            format!("{tab:?}"),
+            total.as_secs_f64() * 1000.0 / n as f64,
+            worst.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// A writer that counts what the terminal backend sends.
+#[derive(Clone, Default)]
+struct Counter(Arc<Mutex<usize>>);
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        *self.0.lock().map_err(|_| std::io::Error::other("lock"))? += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn bytes(app: &mut App) {
+    let counter = Counter::default();
+    let mut term = Terminal::new(CrosstermBackend::new(counter.clone())).expect("terminal");
+    let _ = term.resize(ratatui::layout::Rect::new(0, 0, 120, 40));
+    let take = |c: &Counter| std::mem::take(&mut *c.0.lock().unwrap_or_else(|e| e.into_inner()));
+    app.update(key('1'));
+    term.draw(|f| draw(app, f)).expect("draw");
+    println!("  bytes: first full frame 120x40      {:>7}", take(&counter));
+    term.draw(|f| draw(app, f)).expect("draw");
+    println!(
+        "  bytes: redraw with nothing changed   {:>7}  (and the loop draws only when state changed: idle writes nothing)",
+        take(&counter)
+    );
+    app.update(key('2'));
+    term.draw(|f| draw(app, f)).expect("draw");
+    println!("  bytes: one tab switch                {:>7}", take(&counter));
+    app.update(key('j'));
+    term.draw(|f| draw(app, f)).expect("draw");
+    println!("  bytes: one row down                  {:>7}", take(&counter));
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    println!("Demo store (SQLite)");
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let store = AnyStore::connect(&url).await.expect("store");
+    katalis::commands::demo::load(&store).await.expect("demo");
+    let mut best = Duration::MAX;
+    let mut app = new_app();
+    for _ in 0..5 {
+        let (d, a) = first_frame(&store, "Tallo Analytics").await;
+        best = best.min(d);
+        app = a;
+    }
+    println!(
+        "  first frame with data: {:.1} ms (best of 5; aim < 100 ms)",
+        best.as_secs_f64() * 1000.0
+    );
+    per_tab(&mut app, "demo");
+    bytes(&mut app);
+
+    println!("\nA company with 1,000,000 invoices and 120 months (SQLite)");
+    common::generate(dir.path()).expect("generate");
+    let big = AnyStore::connect(&format!("sqlite://{}", dir.path().join("big.db").display()))
+        .await
+        .expect("store");
+    let target = ImportTarget::Create(NewCompany {
+        name: "Bench".into(),
+        industry: String::new(),
+        currency: "USD".into(),
+        fiscal_year_start: 1,
+        locale: "en-US".into(),
+    });
+    import_file(&big, &target, Kind::Invoices, &dir.path().join("invoices.csv"))
+        .await
+        .expect("invoices");
+    import_file(&big, &target, Kind::Financials, &dir.path().join("financials.csv"))
+        .await
+        .expect("financials");
+    let (d, mut app) = first_frame(&big, "Bench").await;
+    let open = app.data.as_ref().map_or(0, |d| d.open_invoices.len());
+    println!(
+        "  first frame with data: {:.0} ms ({open} open invoices loaded)",
+        d.as_secs_f64() * 1000.0
+    );
+    per_tab(&mut app, "1,000,000 invoices");
+    app.update(key('7'));
+    app.update(key('/'));
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    let mut worst = Duration::ZERO;
+    for c in "Cliente 12".chars() {
+        app.update(key(c));
+        let t = Instant::now();
+        term.draw(|f| draw(&app, f)).expect("draw");
+        worst = worst.max(t.elapsed());
+    }
+    println!(
+        "    typing a filter over the open invoices: worst frame {:.2} ms",
+        worst.as_secs_f64() * 1000.0
+    );
+}
