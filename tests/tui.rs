@@ -14,6 +14,7 @@ use katalis::locale::Lang;
 use katalis::store::ImportBatch;
 use katalis::tui::app::{Action, App, Effect, Overlay, Tab};
 use katalis::tui::data::CompanyData;
+use katalis::tui::form::Record;
 use katalis::tui::keymap::Keymap;
 use katalis::tui::render::draw;
 use katalis::tui::theme::Theme;
@@ -261,11 +262,14 @@ fn editing_a_product_validates_and_asks_to_save() {
     type_into_form(&mut a, "219.50");
     assert_snapshot!("product_form", screen(&a, 80, 24));
     let effects = a.update(code(KeyCode::Enter));
-    let [Effect::SaveProduct(save)] = effects.as_slice() else {
+    let [Effect::Save(save)] = effects.as_slice() else {
         panic!("{effects:?}")
     };
-    assert_eq!(save.original.sku, "PLAN-GROWTH");
-    assert_eq!(save.updated.unit_price.to_string(), "219.50");
+    let (Record::Product(original), Record::Product(updated)) = (&save.original, &save.updated) else {
+        panic!()
+    };
+    assert_eq!(original.sku, "PLAN-GROWTH");
+    assert_eq!(updated.unit_price.to_string(), "219.50");
     // A refused save keeps the form and its text, and reloads the company.
     let effects = a.update(Action::Saved(Err("product changed by someone else".into())));
     assert_eq!(effects, vec![Effect::LoadCompany(company(0))]);
@@ -322,13 +326,13 @@ async fn a_product_edited_in_the_interface_changes_the_report() {
         a.update(key('e'));
         type_into_form(&mut a, "109");
         let effects = a.update(code(KeyCode::Enter));
-        let [Effect::SaveProduct(save)] = effects.as_slice() else {
+        let [Effect::Save(save)] = effects.as_slice() else {
             panic!("{effects:?}")
         };
-        s.store
-            .update_product(c.id, &save.original, &save.updated)
-            .await
-            .unwrap();
+        let (Record::Product(original), Record::Product(updated)) = (&save.original, &save.updated) else {
+            panic!()
+        };
+        s.store.update_product(c.id, original, updated).await.unwrap();
         let loaded = katalis::commands::load_snapshot(&s.store, &c, None).await.unwrap();
         let json = katalis::report::Report {
             company: &c,
@@ -337,11 +341,7 @@ async fn a_product_edited_in_the_interface_changes_the_report() {
         .to_json();
         assert_eq!(json["pricing"]["products"][0]["unit_price"], "109.00", "{}", s.name);
         // The same save again is based on stale data now: refused, nothing changed.
-        let err = s
-            .store
-            .update_product(c.id, &save.original, &save.updated)
-            .await
-            .unwrap_err();
+        let err = s.store.update_product(c.id, original, updated).await.unwrap_err();
         assert!(err.to_string().contains("changed or removed by someone else"), "{err}");
         let products: Vec<Product> = s.store.products(c.id).await.unwrap();
         assert_eq!(products[0].unit_price.normalize().to_string(), "109");
@@ -378,4 +378,94 @@ fn screenshots_in_assets_match_the_app() {
             path.display()
         );
     }
+}
+
+/// Months and invoices edit too, through the store, with stale edits refused.
+#[tokio::test]
+async fn months_and_invoices_are_edited_through_the_store() {
+    use katalis::store::Store;
+    for s in common::stores().await {
+        katalis::commands::demo::load(&s.store).await.unwrap();
+        let c = s.store.company("Distribuidora Río Bravo").await.unwrap();
+        let data = katalis::tui::data::load(&s.store, c.clone()).await.unwrap();
+        let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+        a.update(Action::Loaded(Box::new(Ok(data))));
+        // The newest month, from the cash-flow table: change the ending cash.
+        a.update(key('3'));
+        a.update(key('e'));
+        assert!(screen(&a, 80, 24).contains("Edit month 2026-10"));
+        for _ in 0..7 {
+            a.update(code(KeyCode::Tab));
+        }
+        type_into_form(&mut a, "4000000");
+        let effects = a.update(code(KeyCode::Enter));
+        let [Effect::Save(save)] = effects.as_slice() else {
+            panic!("{effects:?}")
+        };
+        let (Record::Month(o), Record::Month(u)) = (&save.original, &save.updated) else {
+            panic!()
+        };
+        s.store.update_month(c.id, o, u).await.unwrap();
+        let l = katalis::commands::load_snapshot(&s.store, &c, None).await.unwrap();
+        let json = katalis::report::Report {
+            company: &c,
+            snapshot: &l.snapshot,
+        }
+        .to_json();
+        assert_eq!(json["cash_flow"]["cash_end"], "4000000.00", "{}", s.name);
+        assert!(
+            s.store.update_month(c.id, o, u).await.is_err(),
+            "a second save from stale data is refused"
+        );
+        // An invoice from the collections table: record a full payment.
+        a.update(Action::Saved(Ok("2026-10".into())));
+        a.update(key('7'));
+        a.update(key('e'));
+        let Some(form) = &a.form else { panic!("no form") };
+        let Record::Invoice(inv) = form.original.clone() else {
+            panic!()
+        };
+        for _ in 0..4 {
+            a.update(code(KeyCode::Tab));
+        }
+        type_into_form(&mut a, &inv.amount.normalize().to_string());
+        assert_eq!(a.update(code(KeyCode::Enter)), vec![], "a payment needs its date");
+        assert!(screen(&a, 100, 30).contains("the payment date"));
+        a.update(code(KeyCode::Tab));
+        type_into_form(&mut a, "2026-10-30");
+        let effects = a.update(code(KeyCode::Enter));
+        let [Effect::Save(save)] = effects.as_slice() else {
+            panic!("{effects:?}")
+        };
+        let (Record::Invoice(o), Record::Invoice(u)) = (&save.original, &save.updated) else {
+            panic!()
+        };
+        s.store.update_invoice(c.id, o, u).await.unwrap();
+        let open = s
+            .store
+            .open_invoices(c.id, "2026-10-31".parse().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            !open.iter().any(|i| i.number == inv.number),
+            "{}: the paid invoice is no longer open",
+            s.name
+        );
+        assert!(s.store.update_invoice(c.id, o, u).await.is_err());
+    }
+}
+
+#[test]
+fn invoice_form_checks_fields_against_each_other() {
+    let mut a = app(Lang::En, 2);
+    a.update(key('7'));
+    a.update(key('e'));
+    a.update(code(KeyCode::Tab));
+    a.update(code(KeyCode::Tab));
+    type_into_form(&mut a, "2000-01-01");
+    let s = screen(&a, 100, 30);
+    assert!(s.contains("on or after the issue date"), "{s}");
+    assert_eq!(a.update(code(KeyCode::Enter)), vec![]);
+    a.update(code(KeyCode::Esc));
+    assert!(a.form.is_none(), "Esc abandons the edit");
 }

@@ -121,6 +121,20 @@ pub trait Store: Send + Sync {
         original: &Product,
         updated: &Product,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Replaces one month if it still holds `original`; `Conflict` otherwise.
+    fn update_month(
+        &self,
+        company_id: i64,
+        original: &MonthlyFinancials,
+        updated: &MonthlyFinancials,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Replaces one invoice if it still holds `original`; `Conflict` otherwise.
+    fn update_invoice(
+        &self,
+        company_id: i64,
+        original: &Invoice,
+        updated: &Invoice,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// The invoices reduced for as-of month `m`, in SQL (see `finance::collections`).
     fn collections_input(
         &self,
@@ -212,6 +226,17 @@ impl Store for AnyStore {
     async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {
         dispatch!(self, s => s.update_product(company_id, original, updated).await)
     }
+    async fn update_month(
+        &self,
+        company_id: i64,
+        original: &MonthlyFinancials,
+        updated: &MonthlyFinancials,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.update_month(company_id, original, updated).await)
+    }
+    async fn update_invoice(&self, company_id: i64, original: &Invoice, updated: &Invoice) -> StoreResult<()> {
+        dispatch!(self, s => s.update_invoice(company_id, original, updated).await)
+    }
     async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
         dispatch!(self, s => s.collections_input(company_id, m).await)
     }
@@ -232,10 +257,11 @@ impl Store for AnyStore {
     }
 }
 
-pub(crate) fn stale_product(sku: &str) -> StoreError {
+/// An edit based on data someone else changed since it was loaded.
+pub(crate) fn stale(what: &str, key: &str) -> StoreError {
     StoreError::Conflict(format!(
-        "product {:?} was changed or removed by someone else since it was loaded; reloaded, nothing saved",
-        crate::sanitize::clean(sku)
+        "{what} {:?} was changed or removed by someone else since it was loaded; reloaded, nothing saved",
+        crate::sanitize::clean(key)
     ))
 }
 

@@ -324,7 +324,87 @@ impl Store for PgStore {
         .execute(&self.pool)
         .await?;
         if done.rows_affected() != 1 {
-            return Err(super::stale_product(&original.sku));
+            return Err(super::stale("product", &original.sku));
+        }
+        Ok(())
+    }
+
+    async fn update_month(
+        &self,
+        company_id: i64,
+        original: &MonthlyFinancials,
+        updated: &MonthlyFinancials,
+    ) -> StoreResult<()> {
+        let (o, u) = (original, updated);
+        let opt = |d: Option<rust_decimal::Decimal>| d.map(check_money).transpose();
+        let done = sqlx::query(
+            "UPDATE financials SET revenue = $3, cogs = $4, opex = $5, sales_marketing = $6, depreciation = $7, \
+             other_income = $8, financing = $9, cash_end = $10, customers_new = $11, customers_churned = $12, \
+             customers_end = $13, version = version + 1, updated_at = now() \
+             WHERE company_id = $1 AND month = $2 AND revenue = $14 AND cogs = $15 AND opex = $16 \
+               AND sales_marketing IS NOT DISTINCT FROM $17 AND depreciation IS NOT DISTINCT FROM $18 \
+               AND other_income IS NOT DISTINCT FROM $19 AND financing IS NOT DISTINCT FROM $20 \
+               AND cash_end = $21 AND customers_new IS NOT DISTINCT FROM $22 \
+               AND customers_churned IS NOT DISTINCT FROM $23 AND customers_end IS NOT DISTINCT FROM $24",
+        )
+        .bind(company_id)
+        .bind(o.month.to_string())
+        .bind(check_money(u.revenue)?)
+        .bind(check_money(u.cogs)?)
+        .bind(check_money(u.opex)?)
+        .bind(opt(u.sales_marketing)?)
+        .bind(opt(u.depreciation)?)
+        .bind(opt(u.other_income)?)
+        .bind(opt(u.financing)?)
+        .bind(check_money(u.cash_end)?)
+        .bind(u.customers_new)
+        .bind(u.customers_churned)
+        .bind(u.customers_end)
+        .bind(o.revenue)
+        .bind(o.cogs)
+        .bind(o.opex)
+        .bind(o.sales_marketing)
+        .bind(o.depreciation)
+        .bind(o.other_income)
+        .bind(o.financing)
+        .bind(o.cash_end)
+        .bind(o.customers_new)
+        .bind(o.customers_churned)
+        .bind(o.customers_end)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale("month", &o.month.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn update_invoice(&self, company_id: i64, original: &Invoice, updated: &Invoice) -> StoreResult<()> {
+        let (o, u) = (original, updated);
+        let done = sqlx::query(
+            "UPDATE invoices SET customer = $3, issue_date = $4, due_date = $5, amount = $6, paid_amount = $7, \
+             paid_date = $8, version = version + 1, updated_at = now() \
+             WHERE company_id = $1 AND number = $2 AND customer = $9 AND issue_date = $10 AND due_date = $11 \
+               AND amount = $12 AND paid_amount = $13 AND paid_date IS NOT DISTINCT FROM $14",
+        )
+        .bind(company_id)
+        .bind(&o.number)
+        .bind(&u.customer)
+        .bind(u.issue_date)
+        .bind(u.due_date)
+        .bind(check_money(u.amount)?)
+        .bind(check_money(u.paid_amount)?)
+        .bind(u.paid_date)
+        .bind(&o.customer)
+        .bind(o.issue_date)
+        .bind(o.due_date)
+        .bind(o.amount)
+        .bind(o.paid_amount)
+        .bind(o.paid_date)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale("invoice", &o.number));
         }
         Ok(())
     }

@@ -472,7 +472,88 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
-            return Err(super::stale_product(&original.sku));
+            return Err(super::stale("product", &original.sku));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_month(
+        &self,
+        company_id: i64,
+        original: &MonthlyFinancials,
+        updated: &MonthlyFinancials,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (o, u) = (original, updated);
+        let done = sqlx::query(
+            "UPDATE financials SET revenue = ?3, cogs = ?4, opex = ?5, sales_marketing = ?6, depreciation = ?7, \
+             other_income = ?8, financing = ?9, cash_end = ?10, customers_new = ?11, customers_churned = ?12, \
+             customers_end = ?13, version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE company_id = ?1 AND month = ?2 AND revenue IS ?14 AND cogs IS ?15 AND opex IS ?16 \
+               AND sales_marketing IS ?17 AND depreciation IS ?18 AND other_income IS ?19 AND financing IS ?20 \
+               AND cash_end IS ?21 AND customers_new IS ?22 AND customers_churned IS ?23 AND customers_end IS ?24",
+        )
+        .bind(company_id)
+        .bind(o.month.to_string())
+        .bind(to_units(u.revenue)?)
+        .bind(to_units(u.cogs)?)
+        .bind(to_units(u.opex)?)
+        .bind(opt_units(u.sales_marketing)?)
+        .bind(opt_units(u.depreciation)?)
+        .bind(opt_units(u.other_income)?)
+        .bind(opt_units(u.financing)?)
+        .bind(to_units(u.cash_end)?)
+        .bind(u.customers_new)
+        .bind(u.customers_churned)
+        .bind(u.customers_end)
+        .bind(to_units(o.revenue)?)
+        .bind(to_units(o.cogs)?)
+        .bind(to_units(o.opex)?)
+        .bind(opt_units(o.sales_marketing)?)
+        .bind(opt_units(o.depreciation)?)
+        .bind(opt_units(o.other_income)?)
+        .bind(opt_units(o.financing)?)
+        .bind(to_units(o.cash_end)?)
+        .bind(o.customers_new)
+        .bind(o.customers_churned)
+        .bind(o.customers_end)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale("month", &o.month.to_string()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_invoice(&self, company_id: i64, original: &Invoice, updated: &Invoice) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (o, u) = (original, updated);
+        let done = sqlx::query(
+            "UPDATE invoices SET customer = ?3, issue_date = ?4, due_date = ?5, amount = ?6, paid_amount = ?7, \
+             paid_date = ?8, version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE company_id = ?1 AND number = ?2 AND customer IS ?9 AND issue_date IS ?10 AND due_date IS ?11 \
+               AND amount IS ?12 AND paid_amount IS ?13 AND paid_date IS ?14",
+        )
+        .bind(company_id)
+        .bind(&o.number)
+        .bind(&u.customer)
+        .bind(iso(u.issue_date))
+        .bind(iso(u.due_date))
+        .bind(to_units(u.amount)?)
+        .bind(to_units(u.paid_amount)?)
+        .bind(u.paid_date.map(iso))
+        .bind(&o.customer)
+        .bind(iso(o.issue_date))
+        .bind(iso(o.due_date))
+        .bind(to_units(o.amount)?)
+        .bind(to_units(o.paid_amount)?)
+        .bind(o.paid_date.map(iso))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale("invoice", &o.number));
         }
         tx.commit().await?;
         Ok(())

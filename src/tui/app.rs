@@ -3,10 +3,11 @@
 //! their results back as actions.
 
 use super::data::{CompanyData, Series};
-use super::form::ProductForm;
+use super::form::{Record, RecordForm};
 use super::keymap::{Intent, Keymap};
 use super::theme::Theme;
 use crate::domain::{Company, Product};
+
 use crate::locale::Lang;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -56,7 +57,8 @@ impl Tab {
         match intent {
             Up | Down | PageUp | PageDown | Top | Bottom => table,
             Filter => matches!(self, Tab::Pricing | Tab::Collections),
-            Edit | Left | Right => matches!(self, Tab::Pricing),
+            Edit => !matches!(self, Tab::Dashboard | Tab::Planning),
+            Left | Right => matches!(self, Tab::Pricing),
             _ => true,
         }
     }
@@ -106,14 +108,15 @@ pub enum Effect {
         months: Vec<crate::domain::Month>,
     },
     LoadDemo,
-    SaveProduct(Box<SaveProduct>),
+    Save(Box<SaveRecord>),
 }
 
+/// An edited record to write, with what it was when loaded (to detect stale edits).
 #[derive(Debug, Clone, PartialEq)]
-pub struct SaveProduct {
+pub struct SaveRecord {
     pub company: Company,
-    pub original: Product,
-    pub updated: Product,
+    pub original: Record,
+    pub updated: Record,
 }
 
 /// Results and events, in.
@@ -148,7 +151,7 @@ pub struct App {
     pub filter: String,
     pub filtering: bool,
     pub pricing: PricingInputs,
-    pub form: Option<ProductForm>,
+    pub form: Option<RecordForm>,
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -212,6 +215,26 @@ impl App {
         let d = self.data.as_ref()?;
         let pe = *self.filtered_products(d).get(self.rows[self.tab.index()])?;
         d.products.iter().find(|p| p.sku == pe.sku).cloned()
+    }
+
+    /// The record under the selection of the current tab, for `e`.
+    pub fn selected_record(&self) -> Option<Record> {
+        let d = self.data.as_ref()?;
+        let row = self.rows[self.tab.index()];
+        match self.tab {
+            Tab::Pricing => self.selected_product().map(Record::Product),
+            // Month tables list the newest month first.
+            Tab::UnitEconomics | Tab::CashFlow | Tab::Profitability => {
+                let months = &d.snapshot.monthly;
+                let m = months.get(months.len().checked_sub(1 + row)?)?.month;
+                d.ledger.get(m).cloned().map(Record::Month)
+            }
+            Tab::Collections => d
+                .filtered_invoices(&self.filter)
+                .get(row)
+                .map(|i| Record::Invoice((*i).clone())),
+            Tab::Dashboard | Tab::Planning => None,
+        }
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -431,8 +454,8 @@ impl App {
                 return vec![Effect::LoadCompanies];
             }
             Intent::Edit => {
-                if let Some(p) = self.selected_product() {
-                    self.form = Some(ProductForm::new(p));
+                if let Some(r) = self.selected_record() {
+                    self.form = Some(RecordForm::new(r));
                 }
             }
         }
@@ -458,7 +481,7 @@ impl App {
                 (Ok(updated), Some(d)) if !form.saving => {
                     form.saving = true;
                     self.message = None;
-                    vec![Effect::SaveProduct(Box::new(SaveProduct {
+                    vec![Effect::Save(Box::new(SaveRecord {
                         company: d.company.clone(),
                         original: form.original.clone(),
                         updated,

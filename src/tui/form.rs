@@ -1,32 +1,141 @@
-//! The product edit form: one single-line text area per field, validated as
-//! typed with the import rules. The text is never lost: a failed save keeps it.
+//! The edit form for a month, a product or an invoice: one single-line text
+//! area per field, validated as typed with the import rules. The text is never
+//! lost: a refused save keeps it.
 
-use crate::domain::Product;
+use crate::domain::{Invoice, MonthlyFinancials, Product};
 use crate::import::fields;
 use crate::locale::Lang;
+use crate::sanitize::clean;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 use rust_decimal::Decimal;
 
-pub const FIELDS: [(&str, &str); 5] = [
-    ("Name", "Nombre"),
-    ("Unit price", "Precio unitario"),
-    ("Unit cost", "Costo unitario"),
-    ("Monthly units", "Unidades al mes"),
-    ("Fixed costs / month", "Costos fijos al mes"),
+/// The record being edited, as it was loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Month(MonthlyFinancials),
+    Product(Product),
+    Invoice(Invoice),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Text {
+        required: bool,
+    },
+    /// An amount; `positive` requires > 0, else ≥ 0 unless `signed`.
+    Money {
+        positive: bool,
+        signed: bool,
+    },
+    OptMoney {
+        signed: bool,
+    },
+    OptCount,
+    Date,
+    OptDate,
+}
+
+struct Spec {
+    en: &'static str,
+    es: &'static str,
+    field: Field,
+}
+
+const fn spec(en: &'static str, es: &'static str, field: Field) -> Spec {
+    Spec { en, es, field }
+}
+
+const MONEY: Field = Field::Money {
+    positive: false,
+    signed: true,
+};
+const OPT_SIGNED: Field = Field::OptMoney { signed: true };
+
+const MONTH: [Spec; 11] = [
+    spec("Revenue", "Ingresos", MONEY),
+    spec("COGS", "Costo de ventas", MONEY),
+    spec("Opex", "Gastos operativos", MONEY),
+    spec("Sales & marketing", "Ventas y marketing", OPT_SIGNED),
+    spec("Depreciation", "Depreciación", OPT_SIGNED),
+    spec("Other income", "Otros ingresos", OPT_SIGNED),
+    spec("Financing", "Financiamiento", OPT_SIGNED),
+    spec("Ending cash", "Caja al cierre", MONEY),
+    spec("New customers", "Clientes nuevos", Field::OptCount),
+    spec("Churned customers", "Clientes perdidos", Field::OptCount),
+    spec("Customers at end", "Clientes al cierre", Field::OptCount),
 ];
 
-pub struct ProductForm {
-    pub original: Product,
+const PRODUCT: [Spec; 5] = [
+    spec("Name", "Nombre", Field::Text { required: false }),
+    spec(
+        "Unit price",
+        "Precio unitario",
+        Field::Money {
+            positive: true,
+            signed: false,
+        },
+    ),
+    spec(
+        "Unit cost",
+        "Costo unitario",
+        Field::Money {
+            positive: false,
+            signed: false,
+        },
+    ),
+    spec(
+        "Monthly units",
+        "Unidades al mes",
+        Field::Money {
+            positive: false,
+            signed: false,
+        },
+    ),
+    spec(
+        "Fixed costs / month",
+        "Costos fijos al mes",
+        Field::Money {
+            positive: false,
+            signed: false,
+        },
+    ),
+];
+
+const INVOICE: [Spec; 6] = [
+    spec("Customer", "Cliente", Field::Text { required: true }),
+    spec("Issue date", "Fecha de emisión", Field::Date),
+    spec("Due date", "Vencimiento", Field::Date),
+    spec(
+        "Amount",
+        "Importe",
+        Field::Money {
+            positive: true,
+            signed: false,
+        },
+    ),
+    spec(
+        "Paid amount",
+        "Importe pagado",
+        Field::Money {
+            positive: false,
+            signed: false,
+        },
+    ),
+    spec("Paid date", "Fecha de pago", Field::OptDate),
+];
+
+pub struct RecordForm {
+    pub original: Record,
     pub inputs: Vec<TextArea<'static>>,
     pub focus: usize,
     pub saving: bool,
 }
 
-impl std::fmt::Debug for ProductForm {
+impl std::fmt::Debug for RecordForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProductForm")
-            .field("sku", &self.original.sku)
+        f.debug_struct("RecordForm")
+            .field("original", &self.original)
             .field("focus", &self.focus)
             .finish()
     }
@@ -38,20 +147,84 @@ fn area(text: String) -> TextArea<'static> {
     t
 }
 
-impl ProductForm {
-    pub fn new(p: Product) -> ProductForm {
-        let plain = |d: Decimal| d.normalize().to_string();
-        ProductForm {
-            inputs: vec![
-                area(p.name.clone()),
-                area(plain(p.unit_price)),
-                area(plain(p.unit_cost)),
-                area(plain(p.monthly_units)),
-                area(plain(p.fixed_costs)),
+fn plain(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+fn opt(d: Option<Decimal>) -> String {
+    d.map(plain).unwrap_or_default()
+}
+
+fn count(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl RecordForm {
+    pub fn new(original: Record) -> RecordForm {
+        let texts: Vec<String> = match &original {
+            Record::Month(m) => vec![
+                plain(m.revenue),
+                plain(m.cogs),
+                plain(m.opex),
+                opt(m.sales_marketing),
+                opt(m.depreciation),
+                opt(m.other_income),
+                opt(m.financing),
+                plain(m.cash_end),
+                count(m.customers_new),
+                count(m.customers_churned),
+                count(m.customers_end),
             ],
-            original: p,
-            focus: 1,
+            Record::Product(p) => vec![
+                p.name.clone(),
+                plain(p.unit_price),
+                plain(p.unit_cost),
+                plain(p.monthly_units),
+                plain(p.fixed_costs),
+            ],
+            Record::Invoice(i) => vec![
+                i.customer.clone(),
+                i.issue_date.to_string(),
+                i.due_date.to_string(),
+                plain(i.amount),
+                plain(i.paid_amount),
+                i.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+            ],
+        };
+        let focus = usize::from(matches!(original, Record::Product(_)));
+        RecordForm {
+            inputs: texts.into_iter().map(area).collect(),
+            original,
+            focus,
             saving: false,
+        }
+    }
+
+    fn specs(&self) -> &'static [Spec] {
+        match self.original {
+            Record::Month(_) => &MONTH,
+            Record::Product(_) => &PRODUCT,
+            Record::Invoice(_) => &INVOICE,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.specs().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn label(&self, i: usize, lang: Lang) -> &'static str {
+        self.specs().get(i).map_or("", |s| lang.pick(s.en, s.es))
+    }
+
+    pub fn title(&self, lang: Lang) -> String {
+        match &self.original {
+            Record::Month(m) => format!("{} {}", lang.pick("Edit month", "Editar mes"), m.month),
+            Record::Product(p) => format!("{} {}", lang.pick("Edit product", "Editar producto"), clean(&p.sku)),
+            Record::Invoice(i) => format!("{} {}", lang.pick("Edit invoice", "Editar factura"), clean(&i.number)),
         }
     }
 
@@ -59,40 +232,134 @@ impl ProductForm {
         self.inputs.get(i).map(|t| t.lines().join("")).unwrap_or_default()
     }
 
+    fn value(&self, i: usize) -> Option<Decimal> {
+        fields::decimal(self.text(i).trim()).ok()
+    }
+
     /// The problem with field `i`, if any, in the interface language.
     pub fn error(&self, i: usize, lang: Lang) -> Option<String> {
+        let spec = self.specs().get(i)?;
         let v = self.text(i);
-        if i == 0 {
-            return None;
-        }
-        match fields::decimal(v.trim()) {
-            Err(e) => Some(format!("{}: {e}", lang.pick("expected", "se esperaba"))),
-            Ok(d) if i == 1 && d <= Decimal::ZERO => Some(lang.pick("a price > 0", "un precio > 0").into()),
-            Ok(d) if d < Decimal::ZERO => Some(lang.pick("a value ≥ 0", "un valor ≥ 0").into()),
+        let v = v.trim();
+        let expected = |e: String| Some(format!("{} {e}", lang.pick("expected", "se esperaba")));
+        let own = match spec.field {
+            Field::Text { required } if required && v.is_empty() => {
+                Some(lang.pick("a value is needed", "falta un valor").into())
+            }
+            Field::Text { .. } => None,
+            Field::Money { positive, signed } => self.amount_error(v, positive, signed, lang),
+            Field::OptMoney { .. } if v.is_empty() => None,
+            Field::OptMoney { signed } => self.amount_error(v, false, signed, lang),
+            Field::OptCount if v.is_empty() => None,
+            Field::OptCount => fields::count(v).err().and_then(expected),
+            Field::Date => fields::date(v).err().and_then(expected),
+            Field::OptDate if v.is_empty() => None,
+            Field::OptDate => fields::date(v).err().and_then(expected),
+        };
+        own.or_else(|| self.cross_error(i, lang))
+    }
+
+    fn amount_error(&self, v: &str, positive: bool, signed: bool, lang: Lang) -> Option<String> {
+        match fields::decimal(v) {
+            Err(e) => Some(format!("{} {e}", lang.pick("expected", "se esperaba"))),
+            Ok(d) if positive && d <= Decimal::ZERO => Some(lang.pick("a value > 0", "un valor > 0").into()),
+            Ok(d) if !signed && d < Decimal::ZERO => Some(lang.pick("a value ≥ 0", "un valor ≥ 0").into()),
             Ok(_) => None,
         }
     }
 
-    /// The edited product when every field is valid.
-    pub fn validated(&self) -> Result<Product, usize> {
-        if let Some(bad) = (0..FIELDS.len()).find(|i| self.error(*i, Lang::En).is_some()) {
+    /// The rules between fields of an invoice.
+    fn cross_error(&self, i: usize, lang: Lang) -> Option<String> {
+        if !matches!(self.original, Record::Invoice(_)) {
+            return None;
+        }
+        let date = |k: usize| fields::date(self.text(k).trim()).ok();
+        match i {
+            2 => match (date(1), date(2)) {
+                (Some(a), Some(b)) if b < a => Some(
+                    lang.pick("on or after the issue date", "igual o posterior a la emisión")
+                        .into(),
+                ),
+                _ => None,
+            },
+            4 => match (self.value(3), self.value(4)) {
+                (Some(a), Some(p)) if p > a => Some(lang.pick("at most the amount", "como máximo el importe").into()),
+                _ => None,
+            },
+            5 => {
+                let paid = self.value(4).unwrap_or_default();
+                let empty = self.text(5).trim().is_empty();
+                if paid > Decimal::ZERO && empty {
+                    Some(
+                        lang.pick("the payment date (something is paid)", "la fecha de pago (hay un pago)")
+                            .into(),
+                    )
+                } else if paid.is_zero() && !empty {
+                    Some(lang.pick("empty while nothing is paid", "vacía si no hay pago").into())
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The edited record when every field is valid; else the first bad field.
+    pub fn validated(&self) -> Result<Record, usize> {
+        if let Some(bad) = (0..self.len()).find(|i| self.error(*i, Lang::En).is_some()) {
             return Err(bad);
         }
-        let num = |i: usize| fields::decimal(self.text(i).trim()).map_err(|_| i);
-        Ok(Product {
-            sku: self.original.sku.clone(),
-            name: self.text(0),
-            unit_price: num(1)?,
-            unit_cost: num(2)?,
-            monthly_units: num(3)?,
-            fixed_costs: num(4)?,
+        let t = |i: usize| self.text(i).trim().to_owned();
+        let money = |i: usize| fields::decimal(&t(i)).map_err(|_| i);
+        let opt_money = |i: usize| if t(i).is_empty() { Ok(None) } else { money(i).map(Some) };
+        let opt_count = |i: usize| {
+            if t(i).is_empty() {
+                Ok(None)
+            } else {
+                fields::count(&t(i)).map(Some).map_err(|_| i)
+            }
+        };
+        let date = |i: usize| fields::date(&t(i)).map_err(|_| i);
+        Ok(match &self.original {
+            Record::Month(m) => Record::Month(MonthlyFinancials {
+                month: m.month,
+                revenue: money(0)?,
+                cogs: money(1)?,
+                opex: money(2)?,
+                sales_marketing: opt_money(3)?,
+                depreciation: opt_money(4)?,
+                other_income: opt_money(5)?,
+                financing: opt_money(6)?,
+                cash_end: money(7)?,
+                customers_new: opt_count(8)?,
+                customers_churned: opt_count(9)?,
+                customers_end: opt_count(10)?,
+            }),
+            Record::Product(p) => Record::Product(Product {
+                sku: p.sku.clone(),
+                name: self.text(0),
+                unit_price: money(1)?,
+                unit_cost: money(2)?,
+                monthly_units: money(3)?,
+                fixed_costs: money(4)?,
+            }),
+            Record::Invoice(inv) => Record::Invoice(Invoice {
+                number: inv.number.clone(),
+                customer: self.text(0),
+                issue_date: date(1)?,
+                due_date: date(2)?,
+                amount: money(3)?,
+                paid_amount: money(4)?,
+                paid_date: if t(5).is_empty() { None } else { Some(date(5)?) },
+            }),
         })
     }
 
     pub fn input(&mut self, key: KeyEvent) {
+        let n = self.len();
         match key.code {
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % FIELDS.len(),
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + FIELDS.len() - 1) % FIELDS.len(),
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
             _ => {
                 if let Some(t) = self.inputs.get_mut(self.focus) {
                     t.input(key);

@@ -68,12 +68,22 @@ fn perform(store: &Arc<AnyStore>, tx: &UnboundedSender<Action>, effect: Effect) 
                     .map(drop)
                     .map_err(|e| e.to_string()),
             ),
-            Effect::SaveProduct(save) => {
-                let sku = save.original.sku.clone();
-                let result = store
-                    .update_product(save.company.id, &save.original, &save.updated)
-                    .await;
-                Action::Saved(result.map(|_| sku).map_err(|e| e.to_string()))
+            Effect::Save(save) => {
+                use form::Record;
+                let id = save.company.id;
+                let result = match (&save.original, &save.updated) {
+                    (Record::Product(o), Record::Product(u)) => {
+                        store.update_product(id, o, u).await.map(|_| o.sku.clone())
+                    }
+                    (Record::Month(o), Record::Month(u)) => {
+                        store.update_month(id, o, u).await.map(|_| o.month.to_string())
+                    }
+                    (Record::Invoice(o), Record::Invoice(u)) => {
+                        store.update_invoice(id, o, u).await.map(|_| o.number.clone())
+                    }
+                    _ => Err(crate::store::StoreError::Conflict("mismatched edit".into())),
+                };
+                Action::Saved(result.map_err(|e| e.to_string()))
             }
         };
         if let Err(e) = &action_error(&action) {

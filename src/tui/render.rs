@@ -2,7 +2,6 @@
 //! bar, overlays. Reads state only.
 
 use super::app::{App, Load, Overlay, Tab};
-use super::form::FIELDS;
 use super::keymap::{FIXED, Scope};
 use super::views;
 use super::widgets::block;
@@ -271,24 +270,25 @@ fn confirm_demo(app: &App, area: Rect, buf: &mut Buffer) {
 fn form(app: &App, area: Rect, buf: &mut Buffer) {
     let Some(f) = &app.form else { return };
     let t = |en, es| app.lang.pick(en, es);
-    let r = popup(area, 64, FIELDS.len() as u16 * 2 + 4);
+    let r = popup(area, 76, f.len() as u16 + 4);
     Clear.render(r, buf);
-    let title = format!("{} {}", t("Edit product", "Editar producto"), clean(&f.original.sku));
+    let title = f.title(app.lang);
     let b = block(&title, &app.theme);
     let inner = b.inner(r);
     b.render(r, buf);
-    for (i, (en, es)) in FIELDS.iter().enumerate() {
-        let y = inner.y + i as u16 * 2;
-        if y + 1 >= inner.y + inner.height {
+    let label_w = 20u16.min(inner.width / 3);
+    let input_w = 22u16.min(inner.width.saturating_sub(label_w) / 2);
+    for i in 0..f.len() {
+        let y = inner.y + i as u16;
+        if y + 2 > inner.y + inner.height {
             break;
         }
-        let label_w = 22u16.min(inner.width / 2);
         let style = if i == f.focus {
             app.theme.accent
         } else {
             app.theme.muted
         };
-        Paragraph::new(app.lang.pick(en, es)).style(style).render(
+        Paragraph::new(f.label(i, app.lang)).style(style).render(
             Rect {
                 x: inner.x,
                 y,
@@ -300,7 +300,7 @@ fn form(app: &App, area: Rect, buf: &mut Buffer) {
         let field = Rect {
             x: inner.x + label_w,
             y,
-            width: inner.width - label_w,
+            width: input_w,
             height: 1,
         };
         if i == f.focus {
@@ -311,11 +311,13 @@ fn form(app: &App, area: Rect, buf: &mut Buffer) {
                 .render(field, buf);
         }
         if let Some(e) = f.error(i, app.lang) {
-            Paragraph::new(e).style(app.theme.bad).render(
+            let x = field.x + input_w + 1;
+            let w = (inner.x + inner.width).saturating_sub(x);
+            Paragraph::new(format!("✗ {e}")).style(app.theme.bad).render(
                 Rect {
-                    x: inner.x + label_w,
-                    y: y + 1,
-                    width: inner.width - label_w,
+                    x,
+                    y,
+                    width: w,
                     height: 1,
                 },
                 buf,
