@@ -142,7 +142,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             Constraint::Min(12),
             Constraint::Length(10),
             Constraint::Length(5),
-            Constraint::Min(12),
+            Constraint::Length(16),
         ],
         total,
         selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
