@@ -34,6 +34,18 @@ pub struct NewCompany {
     pub locale: String,
 }
 
+impl From<Company> for NewCompany {
+    fn from(c: Company) -> NewCompany {
+        NewCompany {
+            name: c.name,
+            industry: c.industry,
+            currency: c.currency,
+            fiscal_year_start: c.fiscal_year_start,
+            locale: c.locale,
+        }
+    }
+}
+
 /// One month of financials. Optional columns follow METRICS.md: an absent
 /// `depreciation` or `other_income` counts as 0; an absent `sales_marketing`,
 /// `financing` or customer count is unknown.

@@ -724,13 +724,7 @@ impl Store for SqliteStore {
                 scenarios: Self::read_scenarios(&mut tx, c.id).await?,
                 analyses: records,
                 members,
-                profile: NewCompany {
-                    name: c.name,
-                    industry: c.industry,
-                    currency: c.currency,
-                    fiscal_year_start: c.fiscal_year_start,
-                    locale: c.locale,
-                },
+                profile: c.into(),
             });
         }
         tx.commit().await?;
