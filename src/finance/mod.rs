@@ -3,6 +3,7 @@
 
 pub mod cash_flow;
 pub mod collections;
+pub mod forecast;
 pub mod growth;
 pub mod health;
 pub mod ledger;
@@ -10,6 +11,7 @@ pub mod planning;
 pub mod pricing;
 pub mod profitability;
 pub mod unit_economics;
+pub mod variance;
 
 pub use cash_flow::CashFlow;
 pub use collections::{Collections, CollectionsInput};
