@@ -118,4 +118,36 @@ pub enum ScenarioCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Make a scenario, a copy of another (default: base)
+    Create {
+        name: String,
+        #[arg(long, default_value = "base")]
+        from: String,
+    },
+    /// Change drivers: KEY=VALUE... (hire=M:N:COST and cash_event=M:AMOUNT:LABEL append; hires= and cash_events= clear)
+    Set {
+        name: String,
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
+    /// Delete a scenario
+    Delete { name: String },
+    /// Find the value of one driver that meets a target
+    GoalSeek {
+        name: String,
+        #[arg(long)]
+        driver: String,
+        /// min_cash>=0 | runway_at_horizon>=N | break_even_by=K
+        #[arg(long)]
+        target: String,
+        #[arg(long, allow_hyphen_values = true)]
+        min: String,
+        #[arg(long, allow_hyphen_values = true)]
+        max: String,
+        /// Save the value found into the scenario
+        #[arg(long)]
+        apply: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }

@@ -469,3 +469,109 @@ fn postgres_through_the_cli_matches_sqlite() {
     }
     ok(&e.run(&["doctor", "--db", &pg]));
 }
+
+#[test]
+fn scenarios_are_made_changed_sought_and_deleted_from_scripts() {
+    let e = Env::new();
+    let db = e.url();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--db", db.as_str()]);
+        e.run(&all)
+    };
+    ok(&run(&["demo"]));
+    ok(&run(&["scenario", "create", "lean", "--from", "base"]));
+    assert_eq!(
+        run(&["scenario", "create", "lean"]).status.code(),
+        Some(1),
+        "names are unique"
+    );
+    ok(&run(&[
+        "scenario",
+        "set",
+        "lean",
+        "revenue_growth=0.0812345",
+        "opex_base=250000.555",
+        "hire=3:2:4500",
+        "cash_event=6:1500000:Serie A",
+    ]));
+    let v: Value = serde_json::from_str(&ok(&run(&["scenario", "project", "lean", "--format", "json"]))).unwrap();
+    assert_eq!(v["drivers"]["revenue_growth"], "0.081234", "rates kept at 6 decimals");
+    assert_eq!(v["drivers"]["opex_base"], "250000.56", "amounts at 2 (half-even)");
+    assert_eq!(v["drivers"]["hires"][0]["monthly_cost"], "4500.00");
+    assert_eq!(v["drivers"]["cash_events"][0]["label"], "Serie A");
+    assert_eq!(v["months"][2]["opex"], "259000.56", "the hire counts from month 3");
+    let g: Value = serde_json::from_str(&ok(&run(&[
+        "scenario",
+        "goal-seek",
+        "lean",
+        "--driver",
+        "opex_base",
+        "--target",
+        "min_cash>=0",
+        "--min",
+        "0",
+        "--max",
+        "1000000",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(g["met"], true);
+    assert_eq!(g["driver"], "opex_base");
+    let none: Value = serde_json::from_str(&ok(&run(&[
+        "scenario",
+        "goal-seek",
+        "lean",
+        "--driver",
+        "revenue_growth",
+        "--target",
+        "break_even_by=2",
+        "--min",
+        "0",
+        "--max",
+        "0.001",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        (none["met"].as_bool(), none["value"].is_null()),
+        (Some(false), true),
+        "not found is an answer, exit 0"
+    );
+    ok(&run(&[
+        "scenario",
+        "goal-seek",
+        "lean",
+        "--driver",
+        "opex_base",
+        "--target",
+        "min_cash>=0",
+        "--min",
+        "0",
+        "--max",
+        "1000000",
+        "--apply",
+    ]));
+    let applied: Value = serde_json::from_str(&ok(&run(&["scenario", "show", "lean", "--format", "json"]))).unwrap();
+    assert_eq!(
+        Some(applied["drivers"]["opex_base"].as_str().unwrap()),
+        g["value"].as_str().map(|v| &v[..v.len() - 2])
+    );
+    for bad in [
+        vec!["scenario", "set", "base", "revenue_growth=0.1"],
+        vec!["scenario", "delete", "base"],
+        vec!["scenario", "set", "lean", "bogus=1"],
+        vec!["scenario", "set", "lean", "horizon_months=99"],
+    ] {
+        let o = run(&bad);
+        assert_eq!(o.status.code(), Some(1), "{bad:?}");
+        assert_eq!(stderr(&o).lines().count(), 1, "{bad:?}: {}", stderr(&o));
+    }
+    ok(&run(&["scenario", "set", "lean", "hires=", "cash_events="]));
+    let cleared: Value = serde_json::from_str(&ok(&run(&["scenario", "show", "lean", "--format", "json"]))).unwrap();
+    assert_eq!(cleared["drivers"]["hires"].as_array().map(Vec::len), Some(0));
+    ok(&run(&["scenario", "delete", "lean"]));
+    assert_eq!(ok(&run(&["scenario", "list"])).trim(), "base");
+}

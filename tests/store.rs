@@ -556,3 +556,54 @@ async fn streamed_import_commits_only_a_valid_file() {
         );
     }
 }
+
+#[tokio::test]
+async fn concurrent_scenario_edits_never_overwrite_each_other() {
+    use katalis::finance::planning::base_drivers;
+    use katalis::store::StoredScenario;
+    for s in stores().await {
+        demo::load(&s.store).await.unwrap();
+        let c = s.store.company("Tallo Analytics").await.unwrap();
+        let ledger = katalis::finance::Ledger::new(s.store.financials(c.id).await.unwrap());
+        let mut sc = StoredScenario {
+            name: "plan".into(),
+            drivers: base_drivers(&ledger, ledger.latest_month().unwrap()),
+            locked: false,
+            base_month: None,
+            start_cash: None,
+            start_revenue: None,
+            version: 0,
+        };
+        sc.version = s.store.save_scenario(c.id, &sc).await.unwrap();
+        assert_eq!(sc.version, 1);
+        assert!(
+            s.store
+                .save_scenario(
+                    c.id,
+                    &StoredScenario {
+                        version: 0,
+                        ..sc.clone()
+                    }
+                )
+                .await
+                .is_err(),
+            "name taken"
+        );
+        // Two users load version 1; the first save wins, the second is refused.
+        let mut first = sc.clone();
+        first.drivers.horizon_months = 36;
+        let mut second = sc.clone();
+        second.drivers.horizon_months = 48;
+        assert_eq!(s.store.save_scenario(c.id, &first).await.unwrap(), 2);
+        let err = s.store.save_scenario(c.id, &second).await.unwrap_err().to_string();
+        assert!(err.contains("changed or removed by someone else"), "{}: {err}", s.name);
+        let stored = s.store.scenarios(c.id).await.unwrap();
+        assert_eq!(stored[0].drivers.horizon_months, 36, "{}", s.name);
+        assert!(
+            s.store.delete_scenario(c.id, "plan", 1).await.is_err(),
+            "stale delete refused"
+        );
+        s.store.delete_scenario(c.id, "plan", 2).await.unwrap();
+        assert!(s.store.scenarios(c.id).await.unwrap().is_empty());
+    }
+}

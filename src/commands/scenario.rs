@@ -1,13 +1,15 @@
 use super::pick_company;
 use crate::cli::{OutputFormat, ScenarioCommand};
 use crate::domain::{Drivers, Month};
-use crate::finance::planning::{Start, base_drivers, project};
+use crate::finance::planning::{
+    DriverKey, Start, Target, apply_setting, base_drivers, driver_number, goal_seek, project,
+};
 use crate::finance::{Ledger, as_of_month};
 use crate::report::numbers::{fixed, money};
 use crate::report::scenario::{drivers_json, projection_json};
 use crate::sanitize::clean;
-use crate::store::{AnyStore, Store};
-use color_eyre::eyre::{Result, eyre};
+use crate::store::{AnyStore, Store, StoredScenario};
+use color_eyre::eyre::{Result, bail, eyre};
 use serde_json::json;
 
 pub const BASE: &str = "base";
@@ -52,10 +54,121 @@ async fn resolve(store: &AnyStore, company_id: i64, ledger: &Ledger, name: &str)
     })
 }
 
+/// A stored scenario by name, or a copy of base's drivers for `create --from base`.
+async fn stored(store: &AnyStore, company_id: i64, name: &str) -> Result<StoredScenario> {
+    store
+        .scenarios(company_id)
+        .await?
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| {
+            eyre!(
+                "no scenario named {:?}; `katalis scenario list` shows them",
+                clean(name)
+            )
+        })
+}
+
+fn refuse_base(name: &str, what: &str) -> Result<()> {
+    if name == BASE {
+        bail!(
+            "the base scenario always reflects the actuals and cannot be {what}; copy it: katalis scenario create NAME --from base"
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand) -> Result<()> {
     let company = pick_company(store, company).await?;
     let ledger = Ledger::new(store.financials(company.id).await?);
     let out = match cmd {
+        ScenarioCommand::Create { name, from } => {
+            refuse_base(name, "replaced")?;
+            if name.trim().is_empty() {
+                bail!("a scenario needs a name");
+            }
+            let source = resolve(store, company.id, &ledger, from).await?;
+            store
+                .save_scenario(
+                    company.id,
+                    &StoredScenario {
+                        name: name.clone(),
+                        drivers: source.drivers,
+                        locked: false,
+                        base_month: None,
+                        start_cash: None,
+                        start_revenue: None,
+                        version: 0,
+                    },
+                )
+                .await?;
+            format!("created scenario {} from {}\n", clean(name), clean(from))
+        }
+        ScenarioCommand::Set { name, settings } => {
+            refuse_base(name, "changed")?;
+            let mut s = stored(store, company.id, name).await?;
+            for kv in settings {
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| eyre!("{:?}: expected KEY=VALUE", clean(kv)))?;
+                apply_setting(&mut s.drivers, k.trim(), v).map_err(|e| eyre!(clean(&e)))?;
+            }
+            store.save_scenario(company.id, &s).await?;
+            format!("updated scenario {}\n", clean(name))
+        }
+        ScenarioCommand::Delete { name } => {
+            refuse_base(name, "deleted")?;
+            let s = stored(store, company.id, name).await?;
+            store.delete_scenario(company.id, name, s.version).await?;
+            format!("deleted scenario {}\n", clean(name))
+        }
+        ScenarioCommand::GoalSeek {
+            name,
+            driver,
+            target,
+            min,
+            max,
+            apply,
+            format,
+        } => {
+            let key = DriverKey::parse(driver).ok_or_else(|| {
+                eyre!(
+                    "--driver {:?}: expected one of {}",
+                    clean(driver),
+                    DriverKey::ALL.map(DriverKey::key).join(", ")
+                )
+            })?;
+            let target = Target::parse(target).map_err(|e| eyre!("--target {}", clean(&e)))?;
+            let min = driver_number(min).map_err(|e| eyre!("--min {}", clean(&e)))?;
+            let max = driver_number(max).map_err(|e| eyre!("--max {}", clean(&e)))?;
+            let r = resolve(store, company.id, &ledger, name).await?;
+            let found = goal_seek(r.start, &r.drivers, key, target, min, max);
+            if *apply && let Some(v) = found.value {
+                refuse_base(name, "changed")?;
+                let mut s = stored(store, company.id, name).await?;
+                apply_setting(&mut s.drivers, key.key(), &v.to_string()).map_err(|e| eyre!(e))?;
+                store.save_scenario(company.id, &s).await?;
+            }
+            match format {
+                OutputFormat::Json => {
+                    serde_json::to_string_pretty(&json!({
+                        "driver": key.key(),
+                        "value": found.value.map(|v| fixed(v, 4)),
+                        "target": target.to_string(),
+                        "met": found.value.is_some(),
+                    }))? + "\n"
+                }
+                OutputFormat::Text => match found.value {
+                    Some(v) => format!(
+                        "{} = {} meets {target}{}\n",
+                        key.key(),
+                        fixed(v, 4),
+                        if *apply { " (applied)" } else { "" }
+                    ),
+                    None => format!("no value of {} between {min} and {max} meets {target}\n", key.key()),
+                },
+            }
+        }
         ScenarioCommand::List { format } => {
             let stored = store.scenarios(company.id).await?;
             let names: Vec<String> = std::iter::once(BASE.to_owned())

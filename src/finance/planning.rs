@@ -312,3 +312,96 @@ pub fn goal_seek(
         }
     }
 }
+
+/// A plain decimal as a user types it for a driver (any number of decimals;
+/// the driver's precision is applied when set).
+pub fn driver_number(v: &str) -> Result<Decimal, String> {
+    let ok = !v.is_empty()
+        && v.trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.');
+    if !ok || v.matches('.').count() > 1 {
+        return Err(format!("{v:?} is not a plain decimal such as 0.03 or -1500"));
+    }
+    v.parse::<Decimal>().map_err(|_| format!("{v:?} is out of range"))
+}
+
+fn whole(key: &str, v: &str, range: std::ops::RangeInclusive<u32>) -> Result<u32, String> {
+    v.parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+        format!(
+            "{key}: {v:?} must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )
+    })
+}
+
+/// Applies `key=value` as `katalis scenario set` takes it (PRODUCT.md §3):
+/// a driver (rounded to its precision: rates 6 decimals, amounts 2),
+/// `hire=MONTH:COUNT:COST` or `cash_event=MONTH:AMOUNT:LABEL` to append, and
+/// `hires=` / `cash_events=` to clear.
+pub fn apply_setting(d: &mut Drivers, key: &str, value: &str) -> Result<(), String> {
+    let value = value.trim();
+    match key {
+        "horizon_months" => d.horizon_months = whole(key, value, 12..=60)?,
+        "price_change_month" => d.price_change_month = whole(key, value, 1..=60)?,
+        "hires" if value.is_empty() => d.hires.clear(),
+        "cash_events" if value.is_empty() => d.cash_events.clear(),
+        "hire" => {
+            let parts: Vec<&str> = value.split(':').collect();
+            let [month, count, cost] = parts[..] else {
+                return Err(format!(
+                    "hire: {value:?} must be MONTH:COUNT:MONTHLY_COST, e.g. 3:2:4500"
+                ));
+            };
+            d.hires.push(crate::domain::Hire {
+                month: whole("hire month", month, 1..=60)?,
+                count: whole("hire count", count, 1..=10_000)?,
+                monthly_cost: round_amount(driver_number(cost).map_err(|e| format!("hire cost: {e}"))?),
+            });
+        }
+        "cash_event" => {
+            let mut parts = value.splitn(3, ':');
+            let (Some(month), Some(amount), Some(label)) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(format!(
+                    "cash_event: {value:?} must be MONTH:AMOUNT:LABEL, e.g. 6:250000:Seed round"
+                ));
+            };
+            d.cash_events.push(crate::domain::CashEvent {
+                month: whole("cash_event month", month, 1..=60)?,
+                amount: round_amount(driver_number(amount).map_err(|e| format!("cash_event amount: {e}"))?),
+                label: label.to_owned(),
+            });
+        }
+        _ => {
+            let k = DriverKey::parse(key).ok_or_else(|| {
+                format!(
+                    "{key:?} is not a driver (horizon_months, {}, price_change_month, hire, cash_event, hires, cash_events)",
+                    DriverKey::ALL.map(DriverKey::key).join(", ")
+                )
+            })?;
+            let v = driver_number(value).map_err(|e| format!("{key}: {e}"))?;
+            k.set(d, if k.is_rate() { round_rate(v) } else { round_amount(v) });
+        }
+    }
+    Ok(())
+}
+
+impl Target {
+    /// `min_cash>=0`, `runway_at_horizon>=N`, `break_even_by=K`.
+    pub fn parse(s: &str) -> Result<Target, String> {
+        let s = s.replace(' ', "");
+        if s == "min_cash>=0" {
+            return Ok(Target::MinCashNonNegative);
+        }
+        if let Some(n) = s.strip_prefix("runway_at_horizon>=") {
+            return driver_number(n).map(Target::RunwayAtHorizonAtLeast);
+        }
+        if let Some(k) = s.strip_prefix("break_even_by=") {
+            return whole("break_even_by", k, 1..=60).map(Target::BreakEvenBy);
+        }
+        Err(format!(
+            "{s:?} is not a target (min_cash>=0, runway_at_horizon>=N, break_even_by=K)"
+        ))
+    }
+}

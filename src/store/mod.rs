@@ -147,6 +147,17 @@ pub trait Store: Send + Sync {
     /// transaction, committed only on `Feed::End`.
     fn import_stream(&self, target: &ImportTarget, feed: FeedRx) -> impl Future<Output = StoreResult<Company>> + Send;
     fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
+    /// Inserts `s` (when `s.version` is 0) or replaces it if its stored version is
+    /// still `s.version`; returns the new version. `Conflict` on a name taken or a
+    /// stale version: another user changed the scenario meanwhile.
+    fn save_scenario(&self, company_id: i64, s: &StoredScenario) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Deletes a scenario if its stored version is still `version`.
+    fn delete_scenario(
+        &self,
+        company_id: i64,
+        name: &str,
+        version: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// A consistent snapshot of every company.
     fn backup(&self) -> impl Future<Output = StoreResult<Backup>> + Send;
     /// Loads a snapshot into an empty store, in one transaction.
@@ -249,6 +260,12 @@ impl Store for AnyStore {
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         dispatch!(self, s => s.scenarios(company_id).await)
     }
+    async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
+        dispatch!(self, s => s.save_scenario(company_id, sc).await)
+    }
+    async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
+        dispatch!(self, s => s.delete_scenario(company_id, name, version).await)
+    }
     async fn backup(&self) -> StoreResult<Backup> {
         dispatch!(self, s => s.backup().await)
     }
@@ -262,6 +279,13 @@ pub(crate) fn stale(what: &str, key: &str) -> StoreError {
     StoreError::Conflict(format!(
         "{what} {:?} was changed or removed by someone else since it was loaded; reloaded, nothing saved",
         crate::sanitize::clean(key)
+    ))
+}
+
+pub(crate) fn scenario_taken(name: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "a scenario named {:?} already exists",
+        crate::sanitize::clean(name)
     ))
 }
 

@@ -516,6 +516,59 @@ impl Store for PgStore {
         Ok(company)
     }
 
+    async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
+        let drivers = serde_json::to_string(&sc.drivers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let opt = |d: Option<rust_decimal::Decimal>| d.map(check_money).transpose();
+        if sc.version == 0 {
+            let inserted = sqlx::query(
+                "INSERT INTO scenarios (company_id, name, drivers, locked, base_month, start_cash, start_revenue, version) \
+                 VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, 1) ON CONFLICT (company_id, name) DO NOTHING",
+            )
+            .bind(company_id)
+            .bind(&sc.name)
+            .bind(&drivers)
+            .bind(sc.locked)
+            .bind(&sc.base_month)
+            .bind(opt(sc.start_cash)?)
+            .bind(opt(sc.start_revenue)?)
+            .execute(&self.pool)
+            .await?;
+            if inserted.rows_affected() != 1 {
+                return Err(super::scenario_taken(&sc.name));
+            }
+            return Ok(1);
+        }
+        let version: Option<i64> = sqlx::query_scalar(
+            "UPDATE scenarios SET drivers = $3::jsonb, locked = $4, base_month = $5, start_cash = $6, start_revenue = $7, \
+             version = version + 1, updated_at = now() \
+             WHERE company_id = $1 AND name = $2 AND version = $8 RETURNING version",
+        )
+        .bind(company_id)
+        .bind(&sc.name)
+        .bind(&drivers)
+        .bind(sc.locked)
+        .bind(&sc.base_month)
+        .bind(opt(sc.start_cash)?)
+        .bind(opt(sc.start_revenue)?)
+        .bind(sc.version)
+        .fetch_optional(&self.pool)
+        .await?;
+        version.ok_or_else(|| super::stale("scenario", &sc.name))
+    }
+
+    async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM scenarios WHERE company_id = $1 AND name = $2 AND version = $3")
+            .bind(company_id)
+            .bind(name)
+            .bind(version)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale("scenario", name));
+        }
+        Ok(())
+    }
+
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         let mut conn = self.pool.acquire().await?;
         Self::read_scenarios(&mut conn, company_id).await

@@ -651,6 +651,68 @@ impl Store for SqliteStore {
         Ok(company)
     }
 
+    async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
+        let drivers = serde_json::to_string(&sc.drivers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let stored: Option<i64> = sqlx::query_scalar("SELECT version FROM scenarios WHERE company_id = ? AND name = ?")
+            .bind(company_id)
+            .bind(&sc.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let version = match (stored, sc.version) {
+            (Some(_), 0) => return Err(super::scenario_taken(&sc.name)),
+            (None, 0) => {
+                sqlx::query(
+                    "INSERT INTO scenarios (company_id, name, drivers, locked, base_month, start_cash, start_revenue, version) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                )
+                .bind(company_id)
+                .bind(&sc.name)
+                .bind(&drivers)
+                .bind(i64::from(sc.locked))
+                .bind(&sc.base_month)
+                .bind(opt_units(sc.start_cash)?)
+                .bind(opt_units(sc.start_revenue)?)
+                .execute(&mut *tx)
+                .await?;
+                1
+            }
+            (Some(v), expected) if v == expected => {
+                sqlx::query(
+                    "UPDATE scenarios SET drivers = ?, locked = ?, base_month = ?, start_cash = ?, start_revenue = ?, \
+                     version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                     WHERE company_id = ? AND name = ?",
+                )
+                .bind(&drivers)
+                .bind(i64::from(sc.locked))
+                .bind(&sc.base_month)
+                .bind(opt_units(sc.start_cash)?)
+                .bind(opt_units(sc.start_revenue)?)
+                .bind(company_id)
+                .bind(&sc.name)
+                .execute(&mut *tx)
+                .await?;
+                v + 1
+            }
+            _ => return Err(super::stale("scenario", &sc.name)),
+        };
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM scenarios WHERE company_id = ? AND name = ? AND version = ?")
+            .bind(company_id)
+            .bind(name)
+            .bind(version)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale("scenario", name));
+        }
+        Ok(())
+    }
+
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         let mut conn = self.pool.acquire().await?;
         Self::read_scenarios(&mut conn, company_id).await
