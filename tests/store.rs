@@ -607,3 +607,48 @@ async fn concurrent_scenario_edits_never_overwrite_each_other() {
         assert!(s.store.scenarios(c.id).await.unwrap().is_empty());
     }
 }
+
+/// TLS through rustls: verify-full against the test CA, require, and a host
+/// name that does not match the certificate refused.
+#[tokio::test]
+async fn postgres_over_tls() {
+    let Some(admin) = common::pg_admin_url() else { return };
+    let ca = match std::env::var("KATALIS_TEST_PG_CA") {
+        Ok(ca) if !ca.is_empty() => ca,
+        _ => {
+            assert!(
+                std::env::var_os("KATALIS_REQUIRE_PG").is_none(),
+                "KATALIS_TEST_PG_CA not set: scripts/test provides it"
+            );
+            eprintln!("note: KATALIS_TEST_PG_CA not set: TLS test left out (use scripts/test)");
+            return;
+        }
+    };
+    let port = admin
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .unwrap()
+        .to_owned();
+    let verify = format!("postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={ca}");
+    let store = AnyStore::connect(&verify)
+        .await
+        .expect("verify-full against the test CA");
+    store.ping().await.unwrap();
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&verify).await.unwrap();
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(ssl, "the session is encrypted");
+    let require = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=require");
+    AnyStore::connect(&require)
+        .await
+        .expect("require accepts any certificate");
+    let wrong_host = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-full&sslrootcert={ca}");
+    assert!(
+        AnyStore::connect(&wrong_host).await.is_err(),
+        "the certificate is for localhost, not 127.0.0.1"
+    );
+}
