@@ -469,3 +469,54 @@ fn invoice_form_checks_fields_against_each_other() {
     a.update(code(KeyCode::Esc));
     assert!(a.form.is_none(), "Esc abandons the edit");
 }
+
+/// The dashboard lists the latest stored recommendations, sanitised.
+#[tokio::test]
+async fn dashboard_shows_stored_recommendations() {
+    use katalis::store::{AnalysisRecord, RecommendationRecord, Store};
+    let source = common::stores().await;
+    katalis::commands::demo::load(&source[0].store).await.unwrap();
+    let mut snapshot = source[0].store.backup().await.unwrap();
+    let rec = |priority, title: &str, impact| RecommendationRecord {
+        category: "cash_flow".into(),
+        priority,
+        title: title.into(),
+        description: "Cut\u{1b}[2J discretionary opex by 10%".into(),
+        impact_score: impact,
+    };
+    snapshot.companies[0].analyses.push(AnalysisRecord {
+        agent: "advisor".into(),
+        provider: "local".into(),
+        model: "rules".into(),
+        input_hash: "h".into(),
+        input: "{}".into(),
+        output: "text".into(),
+        result: None,
+        prompt_tokens: None,
+        completion_tokens: None,
+        cost: None,
+        latency_ms: Some(3),
+        status: "ok".into(),
+        created_at: "2026-11-01T10:00:00.000Z".into(),
+        recommendations: vec![
+            rec(3, "Renegotiate hosting", 40),
+            rec(1, "Extend runway before 2027-07", 90),
+        ],
+    });
+    for s in common::stores().await {
+        s.store.restore(&snapshot).await.unwrap();
+        let c = s.store.company("Tallo Analytics").await.unwrap();
+        let data = katalis::tui::data::load(&s.store, c).await.unwrap();
+        assert_eq!(data.recommendations.len(), 2);
+        assert_eq!(
+            data.recommendations[0].priority, 1,
+            "{}: highest priority first",
+            s.name
+        );
+        let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+        a.update(Action::Loaded(Box::new(Ok(data))));
+        let screen = screen(&a, 120, 40);
+        assert!(screen.contains("P1 Extend runway before 2027-07"), "{screen}");
+        assert!(screen.contains("Cut discretionary opex") && !screen.contains('\u{1b}'));
+    }
+}

@@ -147,6 +147,12 @@ pub trait Store: Send + Sync {
     /// transaction, committed only on `Feed::End`.
     fn import_stream(&self, target: &ImportTarget, feed: FeedRx) -> impl Future<Output = StoreResult<Company>> + Send;
     fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
+    /// The recommendations of the company's latest successful analysis, by priority.
+    fn latest_recommendations(
+        &self,
+        company_id: i64,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<RecommendationRecord>>> + Send;
     /// Inserts `s` (when `s.version` is 0) or replaces it if its stored version is
     /// still `s.version`; returns the new version. `Conflict` on a name taken or a
     /// stale version: another user changed the scenario meanwhile.
@@ -259,6 +265,9 @@ impl Store for AnyStore {
     }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         dispatch!(self, s => s.scenarios(company_id).await)
+    }
+    async fn latest_recommendations(&self, company_id: i64, limit: i64) -> StoreResult<Vec<RecommendationRecord>> {
+        dispatch!(self, s => s.latest_recommendations(company_id, limit).await)
     }
     async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
         dispatch!(self, s => s.save_scenario(company_id, sc).await)

@@ -569,6 +569,29 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn latest_recommendations(&self, company_id: i64, limit: i64) -> StoreResult<Vec<RecommendationRecord>> {
+        let rows = sqlx::query(
+            "SELECT category, priority, title, description, impact_score FROM recommendations \
+             WHERE analysis_id = (SELECT MAX(id) FROM ai_analysis WHERE company_id = $1 AND status = 'ok') \
+             ORDER BY priority, impact_score DESC, id LIMIT $2",
+        )
+        .bind(company_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RecommendationRecord {
+                    category: r.try_get(0)?,
+                    priority: r.try_get::<i16, _>(1)?.into(),
+                    title: r.try_get(2)?,
+                    description: r.try_get(3)?,
+                    impact_score: r.try_get::<i16, _>(4)?.into(),
+                })
+            })
+            .collect()
+    }
+
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         let mut conn = self.pool.acquire().await?;
         Self::read_scenarios(&mut conn, company_id).await

@@ -9,7 +9,7 @@ use crate::finance::planning::{Projection, Start, base_drivers, project};
 use crate::finance::profitability::{PeriodTotals, year_to_date};
 use crate::finance::unit_economics::{UnitEconomics, unit_economics};
 use crate::finance::{Ledger, Snapshot, as_of_month, cash_flow, snapshot};
-use crate::store::{AnyStore, Store};
+use crate::store::{AnyStore, RecommendationRecord, Store};
 use rust_decimal::Decimal;
 
 /// Twelve months of a metric, oldest first (`None` where it cannot be computed).
@@ -47,6 +47,8 @@ pub struct CompanyData {
     pub by_month: Vec<MonthMetrics>,
     /// Year to date at M.
     pub ytd: PeriodTotals,
+    /// The latest stored advisor recommendations, by priority.
+    pub recommendations: Vec<RecommendationRecord>,
 }
 
 /// The engine's metrics as of one month (T3M windows end there).
@@ -118,6 +120,7 @@ impl CompanyData {
             .map(|i| format!("{} {}", i.number, i.customer).to_lowercase())
             .collect();
         CompanyData {
+            recommendations: Vec::new(),
             search,
             by_month,
             ytd,
@@ -161,9 +164,15 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
     let ledger = Ledger::new(financials);
     let m = as_of_month(&ledger, None).map_err(|e| e.to_string())?;
-    let (receivables, open) = tokio::try_join!(store.collections_input(id, m), store.open_invoices(id, m.last_day()))
-        .map_err(|e| e.to_string())?;
-    Ok(CompanyData::build(company, ledger, products, &receivables, open, m))
+    let (receivables, open, recommendations) = tokio::try_join!(
+        store.collections_input(id, m),
+        store.open_invoices(id, m.last_day()),
+        store.latest_recommendations(id, 5)
+    )
+    .map_err(|e| e.to_string())?;
+    let mut data = CompanyData::build(company, ledger, products, &receivables, open, m);
+    data.recommendations = recommendations;
+    Ok(data)
 }
 
 /// DSO for each month of the trend window (one reduction per month).

@@ -199,9 +199,58 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     for (text, style) in list {
         lines.push(Line::from(Span::styled(format!("▲ {text}"), style)));
     }
+    let (alerts_area, recs_area) = if bottom.width >= 100 {
+        let [a, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(bottom);
+        (a, Some(r))
+    } else {
+        (bottom, None)
+    };
     Paragraph::new(lines)
         .wrap(Wrap { trim: true })
         .block(block(t("Alerts", "Alertas"), &app.theme))
         .style(app.theme.base)
-        .render(bottom, buf);
+        .render(alerts_area, buf);
+    if let Some(area) = recs_area {
+        recommendations(app, d, area, buf);
+    }
+}
+
+/// The latest advisor recommendations, highest priority first.
+fn recommendations(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let mut lines = Vec::new();
+    for r in &d.recommendations {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("P{} ", r.priority),
+                if r.priority <= 2 { app.theme.bad } else { app.theme.warn },
+            ),
+            Span::styled(crate::sanitize::clean(&r.title), app.theme.accent),
+            Span::styled(
+                format!("  ({} {})", t("impact", "impacto"), r.impact_score),
+                app.theme.muted,
+            ),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("   {}", crate::sanitize::clean(&r.description)),
+            app.theme.base,
+        )));
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            t(
+                "No advisor recommendations stored yet.",
+                "Aún no hay recomendaciones del asesor.",
+            ),
+            app.theme.muted,
+        )));
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .block(block(
+            t("Top recommendations", "Principales recomendaciones"),
+            &app.theme,
+        ))
+        .style(app.theme.base)
+        .render(area, buf);
 }
