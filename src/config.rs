@@ -125,3 +125,72 @@ impl Config {
         })
     }
 }
+
+/// The folder where the last opened company of each store is remembered.
+pub fn state_dir() -> Option<PathBuf> {
+    let dirs = project_dirs()?;
+    Some(dirs.state_dir().unwrap_or(dirs.data_dir()).to_path_buf())
+}
+
+const LAST_COMPANY_FILE: &str = "last_company.toml";
+
+/// A store's key in that file: a hash of its URL, so no password is written down.
+fn store_key(database_url: &str) -> String {
+    // FNV-1a, 64 bits: stable across runs and platforms.
+    let hash = database_url.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("store_{hash:016x}")
+}
+
+/// The company last opened in the interface on this store, if remembered in `dir`.
+pub fn last_company_in(dir: &Path, database_url: &str) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(LAST_COMPANY_FILE)).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    table.get(&store_key(database_url))?.as_str().map(str::to_owned)
+}
+
+/// Remembers the company opened on this store in `dir` (best effort).
+pub fn remember_company_in(dir: &Path, database_url: &str, name: &str) {
+    let path = dir.join(LAST_COMPANY_FILE);
+    let mut table: toml::Table = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| toml::from_str(&t).ok())
+        .unwrap_or_default();
+    table.insert(store_key(database_url), toml::Value::String(name.to_owned()));
+    if let Ok(text) = toml::to_string(&table) {
+        let _ = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, text));
+    }
+}
+
+pub fn last_company(database_url: &str) -> Option<String> {
+    last_company_in(&state_dir()?, database_url)
+}
+
+pub fn remember_company(database_url: &str, name: &str) {
+    if let Some(dir) = state_dir() {
+        remember_company_in(&dir, database_url, name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_per_store_without_writing_the_url() {
+        let dir = std::env::temp_dir().join(format!("katalis-state-{}", std::process::id()));
+        let secret = "postgres://u:hunter2@h/db";
+        remember_company_in(&dir, secret, "Tallo Analytics");
+        remember_company_in(&dir, "sqlite:///x.db", "Sazón de Barrio");
+        assert_eq!(last_company_in(&dir, secret).as_deref(), Some("Tallo Analytics"));
+        assert_eq!(
+            last_company_in(&dir, "sqlite:///x.db").as_deref(),
+            Some("Sazón de Barrio")
+        );
+        assert_eq!(last_company_in(&dir, "sqlite:///other.db"), None);
+        let text = std::fs::read_to_string(dir.join(LAST_COMPANY_FILE)).unwrap_or_default();
+        assert!(!text.contains("hunter2"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = Config::load(&cli.global)?;
-    let company = cli.global.company.as_deref();
+    let explicit = cli.global.company.clone();
     if let Some(Command::Doctor) = cli.command {
         return Ok(if commands::doctor::run(&cfg).await {
             ExitCode::SUCCESS
@@ -66,6 +66,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let store = AnyStore::connect(&cfg.database_url)
         .await
         .map_err(|e| eyre!("cannot open the store: {e}"))?;
+    // --company, else the company last opened in the interface on this store (while
+    // it still exists), else the first.
+    let mut remembered = None;
+    if explicit.is_none()
+        && let Some(name) = katalis::config::last_company(&cfg.database_url)
+        && store.company(&name).await.is_ok()
+    {
+        remembered = Some(name);
+    }
+    let company = explicit.as_deref().or(remembered.as_deref());
     match &cli.command {
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
             katalis::tui::run(store, &cfg, company.map(str::to_owned)).await?;

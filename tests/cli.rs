@@ -32,6 +32,7 @@ impl Env {
             .env("HOME", &home)
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_STATE_HOME", home.join("state"))
             .env("LANG", "C");
         for (k, v) in env {
             cmd.env(k, v);
@@ -574,4 +575,30 @@ fn scenarios_are_made_changed_sought_and_deleted_from_scripts() {
     assert_eq!(cleared["drivers"]["hires"].as_array().map(Vec::len), Some(0));
     ok(&run(&["scenario", "delete", "lean"]));
     assert_eq!(ok(&run(&["scenario", "list"])).trim(), "base");
+}
+
+#[test]
+fn the_last_opened_company_is_the_default() {
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let state = e.dir.path().join("home/state/katalis");
+    katalis::config::remember_company_in(&state, &url, "Sazón de Barrio");
+    let v: Value = serde_json::from_str(&ok(&e.run(&["report", "--format", "json", "--db", &url]))).unwrap();
+    assert_eq!(v["company"], "Sazón de Barrio");
+    let v: Value = serde_json::from_str(&ok(&e.run(&[
+        "report",
+        "--format",
+        "json",
+        "--db",
+        &url,
+        "--company",
+        "Tallo Analytics",
+    ])))
+    .unwrap();
+    assert_eq!(v["company"], "Tallo Analytics", "--company wins");
+    // A remembered company that no longer exists falls back to the first.
+    katalis::config::remember_company_in(&state, &url, "Gone S.A.");
+    let v: Value = serde_json::from_str(&ok(&e.run(&["report", "--format", "json", "--db", &url]))).unwrap();
+    assert_eq!(v["company"], "Tallo Analytics");
 }

@@ -147,8 +147,12 @@ pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Resu
             Some(a) = rx.recv() => a,
             _ = stop => break,
         };
+        let before = app.data.as_ref().map(|d| d.company.id);
         for effect in app.update(action) {
             perform(&store, &tx, effect);
+        }
+        if let Some(d) = app.data.as_ref().filter(|d| Some(d.company.id) != before) {
+            crate::config::remember_company(&cfg.database_url, &d.company.name);
         }
     }
     tracing::info!("interface stopped");
