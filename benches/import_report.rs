@@ -58,7 +58,7 @@ async fn report(store: &AnyStore) -> (Duration, usize) {
         let json = serde_json::to_string_pretty(
             &Report {
                 company: &c,
-                snapshot: &loaded.snapshot,
+                snapshot: &loaded,
             }
             .to_json(),
         )

@@ -15,11 +15,11 @@ use rust_decimal::Decimal;
 
 async fn report_json(store: &AnyStore, company: &str, as_of: Option<&str>) -> String {
     let c = store.company(company).await.unwrap();
-    let loaded = load_snapshot(store, &c, as_of).await.unwrap();
+    let snapshot = load_snapshot(store, &c, as_of).await.unwrap();
     serde_json::to_string_pretty(
         &Report {
             company: &c,
-            snapshot: &loaded.snapshot,
+            snapshot: &snapshot,
         }
         .to_json(),
     )

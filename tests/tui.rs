@@ -336,7 +336,7 @@ async fn a_product_edited_in_the_interface_changes_the_report() {
         let loaded = katalis::commands::load_snapshot(&s.store, &c, None).await.unwrap();
         let json = katalis::report::Report {
             company: &c,
-            snapshot: &loaded.snapshot,
+            snapshot: &loaded,
         }
         .to_json();
         assert_eq!(json["pricing"]["products"][0]["unit_price"], "109.00", "{}", s.name);
@@ -409,7 +409,7 @@ async fn months_and_invoices_are_edited_through_the_store() {
         let l = katalis::commands::load_snapshot(&s.store, &c, None).await.unwrap();
         let json = katalis::report::Report {
             company: &c,
-            snapshot: &l.snapshot,
+            snapshot: &l,
         }
         .to_json();
         assert_eq!(json["cash_flow"]["cash_end"], "4000000.00", "{}", s.name);

@@ -25,14 +25,8 @@ pub async fn pick_company(store: &AnyStore, key: Option<&str>) -> Result<Company
     }
 }
 
-/// Everything the engine needs for one company, loaded from the store.
-pub struct Loaded {
-    pub ledger: Ledger,
-    pub snapshot: Snapshot,
-}
-
 /// Loads and computes the snapshot at `as_of` (default: the latest month).
-pub async fn load_snapshot(store: &AnyStore, company: &Company, as_of: Option<&str>) -> Result<Loaded> {
+pub async fn load_snapshot(store: &AnyStore, company: &Company, as_of: Option<&str>) -> Result<Snapshot> {
     let requested = as_of
         .map(|s| {
             s.parse()
@@ -43,8 +37,7 @@ pub async fn load_snapshot(store: &AnyStore, company: &Company, as_of: Option<&s
     let ledger = Ledger::new(financials);
     let m = crate::finance::as_of_month(&ledger, requested)?;
     let receivables = store.collections_input(company.id, m).await?;
-    let snapshot = crate::finance::snapshot(&ledger, m, &products, &receivables);
-    Ok(Loaded { ledger, snapshot })
+    Ok(crate::finance::snapshot(&ledger, m, &products, &receivables))
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

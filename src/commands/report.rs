@@ -7,15 +7,15 @@ use color_eyre::eyre::Result;
 
 pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &ReportArgs) -> Result<()> {
     let company = pick_company(store, company).await?;
-    let loaded = load_snapshot(store, &company, args.as_of.as_deref()).await?;
+    let snapshot = load_snapshot(store, &company, args.as_of.as_deref()).await?;
     let report = Report {
         company: &company,
-        snapshot: &loaded.snapshot,
+        snapshot: &snapshot,
     };
     let out = match args.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report.to_json())? + "\n",
         ReportFormat::Csv => report.to_csv(),
-        ReportFormat::Md => to_markdown(&company, &loaded.snapshot, cfg.lang),
+        ReportFormat::Md => to_markdown(&company, &snapshot, cfg.lang),
     };
     super::print(&out)
 }

@@ -27,10 +27,6 @@ impl Ledger {
         self.rows.keys().next_back().copied()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// All rows up to and including `m`, oldest first.
     pub fn up_to(&self, m: Month) -> impl Iterator<Item = &MonthlyFinancials> {
         self.rows.range(..=m).map(|(_, r)| r)

@@ -105,7 +105,6 @@ pub trait Store: Send + Sync {
     fn ping(&self) -> impl Future<Output = StoreResult<Duration>> + Send;
     fn migration_status(&self) -> impl Future<Output = StoreResult<MigrationStatus>> + Send;
     fn companies(&self) -> impl Future<Output = StoreResult<Vec<Company>>> + Send;
-    fn create_company(&self, c: &NewCompany) -> impl Future<Output = StoreResult<Company>> + Send;
     /// Updates a company's profile (demo reloads); creates it when missing.
     fn upsert_company(&self, c: &NewCompany) -> impl Future<Output = StoreResult<Company>> + Send;
     fn financials(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<MonthlyFinancials>>> + Send;
@@ -221,9 +220,6 @@ impl Store for AnyStore {
     }
     async fn companies(&self) -> StoreResult<Vec<Company>> {
         dispatch!(self, s => s.companies().await)
-    }
-    async fn create_company(&self, c: &NewCompany) -> StoreResult<Company> {
-        dispatch!(self, s => s.create_company(c).await)
     }
     async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
         dispatch!(self, s => s.upsert_company(c).await)

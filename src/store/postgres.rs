@@ -242,20 +242,6 @@ impl Store for PgStore {
         Self::read_companies(&mut conn).await
     }
 
-    async fn create_company(&self, c: &NewCompany) -> StoreResult<Company> {
-        let mut tx = self.pool.begin().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE name = $1")
-            .bind(&c.name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() {
-            return Err(StoreError::CompanyExists(c.name.clone()));
-        }
-        let company = Self::insert_company(&mut tx, c).await?;
-        tx.commit().await?;
-        Ok(company)
-    }
-
     async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
         let row = sqlx::query(
             "INSERT INTO companies (name, industry, currency, fiscal_year_start, locale) VALUES ($1, $2, $3, $4, $5) \

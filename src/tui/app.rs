@@ -428,7 +428,12 @@ impl App {
         if !self.tab.offers(intent) {
             return vec![];
         }
-        let rows = self.row_count();
+        // Only moves down need the row count (for the Collections filter it is a scan).
+        let rows = if matches!(intent, Intent::Down | Intent::PageDown | Intent::Bottom) {
+            self.row_count()
+        } else {
+            0
+        };
         let row = &mut self.rows[self.tab.index()];
         match intent {
             Intent::Quit => self.quit = true,

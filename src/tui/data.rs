@@ -79,30 +79,7 @@ impl CompanyData {
         let drivers = base_drivers(&ledger, m);
         let start = Start::from_ledger(&ledger, m);
         let projection = start.map(|s| project(s, &drivers));
-        let months: Vec<Month> = (0..TREND_MONTHS).rev().map(|k| m.plus(-k)).collect();
-        let row = |mm: Month| ledger.get(mm);
-        let trends = Trends {
-            revenue: months.iter().map(|mm| row(*mm).map(|r| r.revenue)).collect(),
-            gross_margin: months
-                .iter()
-                .map(|mm| row(*mm).and_then(crate::finance::profitability::monthly_gross_margin))
-                .collect(),
-            net_burn: months
-                .iter()
-                .map(|mm| row(*mm).and_then(|_| cash_flow::cash_flow(&ledger, *mm).net_burn))
-                .collect(),
-            runway: months
-                .iter()
-                .map(|mm| row(*mm).and_then(|_| cash_flow::cash_flow(&ledger, *mm).runway_months))
-                .collect(),
-            customers: months
-                .iter()
-                .map(|mm| row(*mm).and_then(|r| r.customers_end).map(Decimal::from))
-                .collect(),
-            dso: vec![None; months.len()],
-            months,
-        };
-        let by_month = ledger
+        let by_month: Vec<MonthMetrics> = ledger
             .up_to(m)
             .map(|r| MonthMetrics {
                 month: r.month,
@@ -114,6 +91,20 @@ impl CompanyData {
                 customers_end: r.customers_end,
             })
             .collect();
+        // The trends read the per-month metrics already computed; a month without a row is None.
+        let months: Vec<Month> = (0..TREND_MONTHS).rev().map(|k| m.plus(-k)).collect();
+        let at = |mm: &Month| by_month.iter().rev().find(|x| x.month == *mm);
+        let series =
+            |f: &dyn Fn(&MonthMetrics) -> Option<Decimal>| months.iter().map(|mm| at(mm).and_then(f)).collect();
+        let trends = Trends {
+            revenue: series(&|x| Some(x.totals.revenue)),
+            gross_margin: series(&|x| x.totals.gross_margin()),
+            net_burn: series(&|x| x.cash.net_burn),
+            runway: series(&|x| x.cash.runway_months),
+            customers: series(&|x| x.customers_end.map(Decimal::from)),
+            dso: vec![None; months.len()],
+            months,
+        };
         let ytd = year_to_date(&ledger, m, company.fiscal_year_start);
         let search = open_invoices
             .iter()

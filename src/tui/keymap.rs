@@ -246,10 +246,6 @@ impl Keymap {
         }
         Ok(self)
     }
-
-    pub fn binding(&self, intent: Intent) -> Option<&Binding> {
-        self.bindings.iter().find(|b| b.intent == intent)
-    }
 }
 
 /// Keys the views handle directly, listed in the help with the bindings.

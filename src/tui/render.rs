@@ -50,8 +50,8 @@ pub fn draw(app: &App, frame: &mut Frame) {
             Tab::Planning => views::planning::render(app, d, body, buf),
             Tab::Collections => views::collections::render(app, d, body, buf),
         },
-        (None, Load::Failed(e)) => centered_text(app, body, buf, &clean(e), app.theme.bad),
-        (None, _) => centered_text(app, body, buf, app.lang.pick("Loading…", "Cargando…"), app.theme.muted),
+        (None, Load::Failed(e)) => centered_text(body, buf, &clean(e), app.theme.bad),
+        (None, _) => centered_text(body, buf, app.lang.pick("Loading…", "Cargando…"), app.theme.muted),
     }
     status_bar(app, status, buf);
     match &app.overlay {
@@ -79,7 +79,7 @@ fn too_small(app: &App, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
-fn centered_text(app: &App, area: Rect, buf: &mut Buffer, text: &str, style: ratatui::style::Style) {
+fn centered_text(area: Rect, buf: &mut Buffer, text: &str, style: ratatui::style::Style) {
     let y = area.y + area.height / 2;
     Paragraph::new(text.to_owned())
         .alignment(Alignment::Center)
@@ -93,7 +93,6 @@ fn centered_text(app: &App, area: Rect, buf: &mut Buffer, text: &str, style: rat
             },
             buf,
         );
-    let _ = app;
 }
 
 fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {

@@ -7,7 +7,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Sparkline, Widget};
+use ratatui::widgets::{Axis, Block, BorderType, Borders, Chart, Dataset, Paragraph, Sparkline, Widget};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -72,6 +72,44 @@ pub fn tile(buf: &mut Buffer, area: Rect, theme: &Theme, label: &str, value: &st
             .style(theme.accent)
             .render(spark, buf);
     }
+}
+
+/// A chart of money over months: the y axis spans the values and zero and is
+/// labelled with the figures; only plotting positions are f64.
+#[allow(clippy::too_many_arguments)]
+pub fn money_chart<'a>(
+    buf: &mut Buffer,
+    area: Rect,
+    theme: &Theme,
+    fmt: &super::format::Fmt,
+    title: &'a str,
+    datasets: Vec<Dataset<'a>>,
+    points: usize,
+    (first, last): (String, String),
+    values: impl Iterator<Item = Decimal> + Clone,
+) {
+    let lo = values.clone().min().unwrap_or_default().min(Decimal::ZERO);
+    let hi = values.max().unwrap_or_default().max(Decimal::ZERO);
+    let (lo_f, hi_f) = (lo.to_f64().unwrap_or(0.0), hi.to_f64().unwrap_or(0.0));
+    Chart::new(datasets)
+        .block(block(title, theme))
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, points.max(2) as f64 - 1.0])
+                .labels(vec![Span::styled(first, theme.muted), Span::styled(last, theme.muted)])
+                .style(theme.muted),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([lo_f, hi_f.max(lo_f + 1.0)])
+                .labels(vec![
+                    Span::styled(fmt.money(Some(lo), true), theme.muted),
+                    Span::styled(fmt.money(Some(hi), true), theme.muted),
+                ])
+                .style(theme.muted),
+        )
+        .style(theme.base)
+        .render(area, buf);
 }
 
 /// The first row to show so that `selected` stays visible in `height` rows.

@@ -3,12 +3,11 @@
 use super::{LazyTable, left, right, signed};
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
-use crate::tui::widgets::{block, card, columns};
+use crate::tui::widgets::{card, columns, money_chart};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols;
-use ratatui::text::Span;
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
+use ratatui::widgets::{Dataset, GraphType};
 use rust_decimal::prelude::ToPrimitive;
 
 pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
@@ -77,37 +76,28 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .enumerate()
         .map(|(i, m)| (i as f64, m.cash_end.to_f64().unwrap_or(0.0)))
         .collect();
-    let zero = rust_decimal::Decimal::ZERO;
-    let lo_d = monthly.iter().map(|m| m.cash_end).min().unwrap_or(zero).min(zero);
-    let hi_d = monthly.iter().map(|m| m.cash_end).max().unwrap_or(zero).max(zero);
-    let (lo, hi) = (lo_d.to_f64().unwrap_or(0.0), hi_d.to_f64().unwrap_or(0.0));
     let first = monthly.first().map(|m| m.month.to_string()).unwrap_or_default();
     let last = monthly.last().map(|m| m.month.to_string()).unwrap_or_default();
-    let data = [Dataset::default()
-        .name(t("ending cash", "caja al cierre"))
-        .marker(symbols::Marker::Braille)
-        .graph_type(GraphType::Line)
-        .style(th.history)
-        .data(&points)];
-    Chart::new(data.to_vec())
-        .block(block(t("Ending cash by month", "Caja al cierre por mes"), th))
-        .x_axis(
-            Axis::default()
-                .bounds([0.0, (points.len().max(2) - 1) as f64])
-                .labels(vec![Span::styled(first, th.muted), Span::styled(last, th.muted)])
-                .style(th.muted),
-        )
-        .y_axis(
-            Axis::default()
-                .bounds([lo, hi.max(lo + 1.0)])
-                .labels(vec![
-                    Span::styled(f.money(Some(lo_d), true), th.muted),
-                    Span::styled(f.money(Some(hi_d), true), th.muted),
-                ])
-                .style(th.muted),
-        )
-        .style(th.base)
-        .render(chart, buf);
+    let data = vec![
+        Dataset::default()
+            .name(t("ending cash", "caja al cierre"))
+            .marker(symbols::Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(th.history)
+            .data(&points),
+    ];
+    let title = t("Ending cash by month", "Caja al cierre por mes");
+    money_chart(
+        buf,
+        chart,
+        th,
+        f,
+        title,
+        data,
+        points.len(),
+        (first, last),
+        monthly.iter().map(|m| m.cash_end),
+    );
 
     let rows = &d.by_month;
     let total = monthly.len();

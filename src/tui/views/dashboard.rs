@@ -25,17 +25,9 @@ fn score_style(app: &App, v: Option<Decimal>) -> Style {
     }
 }
 
-fn gauge(buf: &mut Buffer, area: Rect, app: &App, label: &str, v: Option<Decimal>) {
+fn gauge(buf: &mut Buffer, area: Rect, app: &App, d: &CompanyData, label: &str, v: Option<Decimal>) {
     let percent = v.and_then(|v| v.round().to_u16()).unwrap_or(0).min(100);
-    let text = v.map_or("NM".to_owned(), |v| {
-        crate::locale::group(
-            v,
-            0,
-            app.data
-                .as_ref()
-                .map_or(crate::locale::Separators::for_locale("en"), |d| d.fmt.sep),
-        )
-    });
+    let text = v.map_or("NM".to_owned(), |v| d.fmt.num(Some(v), 0));
     Gauge::default()
         .block(block(label, &app.theme))
         .gauge_style(score_style(app, v))
@@ -102,9 +94,9 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 
     // Health: the total and the four pillars.
     let cols = columns(health, 5);
-    gauge(buf, cols[0], app, t("Health", "Salud"), s.health.total_score);
+    gauge(buf, cols[0], app, d, t("Health", "Salud"), s.health.total_score);
     for (i, p) in Pillar::ALL.iter().enumerate() {
-        gauge(buf, cols[i + 1], app, pillar_name(*p, app), s.health.pillar(*p));
+        gauge(buf, cols[i + 1], app, d, pillar_name(*p, app), s.health.pillar(*p));
     }
 
     // KPI tiles, two rows of three.

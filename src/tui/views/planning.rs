@@ -4,13 +4,11 @@
 use super::{LazyTable, left, pairs, right, signed};
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
-use crate::tui::widgets::block;
+use crate::tui::widgets::{block, money_chart};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols;
-use ratatui::text::Span;
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Widget};
-use rust_decimal::Decimal;
+use ratatui::widgets::{Dataset, GraphType, Paragraph, Widget};
 use rust_decimal::prelude::ToPrimitive;
 
 /// Months of history drawn before the projection.
@@ -94,9 +92,6 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             .map(|(k, m)| ((n + k) as f64, m.cash.to_f64().unwrap_or(0.0))),
     );
     let values = hist.iter().map(|m| m.cash_end).chain(p.months.iter().map(|m| m.cash));
-    let lo_d = values.clone().min().unwrap_or_default().min(Decimal::ZERO);
-    let hi_d = values.max().unwrap_or_default().max(Decimal::ZERO);
-    let (lo, hi) = (lo_d.to_f64().unwrap_or(0.0), hi_d.to_f64().unwrap_or(0.0));
     let datasets = vec![
         Dataset::default()
             .name(t("actual", "real"))
@@ -113,28 +108,18 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     ];
     let first = hist.first().map(|m| m.month.to_string()).unwrap_or_default();
     let last = p.months.last().map(|m| m.month.to_string()).unwrap_or_default();
-    Chart::new(datasets)
-        .block(block(
-            t("Cash: actual ─ and projected ·", "Caja: real ─ y proyectada ·"),
-            th,
-        ))
-        .x_axis(
-            Axis::default()
-                .bounds([0.0, (n + p.months.len()).max(2) as f64 - 1.0])
-                .labels(vec![Span::styled(first, th.muted), Span::styled(last, th.muted)])
-                .style(th.muted),
-        )
-        .y_axis(
-            Axis::default()
-                .bounds([lo, hi.max(lo + 1.0)])
-                .labels(vec![
-                    Span::styled(f.money(Some(lo_d), true), th.muted),
-                    Span::styled(f.money(Some(hi_d), true), th.muted),
-                ])
-                .style(th.muted),
-        )
-        .style(th.base)
-        .render(chart, buf);
+    let title = t("Cash: actual ─ and projected ·", "Caja: real ─ y proyectada ·");
+    money_chart(
+        buf,
+        chart,
+        th,
+        f,
+        title,
+        datasets,
+        n + p.months.len(),
+        (first, last),
+        values,
+    );
 
     let total = p.months.len();
     LazyTable {
