@@ -8,6 +8,7 @@ use common::{corpus, stores};
 use katalis::commands::{demo, load_snapshot};
 use katalis::domain::{Invoice, Month, NewCompany};
 use katalis::finance::collections::collections_input;
+use katalis::finance::forecast::forecast_input;
 use katalis::import::{Kind, read_file};
 use katalis::report::Report;
 use katalis::store::{AnyStore, ImportBatch, ImportTarget, Store};
@@ -68,6 +69,8 @@ async fn sql_collections_reduction_equals_the_engine() {
                 let m: Month = m.parse().unwrap();
                 let sql = s.store.collections_input(c.id, m).await.unwrap();
                 assert_eq!(sql, collections_input(&invoices, m), "{}: {name} at {m}", s.name);
+                let sql = s.store.forecast_input(c.id, m).await.unwrap();
+                assert_eq!(sql, forecast_input(&invoices, m), "{}: {name} forecast at {m}", s.name);
             }
         }
         // Edge cases at the bucket boundaries, partial payments, payments after D.
@@ -84,6 +87,8 @@ async fn sql_collections_reduction_equals_the_engine() {
             let m: Month = m.parse().unwrap();
             let sql = s.store.collections_input(company.id, m).await.unwrap();
             assert_eq!(sql, collections_input(&invoices, m), "{}: edges at {m}", s.name);
+            let sql = s.store.forecast_input(company.id, m).await.unwrap();
+            assert_eq!(sql, forecast_input(&invoices, m), "{}: forecast edges at {m}", s.name);
         }
     }
 }
@@ -603,7 +608,28 @@ async fn concurrent_scenario_edits_never_overwrite_each_other() {
             s.store.delete_scenario(c.id, "plan", 1).await.is_err(),
             "stale delete refused"
         );
-        s.store.delete_scenario(c.id, "plan", 2).await.unwrap();
+        // Rename: refused when stale or when the new name is taken.
+        let mut other = sc.clone();
+        other.name = "other".into();
+        other.version = 0;
+        s.store.save_scenario(c.id, &other).await.unwrap();
+        let taken = s.store.rename_scenario(c.id, "plan", "other", 2).await.unwrap_err();
+        assert!(taken.to_string().contains("already exists"), "{}: {taken}", s.name);
+        assert!(
+            s.store.rename_scenario(c.id, "plan", "renamed", 1).await.is_err(),
+            "stale rename"
+        );
+        assert_eq!(s.store.rename_scenario(c.id, "plan", "renamed", 2).await.unwrap(), 3);
+        s.store.delete_scenario(c.id, "other", 1).await.unwrap();
+        let stored = s.store.scenarios(c.id).await.unwrap();
+        assert_eq!(
+            (stored[0].name.as_str(), stored[0].version),
+            ("renamed", 3),
+            "{}",
+            s.name
+        );
+        assert_eq!(stored[0].drivers.horizon_months, 36);
+        s.store.delete_scenario(c.id, "renamed", 3).await.unwrap();
         assert!(s.store.scenarios(c.id).await.unwrap().is_empty());
     }
 }

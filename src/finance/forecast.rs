@@ -33,52 +33,91 @@ pub struct CashForecast {
     pub weeks: Vec<Week>,
     /// The first week whose closing cash is below the floor.
     pub below_floor: Option<u32>,
+    pub floor: Decimal,
 }
 
-/// Mean days late of each customer's invoices paid by `d`: max(0, paid − due), 0 if none.
-pub fn average_days_late(invoices: &[Invoice], d: NaiveDate) -> HashMap<&str, Decimal> {
-    let mut acc: HashMap<&str, (i64, i64)> = HashMap::new();
+/// What the forecast needs of the invoice history besides the open invoices:
+/// each customer's days late (summed, max(0, paid − due)) and count of invoices
+/// paid by D, and the amount invoiced in the three months ending at M. The store
+/// computes it in SQL; `forecast_input` computes it from a list of invoices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForecastInput {
+    /// customer → (days late summed, invoices paid).
+    pub late: HashMap<String, (i64, i64)>,
+    pub invoiced_t3m: Decimal,
+}
+
+pub fn forecast_input(invoices: &[Invoice], m: Month) -> ForecastInput {
+    let d = m.last_day();
+    let start_3m = m.plus(-2).first_day();
+    ForecastInput {
+        late: late_by(invoices, d),
+        invoiced_t3m: invoices
+            .iter()
+            .filter(|i| i.issue_date >= start_3m && i.issue_date <= d)
+            .map(|i| i.amount)
+            .sum(),
+    }
+}
+
+fn late_by(invoices: &[Invoice], d: NaiveDate) -> HashMap<String, (i64, i64)> {
+    let mut late: HashMap<String, (i64, i64)> = HashMap::new();
     for inv in invoices {
         if let Some(p) = inv.paid_date.filter(|p| *p <= d) {
-            let e = acc.entry(inv.customer.as_str()).or_insert((0, 0));
+            let e = late.entry(inv.customer.clone()).or_insert((0, 0));
             e.0 += (p - inv.due_date).num_days().max(0);
             e.1 += 1;
         }
     }
-    acc.into_iter()
-        .map(|(c, (days, n))| (c, Decimal::from(days) / Decimal::from(n)))
+    late
+}
+
+/// Mean days late of each customer's invoices paid by `d`: max(0, paid − due), 0 if none.
+pub fn average_days_late(invoices: &[Invoice], d: NaiveDate) -> HashMap<String, Decimal> {
+    mean_days_late(&late_by(invoices, d))
+}
+
+fn mean_days_late(late: &HashMap<String, (i64, i64)>) -> HashMap<String, Decimal> {
+    late.iter()
+        .filter(|(_, (_, n))| *n > 0)
+        .map(|(c, (days, n))| (c.clone(), Decimal::from(*days) / Decimal::from(*n)))
         .collect()
 }
 
-/// Weekly cash from D: invoices open at D by expected payment day (due date plus
-/// the customer's average days late, rounded half-even to whole days), non-invoiced
-/// revenue and gross burn at 12/52 of the monthly rate, and `events` (projection
-/// months, 1 = the month after M) in the week holding the first day of their month.
-pub fn thirteen_weeks(
-    ledger: &Ledger,
-    m: Month,
-    invoices: &[Invoice],
-    events: &[CashEvent],
-    floor: Decimal,
-) -> CashForecast {
+/// The part of the forecast that does not depend on the scenario: opening cash,
+/// expected collections per week and the steady weekly flows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeeklyBase {
+    pub month: Month,
+    pub opening: Decimal,
+    pub collections: Vec<Decimal>,
+    pub other_inflows: Decimal,
+    pub outflows: Decimal,
+}
+
+fn week_of(first: NaiveDate, date: NaiveDate) -> Option<usize> {
+    let days = (date - first).num_days();
+    if days < 0 {
+        Some(0)
+    } else if days < 7 * WEEKS {
+        Some((days / 7) as usize)
+    } else {
+        None
+    }
+}
+
+/// Open invoices at D placed by expected payment day (due date plus the
+/// customer's average days late, rounded half-even to whole days), non-invoiced
+/// revenue and gross burn at 12/52 of the monthly rate. `open` may hold invoices
+/// that are not open at D; they count for nothing.
+pub fn weekly_base(ledger: &Ledger, m: Month, open: &[Invoice], input: &ForecastInput) -> WeeklyBase {
     let d = m.last_day();
     let first = d + Duration::days(1);
-    let opening = ledger.get(m).map(|r| r.cash_end).unwrap_or_default();
-    let week_of = |date: NaiveDate| -> Option<usize> {
-        let days = (date - first).num_days();
-        if days < 0 {
-            Some(0)
-        } else if days < 7 * WEEKS {
-            Some((days / 7) as usize)
-        } else {
-            None
-        }
-    };
     let mut collections = vec![Decimal::ZERO; WEEKS as usize];
-    let late = average_days_late(invoices, d);
-    for inv in invoices {
-        let open = open_at(inv, d);
-        if open <= Decimal::ZERO {
+    let late = mean_days_late(&input.late);
+    for inv in open {
+        let amount = open_at(inv, d);
+        if amount <= Decimal::ZERO {
             continue;
         }
         let lag = late.get(inv.customer.as_str()).copied().unwrap_or_default();
@@ -86,34 +125,40 @@ pub fn thirteen_weeks(
             .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven)
             .to_i64()
             .unwrap_or(0);
-        if let Some(w) = week_of(inv.due_date + Duration::days(lag)) {
-            collections[w] += open;
+        if let Some(w) = week_of(first, inv.due_date + Duration::days(lag)) {
+            collections[w] += amount;
         }
     }
     let weekly = |monthly: Decimal| monthly * Decimal::from(12) / Decimal::from(52);
     let revenue = ledger.mean_t3m(m, |r| r.revenue).unwrap_or_default();
     let months_with_rows = ledger.t3m(m).count();
-    let (start_3m, end) = (m.plus(-2).first_day(), d);
-    let invoiced: Decimal = invoices
-        .iter()
-        .filter(|i| i.issue_date >= start_3m && i.issue_date <= end)
-        .map(|i| i.amount)
-        .sum();
-    let invoiced_mean = ratio(invoiced, Decimal::from(months_with_rows)).unwrap_or_default();
-    let other = weekly((revenue - invoiced_mean).max(Decimal::ZERO));
+    let invoiced_mean = ratio(input.invoiced_t3m, Decimal::from(months_with_rows)).unwrap_or_default();
     let gross_burn = mean(ledger.t3m(m).map(|r| r.cogs + r.opex - r.depreciation_or_zero())).unwrap_or_default();
-    let outflows = weekly(gross_burn);
+    WeeklyBase {
+        month: m,
+        opening: ledger.get(m).map(|r| r.cash_end).unwrap_or_default(),
+        collections,
+        other_inflows: weekly((revenue - invoiced_mean).max(Decimal::ZERO)),
+        outflows: weekly(gross_burn),
+    }
+}
+
+/// The weeks from `base` with `events` (projection months, 1 = the month after
+/// M) in the week holding the first day of their month.
+pub fn with_events(base: &WeeklyBase, events: &[CashEvent], floor: Decimal) -> CashForecast {
+    let m = base.month;
+    let first = m.last_day() + Duration::days(1);
     let mut event_weeks = vec![Decimal::ZERO; WEEKS as usize];
-    for e in events {
-        if let Some(w) = week_of(m.plus(e.month as i32).first_day()).filter(|_| e.month >= 1) {
+    for e in events.iter().filter(|e| e.month >= 1) {
+        if let Some(w) = week_of(first, m.plus(e.month as i32).first_day()) {
             event_weeks[w] += e.amount;
         }
     }
-    let mut cash = opening;
+    let mut cash = base.opening;
     let mut weeks = Vec::with_capacity(WEEKS as usize);
     let mut below_floor = None;
     for k in 0..WEEKS as usize {
-        cash += collections[k] + other - outflows + event_weeks[k];
+        cash += base.collections[k] + base.other_inflows - base.outflows + event_weeks[k];
         let start = first + Duration::days(7 * k as i64);
         if below_floor.is_none() && cash < floor {
             below_floor = Some(k as u32 + 1);
@@ -122,16 +167,29 @@ pub fn thirteen_weeks(
             index: k as u32 + 1,
             start,
             end: start + Duration::days(6),
-            collections: collections[k],
-            other_inflows: other,
-            outflows,
+            collections: base.collections[k],
+            other_inflows: base.other_inflows,
+            outflows: base.outflows,
             events: event_weeks[k],
             closing: cash,
         });
     }
     CashForecast {
-        opening,
+        opening: base.opening,
         weeks,
         below_floor,
+        floor,
     }
+}
+
+/// Weekly cash from D (METRICS.md "13-week cash forecast") from the full list of invoices.
+pub fn thirteen_weeks(
+    ledger: &Ledger,
+    m: Month,
+    invoices: &[Invoice],
+    events: &[CashEvent],
+    floor: Decimal,
+) -> CashForecast {
+    let base = weekly_base(ledger, m, invoices, &forecast_input(invoices, m));
+    with_events(&base, events, floor)
 }

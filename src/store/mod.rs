@@ -13,6 +13,7 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::CollectionsInput;
+use crate::finance::forecast::ForecastInput;
 use chrono::NaiveDate;
 use std::future::Future;
 use std::time::Duration;
@@ -140,6 +141,9 @@ pub trait Store: Send + Sync {
         company_id: i64,
         m: Month,
     ) -> impl Future<Output = StoreResult<CollectionsInput>> + Send;
+    /// The invoice history reduced for the 13-week forecast at as-of month `m`, in SQL
+    /// (see `finance::forecast::forecast_input`).
+    fn forecast_input(&self, company_id: i64, m: Month) -> impl Future<Output = StoreResult<ForecastInput>> + Send;
     /// Upserts every row of `batch` by key in one transaction; returns the company.
     fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> impl Future<Output = StoreResult<Company>> + Send;
     /// Like `import`, with rows arriving while the file is still being read; one
@@ -156,6 +160,14 @@ pub trait Store: Send + Sync {
     /// still `s.version`; returns the new version. `Conflict` on a name taken or a
     /// stale version: another user changed the scenario meanwhile.
     fn save_scenario(&self, company_id: i64, s: &StoredScenario) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Renames a scenario if its stored version is still `version`; returns the new version.
+    fn rename_scenario(
+        &self,
+        company_id: i64,
+        name: &str,
+        new_name: &str,
+        version: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Deletes a scenario if its stored version is still `version`.
     fn delete_scenario(
         &self,
@@ -267,6 +279,12 @@ impl Store for AnyStore {
     }
     async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
         dispatch!(self, s => s.save_scenario(company_id, sc).await)
+    }
+    async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
+        dispatch!(self, s => s.rename_scenario(company_id, name, new_name, version).await)
+    }
+    async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
+        dispatch!(self, s => s.forecast_input(company_id, m).await)
     }
     async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
         dispatch!(self, s => s.delete_scenario(company_id, name, version).await)

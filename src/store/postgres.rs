@@ -7,6 +7,7 @@ use super::pg_copy::{self, check_money};
 use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::{Bucket, CollectionsInput, OpenGroup};
+use crate::finance::forecast::ForecastInput;
 use chrono::NaiveDate;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
@@ -540,6 +541,69 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         version.ok_or_else(|| super::stale("scenario", &sc.name))
+    }
+
+    async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<i32> = sqlx::query_scalar("SELECT 1 FROM scenarios WHERE company_id = $1 AND name = $2")
+            .bind(company_id)
+            .bind(new_name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(super::scenario_taken(new_name));
+        }
+        let done = sqlx::query(
+            "UPDATE scenarios SET name = $1, version = version + 1, updated_at = now() \
+             WHERE company_id = $2 AND name = $3 AND version = $4",
+        )
+        .bind(new_name)
+        .bind(company_id)
+        .bind(name)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => super::scenario_taken(new_name),
+            _ => e.into(),
+        })?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale("scenario", name));
+        }
+        tx.commit().await?;
+        Ok(version + 1)
+    }
+
+    async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
+        let d = m.last_day();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT customer, SUM(GREATEST(0, paid_date - due_date))::BIGINT, COUNT(*) \
+             FROM invoices WHERE company_id = $1 AND paid_date IS NOT NULL AND paid_date <= $2 GROUP BY customer",
+        )
+        .bind(company_id)
+        .bind(d)
+        .fetch_all(&mut *tx)
+        .await?;
+        let invoiced: rust_decimal::Decimal = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(amount), 0) FROM invoices WHERE company_id = $1 AND issue_date >= $2 AND issue_date <= $3",
+        )
+        .bind(company_id)
+        .bind(m.plus(-2).first_day())
+        .bind(d)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ForecastInput {
+            late: rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+                .collect::<StoreResult<_>>()?,
+            invoiced_t3m: invoiced.normalize(),
+        })
     }
 
     async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {

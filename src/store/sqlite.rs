@@ -5,6 +5,7 @@ use super::backup::{AnalysisRecord, Backup, CompanyBackup, Member, Recommendatio
 use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::{Bucket, CollectionsInput, OpenGroup};
+use crate::finance::forecast::ForecastInput;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -684,6 +685,63 @@ impl Store for SqliteStore {
         };
         tx.commit().await?;
         Ok(version)
+    }
+
+    async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scenarios WHERE company_id = ? AND name = ?")
+            .bind(company_id)
+            .bind(new_name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(super::scenario_taken(new_name));
+        }
+        let done = sqlx::query(
+            "UPDATE scenarios SET name = ?, version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE company_id = ? AND name = ? AND version = ?",
+        )
+        .bind(new_name)
+        .bind(company_id)
+        .bind(name)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(super::stale("scenario", name));
+        }
+        tx.commit().await?;
+        Ok(version + 1)
+    }
+
+    async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
+        let d = iso(m.last_day());
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT customer, \
+               SUM(MAX(0, CAST(julianday(paid_date) - julianday(due_date) AS INTEGER))), COUNT(*) \
+             FROM invoices WHERE company_id = ?1 AND paid_date IS NOT NULL AND paid_date <= ?2 GROUP BY customer",
+        )
+        .bind(company_id)
+        .bind(&d)
+        .fetch_all(&mut *tx)
+        .await?;
+        let invoiced: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(amount), 0) FROM invoices WHERE company_id = ?1 AND issue_date >= ?2 AND issue_date <= ?3",
+        )
+        .bind(company_id)
+        .bind(iso(m.plus(-2).first_day()))
+        .bind(&d)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ForecastInput {
+            late: rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+                .collect::<StoreResult<_>>()?,
+            invoiced_t3m: from_units(invoiced),
+        })
     }
 
     async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
