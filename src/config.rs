@@ -18,7 +18,8 @@ pub struct FileConfig {
     pub keys: Option<toml::Table>,
     pub ai: Option<toml::Table>,
     pub alerts: Option<toml::Table>,
-    pub cash_floor: Option<String>,
+    /// An integer or a quoted decimal ("25000.50"): TOML floats are not exact.
+    pub cash_floor: Option<toml::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,16 @@ pub struct Config {
     pub file: Option<PathBuf>,
     /// `[keys]` overrides of the key bindings.
     pub keys: Option<toml::Table>,
+    /// The 13-week forecast reports the first week whose cash is below it (default 0).
+    pub cash_floor: rust_decimal::Decimal,
+}
+
+fn floor_of(key: &str, value: &str) -> Result<rust_decimal::Decimal, ConfigError> {
+    crate::finance::planning::driver_number(value.trim()).map_err(|_| ConfigError::Value {
+        key: key.to_owned(),
+        value: value.to_owned(),
+        expected: "an amount such as 25000 or \"25000.50\"",
+    })
 }
 
 pub fn project_dirs() -> Option<ProjectDirs> {
@@ -116,12 +127,20 @@ impl Config {
             .or(env("KATALIS_THEME"))
             .or(file.theme)
             .unwrap_or_else(|| "dark".to_owned());
+        let cash_floor = match (env("KATALIS_CASH_FLOOR"), &file.cash_floor) {
+            (Some(v), _) => floor_of("KATALIS_CASH_FLOOR", &v)?,
+            (None, Some(toml::Value::Integer(n))) => rust_decimal::Decimal::from(*n),
+            (None, Some(toml::Value::String(v))) => floor_of("cash_floor", v)?,
+            (None, Some(other)) => floor_of("cash_floor", &other.to_string())?,
+            (None, None) => rust_decimal::Decimal::ZERO,
+        };
         Ok(Config {
             database_url,
             lang,
             theme,
             file: path,
             keys: file.keys,
+            cash_floor,
         })
     }
 }

@@ -326,6 +326,19 @@ pub fn driver_number(v: &str) -> Result<Decimal, String> {
     v.parse::<Decimal>().map_err(|_| format!("{v:?} is out of range"))
 }
 
+/// Rates that compound (1 + r) must stay above −1; a margin cannot exceed 1.
+pub fn check_range(k: DriverKey, v: Decimal) -> Result<(), String> {
+    match k {
+        DriverKey::RevenueGrowth | DriverKey::OpexGrowth | DriverKey::PriceChange | DriverKey::DiscountRate
+            if v <= -Decimal::ONE =>
+        {
+            Err(format!("{v} must be greater than -1 (-100%)"))
+        }
+        DriverKey::GrossMargin if v > Decimal::ONE => Err(format!("{v} must be at most 1 (100%)")),
+        _ => Ok(()),
+    }
+}
+
 fn whole(key: &str, v: &str, range: std::ops::RangeInclusive<u32>) -> Result<u32, String> {
     v.parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
         format!(
@@ -381,6 +394,7 @@ pub fn apply_setting(d: &mut Drivers, key: &str, value: &str) -> Result<(), Stri
                 )
             })?;
             let v = driver_number(value).map_err(|e| format!("{key}: {e}"))?;
+            check_range(k, v).map_err(|e| format!("{key}: {e}"))?;
             k.set(d, if k.is_rate() { round_rate(v) } else { round_amount(v) });
         }
     }

@@ -5,6 +5,7 @@
 use super::data::{CompanyData, Series};
 use super::form::{Record, RecordForm};
 use super::keymap::{Intent, Keymap};
+use super::planner::{Planner, View as PlanView};
 use super::theme::Theme;
 use crate::domain::{Company, Product};
 
@@ -57,8 +58,11 @@ impl Tab {
         match intent {
             Up | Down | PageUp | PageDown | Top | Bottom => table,
             Filter => matches!(self, Tab::Pricing | Tab::Collections),
-            Edit => !matches!(self, Tab::Dashboard | Tab::Planning),
-            Left | Right => matches!(self, Tab::Pricing),
+            Edit => !matches!(self, Tab::Dashboard),
+            Left | Right => matches!(self, Tab::Pricing | Tab::Planning),
+            NudgeUp | NudgeDown | Undo | Redo | NewScenario | RenameScenario | DeleteScenario | RemoveItem
+            | CompareMark | PlanView | GoalSeek | LockBudget => matches!(self, Tab::Planning),
+            Weeks => matches!(self, Tab::CashFlow),
             _ => true,
         }
     }
@@ -109,6 +113,23 @@ pub enum Effect {
     },
     LoadDemo,
     Save(Box<SaveRecord>),
+    /// Reload the current company (after a refused save).
+    Reload,
+    SaveScenario {
+        company_id: i64,
+        scenario: Box<crate::store::StoredScenario>,
+    },
+    RenameScenario {
+        company_id: i64,
+        from: String,
+        to: String,
+        version: i64,
+    },
+    DeleteScenario {
+        company_id: i64,
+        name: String,
+        version: i64,
+    },
 }
 
 /// An edited record to write, with what it was when loaded (to detect stale edits).
@@ -132,6 +153,19 @@ pub enum Action {
     },
     DemoLoaded(Result<(), String>),
     Saved(Result<String, String>),
+    ScenarioSaved {
+        name: String,
+        result: Result<i64, String>,
+    },
+    ScenarioRenamed {
+        from: String,
+        to: String,
+        result: Result<i64, String>,
+    },
+    ScenarioDeleted {
+        name: String,
+        result: Result<(), String>,
+    },
 }
 
 pub struct App {
@@ -152,6 +186,11 @@ pub struct App {
     pub filtering: bool,
     pub pricing: PricingInputs,
     pub form: Option<RecordForm>,
+    pub planner: Planner,
+    /// The Cash flow tab shows the 13-week forecast instead of the months.
+    pub weeks: bool,
+    /// The forecast's cash floor (config `cash_floor`).
+    pub cash_floor: rust_decimal::Decimal,
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -175,6 +214,9 @@ impl App {
             filtering: false,
             pricing: PricingInputs::default(),
             form: None,
+            planner: Planner::empty(lang),
+            weeks: false,
+            cash_floor: rust_decimal::Decimal::ZERO,
             dirty: true,
             quit: false,
         }
@@ -196,7 +238,11 @@ impl App {
             Tab::Dashboard => 0,
             Tab::UnitEconomics | Tab::CashFlow | Tab::Profitability => d.snapshot.monthly.len(),
             Tab::Pricing => self.filtered_products(d).len(),
-            Tab::Planning => d.projection.as_ref().map_or(0, |p| p.months.len()),
+            Tab::Planning => match self.planner.view {
+                PlanView::Drivers => self.planner.projection_of(self.planner.current).map_or(0, |p| p.months.len()),
+                PlanView::Budget => self.budget_months(d),
+                PlanView::Compare => 0,
+            },
             Tab::Collections => d.filtered_invoices(&self.filter).len(),
         }
     }
@@ -277,6 +323,7 @@ impl App {
                         months: data.trends.months.clone(),
                     };
                     self.wanted_company = Some(data.company.name.clone());
+                    self.planner = Planner::load(self.lang, &data, Some(&self.planner));
                     self.data = Some(Box::new(data));
                     self.load = Load::Idle;
                     let max = self.row_count();
@@ -325,6 +372,48 @@ impl App {
                 }
                 company.map(Effect::LoadCompany).into_iter().collect()
             }
+            Action::ScenarioSaved { name, result } => {
+                let effects = self.planner.saved(&name, result);
+                self.after_planner(effects)
+            }
+            Action::ScenarioRenamed { from, to, result } => {
+                let effects = self.planner.renamed(&from, &to, result);
+                self.after_planner(effects)
+            }
+            Action::ScenarioDeleted { name, result } => {
+                let effects = self.planner.deleted(&name, result);
+                self.after_planner(effects)
+            }
+        }
+    }
+
+    /// Takes the planner's message and turns its `Reload` into loading the company.
+    fn after_planner(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+        if let Some((text, error)) = self.planner.message.take() {
+            self.say(text, error);
+        }
+        effects
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Reload => self.data.as_ref().map(|d| {
+                    self.load = Load::Loading;
+                    Effect::LoadCompany(d.company.clone())
+                }),
+                e => Some(e),
+            })
+            .collect()
+    }
+
+    /// Months of the current scenario's budget that have actuals (0 unless locked).
+    pub fn budget_months(&self, d: &CompanyData) -> usize {
+        match self.planner.current() {
+            Some(s) if s.locked => s
+                .projection
+                .months
+                .iter()
+                .filter(|m| d.ledger.get(m.month).is_some())
+                .count(),
+            _ => 0,
         }
     }
 
@@ -336,6 +425,14 @@ impl App {
         // The innermost thing gets the key first: a form, an input, an overlay.
         if self.form.is_some() {
             return self.on_form_key(key);
+        }
+        if self.tab == Tab::Planning
+            && self.planner.capturing()
+            && let Some(d) = self.data.take()
+        {
+            let effects = self.planner.on_input(key, &d);
+            self.data = Some(d);
+            return self.after_planner(effects);
         }
         if self.filtering {
             match key.code {
@@ -422,11 +519,22 @@ impl App {
             self.pricing.editing = true;
             return vec![];
         }
-        let Some(intent) = self.keymap.intent(&key) else {
+        let intent = if key.code == KeyCode::Enter && self.tab == Tab::Planning {
+            Some(Intent::Edit)
+        } else {
+            self.keymap.intent(&key)
+        };
+        let Some(intent) = intent else {
             return vec![];
         };
         if !self.tab.offers(intent) {
             return vec![];
+        }
+        if self.tab == Tab::Planning && self.planner_takes(intent) {
+            let Some(d) = self.data.take() else { return vec![] };
+            let effects = self.planner.on_intent(intent, &d);
+            self.data = Some(d);
+            return self.after_planner(effects);
         }
         // Only moves down need the row count (for the Collections filter it is a scan).
         let rows = if matches!(intent, Intent::Down | Intent::PageDown | Intent::Bottom) {
@@ -463,8 +571,21 @@ impl App {
                     self.form = Some(RecordForm::new(r));
                 }
             }
+            Intent::Weeks => self.weeks = !self.weeks,
+            _ => {}
         }
         vec![]
+    }
+
+    /// Planning keys the planner handles; moves up and down go to the budget
+    /// table outside the drivers view.
+    fn planner_takes(&self, intent: Intent) -> bool {
+        use Intent::*;
+        match intent {
+            Up | Down | Top | Bottom => self.planner.view == super::planner::View::Drivers,
+            Quit | Help | NextTab | PrevTab | Company | Reload | PageUp | PageDown | Filter => false,
+            _ => true,
+        }
     }
 
     fn switch_tab(&mut self, tab: Tab) {

@@ -9,7 +9,8 @@ use crate::finance::planning::{Projection, Start, base_drivers, project};
 use crate::finance::profitability::{PeriodTotals, year_to_date};
 use crate::finance::unit_economics::{UnitEconomics, unit_economics};
 use crate::finance::{Ledger, Snapshot, as_of_month, cash_flow, snapshot};
-use crate::store::{AnyStore, RecommendationRecord, Store};
+use crate::finance::forecast::{WeeklyBase, weekly_base};
+use crate::store::{AnyStore, RecommendationRecord, Store, StoredScenario};
 use rust_decimal::Decimal;
 
 /// Twelve months of a metric, oldest first (`None` where it cannot be computed).
@@ -49,6 +50,10 @@ pub struct CompanyData {
     pub ytd: PeriodTotals,
     /// The latest stored advisor recommendations, by priority.
     pub recommendations: Vec<RecommendationRecord>,
+    /// The user's scenarios as stored.
+    pub scenarios: Vec<StoredScenario>,
+    /// The scenario-free part of the 13-week forecast.
+    pub weeks: Option<WeeklyBase>,
 }
 
 /// The engine's metrics as of one month (T3M windows end there).
@@ -112,6 +117,8 @@ impl CompanyData {
             .collect();
         CompanyData {
             recommendations: Vec::new(),
+            scenarios: Vec::new(),
+            weeks: None,
             search,
             by_month,
             ytd,
@@ -155,14 +162,19 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
     let ledger = Ledger::new(financials);
     let m = as_of_month(&ledger, None).map_err(|e| e.to_string())?;
-    let (receivables, open, recommendations) = tokio::try_join!(
+    let (receivables, open, recommendations, scenarios, history) = tokio::try_join!(
         store.collections_input(id, m),
         store.open_invoices(id, m.last_day()),
-        store.latest_recommendations(id, 5)
+        store.latest_recommendations(id, 5),
+        store.scenarios(id),
+        store.forecast_input(id, m),
     )
     .map_err(|e| e.to_string())?;
+    let weeks = weekly_base(&ledger, m, &open, &history);
     let mut data = CompanyData::build(company, ledger, products, &receivables, open, m);
     data.recommendations = recommendations;
+    data.scenarios = scenarios;
+    data.weeks = Some(weeks);
     Ok(data)
 }
 

@@ -24,6 +24,19 @@ pub enum Intent {
     Company,
     Edit,
     Reload,
+    NudgeUp,
+    NudgeDown,
+    Undo,
+    Redo,
+    NewScenario,
+    RenameScenario,
+    DeleteScenario,
+    RemoveItem,
+    CompareMark,
+    PlanView,
+    GoalSeek,
+    LockBudget,
+    Weeks,
 }
 
 /// Where a binding applies: everywhere, or on the tabs that list it.
@@ -201,8 +214,105 @@ impl Default for Keymap {
                     "edit",
                     vec![ch('e')],
                     View,
-                    "edit the selected record",
-                    "editar el registro seleccionado",
+                    "edit the selected record (Planning: the driver)",
+                    "editar el registro seleccionado (Planeación: el supuesto)",
+                ),
+                b(
+                    NudgeUp,
+                    "nudge_up",
+                    vec![ch('+'), ch('=')],
+                    View,
+                    "raise the driver by a step",
+                    "subir el supuesto un paso",
+                ),
+                b(
+                    NudgeDown,
+                    "nudge_down",
+                    vec![ch('-')],
+                    View,
+                    "lower the driver by a step",
+                    "bajar el supuesto un paso",
+                ),
+                b(Undo, "undo", vec![ch('u')], View, "undo", "deshacer"),
+                b(
+                    Redo,
+                    "redo",
+                    vec![KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)],
+                    View,
+                    "redo",
+                    "rehacer",
+                ),
+                b(
+                    NewScenario,
+                    "new_scenario",
+                    vec![ch('n')],
+                    View,
+                    "new scenario, a copy of this one",
+                    "nuevo escenario, copia de este",
+                ),
+                b(
+                    RenameScenario,
+                    "rename_scenario",
+                    vec![ch('N')],
+                    View,
+                    "rename the scenario",
+                    "renombrar el escenario",
+                ),
+                b(
+                    DeleteScenario,
+                    "delete_scenario",
+                    vec![ch('d')],
+                    View,
+                    "delete the scenario (asks first)",
+                    "eliminar el escenario (pregunta antes)",
+                ),
+                b(
+                    RemoveItem,
+                    "remove_item",
+                    vec![ch('x'), k(KeyCode::Delete)],
+                    View,
+                    "remove the selected hire or cash event",
+                    "quitar la contratación o el evento de caja",
+                ),
+                b(
+                    CompareMark,
+                    "compare",
+                    vec![ch(' ')],
+                    View,
+                    "mark or unmark the scenario for comparison (up to 3)",
+                    "marcar o desmarcar el escenario para comparar (hasta 3)",
+                ),
+                b(
+                    PlanView,
+                    "plan_view",
+                    vec![ch('v')],
+                    View,
+                    "next view: drivers, compare, budget vs actual",
+                    "siguiente vista: supuestos, comparar, presupuesto vs real",
+                ),
+                b(
+                    GoalSeek,
+                    "goal_seek",
+                    vec![ch('s')],
+                    View,
+                    "goal seek: find the driver value that meets a target",
+                    "buscar objetivo: el valor del supuesto que cumple una meta",
+                ),
+                b(
+                    LockBudget,
+                    "lock_budget",
+                    vec![ch('L')],
+                    View,
+                    "lock the scenario as the budget, or unlock it",
+                    "fijar el escenario como presupuesto, o liberarlo",
+                ),
+                b(
+                    Weeks,
+                    "weeks",
+                    vec![ch('w')],
+                    View,
+                    "months or the 13-week cash forecast",
+                    "meses o el pronóstico de caja de 13 semanas",
                 ),
             ],
         }
@@ -221,12 +331,13 @@ impl Keymap {
 
     /// Applies `[keys]` overrides from the config: `name = "key"` or a list of keys.
     pub fn with_overrides(mut self, table: &toml::Table) -> Result<Keymap, String> {
+        let known: Vec<&str> = self.bindings.iter().map(|b| b.name).collect();
         for (name, value) in table {
             let binding = self
                 .bindings
                 .iter_mut()
                 .find(|b| b.name == name)
-                .ok_or_else(|| format!("keys.{name}: not a binding (known: {})", KNOWN.join(", ")))?;
+                .ok_or_else(|| format!("keys.{name}: not a binding (known: {})", known.join(", ")))?;
             let specs: Vec<&str> = match value {
                 toml::Value::String(s) => vec![s.as_str()],
                 toml::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
@@ -258,29 +369,11 @@ pub const FIXED: [(&str, &str, &str); 3] = [
     ),
     (
         "Enter",
-        "confirm; on Costs & pricing, type the chosen value",
-        "confirmar; en Costos y precios, escribir el valor elegido",
+        "confirm; Costs & pricing and Planning: type the chosen value",
+        "confirmar; Costos y precios y Planeación: escribir el valor elegido",
     ),
 ];
 
-const KNOWN: [&str; 16] = [
-    "quit",
-    "help",
-    "next_tab",
-    "prev_tab",
-    "company",
-    "reload",
-    "up",
-    "down",
-    "left",
-    "right",
-    "page_up",
-    "page_down",
-    "top",
-    "bottom",
-    "filter",
-    "edit",
-];
 
 /// Shift is implied by upper-case letters and symbols; compare without it.
 fn normalize(k: &KeyEvent) -> (KeyCode, KeyModifiers) {

@@ -8,6 +8,7 @@ pub mod data;
 pub mod form;
 pub mod format;
 pub mod keymap;
+pub mod planner;
 pub mod render;
 pub mod svg;
 pub mod theme;
@@ -85,6 +86,39 @@ fn perform(store: &Arc<AnyStore>, tx: &UnboundedSender<Action>, effect: Effect) 
                 };
                 Action::Saved(result.map_err(|e| e.to_string()))
             }
+            // The app turns Reload into LoadCompany before it gets here.
+            Effect::Reload => return,
+            Effect::SaveScenario { company_id, scenario } => Action::ScenarioSaved {
+                name: scenario.name.clone(),
+                result: store
+                    .save_scenario(company_id, &scenario)
+                    .await
+                    .map_err(|e| e.to_string()),
+            },
+            Effect::RenameScenario {
+                company_id,
+                from,
+                to,
+                version,
+            } => Action::ScenarioRenamed {
+                result: store
+                    .rename_scenario(company_id, &from, &to, version)
+                    .await
+                    .map_err(|e| e.to_string()),
+                from,
+                to,
+            },
+            Effect::DeleteScenario {
+                company_id,
+                name,
+                version,
+            } => Action::ScenarioDeleted {
+                result: store
+                    .delete_scenario(company_id, &name, version)
+                    .await
+                    .map_err(|e| e.to_string()),
+                name,
+            },
         };
         if let Err(e) = &action_error(&action) {
             tracing::warn!("{e}");
@@ -95,7 +129,12 @@ fn perform(store: &Arc<AnyStore>, tx: &UnboundedSender<Action>, effect: Effect) 
 
 fn action_error(a: &Action) -> Result<(), String> {
     match a {
-        Action::Companies(Err(e)) | Action::Saved(Err(e)) | Action::DemoLoaded(Err(e)) => Err(e.clone()),
+        Action::Companies(Err(e))
+        | Action::Saved(Err(e))
+        | Action::DemoLoaded(Err(e))
+        | Action::ScenarioSaved { result: Err(e), .. }
+        | Action::ScenarioRenamed { result: Err(e), .. }
+        | Action::ScenarioDeleted { result: Err(e), .. } => Err(e.clone()),
         _ => Ok(()),
     }
 }
@@ -109,6 +148,7 @@ pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Resu
         keymap = keymap.with_overrides(keys).map_err(|e| eyre!("config: {e}"))?;
     }
     let mut app = App::new(cfg.lang, theme, keymap, company);
+    app.cash_floor = cfg.cash_floor;
     let store = Arc::new(store);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for e in App::init() {
