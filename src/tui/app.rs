@@ -236,10 +236,14 @@ impl App {
         let Some(d) = &self.data else { return 0 };
         match self.tab {
             Tab::Dashboard => 0,
+            Tab::CashFlow if self.weeks => crate::finance::forecast::WEEKS as usize,
             Tab::UnitEconomics | Tab::CashFlow | Tab::Profitability => d.snapshot.monthly.len(),
             Tab::Pricing => self.filtered_products(d).len(),
             Tab::Planning => match self.planner.view {
-                PlanView::Drivers => self.planner.projection_of(self.planner.current).map_or(0, |p| p.months.len()),
+                PlanView::Drivers => self
+                    .planner
+                    .projection_of(self.planner.current)
+                    .map_or(0, |p| p.months.len()),
                 PlanView::Budget => self.budget_months(d),
                 PlanView::Compare => 0,
             },
@@ -269,6 +273,7 @@ impl App {
         let row = self.rows[self.tab.index()];
         match self.tab {
             Tab::Pricing => self.selected_product().map(Record::Product),
+            Tab::CashFlow if self.weeks => None,
             // Month tables list the newest month first.
             Tab::UnitEconomics | Tab::CashFlow | Tab::Profitability => {
                 let months = &d.snapshot.monthly;
@@ -571,7 +576,10 @@ impl App {
                     self.form = Some(RecordForm::new(r));
                 }
             }
-            Intent::Weeks => self.weeks = !self.weeks,
+            Intent::Weeks => {
+                self.weeks = !self.weeks;
+                *row = 0;
+            }
             _ => {}
         }
         vec![]

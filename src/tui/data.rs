@@ -5,11 +5,11 @@ use super::format::Fmt;
 use crate::domain::{Company, Drivers, Invoice, Month, Product};
 use crate::finance::cash_flow::CashFlow;
 use crate::finance::collections::{collections, open_at};
+use crate::finance::forecast::{WeeklyBase, weekly_base};
 use crate::finance::planning::{Projection, Start, base_drivers, project};
 use crate::finance::profitability::{PeriodTotals, year_to_date};
 use crate::finance::unit_economics::{UnitEconomics, unit_economics};
 use crate::finance::{Ledger, Snapshot, as_of_month, cash_flow, snapshot};
-use crate::finance::forecast::{WeeklyBase, weekly_base};
 use crate::store::{AnyStore, RecommendationRecord, Store, StoredScenario};
 use rust_decimal::Decimal;
 

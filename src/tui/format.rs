@@ -48,6 +48,13 @@ impl Fmt {
         format!("{} {}", self.currency, group(d, 2, self.sep))
     }
 
+    /// `money(d, true)` without the currency code, for narrow columns.
+    pub fn compact(&self, d: Decimal) -> String {
+        let s = self.money(Some(d), true);
+        s.strip_prefix(&self.currency)
+            .map_or(s.clone(), |r| r.trim_start().to_owned())
+    }
+
     /// A ratio as a percentage, one decimal: `42.3%`.
     pub fn pct(&self, d: Option<Decimal>) -> String {
         d.map_or(NONE.into(), |v| crate::locale::percent(v, self.sep))

@@ -374,7 +374,6 @@ pub const FIXED: [(&str, &str, &str); 3] = [
     ),
 ];
 
-
 /// Shift is implied by upper-case letters and symbols; compare without it.
 fn normalize(k: &KeyEvent) -> (KeyCode, KeyModifiers) {
     let mods = match k.code {

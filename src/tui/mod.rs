@@ -56,75 +56,78 @@ fn perform(store: &Arc<AnyStore>, tx: &UnboundedSender<Action>, effect: Effect) 
     let store = Arc::clone(store);
     let tx = tx.clone();
     tokio::spawn(async move {
-        let action = match effect {
-            Effect::LoadCompanies => Action::Companies(store.companies().await.map_err(|e| e.to_string())),
-            Effect::LoadCompany(c) => Action::Loaded(Box::new(data::load(&store, c).await)),
-            Effect::LoadDso { company_id, months } => Action::Dso {
-                company_id,
-                series: data::dso_trend(&store, company_id, &months).await,
-            },
-            Effect::LoadDemo => Action::DemoLoaded(
-                crate::commands::demo::load(&store)
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string()),
-            ),
-            Effect::Save(save) => {
-                use form::Record;
-                let id = save.company.id;
-                let result = match (&save.original, &save.updated) {
-                    (Record::Product(o), Record::Product(u)) => {
-                        store.update_product(id, o, u).await.map(|_| o.sku.clone())
-                    }
-                    (Record::Month(o), Record::Month(u)) => {
-                        store.update_month(id, o, u).await.map(|_| o.month.to_string())
-                    }
-                    (Record::Invoice(o), Record::Invoice(u)) => {
-                        store.update_invoice(id, o, u).await.map(|_| o.number.clone())
-                    }
-                    _ => Err(crate::store::StoreError::Conflict("mismatched edit".into())),
-                };
-                Action::Saved(result.map_err(|e| e.to_string()))
+        if let Some(action) = execute(&store, effect).await {
+            if let Err(e) = &action_error(&action) {
+                tracing::warn!("{e}");
             }
-            // The app turns Reload into LoadCompany before it gets here.
-            Effect::Reload => return,
-            Effect::SaveScenario { company_id, scenario } => Action::ScenarioSaved {
-                name: scenario.name.clone(),
-                result: store
-                    .save_scenario(company_id, &scenario)
-                    .await
-                    .map_err(|e| e.to_string()),
-            },
-            Effect::RenameScenario {
-                company_id,
-                from,
-                to,
-                version,
-            } => Action::ScenarioRenamed {
-                result: store
-                    .rename_scenario(company_id, &from, &to, version)
-                    .await
-                    .map_err(|e| e.to_string()),
-                from,
-                to,
-            },
-            Effect::DeleteScenario {
-                company_id,
-                name,
-                version,
-            } => Action::ScenarioDeleted {
-                result: store
-                    .delete_scenario(company_id, &name, version)
-                    .await
-                    .map_err(|e| e.to_string()),
-                name,
-            },
-        };
-        if let Err(e) = &action_error(&action) {
-            tracing::warn!("{e}");
+            let _ = tx.send(action);
         }
-        let _ = tx.send(action);
     });
+}
+
+/// Performs one effect against the store; its result comes back as an action.
+pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
+    let action = match effect {
+        Effect::LoadCompanies => Action::Companies(store.companies().await.map_err(|e| e.to_string())),
+        Effect::LoadCompany(c) => Action::Loaded(Box::new(data::load(store, c).await)),
+        Effect::LoadDso { company_id, months } => Action::Dso {
+            company_id,
+            series: data::dso_trend(store, company_id, &months).await,
+        },
+        Effect::LoadDemo => Action::DemoLoaded(
+            crate::commands::demo::load(store)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        ),
+        Effect::Save(save) => {
+            use form::Record;
+            let id = save.company.id;
+            let result = match (&save.original, &save.updated) {
+                (Record::Product(o), Record::Product(u)) => store.update_product(id, o, u).await.map(|_| o.sku.clone()),
+                (Record::Month(o), Record::Month(u)) => store.update_month(id, o, u).await.map(|_| o.month.to_string()),
+                (Record::Invoice(o), Record::Invoice(u)) => {
+                    store.update_invoice(id, o, u).await.map(|_| o.number.clone())
+                }
+                _ => Err(crate::store::StoreError::Conflict("mismatched edit".into())),
+            };
+            Action::Saved(result.map_err(|e| e.to_string()))
+        }
+        // The app turns Reload into LoadCompany before it gets here.
+        Effect::Reload => return None,
+        Effect::SaveScenario { company_id, scenario } => Action::ScenarioSaved {
+            name: scenario.name.clone(),
+            result: store
+                .save_scenario(company_id, &scenario)
+                .await
+                .map_err(|e| e.to_string()),
+        },
+        Effect::RenameScenario {
+            company_id,
+            from,
+            to,
+            version,
+        } => Action::ScenarioRenamed {
+            result: store
+                .rename_scenario(company_id, &from, &to, version)
+                .await
+                .map_err(|e| e.to_string()),
+            from,
+            to,
+        },
+        Effect::DeleteScenario {
+            company_id,
+            name,
+            version,
+        } => Action::ScenarioDeleted {
+            result: store
+                .delete_scenario(company_id, &name, version)
+                .await
+                .map_err(|e| e.to_string()),
+            name,
+        },
+    };
+    Some(action)
 }
 
 fn action_error(a: &Action) -> Result<(), String> {

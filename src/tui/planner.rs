@@ -47,7 +47,16 @@ pub fn rows(d: &Drivers) -> Vec<Row> {
     use DriverKey::*;
     let mut v = vec![Row::Horizon];
     v.extend(
-        [RevenueGrowth, GrossMargin, OpexBase, OpexGrowth, OtherIncome, Depreciation, PriceChange].map(Row::Driver),
+        [
+            RevenueGrowth,
+            GrossMargin,
+            OpexBase,
+            OpexGrowth,
+            OtherIncome,
+            Depreciation,
+            PriceChange,
+        ]
+        .map(Row::Driver),
     );
     v.push(Row::PriceMonth);
     v.push(Row::Driver(DiscountRate));
@@ -261,13 +270,21 @@ impl Planner {
         }
         if let Some(prev) = previous.filter(|q| q.company_id == p.company_id) {
             for s in &mut p.scenarios {
-                if let Some(old) = prev.scenarios.iter().find(|o| o.name == s.name && o.version == s.version) {
+                if let Some(old) = prev
+                    .scenarios
+                    .iter()
+                    .find(|o| o.name == s.name && o.version == s.version)
+                {
                     s.undo = old.undo.clone();
                     s.redo = old.redo.clone();
                 }
             }
             let name = prev.scenarios.get(prev.current).map(|s| s.name.as_str());
-            p.current = p.scenarios.iter().position(|s| Some(s.name.as_str()) == name).unwrap_or(0);
+            p.current = p
+                .scenarios
+                .iter()
+                .position(|s| Some(s.name.as_str()) == name)
+                .unwrap_or(0);
             p.compare = prev
                 .compare
                 .iter()
@@ -382,15 +399,19 @@ impl Planner {
     pub fn apply_cell(&self, d: &Drivers, row: Row, text: &str) -> Result<Drivers, String> {
         let mut out = d.clone();
         let whole = |text: &str, range: std::ops::RangeInclusive<u32>| {
-            text.trim().parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
-                format!(
-                    "{:?}: {} {}–{}",
-                    clean(text),
-                    self.t("a whole number of months from", "un número entero de meses de"),
-                    range.start(),
-                    range.end()
-                )
-            })
+            text.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    format!(
+                        "{:?}: {} {}–{}",
+                        clean(text),
+                        self.t("a whole number of months from", "un número entero de meses de"),
+                        range.start(),
+                        range.end()
+                    )
+                })
         };
         match row {
             Row::Horizon => out.horizon_months = whole(text, 12..=60)?,
@@ -477,7 +498,9 @@ impl Planner {
     /// Replaces the current drivers (one undo step) and saves.
     fn commit(&mut self, new: Drivers) -> Vec<Effect> {
         let i = self.current;
-        let Some(s) = self.scenarios.get_mut(i) else { return vec![] };
+        let Some(s) = self.scenarios.get_mut(i) else {
+            return vec![];
+        };
         if s.drivers == new {
             return vec![];
         }
@@ -495,7 +518,9 @@ impl Planner {
     /// Sends the scenario to the store, or marks it to be sent when the save in
     /// flight returns (each save carries the version the previous one produced).
     fn save(&mut self, i: usize) -> Vec<Effect> {
-        let Some(s) = self.scenarios.get_mut(i) else { return vec![] };
+        let Some(s) = self.scenarios.get_mut(i) else {
+            return vec![];
+        };
         if s.base {
             return vec![];
         }
@@ -638,7 +663,9 @@ impl Planner {
         if self.refuse_change() {
             return;
         }
-        let Some(row) = self.rows().get(self.row).copied() else { return };
+        let Some(row) = self.rows().get(self.row).copied() else {
+            return;
+        };
         let Some(s) = self.current() else { return };
         let placeholder = match row {
             Row::AddHire | Row::Hire(_) => "3:2:4500",
@@ -659,7 +686,9 @@ impl Planner {
         if self.refuse_change() {
             return vec![];
         }
-        let Some(row) = self.rows().get(self.row).copied() else { return vec![] };
+        let Some(row) = self.rows().get(self.row).copied() else {
+            return vec![];
+        };
         let Some(s) = self.current() else { return vec![] };
         let (sign, delta) = if up { (Decimal::ONE, 1) } else { (-Decimal::ONE, -1) };
         let mut d = s.drivers.clone();
@@ -671,7 +700,10 @@ impl Planner {
                 let step = if k.is_rate() { rate_step(k) } else { amount_step(v) };
                 let next = v + sign * step;
                 if check_range(k, next).is_err() {
-                    let msg = self.t("that step leaves the allowed range", "ese paso sale del rango permitido");
+                    let msg = self.t(
+                        "that step leaves the allowed range",
+                        "ese paso sale del rango permitido",
+                    );
                     self.say(msg, true);
                     return vec![];
                 }
@@ -697,7 +729,9 @@ impl Planner {
             return vec![];
         }
         let i = self.current;
-        let Some(s) = self.scenarios.get_mut(i) else { return vec![] };
+        let Some(s) = self.scenarios.get_mut(i) else {
+            return vec![];
+        };
         let (from, to) = if redo {
             (&mut s.redo, &mut s.undo)
         } else {
@@ -719,7 +753,9 @@ impl Planner {
     }
 
     fn remove_item(&mut self) -> Vec<Effect> {
-        let Some(row) = self.rows().get(self.row).copied() else { return vec![] };
+        let Some(row) = self.rows().get(self.row).copied() else {
+            return vec![];
+        };
         if !matches!(row, Row::Hire(_) | Row::Event(_)) || self.refuse_change() {
             return vec![];
         }
@@ -743,7 +779,11 @@ impl Planner {
         let text = if rename {
             s.name.clone()
         } else {
-            let stem = if s.base { self.t("plan", "plan").to_owned() } else { s.name.clone() };
+            let stem = if s.base {
+                self.t("plan", "plan").to_owned()
+            } else {
+                s.name.clone()
+            };
             (2..)
                 .map(|k| format!("{stem} {k}"))
                 .find(|n| !self.scenarios.iter().any(|s| &s.name == n))
@@ -758,19 +798,20 @@ impl Planner {
 
     fn check_name(&self, name: &str, rename_from: Option<&str>) -> Result<(), String> {
         if name.is_empty() {
-            return Err(self.t("a scenario needs a name", "un escenario necesita un nombre").into());
+            return Err(self
+                .t("a scenario needs a name", "un escenario necesita un nombre")
+                .into());
         }
         if name.chars().any(char::is_control) || name.chars().count() > 60 {
             return Err(self
-                .t("use up to 60 printable characters", "use hasta 60 caracteres imprimibles")
+                .t(
+                    "use up to 60 printable characters",
+                    "use hasta 60 caracteres imprimibles",
+                )
                 .into());
         }
         if name == BASE || (self.scenarios.iter().any(|s| s.name == name) && Some(name) != rename_from) {
-            return Err(format!(
-                "{:?} {}",
-                clean(name),
-                self.t("is taken", "ya existe")
-            ));
+            return Err(format!("{:?} {}", clean(name), self.t("is taken", "ya existe")));
         }
         Ok(())
     }
@@ -805,7 +846,9 @@ impl Planner {
         let m = data.snapshot.as_of;
         let fy = data.company.fiscal_year_start as i32;
         let back = (m.month() as i32 - fy).rem_euclid(12) + 1;
-        let default = Some(m.plus(-back)).filter(|b| data.ledger.get(*b).is_some()).unwrap_or(m);
+        let default = Some(m.plus(-back))
+            .filter(|b| data.ledger.get(*b).is_some())
+            .unwrap_or(m);
         self.dialog = Some(Dialog::Lock {
             input: text_area(&default.to_string(), "YYYY-MM"),
             error: None,
@@ -889,7 +932,9 @@ impl Planner {
     }
 
     fn on_dialog_key(&mut self, key: KeyEvent, data: &CompanyData) -> Vec<Effect> {
-        let Some(dialog) = self.dialog.as_mut() else { return vec![] };
+        let Some(dialog) = self.dialog.as_mut() else {
+            return vec![];
+        };
         if key.code == KeyCode::Esc {
             self.dialog = None;
             return vec![];
@@ -919,7 +964,9 @@ impl Planner {
                 }
                 let rename = *rename;
                 let name = text_of(input).trim().to_owned();
-                let Some(s) = self.current().cloned() else { return vec![] };
+                let Some(s) = self.current().cloned() else {
+                    return vec![];
+                };
                 let from = s.name.clone();
                 if let Err(e) = self.check_name(&name, rename.then_some(from.as_str())) {
                     if let Some(Dialog::Name { error, .. }) = self.dialog.as_mut() {
@@ -933,7 +980,10 @@ impl Planner {
                         return vec![];
                     }
                     if s.saving || s.unsaved {
-                        let msg = self.t("still saving: try again in a moment", "aún guardando: intente en un momento");
+                        let msg = self.t(
+                            "still saving: try again in a moment",
+                            "aún guardando: intente en un momento",
+                        );
                         self.say(msg, true);
                         return vec![];
                     }
@@ -987,7 +1037,9 @@ impl Planner {
                 self.save(i)
             }
             Dialog::Seek(seek) => {
-                let Some(s) = self.scenarios.get(self.current) else { return vec![] };
+                let Some(s) = self.scenarios.get(self.current) else {
+                    return vec![];
+                };
                 match key.code {
                     KeyCode::Tab | KeyCode::Down => seek.field = (seek.field + 1) % 5,
                     KeyCode::BackTab | KeyCode::Up => seek.field = (seek.field + 4) % 5,
@@ -996,14 +1048,26 @@ impl Planner {
                         if seek.field == 0 {
                             let all = DriverKey::ALL;
                             let i = all.iter().position(|k| *k == seek.driver).unwrap_or(0);
-                            seek.driver = all[if fwd { (i + 1) % all.len() } else { (i + all.len() - 1) % all.len() }];
+                            seek.driver = all[if fwd {
+                                (i + 1) % all.len()
+                            } else {
+                                (i + all.len() - 1) % all.len()
+                            }];
                             let keep = seek.values[0].clone();
                             seek.values = seek_defaults(seek.driver, &s.drivers);
                             seek.values[0] = keep;
                         } else {
-                            seek.target = if fwd { (seek.target + 1) % 3 } else { (seek.target + 2) % 3 };
+                            seek.target = if fwd {
+                                (seek.target + 1) % 3
+                            } else {
+                                (seek.target + 2) % 3
+                            };
                             let half = (s.drivers.horizon_months / 2).max(1);
-                            seek.values[0] = if seek.target == 2 { half.to_string() } else { "18".into() };
+                            seek.values[0] = if seek.target == 2 {
+                                half.to_string()
+                            } else {
+                                "18".into()
+                            };
                         }
                         seek.outcome = None;
                     }
@@ -1041,24 +1105,39 @@ impl Planner {
     /// Runs goal seek on the current scenario as the dialog reads.
     pub fn run_seek(&self, seek: &Seek) -> Result<SeekOutcome, String> {
         let s = self.current().ok_or_else(String::new)?;
-        let scale = |v: Decimal| if seek.driver.is_rate() { v / Decimal::ONE_HUNDRED } else { v };
+        let scale = |v: Decimal| {
+            if seek.driver.is_rate() {
+                v / Decimal::ONE_HUNDRED
+            } else {
+                v
+            }
+        };
         let min = scale(self.number(&seek.values[1])?);
         let max = scale(self.number(&seek.values[2])?);
         let target = match seek.target {
             0 => Target::MinCashNonNegative,
             1 => Target::RunwayAtHorizonAtLeast(self.number(&seek.values[0])?),
             _ => {
-                let k = seek.values[0].trim().parse::<u32>().ok().filter(|k| (1..=60).contains(k));
+                let k = seek.values[0]
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|k| (1..=60).contains(k));
                 Target::BreakEvenBy(k.ok_or_else(|| {
-                    self.t("the month must be a whole number from 1 to 60", "el mes debe ser un entero de 1 a 60")
-                        .to_owned()
+                    self.t(
+                        "the month must be a whole number from 1 to 60",
+                        "el mes debe ser un entero de 1 a 60",
+                    )
+                    .to_owned()
                 })?)
             }
         };
-        Ok(match goal_seek(s.start, &s.drivers, seek.driver, target, min, max).value {
-            Some(v) => SeekOutcome::Found(v),
-            None => SeekOutcome::NotFound,
-        })
+        Ok(
+            match goal_seek(s.start, &s.drivers, seek.driver, target, min, max).value {
+                Some(v) => SeekOutcome::Found(v),
+                None => SeekOutcome::NotFound,
+            },
+        )
     }
 
     fn apply_found(&mut self, key: DriverKey, v: Decimal) -> Vec<Effect> {

@@ -167,7 +167,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     .render(area, buf);
 }
 
-fn popup(area: Rect, width: u16, height: u16) -> Rect {
+pub fn popup(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(2));
     let h = height.min(area.height.saturating_sub(2));
     Rect {

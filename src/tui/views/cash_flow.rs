@@ -1,6 +1,8 @@
 //! Ending cash and net cash flow over time, burn, runway, the cash-zero month.
 
 use super::{LazyTable, left, right, signed};
+use crate::finance::forecast::{WEEKS, with_events};
+use crate::sanitize::clean;
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
 use crate::tui::widgets::{card, columns, money_chart};
@@ -69,6 +71,9 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         if c.cash_zero_month.is_some() { th.bad } else { th.base },
     );
 
+    if app.weeks {
+        return weeks(app, d, chart, table, buf);
+    }
     // Chart coordinates are screen positions only; the figures stay decimal.
     let monthly = &d.snapshot.monthly;
     let points: Vec<(f64, f64)> = monthly
@@ -102,7 +107,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let rows = &d.by_month;
     let total = monthly.len();
     LazyTable {
-        title: t("By month", "Por mes"),
+        title: t("By month · w: 13 weeks", "Por mes · w: 13 semanas"),
         headers: vec![
             t("Month", "Mes"),
             t("Net cash flow", "Flujo neto"),
@@ -129,6 +134,112 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             right(f.money(Some(m.cash_end), true), signed(th, Some(m.cash_end))),
             right(f.money(cf.net_burn, true), th.base),
             right(f.num(cf.runway_months, 1), th.base),
+        ]
+    });
+}
+
+/// The 13-week forecast: the current Planning scenario's cash events on top of
+/// the open invoices and the recent rates, against the configured floor.
+fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let f = &d.fmt;
+    let th = &app.theme;
+    let Some(base) = &d.weeks else { return };
+    let scenario = app.planner.current();
+    let events = scenario.map(|s| s.drivers.cash_events.as_slice()).unwrap_or(&[]);
+    let fc = with_events(base, events, app.cash_floor);
+    let points: Vec<(f64, f64)> = std::iter::once((0.0, fc.opening.to_f64().unwrap_or(0.0)))
+        .chain(
+            fc.weeks
+                .iter()
+                .map(|w| (w.index as f64, w.closing.to_f64().unwrap_or(0.0))),
+        )
+        .collect();
+    let floor_line = [
+        (0.0, fc.floor.to_f64().unwrap_or(0.0)),
+        (WEEKS as f64, fc.floor.to_f64().unwrap_or(0.0)),
+    ];
+    let data = vec![
+        Dataset::default()
+            .name(t("closing cash", "caja al cierre"))
+            .marker(symbols::Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(th.projection)
+            .data(&points),
+        Dataset::default()
+            .name(t("floor", "piso"))
+            .marker(symbols::Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(th.warn)
+            .data(&floor_line),
+    ];
+    let below = match fc.below_floor {
+        Some(w) => format!(
+            "{} {w} ({})",
+            t("below the floor in week", "bajo el piso en la semana"),
+            fc.weeks[w as usize - 1].start
+        ),
+        None => t("never below the floor", "nunca bajo el piso").to_owned(),
+    };
+    let name = scenario.map(|s| clean(&s.name)).unwrap_or_default();
+    let title = format!(
+        "{} · {} {} · {below}",
+        t("13-week cash", "Caja a 13 semanas"),
+        t("events of", "eventos de"),
+        name
+    );
+    money_chart(
+        buf,
+        chart,
+        th,
+        f,
+        &title,
+        data,
+        WEEKS as usize + 1,
+        (
+            fc.weeks.first().map(|w| w.start.to_string()).unwrap_or_default(),
+            fc.weeks.last().map(|w| w.end.to_string()).unwrap_or_default(),
+        ),
+        std::iter::once(fc.opening)
+            .chain(fc.weeks.iter().map(|w| w.closing))
+            .chain(std::iter::once(fc.floor)),
+    );
+    let total = fc.weeks.len();
+    LazyTable {
+        title: t("By week · w: months", "Por semana · w: meses"),
+        headers: vec![
+            t("Week of", "Semana del"),
+            t("Collections", "Cobros"),
+            t("Other in", "Otros ingr."),
+            t("Outflows", "Egresos"),
+            t("Events", "Eventos"),
+            t("Closing", "Cierre"),
+        ],
+        widths: vec![
+            Constraint::Length(10),
+            Constraint::Min(9),
+            Constraint::Min(9),
+            Constraint::Min(9),
+            Constraint::Min(8),
+            Constraint::Min(9),
+        ],
+        total,
+        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+    }
+    .render(buf, table, th, |i| {
+        let w = &fc.weeks[i];
+        let closing_style = if w.closing < fc.floor {
+            th.bad
+        } else {
+            signed(th, Some(w.closing))
+        };
+        vec![
+            left(w.start.to_string(), th.base),
+            right(f.money(Some(w.collections), true), th.base),
+            right(f.money(Some(w.other_inflows), true), th.base),
+            right(f.money(Some(-w.outflows), true), th.base),
+            right(f.money(Some(w.events), true), signed(th, Some(w.events))),
+            right(f.money(Some(w.closing), true), closing_style),
         ]
     });
 }
