@@ -157,8 +157,8 @@ pub fn with_events(base: &WeeklyBase, events: &[CashEvent], floor: Decimal) -> C
     let mut cash = base.opening;
     let mut weeks = Vec::with_capacity(WEEKS as usize);
     let mut below_floor = None;
-    for k in 0..WEEKS as usize {
-        cash += base.collections[k] + base.other_inflows - base.outflows + event_weeks[k];
+    for (k, (collected, events)) in base.collections.iter().zip(event_weeks).enumerate() {
+        cash += *collected + base.other_inflows - base.outflows + events;
         let start = first + Duration::days(7 * k as i64);
         if below_floor.is_none() && cash < floor {
             below_floor = Some(k as u32 + 1);
@@ -167,10 +167,10 @@ pub fn with_events(base: &WeeklyBase, events: &[CashEvent], floor: Decimal) -> C
             index: k as u32 + 1,
             start,
             end: start + Duration::days(6),
-            collections: base.collections[k],
+            collections: *collected,
             other_inflows: base.other_inflows,
             outflows: base.outflows,
-            events: event_weeks[k],
+            events,
             closing: cash,
         });
     }

@@ -214,8 +214,8 @@ impl Default for Keymap {
                     "edit",
                     vec![ch('e')],
                     View,
-                    "edit the selected record (Planning: the driver)",
-                    "editar el registro seleccionado (Planeación: el supuesto)",
+                    "edit the selected record or driver",
+                    "editar el registro o supuesto seleccionado",
                 ),
                 b(
                     NudgeUp,
@@ -369,8 +369,8 @@ pub const FIXED: [(&str, &str, &str); 3] = [
     ),
     (
         "Enter",
-        "confirm; Costs & pricing and Planning: type the chosen value",
-        "confirmar; Costos y precios y Planeación: escribir el valor elegido",
+        "confirm; in Pricing and Planning, type the value",
+        "confirmar; en Precios y Planeación, escribir el valor",
     ),
 ];
 

@@ -387,10 +387,7 @@ impl Planner {
             format!(
                 "{:?} {}",
                 clean(text),
-                self.t(
-                    "is not a number (digits and one decimal point, e.g. 3.5)",
-                    "no es un número (dígitos y un separador decimal, p. ej. 3,5)"
-                )
+                self.t("is not a number, e.g. 3.5", "no es un número, p. ej. 3,5")
             )
         })
     }

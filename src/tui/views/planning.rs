@@ -26,7 +26,7 @@ use rust_decimal::prelude::ToPrimitive;
 /// Months of history drawn before the projection.
 const HISTORY: usize = 24;
 /// Width of the drivers table.
-const DRIVERS_W: u16 = 34;
+const DRIVERS_W: u16 = 35;
 
 pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let t = |en, es| app.lang.pick(en, es);
@@ -151,10 +151,14 @@ fn drivers_table(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let inner = b.inner(area);
     b.render(area, buf);
     let rows = pl.rows();
-    let error_h = u16::from(pl.cell.as_ref().is_some_and(|c| c.error.is_some()));
+    let error_h = if pl.cell.as_ref().is_some_and(|c| c.error.is_some()) {
+        3
+    } else {
+        0
+    };
     let height = inner.height.saturating_sub(error_h) as usize;
     let start = crate::tui::widgets::window_start(pl.row, height, rows.len());
-    let label_w = inner.width.saturating_sub(13);
+    let label_w = inner.width.saturating_sub(14);
     for (line, (i, row)) in rows.iter().enumerate().skip(start).take(height).enumerate() {
         let y = inner.y + line as u16;
         let selected = i == pl.row;
@@ -165,7 +169,7 @@ fn drivers_table(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         };
         let style = if selected { th.selected } else { label_style };
         let label_area = Rect::new(inner.x, y, label_w, 1);
-        let value_area = Rect::new(inner.x + label_w, y, inner.width - label_w, 1);
+        let value_area = Rect::new(inner.x + label_w + 1, y, inner.width.saturating_sub(label_w + 1), 1);
         Paragraph::new(driver_label(app, &s.drivers, *row))
             .style(style)
             .render(label_area, buf);
@@ -185,10 +189,11 @@ fn drivers_table(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         }
     }
     if let Some(e) = pl.cell.as_ref().and_then(|c| c.error.as_ref()) {
-        let y = inner.y + inner.height - 1;
+        let h = error_h.min(inner.height);
         Paragraph::new(format!("✗ {}", clean(e)))
             .style(th.bad)
-            .render(Rect::new(inner.x, y, inner.width, 1), buf);
+            .wrap(Wrap { trim: true })
+            .render(Rect::new(inner.x, inner.y + inner.height - h, inner.width, h), buf);
     }
 }
 
@@ -237,7 +242,10 @@ fn outputs(app: &App, f: &Fmt, p: &Projection, area: Rect, buf: &mut Buffer) {
 }
 
 /// Actual cash for the last months, then each projection; x is the month index.
-fn cash_points(d: &CompanyData, projections: &[&Projection]) -> (Vec<(f64, f64)>, Vec<Vec<(f64, f64)>>, usize) {
+/// Plotting positions of one line.
+type Points = Vec<(f64, f64)>;
+
+fn cash_points(d: &CompanyData, projections: &[&Projection]) -> (Points, Vec<Points>, usize) {
     let monthly = &d.snapshot.monthly;
     let hist: Vec<_> = monthly.iter().rev().take(HISTORY).rev().collect();
     let n = hist.len();
@@ -291,13 +299,9 @@ fn cash_chart(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer, shown: &
         );
     }
     let longest = projections.iter().map(|p| p.months.len()).max().unwrap_or(0);
-    let first = d
-        .snapshot
-        .monthly
-        .iter()
-        .rev()
-        .take(HISTORY)
-        .last()
+    let monthly = &d.snapshot.monthly;
+    let first = monthly
+        .get(monthly.len().saturating_sub(HISTORY))
         .map(|m| m.month.to_string())
         .unwrap_or_default();
     let last = projections
@@ -524,7 +528,13 @@ fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let bad = worst(&variances, 5);
     let is_worst = |v: &Variance| bad.iter().any(|w| std::ptr::eq(*w, v));
     let get = |m: Month, l: VarLine| variances.iter().find(|v| v.month == m && v.line == l);
-    let [table_area, side] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    // Narrow screens: the table, then the worst variances under it.
+    let narrow = area.width < 100;
+    let [table_area, side] = if narrow {
+        Layout::vertical([Constraint::Min(0), Constraint::Length(7)]).areas(area)
+    } else {
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
+    };
     let total = months.len();
     let selected = app.rows[app.tab.index()].min(total.saturating_sub(1));
     let title = format!(
@@ -576,7 +586,11 @@ fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         cells
     });
 
-    let [detail, worst_area] = Layout::vertical([Constraint::Length(8), Constraint::Min(0)]).areas(side);
+    let [detail, worst_area] = if narrow {
+        [Rect::default(), side]
+    } else {
+        Layout::vertical([Constraint::Length(8), Constraint::Min(0)]).areas(side)
+    };
     let mut lines = Vec::new();
     if let Some(m) = months.get(selected) {
         lines.push(Line::from(vec![
@@ -703,7 +717,7 @@ fn dialog(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             .render(r, buf);
         }
         Dialog::Seek(seek) => {
-            let r = popup(area, 64, 12);
+            let r = popup(area, 64, 9);
             Clear.render(r, buf);
             let b = block(t("Goal seek", "Buscar objetivo"), th);
             let inner = b.inner(r);
@@ -740,7 +754,6 @@ fn dialog(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                     ])
                 })
                 .collect();
-            lines.push(Line::from(""));
             let outcome = match &seek.outcome {
                 None => Line::from(Span::styled(
                     t(
