@@ -1,6 +1,8 @@
 //! The interface's speed: time to the first frame with data (demo store and a
 //! company with 1,000,000 invoices), render time per tab at 200x50, and bytes
-//! written to the terminal for a frame, a tab switch and an unchanged redraw.
+//! written to the terminal for a frame, a tab switch and an unchanged redraw;
+//! in Planning, the time from a keystroke to the updated frame with three
+//! 60-month scenarios compared.
 //! (Bytes written while idle in the real binary: scripts/bench measures them in tmux.)
 
 mod common;
@@ -103,6 +105,85 @@ fn bytes(app: &mut App) {
     println!("  bytes: one row down                  {:>7}", take(&counter));
 }
 
+fn ack(app: &mut App) {
+    // The store's answer to the save a change asked for, as the runtime feeds it back.
+    let (name, version) = {
+        let s = app.planner.current().expect("scenario");
+        (s.name.clone(), s.version)
+    };
+    app.update(Action::ScenarioSaved {
+        name,
+        result: Ok(version + 1),
+    });
+}
+
+fn timed(app: &mut App, term: &mut Terminal<TestBackend>, action: Action) -> Duration {
+    let t = Instant::now();
+    app.update(action);
+    term.draw(|f| draw(app, f)).expect("draw");
+    t.elapsed()
+}
+
+fn report(label: &str, samples: &mut [Duration]) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "    {label:<44} median {:>5.2} ms   p99 {:>5.2} ms   worst {:>5.2} ms   (aim < 5 ms)",
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() * 99 / 100]),
+        ms(samples[samples.len() - 1])
+    );
+}
+
+/// Keystroke to updated frame in Planning: three 60-month scenarios compared.
+fn planning(app: &mut App) {
+    println!("  planning, keystroke to updated frame (update + projection + draw), 60-month horizon:");
+    app.update(key('6'));
+    for name in ["Lean", "Growth", "Funded"] {
+        app.update(key('n'));
+        for _ in 0..20 {
+            app.update(Action::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+        }
+        for c in name.chars() {
+            app.update(key(c));
+        }
+        app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        ack(app);
+        app.update(key('g'));
+        for _ in 0..48 {
+            app.update(key('+'));
+            ack(app);
+        }
+        app.update(key(' '));
+    }
+    assert_eq!(app.planner.compared().len(), 3);
+    assert!(app.planner.compared().iter().all(|i| app.planner.projection_of(*i).expect("p").months.len() == 60));
+    app.update(key('j')); // revenue growth
+    for (w, h) in [(120u16, 40u16), (200, 50)] {
+        let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        // Compare view: a nudge recomputes the current scenario and redraws three lines.
+        app.update(key('v'));
+        let mut samples = Vec::new();
+        for k in 0..400 {
+            samples.push(timed(app, &mut term, key(if k % 2 == 0 { '+' } else { '-' })));
+            ack(app);
+        }
+        report(&format!("nudge, compare view of 3 at {w}x{h}"), &mut samples);
+        // Drivers view: typing into the cell re-validates and re-projects on each key.
+        app.update(key('v'));
+        app.update(key('v'));
+        let mut samples = Vec::new();
+        for _ in 0..200 {
+            app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+            for c in ['1', '.', '5'] {
+                samples.push(timed(app, &mut term, key(c)));
+            }
+            app.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        }
+        report(&format!("typing a driver, editor view at {w}x{h}"), &mut samples);
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -123,6 +204,7 @@ async fn main() {
     );
     per_tab(&mut app, "demo");
     bytes(&mut app);
+    planning(&mut app);
 
     println!("\nA company with 1,000,000 invoices and 120 months (SQLite)");
     common::generate(dir.path()).expect("generate");
