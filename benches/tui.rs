@@ -157,7 +157,12 @@ fn planning(app: &mut App) {
         app.update(key(' '));
     }
     assert_eq!(app.planner.compared().len(), 3);
-    assert!(app.planner.compared().iter().all(|i| app.planner.projection_of(*i).expect("p").months.len() == 60));
+    assert!(
+        app.planner
+            .compared()
+            .iter()
+            .all(|i| app.planner.projection_of(*i).expect("p").months.len() == 60)
+    );
     app.update(key('j')); // revenue growth
     for (w, h) in [(120u16, 40u16), (200, 50)] {
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");

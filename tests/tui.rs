@@ -615,9 +615,10 @@ fn editing_a_driver_recomputes_on_every_keystroke_and_keeps_bad_text() {
     let (_, drivers, version) = saved(&a.update(code(KeyCode::Enter)));
     assert_eq!(drivers.revenue_growth, rust_decimal::Decimal::new(12, 2));
     assert_eq!(version, 1);
-    // Esc abandons a cell.
+    // Typing into a fresh cell replaces its value, as in a spreadsheet; Esc abandons it.
     a.update(code(KeyCode::Enter));
     type_text(&mut a, "5");
+    assert_eq!(a.planner.cell.as_ref().unwrap().input.lines()[0], "5");
     a.update(code(KeyCode::Esc));
     assert!(a.planner.cell.is_none());
     assert_eq!(

@@ -14,7 +14,7 @@ use crate::locale::Lang;
 use crate::sanitize::clean;
 use crate::store::StoredScenario;
 use crossterm::event::{KeyCode, KeyEvent};
-use ratatui_textarea::{CursorMove, TextArea};
+use ratatui_textarea::TextArea;
 use rust_decimal::Decimal;
 
 pub const BASE: &str = "base";
@@ -197,10 +197,12 @@ impl std::fmt::Debug for Planner {
     }
 }
 
+/// A one-line input holding `text` all selected, so typing replaces it (as in a
+/// spreadsheet cell) and an arrow key starts editing it in place.
 fn text_area(text: &str, placeholder: &str) -> TextArea<'static> {
     let mut t = TextArea::new(vec![text.to_owned()]);
     t.set_placeholder_text(placeholder.to_owned());
-    t.move_cursor(CursorMove::End);
+    t.select_all();
     t
 }
 

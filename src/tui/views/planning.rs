@@ -116,6 +116,8 @@ fn driver_value(app: &App, f: &Fmt, d: &Drivers, row: Row) -> String {
         Row::Horizon => d.horizon_months.to_string(),
         Row::PriceMonth => d.price_change_month.to_string(),
         Row::Driver(k) if k.is_rate() => f.num(Some(k.get(d) * Decimal::ONE_HUNDRED), 2) + "%",
+        // Large amounts without cents, so they fit the column.
+        Row::Driver(k) if k.get(d).abs() >= Decimal::from(100_000) => f.num(Some(k.get(d)), 0),
         Row::Driver(k) => f.amount(k.get(d)),
         Row::Hire(i) => d.hires.get(i).map_or_else(String::new, |h| {
             format!(
