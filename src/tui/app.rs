@@ -392,6 +392,11 @@ impl App {
         }
     }
 
+    /// Writes still on their way to the store (the runtime waits for them on quit).
+    pub fn pending_writes(&self) -> bool {
+        self.planner.pending() || self.form.as_ref().is_some_and(|f| f.saving)
+    }
+
     /// Takes the planner's message and turns its `Reload` into loading the company.
     fn after_planner(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
         if let Some((text, error)) = self.planner.message.take() {

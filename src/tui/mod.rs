@@ -198,6 +198,27 @@ pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Resu
             crate::config::remember_company(&cfg.database_url, &d.company.name);
         }
     }
+    // Quitting right after a change: let the saves in flight (and the ones queued
+    // behind them) reach the store before the runtime drops their tasks.
+    if app.pending_writes() {
+        ratatui::restore();
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.pending_writes() {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(action)) => {
+                for effect in app.update(action) {
+                    if !matches!(effect, Effect::LoadCompany(_) | Effect::LoadDso { .. }) {
+                        perform(&store, &tx, effect);
+                    }
+                }
+            }
+            _ => {
+                tracing::warn!("quit with a save unconfirmed");
+                break;
+            }
+        }
+    }
     tracing::info!("interface stopped");
     Ok(())
 }

@@ -350,6 +350,11 @@ impl Planner {
         v
     }
 
+    /// Whether a change is still on its way to the store.
+    pub fn pending(&self) -> bool {
+        self.scenarios.iter().any(|s| s.saving || s.unsaved)
+    }
+
     /// Whether keys go to the planner first (a cell or a dialog is open).
     pub fn capturing(&self) -> bool {
         self.cell.is_some() || self.dialog.is_some()
