@@ -39,6 +39,15 @@ pub enum Command {
     /// Planning scenarios
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Ask an advisor: advisor, pricing, growth, cashflow or collections (streams to stdout)
+    Analyze {
+        /// advisor, pricing, growth, cashflow or collections
+        #[arg(long, value_name = "NAME")]
+        agent: String,
+        /// Ask again even when the same input was answered within the cache TTL
+        #[arg(long)]
+        no_cache: bool,
+    },
     /// Check the store, migrations, AI endpoint, config and terminal
     Doctor,
     /// Write a consistent snapshot of the store to FILE

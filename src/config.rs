@@ -48,6 +48,9 @@ pub struct Config {
     pub keys: Option<toml::Table>,
     /// The 13-week forecast reports the first week whose cash is below it (default 0).
     pub cash_floor: rust_decimal::Decimal,
+    pub ai: crate::ai::service::AiSettings,
+    /// Things to tell the user (e.g. a key in a config file others can read).
+    pub warnings: Vec<String>,
 }
 
 fn floor_of(key: &str, value: &str) -> Result<rust_decimal::Decimal, ConfigError> {
@@ -134,6 +137,8 @@ impl Config {
             (None, Some(other)) => floor_of("cash_floor", &other.to_string())?,
             (None, None) => rust_decimal::Decimal::ZERO,
         };
+        let mut warnings = Vec::new();
+        let ai = ai_settings(file.ai.as_ref(), path.as_deref(), &mut warnings)?;
         Ok(Config {
             database_url,
             lang,
@@ -141,8 +146,170 @@ impl Config {
             file: path,
             keys: file.keys,
             cash_floor,
+            ai,
+            warnings,
         })
     }
+}
+
+const AI_KEYS: [&str; 15] = [
+    "provider",
+    "base_url",
+    "model",
+    "api_key",
+    "api_key_env",
+    "price_input_per_mtok",
+    "price_output_per_mtok",
+    "monthly_budget",
+    "cache_ttl_secs",
+    "connect_timeout_secs",
+    "first_byte_timeout_secs",
+    "idle_timeout_secs",
+    "max_attempts",
+    "structured",
+    "retry_base_ms",
+];
+
+fn ai_value(table: Option<&toml::Table>, key: &str) -> Option<String> {
+    match table?.get(key)? {
+        toml::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn bad(key: &str, value: &str, expected: &'static str) -> ConfigError {
+    ConfigError::Value {
+        key: format!("ai.{key}"),
+        value: value.to_owned(),
+        expected,
+    }
+}
+
+fn secs(table: Option<&toml::Table>, key: &str, default: u64) -> Result<std::time::Duration, ConfigError> {
+    match ai_value(table, key) {
+        None => Ok(std::time::Duration::from_secs(default)),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| bad(key, &v, "a whole number of seconds")),
+    }
+}
+
+fn amount(table: Option<&toml::Table>, key: &str) -> Result<Option<rust_decimal::Decimal>, ConfigError> {
+    ai_value(table, key)
+        .map(|v| {
+            crate::finance::planning::driver_number(v.trim())
+                .ok()
+                .filter(|d| *d >= rust_decimal::Decimal::ZERO)
+                .ok_or_else(|| bad(key, &v, "an amount ≥ 0, e.g. 0.15 or \"10\""))
+        })
+        .transpose()
+}
+
+/// `[ai]` of the config file and `KATALIS_AI_*` (and `OPENAI_API_KEY` for the key).
+/// The endpoint is used only when a base URL is configured (or provider = "openai"):
+/// a key in the environment alone never sends data anywhere.
+pub fn ai_settings(
+    table: Option<&toml::Table>,
+    file: Option<&Path>,
+    warnings: &mut Vec<String>,
+) -> Result<crate::ai::service::AiSettings, ConfigError> {
+    use crate::ai::openai::{Endpoint, Secret};
+    use crate::ai::service::{AiSettings, Provider, Structured};
+    if let Some(t) = table
+        && let Some(k) = t.keys().find(|k| !AI_KEYS.contains(&k.as_str()))
+    {
+        return Err(ConfigError::Value {
+            key: format!("ai.{k}"),
+            value: String::new(),
+            expected: "one of provider, base_url, model, api_key, api_key_env, price_input_per_mtok, price_output_per_mtok, monthly_budget, cache_ttl_secs, connect_timeout_secs, first_byte_timeout_secs, idle_timeout_secs, max_attempts, structured, retry_base_ms",
+        });
+    }
+    let provider = env("KATALIS_AI_PROVIDER").or_else(|| ai_value(table, "provider"));
+    let base_url = env("KATALIS_AI_BASE_URL").or_else(|| ai_value(table, "base_url"));
+    let model = env("KATALIS_AI_MODEL")
+        .or_else(|| ai_value(table, "model"))
+        .unwrap_or_else(|| "gpt-4o-mini".into());
+    let key_env = ai_value(table, "api_key_env");
+    let file_key = ai_value(table, "api_key");
+    let api_key = env("KATALIS_AI_API_KEY")
+        .or_else(|| key_env.as_deref().and_then(env))
+        .or_else(|| env("OPENAI_API_KEY"))
+        .or_else(|| file_key.clone())
+        .map(Secret::new);
+    #[cfg(unix)]
+    if file_key.is_some()
+        && let Some(path) = file
+        && let Ok(meta) = std::fs::metadata(path)
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            warnings.push(format!(
+                "{} holds an API key and other users can read it: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (file, &warnings);
+    let use_endpoint = match provider.as_deref().map(str::trim) {
+        None | Some("") => base_url.is_some(),
+        Some("local") => false,
+        Some("openai") => true,
+        Some(other) => return Err(bad("provider", other, "local or openai")),
+    };
+    let structured = match ai_value(table, "structured").as_deref().map(str::trim) {
+        None | Some("auto") => Structured::Auto,
+        Some("json_schema") => Structured::JsonSchema,
+        Some("text") => Structured::Text,
+        Some(other) => return Err(bad("structured", other, "auto, json_schema or text")),
+    };
+    let max_attempts = match ai_value(table, "max_attempts") {
+        None => 3,
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=3).contains(n))
+            .ok_or_else(|| bad("max_attempts", &v, "1, 2 or 3"))?,
+    };
+    let retry_base = match ai_value(table, "retry_base_ms") {
+        None => std::time::Duration::from_millis(1000),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(std::time::Duration::from_millis)
+            .map_err(|_| bad("retry_base_ms", &v, "milliseconds"))?,
+    };
+    let provider = if use_endpoint {
+        let base_url = base_url.unwrap_or_else(|| "https://api.openai.com/v1".into());
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(bad("base_url", &base_url, "an http:// or https:// URL"));
+        }
+        Provider::OpenAi(Endpoint {
+            base_url,
+            model,
+            api_key,
+            connect_timeout: secs(table, "connect_timeout_secs", 10)?,
+            first_byte_timeout: secs(table, "first_byte_timeout_secs", 60)?,
+            idle_timeout: secs(table, "idle_timeout_secs", 30)?,
+            max_attempts,
+            retry_base,
+        })
+    } else {
+        Provider::Local
+    };
+    Ok(AiSettings {
+        provider,
+        structured,
+        price_input_per_mtok: amount(table, "price_input_per_mtok")?,
+        price_output_per_mtok: amount(table, "price_output_per_mtok")?,
+        monthly_budget: amount(table, "monthly_budget")?,
+        cache_ttl: secs(table, "cache_ttl_secs", 3600)?,
+        ..AiSettings::default()
+    })
 }
 
 /// The folder where the last opened company of each store is remembered.

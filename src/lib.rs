@@ -4,6 +4,7 @@
 //! PostgreSQL; `import` reads the CSV formats; `report` writes JSON, CSV and
 //! Markdown; `commands` are the headless subcommands.
 
+pub mod ai;
 pub mod cli;
 pub mod commands;
 pub mod config;

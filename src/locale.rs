@@ -23,6 +23,13 @@ impl Lang {
     }
 
     /// Picks the English or the Spanish text.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+        }
+    }
+
     pub fn pick<'a>(self, en: &'a str, es: &'a str) -> &'a str {
         match self {
             Lang::En => en,

@@ -99,6 +99,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Scenario(cmd)) => commands::scenario::run(&store, company, cmd).await?,
         Some(Command::Backup { file }) => commands::backup::backup(&store, file).await?,
         Some(Command::Restore { file }) => commands::backup::restore(&store, file).await?,
+        Some(Command::Analyze { agent, no_cache }) => {
+            commands::analyze::run(&store, &cfg, company, agent, *no_cache).await?
+        }
         Some(Command::Doctor) => {}
     }
     Ok(ExitCode::SUCCESS)

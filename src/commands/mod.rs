@@ -1,6 +1,7 @@
 //! The headless commands. Each returns `Ok` or an error whose message is the
 //! one-line cause printed on stderr (exit 1).
 
+pub mod analyze;
 pub mod backup;
 pub mod demo;
 pub mod doctor;

@@ -1,6 +1,7 @@
 //! The metric engine: pure functions over domain types, no I/O, no async.
 //! Every number Katalis shows is computed here, as METRICS.md defines it.
 
+pub mod advice;
 pub mod cash_flow;
 pub mod collections;
 pub mod forecast;

@@ -160,6 +160,15 @@ pub trait Store: Send + Sync {
     /// still `s.version`; returns the new version. `Conflict` on a name taken or a
     /// stale version: another user changed the scenario meanwhile.
     fn save_scenario(&self, company_id: i64, s: &StoredScenario) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Records one AI run and its recommendations; returns its id.
+    fn save_analysis(&self, company_id: i64, a: &AnalysisRecord) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// The newest successful run with this key made at or after `key.since`.
+    fn cached_analysis(&self, key: &CacheKey<'_>) -> impl Future<Output = StoreResult<Option<AnalysisRecord>>> + Send;
+    /// What the AI runs made at or after `since` cost, every company together.
+    fn ai_spend_since(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = StoreResult<rust_decimal::Decimal>> + Send;
     /// Renames a scenario if its stored version is still `version`; returns the new version.
     fn rename_scenario(
         &self,
@@ -280,6 +289,15 @@ impl Store for AnyStore {
     async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
         dispatch!(self, s => s.save_scenario(company_id, sc).await)
     }
+    async fn save_analysis(&self, company_id: i64, a: &AnalysisRecord) -> StoreResult<i64> {
+        dispatch!(self, s => s.save_analysis(company_id, a).await)
+    }
+    async fn cached_analysis(&self, key: &CacheKey<'_>) -> StoreResult<Option<AnalysisRecord>> {
+        dispatch!(self, s => s.cached_analysis(key).await)
+    }
+    async fn ai_spend_since(&self, since: chrono::DateTime<chrono::Utc>) -> StoreResult<rust_decimal::Decimal> {
+        dispatch!(self, s => s.ai_spend_since(since).await)
+    }
     async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
         dispatch!(self, s => s.rename_scenario(company_id, name, new_name, version).await)
     }
@@ -298,6 +316,21 @@ impl Store for AnyStore {
 }
 
 /// An edit based on data someone else changed since it was loaded.
+/// What identifies a cached AI answer.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheKey<'a> {
+    pub company_id: i64,
+    pub agent: &'a str,
+    pub model: &'a str,
+    pub input_hash: &'a str,
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+/// A UTC instant as both stores write `created_at`: `2026-11-28T04:20:07.123Z`.
+pub fn utc_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 pub(crate) fn stale(what: &str, key: &str) -> StoreError {
     StoreError::Conflict(format!(
         "{what} {:?} was changed or removed by someone else since it was loaded; reloaded, nothing saved",

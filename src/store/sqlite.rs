@@ -357,6 +357,102 @@ impl SqliteStore {
                 .await?;
         rows.iter().map(company_of).collect()
     }
+
+    async fn insert_analysis(tx: &mut SqliteConnection, company_id: i64, a: &AnalysisRecord) -> StoreResult<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO ai_analysis (company_id, agent, provider, model, input_hash, input, output, result, \
+             prompt_tokens, completion_tokens, cost, latency_ms, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(company_id)
+        .bind(&a.agent)
+        .bind(&a.provider)
+        .bind(&a.model)
+        .bind(&a.input_hash)
+        .bind(&a.input)
+        .bind(&a.output)
+        .bind(&a.result)
+        .bind(a.prompt_tokens)
+        .bind(a.completion_tokens)
+        .bind(opt_units(a.cost)?)
+        .bind(a.latency_ms)
+        .bind(&a.status)
+        .bind(&a.created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        for r in &a.recommendations {
+            sqlx::query(
+                "INSERT INTO recommendations (analysis_id, company_id, category, priority, title, description, \
+                 impact_score) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(company_id)
+            .bind(&r.category)
+            .bind(r.priority)
+            .bind(&r.title)
+            .bind(&r.description)
+            .bind(r.impact_score)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(id)
+    }
+
+    /// Analyses of a company matching `filter` (SQL after `WHERE company_id = ?1`), oldest first.
+    async fn read_analyses(
+        tx: &mut SqliteConnection,
+        company_id: i64,
+        filter: &str,
+        binds: &[&str],
+    ) -> StoreResult<Vec<AnalysisRecord>> {
+        let sql = format!(
+            "SELECT id, agent, provider, model, input_hash, input, output, result, prompt_tokens, \
+             completion_tokens, cost, latency_ms, status, created_at FROM ai_analysis WHERE company_id = ?1 {filter}"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company_id);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        let analyses = q.fetch_all(&mut *tx).await?;
+        let mut records = Vec::with_capacity(analyses.len());
+        for a in &analyses {
+            let recs = sqlx::query(
+                "SELECT category, priority, title, description, impact_score FROM recommendations \
+                 WHERE analysis_id = ? ORDER BY id",
+            )
+            .bind(a.try_get::<i64, _>(0)?)
+            .fetch_all(&mut *tx)
+            .await?;
+            records.push(AnalysisRecord {
+                agent: a.try_get(1)?,
+                provider: a.try_get(2)?,
+                model: a.try_get(3)?,
+                input_hash: a.try_get(4)?,
+                input: a.try_get(5)?,
+                output: a.try_get(6)?,
+                result: a.try_get(7)?,
+                prompt_tokens: a.try_get(8)?,
+                completion_tokens: a.try_get(9)?,
+                cost: a.try_get::<Option<i64>, _>(10)?.map(from_units),
+                latency_ms: a.try_get(11)?,
+                status: a.try_get(12)?,
+                created_at: a.try_get(13)?,
+                recommendations: recs
+                    .iter()
+                    .map(|r| {
+                        Ok(RecommendationRecord {
+                            category: r.try_get(0)?,
+                            priority: r.try_get(1)?,
+                            title: r.try_get(2)?,
+                            description: r.try_get(3)?,
+                            impact_score: r.try_get(4)?,
+                        })
+                    })
+                    .collect::<StoreResult<_>>()?,
+            });
+        }
+        Ok(records)
+    }
 }
 
 impl Store for SqliteStore {
@@ -744,6 +840,34 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn save_analysis(&self, company_id: i64, a: &AnalysisRecord) -> StoreResult<i64> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let id = Self::insert_analysis(&mut tx, company_id, a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn cached_analysis(&self, key: &super::CacheKey<'_>) -> StoreResult<Option<AnalysisRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut found = Self::read_analyses(
+            &mut conn,
+            key.company_id,
+            "AND agent = ?2 AND model = ?3 AND input_hash = ?4 AND status = 'ok' AND created_at >= ?5 \
+             ORDER BY id DESC LIMIT 1",
+            &[key.agent, key.model, key.input_hash, &super::utc_text(key.since)],
+        )
+        .await?;
+        Ok(found.pop())
+    }
+
+    async fn ai_spend_since(&self, since: chrono::DateTime<chrono::Utc>) -> StoreResult<rust_decimal::Decimal> {
+        let units: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(cost), 0) FROM ai_analysis WHERE created_at >= ?")
+            .bind(super::utc_text(since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(from_units(units))
+    }
+
     async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
         let done = sqlx::query("DELETE FROM scenarios WHERE company_id = ? AND name = ? AND version = ?")
             .bind(company_id)
@@ -790,50 +914,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         let mut companies = Vec::new();
         for c in Self::read_companies(&mut tx).await? {
-            let analyses = sqlx::query(
-                "SELECT id, agent, provider, model, input_hash, input, output, result, prompt_tokens, \
-                 completion_tokens, cost, latency_ms, status, created_at FROM ai_analysis WHERE company_id = ? ORDER BY id",
-            )
-            .bind(c.id)
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut records = Vec::with_capacity(analyses.len());
-            for a in &analyses {
-                let recs = sqlx::query(
-                    "SELECT category, priority, title, description, impact_score FROM recommendations \
-                     WHERE analysis_id = ? ORDER BY id",
-                )
-                .bind(a.try_get::<i64, _>(0)?)
-                .fetch_all(&mut *tx)
-                .await?;
-                records.push(AnalysisRecord {
-                    agent: a.try_get(1)?,
-                    provider: a.try_get(2)?,
-                    model: a.try_get(3)?,
-                    input_hash: a.try_get(4)?,
-                    input: a.try_get(5)?,
-                    output: a.try_get(6)?,
-                    result: a.try_get(7)?,
-                    prompt_tokens: a.try_get(8)?,
-                    completion_tokens: a.try_get(9)?,
-                    cost: a.try_get::<Option<i64>, _>(10)?.map(from_units),
-                    latency_ms: a.try_get(11)?,
-                    status: a.try_get(12)?,
-                    created_at: a.try_get(13)?,
-                    recommendations: recs
-                        .iter()
-                        .map(|r| {
-                            Ok(RecommendationRecord {
-                                category: r.try_get(0)?,
-                                priority: r.try_get(1)?,
-                                title: r.try_get(2)?,
-                                description: r.try_get(3)?,
-                                impact_score: r.try_get(4)?,
-                            })
-                        })
-                        .collect::<StoreResult<_>>()?,
-                });
-            }
+            let records = Self::read_analyses(&mut tx, c.id, "ORDER BY id", &[]).await?;
             let members = sqlx::query("SELECT member, role FROM company_members WHERE company_id = ? ORDER BY member")
                 .bind(c.id)
                 .fetch_all(&mut *tx)
@@ -891,42 +972,7 @@ impl Store for SqliteStore {
                 .await?;
             }
             for a in &cb.analyses {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO ai_analysis (company_id, agent, provider, model, input_hash, input, output, result, \
-                     prompt_tokens, completion_tokens, cost, latency_ms, status, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                )
-                .bind(c.id)
-                .bind(&a.agent)
-                .bind(&a.provider)
-                .bind(&a.model)
-                .bind(&a.input_hash)
-                .bind(&a.input)
-                .bind(&a.output)
-                .bind(&a.result)
-                .bind(a.prompt_tokens)
-                .bind(a.completion_tokens)
-                .bind(opt_units(a.cost)?)
-                .bind(a.latency_ms)
-                .bind(&a.status)
-                .bind(&a.created_at)
-                .fetch_one(&mut *tx)
-                .await?;
-                for r in &a.recommendations {
-                    sqlx::query(
-                        "INSERT INTO recommendations (analysis_id, company_id, category, priority, title, description, \
-                         impact_score) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(id)
-                    .bind(c.id)
-                    .bind(&r.category)
-                    .bind(r.priority)
-                    .bind(&r.title)
-                    .bind(&r.description)
-                    .bind(r.impact_score)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                Self::insert_analysis(&mut tx, c.id, a).await?;
             }
             for m in &cb.members {
                 sqlx::query("INSERT INTO company_members (company_id, member, role) VALUES (?, ?, ?)")

@@ -1,0 +1,793 @@
+//! The local provider: deterministic rules over the same metrics a model gets,
+//! writing ranked, specific recommendations that name the numbers (all taken
+//! from the input, so they pass grounding), in English or Spanish. Its answer
+//! has the form a model's has: markdown, then a fenced JSON result.
+
+use super::Agent;
+use super::context::AgentInput;
+use super::result::{
+    AdvisorResult, AgentResult, Call, CashFlowResult, CollectionsResult, GrowthResult, PriceChange, PricingResult,
+    Recommendation, RunwayAction,
+};
+use crate::locale::{Lang, Separators, group};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::Value;
+
+pub const MODEL: &str = "katalis-rules-1";
+
+/// Reads the metrics and writes.
+struct Writer<'a> {
+    m: &'a Value,
+    lang: Lang,
+    sep: Separators,
+    currency: &'a str,
+}
+
+fn dec(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.to_string().parse().ok(),
+        _ => None,
+    }
+}
+
+impl Writer<'_> {
+    fn t<'s>(&self, en: &'s str, es: &'s str) -> &'s str {
+        self.lang.pick(en, es)
+    }
+
+    fn get(&self, path: &str) -> Option<Decimal> {
+        dec(self.m.pointer(path)?)
+    }
+
+    fn text(&self, path: &str) -> Option<String> {
+        self.m.pointer(path)?.as_str().map(str::to_owned)
+    }
+
+    /// An amount as the input has it (2 decimals), grouped: `USD 764,240.43`.
+    fn money(&self, v: Decimal) -> String {
+        format!("{} {}", self.currency, group(v, 2, self.sep))
+    }
+
+    /// A ratio as a percentage with the input's 4 decimals: 0.2861 → `28.61%`.
+    fn pct(&self, v: Decimal) -> String {
+        format!("{}%", group(v * Decimal::ONE_HUNDRED, 2, self.sep))
+    }
+
+    fn num(&self, v: Decimal) -> String {
+        group(v, 2, self.sep)
+    }
+}
+
+fn rec(category: &str, priority: u8, title: String, description: String, impact: u8) -> Recommendation {
+    Recommendation {
+        category: category.to_owned(),
+        priority,
+        title,
+        description,
+        impact_score: impact,
+    }
+}
+
+fn ranked(mut recs: Vec<Recommendation>) -> Vec<Recommendation> {
+    recs.sort_by(|a, b| a.priority.cmp(&b.priority).then(b.impact_score.cmp(&a.impact_score)));
+    recs.truncate(5);
+    recs
+}
+
+fn list(out: &mut String, recs: &[Recommendation], lang: Lang) {
+    out.push_str(&format!("\n## {}\n\n", lang.pick("Recommendations", "Recomendaciones")));
+    for (i, r) in recs.iter().enumerate() {
+        out.push_str(&format!("{}. **{}** — {}\n", i + 1, r.title, r.description));
+    }
+}
+
+/// The answer of the rules for `input`: text and result.
+pub fn answer(input: &AgentInput) -> (String, AgentResult) {
+    let w = Writer {
+        m: &input.metrics,
+        lang: input.lang,
+        sep: input.sep,
+        currency: &input.currency,
+    };
+    match input.agent {
+        Agent::Advisor => advisor(&w),
+        Agent::Pricing => pricing(&w),
+        Agent::Growth => growth(&w),
+        Agent::CashFlow => cash_flow(&w),
+        Agent::Collections => collections(&w),
+    }
+}
+
+/// The whole output as stored: the text, then the result as a fenced JSON block.
+pub fn output(input: &AgentInput) -> (String, AgentResult) {
+    let (text, result) = answer(input);
+    let json = serde_json::to_string_pretty(&result).unwrap_or_default();
+    (format!("{text}\n```json\n{json}\n```\n"), result)
+}
+
+fn runway_rec(w: &Writer<'_>, what_if: &str) -> Option<Recommendation> {
+    let runway = w.get("/cash_flow/runway_months")?;
+    let burn = w.get("/cash_flow/net_burn")?;
+    let cash = w.get("/cash_flow/cash_end")?;
+    let zero = w.text("/cash_flow/cash_zero_month").unwrap_or_default();
+    let (priority, impact) = if runway < Decimal::from(6) {
+        (1, 95)
+    } else if runway < Decimal::from(12) {
+        (2, 75)
+    } else if runway < Decimal::from(18) {
+        (3, 50)
+    } else {
+        return None;
+    };
+    let mut d = format!(
+        "{} {} {} {} {} {}/{} ({} {zero}).",
+        w.t("Cash of", "La caja de"),
+        w.money(cash),
+        w.t("covers", "cubre"),
+        w.num(runway),
+        w.t("months at a net burn of", "meses con una quema neta de"),
+        w.money(burn),
+        w.t("month", "mes"),
+        w.t("cash runs out in", "se agota en"),
+    );
+    if let (Some(saving), Some(after)) = (
+        w.get(&format!("{what_if}/monthly_saving")),
+        w.get(&format!("{what_if}/runway_months")),
+    ) {
+        d.push_str(&format!(
+            " {} {}/{} {} {} {}",
+            w.t("Cutting opex 10% saves", "Recortar 10% de los gastos ahorra"),
+            w.money(saving),
+            w.t("month", "mes"),
+            w.t("and stretches the runway to", "y alarga la caja a"),
+            w.num(after),
+            w.t("months", "meses"),
+        ));
+        if let Some(g) = w.get(&format!("{what_if}/months_gained")) {
+            d.push_str(&format!(" (+{} {})", w.num(g), w.t("months", "meses")));
+        }
+        d.push('.');
+    }
+    Some(rec(
+        "cash_flow",
+        priority,
+        w.t("Extend the runway", "Alargar la caja").into(),
+        d,
+        impact,
+    ))
+}
+
+fn advisor(w: &Writer<'_>) -> (String, AgentResult) {
+    let score = |k: &str| w.get(&format!("/health/{k}")).unwrap_or_default();
+    let total = score("total_score");
+    let focus = w.text("/health/focus_area");
+    let mut out = format!(
+        "# {} {}/100\n\n",
+        w.t("Financial health", "Salud financiera"),
+        w.num(total)
+    );
+    for (k, en, es) in [
+        ("profitability", "Profitability", "Rentabilidad"),
+        ("unit_economics", "Unit economics", "Economía unitaria"),
+        ("cash_flow", "Cash flow", "Flujo de caja"),
+        ("growth_efficiency", "Growth efficiency", "Eficiencia del crecimiento"),
+    ] {
+        let mark = if focus.as_deref() == Some(k) {
+            w.t(" ← focus here", " ← enfoque aquí")
+        } else {
+            ""
+        };
+        out.push_str(&format!("- {}: {}/100{mark}\n", w.t(en, es), w.num(score(k))));
+    }
+    let mut recs = Vec::new();
+    recs.extend(runway_rec(w, "/what_if/opex_cut_10pct"));
+    if let Some(gm) = w.get("/profitability/gross_margin")
+        && gm < Decimal::new(4, 1)
+    {
+        recs.push(rec(
+            "profitability",
+            if gm < Decimal::new(2, 1) { 1 } else { 2 },
+            w.t("Lift the gross margin", "Subir el margen bruto").into(),
+            format!(
+                "{} {}: {}",
+                w.t("Gross margin is", "El margen bruto es"),
+                w.pct(gm),
+                w.t(
+                    "review prices and the cost of the products that sell most (the pricing optimizer lists them).",
+                    "revise precios y el costo de los productos que más venden (el optimizador de precios los lista)."
+                )
+            ),
+            70,
+        ));
+    }
+    if let (Some(x), Some(ltv), Some(cac)) = (
+        w.get("/unit_economics/ltv_to_cac"),
+        w.get("/unit_economics/ltv"),
+        w.get("/unit_economics/cac"),
+    ) {
+        let payback = w.get("/unit_economics/cac_payback_months");
+        let pay = payback.map_or_else(String::new, |p| {
+            format!(
+                "; {} {} {}",
+                w.t("payback in", "recupera en"),
+                w.num(p),
+                w.t("months", "meses")
+            )
+        });
+        let (p, i, title) = if x < Decimal::from(3) {
+            (
+                2,
+                65,
+                w.t(
+                    "Fix unit economics before scaling",
+                    "Corregir la economía unitaria antes de escalar",
+                ),
+            )
+        } else {
+            (
+                4,
+                40,
+                w.t(
+                    "Unit economics support more acquisition",
+                    "La economía unitaria permite adquirir más",
+                ),
+            )
+        };
+        recs.push(rec(
+            "unit_economics",
+            p,
+            title.into(),
+            format!(
+                "LTV/CAC {} (LTV {}, CAC {}){pay}.",
+                w.num(x),
+                w.money(ltv),
+                w.money(cac)
+            ),
+            i,
+        ));
+    }
+    if let (Some(share), Some(ar)) = (w.get("/collections/overdue_share"), w.get("/collections/ar_total"))
+        && share > Decimal::new(25, 2)
+    {
+        let dso = w
+            .get("/collections/dso")
+            .map_or_else(String::new, |d| format!("; DSO {}", w.num(d)));
+        recs.push(rec(
+            "collections",
+            2,
+            w.t("Collect what is overdue", "Cobrar lo vencido").into(),
+            format!(
+                "{} {} {} {}{dso}.",
+                w.pct(share),
+                w.t("of", "de"),
+                w.money(ar),
+                w.t("in receivables is overdue", "en cuentas por cobrar está vencido")
+            ),
+            60,
+        ));
+    }
+    if let Some(bm) = w.get("/growth/burn_multiple")
+        && bm > Decimal::TWO
+    {
+        recs.push(rec(
+            "growth",
+            3,
+            w.t("Grow more efficiently", "Crecer con más eficiencia").into(),
+            format!(
+                "{} {}: {}",
+                w.t("Burn multiple", "Múltiplo de quema"),
+                w.num(bm),
+                w.t(
+                    "each unit of new revenue costs more than two of cash.",
+                    "cada unidad de ingreso nuevo cuesta más de dos de caja."
+                )
+            ),
+            55,
+        ));
+    }
+    if recs.is_empty()
+        && let Some(r40) = w.get("/growth/rule_of_40")
+    {
+        recs.push(rec(
+            "growth",
+            4,
+            w.t(
+                "Keep the balance of growth and margin",
+                "Mantener el equilibrio entre crecimiento y margen",
+            )
+            .into(),
+            format!("{} {}.", w.t("Rule of 40 at", "Regla del 40 en"), w.pct(r40)),
+            35,
+        ));
+    }
+    let recs = ranked(recs);
+    list(&mut out, &recs, w.lang);
+    let result = AdvisorResult {
+        profitability: score("profitability"),
+        unit_economics: score("unit_economics"),
+        cash_flow: score("cash_flow"),
+        growth_efficiency: score("growth_efficiency"),
+        total_score: total,
+        recommendations: recs,
+    };
+    (out, AgentResult::Advisor(result))
+}
+
+fn pricing(w: &Writer<'_>) -> (String, AgentResult) {
+    let products =
+        w.m.get("products")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+    let gm = w.get("/profitability/gross_margin");
+    let mut out = format!(
+        "# {} — {} {}\n\n",
+        w.t("Pricing", "Precios"),
+        products.len(),
+        w.t("products", "productos")
+    );
+    if let Some(gm) = gm {
+        out.push_str(&format!(
+            "{} {}.\n",
+            w.t("Company gross margin:", "Margen bruto de la empresa:"),
+            w.pct(gm)
+        ));
+    }
+    // The moves that add most a month first; products sold below cost before all.
+    let mut moves: Vec<(&Value, Decimal)> = products
+        .iter()
+        .filter_map(|p| Some((p, dec(p.get("monthly_gain_at_that_price")?)?)))
+        .collect();
+    moves.sort_by(|a, b| {
+        let neg = |p: &Value| dec(&p["margin"]).is_some_and(|m| m < Decimal::ZERO);
+        neg(b.0).cmp(&neg(a.0)).then(b.1.cmp(&a.1))
+    });
+    let total_gain: Decimal = moves.iter().map(|m| m.1).sum();
+    let mut recs = Vec::new();
+    let mut changes = Vec::new();
+    for (rank, (p, gain)) in moves.iter().take(3).enumerate() {
+        let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let (Some(price), Some(target), Some(tm)) = (
+            dec(&p["unit_price"]),
+            dec(&p["price_plus_5pct"]),
+            dec(&p["margin_at_that_price"]),
+        ) else {
+            continue;
+        };
+        let margin = dec(&p["margin"]).unwrap_or_default();
+        let below_cost = margin < Decimal::ZERO;
+        let share = if total_gain > Decimal::ZERO {
+            (*gain * Decimal::from(60) / total_gain).round()
+        } else {
+            Decimal::ZERO
+        };
+        let impact = (Decimal::from(30) + share).min(Decimal::from(95));
+        let desc = format!(
+            "{} {} ({}) {} {} {} {}: {} {} → {}, +{}/{} {}.",
+            w.t("Raise", "Subir"),
+            s("sku"),
+            s("name"),
+            w.t("from", "de"),
+            w.money(price),
+            w.t("to", "a"),
+            w.money(target),
+            w.t("margin", "margen"),
+            w.pct(margin),
+            w.pct(tm),
+            w.money(*gain),
+            w.t("month", "mes"),
+            w.t("at the current volume", "con el volumen actual"),
+        );
+        recs.push(rec(
+            "pricing",
+            if below_cost { 1 } else { rank as u8 + 1 },
+            format!("{} {}", w.t("Reprice", "Reajustar"), s("sku")),
+            desc,
+            impact.to_u8().unwrap_or(50),
+        ));
+        changes.push(PriceChange {
+            sku: s("sku"),
+            suggested_price: target,
+            reason: format!("{} {}", w.t("margin to", "margen a"), w.pct(tm)),
+        });
+    }
+    if moves.is_empty() {
+        out.push_str(w.t(
+            "\nNo products with prices and costs to work with: import products.csv.\n",
+            "\nNo hay productos con precio y costo para analizar: importe products.csv.\n",
+        ));
+    }
+    let recs = ranked(recs);
+    list(&mut out, &recs, w.lang);
+    (
+        out,
+        AgentResult::Pricing(PricingResult {
+            price_changes: changes,
+            recommendations: recs,
+        }),
+    )
+}
+
+fn growth(w: &Writer<'_>) -> (String, AgentResult) {
+    let g = |k: &str| w.get(&format!("/growth/{k}"));
+    let cmgr3 = g("cmgr_3");
+    let cmgr12 = g("cmgr_12");
+    let bm = g("burn_multiple");
+    let yoy = g("revenue_yoy");
+    let assessment = match (cmgr3, bm) {
+        (Some(c), _) if c < Decimal::new(-5, 3) || yoy.is_some_and(|y| y < Decimal::ZERO) => "declining",
+        (Some(c), _) if c < Decimal::new(5, 3) => "stalled",
+        (_, Some(b)) if b > Decimal::TWO => "inefficient",
+        _ => "efficient",
+    };
+    let label = match (assessment, w.lang) {
+        ("declining", Lang::En) => "declining",
+        ("declining", Lang::Es) => "en caída",
+        ("stalled", Lang::En) => "stalled",
+        ("stalled", Lang::Es) => "estancado",
+        ("inefficient", Lang::En) => "growing, at a high cash cost",
+        ("inefficient", Lang::Es) => "creciendo, con alto costo de caja",
+        (_, Lang::En) => "growing efficiently",
+        (_, Lang::Es) => "creciendo con eficiencia",
+    };
+    let mut out = format!("# {}: {label}\n\n", w.t("Growth", "Crecimiento"));
+    for (k, en, es) in [
+        ("cmgr_3", "CMGR (3 months)", "CMGR (3 meses)"),
+        ("cmgr_12", "CMGR (12 months)", "CMGR (12 meses)"),
+        (
+            "revenue_yoy",
+            "Revenue year over year",
+            "Ingresos contra el año anterior",
+        ),
+        ("rule_of_40", "Rule of 40", "Regla del 40"),
+    ] {
+        if let Some(v) = g(k) {
+            out.push_str(&format!("- {}: {}\n", w.t(en, es), w.pct(v)));
+        }
+    }
+    if let Some(b) = bm {
+        out.push_str(&format!(
+            "- {}: {}\n",
+            w.t("Burn multiple", "Múltiplo de quema"),
+            w.num(b)
+        ));
+    }
+    let mut recs = Vec::new();
+    if let (Some(c3), Some(c12)) = (cmgr3, cmgr12) {
+        if c3 < c12 {
+            recs.push(rec(
+                "growth",
+                2,
+                w.t("Growth is slowing", "El crecimiento se frena").into(),
+                format!(
+                    "CMGR {} {} {} {}: {}",
+                    w.pct(c3),
+                    w.t("over 3 months against", "a 3 meses frente a"),
+                    w.pct(c12),
+                    w.t("over 12", "a 12"),
+                    w.t(
+                        "look at the channels and the churn of the last quarter.",
+                        "revise los canales y la pérdida de clientes del último trimestre."
+                    )
+                ),
+                65,
+            ));
+        } else {
+            recs.push(rec(
+                "growth",
+                4,
+                w.t("Growth is holding up", "El crecimiento se sostiene").into(),
+                format!(
+                    "CMGR {} {} {} {}.",
+                    w.pct(c3),
+                    w.t("over 3 months against", "a 3 meses frente a"),
+                    w.pct(c12),
+                    w.t("over 12", "a 12")
+                ),
+                35,
+            ));
+        }
+    }
+    if let Some(b) = bm
+        && b > Decimal::new(15, 1)
+    {
+        let burn = w.get("/net_burn").map_or_else(String::new, |n| {
+            format!(" ({} {})", w.t("net burn", "quema neta"), w.money(n))
+        });
+        recs.push(rec(
+            "efficiency",
+            if b > Decimal::TWO { 1 } else { 2 },
+            w.t("Bring the burn multiple down", "Bajar el múltiplo de quema").into(),
+            format!(
+                "{} {}{burn}: {}",
+                w.t("Burn multiple", "Múltiplo de quema"),
+                w.num(b),
+                w.t(
+                    "cut spend that does not bring revenue before adding more.",
+                    "recorte el gasto que no trae ingresos antes de sumar más."
+                )
+            ),
+            75,
+        ));
+    }
+    if let (Some(churn), Some(x)) = (
+        w.get("/unit_economics/customer_churn"),
+        w.get("/unit_economics/ltv_to_cac"),
+    ) {
+        let (p, i) = if x < Decimal::from(3) { (2, 60) } else { (3, 45) };
+        recs.push(rec(
+            "unit_economics",
+            p,
+            w.t("Keep the customers you win", "Retener a los clientes que gana")
+                .into(),
+            format!(
+                "{} {} {}; LTV/CAC {}.",
+                w.t("Monthly churn", "Pérdida mensual de clientes"),
+                w.pct(churn),
+                w.t(
+                    "sets how long a customer pays back",
+                    "define cuánto tarda un cliente en pagar su costo"
+                ),
+                w.num(x)
+            ),
+            i,
+        ));
+    }
+    let recs = ranked(recs);
+    list(&mut out, &recs, w.lang);
+    (
+        out,
+        AgentResult::Growth(GrowthResult {
+            assessment: assessment.to_owned(),
+            recommendations: recs,
+        }),
+    )
+}
+
+fn cash_flow(w: &Writer<'_>) -> (String, AgentResult) {
+    let runway = w.get("/cash_flow/runway_months");
+    let cash = w.get("/cash_flow/cash_end").unwrap_or_default();
+    let mut out = match runway {
+        Some(r) => format!(
+            "# {} {} {}\n\n",
+            w.t("Runway:", "Caja para"),
+            w.num(r),
+            w.t("months", "meses")
+        ),
+        None => format!("# {}\n\n", w.t("Not burning cash", "Sin quema de caja")),
+    };
+    out.push_str(&format!("- {} {}\n", w.t("Cash:", "Caja:"), w.money(cash)));
+    if let Some(b) = w.get("/cash_flow/net_burn").filter(|b| *b > Decimal::ZERO) {
+        out.push_str(&format!(
+            "- {} {}\n",
+            w.t("Net burn a month:", "Quema neta al mes:"),
+            w.money(b)
+        ));
+    }
+    if let Some(m) = w.text("/cash_flow/cash_zero_month") {
+        out.push_str(&format!("- {} {m}\n", w.t("Cash runs out in", "La caja se agota en")));
+    }
+    let mut recs = Vec::new();
+    let mut actions = Vec::new();
+    recs.extend(runway_rec(w, "/what_if/opex_cut_10pct"));
+    for (path, share) in [("/what_if/opex_cut_10pct", "10%"), ("/what_if/opex_cut_20pct", "20%")] {
+        if let Some(saving) = w.get(&format!("{path}/monthly_saving")) {
+            actions.push(RunwayAction {
+                action: format!("{} {share}", w.t("cut opex", "recortar gastos")),
+                monthly_effect: saving,
+            });
+        }
+    }
+    if let (Some(saving), Some(after)) = (
+        w.get("/what_if/opex_cut_20pct/monthly_saving"),
+        w.get("/what_if/opex_cut_20pct/runway_months"),
+    ) {
+        recs.push(rec(
+            "cash_flow",
+            3,
+            w.t("Prepare a deeper cut", "Preparar un recorte mayor").into(),
+            format!(
+                "{} {}/{} {} {} {}.",
+                w.t("A 20% opex cut saves", "Un recorte de 20% de los gastos ahorra"),
+                w.money(saving),
+                w.t("month", "mes"),
+                w.t("and gives", "y da"),
+                w.num(after),
+                w.t("months of runway", "meses de caja")
+            ),
+            55,
+        ));
+    }
+    if let Some(be) = w.get("/profitability/break_even_revenue") {
+        recs.push(rec(
+            "profitability",
+            3,
+            w.t("Know the break-even", "Conocer el punto de equilibrio").into(),
+            format!(
+                "{} {} {}.",
+                w.t("The business breaks even at", "El negocio llega al equilibrio con"),
+                w.money(be),
+                w.t("of revenue a month", "de ingresos al mes")
+            ),
+            45,
+        ));
+    }
+    if let Some(min) = w.get("/base_projection/min_cash") {
+        let month = w.text("/base_projection/cash_zero_month");
+        let d = match &month {
+            Some(m) => format!(
+                "{} {m}; {} {}.",
+                w.t(
+                    "On the current trend cash reaches zero in",
+                    "Con la tendencia actual la caja llega a cero en"
+                ),
+                w.t("lowest cash", "caja mínima"),
+                w.money(min)
+            ),
+            None => format!(
+                "{} {}.",
+                w.t(
+                    "On the current trend cash stays positive; lowest point",
+                    "Con la tendencia actual la caja se mantiene positiva; punto más bajo"
+                ),
+                w.money(min)
+            ),
+        };
+        recs.push(rec(
+            "planning",
+            if month.is_some() { 2 } else { 4 },
+            w.t("Plan the next months", "Planear los próximos meses").into(),
+            d,
+            if month.is_some() { 70 } else { 30 },
+        ));
+    }
+    let recs = ranked(recs);
+    list(&mut out, &recs, w.lang);
+    (
+        out,
+        AgentResult::CashFlow(CashFlowResult {
+            runway_actions: actions,
+            recommendations: recs,
+        }),
+    )
+}
+
+fn collections(w: &Writer<'_>) -> (String, AgentResult) {
+    let c = |k: &str| w.get(&format!("/collections/{k}"));
+    let ar = c("ar_total").unwrap_or_default();
+    let mut out = format!(
+        "# {}: {} {}\n\n",
+        w.t("Collections", "Cobranza"),
+        w.money(ar),
+        w.t("open", "por cobrar")
+    );
+    if let Some(d) = c("dso") {
+        out.push_str(&format!("- DSO: {} {}\n", w.num(d), w.t("days", "días")));
+    }
+    if let Some(s) = c("overdue_share") {
+        out.push_str(&format!("- {} {}\n", w.t("Overdue:", "Vencido:"), w.pct(s)));
+    }
+    if let Some(cei) = c("cei") {
+        out.push_str(&format!("- CEI: {}\n", w.pct(cei)));
+    }
+    let calls_in =
+        w.m.pointer("/collections/call_list")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+    let mut recs = Vec::new();
+    let mut calls = Vec::new();
+    let overdue: Vec<&Value> = calls_in
+        .iter()
+        .filter(|e| e["max_days_past_due"].as_i64().unwrap_or(0) > 0)
+        .take(3)
+        .collect();
+    for (rank, e) in overdue.iter().enumerate() {
+        let customer = e["customer"].as_str().unwrap_or_default().to_owned();
+        let open = dec(&e["open"]).unwrap_or_default();
+        let days = e["max_days_past_due"].as_i64().unwrap_or(0);
+        let reason = match w.lang {
+            Lang::En => format!("{} open, {days} days past due", w.money(open)),
+            Lang::Es => format!("{} por cobrar, con {days} días de atraso", w.money(open)),
+        };
+        recs.push(rec(
+            "collections",
+            rank as u8 + 1,
+            format!("{} {customer}", w.t("Call", "Llamar a")),
+            format!("{customer}: {reason}."),
+            (90 - rank as u8 * 15).max(40),
+        ));
+        calls.push(Call {
+            customer,
+            amount: open,
+            reason,
+        });
+    }
+    if let Some(d90) = w.get("/collections/aging/d90_plus")
+        && d90 > Decimal::ZERO
+    {
+        recs.push(rec(
+            "risk",
+            2,
+            w.t(
+                "Decide on the debts over 90 days",
+                "Decidir sobre la deuda de más de 90 días",
+            )
+            .into(),
+            format!(
+                "{} {}: {}",
+                w.money(d90),
+                w.t("is more than 90 days past due", "tiene más de 90 días de atraso"),
+                w.t(
+                    "agree a payment plan or provision it.",
+                    "acuerde un plan de pagos o provisiónelo."
+                )
+            ),
+            70,
+        ));
+    }
+    if let Some(cei) = c("cei")
+        && cei < Decimal::new(8, 1)
+    {
+        recs.push(rec(
+            "process",
+            3,
+            w.t("Tighten the collection routine", "Ajustar la rutina de cobro")
+                .into(),
+            format!(
+                "CEI {}: {}",
+                w.pct(cei),
+                w.t(
+                    "a good part of what could be collected was not; remind customers before the due date.",
+                    "buena parte de lo cobrable no se cobró; recuerde a los clientes antes del vencimiento."
+                )
+            ),
+            50,
+        ));
+    }
+    if let Some(share) = c("top3_share")
+        && share > Decimal::new(5, 1)
+    {
+        recs.push(rec(
+            "risk",
+            4,
+            w.t(
+                "Receivables are concentrated",
+                "Las cuentas por cobrar están concentradas",
+            )
+            .into(),
+            format!(
+                "{} {} ({}) {}.",
+                w.t("Three customers hold", "Tres clientes concentran"),
+                w.pct(share),
+                w.money(c("top3_open").unwrap_or_default()),
+                w.t("of the receivables", "de las cuentas por cobrar")
+            ),
+            40,
+        ));
+    }
+    if recs.is_empty() {
+        recs.push(rec(
+            "collections",
+            5,
+            w.t("Nothing overdue", "Nada vencido").into(),
+            w.t(
+                "Every open invoice is within its terms; keep the reminders going.",
+                "Todas las facturas abiertas están en plazo; mantenga los recordatorios.",
+            )
+            .into(),
+            10,
+        ));
+    }
+    let recs = ranked(recs);
+    list(&mut out, &recs, w.lang);
+    (
+        out,
+        AgentResult::Collections(CollectionsResult {
+            calls,
+            recommendations: recs,
+        }),
+    )
+}
