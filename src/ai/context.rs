@@ -26,6 +26,8 @@ pub struct AgentInput {
     /// The company's number separators, for the local advisor's text.
     pub sep: Separators,
     pub system: String,
+    /// The brief asks for a JSON-schema answer (else text ending in a JSON block).
+    pub structured: bool,
     /// The metrics, as sent (compact JSON).
     pub user: String,
     pub metrics: Value,
@@ -63,6 +65,49 @@ pub struct Facts<'a> {
     pub products: &'a [Product],
     /// The base scenario's projection, for the cash-flow advisor.
     pub projection: Option<&'a Projection>,
+}
+
+/// The facts of one company, owned: what `katalis analyze` (and the tests) load.
+pub struct Loaded {
+    pub company: Company,
+    pub ledger: Ledger,
+    pub snapshot: Snapshot,
+    pub products: Vec<Product>,
+    pub projection: Option<Projection>,
+}
+
+impl Loaded {
+    /// Reads the company and computes its metrics at the latest month.
+    pub async fn load(
+        store: &crate::store::AnyStore,
+        company: Company,
+    ) -> Result<Loaded, Box<dyn std::error::Error + Send + Sync>> {
+        use crate::finance::planning::{Start, base_drivers, project};
+        use crate::store::Store;
+        let (financials, products) = tokio::try_join!(store.financials(company.id), store.products(company.id))?;
+        let ledger = Ledger::new(financials);
+        let m = crate::finance::as_of_month(&ledger, None)?;
+        let receivables = store.collections_input(company.id, m).await?;
+        let snapshot = crate::finance::snapshot(&ledger, m, &products, &receivables);
+        let projection = Start::from_ledger(&ledger, m).map(|s| project(s, &base_drivers(&ledger, m)));
+        Ok(Loaded {
+            company,
+            ledger,
+            snapshot,
+            products,
+            projection,
+        })
+    }
+
+    pub fn facts(&self) -> Facts<'_> {
+        Facts {
+            company: &self.company,
+            ledger: &self.ledger,
+            snapshot: &self.snapshot,
+            products: &self.products,
+            projection: self.projection.as_ref(),
+        }
+    }
 }
 
 fn pick(v: &Value, keys: &[&str]) -> Value {
@@ -275,6 +320,7 @@ pub fn build(agent: Agent, lang: Lang, f: &Facts<'_>, structured: bool) -> Agent
         currency: f.company.currency.clone(),
         sep: Separators::for_locale(&f.company.locale),
         system: system_prompt(agent, lang, structured),
+        structured,
         user: metrics.to_string(),
         metrics,
     }

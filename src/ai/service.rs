@@ -418,11 +418,11 @@ async fn run_endpoint(
         error,
         partial: String::new(),
     })?;
-    let mut structured = settings.structured_first();
+    let mut structured = input.structured;
     loop {
         let (system, rf) = if structured {
             (input.system.clone(), Some(result::response_format(input.agent)))
-        } else if settings.structured_first() {
+        } else if input.structured {
             // The endpoint refused the schema: the same brief in its text form.
             (super::context::system_prompt(input.agent, input.lang, false), None)
         } else {

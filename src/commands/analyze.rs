@@ -4,14 +4,12 @@
 //! could not be verified, tokens, cost and latency. The run is stored.
 
 use super::pick_company;
-use crate::ai::context::{self, Facts};
+use crate::ai::context::{self, Loaded};
 use crate::ai::service::{self, AiEvent, Finished, Subject};
 use crate::ai::{Agent, AiError};
 use crate::config::Config;
-use crate::finance::planning::{Start, base_drivers, project};
-use crate::finance::{Ledger, as_of_month, snapshot};
 use crate::sanitize::{clean, clean_text};
-use crate::store::{AnyStore, Store};
+use crate::store::AnyStore;
 use color_eyre::eyre::{Result, eyre};
 use std::io::{IsTerminal, Write};
 
@@ -123,23 +121,12 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, agent: &
         eprintln!("warning: {w}");
     }
     let company = pick_company(store, company).await?;
-    let (financials, products) = tokio::try_join!(store.financials(company.id), store.products(company.id))?;
-    let ledger = Ledger::new(financials);
-    let m = as_of_month(&ledger, None)?;
-    let receivables = store.collections_input(company.id, m).await?;
-    let snap = snapshot(&ledger, m, &products, &receivables);
-    let projection = Start::from_ledger(&ledger, m).map(|s| project(s, &base_drivers(&ledger, m)));
-    let facts = Facts {
-        company: &company,
-        ledger: &ledger,
-        snapshot: &snap,
-        products: &products,
-        projection: projection.as_ref(),
-    };
+    let loaded = Loaded::load(store, company).await.map_err(|e| eyre!("{e}"))?;
+    let facts = loaded.facts();
     let input = context::build(agent, cfg.lang, &facts, cfg.ai.structured_first());
     let subject = Subject {
-        company_id: company.id,
-        health: &snap.health,
+        company_id: loaded.company.id,
+        health: &loaded.snapshot.health,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut printer = Printer {

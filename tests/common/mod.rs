@@ -4,6 +4,8 @@
 //! leaving it out.
 #![allow(dead_code)]
 
+pub mod llm_server;
+
 use katalis::store::AnyStore;
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU32, Ordering};
