@@ -602,3 +602,195 @@ fn the_last_opened_company_is_the_default() {
     let v: Value = serde_json::from_str(&ok(&e.run(&["report", "--format", "json", "--db", &url]))).unwrap();
     assert_eq!(v["company"], "Tallo Analytics");
 }
+
+#[test]
+fn analyze_with_no_configuration_answers_offline_and_stores_the_run() {
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let o = e.run(&[
+        "analyze",
+        "--agent",
+        "collections",
+        "--db",
+        &url,
+        "--company",
+        "Distribuidora Río Bravo",
+    ]);
+    let out = ok(&o);
+    assert!(out.starts_with("# Collections"), "{out}");
+    assert!(out.contains("Call Super Siete Linderos"), "{out}");
+    assert!(out.contains("local · katalis-rules-1"), "{out}");
+    assert!(!out.contains('\x1b'), "plain text on a pipe");
+    assert!(!out.contains("```json"), "the result block is not shown as text");
+    // In Spanish, and the second run comes from the cache.
+    let o = e.run(&["analyze", "--agent", "cashflow", "--db", &url, "--lang", "es"]);
+    assert!(ok(&o).contains("Recomendaciones"));
+    let o = e.run(&["analyze", "--agent", "cashflow", "--db", &url, "--lang", "es"]);
+    assert!(ok(&o).contains("desde la caché"));
+    let o = e.run(&[
+        "analyze",
+        "--agent",
+        "cashflow",
+        "--db",
+        &url,
+        "--lang",
+        "es",
+        "--no-cache",
+    ]);
+    assert!(!ok(&o).contains("desde la caché"));
+    // The runs are in the store: the backup carries them.
+    let file = e.dir.path().join("b.json");
+    ok(&e.run(&["backup", file.to_str().unwrap(), "--db", &url]));
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let runs: usize = b["companies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["analyses"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(
+        runs, 3,
+        "two fresh runs and the --no-cache one; the cached answer is not a new run"
+    );
+    let o = e.run(&["analyze", "--agent", "oracle", "--db", &url]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("expected one of advisor, pricing, growth, cashflow, collections"));
+}
+
+#[test]
+fn analyze_streams_from_an_endpoint_as_it_arrives() {
+    use common::llm_server::{Reply, Server, delta, finish, usage};
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer = serde_json::json!({"assessment": "efficient", "recommendations": [
+        {"category": "growth", "priority": 2, "title": "Keep going", "description": "CMGR holds.", "impact_score": 50}]});
+    let server = rt.block_on(Server::start(vec![Reply::Stream(vec![
+        (Duration::ZERO, delta("# Growth\n\nCMGR 5.33% \u{1b}[31mred\u{1b}[0m ")),
+        (Duration::from_millis(1500), delta("and 42.42% made up.\n")),
+        (Duration::ZERO, delta(&format!("```json\n{answer}\n```"))),
+        (Duration::ZERO, finish()),
+        (Duration::ZERO, usage(900, 120)),
+    ])]));
+    let home = e.dir.path().join("home");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_katalis"))
+        .args([
+            "analyze",
+            "--agent",
+            "growth",
+            "--db",
+            &url,
+            "--company",
+            "Tallo Analytics",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("KATALIS_AI_BASE_URL", &server.url)
+        .env("KATALIS_AI_API_KEY", "sk-cli-abcdefghijklmnop4321")
+        .env("KATALIS_AI_MODEL", "scripted")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    let first_at = start.elapsed();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let done_at = start.elapsed();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(status.success(), "{err}");
+    let out = format!("{}{rest}", first[0] as char);
+    assert!(
+        done_at - first_at >= Duration::from_millis(1000),
+        "the first text came before the end: {first_at:?} vs {done_at:?}"
+    );
+    assert!(out.starts_with("# Growth"), "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "escape sequences from the model never reach the terminal: {out:?}"
+    );
+    assert!(
+        out.contains("Unverified figures (not in the metrics given): 42.42%"),
+        "{out}"
+    );
+    assert!(out.contains("openai · scripted · 900 + 120 tokens"), "{out}");
+    assert!(
+        !out.contains("abcdefghijklmnop") && !err.contains("abcdefghijklmnop"),
+        "the key is never printed"
+    );
+    let req = &server.requests()[0];
+    assert_eq!(req.header("authorization"), Some("Bearer sk-cli-abcdefghijklmnop4321"));
+    // A failure is one line on stderr and exit 1; what arrived is still printed.
+    let server = rt.block_on(Server::start(vec![Reply::Stream(vec![(
+        Duration::ZERO,
+        delta("Partial answer"),
+    )])]));
+    let o = e.run_env(
+        &["analyze", "--agent", "growth", "--db", &url, "--no-cache"],
+        &[("KATALIS_AI_BASE_URL", &server.url)],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Partial answer"));
+    assert!(
+        stderr(&o).contains("the stream ended before it was complete"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_in_a_config_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let cfg = e.dir.path().join("katalis.toml");
+    std::fs::write(
+        &cfg,
+        "[ai]\nprovider = \"local\"\napi_key = \"sk-file-abcdefghijklmnop1111\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = e.run_env(
+        &["analyze", "--agent", "advisor", "--db", &url],
+        &[("KATALIS_CONFIG", cfg.to_str().unwrap())],
+    );
+    ok(&o);
+    assert!(
+        stderr(&o).contains("other users can read it: chmod 600"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("abcdefghijklmnop"));
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = e.run_env(
+        &["analyze", "--agent", "advisor", "--db", &url],
+        &[("KATALIS_CONFIG", cfg.to_str().unwrap())],
+    );
+    ok(&o);
+    assert!(!stderr(&o).contains("chmod"));
+    let bad = e.dir.path().join("bad.toml");
+    std::fs::write(&bad, "[ai]\nmodle = \"x\"\n").unwrap();
+    let o = e.run_env(
+        &["analyze", "--agent", "advisor", "--db", &url],
+        &[("KATALIS_CONFIG", bad.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("ai.modle"), "{}", stderr(&o));
+}

@@ -375,12 +375,27 @@ pub struct AnalysisField {
     /// Bytes of content consumed so far.
     pos: usize,
     done: bool,
+    /// Not JSON: the text is the answer itself.
+    plain: bool,
 }
 
 impl AnalysisField {
-    /// Adds a chunk of the raw JSON; returns the newly decoded text.
+    /// Adds a chunk of the raw JSON; returns the newly decoded text. An answer
+    /// that is not a JSON object (an endpoint that ignored the schema) passes through.
     pub fn push(&mut self, chunk: &str) -> String {
         self.raw.push_str(chunk);
+        if self.plain {
+            return chunk.to_owned();
+        }
+        if self.start.is_none() && !self.done {
+            match self.raw.trim_start().chars().next() {
+                None | Some('{') => {}
+                Some(_) => {
+                    self.plain = true;
+                    return self.raw.clone();
+                }
+            }
+        }
         if self.done {
             return String::new();
         }
@@ -481,6 +496,9 @@ mod tests {
             text += &f.push(&full[split..]);
             assert_eq!(text, "# Caja\nMeses: 8.28 \"ok\" é 😀 fin", "split at {split}");
         }
+        let mut f = AnalysisField::default();
+        let text = f.push("  ") + &f.push("# Plain") + &f.push(" text");
+        assert_eq!(text, "  # Plain text", "an answer that is not JSON passes through");
     }
 
     #[test]
