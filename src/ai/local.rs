@@ -76,13 +76,6 @@ fn ranked(mut recs: Vec<Recommendation>) -> Vec<Recommendation> {
     recs
 }
 
-fn list(out: &mut String, recs: &[Recommendation], lang: Lang) {
-    out.push_str(&format!("\n## {}\n\n", lang.pick("Recommendations", "Recomendaciones")));
-    for (i, r) in recs.iter().enumerate() {
-        out.push_str(&format!("{}. **{}** — {}\n", i + 1, r.title, r.description));
-    }
-}
-
 /// The answer of the rules for `input`: text and result.
 pub fn answer(input: &AgentInput) -> (String, AgentResult) {
     let w = Writer {
@@ -303,7 +296,6 @@ fn advisor(w: &Writer<'_>) -> (String, AgentResult) {
         ));
     }
     let recs = ranked(recs);
-    list(&mut out, &recs, w.lang);
     let result = AdvisorResult {
         profitability: score("profitability"),
         unit_economics: score("unit_economics"),
@@ -400,7 +392,6 @@ fn pricing(w: &Writer<'_>) -> (String, AgentResult) {
         ));
     }
     let recs = ranked(recs);
-    list(&mut out, &recs, w.lang);
     (
         out,
         AgentResult::Pricing(PricingResult {
@@ -536,7 +527,6 @@ fn growth(w: &Writer<'_>) -> (String, AgentResult) {
         ));
     }
     let recs = ranked(recs);
-    list(&mut out, &recs, w.lang);
     (
         out,
         AgentResult::Growth(GrowthResult {
@@ -644,7 +634,6 @@ fn cash_flow(w: &Writer<'_>) -> (String, AgentResult) {
         ));
     }
     let recs = ranked(recs);
-    list(&mut out, &recs, w.lang);
     (
         out,
         AgentResult::CashFlow(CashFlowResult {
@@ -782,7 +771,6 @@ fn collections(w: &Writer<'_>) -> (String, AgentResult) {
         ));
     }
     let recs = ranked(recs);
-    list(&mut out, &recs, w.lang);
     (
         out,
         AgentResult::Collections(CollectionsResult {

@@ -120,6 +120,18 @@ pub struct Finished {
     pub cached: bool,
 }
 
+/// What grounding reads: the text and the recommendations' titles and descriptions.
+fn checked_text(text: &str, result: &AgentResult) -> String {
+    let mut all = text.to_owned();
+    for r in result.recommendations() {
+        all.push('\n');
+        all.push_str(&r.title);
+        all.push('\n');
+        all.push_str(&r.description);
+    }
+    all
+}
+
 /// The raw answer split into the readable text and the result JSON.
 fn split_answer(output: &str) -> Result<(String, Value), String> {
     if let Ok(Value::Object(mut o)) = serde_json::from_str::<Value>(output.trim()) {
@@ -265,7 +277,7 @@ pub async fn analyze(
     let done = Finished {
         provider: settings.provider_name().to_owned(),
         model: model.clone(),
-        unverified: unverified(&text, &Inputs::of(&input.metrics)),
+        unverified: unverified(&checked_text(&text, &result), &Inputs::of(&input.metrics)),
         text,
         result,
         scores,
@@ -326,7 +338,7 @@ fn reopen(
         provider: hit.provider.clone(),
         model: hit.model.clone(),
         output: hit.output.clone(),
-        unverified: unverified(&text, &Inputs::of(&input.metrics)),
+        unverified: unverified(&checked_text(&text, &result), &Inputs::of(&input.metrics)),
         text,
         result,
         scores,

@@ -59,11 +59,12 @@ fn footer(d: &Finished, lang: crate::locale::Lang) -> String {
     let mut s = format!("\n\n{}\n", t("Recommendations:", "Recomendaciones:"));
     for r in d.result.recommendations() {
         s.push_str(&format!(
-            "  P{} · {} {:>3} · {}\n",
+            "  P{} · {} {:>3} · {} — {}\n",
             r.priority,
             t("impact", "impacto"),
             r.impact_score,
-            clean(&r.title)
+            clean(&r.title),
+            clean(&r.description)
         ));
     }
     for c in &d.scores {

@@ -2,6 +2,7 @@
 //! Nothing here draws or waits; the runtime performs the effects and feeds
 //! their results back as actions.
 
+use super::ai_panel::{self, AiPanel, AnalyzeRequest, Status};
 use super::data::{CompanyData, Series};
 use super::form::{Record, RecordForm};
 use super::keymap::{Intent, Keymap};
@@ -81,6 +82,7 @@ pub enum Overlay {
     Help,
     Companies { selected: usize },
     ConfirmDemo,
+    Agents { selected: usize },
 }
 
 /// The what-if inputs of the pricing detail pane, kept as typed.
@@ -130,6 +132,10 @@ pub enum Effect {
         name: String,
         version: i64,
     },
+    /// Start an analysis (the runtime keeps its task to cancel it).
+    Analyze(Box<AnalyzeRequest>),
+    /// Drop a running analysis (its connection with it).
+    CancelAnalysis(u64),
 }
 
 /// An edited record to write, with what it was when loaded (to detect stale edits).
@@ -166,6 +172,10 @@ pub enum Action {
         name: String,
         result: Result<(), String>,
     },
+    Ai {
+        run_id: u64,
+        event: crate::ai::service::AiEvent,
+    },
 }
 
 pub struct App {
@@ -187,6 +197,7 @@ pub struct App {
     pub pricing: PricingInputs,
     pub form: Option<RecordForm>,
     pub planner: Planner,
+    pub ai: AiPanel,
     /// The Cash flow tab shows the 13-week forecast instead of the months.
     pub weeks: bool,
     /// The forecast's cash floor (config `cash_floor`).
@@ -215,6 +226,7 @@ impl App {
             pricing: PricingInputs::default(),
             form: None,
             planner: Planner::empty(lang),
+            ai: AiPanel::new("local".into(), true, false),
             weeks: false,
             cash_floor: rust_decimal::Decimal::ZERO,
             dirty: true,
@@ -329,12 +341,17 @@ impl App {
                     };
                     self.wanted_company = Some(data.company.name.clone());
                     self.planner = Planner::load(self.lang, &data, Some(&self.planner));
+                    let other_company = self.data.as_ref().is_none_or(|d| d.company.id != data.company.id);
                     self.data = Some(Box::new(data));
                     self.load = Load::Idle;
                     let max = self.row_count();
                     let row = &mut self.rows[self.tab.index()];
                     *row = (*row).min(max.saturating_sub(1));
-                    vec![effect]
+                    let mut effects = vec![effect];
+                    if other_company && self.ai.open {
+                        effects.extend(self.ai_reset());
+                    }
+                    effects
                 }
                 Err(e) => {
                     self.load = Load::Failed(e);
@@ -389,7 +406,118 @@ impl App {
                 let effects = self.planner.deleted(&name, result);
                 self.after_planner(effects)
             }
+            Action::Ai { run_id, event } => {
+                if run_id == self.ai.run_id {
+                    self.on_ai_event(event);
+                }
+                vec![]
+            }
         }
+    }
+
+    fn on_ai_event(&mut self, event: crate::ai::service::AiEvent) {
+        use crate::ai::service::AiEvent;
+        match event {
+            AiEvent::Text(t) => {
+                self.ai.text.push_str(&t);
+                if let Status::Running { retry } = &mut self.ai.status {
+                    *retry = None;
+                }
+            }
+            AiEvent::Retry { attempt, wait, why } => {
+                self.ai.status = Status::Running {
+                    retry: Some(format!(
+                        "{} {attempt} ({why}); {} {:.1} s",
+                        self.lang.pick("attempt", "intento"),
+                        self.lang.pick("retrying in", "reintento en"),
+                        wait.as_secs_f64()
+                    )),
+                };
+            }
+            AiEvent::Done(done) => {
+                self.ai.text = done.text.clone();
+                if let Some(d) = self.data.as_mut() {
+                    d.recommendations = done
+                        .result
+                        .recommendations()
+                        .iter()
+                        .map(|r| crate::store::RecommendationRecord {
+                            category: r.category.clone(),
+                            priority: r.priority.into(),
+                            title: r.title.clone(),
+                            description: r.description.clone(),
+                            impact_score: r.impact_score.into(),
+                        })
+                        .collect();
+                    d.recommendations
+                        .sort_by(|a, b| a.priority.cmp(&b.priority).then(b.impact_score.cmp(&a.impact_score)));
+                    d.recommendations.truncate(5);
+                }
+                self.ai.finished = Some(done);
+                self.ai.status = Status::Done;
+            }
+            AiEvent::Failed { error, partial } => {
+                if self.ai.text.is_empty() {
+                    self.ai.text = partial;
+                }
+                self.ai.status = Status::Failed(error);
+            }
+        }
+    }
+
+    /// Asks the panel's advisor about the current company.
+    pub fn ai_start(&mut self, no_cache: bool) -> Vec<Effect> {
+        let Some(d) = self.data.as_ref() else { return vec![] };
+        let facts = crate::ai::context::Facts {
+            company: &d.company,
+            ledger: &d.ledger,
+            snapshot: &d.snapshot,
+            products: &d.products,
+            projection: d.projection.as_ref(),
+        };
+        let input = crate::ai::context::build(self.ai.agent, self.lang, &facts, self.ai.structured);
+        let mut effects = Vec::new();
+        if self.ai.running() {
+            effects.push(Effect::CancelAnalysis(self.ai.run_id));
+        }
+        self.ai.run_id += 1;
+        self.ai.status = Status::Running { retry: None };
+        self.ai.text.clear();
+        self.ai.finished = None;
+        self.ai.follow = true;
+        self.ai.scroll = 0;
+        effects.push(Effect::Analyze(Box::new(AnalyzeRequest {
+            run_id: self.ai.run_id,
+            company_id: d.company.id,
+            health: d.snapshot.health.clone(),
+            input,
+            no_cache,
+        })));
+        effects
+    }
+
+    /// The panel after the advisor or the company changed: the local rules run at
+    /// once (free); an endpoint waits for `r`.
+    fn ai_reset(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if self.ai.running() {
+            effects.push(Effect::CancelAnalysis(self.ai.run_id));
+            self.ai.run_id += 1;
+        }
+        self.ai.text.clear();
+        self.ai.finished = None;
+        self.ai.status = Status::Ready;
+        if self.ai.local {
+            effects.extend(self.ai_start(false));
+        }
+        effects
+    }
+
+    fn ai_cancel(&mut self) -> Vec<Effect> {
+        let id = self.ai.run_id;
+        self.ai.run_id += 1;
+        self.ai.status = Status::Cancelled;
+        vec![Effect::CancelAnalysis(id)]
     }
 
     /// Writes still on their way to the store (the runtime waits for them on quit).
@@ -513,17 +641,40 @@ impl App {
                 }
                 return vec![];
             }
+            Overlay::Agents { selected } => {
+                let n = crate::ai::Agent::ALL.len();
+                match key.code {
+                    KeyCode::Esc => self.overlay = Overlay::None,
+                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(n - 1),
+                    KeyCode::Enter => {
+                        let agent = crate::ai::Agent::ALL[*selected];
+                        self.overlay = Overlay::None;
+                        self.ai.agent = agent;
+                        self.ai.chosen = true;
+                        self.ai.open = true;
+                        return self.ai_start(false);
+                    }
+                    _ => {}
+                }
+                return vec![];
+            }
             Overlay::None => {}
         }
         if key.code == KeyCode::Esc {
+            if self.ai.running() {
+                return self.ai_cancel();
+            }
+            if self.message.is_none() && self.ai.open {
+                self.ai.open = false;
+            }
             self.message = None;
             return vec![];
         }
         if let KeyCode::Char(c @ '1'..='7') = key.code
             && key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE
         {
-            self.switch_tab(Tab::ALL[c as usize - '1' as usize]);
-            return vec![];
+            return self.switch_tab(Tab::ALL[c as usize - '1' as usize]);
         }
         if key.code == KeyCode::Enter && self.tab == Tab::Pricing {
             self.pricing.editing = true;
@@ -556,8 +707,10 @@ impl App {
         match intent {
             Intent::Quit => self.quit = true,
             Intent::Help => self.overlay = Overlay::Help,
-            Intent::NextTab => self.switch_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
-            Intent::PrevTab => self.switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]),
+            Intent::NextTab => return self.switch_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
+            Intent::PrevTab => {
+                return self.switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]);
+            }
             Intent::Up => *row = row.saturating_sub(1),
             Intent::Down => *row = (*row + 1).min(rows.saturating_sub(1)),
             Intent::PageUp => *row = row.saturating_sub(10),
@@ -585,6 +738,40 @@ impl App {
                 self.weeks = !self.weeks;
                 *row = 0;
             }
+            Intent::AiPanel => {
+                self.ai.open = !self.ai.open;
+                if self.ai.open {
+                    let agent = if self.ai.chosen {
+                        self.ai.agent
+                    } else {
+                        ai_panel::default_agent(self.tab)
+                    };
+                    let stale = agent != self.ai.agent || matches!(self.ai.status, Status::Ready);
+                    self.ai.agent = agent;
+                    if stale || self.ai.text.is_empty() {
+                        return self.ai_start(false);
+                    }
+                }
+            }
+            Intent::AiAgent => {
+                let selected = crate::ai::Agent::ALL
+                    .iter()
+                    .position(|a| *a == self.ai.agent)
+                    .unwrap_or(0);
+                self.overlay = Overlay::Agents { selected };
+            }
+            Intent::AiRerun if self.ai.open => return self.ai_start(true),
+            Intent::AiScrollUp if self.ai.open => {
+                let page = 8;
+                if self.ai.follow {
+                    self.ai.follow = false;
+                    self.ai.scroll = usize::MAX;
+                }
+                self.ai.scroll = self.ai.scroll.saturating_sub(page);
+            }
+            Intent::AiScrollDown if self.ai.open => {
+                self.ai.scroll = self.ai.scroll.saturating_add(8);
+            }
             _ => {}
         }
         vec![]
@@ -601,12 +788,19 @@ impl App {
         }
     }
 
-    fn switch_tab(&mut self, tab: Tab) {
-        if tab != self.tab {
-            self.tab = tab;
-            self.filter.clear();
-            self.filtering = false;
+    fn switch_tab(&mut self, tab: Tab) -> Vec<Effect> {
+        if tab == self.tab {
+            return vec![];
         }
+        self.tab = tab;
+        self.filter.clear();
+        self.filtering = false;
+        let agent = ai_panel::default_agent(tab);
+        if self.ai.open && !self.ai.chosen && agent != self.ai.agent {
+            self.ai.agent = agent;
+            return self.ai_reset();
+        }
+        vec![]
     }
 
     fn on_form_key(&mut self, key: KeyEvent) -> Vec<Effect> {

@@ -37,6 +37,11 @@ pub enum Intent {
     GoalSeek,
     LockBudget,
     Weeks,
+    AiPanel,
+    AiAgent,
+    AiRerun,
+    AiScrollUp,
+    AiScrollDown,
 }
 
 /// Where a binding applies: everywhere, or on the tabs that list it.
@@ -135,6 +140,46 @@ impl Default for Keymap {
                     Global,
                     "switch company",
                     "cambiar de empresa",
+                ),
+                b(
+                    AiPanel,
+                    "ai_panel",
+                    vec![ch('a')],
+                    Global,
+                    "open or close the AI panel (the tab picks the advisor)",
+                    "abrir o cerrar el panel de IA (la pestaña elige el asesor)",
+                ),
+                b(
+                    AiAgent,
+                    "ai_agent",
+                    vec![ch('A')],
+                    Global,
+                    "choose the advisor",
+                    "elegir el asesor",
+                ),
+                b(
+                    AiRerun,
+                    "ai_rerun",
+                    vec![ch('r')],
+                    Global,
+                    "ask the advisor again (skips the cache)",
+                    "consultar de nuevo al asesor (sin caché)",
+                ),
+                b(
+                    AiScrollUp,
+                    "ai_scroll_up",
+                    vec![ch('[')],
+                    Global,
+                    "scroll the AI panel up",
+                    "desplazar el panel de IA hacia arriba",
+                ),
+                b(
+                    AiScrollDown,
+                    "ai_scroll_down",
+                    vec![ch(']')],
+                    Global,
+                    "scroll the AI panel down",
+                    "desplazar el panel de IA hacia abajo",
                 ),
                 b(
                     Reload,
@@ -364,8 +409,8 @@ pub const FIXED: [(&str, &str, &str); 3] = [
     ("1-7", "go to a tab", "ir a una pestaña"),
     (
         "Esc",
-        "close the innermost: an edit, an overlay, a message",
-        "cerrar lo más interno: edición, ventana, mensaje",
+        "close the innermost: an edit, an overlay, a running AI request, the panel",
+        "cerrar lo más interno: edición, ventana, consulta de IA, el panel",
     ),
     (
         "Enter",

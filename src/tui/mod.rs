@@ -3,11 +3,13 @@
 //! effects; the runtime runs effects in tasks; a frame is drawn only when the
 //! state changed, inside synchronized output.
 
+pub mod ai_panel;
 pub mod app;
 pub mod data;
 pub mod form;
 pub mod format;
 pub mod keymap;
+pub mod markdown;
 pub mod planner;
 pub mod render;
 pub mod svg;
@@ -93,8 +95,9 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
             };
             Action::Saved(result.map_err(|e| e.to_string()))
         }
-        // The app turns Reload into LoadCompany before it gets here.
-        Effect::Reload => return None,
+        // The app turns Reload into LoadCompany before it gets here; analyses
+        // are tasks the run loop keeps (see `spawn_analysis`).
+        Effect::Reload | Effect::Analyze(_) | Effect::CancelAnalysis(_) => return None,
         Effect::SaveScenario { company_id, scenario } => Action::ScenarioSaved {
             name: scenario.name.clone(),
             result: store
@@ -142,6 +145,40 @@ fn action_error(a: &Action) -> Result<(), String> {
     }
 }
 
+/// Runs one analysis in a task whose events come back as actions; aborting the
+/// task drops the request and its connection.
+fn spawn_analysis(
+    store: &Arc<AnyStore>,
+    settings: &Arc<crate::ai::service::AiSettings>,
+    tx: &UnboundedSender<Action>,
+    req: Box<ai_panel::AnalyzeRequest>,
+) -> tokio::task::AbortHandle {
+    let (store, settings, tx) = (Arc::clone(store), Arc::clone(settings), tx.clone());
+    tokio::spawn(async move {
+        let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
+        let run_id = req.run_id;
+        let forward = async {
+            while let Some(event) = erx.recv().await {
+                let _ = tx.send(Action::Ai { run_id, event });
+            }
+        };
+        let run = async {
+            let subject = crate::ai::service::Subject {
+                company_id: req.company_id,
+                health: &req.health,
+            };
+            if let Err(e) =
+                crate::ai::service::analyze(&store, &settings, &subject, &req.input, req.no_cache, &etx).await
+            {
+                tracing::warn!("analysis: {e}");
+            }
+            drop(etx);
+        };
+        tokio::join!(run, forward);
+    })
+    .abort_handle()
+}
+
 /// Runs the interface until the user quits or the process is told to stop.
 pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Result<()> {
     let _log = init_logging();
@@ -152,6 +189,19 @@ pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Resu
     }
     let mut app = App::new(cfg.lang, theme, keymap, company);
     app.cash_floor = cfg.cash_floor;
+    let settings = Arc::new(cfg.ai.clone());
+    app.ai = ai_panel::AiPanel::new(
+        match &cfg.ai.provider {
+            crate::ai::service::Provider::Local => "local".into(),
+            crate::ai::service::Provider::OpenAi(e) => format!("{} · {}", e.base_url, e.model),
+        },
+        matches!(cfg.ai.provider, crate::ai::service::Provider::Local),
+        cfg.ai.structured_first(),
+    );
+    if let Some(w) = cfg.warnings.first() {
+        app.message = Some((w.clone(), true));
+    }
+    let mut analyses: std::collections::HashMap<u64, tokio::task::AbortHandle> = std::collections::HashMap::new();
     let store = Arc::new(store);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for e in App::init() {
@@ -192,7 +242,18 @@ pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Resu
         };
         let before = app.data.as_ref().map(|d| d.company.id);
         for effect in app.update(action) {
-            perform(&store, &tx, effect);
+            match effect {
+                Effect::Analyze(req) => {
+                    analyses.retain(|_, h| !h.is_finished());
+                    analyses.insert(req.run_id, spawn_analysis(&store, &settings, &tx, req));
+                }
+                Effect::CancelAnalysis(id) => {
+                    if let Some(h) = analyses.remove(&id) {
+                        h.abort();
+                    }
+                }
+                effect => perform(&store, &tx, effect),
+            }
         }
         if let Some(d) = app.data.as_ref().filter(|d| Some(d.company.id) != before) {
             crate::config::remember_company(&cfg.database_url, &d.company.name);

@@ -40,6 +40,13 @@ pub fn draw(app: &App, frame: &mut Frame) {
     let [tabs, body, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
     tab_bar(app, tabs, buf);
+    let body = if app.ai.open {
+        let (main, panel) = super::ai_panel::split(body);
+        super::ai_panel::render(app, panel, buf);
+        main
+    } else {
+        body
+    };
     match (&app.data, &app.load) {
         (Some(d), _) => match app.tab {
             Tab::Dashboard => views::dashboard::render(app, d, body, buf),
@@ -58,6 +65,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Overlay::Help => help(app, area, buf),
         Overlay::Companies { selected } => companies(app, area, buf, *selected),
         Overlay::ConfirmDemo => confirm_demo(app, area, buf),
+        Overlay::Agents { selected } => super::ai_panel::chooser(app, area, buf, *selected),
         Overlay::None => {}
     }
     if app.form.is_some() {

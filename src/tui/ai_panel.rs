@@ -1,0 +1,274 @@
+//! The AI panel beside any tab: which advisor, what it has said so far, how the
+//! run stands (streaming, retrying, done with tokens, cost and latency,
+//! cancelled, failed), the recommendations with priority and impact, and the
+//! engine's scores against the model's.
+
+use super::app::{App, Tab};
+use super::markdown;
+use super::widgets::block;
+use crate::ai::Agent;
+use crate::ai::context::AgentInput;
+use crate::ai::service::Finished;
+use crate::finance::Health;
+use crate::sanitize::{clean, clean_text};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+/// An analysis for the runtime to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzeRequest {
+    pub run_id: u64,
+    pub company_id: i64,
+    pub health: Health,
+    pub input: AgentInput,
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Nothing asked yet for this advisor (an endpoint costs money: `r` asks).
+    Ready,
+    Running {
+        retry: Option<String>,
+    },
+    Done,
+    Cancelled,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AiPanel {
+    pub open: bool,
+    pub agent: Agent,
+    /// Picked by the user (else it follows the tab).
+    pub chosen: bool,
+    pub status: Status,
+    /// What has arrived, as sent (sanitised when drawn).
+    pub text: String,
+    pub finished: Option<Box<Finished>>,
+    /// First line shown; `follow` keeps the end in view while text arrives.
+    pub scroll: usize,
+    pub follow: bool,
+    pub run_id: u64,
+    /// "local" or "openai · model", for the title.
+    pub label: String,
+    /// The provider is the local rules (free: runs when the tab changes).
+    pub local: bool,
+    /// Requests are built for a JSON-schema answer.
+    pub structured: bool,
+}
+
+impl AiPanel {
+    pub fn new(label: String, local: bool, structured: bool) -> AiPanel {
+        AiPanel {
+            open: false,
+            agent: Agent::Advisor,
+            chosen: false,
+            status: Status::Ready,
+            text: String::new(),
+            finished: None,
+            scroll: 0,
+            follow: true,
+            run_id: 0,
+            label,
+            local,
+            structured,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        matches!(self.status, Status::Running { .. })
+    }
+}
+
+/// The advisor a tab asks by default.
+pub fn default_agent(tab: Tab) -> Agent {
+    match tab {
+        Tab::Dashboard | Tab::Profitability => Agent::Advisor,
+        Tab::UnitEconomics => Agent::Growth,
+        Tab::CashFlow | Tab::Planning => Agent::CashFlow,
+        Tab::Pricing => Agent::Pricing,
+        Tab::Collections => Agent::Collections,
+    }
+}
+
+/// Where the panel goes: beside the tab when there is room, else below it.
+pub fn split(area: Rect) -> (Rect, Rect) {
+    if area.width >= 100 {
+        let [main, panel] = Layout::horizontal([Constraint::Min(50), Constraint::Percentage(42)]).areas(area);
+        (main, panel)
+    } else {
+        let [main, panel] = Layout::vertical([Constraint::Percentage(45), Constraint::Min(8)]).areas(area);
+        (main, panel)
+    }
+}
+
+/// The body lines at `width`, for drawing and for scrolling.
+pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let p = &app.ai;
+    let th = &app.theme;
+    let t = |en, es| app.lang.pick(en, es);
+    let unverified: Vec<String> = p
+        .finished
+        .as_ref()
+        .map(|f| f.unverified.iter().map(|u| clean(&u.text)).collect())
+        .unwrap_or_default();
+    let mut lines = if p.text.is_empty() {
+        let hint = match &p.status {
+            Status::Ready => t("r asks this advisor.", "r consulta a este asesor."),
+            Status::Running { .. } => t("Waiting for the first words…", "Esperando las primeras palabras…"),
+            _ => "",
+        };
+        vec![Line::from(Span::styled(hint, th.muted))]
+    } else {
+        markdown::render(&clean_text(&p.text, true), width, th, &unverified)
+    };
+    if let Some(f) = &p.finished {
+        if !f.unverified.is_empty() {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} {}",
+                    t(
+                        "? unverified: these figures match nothing Katalis computed:",
+                        "? sin verificar: estas cifras no coinciden con nada que Katalis calculó:"
+                    ),
+                    unverified.join(", ")
+                ),
+                th.warn,
+            )));
+        }
+        let diffs: Vec<String> = f
+            .scores
+            .iter()
+            .filter(|c| c.model != c.engine)
+            .map(|c| {
+                format!(
+                    "{} {} ({} {})",
+                    c.name,
+                    c.engine,
+                    t("model said", "el modelo dijo"),
+                    c.model
+                )
+            })
+            .collect();
+        if !diffs.is_empty() {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} {}",
+                    t("Engine scores kept:", "Se usan los puntajes del motor:"),
+                    diffs.join("; ")
+                ),
+                th.muted,
+            )));
+        }
+        let recs = f.result.recommendations();
+        if !recs.is_empty() {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                t("Recommendations", "Recomendaciones"),
+                th.title,
+            )));
+            let mut md = String::new();
+            for (i, r) in recs.iter().enumerate() {
+                md.push_str(&format!(
+                    "{}. **{}** (P{} · {} {}) — {}\n",
+                    i + 1,
+                    clean(&r.title),
+                    r.priority,
+                    t("impact", "impacto"),
+                    r.impact_score,
+                    clean(&r.description)
+                ));
+            }
+            lines.extend(markdown::render(&md, width, th, &unverified));
+        }
+    }
+    lines
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let p = &app.ai;
+    let th = &app.theme;
+    let t = |en, es| app.lang.pick(en, es);
+    let title = format!("AI · {} · {}", p.agent.title(app.lang), clean(&p.label));
+    let b = block(&title, th);
+    let inner = b.inner(area);
+    b.render(area, buf);
+    if inner.height < 2 || inner.width < 10 {
+        return;
+    }
+    let [status_area, body_area, keys_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    let (status, style) = match &p.status {
+        Status::Ready => (t("ready", "listo").to_owned(), th.muted),
+        Status::Running { retry: None } => (
+            t("● streaming… Esc cancels", "● recibiendo… Esc cancela").to_owned(),
+            th.accent,
+        ),
+        Status::Running { retry: Some(r) } => (clean(r), th.warn),
+        Status::Cancelled => (
+            t(
+                "■ cancelled — the partial text is kept",
+                "■ cancelado — se conserva el texto parcial",
+            )
+            .to_owned(),
+            th.warn,
+        ),
+        Status::Failed(e) => (format!("✗ {}", clean(e)), th.bad),
+        Status::Done => {
+            let f = p.finished.as_deref();
+            let tokens = f.map_or_else(String::new, |f| match (f.prompt_tokens, f.completion_tokens) {
+                (Some(a), Some(b)) => format!("{a}+{b} tok{}", if f.estimated { "≈" } else { "" }),
+                _ => "tok —".into(),
+            });
+            let cost = f.and_then(|f| f.cost).map_or_else(
+                || t("no cost", "sin costo").to_owned(),
+                |c| format!("{} {}", t("cost", "costo"), c.normalize()),
+            );
+            let when = f.map_or(0, |f| f.latency_ms);
+            let cached = if f.is_some_and(|f| f.cached) {
+                t(" · cache", " · caché")
+            } else {
+                ""
+            };
+            (format!("✓ {tokens} · {when} ms · {cost}{cached}"), th.good)
+        }
+    };
+    let status: String = status.chars().take(status_area.width as usize).collect();
+    Paragraph::new(status).style(style).render(status_area, buf);
+    let lines = body_lines(app, body_area.width as usize);
+    let h = body_area.height as usize;
+    let max_start = lines.len().saturating_sub(h);
+    let start = if p.follow { max_start } else { p.scroll.min(max_start) };
+    let shown: Vec<Line> = lines.into_iter().skip(start).take(h).collect();
+    Paragraph::new(shown).style(th.base).render(body_area, buf);
+    let keys = t(
+        "a close · A advisor · r ask again · [ ] scroll",
+        "a cerrar · A asesor · r preguntar de nuevo · [ ] desplazar",
+    );
+    Paragraph::new(keys).style(th.muted).render(keys_area, buf);
+}
+
+/// The agent chooser.
+pub fn chooser(app: &App, area: Rect, buf: &mut Buffer, selected: usize) {
+    let r = super::render::popup(area, 40, Agent::ALL.len() as u16 + 2);
+    ratatui::widgets::Clear.render(r, buf);
+    let lines: Vec<Line> = Agent::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let style = if i == selected {
+                app.theme.selected
+            } else {
+                app.theme.base
+            };
+            Line::from(Span::styled(format!(" {} ", a.title(app.lang)), style))
+        })
+        .collect();
+    Paragraph::new(lines)
+        .block(block(app.lang.pick("Advisor", "Asesor"), &app.theme))
+        .render(r, buf);
+}
