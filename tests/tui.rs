@@ -1018,3 +1018,198 @@ async fn scenario_edits_persist_and_concurrent_edits_are_detected() {
         assert_eq!(loaded[0].version, ana.planner.current().unwrap().version);
     }
 }
+
+// ---------------------------------------------------------------- AI panel
+
+use katalis::ai::service::AiEvent;
+use katalis::tui::ai_panel::Status;
+
+fn ai(run_id: u64, event: AiEvent) -> Action {
+    Action::Ai { run_id, event }
+}
+
+fn analyze_request(effects: &[Effect]) -> &katalis::tui::ai_panel::AnalyzeRequest {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Analyze(r) => Some(r.as_ref()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no analysis asked: {effects:?}"))
+}
+
+#[test]
+fn the_panel_opens_beside_the_tab_with_the_tabs_advisor() {
+    let mut a = app(Lang::En, 0);
+    a.update(key('7'));
+    let effects = a.update(key('a'));
+    let req = analyze_request(&effects);
+    assert_eq!(req.input.agent, katalis::ai::Agent::Collections);
+    assert!(!req.no_cache);
+    assert!(a.ai.open && a.ai.running());
+    // Switching tab follows with the tab's advisor (the local rules are free).
+    let effects = a.update(key('3'));
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::CancelAnalysis(1))),
+        "{effects:?}"
+    );
+    assert_eq!(analyze_request(&effects).input.agent, katalis::ai::Agent::CashFlow);
+    // A picks any advisor; the pick sticks across tabs.
+    a.update(key('A'));
+    assert!(
+        matches!(a.overlay, Overlay::Agents { selected: 3 }),
+        "starts on the current advisor"
+    );
+    assert_snapshot!("ai_chooser_80x24", screen(&a, 80, 24));
+    a.update(code(KeyCode::Up));
+    a.update(code(KeyCode::Up));
+    let effects = a.update(code(KeyCode::Enter));
+    assert_eq!(analyze_request(&effects).input.agent, katalis::ai::Agent::Pricing);
+    assert!(a.update(key('7')).iter().all(|e| !matches!(e, Effect::Analyze(_))));
+    // r asks again past the cache.
+    let effects = a.update(key('r'));
+    assert!(analyze_request(&effects).no_cache);
+    // a closes it.
+    a.update(key('a'));
+    assert!(!a.ai.open);
+}
+
+#[test]
+fn the_panel_streams_cancels_and_fails_in_snapshots() {
+    let mut a = app(Lang::En, 0);
+    let effects = a.update(key('a'));
+    let id = analyze_request(&effects).run_id;
+    a.update(ai(
+        id,
+        AiEvent::Text("# Financial health 75.10/100\n\n- Runway **8.28** months; margin 78.92%".into()),
+    ));
+    a.update(ai(
+        id,
+        AiEvent::Text(" and a made-up 12.5% churn \u{1b}[31mred\u{1b}[0m".into()),
+    ));
+    let s = screen(&a, 120, 40);
+    assert!(s.contains("streaming") && s.contains("Financial health"), "{s}");
+    assert!(!s.contains('\u{1b}'), "escape sequences never reach the screen");
+    assert_snapshot!("ai_panel_streaming_120x40", s);
+    assert_snapshot!("ai_panel_streaming_80x24", screen(&a, 80, 24));
+    // A late event from an older run is ignored.
+    a.update(ai(id - 1, AiEvent::Text("stale".into())));
+    assert!(!a.ai.text.contains("stale"));
+    // Esc cancels at once: the connection is dropped, the text kept and marked.
+    let effects = a.update(code(KeyCode::Esc));
+    assert_eq!(effects, vec![Effect::CancelAnalysis(id)]);
+    assert_eq!(a.ai.status, Status::Cancelled);
+    a.update(ai(id, AiEvent::Text(" more".into())));
+    assert!(!a.ai.text.ends_with("more"), "nothing from the cancelled run");
+    let s = screen(&a, 120, 40);
+    assert!(
+        s.contains("cancelled — the partial text is kept") && s.contains("Runway"),
+        "{s}"
+    );
+    assert_snapshot!("ai_panel_cancelled_120x40", s);
+    // A failure: one line, the partial text kept.
+    let effects = a.update(key('r'));
+    let id = analyze_request(&effects).run_id;
+    a.update(ai(id, AiEvent::Text("Call Constructora".into())));
+    a.update(ai(
+        id,
+        AiEvent::Failed {
+            error: katalis::ai::AiError::Truncated.to_string(),
+            partial: "Call Constructora".into(),
+        },
+    ));
+    let s = screen(&a, 120, 40);
+    assert!(
+        s.contains("✗ the stream ended before it was complete") && s.contains("Call Constructora"),
+        "{s}"
+    );
+    assert_snapshot!("ai_panel_failed_120x40", s);
+    // Esc with nothing running closes the panel.
+    a.update(code(KeyCode::Esc));
+    assert!(!a.ai.open);
+}
+
+/// The panel driven by the real service against the scripted HTTP server.
+#[tokio::test]
+async fn a_finished_answer_shows_recommendations_scores_and_unverified_figures() {
+    use common::llm_server::{Reply, Server, answer};
+    use katalis::ai::service::{AiSettings, Provider, Structured, Subject, analyze};
+    use std::time::Duration;
+    let s = common::stores().await.into_iter().next().unwrap();
+    katalis::commands::demo::load(&s.store).await.unwrap();
+    let c = s.store.company("Tallo Analytics").await.unwrap();
+    let data = katalis::tui::data::load(&s.store, c.clone()).await.unwrap();
+    let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+    a.ai = katalis::tui::ai_panel::AiPanel::new("openai · scripted".into(), false, true);
+    a.update(Action::Loaded(Box::new(Ok(data))));
+    let effects = a.update(key('a'));
+    let req = analyze_request(&effects).clone();
+    let json = serde_json::json!({
+        "analysis": "# Health\n\nRunway **8.28 months**; churn could hit 9.9%.",
+        "profitability": 10, "unit_economics": 80.87, "cash_flow": 79.74, "growth_efficiency": 100, "total_score": 75.1,
+        "recommendations": [
+            {"category": "cash", "priority": 1, "title": "Extend the runway", "description": "Cut opex 10% (USD 27,540.73 a month).", "impact_score": 90},
+            {"category": "collections", "priority": 3, "title": "Collect", "description": "Call Hoteles Brisa.", "impact_score": 40}
+        ]
+    });
+    let server = Server::start(vec![Reply::Stream(answer(&json.to_string(), 6, Duration::ZERO))]).await;
+    let settings = AiSettings {
+        provider: Provider::OpenAi(katalis::ai::openai::Endpoint {
+            base_url: server.url.clone(),
+            model: "scripted".into(),
+            api_key: None,
+            connect_timeout: Duration::from_secs(1),
+            first_byte_timeout: Duration::from_secs(2),
+            idle_timeout: Duration::from_secs(2),
+            max_attempts: 1,
+            retry_base: Duration::from_millis(10),
+        }),
+        structured: Structured::Auto,
+        price_input_per_mtok: Some(rust_decimal::Decimal::new(15, 2)),
+        price_output_per_mtok: Some(rust_decimal::Decimal::new(60, 2)),
+        ..AiSettings::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let subject = Subject {
+        company_id: req.company_id,
+        health: &req.health,
+    };
+    analyze(&s.store, &settings, &subject, &req.input, req.no_cache, &tx)
+        .await
+        .unwrap();
+    drop(tx);
+    while let Some(ev) = rx.recv().await {
+        a.update(ai(req.run_id, ev));
+    }
+    assert_eq!(a.ai.status, Status::Done);
+    // Latency is real time; fix it so the snapshot is stable.
+    a.ai.finished.as_mut().unwrap().latency_ms = 123;
+    let shot = screen(&a, 120, 40);
+    assert!(shot.contains("9.9%?"), "the unverified figure is marked: {shot}");
+    assert!(shot.contains("Engine scores kept: profitability"), "{shot}");
+    assert!(shot.contains("Extend the runway") && shot.contains("P1"), "{shot}");
+    assert!(shot.contains("812+240 tok") && shot.contains("cost 0.0003"), "{shot}");
+    assert_snapshot!("ai_panel_done_120x40", shot);
+    // The dashboard's recommendations are the new ones.
+    assert_eq!(a.data.as_ref().unwrap().recommendations[0].title, "Extend the runway");
+}
+
+#[test]
+fn a_help_taller_than_the_screen_scrolls() {
+    let mut a = app(Lang::En, 0);
+    a.update(key('6'));
+    a.update(key('?'));
+    let top = screen(&a, 80, 24);
+    assert!(top.contains("(↑↓ more)") && top.contains("quit"), "{top}");
+    for _ in 0..40 {
+        a.update(code(KeyCode::Down));
+    }
+    let bottom = screen(&a, 80, 24);
+    assert!(
+        bottom.contains("LTV lifetime value") && !bottom.contains("show or hide this help"),
+        "{bottom}"
+    );
+    assert_snapshot!("planning_help_scrolled_80x24", bottom);
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.overlay, Overlay::None);
+}

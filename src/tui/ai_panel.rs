@@ -128,8 +128,8 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     if let Some(f) = &p.finished {
         if !f.unverified.is_empty() {
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                format!(
+            lines.extend(markdown::paragraph(
+                &format!(
                     "{} {}",
                     t(
                         "? unverified: these figures match nothing Katalis computed:",
@@ -137,8 +137,9 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                     ),
                     unverified.join(", ")
                 ),
+                width,
                 th.warn,
-            )));
+            ));
         }
         let diffs: Vec<String> = f
             .scores
@@ -155,14 +156,15 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             })
             .collect();
         if !diffs.is_empty() {
-            lines.push(Line::from(Span::styled(
-                format!(
+            lines.extend(markdown::paragraph(
+                &format!(
                     "{} {}",
                     t("Engine scores kept:", "Se usan los puntajes del motor:"),
                     diffs.join("; ")
                 ),
+                width,
                 th.muted,
-            )));
+            ));
         }
         let recs = f.result.recommendations();
         if !recs.is_empty() {

@@ -195,6 +195,8 @@ pub struct App {
     pub filter: String,
     pub filtering: bool,
     pub pricing: PricingInputs,
+    /// First line of the help overlay shown (it scrolls when taller than the screen).
+    pub help_scroll: usize,
     pub form: Option<RecordForm>,
     pub planner: Planner,
     pub ai: AiPanel,
@@ -224,6 +226,7 @@ impl App {
             filter: String::new(),
             filtering: false,
             pricing: PricingInputs::default(),
+            help_scroll: 0,
             form: None,
             planner: Planner::empty(lang),
             ai: AiPanel::new("local".into(), true, false),
@@ -602,8 +605,14 @@ impl App {
         }
         match &mut self.overlay {
             Overlay::Help => {
-                if matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) {
-                    self.overlay = Overlay::None;
+                match key.code {
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => {
+                        self.overlay = Overlay::None;
+                        self.help_scroll = 0;
+                    }
+                    KeyCode::Down | KeyCode::Char('j') => self.help_scroll += 1,
+                    KeyCode::Up | KeyCode::Char('k') => self.help_scroll = self.help_scroll.saturating_sub(1),
+                    _ => {}
                 }
                 return vec![];
             }

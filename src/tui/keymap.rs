@@ -409,8 +409,8 @@ pub const FIXED: [(&str, &str, &str); 3] = [
     ("1-7", "go to a tab", "ir a una pestaña"),
     (
         "Esc",
-        "close the innermost: an edit, an overlay, a running AI request, the panel",
-        "cerrar lo más interno: edición, ventana, consulta de IA, el panel",
+        "close the innermost: edit, overlay, AI request, panel",
+        "cerrar lo más interno: edición, ventana, consulta IA, panel",
     ),
     (
         "Enter",

@@ -148,6 +148,19 @@ fn wrap(pieces: &[Piece], width: usize, first_prefix: Span<'static>, indent: usi
     lines
 }
 
+/// One paragraph of plain text in one style, wrapped.
+pub fn paragraph(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    wrap(
+        &[Piece {
+            text: text.to_owned(),
+            style,
+        }],
+        width,
+        Span::raw(""),
+        0,
+    )
+}
+
 /// The text as lines of at most `width` columns.
 pub fn render(text: &str, width: usize, theme: &Theme, unverified: &[String]) -> Vec<Line<'static>> {
     let mut out = Vec::new();

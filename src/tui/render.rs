@@ -201,8 +201,20 @@ pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
 
 fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let lines = help_lines(app);
-    let title = format!("{} — {}", app.lang.pick("Keys", "Teclas"), app.tab.title(app.lang));
     let r = popup(area, 72, lines.len() as u16 + 3);
+    let room = r.height.saturating_sub(2) as usize;
+    let total = lines.len() + 1;
+    let start = app.help_scroll.min(total.saturating_sub(room));
+    let more = if total > room {
+        app.lang.pick(" (↑↓ more)", " (↑↓ más)")
+    } else {
+        ""
+    };
+    let title = format!(
+        "{} — {}{more}",
+        app.lang.pick("Keys", "Teclas"),
+        app.tab.title(app.lang)
+    );
     Clear.render(r, buf);
     let text: Vec<Line> = lines
         .iter()
@@ -219,6 +231,7 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
             ),
             app.theme.muted,
         ))))
+        .skip(start)
         .collect();
     Paragraph::new(text)
         .block(block(&title, &app.theme))
