@@ -794,3 +794,36 @@ fn a_key_in_a_config_file_others_can_read_is_warned_about() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("ai.modle"), "{}", stderr(&o));
 }
+
+#[test]
+fn doctor_checks_the_endpoint_without_showing_the_key() {
+    use common::llm_server::{Reply, Server};
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = |code: u16| Reply::Status {
+        code,
+        headers: vec![],
+        body: r#"{"data":[]}"#.into(),
+    };
+    let server = rt.block_on(Server::start(vec![status(200), status(401)]));
+    let env = [
+        ("KATALIS_AI_BASE_URL", server.url.as_str()),
+        ("KATALIS_AI_API_KEY", "sk-doc-abcdefghijklmnop7777"),
+    ];
+    let o = e.run_env(&["doctor", "--db", &url], &env);
+    let out = ok(&o);
+    assert!(
+        out.contains("ai") && out.contains("answers") && out.contains("key sk-…7777"),
+        "{out}"
+    );
+    assert!(!out.contains("abcdefghijklmnop"));
+    assert_eq!(server.requests()[0].path, "/v1/models");
+    let o = e.run_env(&["doctor", "--db", &url], &env);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("refuses the key (401)"));
+}

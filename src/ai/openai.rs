@@ -94,6 +94,15 @@ fn fail(error: AiError, partial: &str) -> Failure {
     }
 }
 
+/// The innermost cause of a transport error ("Connection refused (os error 111)").
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
 /// The server's own message from an error body (OpenAI, Ollama and llama.cpp shapes).
 fn server_message(body: &str) -> String {
     let from_json = serde_json::from_str::<Value>(body).ok().and_then(|v| {
@@ -154,7 +163,7 @@ pub async fn complete(
                 let detail = if e.is_timeout() {
                     format!("no connection within {} s", secs(ep.connect_timeout))
                 } else {
-                    std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string())
+                    describe(&e)
                 };
                 return Err(fail(AiError::Connect { url, detail }, ""));
             }

@@ -26,6 +26,57 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The AI provider: for an endpoint, `GET {base_url}/models` with the key (every
+/// OpenAI-compatible server answers it), its status and round trip.
+async fn ai_check(cfg: &Config) -> Check {
+    use crate::ai::service::Provider;
+    let t = Instant::now();
+    let Provider::OpenAi(ep) = &cfg.ai.provider else {
+        return Check {
+            name: "ai",
+            ok: true,
+            detail: "no endpoint configured: the offline local advisor is used".into(),
+            took: t.elapsed(),
+        };
+    };
+    let base = crate::sanitize::clean(&ep.base_url);
+    let key = ep
+        .api_key
+        .as_ref()
+        .map_or_else(|| "no key".to_owned(), |k| format!("key {}", k.masked()));
+    let client = match ep.client() {
+        Ok(c) => c,
+        Err(e) => {
+            return Check {
+                name: "ai",
+                ok: false,
+                detail: e.to_string(),
+                took: t.elapsed(),
+            };
+        }
+    };
+    let mut req = client.get(format!("{}/models", ep.base_url.trim_end_matches('/')));
+    if let Some(k) = &ep.api_key {
+        req = req.bearer_auth(k.expose());
+    }
+    let (ok, what) = match tokio::time::timeout(ep.first_byte_timeout, req.send()).await {
+        Err(_) => (false, "no answer (first-byte timeout)".to_owned()),
+        Ok(Err(e)) => (false, format!("unreachable: {}", crate::ai::openai::describe(&e))),
+        Ok(Ok(r)) if r.status().is_success() => (true, "answers".to_owned()),
+        Ok(Ok(r)) if r.status().as_u16() == 401 || r.status().as_u16() == 403 => {
+            (false, format!("refuses the key ({})", r.status().as_u16()))
+        }
+        // Some servers have no /models; reaching them is what this checks.
+        Ok(Ok(r)) => (true, format!("reachable ({} on /models)", r.status().as_u16())),
+    };
+    Check {
+        name: "ai",
+        ok,
+        detail: format!("{base} · model {} · {key}: {what}", crate::sanitize::clean(&ep.model)),
+        took: t.elapsed(),
+    }
+}
+
 pub async fn run(cfg: &Config) -> bool {
     let mut checks = Vec::new();
     let t = Instant::now();
@@ -96,16 +147,15 @@ pub async fn run(cfg: &Config) -> bool {
             took: t.elapsed(),
         }),
     }
-    let ai = std::env::var("KATALIS_AI_BASE_URL").ok().filter(|v| !v.is_empty());
-    checks.push(Check {
-        name: "ai",
-        ok: true,
-        detail: match ai {
-            Some(u) => format!("endpoint {} configured", crate::sanitize::clean(&u)),
-            None => "no endpoint configured: the offline local advisor is used".into(),
-        },
-        took: Duration::ZERO,
-    });
+    checks.push(ai_check(cfg).await);
+    for w in &cfg.warnings {
+        checks.push(Check {
+            name: "warning",
+            ok: true,
+            detail: crate::sanitize::clean(w),
+            took: Duration::ZERO,
+        });
+    }
     let tty = std::io::stdout().is_terminal();
     checks.push(Check {
         name: "terminal",
