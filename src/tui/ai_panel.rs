@@ -195,7 +195,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let p = &app.ai;
     let th = &app.theme;
     let t = |en, es| app.lang.pick(en, es);
-    let title = format!("AI · {} · {}", p.agent.title(app.lang), clean(&p.label));
+    let title = format!("{} · {} · {}", t("AI", "IA"), p.agent.title(app.lang), clean(&p.label));
     let b = block(&title, th);
     let inner = b.inner(area);
     b.render(area, buf);
