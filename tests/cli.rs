@@ -24,6 +24,10 @@ impl Env {
         self.run_env(args, &[])
     }
     fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(args, env).output().unwrap()
+    }
+    /// The binary with a private HOME/XDG and `env`, not yet started.
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let home = self.dir.path().join("home");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_katalis"));
         cmd.args(args)
@@ -37,7 +41,7 @@ impl Env {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        cmd
     }
 }
 
@@ -679,25 +683,23 @@ fn analyze_streams_from_an_endpoint_as_it_arrives() {
         (Duration::ZERO, finish()),
         (Duration::ZERO, usage(900, 120)),
     ])]));
-    let home = e.dir.path().join("home");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_katalis"))
-        .args([
-            "analyze",
-            "--agent",
-            "growth",
-            "--db",
-            &url,
-            "--company",
-            "Tallo Analytics",
-        ])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("KATALIS_AI_BASE_URL", &server.url)
-        .env("KATALIS_AI_API_KEY", "sk-cli-abcdefghijklmnop4321")
-        .env("KATALIS_AI_MODEL", "scripted")
+    let mut child = e
+        .command(
+            &[
+                "analyze",
+                "--agent",
+                "growth",
+                "--db",
+                &url,
+                "--company",
+                "Tallo Analytics",
+            ],
+            &[
+                ("KATALIS_AI_BASE_URL", &server.url),
+                ("KATALIS_AI_API_KEY", "sk-cli-abcdefghijklmnop4321"),
+                ("KATALIS_AI_MODEL", "scripted"),
+            ],
+        )
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

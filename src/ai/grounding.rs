@@ -19,25 +19,9 @@ pub struct Unverified {
     pub text: String,
 }
 
-/// The names in the metrics JSON that contain digits ("Azúcar 50 kg", "SKU-12"):
-/// a figure inside one of them, where the text quotes it, is part of a name.
-pub fn input_names(metrics: &Value) -> Vec<String> {
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::String(s) if s.parse::<Decimal>().is_err() && s.chars().any(|c| c.is_ascii_digit()) => {
-                out.push(s.clone())
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(metrics, &mut out);
-    out
-}
-
-/// The metrics an answer is checked against.
+/// The metrics an answer is checked against: every number in the JSON (strings
+/// that are numbers count), and the names that contain digits ("Azúcar 50 kg",
+/// "SKU-12") — a figure inside one of them, where the text quotes it, is part of a name.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     pub values: Vec<Decimal>,
@@ -46,35 +30,23 @@ pub struct Inputs {
 
 impl Inputs {
     pub fn of(metrics: &Value) -> Inputs {
-        Inputs {
-            values: input_values(metrics),
-            names: input_names(metrics),
-        }
-    }
-}
-
-/// Every number in the metrics JSON (strings that are numbers count).
-pub fn input_values(metrics: &Value) -> Vec<Decimal> {
-    fn walk(v: &Value, out: &mut Vec<Decimal>) {
-        match v {
-            Value::Number(n) => {
-                if let Ok(d) = n.to_string().parse::<Decimal>() {
-                    out.push(d);
-                }
+        fn walk(v: &Value, out: &mut Inputs) {
+            match v {
+                Value::Number(n) => out.values.extend(n.to_string().parse::<Decimal>().ok()),
+                Value::String(s) => match s.parse::<Decimal>() {
+                    Ok(d) => out.values.push(d),
+                    Err(_) if s.chars().any(|c| c.is_ascii_digit()) => out.names.push(s.clone()),
+                    Err(_) => {}
+                },
+                Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+                _ => {}
             }
-            Value::String(s) => {
-                if let Ok(d) = s.parse::<Decimal>() {
-                    out.push(d);
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
-            _ => {}
         }
+        let mut out = Inputs::default();
+        walk(metrics, &mut out);
+        out
     }
-    let mut out = Vec::new();
-    walk(metrics, &mut out);
-    out
 }
 
 /// A number as written: its value in the written unit, its decimals, and the scale

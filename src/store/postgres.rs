@@ -48,6 +48,17 @@ fn invoice_of(r: &PgRow) -> StoreResult<Invoice> {
     })
 }
 
+/// A row of `SELECT category, priority, title, description, impact_score FROM recommendations`.
+fn recommendation(r: &PgRow) -> StoreResult<RecommendationRecord> {
+    Ok(RecommendationRecord {
+        category: r.try_get(0)?,
+        priority: r.try_get::<i16, _>(1)?.into(),
+        title: r.try_get(2)?,
+        description: r.try_get(3)?,
+        impact_score: r.try_get::<i16, _>(4)?.into(),
+    })
+}
+
 impl PgStore {
     pub async fn connect(url: &str) -> StoreResult<PgStore> {
         let opts = PgConnectOptions::from_str(url)?.application_name("katalis");
@@ -296,18 +307,7 @@ impl PgStore {
                 latency_ms: a.try_get(11)?,
                 status: a.try_get(12)?,
                 created_at: a.try_get(13)?,
-                recommendations: recs
-                    .iter()
-                    .map(|r| {
-                        Ok(RecommendationRecord {
-                            category: r.try_get(0)?,
-                            priority: r.try_get::<i16, _>(1)?.into(),
-                            title: r.try_get(2)?,
-                            description: r.try_get(3)?,
-                            impact_score: r.try_get::<i16, _>(4)?.into(),
-                        })
-                    })
-                    .collect::<StoreResult<_>>()?,
+                recommendations: recs.iter().map(recommendation).collect::<StoreResult<_>>()?,
             });
         }
         Ok(records)
@@ -756,17 +756,7 @@ impl Store for PgStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RecommendationRecord {
-                    category: r.try_get(0)?,
-                    priority: r.try_get::<i16, _>(1)?.into(),
-                    title: r.try_get(2)?,
-                    description: r.try_get(3)?,
-                    impact_score: r.try_get::<i16, _>(4)?.into(),
-                })
-            })
-            .collect()
+        rows.iter().map(recommendation).collect()
     }
 
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {

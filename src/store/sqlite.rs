@@ -81,6 +81,17 @@ fn invoice_of(r: &SqliteRow) -> StoreResult<Invoice> {
     })
 }
 
+/// A row of `SELECT category, priority, title, description, impact_score FROM recommendations`.
+fn recommendation(r: &SqliteRow) -> StoreResult<RecommendationRecord> {
+    Ok(RecommendationRecord {
+        category: r.try_get(0)?,
+        priority: r.try_get(1)?,
+        title: r.try_get(2)?,
+        description: r.try_get(3)?,
+        impact_score: r.try_get(4)?,
+    })
+}
+
 impl SqliteStore {
     pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -437,18 +448,7 @@ impl SqliteStore {
                 latency_ms: a.try_get(11)?,
                 status: a.try_get(12)?,
                 created_at: a.try_get(13)?,
-                recommendations: recs
-                    .iter()
-                    .map(|r| {
-                        Ok(RecommendationRecord {
-                            category: r.try_get(0)?,
-                            priority: r.try_get(1)?,
-                            title: r.try_get(2)?,
-                            description: r.try_get(3)?,
-                            impact_score: r.try_get(4)?,
-                        })
-                    })
-                    .collect::<StoreResult<_>>()?,
+                recommendations: recs.iter().map(recommendation).collect::<StoreResult<_>>()?,
             });
         }
         Ok(records)
@@ -891,17 +891,7 @@ impl Store for SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RecommendationRecord {
-                    category: r.try_get(0)?,
-                    priority: r.try_get(1)?,
-                    title: r.try_get(2)?,
-                    description: r.try_get(3)?,
-                    impact_score: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(recommendation).collect()
     }
 
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
