@@ -388,7 +388,16 @@ impl AnalysisField {
             return chunk.to_owned();
         }
         if self.start.is_none() && !self.done {
-            match self.raw.trim_start().chars().next() {
+            // A fenced object (```json) is still JSON; wait for the fence line to end.
+            let trimmed = self.raw.trim_start();
+            let body = match trimmed.strip_prefix("```") {
+                Some(rest) => match rest.split_once('\n') {
+                    Some((_, body)) => body,
+                    None => return String::new(),
+                },
+                None => trimmed,
+            };
+            match body.trim_start().chars().next() {
                 None | Some('{') => {}
                 Some(_) => {
                     self.plain = true;
@@ -499,6 +508,9 @@ mod tests {
         let mut f = AnalysisField::default();
         let text = f.push("  ") + &f.push("# Plain") + &f.push(" text");
         assert_eq!(text, "  # Plain text", "an answer that is not JSON passes through");
+        let mut f = AnalysisField::default();
+        let text = f.push("```js") + &f.push("on\n{\"analysis\": \"Fen") + &f.push("ced\"}\n```");
+        assert_eq!(text, "Fenced", "a fenced object is read as JSON");
     }
 
     #[test]

@@ -141,9 +141,15 @@ fn split_answer(output: &str) -> Result<(String, Value), String> {
         };
         return Ok((text, Value::Object(o)));
     }
-    let (start, v) = extract_json(output).ok_or_else(|| "no JSON object found".to_owned())?;
-    let text = output[..start].trim_end().to_owned();
-    Ok((result::display_text(&text).to_owned(), v))
+    let (start, mut v) = extract_json(output).ok_or_else(|| "no JSON object found".to_owned())?;
+    let text = result::display_text(output[..start].trim_end()).to_owned();
+    // A structured answer wrapped in a fence: its text is in `analysis`.
+    if let Some(Value::String(analysis)) = v.as_object_mut().and_then(|o| o.remove("analysis"))
+        && text.trim().is_empty()
+    {
+        return Ok((analysis, v));
+    }
+    Ok((text, v))
 }
 
 fn start_of_month(now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
@@ -219,7 +225,7 @@ pub async fn analyze(
             .await
             .map_err(|e| AiError::Other(e.to_string()))?
             && hit.input == input.user
-            && let Ok(done) = reopen(settings, subject, input, &hit, started)
+            && let Ok(done) = reopen(subject, input, &hit, started)
         {
             let _ = events.send(AiEvent::Text(done.text.clone()));
             let _ = events.send(AiEvent::Done(Box::new(done.clone())));
@@ -325,7 +331,6 @@ pub async fn analyze(
 
 /// A stored answer, shown again.
 fn reopen(
-    settings: &AiSettings,
     subject: &Subject<'_>,
     input: &AgentInput,
     hit: &AnalysisRecord,
@@ -344,7 +349,7 @@ fn reopen(
         scores,
         prompt_tokens: hit.prompt_tokens,
         completion_tokens: hit.completion_tokens,
-        estimated: hit.provider == "local" && settings.provider_name() == "local",
+        estimated: hit.provider == "local",
         cost: hit.cost,
         latency_ms: started.elapsed().as_millis() as i64,
         cached: true,
@@ -499,5 +504,21 @@ fn refuses_schema(e: &AiError) -> bool {
             m.contains("response_format") || m.contains("json_schema") || m.contains("schema")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_split_into_text_and_result_in_every_form() {
+        let (t, v) = split_answer(r#"{"analysis":"Hi","total_score":5}"#).unwrap();
+        assert_eq!((t.as_str(), v), ("Hi", serde_json::json!({"total_score": 5})));
+        let (t, v) = split_answer("Text first.\n```json\n{\"a\":1}\n```").unwrap();
+        assert_eq!((t.as_str(), v), ("Text first.", serde_json::json!({"a": 1})));
+        let (t, v) = split_answer("```json\n{\"analysis\":\"Fenced\",\"a\":1}\n```").unwrap();
+        assert_eq!((t.as_str(), v), ("Fenced", serde_json::json!({"a": 1})));
+        assert!(split_answer("no json").is_err());
     }
 }
