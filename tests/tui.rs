@@ -1069,9 +1069,17 @@ fn the_panel_opens_beside_the_tab_with_the_tabs_advisor() {
     // r asks again past the cache.
     let effects = a.update(key('r'));
     assert!(analyze_request(&effects).no_cache);
-    // a closes it.
+    // a closes it, on any tab, Planning included.
     a.update(key('a'));
     assert!(!a.ai.open);
+    a.update(key('6'));
+    let effects = a.update(key('a'));
+    assert!(a.ai.open, "a opens the panel on Planning too");
+    assert_eq!(
+        analyze_request(&effects).input.agent,
+        katalis::ai::Agent::Pricing,
+        "the pick sticks"
+    );
 }
 
 #[test]

@@ -792,8 +792,9 @@ impl App {
         use Intent::*;
         match intent {
             Up | Down | Top | Bottom => self.planner.view == super::planner::View::Drivers,
-            Quit | Help | NextTab | PrevTab | Company | Reload | PageUp | PageDown | Filter => false,
-            _ => true,
+            Left | Right | Edit | NudgeUp | NudgeDown | Undo | Redo | NewScenario | RenameScenario | DeleteScenario
+            | RemoveItem | CompareMark | PlanView | GoalSeek | LockBudget => true,
+            _ => false,
         }
     }
 
