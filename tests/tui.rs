@@ -1221,3 +1221,33 @@ fn a_help_taller_than_the_screen_scrolls() {
     a.update(code(KeyCode::Esc));
     assert_eq!(a.overlay, Overlay::None);
 }
+
+#[test]
+fn the_panel_scrolls_back_and_returns_to_the_end() {
+    let mut a = app(Lang::En, 0);
+    a.screen = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let effects = a.update(key('a'));
+    let id = analyze_request(&effects).run_id;
+    let long: String = std::iter::once("# First line\n\n".to_owned())
+        .chain((1..=80).map(|i| format!("- point {i}\n")))
+        .collect();
+    a.update(ai(id, AiEvent::Text(long)));
+    let end = screen(&a, 120, 40);
+    assert!(
+        end.contains("point 80") && !end.contains("First line"),
+        "follows the end"
+    );
+    for _ in 0..100 {
+        a.update(key('['));
+    }
+    let top = screen(&a, 120, 40);
+    assert!(top.contains("First line") && !top.contains("point 80"), "{top}");
+    // Clamped at the top: one ] moves at once.
+    a.update(key(']'));
+    assert!(!screen(&a, 120, 40).contains("First line"));
+    for _ in 0..20 {
+        a.update(key(']'));
+    }
+    assert_eq!(a.ai.back, 0);
+    assert!(screen(&a, 120, 40).contains("point 80"));
+}

@@ -48,9 +48,8 @@ pub struct AiPanel {
     /// What has arrived, as sent (sanitised when drawn).
     pub text: String,
     pub finished: Option<Box<Finished>>,
-    /// First line shown; `follow` keeps the end in view while text arrives.
-    pub scroll: usize,
-    pub follow: bool,
+    /// Lines scrolled back from the end (0 keeps the end in view while text arrives).
+    pub back: usize,
     pub run_id: u64,
     /// "local" or "openai · model", for the title.
     pub label: String,
@@ -69,8 +68,7 @@ impl AiPanel {
             status: Status::Ready,
             text: String::new(),
             finished: None,
-            scroll: 0,
-            follow: true,
+            back: 0,
             run_id: 0,
             label,
             local,
@@ -103,6 +101,30 @@ pub fn split(area: Rect) -> (Rect, Rect) {
         let [main, panel] = Layout::vertical([Constraint::Percentage(45), Constraint::Min(8)]).areas(area);
         (main, panel)
     }
+}
+
+/// The text area of the panel on a screen of `screen` (as `render::draw` lays it out).
+pub fn body_area(screen: Rect) -> Rect {
+    let body = Rect {
+        y: screen.y + 1,
+        height: screen.height.saturating_sub(2),
+        ..screen
+    };
+    let (_, panel) = split(body);
+    let inner = block("", &super::theme::Theme::monochrome("")).inner(panel);
+    Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(2),
+        ..inner
+    }
+}
+
+/// How far back the panel can scroll on `screen`.
+pub fn max_back(app: &App, screen: Rect) -> usize {
+    let area = body_area(screen);
+    body_lines(app, area.width as usize)
+        .len()
+        .saturating_sub(area.height as usize)
 }
 
 /// The body lines at `width`, for drawing and for scrolling.
@@ -244,7 +266,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let lines = body_lines(app, body_area.width as usize);
     let h = body_area.height as usize;
     let max_start = lines.len().saturating_sub(h);
-    let start = if p.follow { max_start } else { p.scroll.min(max_start) };
+    let start = max_start.saturating_sub(p.back);
     let shown: Vec<Line> = lines.into_iter().skip(start).take(h).collect();
     Paragraph::new(shown).style(th.base).render(body_area, buf);
     let keys = t(

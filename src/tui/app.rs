@@ -195,6 +195,8 @@ pub struct App {
     pub filter: String,
     pub filtering: bool,
     pub pricing: PricingInputs,
+    /// The terminal's size, kept by the runtime (the panel's scroll range depends on it).
+    pub screen: ratatui::layout::Rect,
     /// First line of the help overlay shown (it scrolls when taller than the screen).
     pub help_scroll: usize,
     pub form: Option<RecordForm>,
@@ -227,6 +229,7 @@ impl App {
             filtering: false,
             pricing: PricingInputs::default(),
             help_scroll: 0,
+            screen: ratatui::layout::Rect::new(0, 0, 120, 40),
             form: None,
             planner: Planner::empty(lang),
             ai: AiPanel::new("local".into(), true, false),
@@ -487,8 +490,7 @@ impl App {
         self.ai.status = Status::Running { retry: None };
         self.ai.text.clear();
         self.ai.finished = None;
-        self.ai.follow = true;
-        self.ai.scroll = 0;
+        self.ai.back = 0;
         effects.push(Effect::Analyze(Box::new(AnalyzeRequest {
             run_id: self.ai.run_id,
             company_id: d.company.id,
@@ -771,15 +773,11 @@ impl App {
             }
             Intent::AiRerun if self.ai.open => return self.ai_start(true),
             Intent::AiScrollUp if self.ai.open => {
-                let page = 8;
-                if self.ai.follow {
-                    self.ai.follow = false;
-                    self.ai.scroll = usize::MAX;
-                }
-                self.ai.scroll = self.ai.scroll.saturating_sub(page);
+                let most = ai_panel::max_back(self, self.screen);
+                self.ai.back = (self.ai.back + 8).min(most);
             }
             Intent::AiScrollDown if self.ai.open => {
-                self.ai.scroll = self.ai.scroll.saturating_add(8);
+                self.ai.back = self.ai.back.saturating_sub(8);
             }
             _ => {}
         }

@@ -240,6 +240,9 @@ pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Resu
             Some(a) = rx.recv() => a,
             _ = stop => break,
         };
+        if let Ok(size) = terminal.size() {
+            app.screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+        }
         let before = app.data.as_ref().map(|d| d.company.id);
         for effect in app.update(action) {
             match effect {
