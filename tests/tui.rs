@@ -921,6 +921,21 @@ fn thirteen_week_forecast_in_cash_flow() {
     assert_snapshot!("cash_flow_weeks_80x24", screen(&a, 80, 24));
     a.update(key('w'));
     assert!(!a.weeks);
+    // Locked as a budget from 2025-12, the same event falls in 2026-01: before the forecast.
+    assert!(s.contains("USD 300.0k"));
+    a.update(Action::ScenarioSaved {
+        name: "Plan".into(),
+        result: Ok(2),
+    });
+    a.update(key('6'));
+    a.update(key('L'));
+    saved(&a.update(code(KeyCode::Enter)));
+    a.update(key('3'));
+    a.update(key('w'));
+    assert!(
+        !screen(&a, 120, 40).contains("USD 300.0k"),
+        "an event dated before the as-of month is left out"
+    );
 }
 
 #[test]
