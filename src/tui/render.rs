@@ -155,8 +155,9 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         _ => Span::raw(""),
     };
     let hints = format!(
-        "? {} · c {} · q {}",
+        "? {} · a {} · c {} · q {}",
         t("help", "ayuda"),
+        t("advisor", "asesor"),
         t("company", "empresa"),
         t("quit", "salir")
     );
