@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::llm_server::{DONE, Reply, Server, answer, delta, finish, usage};
+use common::llm_server::{Reply, Server, answer, delta, finish, usage};
 use katalis::ai::Agent;
 use katalis::ai::context::{self, AgentInput, Loaded};
 use katalis::ai::openai::{Endpoint, Secret};
@@ -439,7 +439,6 @@ async fn usage_only_chunks_and_a_finish_reason_without_done_are_fine() {
         .expect("answer");
     assert_eq!((done.prompt_tokens, done.completion_tokens), (Some(300), Some(20)));
     assert_eq!(done.text, "Fine.");
-    let _ = DONE;
 }
 
 /// With no configuration every agent answers offline, with specific figures that

@@ -55,6 +55,14 @@ fn ok(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
+/// A runtime for the scripted AI server while the binary runs beside it.
+fn server_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -670,10 +678,7 @@ fn analyze_streams_from_an_endpoint_as_it_arrives() {
     let e = Env::new();
     let url = e.url();
     ok(&e.run(&["demo", "--db", &url]));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = server_runtime();
     let answer = serde_json::json!({"assessment": "efficient", "recommendations": [
         {"category": "growth", "priority": 2, "title": "Keep going", "description": "CMGR holds.", "impact_score": 50}]});
     let server = rt.block_on(Server::start(vec![Reply::Stream(vec![
@@ -803,10 +808,7 @@ fn doctor_checks_the_endpoint_without_showing_the_key() {
     let e = Env::new();
     let url = e.url();
     ok(&e.run(&["demo", "--db", &url]));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = server_runtime();
     let status = |code: u16| Reply::Status {
         code,
         headers: vec![],

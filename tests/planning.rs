@@ -114,7 +114,7 @@ fn budget_against_actuals() {
         revenue: dec(1000),
         cash: dec(5000),
     };
-    let v = budget_vs_actual(&ledger, start, &budget);
+    let v = budget_vs_actual(&ledger, &katalis::finance::planning::project(start, &budget));
     assert_eq!(v.len(), 10, "Feb and Mar, five lines each");
     let get = |month: &str, line: Line| v.iter().find(|x| x.month == m(month) && x.line == line).unwrap();
     let rev = get("2025-02", Line::Revenue);

@@ -313,13 +313,7 @@ pub async fn analyze(
             .result
             .recommendations()
             .iter()
-            .map(|r| RecommendationRecord {
-                category: r.category.clone(),
-                priority: r.priority.into(),
-                title: r.title.clone(),
-                description: r.description.clone(),
-                impact_score: r.impact_score.into(),
-            })
+            .map(RecommendationRecord::from)
             .collect(),
     };
     if let Err(e) = store.save_analysis(subject.company_id, &record).await {

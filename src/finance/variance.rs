@@ -1,9 +1,9 @@
 //! Budget vs actual (METRICS.md "Forecasts and variance").
 
 use super::ledger::{Ledger, ratio};
-use super::planning::{Start, project};
+use super::planning::Projection;
 use super::profitability::monthly_net_income;
-use crate::domain::{Drivers, Month};
+use crate::domain::Month;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -43,9 +43,9 @@ pub struct Variance {
     pub unfavourable: bool,
 }
 
-/// Every month with both a budget row and actuals, every line.
-pub fn budget_vs_actual(ledger: &Ledger, start: Start, budget: &Drivers) -> Vec<Variance> {
-    let plan = project(start, budget);
+/// Every month with both a budget row and actuals, every line; `plan` is the
+/// budget's projection from its frozen start.
+pub fn budget_vs_actual(ledger: &Ledger, plan: &Projection) -> Vec<Variance> {
     let mut out = Vec::new();
     for row in &plan.months {
         let Some(actual) = ledger.get(row.month) else { continue };

@@ -96,3 +96,15 @@ pub struct RecommendationRecord {
     pub description: String,
     pub impact_score: i64,
 }
+
+impl From<&crate::ai::result::Recommendation> for RecommendationRecord {
+    fn from(r: &crate::ai::result::Recommendation) -> RecommendationRecord {
+        RecommendationRecord {
+            category: r.category.clone(),
+            priority: r.priority.into(),
+            title: r.title.clone(),
+            description: r.description.clone(),
+            impact_score: r.impact_score.into(),
+        }
+    }
+}

@@ -447,13 +447,7 @@ impl App {
                         .result
                         .recommendations()
                         .iter()
-                        .map(|r| crate::store::RecommendationRecord {
-                            category: r.category.clone(),
-                            priority: r.priority.into(),
-                            title: r.title.clone(),
-                            description: r.description.clone(),
-                            impact_score: r.impact_score.into(),
-                        })
+                        .map(crate::store::RecommendationRecord::from)
                         .collect();
                     d.recommendations
                         .sort_by(|a, b| a.priority.cmp(&b.priority).then(b.impact_score.cmp(&a.impact_score)));
@@ -474,14 +468,7 @@ impl App {
     /// Asks the panel's advisor about the current company.
     pub fn ai_start(&mut self, no_cache: bool) -> Vec<Effect> {
         let Some(d) = self.data.as_ref() else { return vec![] };
-        let facts = crate::ai::context::Facts {
-            company: &d.company,
-            ledger: &d.ledger,
-            snapshot: &d.snapshot,
-            products: &d.products,
-            projection: d.projection.as_ref(),
-        };
-        let input = crate::ai::context::build(self.ai.agent, self.lang, &facts, self.ai.structured);
+        let input = crate::ai::context::build(self.ai.agent, self.lang, &d.facts(), self.ai.structured);
         let mut effects = Vec::new();
         if self.ai.running() {
             effects.push(Effect::CancelAnalysis(self.ai.run_id));

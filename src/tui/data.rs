@@ -149,6 +149,17 @@ impl CompanyData {
             .collect()
     }
 
+    /// What the AI advisors are told about this company.
+    pub fn facts(&self) -> crate::ai::context::Facts<'_> {
+        crate::ai::context::Facts {
+            company: &self.company,
+            ledger: &self.ledger,
+            snapshot: &self.snapshot,
+            products: &self.products,
+            projection: self.projection.as_ref(),
+        }
+    }
+
     /// Open amount at D of an invoice in the table.
     pub fn open_amount(&self, inv: &Invoice) -> Decimal {
         open_at(inv, self.snapshot.as_of.last_day())

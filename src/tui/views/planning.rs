@@ -521,7 +521,7 @@ fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
         return;
     }
-    let variances = budget_vs_actual(&d.ledger, s.start, &s.drivers);
+    let variances = budget_vs_actual(&d.ledger, &s.projection);
     let months: Vec<Month> = {
         let mut m: Vec<Month> = variances.iter().map(|v| v.month).collect();
         m.dedup();
