@@ -32,8 +32,9 @@ pub struct Global {
 pub enum Command {
     /// Load the demo companies (idempotent)
     Demo,
-    /// Import a CSV file (one transaction: a bad row imports nothing)
-    Import(ImportArgs),
+    /// Import books: CSV, spreadsheets, journals or CFDI (one transaction: a bad row imports nothing)
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Every module's metrics and the health score
     Report(ReportArgs),
     /// Planning scenarios
@@ -56,17 +57,38 @@ pub enum Command {
     Restore { file: PathBuf },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ImportKind {
-    Financials,
-    Products,
-    Invoices,
+/// What `import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Monthly financials from a CSV, .xlsx or .ods file
+    #[command(after_help = TABLE_EXAMPLES)]
+    Financials(TableArgs),
+    /// Products from a CSV, .xlsx or .ods file
+    #[command(after_help = TABLE_EXAMPLES)]
+    Products(TableArgs),
+    /// Invoices from a CSV, .xlsx or .ods file
+    #[command(after_help = TABLE_EXAMPLES)]
+    Invoices(TableArgs),
+    /// Monthly financials from an hledger, ledger or beancount journal
+    #[command(
+        after_help = "Example:\n  katalis import journal books.journal --company Acme --dry-run\n  \
+        katalis import journal books.beancount --company Acme --accounts accounts.toml"
+    )]
+    Journal(JournalArgs),
+    /// Invoices, payments and credit notes from Mexican CFDI 4.0 XML files or folders
+    #[command(after_help = "Example:\n  katalis import cfdi ~/sat/2025 --company \"Tallo\" --rfc TAL010101AB1")]
+    Cfdi(CfdiArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    pub kind: ImportKind,
-    pub file: PathBuf,
+const TABLE_EXAMPLES: &str = "Examples:\n  katalis import financials financials.csv --company Acme\n  \
+    katalis import financials libro.xlsx --company Acme --sheet Resumen --map month=Mes \\\n      \
+    --map revenue=\"Ventas netas\" --map cogs=\"Costo de ventas\" --map opex=Gastos \\\n      \
+    --map cash_end=\"Caja al cierre\" --save-mapping libro\n  \
+    katalis import financials libro-2026.xlsx --company Acme --mapping libro";
+
+/// How a new company is made when `--create` is given.
+#[derive(Debug, Args, Clone)]
+pub struct CreateArgs {
     /// Create the company when it does not exist
     #[arg(long, requires = "currency")]
     pub create: bool,
@@ -82,6 +104,73 @@ pub struct ImportArgs {
     /// First month of the fiscal year of a new company (1-12)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=12))]
     pub fiscal_year_start: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    /// A .csv, .xlsx, .xls or .ods file
+    pub file: PathBuf,
+    /// The sheet to read (default: the first)
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Our field = your column header (case- and accent-insensitive); repeatable
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// Dates written like this pattern, e.g. DD/MM/YYYY (ISO dates and date cells are always read)
+    #[arg(long, value_name = "PATTERN")]
+    pub date_format: Option<String>,
+    /// Text numbers use a decimal comma and dots for thousands: 1.234,56
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// Save this mapping for the company under NAME after a successful import
+    #[arg(long, value_name = "NAME", conflicts_with = "mapping")]
+    pub save_mapping: Option<String>,
+    /// Use the mapping saved under NAME (--map and the other options override it)
+    #[arg(long, value_name = "NAME")]
+    pub mapping: Option<String>,
+    #[command(flatten)]
+    pub new: CreateArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JournalFormatArg {
+    Hledger,
+    Ledger,
+    Beancount,
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    pub file: PathBuf,
+    /// The journal's syntax (default: from the extension; .beancount/.bean, .ledger, else hledger)
+    #[arg(long, value_enum)]
+    pub format: Option<JournalFormatArg>,
+    /// A TOML file mapping account patterns to fields (default: the common charts)
+    #[arg(long, value_name = "FILE.toml")]
+    pub accounts: Option<PathBuf>,
+    /// Print the months it would import and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub new: CreateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CfdiArgs {
+    /// CFDI .xml files or folders (read recursively)
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The company's RFC: CFDIs it issued become invoices and payments
+    #[arg(long, value_name = "RFC")]
+    pub rfc: String,
+    /// Payment terms in days when CondicionesDePago gives none
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub terms: u32,
+    /// Print the invoices it would import and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub new: CreateArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -1,47 +1,332 @@
-use crate::cli::{ImportArgs, ImportKind};
-use crate::domain::NewCompany;
-use crate::import::{Kind, import_file};
+//! `katalis import`: our CSV, spreadsheets with the user's headers, journals
+//! and CFDI. Every source is validated whole and written in one transaction.
+
+use crate::cli::{CfdiArgs, CreateArgs, ImportCommand, JournalArgs, JournalFormatArg, TableArgs};
+use crate::domain::{Company, NewCompany};
+use crate::import::cfdi;
+use crate::import::journal::{self, Accounts, JournalFormat};
+use crate::import::pipeline::CHUNK_ROWS;
+use crate::import::table::{self, Mapping, Prepared, SourceKind};
+use crate::import::{Kind, import_file, import_parsed};
 use crate::sanitize::clean;
-use crate::store::{AnyStore, ImportTarget, StoreError};
-use color_eyre::eyre::{Result, bail};
+use crate::store::{AnyStore, ImportBatch, ImportTarget, SavedMapping, Store, StoreError};
+use color_eyre::eyre::{Result, bail, eyre};
 
 /// `company` is the global `--company`, which `import` requires (checked by main).
-pub async fn run(store: &AnyStore, company_name: &str, args: &ImportArgs) -> Result<()> {
-    let kind = match args.kind {
-        ImportKind::Financials => Kind::Financials,
-        ImportKind::Products => Kind::Products,
-        ImportKind::Invoices => Kind::Invoices,
-    };
-    let target = match store.company(company_name).await {
-        Ok(c) => ImportTarget::Existing(c.id),
-        Err(StoreError::UnknownCompany(_)) if args.create => {
-            let currency = args.currency.clone().unwrap_or_default().to_ascii_uppercase();
+pub async fn run(store: &AnyStore, company_name: &str, cmd: &ImportCommand) -> Result<()> {
+    match cmd {
+        ImportCommand::Financials(a) => run_table(store, company_name, Kind::Financials, a).await,
+        ImportCommand::Products(a) => run_table(store, company_name, Kind::Products, a).await,
+        ImportCommand::Invoices(a) => run_table(store, company_name, Kind::Invoices, a).await,
+        ImportCommand::Journal(a) => run_journal(store, company_name, a).await,
+        ImportCommand::Cfdi(a) => run_cfdi(store, company_name, a).await,
+    }
+}
+
+/// The company to import into (made in the import's transaction with `--create`),
+/// and its currency.
+pub async fn target(store: &AnyStore, company_name: &str, new: &CreateArgs) -> Result<(ImportTarget, String)> {
+    match store.company(company_name).await {
+        Ok(c) => Ok((ImportTarget::Existing(c.id), c.currency)),
+        Err(StoreError::UnknownCompany(_)) if new.create => {
+            let currency = new.currency.clone().unwrap_or_default().to_ascii_uppercase();
             if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
                 bail!(
                     "--currency {:?}: expected an ISO 4217 code such as USD, MXN or COP",
                     clean(&currency)
                 );
             }
-            ImportTarget::Create(NewCompany {
-                name: company_name.to_owned(),
-                industry: args.industry.clone(),
+            Ok((
+                ImportTarget::Create(NewCompany {
+                    name: company_name.to_owned(),
+                    industry: new.industry.clone(),
+                    currency: currency.clone(),
+                    fiscal_year_start: new.fiscal_year_start,
+                    locale: new.locale.clone(),
+                }),
                 currency,
-                fiscal_year_start: args.fiscal_year_start,
-                locale: args.locale.clone(),
-            })
+            ))
         }
         Err(StoreError::UnknownCompany(name)) => {
             bail!("no company named {name:?}; add --create --currency XXX to create it")
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The mapping a table import uses: the saved one named by `--mapping`, with
+/// `--map`, `--sheet`, `--date-format` and `--decimal-comma` applied over it.
+pub async fn mapping_for(store: &AnyStore, company: Option<&Company>, kind: Kind, a: &TableArgs) -> Result<Mapping> {
+    let mut m = match &a.mapping {
+        Some(name) => {
+            let Some(c) = company else {
+                bail!(
+                    "--mapping {:?}: the company does not exist yet, so it has no saved mappings",
+                    clean(name)
+                );
+            };
+            let saved = store.mappings(c.id).await?;
+            let Some(found) = saved.iter().find(|s| &s.name == name) else {
+                let names: Vec<String> = saved.iter().map(|s| clean(&s.name)).collect();
+                bail!(
+                    "no saved mapping named {:?} for {:?} (saved: {})",
+                    clean(name),
+                    clean(&c.name),
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                );
+            };
+            if found.kind != kind.name() {
+                bail!(
+                    "mapping {:?} is for {} files, not {}",
+                    clean(name),
+                    clean(&found.kind),
+                    kind.name()
+                );
+            }
+            serde_json::from_str::<Mapping>(&found.spec)
+                .map_err(|e| eyre!("saved mapping {:?} cannot be read ({e})", clean(name)))?
+        }
+        None => Mapping::default(),
     };
-    // Validation and writing overlap; the transaction commits only for a valid file.
-    let (company, rows) = import_file(store, &target, kind, &args.file).await?;
+    m.apply_args(kind, &a.map).map_err(|e| eyre!(e))?;
+    if a.sheet.is_some() {
+        m.sheet = a.sheet.clone();
+    }
+    if a.date_format.is_some() {
+        m.date_format = a.date_format.clone();
+    }
+    m.decimal_comma |= a.decimal_comma;
+    m.check().map_err(|e| eyre!(e))?;
+    Ok(m)
+}
+
+async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableArgs) -> Result<()> {
+    let (target, _) = target(store, company_name, &a.new).await?;
+    let existing = match &target {
+        ImportTarget::Existing(_) => Some(store.company(company_name).await?),
+        ImportTarget::Create(_) => None,
+    };
+    let mapping = mapping_for(store, existing.as_ref(), kind, a).await?;
+    let source = SourceKind::of(&a.file);
+    if !matches!(source, SourceKind::Csv | SourceKind::Spreadsheet) {
+        bail!(
+            "{}: expected a .csv, .xlsx, .xls or .ods file (for journals use `import journal`, for CFDI `import cfdi`)",
+            clean(&a.file.display().to_string())
+        );
+    }
+    if source == SourceKind::Csv && mapping.sheet.is_some() {
+        bail!("--sheet applies to spreadsheets (.xlsx, .xls, .ods), not to a CSV file");
+    }
+    let (company, parsed) = if source == SourceKind::Csv && mapping.is_plain() {
+        // Our own format, streamed: validation and writing overlap.
+        let (company, rows) = import_file(store, &target, kind, &a.file).await?;
+        (
+            company,
+            table::Parsed {
+                rows,
+                skipped: Vec::new(),
+            },
+        )
+    } else {
+        let path = a.file.clone();
+        let m = mapping.clone();
+        let sheet = tokio::task::spawn_blocking(move || match source {
+            SourceKind::Spreadsheet => table::read_spreadsheet(&path, m.sheet.as_deref()),
+            _ => table::read_csv(&path),
+        })
+        .await
+        .map_err(|e| eyre!("the reader stopped: {e}"))??;
+        let m = mapping.clone();
+        import_parsed(store, &target, None, move |sink| {
+            Prepared::new(kind, &sheet, &m)?.validate(CHUNK_ROWS, sink)
+        })
+        .await?
+    };
+    for s in &parsed.skipped {
+        eprintln!("skipped row {}: {}", s.row, clean(&s.why));
+    }
     eprintln!(
         "imported {} {} rows into {:?}",
-        rows,
-        format!("{:?}", args.kind).to_lowercase(),
+        parsed.rows,
+        kind.name(),
         clean(&company.name)
     );
+    if let Some(name) = &a.save_mapping {
+        if name.trim().is_empty() {
+            bail!("--save-mapping: expected a name");
+        }
+        let spec = serde_json::to_string(&mapping)?;
+        store
+            .save_mapping(
+                company.id,
+                &SavedMapping {
+                    name: name.trim().to_owned(),
+                    kind: kind.name().to_owned(),
+                    spec,
+                },
+            )
+            .await?;
+        eprintln!(
+            "saved the mapping as {:?}; reuse it with --mapping {:?}",
+            clean(name.trim()),
+            clean(name.trim())
+        );
+    }
+    Ok(())
+}
+
+/// Right-aligned columns under a header, for dry runs.
+fn table_text(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        cells
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            + "\n"
+    };
+    let mut out = line(&mut header.iter().copied());
+    for r in rows {
+        out.push_str(&line(&mut r.iter().map(|s| s.as_str())));
+    }
+    out
+}
+
+async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> Result<()> {
+    let format = match a.format {
+        Some(JournalFormatArg::Hledger) => JournalFormat::Hledger,
+        Some(JournalFormatArg::Ledger) => JournalFormat::Ledger,
+        Some(JournalFormatArg::Beancount) => JournalFormat::Beancount,
+        None => JournalFormat::guess(&a.file),
+    };
+    let accounts = match &a.accounts {
+        Some(p) => Accounts::load(p).map_err(|e| eyre!("{e}"))?,
+        None => Accounts::default(),
+    };
+    let (target, currency) = target(store, company_name, &a.new).await?;
+    let path = a.file.clone();
+    let cur = currency.clone();
+    let data = tokio::task::spawn_blocking(move || journal::read_journal(&path, format, &accounts, &cur))
+        .await
+        .map_err(|e| eyre!("the reader stopped: {e}"))??;
+    if !data.skipped.is_empty() {
+        eprintln!(
+            "skipped {} postings not in {currency} (only the company's currency is imported):",
+            data.skipped.len()
+        );
+        for s in data.skipped.iter().take(10) {
+            eprintln!("  {s}");
+        }
+        if data.skipped.len() > 10 {
+            eprintln!("  ... and {} more", data.skipped.len() - 10);
+        }
+    }
+    let batch = ImportBatch::Financials(data.months);
+    if a.dry_run {
+        let header = [
+            "month",
+            "revenue",
+            "cogs",
+            "opex",
+            "sales_marketing",
+            "depreciation",
+            "other_income",
+            "financing",
+            "cash_end",
+        ];
+        let rows: Vec<Vec<String>> = crate::import::display_rows(&batch)
+            .into_iter()
+            .map(|mut r| {
+                r.truncate(header.len());
+                r
+            })
+            .collect();
+        super::print(&table_text(&header, &rows))?;
+        eprintln!(
+            "{} months from {} transactions; dry run: nothing written",
+            batch.len(),
+            data.transactions
+        );
+        return Ok(());
+    }
+    let company = store.import(&target, &batch).await?;
+    eprintln!(
+        "imported {} months from {} transactions into {:?}",
+        batch.len(),
+        data.transactions,
+        clean(&company.name)
+    );
+    Ok(())
+}
+
+/// An RFC: 12 characters for companies, 13 for people (letters, &, Ñ, digits).
+fn check_rfc(rfc: &str) -> Result<String> {
+    let r = rfc.trim().to_uppercase();
+    let n = r.chars().count();
+    if !(12..=13).contains(&n) || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '&' || c == 'Ñ') {
+        bail!(
+            "--rfc {:?}: expected an RFC of 12 or 13 letters and digits, e.g. TAL010101AB1",
+            clean(rfc)
+        );
+    }
+    Ok(r)
+}
+
+async fn run_cfdi(store: &AnyStore, company_name: &str, a: &CfdiArgs) -> Result<()> {
+    let rfc = check_rfc(&a.rfc)?;
+    let (target, currency) = target(store, company_name, &a.new).await?;
+    let paths = a.paths.clone();
+    let terms = a.terms;
+    let r = rfc.clone();
+    let data = tokio::task::spawn_blocking(move || {
+        let files = cfdi::collect_files(&paths)?;
+        cfdi::read_cfdi(&files, &r, &currency, terms)
+    })
+    .await
+    .map_err(|e| eyre!("the reader stopped: {e}"))??;
+    let summary = format!(
+        "{} invoices from {} files ({} payments applied, {} credit notes; skipped: {} received, {} of other types, {} fully credited)",
+        data.invoices.len(),
+        data.files,
+        data.payments,
+        data.credit_notes,
+        data.received,
+        data.other,
+        data.fully_credited
+    );
+    if data.invoices.is_empty() {
+        bail!("no invoice issued by {rfc} to import: {summary}");
+    }
+    let batch = ImportBatch::Invoices(data.invoices);
+    if a.dry_run {
+        let header = [
+            "number",
+            "customer",
+            "issue_date",
+            "due_date",
+            "amount",
+            "paid_amount",
+            "paid_date",
+        ];
+        let rows: Vec<Vec<String>> = crate::import::display_rows(&batch)
+            .into_iter()
+            .map(|r| r.into_iter().map(|c| clean(&c)).collect())
+            .collect();
+        super::print(&table_text(&header, &rows))?;
+        eprintln!("{summary}; dry run: nothing written");
+        return Ok(());
+    }
+    let company = store.import(&target, &batch).await?;
+    eprintln!("imported {summary} into {:?}", clean(&company.name));
     Ok(())
 }

@@ -3,10 +3,13 @@
 //! row (the line in the file; the header is row 1), the column, the value and
 //! what was expected.
 
+pub mod cfdi;
 pub mod fields;
+pub mod journal;
 pub mod pipeline;
+pub mod table;
 
-pub use pipeline::{ImportFailure, import_bytes, import_file};
+pub use pipeline::{ImportFailure, ImportProgress, import_bytes, import_file, import_parsed};
 
 use crate::domain::{Invoice, MonthlyFinancials, Product};
 use crate::sanitize;
@@ -25,8 +28,27 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Financials => "financials",
+            Kind::Products => "products",
+            Kind::Invoices => "invoices",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::Financials, Kind::Products, Kind::Invoices]
+            .into_iter()
+            .find(|k| k.name() == s)
+    }
+
+    /// Our field names, comma separated (for messages).
+    pub fn field_list(self) -> String {
+        self.columns().iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+    }
+
     /// (column, required) in the documented order.
-    fn columns(self) -> &'static [(&'static str, bool)] {
+    pub fn columns(self) -> &'static [(&'static str, bool)] {
         match self {
             Kind::Financials => &[
                 ("month", true),
@@ -118,6 +140,60 @@ impl fmt::Display for ImportError {
             write!(f, "\n  ... and {} more problems", self.more)?;
         }
         Ok(())
+    }
+}
+
+/// Each row of a batch as our columns' canonical text (for previews).
+pub fn display_rows(batch: &ImportBatch) -> Vec<Vec<String>> {
+    let opt = |v: &Option<Decimal>| v.map(|d| d.to_string()).unwrap_or_default();
+    let cnt = |v: &Option<i64>| v.map(|d| d.to_string()).unwrap_or_default();
+    match batch {
+        ImportBatch::Financials(rows) => rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.month.to_string(),
+                    r.revenue.to_string(),
+                    r.cogs.to_string(),
+                    r.opex.to_string(),
+                    opt(&r.sales_marketing),
+                    opt(&r.depreciation),
+                    opt(&r.other_income),
+                    opt(&r.financing),
+                    r.cash_end.to_string(),
+                    cnt(&r.customers_new),
+                    cnt(&r.customers_churned),
+                    cnt(&r.customers_end),
+                ]
+            })
+            .collect(),
+        ImportBatch::Products(rows) => rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.sku.clone(),
+                    r.name.clone(),
+                    r.unit_price.to_string(),
+                    r.unit_cost.to_string(),
+                    r.monthly_units.to_string(),
+                    r.fixed_costs.to_string(),
+                ]
+            })
+            .collect(),
+        ImportBatch::Invoices(rows) => rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.number.clone(),
+                    r.customer.clone(),
+                    r.issue_date.to_string(),
+                    r.due_date.to_string(),
+                    r.amount.to_string(),
+                    r.paid_amount.to_string(),
+                    r.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect(),
     }
 }
 
@@ -293,6 +369,17 @@ pub fn parse_chunked(
 struct Layout {
     /// (column, position in this file) for the columns present.
     index: Vec<(&'static str, usize)>,
+    /// How errors name a column when the file calls it something else.
+    labels: Vec<(&'static str, String)>,
+}
+
+impl Layout {
+    fn label<'a>(&'a self, col: &'a str) -> &'a str {
+        self.labels
+            .iter()
+            .find(|(k, _)| *k == col)
+            .map_or(col, |(_, l)| l.as_str())
+    }
 }
 
 impl Layout {
@@ -340,7 +427,10 @@ impl Layout {
                 });
             }
         }
-        c.finish(Layout { index })
+        c.finish(Layout {
+            index,
+            labels: Vec::new(),
+        })
     }
 }
 
@@ -374,7 +464,7 @@ impl<'a> Cells<'a> {
         self.ok = false;
         c.push(Problem {
             row: Some(self.line),
-            column: Some(col.to_owned()),
+            column: Some(self.layout.label(col).to_owned()),
             value: Some(shorten(value)),
             expected: expected.into(),
         });

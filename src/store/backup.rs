@@ -49,6 +49,17 @@ pub struct CompanyBackup {
     pub scenarios: Vec<StoredScenario>,
     pub analyses: Vec<AnalysisRecord>,
     pub members: Vec<Member>,
+    /// Saved import mappings (absent in backups made before they existed).
+    #[serde(default)]
+    pub mappings: Vec<SavedMapping>,
+}
+
+/// A saved import mapping: `spec` is the JSON of `import::table::Mapping`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SavedMapping {
+    pub name: String,
+    pub kind: String,
+    pub spec: String,
 }
 
 /// A user-made scenario as stored; a locked one is a budget with its start frozen.

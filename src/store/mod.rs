@@ -7,7 +7,7 @@ mod postgres;
 mod sqlite;
 mod sqlite_bulk;
 
-pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, StoredScenario};
+pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, SavedMapping, StoredScenario};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -184,11 +184,22 @@ pub trait Store: Send + Sync {
         name: &str,
         version: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Saves (or replaces) a named import mapping of a company.
+    fn save_mapping(&self, company_id: i64, m: &SavedMapping) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A company's saved import mappings, by name.
+    fn mappings(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<SavedMapping>>> + Send;
     /// A consistent snapshot of every company.
     fn backup(&self) -> impl Future<Output = StoreResult<Backup>> + Send;
     /// Loads a snapshot into an empty store, in one transaction.
     fn restore(&self, b: &Backup) -> impl Future<Output = StoreResult<()>> + Send;
 }
+
+/// Saving an import mapping: the same SQL on both stores (sqlx-sqlite reads `$N`).
+pub(crate) const SAVE_MAPPING_SQL: &str = "INSERT INTO import_mappings (company_id, name, kind, spec) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, name) DO UPDATE SET kind = excluded.kind, spec = excluded.spec";
+/// A company's saved import mappings, by name.
+pub(crate) const READ_MAPPINGS_SQL: &str =
+    "SELECT name, kind, spec FROM import_mappings WHERE company_id = $1 ORDER BY name";
 
 /// The store chosen from a URL.
 pub enum AnyStore {
@@ -282,6 +293,12 @@ impl Store for AnyStore {
     }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         dispatch!(self, s => s.scenarios(company_id).await)
+    }
+    async fn save_mapping(&self, company_id: i64, m: &SavedMapping) -> StoreResult<()> {
+        dispatch!(self, s => s.save_mapping(company_id, m).await)
+    }
+    async fn mappings(&self, company_id: i64) -> StoreResult<Vec<SavedMapping>> {
+        dispatch!(self, s => s.mappings(company_id).await)
     }
     async fn latest_recommendations(&self, company_id: i64, limit: i64) -> StoreResult<Vec<RecommendationRecord>> {
         dispatch!(self, s => s.latest_recommendations(company_id, limit).await)

@@ -2,7 +2,9 @@
 //! INTEGER in 10^-4 units; dates and months are ISO text.
 
 use super::backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, StoredScenario};
-use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, Store, StoreError, StoreResult, sort_groups};
+use super::{
+    Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, SavedMapping, Store, StoreError, StoreResult, sort_groups,
+};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::{Bucket, CollectionsInput, OpenGroup};
 use crate::finance::forecast::ForecastInput;
@@ -154,6 +156,16 @@ impl SqliteStore {
                 }
             }
         }
+    }
+
+    async fn insert_mapping<'e, E: sqlx::Executor<'e, Database = sqlx::Sqlite>>(
+        ex: E,
+        company_id: i64,
+        m: &SavedMapping,
+    ) -> StoreResult<()> {
+        let q = sqlx::query(super::SAVE_MAPPING_SQL).bind(company_id).bind(&m.name);
+        q.bind(&m.kind).bind(&m.spec).execute(ex).await?;
+        Ok(())
     }
 
     async fn insert_company(tx: &mut SqliteConnection, c: &NewCompany) -> StoreResult<Company> {
@@ -899,6 +911,17 @@ impl Store for SqliteStore {
         Self::read_scenarios(&mut conn, company_id).await
     }
 
+    async fn save_mapping(&self, company_id: i64, m: &SavedMapping) -> StoreResult<()> {
+        Self::insert_mapping(&self.pool, company_id, m).await
+    }
+
+    async fn mappings(&self, company_id: i64) -> StoreResult<Vec<SavedMapping>> {
+        Ok(sqlx::query_as(super::READ_MAPPINGS_SQL)
+            .bind(company_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     async fn backup(&self) -> StoreResult<Backup> {
         // One read transaction: every table seen at the same instant (WAL snapshot).
         let mut tx = self.pool.begin().await?;
@@ -924,6 +947,10 @@ impl Store for SqliteStore {
                 scenarios: Self::read_scenarios(&mut tx, c.id).await?,
                 analyses: records,
                 members,
+                mappings: sqlx::query_as(super::READ_MAPPINGS_SQL)
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?,
                 profile: c.into(),
             });
         }
@@ -971,6 +998,9 @@ impl Store for SqliteStore {
                     .bind(&m.role)
                     .execute(&mut *tx)
                     .await?;
+            }
+            for m in &cb.mappings {
+                Self::insert_mapping(&mut *tx, c.id, m).await?;
             }
         }
         tx.commit().await?;
