@@ -36,12 +36,16 @@ fn main() -> ExitCode {
             r = run(cli) => match r {
                 Ok(code) => code,
                 Err(e) => {
-                    if std::env::var_os("RUST_BACKTRACE").is_some() {
-                        eprintln!("katalis: {e:?}");
-                    } else {
-                        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-                        eprintln!("katalis: {}", chain.join(": "));
+                    // The cause chain once, whatever RUST_BACKTRACE says: these are
+                    // bad input, configuration or services, not bugs (panics keep
+                    // their own report).
+                    let mut chain: Vec<String> = Vec::new();
+                    for c in e.chain().map(|c| c.to_string()) {
+                        if !chain.last().is_some_and(|prev| prev.contains(&c)) {
+                            chain.push(c);
+                        }
                     }
+                    eprintln!("katalis: {}", chain.join(": "));
                     ExitCode::from(1)
                 }
             },

@@ -279,7 +279,18 @@ fn read_doc(path: &Path, p: &mut Problems) -> Option<Doc> {
                 );
                 return None;
             }
-            Event::Eof => break,
+            Event::Eof => {
+                if depth > 0 {
+                    p.add(
+                        &file,
+                        "end of file",
+                        None,
+                        "well-formed XML (the document ends before its elements are closed)",
+                    );
+                    return None;
+                }
+                break;
+            }
             Event::End(e) => {
                 depth = depth.saturating_sub(1);
                 let local = e.local_name();
@@ -512,7 +523,9 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
                     paid_date: None,
                 },
             );
-            order.push(d.uuid.as_str());
+            if !order.contains(&d.uuid.as_str()) {
+                order.push(d.uuid.as_str());
+            }
         }
     }
     for d in docs.iter().filter(|d| d.issuer == rfc) {

@@ -197,6 +197,36 @@ pub fn display_rows(batch: &ImportBatch) -> Vec<Vec<String>> {
     }
 }
 
+/// The line a CSV record starts on, counted from its byte offset: the csv
+/// reader's own line count lags a record behind after a CRLF terminator, as
+/// spreadsheets write them.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    line: u64,
+    at: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> LineCounter<'a> {
+        LineCounter { text, line: 1, at: 0 }
+    }
+
+    fn line_of(&mut self, rec: &csv::StringRecord) -> u64 {
+        let mut start = rec
+            .position()
+            .map_or(self.at, |p| p.byte() as usize)
+            .min(self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > self.at {
+            self.line += self.text[self.at..start].iter().filter(|b| **b == b'\n').count() as u64;
+            self.at = start;
+        }
+        self.line
+    }
+}
+
 /// At most this many problems are listed; the rest are counted.
 const MAX_LISTED: usize = 10;
 
@@ -318,6 +348,7 @@ pub fn parse_chunked(
     let mut rows = Rows::new(kind);
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut total = 0usize;
+    let mut lines = LineCounter::new(text.as_bytes());
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -333,7 +364,7 @@ pub fn parse_chunked(
                 break;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.line_of(&record);
         if record.iter().all(|f| f.is_empty()) {
             continue; // blank lines, as spreadsheets leave at the end
         }

@@ -517,9 +517,9 @@ impl<'a> Prepared<'a> {
             .map(|(i, _)| i)
             .take(HEADER_SCAN_ROWS)
             .collect();
-        let Some(&first) = candidates.first() else {
+        if candidates.is_empty() {
             return Err(whole("a header row; the sheet is empty".to_owned()));
-        };
+        }
         let headers_at = |i: usize| -> Vec<String> { sheet.rows[i].1.iter().map(Cell::display).collect() };
         let mut found = None;
         for &i in &candidates {
@@ -531,7 +531,12 @@ impl<'a> Prepared<'a> {
         let (header_at, resolved) = match found {
             Some(f) => f,
             None => {
-                let problems = resolve(kind, &headers_at(first), mapping, sheet.rows[first].0).unwrap_err();
+                // Report the row that came closest to a header.
+                let problems = candidates
+                    .iter()
+                    .filter_map(|&i| resolve(kind, &headers_at(i), mapping, sheet.rows[i].0).err())
+                    .min_by_key(Vec::len)
+                    .unwrap_or_default();
                 return Err(ImportError {
                     file: sheet.label.clone(),
                     more: problems.len().saturating_sub(super::MAX_LISTED),
@@ -865,10 +870,17 @@ pub fn csv_sheet(file: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| refuse(file, format!("well-formed CSV ({e})")))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        rows.push((line, rec.iter().map(|s| Cell::Text(s.to_owned())).collect()));
+    let mut rec = csv::StringRecord::new();
+    let mut lines = super::LineCounter::new(text.as_bytes());
+    loop {
+        match reader.read_record(&mut rec) {
+            Ok(true) => {
+                let line = lines.line_of(&rec);
+                rows.push((line, rec.iter().map(|s| Cell::Text(s.to_owned())).collect()))
+            }
+            Ok(false) => break,
+            Err(e) => return Err(refuse(file, format!("well-formed CSV ({e})"))),
+        }
     }
     Ok(Sheet {
         label: file.to_owned(),
@@ -1117,5 +1129,14 @@ mod tests {
         assert_eq!(col_letter(25), "Z");
         assert_eq!(col_letter(26), "AA");
         assert_eq!(col_letter(27), "AB");
+    }
+}
+#[cfg(test)]
+mod csv_lines {
+    #[test]
+    fn lines() {
+        let s = super::csv_sheet("f", b"a,b\r\n1,2\r\n3,4\r\n").unwrap();
+        let lines: Vec<u64> = s.rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![1, 2, 3]);
     }
 }
