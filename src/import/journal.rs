@@ -362,8 +362,7 @@ pub fn parse_journal(
         file,
         ..
     } = r;
-    let c = c.finish(())?;
-    let _ = c;
+    c.finish(())?;
     if postings.is_empty() {
         return Err(Collector::whole(
             file,

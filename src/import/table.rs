@@ -483,6 +483,9 @@ pub struct Parsed {
     pub skipped: Vec<Skipped>,
 }
 
+/// One row of a preview: its row number, and its values as stored or its problems.
+pub type PreviewRow = (u64, Result<Vec<String>, Vec<Problem>>);
+
 /// A sheet with its header found and resolved.
 pub struct Prepared<'a> {
     kind: Kind,
@@ -531,11 +534,23 @@ impl<'a> Prepared<'a> {
         let (header_at, resolved) = match found {
             Some(f) => f,
             None => {
-                // Report the row that came closest to a header.
-                let problems = candidates
+                // Report the row that came closest to a header: the most cells
+                // that name one of our fields or a mapped column (the first on a tie).
+                let known: Vec<String> = kind
+                    .columns()
                     .iter()
-                    .filter_map(|&i| resolve(kind, &headers_at(i), mapping, sheet.rows[i].0).err())
-                    .min_by_key(Vec::len)
+                    .map(|(k, _)| fold(k))
+                    .chain(mapping.columns.values().map(|h| fold(h)))
+                    .collect();
+                let score = |i: usize| headers_at(i).iter().filter(|h| known.contains(&fold(h))).count();
+                let best = candidates
+                    .iter()
+                    .copied()
+                    .rev()
+                    .max_by_key(|&i| score(i))
+                    .unwrap_or(candidates[0]);
+                let problems = resolve(kind, &headers_at(best), mapping, sheet.rows[best].0)
+                    .err()
                     .unwrap_or_default();
                 return Err(ImportError {
                     file: sheet.label.clone(),
@@ -702,7 +717,7 @@ impl<'a> Prepared<'a> {
 
     /// The first `n` data rows as they would be stored (our fields, canonical
     /// text), or the problems of each.
-    pub fn preview(&self, n: usize) -> Vec<(u64, Result<Vec<String>, Vec<Problem>>)> {
+    pub fn preview(&self, n: usize) -> Vec<PreviewRow> {
         let mut out = Vec::new();
         let mut seen: HashMap<String, u64> = HashMap::new();
         for (row, cells) in self.data() {
