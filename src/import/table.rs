@@ -612,6 +612,11 @@ impl<'a> Prepared<'a> {
         })
     }
 
+    /// How many rows lie below the header (blank and totals rows included).
+    pub fn data_len(&self) -> usize {
+        self.sheet.rows.len() - self.header_at - 1
+    }
+
     /// The data rows below the header.
     fn data(&self) -> impl Iterator<Item = &'a (u64, Vec<Cell>)> + 'a {
         let sheet: &'a Sheet = self.sheet;
@@ -1041,6 +1046,28 @@ pub fn guess(kind: Kind, headers: &[String]) -> BTreeMap<String, String> {
         take(k, &|h| synonyms(k).contains(&h), &mut out);
     }
     out
+}
+
+/// The top row that looks most like a header for `kind` (most guessable
+/// columns), as text: what the import dialog offers in its mapping table.
+pub fn likely_headers(kind: Kind, sheet: &Sheet) -> Vec<String> {
+    sheet
+        .rows
+        .iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
+        .take(HEADER_SCAN_ROWS)
+        .map(|(_, cells)| cells.iter().map(Cell::display).collect::<Vec<_>>())
+        .fold((0, None), |(best, row), h| {
+            let n = guess(kind, &h).len();
+            // The first row with the most guesses wins.
+            if row.is_none() || n > best {
+                (n, Some(h))
+            } else {
+                (best, row)
+            }
+        })
+        .1
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

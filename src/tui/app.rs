@@ -5,6 +5,7 @@
 use super::ai_panel::{self, AiPanel, AnalyzeRequest, Status};
 use super::data::{CompanyData, Series};
 use super::form::{Record, RecordForm};
+use super::import_dialog::{Ask, ImportDialog, ImportRequest, ReadRequest, ReadResult};
 use super::keymap::{Intent, Keymap};
 use super::planner::{Planner, View as PlanView};
 use super::theme::Theme;
@@ -136,6 +137,14 @@ pub enum Effect {
     Analyze(Box<AnalyzeRequest>),
     /// Drop a running analysis (its connection with it).
     CancelAnalysis(u64),
+    /// Read a file for the import dialog.
+    ImportRead(Box<ReadRequest>),
+    /// Import into the current company (one transaction).
+    Import(Box<ImportRequest>),
+    SaveMapping {
+        company_id: i64,
+        mapping: crate::store::SavedMapping,
+    },
 }
 
 /// An edited record to write, with what it was when loaded (to detect stale edits).
@@ -176,6 +185,12 @@ pub enum Action {
         run_id: u64,
         event: crate::ai::service::AiEvent,
     },
+    ImportRead(Box<Result<ReadResult, String>>),
+    /// Rows imported and skipped, or why nothing was.
+    Imported(Result<(usize, usize), String>),
+    MappingSaved(Result<String, String>),
+    /// A redraw while an import runs (its progress bar moves).
+    Tick,
 }
 
 pub struct App {
@@ -200,6 +215,7 @@ pub struct App {
     /// First line of the help overlay shown (it scrolls when taller than the screen).
     pub help_scroll: usize,
     pub form: Option<RecordForm>,
+    pub import: Option<ImportDialog>,
     pub planner: Planner,
     pub ai: AiPanel,
     /// The Cash flow tab shows the 13-week forecast instead of the months.
@@ -231,6 +247,7 @@ impl App {
             help_scroll: 0,
             screen: ratatui::layout::Rect::new(0, 0, 120, 40),
             form: None,
+            import: None,
             planner: Planner::empty(lang),
             ai: AiPanel::new("local".into(), true, false),
             weeks: false,
@@ -418,6 +435,57 @@ impl App {
                 }
                 vec![]
             }
+            Action::ImportRead(result) => {
+                if let Some(dialog) = self.import.as_mut() {
+                    dialog.on_read(*result);
+                }
+                vec![]
+            }
+            Action::Imported(result) => {
+                let result = result.map_err(|e| {
+                    if e == super::import_dialog::CANCELLED {
+                        self.lang
+                            .pick(
+                                "Import cancelled; nothing was written",
+                                "Importación cancelada; no se escribió nada",
+                            )
+                            .to_owned()
+                    } else {
+                        e
+                    }
+                });
+                if let Some(dialog) = self.import.as_mut() {
+                    dialog.on_imported(&result);
+                }
+                match result {
+                    Ok((rows, skipped)) => {
+                        self.import = None;
+                        let text = match self.lang {
+                            Lang::En => format!("Imported {rows} rows ({skipped} skipped)"),
+                            Lang::Es => format!("Importadas {rows} filas ({skipped} omitidas)"),
+                        };
+                        self.say(text, false);
+                        self.load = Load::Loading;
+                        self.data
+                            .as_ref()
+                            .map(|d| Effect::LoadCompany(d.company.clone()))
+                            .into_iter()
+                            .collect()
+                    }
+                    Err(_) => vec![],
+                }
+            }
+            Action::MappingSaved(result) => {
+                match result {
+                    Ok(name) => self.say(
+                        format!("{} {name:?}", self.lang.pick("Mapping saved as", "Mapeo guardado como")),
+                        false,
+                    ),
+                    Err(e) => self.say(e, true),
+                }
+                vec![]
+            }
+            Action::Tick => vec![],
         }
     }
 
@@ -514,7 +582,9 @@ impl App {
 
     /// Writes still on their way to the store (the runtime waits for them on quit).
     pub fn pending_writes(&self) -> bool {
-        self.planner.pending() || self.form.as_ref().is_some_and(|f| f.saving)
+        self.planner.pending()
+            || self.form.as_ref().is_some_and(|f| f.saving)
+            || self.import.as_ref().is_some_and(|i| i.running.is_some())
     }
 
     /// Takes the planner's message and turns its `Reload` into loading the company.
@@ -555,6 +625,28 @@ impl App {
         // The innermost thing gets the key first: a form, an input, an overlay.
         if self.form.is_some() {
             return self.on_form_key(key);
+        }
+        if let Some(dialog) = self.import.as_mut() {
+            return match dialog.on_key(key, self.lang) {
+                Ask::Nothing => vec![],
+                Ask::Close => {
+                    self.import = None;
+                    vec![]
+                }
+                Ask::Read(req) => vec![Effect::ImportRead(Box::new(req))],
+                Ask::Import(req) => vec![Effect::Import(Box::new(req))],
+                Ask::SaveMapping { name, kind, mapping } => match (&self.data, serde_json::to_string(&mapping)) {
+                    (Some(d), Ok(spec)) => vec![Effect::SaveMapping {
+                        company_id: d.company.id,
+                        mapping: crate::store::SavedMapping {
+                            name,
+                            kind: kind.name().to_owned(),
+                            spec,
+                        },
+                    }],
+                    _ => vec![],
+                },
+            };
         }
         if self.tab == Tab::Planning
             && self.planner.capturing()
@@ -735,6 +827,11 @@ impl App {
             Intent::Weeks => {
                 self.weeks = !self.weeks;
                 *row = 0;
+            }
+            Intent::Import => {
+                if let Some(d) = &self.data {
+                    self.import = Some(ImportDialog::new(d.company.id, d.company.currency.clone()));
+                }
             }
             Intent::AiPanel => {
                 self.ai.open = !self.ai.open;

@@ -37,6 +37,7 @@ pub enum Intent {
     GoalSeek,
     LockBudget,
     Weeks,
+    Import,
     AiPanel,
     AiAgent,
     AiRerun,
@@ -180,6 +181,14 @@ impl Default for Keymap {
                     Global,
                     "scroll the AI panel down",
                     "desplazar el panel de IA hacia abajo",
+                ),
+                b(
+                    Import,
+                    "import",
+                    vec![ch('i')],
+                    Global,
+                    "import books: CSV, spreadsheet, journal or CFDI",
+                    "importar libros: CSV, hoja de cálculo, diario o CFDI",
                 ),
                 b(
                     Reload,

@@ -8,6 +8,7 @@ pub mod app;
 pub mod data;
 pub mod form;
 pub mod format;
+pub mod import_dialog;
 pub mod keymap;
 pub mod markdown;
 pub mod planner;
@@ -58,7 +59,23 @@ fn perform(store: &Arc<AnyStore>, tx: &UnboundedSender<Action>, effect: Effect) 
     let store = Arc::clone(store);
     let tx = tx.clone();
     tokio::spawn(async move {
-        if let Some(action) = execute(&store, effect).await {
+        // An import's progress bar moves while it runs: a redraw every 150 ms until it ends.
+        let ticker = matches!(effect, Effect::Import(_)).then(|| {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                    if tx.send(Action::Tick).is_err() {
+                        break;
+                    }
+                }
+            })
+        });
+        let action = execute(&store, effect).await;
+        if let Some(t) = ticker {
+            t.abort();
+        }
+        if let Some(action) = action {
             if let Err(e) = &action_error(&action) {
                 tracing::warn!("{e}");
             }
@@ -98,6 +115,19 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         // The app turns Reload into LoadCompany before it gets here; analyses
         // are tasks the run loop keeps (see `spawn_analysis`).
         Effect::Reload | Effect::Analyze(_) | Effect::CancelAnalysis(_) => return None,
+        Effect::ImportRead(req) => Action::ImportRead(Box::new(
+            tokio::task::spawn_blocking(move || import_dialog::read(*req))
+                .await
+                .unwrap_or_else(|e| Err(format!("the reader stopped: {e}"))),
+        )),
+        Effect::Import(req) => Action::Imported(import_dialog::run_import(store, *req).await),
+        Effect::SaveMapping { company_id, mapping } => Action::MappingSaved(
+            store
+                .save_mapping(company_id, &mapping)
+                .await
+                .map(|_| mapping.name.clone())
+                .map_err(|e| e.to_string()),
+        ),
         Effect::SaveScenario { company_id, scenario } => Action::ScenarioSaved {
             name: scenario.name.clone(),
             result: store
@@ -140,7 +170,9 @@ fn action_error(a: &Action) -> Result<(), String> {
         | Action::DemoLoaded(Err(e))
         | Action::ScenarioSaved { result: Err(e), .. }
         | Action::ScenarioRenamed { result: Err(e), .. }
-        | Action::ScenarioDeleted { result: Err(e), .. } => Err(e.clone()),
+        | Action::ScenarioDeleted { result: Err(e), .. }
+        | Action::Imported(Err(e))
+        | Action::MappingSaved(Err(e)) => Err(e.clone()),
         _ => Ok(()),
     }
 }

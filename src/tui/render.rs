@@ -71,6 +71,9 @@ pub fn draw(app: &App, frame: &mut Frame) {
     if app.form.is_some() {
         form(app, area, buf);
     }
+    if let Some(dialog) = &app.import {
+        super::import_dialog::render(dialog, app, area, buf);
+    }
 }
 
 fn too_small(app: &App, area: Rect, buf: &mut Buffer) {

@@ -1,0 +1,921 @@
+//! The import dialog (`i` on any tab): a path with completion, the detected
+//! kind, for spreadsheets and CSV the sheet and a mapping of our fields to the
+//! file's columns (guessed, changed with ←/→), a preview of the first rows as
+//! they would be stored with errors at their row; `Enter` imports into the
+//! current company, `s` saves the mapping, `Esc` cancels a running import
+//! (nothing is written) or closes.
+
+use crate::import::pipeline::ImportProgress;
+use crate::import::table::{self, Mapping, Prepared, PreviewRow, Sheet, SourceKind};
+use crate::import::{Kind, Problem};
+use crate::locale::Lang;
+use crate::sanitize::clean;
+use crate::store::ImportBatch;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Gauge, Paragraph, Widget};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// What a cancelled import reports (the app says it in the interface's language).
+pub const CANCELLED: &str = "cancelled";
+
+/// Rows shown in the preview.
+pub const PREVIEW_ROWS: usize = 10;
+
+/// What the dialog asks the runtime to read.
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    pub path: PathBuf,
+    pub source: SourceKind,
+    pub sheet: Option<String>,
+    pub rfc: String,
+    pub currency: String,
+}
+
+/// What reading a file gave.
+#[derive(Debug, Clone)]
+pub enum ReadResult {
+    /// A spreadsheet or CSV: its sheets and the one read (by name).
+    Table {
+        sheets: Vec<String>,
+        name: Option<String>,
+        sheet: Arc<Sheet>,
+    },
+    /// A journal or CFDI set, parsed whole: the rows it would import.
+    Ready {
+        batch: Arc<ImportBatch>,
+        header: Vec<&'static str>,
+        rows: Vec<Vec<String>>,
+        summary: String,
+    },
+}
+
+/// What to import, once the preview is good.
+#[derive(Debug, Clone)]
+pub enum ImportWhat {
+    Table {
+        kind: Kind,
+        sheet: Arc<Sheet>,
+        mapping: Mapping,
+    },
+    Batch(Arc<ImportBatch>),
+}
+
+/// An import for the runtime to run; `progress` is shared with the dialog.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub company_id: i64,
+    pub what: ImportWhat,
+    pub progress: Arc<ImportProgress>,
+    /// Rows expected, for the progress bar.
+    pub total: u64,
+}
+
+impl PartialEq for ImportRequest {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.progress, &other.progress)
+    }
+}
+
+impl PartialEq for ReadRequest {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.sheet == other.sheet && self.rfc == other.rfc
+    }
+}
+
+/// The dialog's rows, top to bottom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Path,
+    Rfc,
+    Kind,
+    Sheet,
+    Field(usize),
+}
+
+/// What a key asks of the app.
+#[derive(Debug)]
+pub enum Ask {
+    Nothing,
+    Close,
+    Read(ReadRequest),
+    Import(ImportRequest),
+    SaveMapping { name: String, kind: Kind, mapping: Mapping },
+}
+
+#[derive(Debug, Default)]
+pub enum Loaded {
+    #[default]
+    Nothing,
+    Reading,
+    Failed(String),
+    Table {
+        sheets: Vec<String>,
+        sheet: Arc<Sheet>,
+        headers: Vec<String>,
+    },
+    Ready {
+        batch: Arc<ImportBatch>,
+        header: Vec<&'static str>,
+        rows: Vec<Vec<String>>,
+        summary: String,
+    },
+}
+
+pub struct ImportDialog {
+    pub path: String,
+    pub rfc: String,
+    pub focus: Focus,
+    pub kind: Kind,
+    pub completions: Vec<String>,
+    pub loaded: Loaded,
+    pub mapping: Mapping,
+    /// The preview of a table, or why the file cannot be read as mapped.
+    pub preview: Result<Vec<PreviewRow>, String>,
+    pub running: Option<(Arc<ImportProgress>, u64)>,
+    pub error: Option<String>,
+    company_id: i64,
+    currency: String,
+}
+
+const KINDS: [Kind; 3] = [Kind::Financials, Kind::Products, Kind::Invoices];
+
+/// `~/x` → `$HOME/x`.
+fn expand(p: &str) -> PathBuf {
+    match p.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME").map_or_else(|| PathBuf::from(p), |h| PathBuf::from(h).join(rest)),
+        None => PathBuf::from(p),
+    }
+}
+
+/// Completes `typed` against the file system: the longest common continuation
+/// of the entries it starts, and those entries (at most 50).
+pub fn complete(typed: &str) -> (String, Vec<String>) {
+    let (dir_part, prefix) = match typed.rfind('/') {
+        Some(i) => (&typed[..=i], &typed[i + 1..]),
+        None => ("", typed),
+    };
+    let dir = if dir_part.is_empty() {
+        PathBuf::from(".")
+    } else {
+        expand(dir_part)
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return (typed.to_owned(), Vec::new());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let hidden = name.starts_with('.') && !prefix.starts_with('.');
+            (name.starts_with(prefix) && !hidden).then(|| if e.path().is_dir() { format!("{name}/") } else { name })
+        })
+        .collect();
+    names.sort();
+    names.truncate(50);
+    let Some(first) = names.first() else {
+        return (typed.to_owned(), names);
+    };
+    let mut common = first.clone();
+    for n in &names[1..] {
+        while !n.starts_with(&common) {
+            common.pop();
+        }
+    }
+    (
+        format!("{dir_part}{common}"),
+        if names.len() > 1 { names } else { Vec::new() },
+    )
+}
+
+impl ImportDialog {
+    pub fn new(company_id: i64, currency: String) -> ImportDialog {
+        ImportDialog {
+            path: String::new(),
+            rfc: String::new(),
+            focus: Focus::Path,
+            kind: Kind::Financials,
+            completions: Vec::new(),
+            loaded: Loaded::Nothing,
+            mapping: Mapping::default(),
+            preview: Ok(Vec::new()),
+            running: None,
+            error: None,
+            company_id,
+            currency,
+        }
+    }
+
+    pub fn source(&self) -> Option<SourceKind> {
+        let p = expand(self.path.trim());
+        (!self.path.trim().is_empty() && p.exists()).then(|| SourceKind::of(&p))
+    }
+
+    fn is_table(&self) -> bool {
+        matches!(self.source(), Some(SourceKind::Csv | SourceKind::Spreadsheet))
+    }
+
+    /// The rows the focus moves through.
+    pub fn rows(&self) -> Vec<Focus> {
+        let mut rows = vec![Focus::Path];
+        match self.source() {
+            Some(SourceKind::Cfdi) => rows.push(Focus::Rfc),
+            Some(SourceKind::Csv) => rows.push(Focus::Kind),
+            Some(SourceKind::Spreadsheet) => rows.extend([Focus::Kind, Focus::Sheet]),
+            _ => {}
+        }
+        if matches!(self.loaded, Loaded::Table { .. }) && self.is_table() {
+            rows.extend((0..self.kind.columns().len()).map(Focus::Field));
+        }
+        rows
+    }
+
+    fn read_request(&self) -> Option<ReadRequest> {
+        Some(ReadRequest {
+            path: expand(self.path.trim()),
+            source: self.source()?,
+            sheet: self.mapping.sheet.clone(),
+            rfc: self.rfc.trim().to_owned(),
+            currency: self.currency.clone(),
+        })
+    }
+
+    /// The file was read.
+    pub fn on_read(&mut self, result: Result<ReadResult, String>) {
+        self.error = None;
+        match result {
+            Err(e) => self.loaded = Loaded::Failed(e),
+            Ok(ReadResult::Table { sheets, name, sheet }) => {
+                // The kind whose fields the headers name best (financials on a tie).
+                let (kind, headers) = KINDS
+                    .iter()
+                    .map(|k| (*k, table::likely_headers(*k, &sheet)))
+                    .fold(None::<(Kind, Vec<String>, usize)>, |best, (k, h)| {
+                        let n = table::guess(k, &h).len();
+                        match best {
+                            Some(b) if b.2 >= n => Some(b),
+                            _ => Some((k, h, n)),
+                        }
+                    })
+                    .map(|(k, h, _)| (k, h))
+                    .unwrap_or((self.kind, Vec::new()));
+                if self.mapping.sheet.is_none() {
+                    self.kind = kind;
+                }
+                let headers = if kind == self.kind {
+                    headers
+                } else {
+                    table::likely_headers(self.kind, &sheet)
+                };
+                self.mapping.columns = table::guess(self.kind, &headers);
+                self.mapping.sheet = if sheets.len() > 1 { name } else { None };
+                self.loaded = Loaded::Table { sheets, sheet, headers };
+                if self.focus == Focus::Path {
+                    self.focus = Focus::Kind;
+                }
+                self.refresh();
+            }
+            Ok(ReadResult::Ready {
+                batch,
+                header,
+                rows,
+                summary,
+            }) => {
+                self.loaded = Loaded::Ready {
+                    batch,
+                    header,
+                    rows,
+                    summary,
+                }
+            }
+        }
+    }
+
+    /// Recomputes the preview after the mapping or the kind changed.
+    pub fn refresh(&mut self) {
+        if let Loaded::Table { sheet, .. } = &self.loaded {
+            self.preview = match Prepared::new(self.kind, sheet, &self.mapping) {
+                Ok(p) => Ok(p.preview(PREVIEW_ROWS)),
+                Err(e) => Err(e.to_string()),
+            };
+        }
+    }
+
+    /// The import finished (the app closes the dialog on success).
+    pub fn on_imported(&mut self, result: &Result<(usize, usize), String>) {
+        self.running = None;
+        if let Err(e) = result {
+            self.error = Some(e.clone());
+        }
+    }
+
+    fn cycle_column(&mut self, field: usize, step: isize) {
+        let Loaded::Table { headers, .. } = &self.loaded else {
+            return;
+        };
+        let name = self.kind.columns()[field].0.to_owned();
+        // The choices: none, then each non-empty header.
+        let choices: Vec<Option<&String>> = std::iter::once(None)
+            .chain(headers.iter().filter(|h| !h.trim().is_empty()).map(Some))
+            .collect();
+        let now = self.mapping.columns.get(&name);
+        let at = choices
+            .iter()
+            .position(|c| c.map(|h| h.trim()) == now.map(|s| s.as_str()))
+            .unwrap_or(0);
+        let next = (at as isize + step).rem_euclid(choices.len() as isize) as usize;
+        match choices[next] {
+            Some(h) => {
+                self.mapping.columns.insert(name, h.trim().to_owned());
+            }
+            None => {
+                self.mapping.columns.remove(&name);
+            }
+        }
+        self.refresh();
+    }
+
+    fn import_request(&self) -> Result<ImportRequest, String> {
+        let progress = Arc::new(ImportProgress::default());
+        match &self.loaded {
+            Loaded::Table { sheet, .. } => {
+                if let Err(e) = &self.preview {
+                    return Err(e.clone());
+                }
+                Ok(ImportRequest {
+                    company_id: self.company_id,
+                    what: ImportWhat::Table {
+                        kind: self.kind,
+                        sheet: sheet.clone(),
+                        mapping: self.mapping.clone(),
+                    },
+                    progress,
+                    total: Prepared::new(self.kind, sheet, &self.mapping).map_or(0, |p| p.data_len()) as u64,
+                })
+            }
+            Loaded::Ready { batch, .. } => Ok(ImportRequest {
+                company_id: self.company_id,
+                what: ImportWhat::Batch(batch.clone()),
+                progress,
+                total: batch.len() as u64,
+            }),
+            Loaded::Failed(e) => Err(e.clone()),
+            _ => Err(String::new()),
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, lang: Lang) -> Ask {
+        if let Some((p, _)) = &self.running {
+            if key.code == KeyCode::Esc {
+                p.cancel.store(true, Ordering::Relaxed);
+            }
+            return Ask::Nothing;
+        }
+        let rows = self.rows();
+        let at = rows.iter().position(|r| *r == self.focus).unwrap_or(0);
+        let typing = matches!(self.focus, Focus::Path | Focus::Rfc);
+        match key.code {
+            KeyCode::Esc => return Ask::Close,
+            KeyCode::Up => self.focus = rows[at.saturating_sub(1)],
+            KeyCode::Down => self.focus = rows[(at + 1).min(rows.len() - 1)],
+            KeyCode::Tab if self.focus == Focus::Path => {
+                let (done, list) = complete(&self.path);
+                self.path = done;
+                self.completions = list;
+            }
+            KeyCode::Tab => self.focus = rows[(at + 1) % rows.len()],
+            KeyCode::BackTab => self.focus = rows[(at + rows.len() - 1) % rows.len()],
+            KeyCode::Left | KeyCode::Right => {
+                let step = if key.code == KeyCode::Left { -1 } else { 1 };
+                match self.focus {
+                    Focus::Kind => {
+                        let i = KINDS.iter().position(|k| *k == self.kind).unwrap_or(0) as isize;
+                        self.kind = KINDS[(i + step).rem_euclid(3) as usize];
+                        if let Loaded::Table { headers, .. } = &self.loaded {
+                            self.mapping.columns = table::guess(self.kind, headers);
+                        }
+                        self.refresh();
+                    }
+                    Focus::Sheet => {
+                        if let Loaded::Table { sheets, .. } = &self.loaded
+                            && !sheets.is_empty()
+                        {
+                            let i = self
+                                .mapping
+                                .sheet
+                                .as_ref()
+                                .and_then(|s| sheets.iter().position(|n| n == s))
+                                .unwrap_or(0) as isize;
+                            self.mapping.sheet =
+                                Some(sheets[(i + step).rem_euclid(sheets.len() as isize) as usize].clone());
+                            self.loaded = Loaded::Reading;
+                            return self.read_request().map_or(Ask::Nothing, Ask::Read);
+                        }
+                    }
+                    Focus::Field(f) => self.cycle_column(f, step),
+                    _ => {}
+                }
+            }
+            KeyCode::Enter => {
+                // Enter reads the file; once read, Enter imports it (on the path
+                // row only a parsed journal or CFDI set imports: a table reads again).
+                let read = match self.loaded {
+                    Loaded::Ready { .. } => false,
+                    Loaded::Table { .. } => self.focus == Focus::Path,
+                    _ => true,
+                };
+                if read {
+                    self.completions.clear();
+                    let Some(req) = self.read_request() else {
+                        self.error = Some(
+                            lang.pick("No such file or folder", "No existe ese archivo o carpeta")
+                                .into(),
+                        );
+                        return Ask::Nothing;
+                    };
+                    if req.source == SourceKind::Cfdi && req.rfc.is_empty() {
+                        self.focus = Focus::Rfc;
+                        self.error = Some(
+                            lang.pick("Type the company's RFC", "Escriba el RFC de la empresa")
+                                .into(),
+                        );
+                        return Ask::Nothing;
+                    }
+                    if req.source != SourceKind::Spreadsheet {
+                        self.mapping.sheet = None;
+                    }
+                    self.error = None;
+                    self.loaded = Loaded::Reading;
+                    return Ask::Read(req);
+                }
+                return match self.import_request() {
+                    Ok(req) => {
+                        self.error = None;
+                        self.running = Some((req.progress.clone(), req.total));
+                        Ask::Import(req)
+                    }
+                    Err(e) if e.is_empty() => Ask::Nothing,
+                    Err(e) => {
+                        self.error = Some(e);
+                        Ask::Nothing
+                    }
+                };
+            }
+            KeyCode::Char('s') if !typing => {
+                if matches!(self.loaded, Loaded::Table { .. }) {
+                    let name = Path::new(self.path.trim())
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "mapping".into());
+                    return Ask::SaveMapping {
+                        name,
+                        kind: self.kind,
+                        mapping: self.mapping.clone(),
+                    };
+                }
+            }
+            KeyCode::Backspace if typing => {
+                let field = if self.focus == Focus::Path {
+                    &mut self.path
+                } else {
+                    &mut self.rfc
+                };
+                field.pop();
+                self.on_edit();
+            }
+            KeyCode::Char(c) if typing && !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
+                let field = if self.focus == Focus::Path {
+                    &mut self.path
+                } else {
+                    &mut self.rfc
+                };
+                if field.len() < 4096 {
+                    field.push(c);
+                }
+                self.on_edit();
+            }
+            _ => {}
+        }
+        Ask::Nothing
+    }
+
+    /// The path or the RFC changed: what was read no longer applies.
+    fn on_edit(&mut self) {
+        if self.focus == Focus::Path {
+            self.loaded = Loaded::Nothing;
+            self.mapping = Mapping::default();
+            self.preview = Ok(Vec::new());
+            self.completions.clear();
+        } else if matches!(self.loaded, Loaded::Ready { .. } | Loaded::Failed(_)) {
+            self.loaded = Loaded::Nothing;
+        }
+        self.error = None;
+    }
+}
+
+fn source_label(s: Option<SourceKind>, lang: Lang) -> &'static str {
+    match s {
+        None => lang.pick("(type a path; Tab completes)", "(escriba una ruta; Tab completa)"),
+        Some(SourceKind::Csv) => "CSV",
+        Some(SourceKind::Spreadsheet) => lang.pick("Spreadsheet", "Hoja de cálculo"),
+        Some(SourceKind::Journal) => lang.pick("Accounting journal", "Diario contable"),
+        Some(SourceKind::Cfdi) => "CFDI (XML)",
+    }
+}
+
+fn kind_label(k: Kind, lang: Lang) -> &'static str {
+    match k {
+        Kind::Financials => lang.pick("monthly financials", "estados mensuales"),
+        Kind::Products => lang.pick("products", "productos"),
+        Kind::Invoices => lang.pick("invoices", "facturas"),
+    }
+}
+
+fn problem_text(p: &[Problem]) -> String {
+    p.first()
+        .map(|p| {
+            let mut s = String::new();
+            if let Some(c) = &p.column {
+                s.push_str(c);
+                s.push_str(": ");
+            }
+            if let Some(v) = &p.value {
+                s.push_str(&format!("{v:?} "));
+            }
+            s.push_str("→ ");
+            s.push_str(&p.expected);
+            s
+        })
+        .unwrap_or_default()
+}
+
+/// Draws the dialog over `area`.
+pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buffer) {
+    let lang = app.lang;
+    let th = &app.theme;
+    let t = |en, es| lang.pick(en, es);
+    let r = super::render::popup(
+        area,
+        area.width.saturating_sub(4).min(140),
+        area.height.saturating_sub(2),
+    );
+    Clear.render(r, buf);
+    let title = format!(" {} ", t("Import into this company", "Importar a esta empresa"));
+    let b = super::widgets::block(&title, th);
+    let inner = b.inner(r);
+    b.render(r, buf);
+    if inner.height < 6 || inner.width < 20 {
+        return;
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    let label_w = 19usize;
+    let focused = |f: Focus| if d.focus == f { th.selected } else { th.base };
+    let label = |s: &str| Span::styled(format!("{s:<label_w$}"), th.muted);
+    let cursor = |f: Focus| if d.focus == f { "▏" } else { "" };
+    lines.push(Line::from(vec![
+        label(t("File", "Archivo")),
+        Span::styled(
+            format!("{}{}", clean(&d.path), cursor(Focus::Path)),
+            focused(Focus::Path),
+        ),
+        Span::styled(format!("  {}", source_label(d.source(), lang)), th.accent),
+    ]));
+    if !d.completions.is_empty() {
+        let list = d.completions.iter().map(|c| clean(c)).collect::<Vec<_>>().join("  ");
+        lines.push(Line::from(vec![label(""), Span::styled(list, th.muted)]));
+    }
+    let rows = d.rows();
+    if rows.contains(&Focus::Rfc) {
+        lines.push(Line::from(vec![
+            label("RFC"),
+            Span::styled(format!("{}{}", clean(&d.rfc), cursor(Focus::Rfc)), focused(Focus::Rfc)),
+        ]));
+    }
+    if rows.contains(&Focus::Kind) {
+        let mut spans = vec![
+            label(t("Import as", "Importar como")),
+            Span::styled(format!("◀ {} ▶", kind_label(d.kind, lang)), focused(Focus::Kind)),
+        ];
+        if rows.contains(&Focus::Sheet) {
+            let sheet = d
+                .mapping
+                .sheet
+                .clone()
+                .unwrap_or_else(|| t("(first)", "(primera)").into());
+            spans.push(Span::styled(format!("   {} ", t("Sheet", "Hoja")), th.muted));
+            spans.push(Span::styled(format!("◀ {} ▶", clean(&sheet)), focused(Focus::Sheet)));
+        }
+        lines.push(Line::from(spans));
+    }
+    match &d.loaded {
+        Loaded::Nothing => lines.push(Line::from(Span::styled(
+            t("Enter reads the file", "Enter lee el archivo"),
+            th.muted,
+        ))),
+        Loaded::Reading => lines.push(Line::from(Span::styled(t("Reading…", "Leyendo…"), th.muted))),
+        Loaded::Failed(e) => lines.push(Line::from(Span::styled(format!("✗ {}", clean(e)), th.bad))),
+        Loaded::Ready { summary, .. } => lines.push(Line::from(Span::styled(clean(summary), th.good))),
+        Loaded::Table { .. } => {}
+    }
+    // The mapping table: as many fields as fit around the focus.
+    let mut body: Vec<Line> = Vec::new();
+    if let Loaded::Table { .. } = &d.loaded {
+        let fields = d.kind.columns();
+        let room = (inner.height as usize)
+            .saturating_sub(lines.len() + 5 + PREVIEW_ROWS.min(4))
+            .max(3);
+        let focus = match d.focus {
+            Focus::Field(i) => i,
+            _ => 0,
+        };
+        let start = super::widgets::window_start(focus, room, fields.len());
+        lines.push(Line::from(vec![
+            label(t("Our field", "Campo")),
+            Span::styled(t("Column in the file (←/→)", "Columna del archivo (←/→)"), th.muted),
+        ]));
+        for (i, (f, required)) in fields.iter().enumerate().skip(start).take(room) {
+            let col = d
+                .mapping
+                .columns
+                .get(*f)
+                .map(|c| clean(c))
+                .unwrap_or_else(|| t("—", "—").into());
+            let mark = if *required { "*" } else { " " };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<label_w$}", format!("{f}{mark}")), focused(Focus::Field(i))),
+                Span::styled(format!("◀ {col} ▶"), focused(Focus::Field(i))),
+            ]));
+        }
+        // The preview of what would be stored.
+        match &d.preview {
+            Err(e) => body.push(Line::from(Span::styled(format!("✗ {}", clean(e)), th.bad))),
+            Ok(rows) => {
+                let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+                let mapped: Vec<usize> = (0..names.len())
+                    .filter(|i| d.mapping.columns.contains_key(names[*i]) || fields[*i].1)
+                    .collect();
+                let mut widths: Vec<usize> = mapped.iter().map(|i| names[*i].len()).collect();
+                for (_, r) in rows {
+                    // A skipped row is one note across the table, not a cell.
+                    if let Ok(v) = r
+                        && v.len() > 1
+                    {
+                        for (w, i) in widths.iter_mut().zip(&mapped) {
+                            *w = (*w).max(v.get(*i).map_or(0, |s| s.chars().count()).min(24));
+                        }
+                    }
+                }
+                let head: String = mapped
+                    .iter()
+                    .zip(&widths)
+                    .map(|(i, w)| format!("{:>w$}", names[*i]))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                body.push(Line::from(Span::styled(
+                    format!("{:>5} {head}", t("row", "fila")),
+                    th.title,
+                )));
+                for (row, r) in rows {
+                    match r {
+                        Ok(v) if v.len() == 1 => {
+                            body.push(Line::from(Span::styled(format!("{row:>5} {}", clean(&v[0])), th.muted)));
+                        }
+                        Ok(v) => {
+                            let cells: String = mapped
+                                .iter()
+                                .zip(&widths)
+                                .map(|(i, w)| {
+                                    let s: String =
+                                        clean(v.get(*i).map_or("", String::as_str)).chars().take(24).collect();
+                                    format!("{s:>w$}")
+                                })
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                            body.push(Line::from(Span::styled(format!("{row:>5} {cells}"), th.base)));
+                        }
+                        Err(p) => body.push(Line::from(Span::styled(
+                            format!("{row:>5} ✗ {}", clean(&problem_text(p))),
+                            th.bad,
+                        ))),
+                    }
+                }
+            }
+        }
+    }
+    if let Loaded::Ready { header, rows, .. } = &d.loaded {
+        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+        for r in rows.iter().take(PREVIEW_ROWS) {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count().min(28));
+            }
+        }
+        let fmt = |cells: &mut dyn Iterator<Item = String>| {
+            cells
+                .zip(&widths)
+                .map(|(c, w)| format!("{:>w$}", c.chars().take(28).collect::<String>()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        body.push(Line::from(Span::styled(
+            fmt(&mut header.iter().map(|h| (*h).to_owned())),
+            th.title,
+        )));
+        for r in rows.iter().take(PREVIEW_ROWS) {
+            body.push(Line::from(Span::styled(fmt(&mut r.iter().map(|c| clean(c))), th.base)));
+        }
+    }
+    let footer_h = 2u16;
+    let top_h = (lines.len() as u16).min(inner.height.saturating_sub(footer_h + 1));
+    Paragraph::new(lines).render(Rect { height: top_h, ..inner }, buf);
+    let body_area = Rect {
+        y: inner.y + top_h,
+        height: inner.height.saturating_sub(top_h + footer_h),
+        ..inner
+    };
+    if !body.is_empty() && body_area.height > 1 {
+        let mut with_title = vec![Line::from(Span::styled(
+            t(
+                "Preview: the first rows as they would be stored",
+                "Vista previa: las primeras filas como se guardarían",
+            ),
+            th.accent,
+        ))];
+        with_title.extend(body);
+        Paragraph::new(with_title).render(body_area, buf);
+    }
+    let footer = Rect {
+        y: inner.y + inner.height - footer_h,
+        height: footer_h,
+        ..inner
+    };
+    let [status, hints] = ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(1); 2]).areas(footer);
+    if let Some((p, total)) = &d.running {
+        let done = p.rows.load(Ordering::Relaxed);
+        let ratio = if *total == 0 {
+            0.0
+        } else {
+            (done as f64 / *total as f64).clamp(0.0, 1.0)
+        };
+        Gauge::default()
+            .gauge_style(th.accent)
+            .ratio(ratio)
+            .label(format!(
+                "{done}/{total} {}",
+                t("rows · Esc cancels", "filas · Esc cancela")
+            ))
+            .render(status, buf);
+    } else if let Some(e) = &d.error {
+        Paragraph::new(format!("✗ {}", clean(e).lines().next().unwrap_or("")))
+            .style(th.bad)
+            .render(status, buf);
+    }
+    let hint = t(
+        "Enter read/import · ↑↓←→ · Tab complete · s save mapping · Esc close",
+        "Enter leer/importar · ↑↓←→ · Tab completar · s guardar mapeo · Esc",
+    );
+    Paragraph::new(hint).style(th.muted).render(hints, buf);
+}
+
+/// Reads what the dialog names (blocking: file I/O and parsing).
+pub fn read(req: ReadRequest) -> Result<ReadResult, String> {
+    use crate::import::{cfdi, display_rows, journal};
+    match req.source {
+        SourceKind::Spreadsheet => {
+            let sheets = table::sheet_names(&req.path).map_err(|e| e.to_string())?;
+            let read = |name: &str| table::read_spreadsheet(&req.path, Some(name)).map_err(|e| e.to_string());
+            let (name, sheet) = match (&req.sheet, sheets.as_slice()) {
+                (Some(name), _) => (name.clone(), read(name)?),
+                (None, [only]) => (only.clone(), read(only)?),
+                // Several sheets and none chosen: the one whose headers we recognise best.
+                (None, _) => {
+                    let mut best: Option<(usize, String, Sheet)> = None;
+                    for name in &sheets {
+                        let sheet = read(name)?;
+                        let score = KINDS
+                            .iter()
+                            .map(|k| table::guess(*k, &table::likely_headers(*k, &sheet)).len())
+                            .max()
+                            .unwrap_or(0);
+                        if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                            best = Some((score, name.clone(), sheet));
+                        }
+                    }
+                    let (_, name, sheet) = best.ok_or("the spreadsheet has no sheet")?;
+                    (name, sheet)
+                }
+            };
+            Ok(ReadResult::Table {
+                sheets,
+                name: Some(name),
+                sheet: Arc::new(sheet),
+            })
+        }
+        SourceKind::Csv => Ok(ReadResult::Table {
+            sheets: Vec::new(),
+            name: None,
+            sheet: Arc::new(table::read_csv(&req.path).map_err(|e| e.to_string())?),
+        }),
+        SourceKind::Journal => {
+            let format = journal::JournalFormat::guess(&req.path);
+            let data = journal::read_journal(&req.path, format, &journal::Accounts::default(), &req.currency)
+                .map_err(|e| e.to_string())?;
+            let mut summary = format!("{} months from {} transactions", data.months.len(), data.transactions);
+            if !data.skipped.is_empty() {
+                summary += &format!("; {} postings not in {} skipped", data.skipped.len(), req.currency);
+            }
+            let batch = ImportBatch::Financials(data.months);
+            let rows = display_rows(&batch).into_iter().map(|mut r| {
+                r.truncate(9);
+                r
+            });
+            Ok(ReadResult::Ready {
+                rows: rows.collect(),
+                batch: Arc::new(batch),
+                header: vec![
+                    "month",
+                    "revenue",
+                    "cogs",
+                    "opex",
+                    "sales_marketing",
+                    "depreciation",
+                    "other_income",
+                    "financing",
+                    "cash_end",
+                ],
+                summary,
+            })
+        }
+        SourceKind::Cfdi => {
+            let files = cfdi::collect_files(std::slice::from_ref(&req.path)).map_err(|e| e.to_string())?;
+            let data = cfdi::read_cfdi(&files, &req.rfc, &req.currency, cfdi::DEFAULT_TERMS_DAYS)
+                .map_err(|e| e.to_string())?;
+            if data.invoices.is_empty() {
+                return Err(format!(
+                    "no invoice issued by {} among {} files",
+                    clean(&req.rfc),
+                    data.files
+                ));
+            }
+            let summary = format!(
+                "{} invoices from {} files ({} payments, {} credit notes; {} received skipped)",
+                data.invoices.len(),
+                data.files,
+                data.payments,
+                data.credit_notes,
+                data.received
+            );
+            let batch = ImportBatch::Invoices(data.invoices);
+            Ok(ReadResult::Ready {
+                rows: display_rows(&batch),
+                batch: Arc::new(batch),
+                header: vec![
+                    "number",
+                    "customer",
+                    "issue_date",
+                    "due_date",
+                    "amount",
+                    "paid_amount",
+                    "paid_date",
+                ],
+                summary,
+            })
+        }
+    }
+}
+
+/// Runs an import in one transaction: the rows imported and skipped.
+pub async fn run_import(store: &crate::store::AnyStore, req: ImportRequest) -> Result<(usize, usize), String> {
+    use crate::import::pipeline::CHUNK_ROWS;
+    use crate::import::{ImportFailure, import_parsed};
+    use crate::store::ImportTarget;
+    let target = ImportTarget::Existing(req.company_id);
+    let progress = Some(req.progress.clone());
+    let result = match req.what {
+        ImportWhat::Table { kind, sheet, mapping } => {
+            import_parsed(store, &target, progress, move |sink| {
+                Prepared::new(kind, &sheet, &mapping)?.validate(CHUNK_ROWS, sink)
+            })
+            .await
+        }
+        ImportWhat::Batch(batch) => {
+            import_parsed(store, &target, progress, move |sink| {
+                let rows = batch.len();
+                sink((*batch).clone());
+                Ok(table::Parsed {
+                    rows,
+                    skipped: Vec::new(),
+                })
+            })
+            .await
+        }
+    };
+    match result {
+        Ok((_, parsed)) => Ok((parsed.rows, parsed.skipped.len())),
+        Err(ImportFailure::Cancelled) => Err(CANCELLED.into()),
+        Err(e) => Err(e.to_string()),
+    }
+}

@@ -1,0 +1,263 @@
+//! The import dialog, keys in and state out, its effects run against real
+//! SQLite and PostgreSQL stores as the runtime runs them; snapshots at 80x24
+//! and 120x40 in English and Spanish.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use insta::assert_snapshot;
+use katalis::locale::Lang;
+use katalis::store::{AnyStore, Store};
+use katalis::tui::app::{Action, App, Effect};
+use katalis::tui::execute;
+use katalis::tui::import_dialog::{Focus, Loaded};
+use katalis::tui::keymap::Keymap;
+use katalis::tui::render::draw;
+use katalis::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const XLSX: &str = "tests/fixtures/books/financials-es.xlsx";
+
+fn code(c: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn key(c: char) -> Action {
+    code(KeyCode::Char(c))
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw(app, f)).unwrap();
+    t.backend().to_string()
+}
+
+/// Runs every effect against the store and feeds the result back, as the runtime does.
+async fn settle(a: &mut App, store: &AnyStore, mut effects: Vec<Effect>) {
+    while let Some(e) = effects.pop() {
+        if let Some(action) = execute(store, e).await {
+            effects.extend(a.update(action));
+        }
+    }
+}
+
+async fn press(a: &mut App, store: &AnyStore, action: Action) {
+    let effects = a.update(action);
+    settle(a, store, effects).await;
+}
+
+async fn type_text(a: &mut App, store: &AnyStore, text: &str) {
+    for c in text.chars() {
+        press(a, store, key(c)).await;
+    }
+}
+
+/// A store with company "Libro" holding one month, and "Canon" with the six
+/// months of the spreadsheet as our CSV; the app opened on Libro.
+async fn setup(store: &AnyStore, lang: Lang) -> App {
+    use katalis::domain::NewCompany;
+    use katalis::import::{Kind, import_file};
+    use katalis::store::ImportTarget;
+    let new = |name: &str| {
+        ImportTarget::Create(NewCompany {
+            name: name.into(),
+            industry: String::new(),
+            currency: "MXN".into(),
+            fiscal_year_start: 1,
+            locale: "es-MX".into(),
+        })
+    };
+    let one = tempfile::NamedTempFile::with_suffix(".csv").unwrap();
+    std::fs::write(one.path(), "month,revenue,cogs,opex,cash_end\n2025-01,1,1,1,1\n").unwrap();
+    import_file(store, &new("Libro"), Kind::Financials, one.path())
+        .await
+        .unwrap();
+    let canon = std::path::Path::new("tests/fixtures/books/financials-canonical.csv");
+    import_file(store, &new("Canon"), Kind::Financials, canon)
+        .await
+        .unwrap();
+    let c = store.company("Libro").await.unwrap();
+    let data = katalis::tui::data::load(store, c).await.unwrap();
+    let mut a = App::new(lang, Theme::monochrome("t"), Keymap::default(), None);
+    a.update(Action::Loaded(Box::new(Ok(data))));
+    a.message = None;
+    a
+}
+
+#[tokio::test]
+async fn the_dialog_reads_guesses_previews_saves_and_imports() {
+    for s in common::stores().await {
+        let store = &s.store;
+        let mut a = setup(store, Lang::En).await;
+        press(&mut a, store, key('i')).await;
+        assert!(a.import.is_some(), "i opens the dialog");
+        // Tab completes the path as far as it is unambiguous and lists the rest.
+        type_text(&mut a, store, "tests/fixtures/books/fin").await;
+        press(&mut a, store, code(KeyCode::Tab)).await;
+        let d = a.import.as_ref().unwrap();
+        assert_eq!(d.path, "tests/fixtures/books/financials-");
+        assert_eq!(d.completions.len(), 3, "{:?}", d.completions);
+        type_text(&mut a, store, "es.xlsx").await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        let d = a.import.as_ref().unwrap();
+        let Loaded::Table { sheets, .. } = &d.loaded else {
+            panic!("{}: not read: {:?}", s.name, d.loaded)
+        };
+        assert_eq!(sheets, &["Notas", "Resumen"]);
+        // The sheet whose headers name our fields is chosen, and the columns guessed.
+        assert_eq!(d.mapping.sheet.as_deref(), Some("Resumen"));
+        let guessed: Vec<(&str, &str)> = d
+            .mapping
+            .columns
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            guessed,
+            [
+                ("cash_end", "Caja al cierre"),
+                ("cogs", "Costo de ventas"),
+                ("customers_end", "Clientes activos"),
+                ("month", "Mes"),
+                ("opex", "Gastos operativos"),
+                ("revenue", "Ventas netas"),
+            ]
+        );
+        let preview = d.preview.as_ref().unwrap();
+        assert_eq!(preview.len(), 7, "six months and the totals row");
+        assert_eq!(preview[0].0, 4, "rows are numbered as the sheet shows them");
+        assert_eq!(preview[0].1.as_ref().unwrap()[..3], ["2025-01", "84250.5", "30100.25"]);
+        assert_eq!(d.focus, Focus::Kind);
+
+        // s saves the mapping under the file's name.
+        press(&mut a, store, key('s')).await;
+        let libro = store.company("Libro").await.unwrap();
+        let saved = store.mappings(libro.id).await.unwrap();
+        assert_eq!(saved.len(), 1, "{}", s.name);
+        assert_eq!(saved[0].name, "financials-es");
+
+        // Enter imports into the open company; the dialog closes and the view reloads.
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        assert!(a.import.is_none(), "{}: {:?}", s.name, a.message);
+        assert_eq!(a.message.as_ref().unwrap().0, "Imported 6 rows (1 skipped)");
+        let canon = store.company("Canon").await.unwrap();
+        assert_eq!(
+            store.financials(libro.id).await.unwrap(),
+            store.financials(canon.id).await.unwrap(),
+            "{}",
+            s.name
+        );
+        assert_eq!(a.data.as_ref().unwrap().snapshot.monthly.len(), 6, "the view reloaded");
+    }
+}
+
+#[tokio::test]
+async fn errors_show_at_their_row_and_a_refused_or_cancelled_import_writes_nothing() {
+    for s in common::stores().await {
+        let store = &s.store;
+        let mut a = setup(store, Lang::En).await;
+        let libro = store.company("Libro").await.unwrap();
+        let before = store.financials(libro.id).await.unwrap();
+        press(&mut a, store, key('i')).await;
+        type_text(&mut a, store, XLSX).await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        // Point revenue at the month column: each row shows its problem.
+        press(&mut a, store, code(KeyCode::Down)).await; // sheet
+        press(&mut a, store, code(KeyCode::Down)).await; // month
+        press(&mut a, store, code(KeyCode::Down)).await; // revenue
+        press(&mut a, store, code(KeyCode::Left)).await;
+        let d = a.import.as_ref().unwrap();
+        assert_eq!(d.mapping.columns["revenue"], "Mes");
+        let rows = d.preview.as_ref().unwrap();
+        let problem = rows[0].1.as_ref().unwrap_err();
+        assert_eq!(problem[0].row, Some(4));
+        assert_eq!(problem[0].column.as_deref(), Some("Mes (revenue)"));
+        assert_snapshot!("import_row_errors_80x24", screen(&a, 80, 24));
+        // Enter tries, and the import is refused whole: nothing written, the dialog stays.
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        let d = a.import.as_ref().unwrap();
+        assert!(
+            d.error.as_ref().unwrap().contains("row 4, column Mes (revenue)"),
+            "{:?}",
+            d.error
+        );
+        assert_eq!(store.financials(libro.id).await.unwrap(), before, "{}", s.name);
+
+        // Put revenue back; start the import and cancel it with Esc before it writes.
+        press(&mut a, store, code(KeyCode::Right)).await;
+        let effects = a.update(code(KeyCode::Enter));
+        assert!(matches!(effects.as_slice(), [Effect::Import(_)]));
+        assert!(a.import.as_ref().unwrap().running.is_some());
+        assert_snapshot!("import_running_80x24", screen(&a, 80, 24));
+        a.update(code(KeyCode::Esc));
+        assert!(a.import.is_some(), "Esc while running cancels, it does not close");
+        settle(&mut a, store, effects).await;
+        assert_eq!(a.message, None);
+        let d = a.import.as_ref().unwrap();
+        assert_eq!(d.error.as_deref(), Some("Import cancelled; nothing was written"));
+        assert!(d.running.is_none());
+        assert_eq!(
+            store.financials(libro.id).await.unwrap(),
+            before,
+            "{}: cancelled",
+            s.name
+        );
+        // Esc now closes.
+        a.update(code(KeyCode::Esc));
+        assert!(a.import.is_none());
+    }
+}
+
+#[tokio::test]
+async fn the_dialog_imports_a_cfdi_folder_and_a_journal() {
+    for s in common::stores().await {
+        let store = &s.store;
+        let mut a = setup(store, Lang::Es).await;
+        press(&mut a, store, key('i')).await;
+        type_text(&mut a, store, "tests/fixtures/books/cfdi/ok").await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        // A CFDI set needs the company's RFC first.
+        let d = a.import.as_ref().unwrap();
+        assert_eq!(d.focus, Focus::Rfc);
+        assert_eq!(d.error.as_deref(), Some("Escriba el RFC de la empresa"));
+        type_text(&mut a, store, "TLA010101AB1").await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        let Loaded::Ready { summary, rows, .. } = &a.import.as_ref().unwrap().loaded else {
+            panic!("{}: {:?}", s.name, a.import.as_ref().unwrap().loaded)
+        };
+        assert!(summary.starts_with("6 invoices from 10 files"), "{summary}");
+        assert_eq!(rows.len(), 6);
+        assert_snapshot!("import_cfdi_es_120x40", screen(&a, 120, 40));
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        assert_eq!(a.message.as_ref().unwrap().0, "Importadas 6 filas (0 omitidas)");
+        let libro = store.company("Libro").await.unwrap();
+        assert_eq!(store.invoices(libro.id).await.unwrap().len(), 6);
+
+        // A journal: its months as they would be stored, then imported.
+        press(&mut a, store, key('i')).await;
+        type_text(&mut a, store, "tests/fixtures/books/company.journal").await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        let Loaded::Ready { summary, .. } = &a.import.as_ref().unwrap().loaded else {
+            panic!()
+        };
+        assert!(summary.contains("4 months from 22 transactions"), "{summary}");
+        // The journal is in dollars, the company in pesos: nothing of it is in MXN.
+        assert!(summary.contains("postings not in MXN skipped"), "{summary}");
+    }
+}
+
+#[tokio::test]
+async fn snapshots_in_both_languages_and_sizes() {
+    for lang in [Lang::En, Lang::Es] {
+        let (_dir, url) = common::fresh_sqlite();
+        let store = AnyStore::connect(&url).await.unwrap();
+        let mut a = setup(&store, lang).await;
+        press(&mut a, &store, key('i')).await;
+        assert_snapshot!(format!("import_empty_{lang:?}_80x24"), screen(&a, 80, 24));
+        type_text(&mut a, &store, XLSX).await;
+        press(&mut a, &store, code(KeyCode::Enter)).await;
+        assert_snapshot!(format!("import_xlsx_{lang:?}_80x24"), screen(&a, 80, 24));
+        assert_snapshot!(format!("import_xlsx_{lang:?}_120x40"), screen(&a, 120, 40));
+    }
+}
