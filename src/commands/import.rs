@@ -233,24 +233,7 @@ async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> R
     }
     let batch = ImportBatch::Financials(data.months);
     if a.dry_run {
-        let header = [
-            "month",
-            "revenue",
-            "cogs",
-            "opex",
-            "sales_marketing",
-            "depreciation",
-            "other_income",
-            "financing",
-            "cash_end",
-        ];
-        let rows: Vec<Vec<String>> = crate::import::display_rows(&batch)
-            .into_iter()
-            .map(|mut r| {
-                r.truncate(header.len());
-                r
-            })
-            .collect();
+        let (header, rows) = crate::import::preview_table(&batch);
         super::print(&table_text(&header, &rows))?;
         eprintln!(
             "{} months from {} transactions; dry run: nothing written",
@@ -309,16 +292,8 @@ async fn run_cfdi(store: &AnyStore, company_name: &str, a: &CfdiArgs) -> Result<
     }
     let batch = ImportBatch::Invoices(data.invoices);
     if a.dry_run {
-        let header = [
-            "number",
-            "customer",
-            "issue_date",
-            "due_date",
-            "amount",
-            "paid_amount",
-            "paid_date",
-        ];
-        let rows: Vec<Vec<String>> = crate::import::display_rows(&batch)
+        let (header, rows) = crate::import::preview_table(&batch);
+        let rows: Vec<Vec<String>> = rows
             .into_iter()
             .map(|r| r.into_iter().map(|c| clean(&c)).collect())
             .collect();

@@ -143,6 +143,27 @@ impl fmt::Display for ImportError {
     }
 }
 
+/// A batch as a table for people (dry runs, the import dialog): our column
+/// names and each row's canonical text; financials without the customer counts
+/// when no row has them (journals never do).
+pub fn preview_table(batch: &ImportBatch) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let kind = match batch {
+        ImportBatch::Financials(_) => Kind::Financials,
+        ImportBatch::Products(_) => Kind::Products,
+        ImportBatch::Invoices(_) => Kind::Invoices,
+    };
+    let mut header: Vec<&'static str> = kind.columns().iter().map(|(k, _)| *k).collect();
+    let mut rows = display_rows(batch);
+    if let ImportBatch::Financials(f) = batch
+        && f.iter()
+            .all(|m| m.customers_new.is_none() && m.customers_churned.is_none() && m.customers_end.is_none())
+    {
+        header.truncate(9);
+        rows.iter_mut().for_each(|r| r.truncate(9));
+    }
+    (header, rows)
+}
+
 /// Each row of a batch as our columns' canonical text (for previews).
 pub fn display_rows(batch: &ImportBatch) -> Vec<Vec<String>> {
     let opt = |v: &Option<Decimal>| v.map(|d| d.to_string()).unwrap_or_default();

@@ -782,7 +782,7 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
 
 /// Reads what the dialog names (blocking: file I/O and parsing).
 pub fn read(req: ReadRequest) -> Result<ReadResult, String> {
-    use crate::import::{cfdi, display_rows, journal};
+    use crate::import::{cfdi, journal, preview_table};
     match req.source {
         SourceKind::Spreadsheet => {
             let sheets = table::sheet_names(&req.path).map_err(|e| e.to_string())?;
@@ -828,24 +828,11 @@ pub fn read(req: ReadRequest) -> Result<ReadResult, String> {
                 summary += &format!("; {} postings not in {} skipped", data.skipped.len(), req.currency);
             }
             let batch = ImportBatch::Financials(data.months);
-            let rows = display_rows(&batch).into_iter().map(|mut r| {
-                r.truncate(9);
-                r
-            });
+            let (header, rows) = preview_table(&batch);
             Ok(ReadResult::Ready {
-                rows: rows.collect(),
+                rows,
                 batch: Arc::new(batch),
-                header: vec![
-                    "month",
-                    "revenue",
-                    "cogs",
-                    "opex",
-                    "sales_marketing",
-                    "depreciation",
-                    "other_income",
-                    "financing",
-                    "cash_end",
-                ],
+                header,
                 summary,
             })
         }
@@ -869,18 +856,11 @@ pub fn read(req: ReadRequest) -> Result<ReadResult, String> {
                 data.received
             );
             let batch = ImportBatch::Invoices(data.invoices);
+            let (header, rows) = preview_table(&batch);
             Ok(ReadResult::Ready {
-                rows: display_rows(&batch),
+                rows,
                 batch: Arc::new(batch),
-                header: vec![
-                    "number",
-                    "customer",
-                    "issue_date",
-                    "due_date",
-                    "amount",
-                    "paid_amount",
-                    "paid_date",
-                ],
+                header,
                 summary,
             })
         }
