@@ -408,14 +408,43 @@ async fn broken_streams_keep_what_arrived() {
     })
     .await;
     assert!(matches!(e, AiError::Connect { .. }), "{e}");
-    // A complete stream whose answer has no valid result.
-    let (e, partial, ..) = fault(
-        vec![Reply::Stream(answer("Just prose, no JSON at all.", 4, Duration::ZERO))],
-        |_| {},
-    )
-    .await;
-    assert!(matches!(e, AiError::InvalidResult(_)), "{e}");
-    assert_eq!(partial, "Just prose, no JSON at all.", "the raw text is kept");
+}
+
+/// Many local models ignore JSON schemas and answer in prose: that is an
+/// answer, shown and stored, its figures grounded, with the engine's scores and
+/// the local rules' recommendations beside it (marked as theirs).
+#[tokio::test]
+async fn a_plain_text_answer_is_an_answer() {
+    let (s, loaded) = demo_store().await;
+    let prose = "Your runway looks short: about 99.9 months of burn left, and gross margin is 12.34%. Cut costs.";
+    let server = Server::start(vec![Reply::Stream(answer(prose, 5, Duration::ZERO))]).await;
+    let settings = endpoint(&server.url);
+    let input = input(&loaded, Agent::Advisor, true);
+    let r = run(&s.store, &settings, &loaded, &input, false).await;
+    let done = r.result.expect("a text answer is an answer");
+    assert!(done.from_rules);
+    assert_eq!(done.text, prose);
+    let flagged: Vec<&str> = done.unverified.iter().map(|u| u.text.as_str()).collect();
+    assert!(flagged.contains(&"99.9") && flagged.contains(&"12.34%"), "{flagged:?}");
+    // The recommendations are the local rules' for the same input; the scores the engine's.
+    let (_, rules) = katalis::ai::local::answer(&input);
+    assert_eq!(done.result.recommendations(), rules.recommendations());
+    let AgentResult::Advisor(a) = &done.result else {
+        panic!()
+    };
+    assert_eq!(a.total_score, loaded.snapshot.health.total_score.unwrap().round_dp(2));
+    // Stored as an answer, and reopened from the cache the same way.
+    let backup = s.store.backup().await.unwrap();
+    let stored = &backup
+        .companies
+        .iter()
+        .find(|c| c.profile.name == "Tallo Analytics")
+        .unwrap()
+        .analyses;
+    assert_eq!((stored[0].status.as_str(), stored[0].output.as_str()), ("ok", prose));
+    let again = run(&s.store, &settings, &loaded, &input, false).await.result.unwrap();
+    assert!(again.cached && again.from_rules);
+    assert_eq!(again.text, prose);
 }
 
 #[tokio::test]

@@ -95,8 +95,6 @@ pub enum AiError {
     Truncated,
     #[error("a malformed chunk in the stream: {0}")]
     Malformed(String),
-    #[error("the answer has no valid result JSON: {0}; the raw text is kept")]
-    InvalidResult(String),
     #[error("the monthly AI budget of {budget} is spent ({spent} this month); raise ai.monthly_budget to continue")]
     Budget { budget: String, spent: String },
     #[error("cancelled")]

@@ -118,6 +118,23 @@ pub struct Finished {
     pub cost: Option<Decimal>,
     pub latency_ms: i64,
     pub cached: bool,
+    /// The model answered in text (no valid result JSON): `result` holds the
+    /// local rules' recommendations, shown as theirs, beside its text.
+    pub from_rules: bool,
+}
+
+/// Reads an answer: its text and structured result, or — when the model
+/// answered in plain text, as many local models do — the whole text with the
+/// local rules' result beside it (`true`).
+fn interpret(output: &str, input: &AgentInput) -> (String, AgentResult, bool) {
+    match split_answer(output).and_then(|(text, v)| Ok((text, result::parse(input.agent, &v)?))) {
+        Ok((text, r)) => (text, r, false),
+        Err(why) => {
+            tracing::info!("the answer has no valid result JSON ({why}); shown as text with the local rules beside it");
+            let (_, rules) = local::answer(input);
+            (result::display_text(output).to_owned(), rules, true)
+        }
+    }
 }
 
 /// What grounding reads: the text and the recommendations' titles and descriptions.
@@ -265,19 +282,7 @@ pub async fn analyze(
             return Err(f.error);
         }
     };
-    let parsed = split_answer(&output).and_then(|(text, v)| Ok((text, result::parse(input.agent, &v)?)));
-    let (text, mut result) = match parsed {
-        Ok(x) => x,
-        Err(e) => {
-            record_failure(store, settings, subject, input, &hash, &output, latency_ms, "invalid").await;
-            let err = AiError::InvalidResult(e);
-            let _ = events.send(AiEvent::Failed {
-                error: err.to_string(),
-                partial: output,
-            });
-            return Err(err);
-        }
-    };
+    let (text, mut result, from_rules) = interpret(&output, input);
     let scores = ground_scores(&mut result, subject.health);
     let (prompt_tokens, completion_tokens) = usage;
     let done = Finished {
@@ -293,6 +298,7 @@ pub async fn analyze(
         cost: cost(settings, prompt_tokens, completion_tokens),
         latency_ms,
         cached: false,
+        from_rules,
         output,
     };
     let record = AnalysisRecord {
@@ -330,8 +336,7 @@ fn reopen(
     hit: &AnalysisRecord,
     started: Instant,
 ) -> Result<Finished, String> {
-    let (text, v) = split_answer(&hit.output)?;
-    let mut result = result::parse(input.agent, &v)?;
+    let (text, mut result, from_rules) = interpret(&hit.output, input);
     let scores = ground_scores(&mut result, subject.health);
     Ok(Finished {
         provider: hit.provider.clone(),
@@ -347,6 +352,7 @@ fn reopen(
         cost: hit.cost,
         latency_ms: started.elapsed().as_millis() as i64,
         cached: true,
+        from_rules,
     })
 }
 

@@ -4,9 +4,9 @@
 //! could not be verified, tokens, cost and latency. The run is stored.
 
 use super::pick_company;
+use crate::ai::Agent;
 use crate::ai::context::{self, Loaded};
 use crate::ai::service::{self, AiEvent, Finished, Subject};
-use crate::ai::{Agent, AiError};
 use crate::config::Config;
 use crate::sanitize::{clean, clean_text};
 use crate::store::AnyStore;
@@ -56,7 +56,15 @@ impl Printer {
 
 fn footer(d: &Finished, lang: crate::locale::Lang) -> String {
     let t = |en, es| lang.pick(en, es);
-    let mut s = format!("\n\n{}\n", t("Recommendations:", "Recomendaciones:"));
+    let title = if d.from_rules {
+        t(
+            "Recommendations (from Katalis' local rules: the model answered in text):",
+            "Recomendaciones (de las reglas locales de Katalis: el modelo respondió en texto):",
+        )
+    } else {
+        t("Recommendations:", "Recomendaciones:")
+    };
+    let mut s = format!("\n\n{title}\n");
     for r in d.result.recommendations() {
         s.push_str(&format!(
             "  P{} · {} {:>3} · {} — {}\n",
@@ -159,7 +167,6 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, agent: &
             out(&footer(&done, cfg.lang));
             Ok(())
         }
-        Err(AiError::InvalidResult(e)) => Err(eyre!("{}", AiError::InvalidResult(clean(&e)))),
         Err(e) => Err(eyre!("{}", clean(&e.to_string()))),
     }
 }

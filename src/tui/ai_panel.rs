@@ -191,10 +191,15 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         let recs = f.result.recommendations();
         if !recs.is_empty() {
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                t("Recommendations", "Recomendaciones"),
-                th.title,
-            )));
+            let title = if f.from_rules {
+                t(
+                    "Recommendations (Katalis' local rules; the model answered in text)",
+                    "Recomendaciones (reglas locales de Katalis; el modelo respondió en texto)",
+                )
+            } else {
+                t("Recommendations", "Recomendaciones")
+            };
+            lines.push(Line::from(Span::styled(title, th.title)));
             let mut md = String::new();
             for (i, r) in recs.iter().enumerate() {
                 md.push_str(&format!(
