@@ -522,3 +522,78 @@ async fn the_local_advisor_answers_every_agent_in_both_languages() {
         "{d}"
     );
 }
+
+/// An endpoint (or a proxy before it) that echoes the key in its error body, its
+/// headers and the streamed answer: the key is masked everywhere it could reach
+/// a person or a file — the error line, the streamed events, the stored rows.
+#[tokio::test]
+async fn an_endpoint_echoing_the_key_never_gets_it_shown_or_stored() {
+    let masked = "sk-…9876";
+    // In an error body and its headers.
+    let (e, _, events, _) = fault(
+        vec![Reply::Status {
+            code: 401,
+            headers: vec![
+                ("x-echo-key", KEY.to_owned()),
+                ("www-authenticate", format!("Bearer {KEY}")),
+            ],
+            body: format!(r#"{{"error":{{"message":"Invalid key {KEY} for this proxy"}}}}"#),
+        }],
+        |_| {},
+    )
+    .await;
+    assert!(!e.to_string().contains(KEY), "{e}");
+    assert!(e.to_string().contains(masked), "{e}");
+    assert!(!format!("{events:?}").contains(KEY));
+    // In the stream, split across two pieces and inside a mid-stream error.
+    let (half1, half2) = KEY.split_at(10);
+    let (s, loaded) = demo_store().await;
+    let server = Server::start(vec![Reply::Stream(vec![
+        (Duration::ZERO, delta(&format!("Your key is {half1}"))),
+        (Duration::ZERO, delta(&format!("{half2}, and again {KEY}."))),
+        (
+            Duration::ZERO,
+            "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n".to_owned(),
+        ),
+        (Duration::ZERO, "data: [DONE]\n\n".to_owned()),
+    ])])
+    .await;
+    let settings = endpoint(&server.url);
+    let input = input(&loaded, Agent::Advisor, false);
+    let r = run(&s.store, &settings, &loaded, &input, true).await;
+    let done = r.result.expect("a text answer");
+    assert_eq!(done.text, format!("Your key is {masked}, and again {masked}."));
+    assert!(
+        !format!("{:?}", r.events).contains(half2),
+        "no piece of the key was shown"
+    );
+    let backup = serde_json::to_string(&s.store.backup().await.unwrap()).unwrap();
+    assert!(
+        !backup.contains(KEY) && !backup.contains(half2),
+        "stored rows and backups hold no key"
+    );
+    let server = Server::start(vec![Reply::Stream(vec![(
+        Duration::ZERO,
+        format!("data: {{\"error\":{{\"message\":\"quota for {KEY} exceeded\"}}}}\n\n"),
+    )])])
+    .await;
+    let r = run(&s.store, &endpoint(&server.url), &loaded, &input, true).await;
+    let e = r.result.expect_err("a mid-stream error");
+    assert!(!e.to_string().contains(KEY) && e.to_string().contains(masked), "{e}");
+}
+
+/// An answer that never ends is cut at the bound, with what arrived kept.
+#[tokio::test]
+async fn an_endless_answer_is_cut_with_the_text_kept() {
+    let piece = "word ".repeat(2000); // 10 KB a chunk
+    let mut stream: Vec<(Duration, String)> = (0..40).map(|_| (Duration::ZERO, delta(&piece))).collect();
+    stream.push((Duration::ZERO, "data: [DONE]\n\n".to_owned()));
+    let (e, partial, ..) = fault(vec![Reply::Stream(stream)], |_| {}).await;
+    assert!(matches!(e, AiError::TooLong(256)), "{e}");
+    assert!(e.to_string().contains("answer too long"), "{e}");
+    assert!(
+        partial.len() <= 256 * 1024 && partial.len() > 240 * 1024,
+        "{}",
+        partial.len()
+    );
+}

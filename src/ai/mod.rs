@@ -95,6 +95,10 @@ pub enum AiError {
     Truncated,
     #[error("a malformed chunk in the stream: {0}")]
     Malformed(String),
+    #[error("answer too long (over {0} KiB); the text so far is kept")]
+    TooLong(usize),
+    #[error("a stream event over {0} KiB; the text so far is kept")]
+    EventTooLong(usize),
     #[error("the monthly AI budget of {budget} is spent ({spent} this month); raise ai.monthly_budget to continue")]
     Budget { budget: String, spent: String },
     #[error("cancelled")]

@@ -36,6 +36,59 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// `text` with every occurrence of the key replaced by its masked form: the
+    /// one masking applied wherever an endpoint's text enters (error bodies,
+    /// streamed answers, mid-stream errors), so the key reaches no screen, log,
+    /// stored analysis or backup even when a proxy echoes it.
+    pub fn scrub(&self, text: &str) -> String {
+        if self.0.is_empty() || !text.contains(self.0.as_str()) {
+            return text.to_owned();
+        }
+        text.replace(self.0.as_str(), &self.masked())
+    }
+}
+
+/// [`Secret::scrub`] for text arriving in pieces: a key split across two pieces
+/// is still masked, because the tail that could begin a key is held back
+/// until the next piece (or the end) shows what it is.
+pub struct Scrubber<'a> {
+    key: Option<&'a Secret>,
+    pending: String,
+}
+
+impl<'a> Scrubber<'a> {
+    pub fn new(key: Option<&'a Secret>) -> Scrubber<'a> {
+        Scrubber {
+            key: key.filter(|k| !k.0.is_empty()),
+            pending: String::new(),
+        }
+    }
+
+    /// The text that is safe to pass on now.
+    pub fn push(&mut self, piece: &str) -> String {
+        let Some(key) = self.key else {
+            return piece.to_owned();
+        };
+        self.pending.push_str(piece);
+        let clean = key.scrub(&self.pending);
+        // Hold back the longest tail that is a start of the key.
+        let k = key.0.as_str();
+        let hold = (1..k.len().min(clean.len() + 1))
+            .rev()
+            .find(|n| clean.is_char_boundary(clean.len() - n) && k.starts_with(&clean[clean.len() - n..]))
+            .unwrap_or(0);
+        let cut = clean.len() - hold;
+        self.pending = clean[cut..].to_owned();
+        clean[..cut].to_owned()
+    }
+
+    /// What was held back, at the end of the stream.
+    pub fn finish(&mut self) -> String {
+        std::mem::take(&mut self.pending)
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.masked())
@@ -55,7 +108,42 @@ pub struct Endpoint {
     pub retry_base: Duration,
 }
 
+/// A whole answer longer than this is cut (the text so far is kept).
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+/// Of an error body, only this much is read.
+pub const MAX_ERROR_BODY_BYTES: usize = 4 * 1024;
+
+/// The first [`MAX_ERROR_BODY_BYTES`] of an error response (the rest is never read).
+async fn error_body(resp: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(MAX_ERROR_BODY_BYTES - body.len())]);
+        if body.len() >= MAX_ERROR_BODY_BYTES {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
 impl Endpoint {
+    /// [`Secret::scrub`] with this endpoint's key, if any.
+    pub fn scrub(&self, text: &str) -> String {
+        match &self.api_key {
+            Some(k) => k.scrub(text),
+            None => text.to_owned(),
+        }
+    }
+
+    /// An error whose text came from the endpoint, with the key masked.
+    pub fn scrub_error(&self, e: AiError) -> AiError {
+        match e {
+            AiError::Malformed(m) => AiError::Malformed(self.scrub(&m)),
+            AiError::Other(m) => AiError::Other(self.scrub(&m)),
+            e => e,
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("{}/chat/completions", self.base_url.trim_end_matches('/'))
     }
@@ -175,8 +263,8 @@ pub async fn complete(
             break resp;
         }
         let wait_hint = retry_after(&resp);
-        let message = match tokio::time::timeout(ep.idle_timeout, resp.text()).await {
-            Ok(Ok(t)) => server_message(&t),
+        let message = match tokio::time::timeout(ep.idle_timeout, error_body(resp)).await {
+            Ok(t) => ep.scrub(&server_message(&t)),
             _ => "(no message)".into(),
         };
         let retryable = status == 429 || (500..600).contains(&status);
@@ -209,6 +297,7 @@ pub async fn complete(
     };
 
     let mut items = Box::pin(sse::items(resp.bytes_stream()));
+    let mut scrubber = Scrubber::new(ep.api_key.as_ref());
     let mut content = String::new();
     let mut usage = None;
     let mut finished = false;
@@ -223,7 +312,10 @@ pub async fn complete(
         first = false;
         match next {
             None => break,
-            Some(Err(e)) => return Err(fail(e, &content)),
+            Some(Err(e)) => {
+                content.push_str(&scrubber.finish());
+                return Err(fail(ep.scrub_error(e), &content));
+            }
             Some(Ok(Item::Done)) => {
                 finished = true;
                 break;
@@ -233,7 +325,11 @@ pub async fn complete(
                 finish_reason,
                 usage: u,
             })) => {
+                let text = scrubber.push(&text);
                 if !text.is_empty() {
+                    if content.len() + text.len() > MAX_ANSWER_BYTES {
+                        return Err(fail(AiError::TooLong(MAX_ANSWER_BYTES / 1024), &content));
+                    }
                     content.push_str(&text);
                     let _ = progress.send(Progress::Text(text));
                 }
@@ -246,6 +342,11 @@ pub async fn complete(
             }
         }
     }
+    let tail = scrubber.finish();
+    if !tail.is_empty() {
+        content.push_str(&tail);
+        let _ = progress.send(Progress::Text(tail));
+    }
     if !finished {
         return Err(fail(AiError::Truncated, &content));
     }
@@ -255,6 +356,26 @@ pub async fn complete(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_split_across_pieces_is_masked() {
+        let k = Secret::new("sk-test-abcdefghijklmnop9876");
+        for cut in 1..28 {
+            let text = "before sk-test-abcdefghijklmnop9876 after sk-t";
+            let (a, b) = text.split_at(7 + cut);
+            let mut sc = Scrubber::new(Some(&k));
+            let out = sc.push(a) + &sc.push(b) + &sc.finish();
+            assert_eq!(out, "before sk-…9876 after sk-t", "cut {cut}");
+        }
+        // Text that only looks like the start of a key is passed on in the end.
+        let mut sc = Scrubber::new(Some(&k));
+        assert_eq!(sc.push("ask sk-te"), "ask ");
+        assert_eq!(sc.push("a time"), "sk-tea time");
+        assert_eq!(
+            Scrubber::new(None).push("sk-test-abcdefghijklmnop9876"),
+            "sk-test-abcdefghijklmnop9876"
+        );
+    }
 
     #[test]
     fn keys_are_masked() {

@@ -83,15 +83,68 @@ pub fn decode(data: &str) -> Result<Item, AiError> {
     })
 }
 
-/// The items of a byte stream, in order; a transport error ends it with an error.
+/// One event longer than this ends the stream (a real chunk is a few hundred bytes).
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// A transport error, or an event past [`MAX_EVENT_BYTES`].
+#[derive(Debug)]
+enum Fault<E> {
+    Transport(E),
+    EventTooLong,
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Fault<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Transport(e) => e.fmt(f),
+            Fault::EventTooLong => f.write_str("event too long"),
+        }
+    }
+}
+
+/// The items of a byte stream, in order; a transport error ends it with an
+/// error, and so does an event over [`MAX_EVENT_BYTES`] (before it is buffered whole).
 pub fn items<S, B, E>(bytes: S) -> impl Stream<Item = Result<Item, AiError>>
 where
     S: Stream<Item = Result<B, E>>,
     B: AsRef<[u8]>,
     E: std::fmt::Display,
 {
-    bytes.eventsource().map(|ev| match ev {
+    // Bytes since the last blank line (an event boundary), and whether the
+    // last byte other than CR was LF.
+    let bounded = bytes.scan((0usize, false, false), |(run, after_lf, over), chunk| {
+        if *over {
+            return futures_util::future::ready(None);
+        }
+        let out = match chunk {
+            Err(e) => Err(Fault::Transport(e)),
+            Ok(b) => {
+                for &byte in b.as_ref() {
+                    match byte {
+                        b'\r' => {}
+                        b'\n' if *after_lf => *run = 0,
+                        b'\n' => *after_lf = true,
+                        _ => *after_lf = false,
+                    }
+                    if byte != b'\n' || !*after_lf {
+                        *run += 1;
+                    }
+                }
+                if *run > MAX_EVENT_BYTES {
+                    *over = true;
+                    Err(Fault::EventTooLong)
+                } else {
+                    Ok(b.as_ref().to_vec())
+                }
+            }
+        };
+        futures_util::future::ready(Some(out))
+    });
+    bounded.eventsource().map(|ev| match ev {
         Ok(ev) => decode(&ev.data),
+        Err(eventsource_stream::EventStreamError::Transport(Fault::EventTooLong)) => {
+            Err(AiError::EventTooLong(MAX_EVENT_BYTES / 1024))
+        }
         Err(eventsource_stream::EventStreamError::Transport(e)) => {
             Err(AiError::Other(format!("the connection failed mid-stream: {e}")))
         }
@@ -152,6 +205,20 @@ mod tests {
         }
         // And one byte at a time.
         assert_eq!(collect(bytes.iter().map(|b| vec![*b]).collect()).await, whole);
+    }
+
+    /// A 3 MiB event is refused once it passes the bound, not read whole.
+    #[tokio::test]
+    async fn an_endless_event_is_cut() {
+        let mut parts = vec![b"data: {\"choices\":[{\"delta\":{\"content\":\"".to_vec()];
+        parts.extend(std::iter::repeat_n(vec![b'x'; 64 * 1024], 48));
+        let stream = futures_util::stream::iter(parts.into_iter().map(Ok::<_, std::io::Error>));
+        let got: Vec<_> = items(stream).collect().await;
+        assert!(matches!(got.as_slice(), [Err(AiError::EventTooLong(1024))]), "{got:?}");
+        // Many ordinary events add up to far more than the bound, and pass.
+        let event = "data: {\"choices\":[{\"delta\":{\"content\":\"ab\"}}]}\n\n".repeat(25_000);
+        let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(event.into_bytes())]);
+        assert_eq!(items(stream).collect::<Vec<_>>().await.len(), 25_000);
     }
 
     #[test]
