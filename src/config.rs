@@ -40,6 +40,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    /// The URL is the platform default (created on first run), not one the user named.
+    pub database_is_default: bool,
     pub lang: Lang,
     pub theme: String,
     /// The config file consulted, whether or not it exists.
@@ -106,12 +108,13 @@ impl Config {
             Some(p) => read_file(p)?,
             None => FileConfig::default(),
         };
-        let database_url = match flags
+        let named = flags
             .db
             .clone()
             .or_else(|| env("KATALIS_DATABASE_URL"))
-            .or(file.database_url)
-        {
+            .or(file.database_url);
+        let database_is_default = named.is_none();
+        let database_url = match named {
             Some(u) => u,
             None => default_database_url()?,
         };
@@ -141,6 +144,7 @@ impl Config {
         let ai = ai_settings(file.ai.as_ref(), path.as_deref(), &mut warnings)?;
         Ok(Config {
             database_url,
+            database_is_default,
             lang,
             theme,
             file: path,

@@ -67,9 +67,49 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::from(1)
         });
     }
-    let store = AnyStore::connect(&cfg.database_url)
-        .await
-        .map_err(|e| eyre!("cannot open the store: {e}"))?;
+    if !cfg.database_is_default {
+        check_store_dir(&cfg.database_url)?;
+    }
+    let store = std::sync::Arc::new(
+        AnyStore::connect(&cfg.database_url)
+            .await
+            .map_err(|e| eyre!("cannot open the store: {e}"))?,
+    );
+    let result = dispatch(&cli, &cfg, &store, explicit).await;
+    // Every connection closed: SQLite checkpoints and removes its WAL files.
+    store.close().await;
+    result
+}
+
+/// A SQLite file the user named must be in a directory that exists: a typo in
+/// `--db` must not make a new empty store somewhere (the default one is made).
+fn check_store_dir(url: &str) -> Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Ok(());
+    };
+    if rest.contains(":memory:") || rest.contains("mode=memory") {
+        return Ok(());
+    }
+    let path = rest.trim_start_matches("//");
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(eyre!(
+            "the directory {} of the store {} does not exist; create it first (mkdir -p {}) or correct --db",
+            katalis::sanitize::clean(&dir.display().to_string()),
+            katalis::sanitize::clean(&path.display().to_string()),
+            katalis::sanitize::clean(&dir.display().to_string())
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn dispatch(
+    cli: &Cli,
+    cfg: &Config,
+    shared: &std::sync::Arc<AnyStore>,
+    explicit: Option<String>,
+) -> Result<ExitCode> {
+    let store: &AnyStore = shared;
     // --company, else the company last opened in the interface on this store (while
     // it still exists), else the first.
     let mut remembered = None;
@@ -82,29 +122,31 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let company = explicit.as_deref().or(remembered.as_deref());
     match &cli.command {
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
-            katalis::tui::run(store, &cfg, company.map(str::to_owned)).await?;
+            katalis::tui::run(shared.clone(), cfg, company.map(str::to_owned)).await?;
         }
         None => {
-            // Not a terminal (a pipe, a script): print the dashboard report instead;
-            // an empty store gets the demo companies first.
+            // Not a terminal (a pipe, a script): print the dashboard report instead.
+            // An empty store is not filled behind the user's back.
             if store.companies().await?.is_empty() {
-                eprintln!("the store is empty: loading the demo companies");
-                commands::demo::load(&store).await?;
+                eprintln!(
+                    "katalis: the store is empty; load the demo companies with `katalis demo`, or import your books with `katalis import ... --create`"
+                );
+                return Ok(ExitCode::from(1));
             }
             let args = katalis::cli::ReportArgs {
                 format: katalis::cli::ReportFormat::Md,
                 as_of: None,
             };
-            commands::report::run(&store, &cfg, company, &args).await?;
+            commands::report::run(store, cfg, company, &args).await?;
         }
-        Some(Command::Demo) => commands::demo::run(&store).await?,
-        Some(Command::Import(args)) => commands::import::run(&store, company.unwrap_or_default(), args).await?,
-        Some(Command::Report(args)) => commands::report::run(&store, &cfg, company, args).await?,
-        Some(Command::Scenario(cmd)) => commands::scenario::run(&store, company, cmd).await?,
-        Some(Command::Backup { file }) => commands::backup::backup(&store, file).await?,
-        Some(Command::Restore { file }) => commands::backup::restore(&store, file).await?,
+        Some(Command::Demo) => commands::demo::run(store).await?,
+        Some(Command::Import(args)) => commands::import::run(store, company.unwrap_or_default(), args).await?,
+        Some(Command::Report(args)) => commands::report::run(store, cfg, company, args).await?,
+        Some(Command::Scenario(cmd)) => commands::scenario::run(store, company, cmd).await?,
+        Some(Command::Backup { file }) => commands::backup::backup(store, file).await?,
+        Some(Command::Restore { file }) => commands::backup::restore(store, file).await?,
         Some(Command::Analyze { agent, no_cache }) => {
-            commands::analyze::run(&store, &cfg, company, agent, *no_cache).await?
+            commands::analyze::run(store, cfg, company, agent, *no_cache).await?
         }
         Some(Command::Doctor) => {}
     }

@@ -128,6 +128,17 @@ pub async fn run(cfg: &Config) -> bool {
                 },
             });
             let t = Instant::now();
+            let writable = store.writable().await;
+            checks.push(Check {
+                name: "writable",
+                ok: writable.is_ok(),
+                detail: match &writable {
+                    Ok(()) => "writes are accepted".into(),
+                    Err(e) => crate::sanitize::clean(&e.to_string()),
+                },
+                took: t.elapsed(),
+            });
+            let t = Instant::now();
             let companies = store.companies().await;
             checks.push(Check {
                 name: "data",

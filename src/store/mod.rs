@@ -22,6 +22,12 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error(
+        "the store file {0} is read-only: nothing can be saved (check the permissions of the file and of its directory)"
+    )]
+    ReadOnly(String),
+    #[error("another katalis is writing to the store {0} (an import?); retry when it ends")]
+    Busy(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: use sqlite:///path/file.db, sqlite::memory: or postgres://user@host/db")]
@@ -240,6 +246,30 @@ macro_rules! dispatch {
     };
 }
 
+/// [`dispatch!`] for writes: SQLite's read-only and busy errors explain themselves.
+macro_rules! dispatch_write {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $e.map_err(|e| $s.explain(e)),
+            AnyStore::Postgres($s) => $e,
+        }
+    };
+}
+
+impl AnyStore {
+    /// Closes every connection: SQLite checkpoints and removes its WAL files,
+    /// so the store file alone holds the data once a command ends.
+    pub async fn close(&self) {
+        dispatch!(self, s => s.close().await)
+    }
+
+    /// Whether a write would be accepted: a write transaction begun and rolled
+    /// back (SQLite), or a session that is not read-only (PostgreSQL).
+    pub async fn writable(&self) -> StoreResult<()> {
+        dispatch_write!(self, s => s.writable().await)
+    }
+}
+
 impl Store for AnyStore {
     fn kind(&self) -> &'static str {
         dispatch!(self, s => s.kind())
@@ -254,7 +284,7 @@ impl Store for AnyStore {
         dispatch!(self, s => s.companies().await)
     }
     async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
-        dispatch!(self, s => s.upsert_company(c).await)
+        dispatch_write!(self, s => s.upsert_company(c).await)
     }
     async fn financials(&self, company_id: i64) -> StoreResult<Vec<MonthlyFinancials>> {
         dispatch!(self, s => s.financials(company_id).await)
@@ -269,7 +299,7 @@ impl Store for AnyStore {
         dispatch!(self, s => s.open_invoices(company_id, d).await)
     }
     async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {
-        dispatch!(self, s => s.update_product(company_id, original, updated).await)
+        dispatch_write!(self, s => s.update_product(company_id, original, updated).await)
     }
     async fn update_month(
         &self,
@@ -277,25 +307,25 @@ impl Store for AnyStore {
         original: &MonthlyFinancials,
         updated: &MonthlyFinancials,
     ) -> StoreResult<()> {
-        dispatch!(self, s => s.update_month(company_id, original, updated).await)
+        dispatch_write!(self, s => s.update_month(company_id, original, updated).await)
     }
     async fn update_invoice(&self, company_id: i64, original: &Invoice, updated: &Invoice) -> StoreResult<()> {
-        dispatch!(self, s => s.update_invoice(company_id, original, updated).await)
+        dispatch_write!(self, s => s.update_invoice(company_id, original, updated).await)
     }
     async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
         dispatch!(self, s => s.collections_input(company_id, m).await)
     }
     async fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> StoreResult<Company> {
-        dispatch!(self, s => s.import(target, batch).await)
+        dispatch_write!(self, s => s.import(target, batch).await)
     }
     async fn import_stream(&self, target: &ImportTarget, feed: FeedRx) -> StoreResult<Company> {
-        dispatch!(self, s => s.import_stream(target, feed).await)
+        dispatch_write!(self, s => s.import_stream(target, feed).await)
     }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         dispatch!(self, s => s.scenarios(company_id).await)
     }
     async fn save_mapping(&self, company_id: i64, m: &SavedMapping) -> StoreResult<()> {
-        dispatch!(self, s => s.save_mapping(company_id, m).await)
+        dispatch_write!(self, s => s.save_mapping(company_id, m).await)
     }
     async fn mappings(&self, company_id: i64) -> StoreResult<Vec<SavedMapping>> {
         dispatch!(self, s => s.mappings(company_id).await)
@@ -304,10 +334,10 @@ impl Store for AnyStore {
         dispatch!(self, s => s.latest_recommendations(company_id, limit).await)
     }
     async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
-        dispatch!(self, s => s.save_scenario(company_id, sc).await)
+        dispatch_write!(self, s => s.save_scenario(company_id, sc).await)
     }
     async fn save_analysis(&self, company_id: i64, a: &AnalysisRecord) -> StoreResult<i64> {
-        dispatch!(self, s => s.save_analysis(company_id, a).await)
+        dispatch_write!(self, s => s.save_analysis(company_id, a).await)
     }
     async fn cached_analysis(&self, key: &CacheKey<'_>) -> StoreResult<Option<AnalysisRecord>> {
         dispatch!(self, s => s.cached_analysis(key).await)
@@ -316,19 +346,19 @@ impl Store for AnyStore {
         dispatch!(self, s => s.ai_spend_since(since).await)
     }
     async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
-        dispatch!(self, s => s.rename_scenario(company_id, name, new_name, version).await)
+        dispatch_write!(self, s => s.rename_scenario(company_id, name, new_name, version).await)
     }
     async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
         dispatch!(self, s => s.forecast_input(company_id, m).await)
     }
     async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
-        dispatch!(self, s => s.delete_scenario(company_id, name, version).await)
+        dispatch_write!(self, s => s.delete_scenario(company_id, name, version).await)
     }
     async fn backup(&self) -> StoreResult<Backup> {
         dispatch!(self, s => s.backup().await)
     }
     async fn restore(&self, b: &Backup) -> StoreResult<()> {
-        dispatch!(self, s => s.restore(b).await)
+        dispatch_write!(self, s => s.restore(b).await)
     }
 }
 

@@ -62,6 +62,22 @@ fn recommendation(r: &PgRow) -> StoreResult<RecommendationRecord> {
 }
 
 impl PgStore {
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub async fn writable(&self) -> StoreResult<()> {
+        let ro: String = sqlx::query_scalar("SHOW transaction_read_only")
+            .fetch_one(&self.pool)
+            .await?;
+        if ro == "on" {
+            return Err(StoreError::ReadOnly(
+                "the PostgreSQL session (a read-only replica or role)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     pub async fn connect(url: &str) -> StoreResult<PgStore> {
         let opts = PgConnectOptions::from_str(url)?.application_name("katalis");
         let pool = PgPoolOptions::new()

@@ -25,6 +25,8 @@ const CHUNK: usize = 1000;
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The file, for messages.
+    path: String,
 }
 
 /// Decimal → INTEGER in 10^-4 units; refuses what does not fit exactly.
@@ -94,6 +96,24 @@ fn recommendation(r: &SqliteRow) -> StoreResult<RecommendationRecord> {
     })
 }
 
+/// SQLite's read-only and busy errors, said in words with the file named.
+fn explain(path: &str, e: StoreError) -> StoreError {
+    if let StoreError::Database(sqlx::Error::Database(db)) = &e {
+        // Extended result codes carry the primary code in their low byte.
+        let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
+        match code {
+            8 => return StoreError::ReadOnly(path.to_owned()),
+            5 | 6 => return StoreError::Busy(path.to_owned()),
+            _ => {}
+        }
+    }
+    e
+}
+
+/// How long a write waits for another writer (an import) before giving up:
+/// long enough that an ordinary save during a large import waits instead of failing.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl SqliteStore {
     pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -107,6 +127,12 @@ impl SqliteStore {
                 std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
             }
         }
+        let path = if memory {
+            ":memory:".to_owned()
+        } else {
+            let p = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            crate::sanitize::clean(p.split('?').next().unwrap_or(p))
+        };
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(if memory {
@@ -116,7 +142,7 @@ impl SqliteStore {
             })
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(BUSY_TIMEOUT);
         // Each connection to `:memory:` is its own database: keep exactly one.
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 4 })
@@ -124,9 +150,32 @@ impl SqliteStore {
             .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
             .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
             .connect_with(opts)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+            .await
+            .map_err(|e| explain(&path, e.into()))?;
+        let store = SqliteStore { pool, path };
+        MIGRATOR.run(&store.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(e) => store.explain(StoreError::Database(e)),
+            e => StoreError::Migrate(e),
+        })?;
+        Ok(store)
+    }
+
+    /// SQLite's read-only and busy errors, said in words with the file named.
+    pub fn explain(&self, e: StoreError) -> StoreError {
+        explain(&self.path, e)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub async fn writable(&self) -> StoreResult<()> {
+        // A write statement that changes no row still needs the write lock and a
+        // writable file; the transaction is rolled back.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM companies WHERE 0").execute(&mut *tx).await?;
+        tx.rollback().await?;
+        Ok(())
     }
 
     async fn resolve(tx: &mut SqliteConnection, target: &ImportTarget) -> StoreResult<Company> {

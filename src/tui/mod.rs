@@ -212,7 +212,7 @@ fn spawn_analysis(
 }
 
 /// Runs the interface until the user quits or the process is told to stop.
-pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Result<()> {
+pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) -> Result<()> {
     let _log = init_logging();
     let theme = theme::Theme::load(&cfg.theme, theme::Palette::detect()).map_err(|e| eyre!(e))?;
     let mut keymap = keymap::Keymap::default();
@@ -234,7 +234,6 @@ pub async fn run(store: AnyStore, cfg: &Config, company: Option<String>) -> Resu
         app.message = Some((w.clone(), true));
     }
     let mut analyses: std::collections::HashMap<u64, tokio::task::AbortHandle> = std::collections::HashMap::new();
-    let store = Arc::new(store);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for e in App::init() {
         perform(&store, &tx, e);
