@@ -16,7 +16,7 @@ pub fn clean_text(s: &str, keep_newlines: bool) -> String {
             '\t' => out.push(' '),
             '\n' if keep_newlines => out.push('\n'),
             c if c.is_control() => {}
-            c if is_bidi_control(c) => {}
+            c if is_bidi_control(c) || is_zero_width(c) => {}
             c => out.push(c),
         }
     }
@@ -103,5 +103,139 @@ mod tests {
     #[test]
     fn keeps_ordinary_text() {
         assert_eq!(clean("Café Año — 北京 🚀"), "Café Año — 北京 🚀");
+    }
+}
+
+/// Characters that take no column but change how the text around them joins
+/// (zero-width space, joiners, word joiner, BOM, Mongolian vowel separator):
+/// removed, so widths computed from the text are what the terminal shows.
+pub fn is_zero_width(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{180e}'
+    )
+}
+
+/// Display width in terminal columns (wide CJK and emoji count 2, combining marks 0).
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to at most `max` columns, with `…` when cut.
+pub fn fit(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `s` padded with spaces on the left to `w` columns (right-aligned).
+pub fn pad_left(s: &str, w: usize) -> String {
+    format!("{}{s}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+/// `s` padded with spaces on the right to `w` columns (left-aligned).
+pub fn pad_right(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+/// JSON for machines that may print it: like serde_json's pretty output, with
+/// C1 controls and bidirectional overrides written as `\uXXXX` escapes, so a
+/// name cannot reorder or restyle a terminal that shows the JSON.
+pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    struct Escaping<'a>(serde_json::ser::PrettyFormatter<'a>);
+    impl serde_json::ser::Formatter for Escaping<'_> {
+        fn write_string_fragment<W: ?Sized + std::io::Write>(
+            &mut self,
+            w: &mut W,
+            fragment: &str,
+        ) -> std::io::Result<()> {
+            let mut start = 0;
+            for (i, c) in fragment.char_indices() {
+                if ('\u{80}'..='\u{9f}').contains(&c) || is_bidi_control(c) || is_zero_width(c) {
+                    w.write_all(fragment[start..i].as_bytes())?;
+                    write!(w, "\\u{:04x}", c as u32)?;
+                    start = i + c.len_utf8();
+                }
+            }
+            w.write_all(fragment[start..].as_bytes())
+        }
+        fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+            self.0.begin_array(w)
+        }
+        fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+            self.0.end_array(w)
+        }
+        fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+            self.0.begin_array_value(w, first)
+        }
+        fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+            self.0.end_array_value(w)
+        }
+        fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+            self.0.begin_object(w)
+        }
+        fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+            self.0.end_object(w)
+        }
+        fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+            self.0.begin_object_key(w, first)
+        }
+        fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+            self.0.begin_object_value(w)
+        }
+        fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+            self.0.end_object_value(w)
+        }
+    }
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Escaping(serde_json::ser::PrettyFormatter::new()));
+    value.serialize(&mut ser)?;
+    Ok(String::from_utf8(out).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::*;
+
+    #[test]
+    fn widths_and_fitting() {
+        assert_eq!(width("北京"), 4);
+        assert_eq!(width("e\u{301}"), 1);
+        assert_eq!(width("🚀"), 2);
+        assert_eq!(pad_left("北", 4), "  北");
+        assert_eq!(pad_right("é", 3), "é  ");
+        assert_eq!(fit("北京北京", 5), "北京…");
+        assert_eq!(fit("abc", 5), "abc");
+        assert_eq!(clean("a\u{200b}b\u{200d}c\u{feff}"), "abc");
+    }
+
+    #[test]
+    fn json_escapes_c1_bidi_and_zero_width() {
+        let v = serde_json::json!({"name": "evil\u{202e}gnp.exe\u{85}x\u{200b}", "ok": "Café 北京"});
+        let s = json_pretty(&v).unwrap();
+        assert!(s.contains(r#""evil\u202egnp.exe\u0085x\u200b""#), "{s}");
+        assert!(s.contains("Café 北京"));
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v, "the escapes read back as the same text");
+        assert_eq!(
+            s,
+            serde_json::to_string_pretty(&serde_json::json!({"name": "x", "ok": "Café 北京"}))
+                .unwrap()
+                .replace("\"x\"", r#""evil\u202egnp.exe\u0085x\u200b""#)
+        );
     }
 }

@@ -311,11 +311,27 @@ fn the_default_store_is_a_file_in_the_data_dir_and_database_url_is_ignored() {
 }
 
 #[test]
-fn bare_katalis_loads_the_demo_on_an_empty_store_and_shows_the_dashboard() {
+fn bare_katalis_in_a_pipe_never_fills_an_empty_store_and_shows_the_dashboard() {
     let e = Env::new();
+    // An empty store: how to load the demo, exit 1, nothing written.
+    let o = e.run(&["--db", &e.url()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("katalis demo"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let o = e.run(&["report", "--db", &e.url()]);
+    assert!(stderr(&o).contains("no companies yet"), "{}", stderr(&o));
+    ok(&e.run(&["demo", "--db", &e.url()]));
     let out = ok(&e.run(&["--db", &e.url()]));
     assert!(out.contains("Tallo Analytics"));
     assert!(out.contains("Health score"));
+    // The store file alone holds the data once a command ends: no WAL left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(e.dir.path())
+        .unwrap()
+        .filter_map(|f| f.ok())
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("k.db-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

@@ -181,16 +181,17 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
 
 /// Right-aligned columns under a header, for dry runs.
 fn table_text(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    use crate::sanitize::{pad_left, width};
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for r in rows {
         for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(width(c));
         }
     }
     let line = |cells: &mut dyn Iterator<Item = &str>| {
         cells
             .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
+            .map(|(c, w)| pad_left(c, *w))
             .collect::<Vec<_>>()
             .join("  ")
             + "\n"

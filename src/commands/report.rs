@@ -13,7 +13,7 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &R
         snapshot: &snapshot,
     };
     let out = match args.format {
-        ReportFormat::Json => serde_json::to_string_pretty(&report.to_json())? + "\n",
+        ReportFormat::Json => crate::sanitize::json_pretty(&report.to_json())? + "\n",
         ReportFormat::Csv => report.to_csv(),
         ReportFormat::Md => to_markdown(&company, &snapshot, cfg.lang),
     };

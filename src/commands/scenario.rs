@@ -151,7 +151,7 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
             }
             match format {
                 OutputFormat::Json => {
-                    serde_json::to_string_pretty(&json!({
+                    crate::sanitize::json_pretty(&json!({
                         "driver": key.key(),
                         "value": found.value.map(|v| fixed(v, 4)),
                         "target": target.to_string(),
@@ -176,7 +176,7 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
                 .collect();
             match format {
                 OutputFormat::Json => {
-                    serde_json::to_string_pretty(&json!({
+                    crate::sanitize::json_pretty(&json!({
                         "scenarios": stored.iter().map(|s| json!({"name": s.name, "locked": s.locked}))
                             .fold(vec![json!({"name": BASE, "locked": false})], |mut v, s| { v.push(s); v }),
                     }))? + "\n"
@@ -189,7 +189,7 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
             let d = drivers_json(&r.drivers);
             match format {
                 OutputFormat::Json => {
-                    serde_json::to_string_pretty(&json!({
+                    crate::sanitize::json_pretty(&json!({
                         "scenario": r.name, "base_month": r.start.month.to_string(), "drivers": d,
                     }))? + "\n"
                 }
@@ -209,7 +209,7 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
             let p = project(r.start, &r.drivers);
             match format {
                 OutputFormat::Json => {
-                    serde_json::to_string_pretty(&projection_json(&r.name, r.start.month, &r.drivers, &p))? + "\n"
+                    crate::sanitize::json_pretty(&projection_json(&r.name, r.start.month, &r.drivers, &p))? + "\n"
                 }
                 OutputFormat::Text => {
                     let mut s = format!(

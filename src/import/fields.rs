@@ -14,6 +14,13 @@ pub const MAX_DECIMALS: usize = 4;
 /// Thousands separators, decimal commas, exponents, `NaN`, `inf` and a plus sign
 /// are refused with a message that says which.
 pub fn decimal(s: &str) -> Result<Decimal, String> {
+    if s.len() > super::MAX_NUMBER_CHARS {
+        return Err(format!(
+            "a number of at most {} characters (this one has {})",
+            super::MAX_NUMBER_CHARS,
+            s.len()
+        ));
+    }
     let (neg, body) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s),

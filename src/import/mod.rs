@@ -218,36 +218,6 @@ pub fn display_rows(batch: &ImportBatch) -> Vec<Vec<String>> {
     }
 }
 
-/// The line a CSV record starts on, counted from its byte offset: the csv
-/// reader's own line count lags a record behind after a CRLF terminator, as
-/// spreadsheets write them.
-struct LineCounter<'a> {
-    text: &'a [u8],
-    line: u64,
-    at: usize,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(text: &'a [u8]) -> LineCounter<'a> {
-        LineCounter { text, line: 1, at: 0 }
-    }
-
-    fn line_of(&mut self, rec: &csv::StringRecord) -> u64 {
-        let mut start = rec
-            .position()
-            .map_or(self.at, |p| p.byte() as usize)
-            .min(self.text.len());
-        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        if start > self.at {
-            self.line += self.text[self.at..start].iter().filter(|b| **b == b'\n').count() as u64;
-            self.at = start;
-        }
-        self.line
-    }
-}
-
 /// At most this many problems are listed; the rest are counted.
 const MAX_LISTED: usize = 10;
 
@@ -302,8 +272,29 @@ impl Collector {
 /// Reads and validates a file of the given kind.
 pub fn read_file(kind: Kind, path: &Path) -> Result<ImportBatch, ImportError> {
     let name = sanitize::clean(&path.display().to_string());
-    let bytes = std::fs::read(path).map_err(|e| Collector::whole(&name, format!("a readable file ({e})")))?;
-    parse(kind, &name, &bytes)
+    let input = std::io::BufReader::new(open_regular(path)?);
+    let mut whole: Option<ImportBatch> = None;
+    parse_reader(kind, &name, input, usize::MAX, &mut |batch| {
+        whole = Some(batch);
+        true
+    })?;
+    whole.ok_or_else(|| Collector::whole(&name, "at least one data row"))
+}
+
+/// Opens a file to import: a regular file (a FIFO, a device like /dev/zero or a
+/// folder is refused: they can be endless), named in every error.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, ImportError> {
+    let name = sanitize::clean(&path.display().to_string());
+    let meta = std::fs::metadata(path).map_err(|e| Collector::whole(&name, format!("a readable file ({e})")))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a pipe or a device)"
+        };
+        return Err(Collector::whole(&name, format!("a regular file; this is {what}")));
+    }
+    std::fs::File::open(path).map_err(|e| Collector::whole(&name, format!("a readable file ({e})")))
 }
 
 /// Parses and validates `bytes` as a file of `kind`; `file` names it in errors.
@@ -327,35 +318,48 @@ pub fn parse_chunked(
     chunk: usize,
     sink: &mut dyn FnMut(ImportBatch) -> bool,
 ) -> Result<usize, ImportError> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-            return Err(ImportError {
-                file: file.to_owned(),
-                problems: vec![Problem {
-                    row: Some(line as u64),
-                    column: None,
-                    value: None,
-                    expected: format!(
-                        "UTF-8 text (invalid byte at offset {}; save the file as UTF-8)",
-                        e.valid_up_to()
-                    ),
-                }],
-                more: 0,
-            });
-        }
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    parse_reader(kind, file, bytes, chunk, sink)
+}
+
+/// [`parse_chunked`] reading as it goes: memory holds one chunk of rows and
+/// one line, whatever the size of the input.
+pub fn parse_reader(
+    kind: Kind,
+    file: &str,
+    input: impl std::io::Read,
+    chunk: usize,
+    sink: &mut dyn FnMut(ImportBatch) -> bool,
+) -> Result<usize, ImportError> {
+    let (tracked, lines) = Tracked::new(input);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| Collector::whole(file, format!("a CSV header row ({e})")))?
-        .clone();
+        .from_reader(tracked);
+    let csv_problem = |e: &csv::Error, lines: &LineTracker| -> Problem {
+        let row = e.position().map(|p| lines.line_at(p.byte()));
+        let expected = match e.kind() {
+            csv::ErrorKind::Utf8 { .. } => "UTF-8 text (save the file as UTF-8)".to_owned(),
+            csv::ErrorKind::Io(io) => io.to_string(),
+            _ => format!("well-formed CSV ({e})"),
+        };
+        Problem {
+            row,
+            column: None,
+            value: None,
+            expected,
+        }
+    };
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(ImportError {
+                file: file.to_owned(),
+                problems: vec![csv_problem(&e, &lines)],
+                more: 0,
+            });
+        }
+    };
     if headers.iter().all(|h| h.is_empty()) {
         return Err(Collector::whole(file, "a header row; the file is empty"));
     }
@@ -369,23 +373,16 @@ pub fn parse_chunked(
     let mut rows = Rows::new(kind);
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut total = 0usize;
-    let mut lines = LineCounter::new(text.as_bytes());
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let row = e.position().map(|p| p.line());
-                c.push(Problem {
-                    row,
-                    column: None,
-                    value: None,
-                    expected: format!("well-formed CSV ({e})"),
-                });
+                c.push(csv_problem(&e, &lines));
                 break;
             }
         }
-        let line = lines.line_of(&record);
+        let line = lines.line_of(record.position().map_or(0, |p| p.byte()));
         if record.iter().all(|f| f.is_empty()) {
             continue; // blank lines, as spreadsheets leave at the end
         }
@@ -415,6 +412,116 @@ pub fn parse_chunked(
         sink(rows.take());
     }
     c.finish(total)
+}
+
+/// One line (one record) longer than this is refused before it is buffered.
+pub const MAX_LINE_BYTES: u64 = 1024 * 1024;
+/// A text field (a name, a number of an invoice) longer than this is refused.
+pub const MAX_TEXT_BYTES: usize = 4096;
+/// A number field longer than this is refused.
+pub const MAX_NUMBER_CHARS: usize = 64;
+
+/// The bytes read but not yet passed by the line count, shared between the
+/// reader the CSV parser owns and the loop that numbers its records.
+#[derive(Default)]
+struct Window {
+    bytes: std::collections::VecDeque<u8>,
+    /// Offset of `bytes[0]` in the input (after a BOM).
+    base: u64,
+    /// The line `base` is on.
+    line: u64,
+    /// Bytes read so far.
+    read: u64,
+    /// Where the record being read starts.
+    record_start: u64,
+    bom_checked: bool,
+}
+
+/// Reads the input for the CSV parser, keeps what it has not yet numbered,
+/// drops a UTF-8 BOM, and refuses a line past [`MAX_LINE_BYTES`].
+struct Tracked<R> {
+    inner: R,
+    window: std::rc::Rc<std::cell::RefCell<Window>>,
+}
+
+/// Numbers records by the lines they start on (counting every LF, so CRLF,
+/// blank lines and quoted newlines all count as a person sees them).
+struct LineTracker {
+    window: std::rc::Rc<std::cell::RefCell<Window>>,
+}
+
+impl<R: std::io::Read> Tracked<R> {
+    fn new(inner: R) -> (Tracked<R>, LineTracker) {
+        let window = std::rc::Rc::new(std::cell::RefCell::new(Window {
+            line: 1,
+            ..Window::default()
+        }));
+        (
+            Tracked {
+                inner,
+                window: window.clone(),
+            },
+            LineTracker { window },
+        )
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut w = self.window.borrow_mut();
+        if w.read - w.record_start > MAX_LINE_BYTES {
+            return Err(std::io::Error::other(format!(
+                "lines of at most {} KiB (this one is longer; is it a CSV file?)",
+                MAX_LINE_BYTES / 1024
+            )));
+        }
+        let mut n = self.inner.read(buf)?;
+        if !w.bom_checked && n > 0 {
+            // A BOM may arrive in pieces only on pathological readers; files give it whole.
+            w.bom_checked = true;
+            if buf[..n].starts_with(b"\xef\xbb\xbf") {
+                buf.copy_within(3..n, 0);
+                n -= 3;
+            }
+        }
+        w.bytes.extend(&buf[..n]);
+        w.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl LineTracker {
+    /// The line of a record starting at byte `pos`: newlines before it, and the
+    /// line breaks the parser left at its start, are counted.
+    fn line_of(&self, pos: u64) -> u64 {
+        let mut w = self.window.borrow_mut();
+        while w.base < pos {
+            match w.bytes.pop_front() {
+                Some(b'\n') => w.line += 1,
+                Some(_) => {}
+                None => break,
+            }
+            w.base += 1;
+        }
+        while let Some(&b) = w.bytes.front()
+            && (b == b'\r' || b == b'\n')
+        {
+            w.bytes.pop_front();
+            w.base += 1;
+            if b == b'\n' {
+                w.line += 1;
+            }
+        }
+        w.record_start = w.base;
+        w.line
+    }
+
+    /// The line of a byte position (for errors), without moving on.
+    fn line_at(&self, pos: u64) -> u64 {
+        let w = self.window.borrow();
+        let ahead = pos.saturating_sub(w.base) as usize;
+        w.line + w.bytes.iter().take(ahead).filter(|b| **b == b'\n').count() as u64
+    }
 }
 
 /// Where each known column sits in this file.
@@ -545,6 +652,10 @@ impl<'a> Cells<'a> {
         let raw = self.raw(col);
         if required && raw.is_empty() {
             self.fail(c, col, raw, "a non-empty value");
+        }
+        if raw.len() > MAX_TEXT_BYTES {
+            let expected = format!("text of at most {MAX_TEXT_BYTES} bytes (this has {})", raw.len());
+            self.fail(c, col, raw, expected);
         }
         raw.to_owned()
     }

@@ -89,7 +89,8 @@ pub async fn import_bytes(
     Ok((company, parsed.rows))
 }
 
-/// Reads `path` and imports it with [`import_bytes`].
+/// Imports the file at `path` (our own CSV format), reading it as it goes:
+/// memory holds a chunk of rows, whatever the size of the file.
 pub async fn import_file(
     store: &AnyStore,
     target: &ImportTarget,
@@ -97,15 +98,14 @@ pub async fn import_file(
     path: &std::path::Path,
 ) -> Result<(Company, usize), ImportFailure> {
     let name = crate::sanitize::clean(&path.display().to_string());
-    let bytes = std::fs::read(path).map_err(|e| ImportError {
-        file: name.clone(),
-        problems: vec![super::Problem {
-            row: None,
-            column: None,
-            value: None,
-            expected: format!("a readable file ({e})"),
-        }],
-        more: 0,
-    })?;
-    import_bytes(store, target, kind, name, bytes).await
+    let file = super::open_regular(path)?;
+    let (company, parsed) = import_parsed(store, target, None, move |sink| {
+        let input = std::io::BufReader::with_capacity(256 * 1024, file);
+        super::parse_reader(kind, &name, input, CHUNK_ROWS, sink).map(|rows| Parsed {
+            rows,
+            skipped: Vec::new(),
+        })
+    })
+    .await?;
+    Ok((company, parsed.rows))
 }

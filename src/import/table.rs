@@ -777,10 +777,50 @@ fn refuse(file: &str, expected: String) -> ImportError {
     Collector::whole(file, expected)
 }
 
+/// A spreadsheet larger than this (as stored) is refused.
+pub const MAX_SPREADSHEET_BYTES: u64 = 64 * 1024 * 1024;
+/// What its parts may unpack to: a zip bomb is refused before it is opened.
+pub const MAX_UNPACKED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A regular file of a sane size whose zip parts (xlsx, ods) do not unpack to
+/// more than [`MAX_UNPACKED_BYTES`].
+fn check_spreadsheet(path: &Path) -> Result<(), ImportError> {
+    let file = sanitize::clean(&path.display().to_string());
+    let f = super::open_regular(path)?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > MAX_SPREADSHEET_BYTES {
+        return Err(refuse(
+            &file,
+            format!("a spreadsheet of at most {} MiB", MAX_SPREADSHEET_BYTES / 1024 / 1024),
+        ));
+    }
+    // xlsx and ods are zip files; xls is not (and is read as it is).
+    if let Ok(mut zip) = zip::ZipArchive::new(f) {
+        let mut unpacked = 0u64;
+        for i in 0..zip.len() {
+            if let Ok(entry) = zip.by_index_raw(i) {
+                unpacked = unpacked.saturating_add(entry.size());
+            }
+        }
+        if unpacked > MAX_UNPACKED_BYTES {
+            return Err(refuse(
+                &file,
+                format!(
+                    "a spreadsheet that unpacks to at most {} MiB (this one claims {} MiB)",
+                    MAX_UNPACKED_BYTES / 1024 / 1024,
+                    unpacked / 1024 / 1024
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The sheets of a spreadsheet file, in order.
 pub fn sheet_names(path: &Path) -> Result<Vec<String>, ImportError> {
     use calamine::Reader;
     let file = sanitize::clean(&path.display().to_string());
+    check_spreadsheet(path)?;
     let wb = calamine::open_workbook_auto(path).map_err(|e| {
         refuse(
             &file,
@@ -794,6 +834,7 @@ pub fn sheet_names(path: &Path) -> Result<Vec<String>, ImportError> {
 pub fn read_spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, ImportError> {
     use calamine::{Data, Reader, Sheets};
     let file = sanitize::clean(&path.display().to_string());
+    check_spreadsheet(path)?;
     let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
         refuse(
             &file,
@@ -836,6 +877,9 @@ pub fn read_spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, Impor
         // Positions relative to the range's first column, as the rows are.
         .map(|(a, b, c, d)| (a, b.saturating_sub(c0), c, d.saturating_sub(c0)))
         .collect();
+    if range.get_size().0.saturating_mul(range.get_size().1) > MAX_SHEET_CELLS {
+        return Err(too_many_cells(&label));
+    }
     let rows = range
         .rows()
         .enumerate()
@@ -869,37 +913,62 @@ pub fn read_spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, Impor
 /// Reads a CSV file as a sheet of text cells (for files with the user's own headers).
 pub fn read_csv(path: &Path) -> Result<Sheet, ImportError> {
     let file = sanitize::clean(&path.display().to_string());
-    let bytes = std::fs::read(path).map_err(|e| refuse(&file, format!("a readable file ({e})")))?;
-    csv_sheet(&file, &bytes)
+    let input = super::open_regular(path)?;
+    csv_sheet(&file, std::io::BufReader::new(input))
 }
 
-/// Parses CSV bytes as a sheet of text cells; `file` names it in errors.
-pub fn csv_sheet(file: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        refuse(
-            file,
-            format!(
-                "UTF-8 text (invalid byte at offset {}; save the file as UTF-8)",
-                e.valid_up_to()
-            ),
-        )
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+/// At most this many cells are read from one sheet (or a CSV read as one);
+/// larger books import with our own headers, streamed, or in parts.
+pub const MAX_SHEET_CELLS: usize = 5_000_000;
+
+fn too_many_cells(file: &str) -> ImportError {
+    refuse(
+        file,
+        format!(
+            "a sheet of at most {MAX_SHEET_CELLS} cells (this one is larger: import it as a CSV with our column names, which streams, or in parts)"
+        ),
+    )
+}
+
+/// Parses CSV as a sheet of text cells; `file` names it in errors.
+pub fn csv_sheet(file: &str, input: impl std::io::Read) -> Result<Sheet, ImportError> {
+    let (tracked, lines) = super::Tracked::new(input);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
+        .from_reader(tracked);
     let mut rows = Vec::new();
     let mut rec = csv::StringRecord::new();
-    let mut lines = super::LineCounter::new(text.as_bytes());
+    let mut cells = 0usize;
     loop {
         match reader.read_record(&mut rec) {
             Ok(true) => {
-                let line = lines.line_of(&rec);
+                let line = lines.line_of(rec.position().map_or(0, |p| p.byte()));
+                cells += rec.len();
+                if cells > MAX_SHEET_CELLS {
+                    return Err(too_many_cells(file));
+                }
                 rows.push((line, rec.iter().map(|s| Cell::Text(s.to_owned())).collect()))
             }
             Ok(false) => break,
-            Err(e) => return Err(refuse(file, format!("well-formed CSV ({e})"))),
+            Err(e) => {
+                let line = e.position().map(|p| lines.line_at(p.byte()));
+                let expected = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "UTF-8 text (save the file as UTF-8)".to_owned(),
+                    csv::ErrorKind::Io(io) => io.to_string(),
+                    _ => format!("well-formed CSV ({e})"),
+                };
+                return Err(ImportError {
+                    file: file.to_owned(),
+                    problems: vec![Problem {
+                        row: line,
+                        column: None,
+                        value: None,
+                        expected,
+                    }],
+                    more: 0,
+                });
+            }
         }
     }
     Ok(Sheet {
@@ -1177,7 +1246,7 @@ mod tests {
 mod csv_lines {
     #[test]
     fn lines() {
-        let s = super::csv_sheet("f", b"a,b\r\n1,2\r\n3,4\r\n").unwrap();
+        let s = super::csv_sheet("f", &b"a,b\r\n1,2\r\n3,4\r\n"[..]).unwrap();
         let lines: Vec<u64> = s.rows.iter().map(|r| r.0).collect();
         assert_eq!(lines, vec![1, 2, 3]);
     }

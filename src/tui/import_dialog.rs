@@ -665,7 +665,7 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
                         && v.len() > 1
                     {
                         for (w, i) in widths.iter_mut().zip(&mapped) {
-                            *w = (*w).max(v.get(*i).map_or(0, |s| s.chars().count()).min(24));
+                            *w = (*w).max(v.get(*i).map_or(0, |s| crate::sanitize::width(s)).min(24));
                         }
                     }
                 }
@@ -689,9 +689,8 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
                                 .iter()
                                 .zip(&widths)
                                 .map(|(i, w)| {
-                                    let s: String =
-                                        clean(v.get(*i).map_or("", String::as_str)).chars().take(24).collect();
-                                    format!("{s:>w$}")
+                                    let s = crate::sanitize::fit(&clean(v.get(*i).map_or("", String::as_str)), 24);
+                                    crate::sanitize::pad_left(&s, *w)
                                 })
                                 .collect::<Vec<_>>()
                                 .join(" ");
@@ -710,13 +709,13 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
         let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
         for r in rows.iter().take(PREVIEW_ROWS) {
             for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count().min(28));
+                *w = (*w).max(crate::sanitize::width(c).min(28));
             }
         }
         let fmt = |cells: &mut dyn Iterator<Item = String>| {
             cells
                 .zip(&widths)
-                .map(|(c, w)| format!("{:>w$}", c.chars().take(28).collect::<String>()))
+                .map(|(c, w)| crate::sanitize::pad_left(&crate::sanitize::fit(&c, 28), *w))
                 .collect::<Vec<_>>()
                 .join(" ")
         };

@@ -104,7 +104,7 @@ fn wrap(pieces: &[Piece], width: usize, first_prefix: Span<'static>, indent: usi
     let width = width.max(8);
     let mut lines = Vec::new();
     let mut line: Vec<Span<'static>> = vec![first_prefix.clone()];
-    let mut used = first_prefix.content.chars().count();
+    let mut used = crate::sanitize::width(&first_prefix.content);
     for p in pieces {
         // Words with the spaces that follow them, so spacing is kept.
         let mut word = String::new();
@@ -113,7 +113,7 @@ fn wrap(pieces: &[Piece], width: usize, first_prefix: Span<'static>, indent: usi
                 if word.is_empty() {
                     return;
                 }
-                let n = word.chars().count();
+                let n = crate::sanitize::width(word);
                 if *used + n.min(width) > width && *used > indent {
                     lines.push(Line::from(std::mem::take(line)));
                     line.push(Span::raw(" ".repeat(indent)));
@@ -123,17 +123,28 @@ fn wrap(pieces: &[Piece], width: usize, first_prefix: Span<'static>, indent: usi
                 }
                 // A word longer than the line is cut.
                 let mut w = std::mem::take(word);
-                while *used + w.chars().count() > width {
-                    let room = width.saturating_sub(*used).max(1);
-                    let head: String = w.chars().take(room).collect();
-                    let tail: String = w.chars().skip(room).collect();
+                while *used + crate::sanitize::width(&w) > width {
+                    let room = width.saturating_sub(*used).max(2);
+                    // As many characters as fit in `room` columns (at least one).
+                    let mut cut = 0;
+                    let mut cols = 0;
+                    for (i, c) in w.char_indices() {
+                        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                        if cols + cw > room && i > 0 {
+                            break;
+                        }
+                        cols += cw;
+                        cut = i + c.len_utf8();
+                    }
+                    let head = w[..cut].to_owned();
+                    let tail = w[cut..].to_owned();
                     line.push(Span::styled(head, p.style));
                     lines.push(Line::from(std::mem::take(line)));
                     line.push(Span::raw(" ".repeat(indent)));
                     *used = indent;
                     w = tail;
                 }
-                *used += w.chars().count();
+                *used += crate::sanitize::width(&w);
                 line.push(Span::styled(w, p.style));
             };
         for c in p.text.chars() {
@@ -196,7 +207,7 @@ pub fn render(text: &str, width: usize, theme: &Theme, unverified: &[String]) ->
         } else {
             (String::new(), trimmed)
         };
-        let indent = prefix.chars().count();
+        let indent = crate::sanitize::width(&prefix);
         let pieces = mark(inline(body, theme.base, theme), unverified, theme);
         out.extend(wrap(&pieces, width, Span::styled(prefix, theme.accent), indent));
     }

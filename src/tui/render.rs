@@ -127,12 +127,8 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         let label = format!(" {} · {} ", clean(&d.company.name), d.snapshot.as_of);
         let room = (area.width as usize).saturating_sub(used);
         if room > 8 {
-            let label: String = if label.chars().count() > room {
-                label.chars().take(room - 1).collect::<String>() + "…"
-            } else {
-                label
-            };
-            let pad = room.saturating_sub(label.chars().count());
+            let label = crate::sanitize::fit(&label, room);
+            let pad = room.saturating_sub(crate::sanitize::width(&label));
             spans.push(Span::raw(" ".repeat(pad)));
             spans.push(Span::styled(label, app.theme.accent));
         }
@@ -164,12 +160,9 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         t("company", "empresa"),
         t("quit", "salir")
     );
-    let room = (area.width as usize).saturating_sub(hints.chars().count() + 1);
-    let mut text = left.content.to_string();
-    if text.chars().count() > room {
-        text = text.chars().take(room.saturating_sub(1)).collect::<String>() + "…";
-    }
-    let pad = room.saturating_sub(text.chars().count());
+    let room = (area.width as usize).saturating_sub(crate::sanitize::width(&hints) + 1);
+    let text = crate::sanitize::fit(&left.content, room);
+    let pad = room.saturating_sub(crate::sanitize::width(&text));
     Paragraph::new(Line::from(vec![
         Span::styled(text, left.style),
         Span::raw(" ".repeat(pad + 1)),
