@@ -166,12 +166,12 @@ pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Resul
             let mut start = 0;
             for (i, c) in fragment.char_indices() {
                 if ('\u{80}'..='\u{9f}').contains(&c) || is_bidi_control(c) || is_zero_width(c) {
-                    w.write_all(fragment[start..i].as_bytes())?;
+                    w.write_all(&fragment.as_bytes()[start..i])?;
                     write!(w, "\\u{:04x}", c as u32)?;
                     start = i + c.len_utf8();
                 }
             }
-            w.write_all(fragment[start..].as_bytes())
+            w.write_all(&fragment.as_bytes()[start..])
         }
         fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
             self.0.begin_array(w)
