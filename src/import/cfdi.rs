@@ -209,10 +209,14 @@ fn amount_of(s: &str) -> Option<Decimal> {
 /// Reads one CFDI file; problems go to `p`.
 fn read_doc(path: &Path, p: &mut Problems) -> Option<Doc> {
     let file = sanitize::clean(&path.display().to_string());
-    let meta = match std::fs::metadata(path) {
+    let meta = match super::open_regular(path).and_then(|f| {
+        f.metadata()
+            .map_err(|e| super::Collector::whole(&file, format!("a readable file ({e})")))
+    }) {
         Ok(m) => m,
         Err(e) => {
-            p.add(&file, "file", None, format!("a readable file ({e})"));
+            let why = e.problems.first().map(|p| p.expected.clone()).unwrap_or_default();
+            p.add(&file, "file", None, why);
             return None;
         }
     };
@@ -668,6 +672,15 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
         }
         let days = terms_days(&d.terms).unwrap_or(default_terms);
         let due = issue + chrono::Days::new(u64::from(days));
+        if d.receiver_name.len() > super::MAX_TEXT_BYTES {
+            p.add(
+                &d.file,
+                "cfdi:Receptor/@Nombre",
+                Some(&d.receiver_name),
+                format!("a name of at most {} bytes", super::MAX_TEXT_BYTES),
+            );
+            continue;
+        }
         let customer = if d.receiver_name.trim().is_empty() {
             d.receiver_rfc.clone()
         } else {

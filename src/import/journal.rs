@@ -317,6 +317,9 @@ impl Reader<'_> {
     }
 }
 
+/// A journal larger than this is refused (years of a company's books are a few MiB).
+pub const MAX_JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Reads a journal and sums it per month. `currency` is the company's.
 pub fn read_journal(
     path: &Path,
@@ -324,9 +327,19 @@ pub fn read_journal(
     accounts: &Accounts,
     currency: &str,
 ) -> Result<JournalData, ImportError> {
+    use std::io::Read;
     let file = sanitize::clean(&path.display().to_string());
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Collector::whole(&file, format!("a readable UTF-8 file ({e})")))?;
+    let mut text = String::new();
+    let read = super::open_regular(path)?
+        .take(MAX_JOURNAL_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Collector::whole(&file, format!("a readable UTF-8 file ({e})")))?;
+    if read as u64 > MAX_JOURNAL_BYTES {
+        return Err(Collector::whole(
+            &file,
+            format!("a journal of at most {} MiB", MAX_JOURNAL_BYTES / 1024 / 1024),
+        ));
+    }
     parse_journal(&file, &text, format, accounts, currency)
 }
 

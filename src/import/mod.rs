@@ -337,7 +337,10 @@ pub fn parse_reader(
         .trim(csv::Trim::All)
         .from_reader(tracked);
     let csv_problem = |e: &csv::Error, lines: &LineTracker| -> Problem {
-        let row = e.position().map(|p| lines.line_at(p.byte()));
+        let row = Some(
+            e.position()
+                .map_or_else(|| lines.pending_line(), |p| lines.line_at(p.byte())),
+        );
         let expected = match e.kind() {
             csv::ErrorKind::Utf8 { .. } => "UTF-8 text (save the file as UTF-8)".to_owned(),
             csv::ErrorKind::Io(io) => io.to_string(),
@@ -363,6 +366,8 @@ pub fn parse_reader(
     if headers.iter().all(|h| h.is_empty()) {
         return Err(Collector::whole(file, "a header row; the file is empty"));
     }
+    // Past the header: the first record's line and the line bound start there.
+    lines.line_of(reader.position().byte());
     let layout = Layout::new(kind, file, &headers)?;
     let mut c = Collector {
         file: file.to_owned(),
@@ -514,6 +519,18 @@ impl LineTracker {
         }
         w.record_start = w.base;
         w.line
+    }
+
+    /// The line the record being read starts on (for errors without a position).
+    fn pending_line(&self) -> u64 {
+        let w = self.window.borrow();
+        let newlines = w
+            .bytes
+            .iter()
+            .take_while(|b| **b == b'\r' || **b == b'\n')
+            .filter(|b| **b == b'\n')
+            .count();
+        w.line + newlines as u64
     }
 
     /// The line of a byte position (for errors), without moving on.
