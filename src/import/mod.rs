@@ -376,7 +376,7 @@ pub fn parse_reader(
     };
     let mut record = csv::StringRecord::new();
     let mut rows = Rows::new(kind);
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen = Seen::default();
     let mut total = 0usize;
     loop {
         match reader.read_record(&mut record) {
@@ -610,6 +610,50 @@ impl Layout {
     }
 }
 
+/// The keys of a file seen so far (a month, a sku, an invoice number once).
+/// The first [`EXACT_KEYS`] are kept whole with their row, for the message;
+/// past that only a 128-bit fingerprint of each (16 bytes, whatever the key's
+/// length), so a file of millions of rows is checked in bounded memory (two
+/// distinct keys colliding: about 2⁻⁸⁰ at ten million rows).
+#[derive(Default)]
+pub(crate) struct Seen {
+    exact: HashMap<String, u64>,
+    prints: std::collections::HashSet<u128>,
+}
+
+/// Keys kept whole (with the row they were on) before fingerprints take over.
+const EXACT_KEYS: usize = 100_000;
+
+impl Seen {
+    fn print(key: &str) -> u128 {
+        use std::hash::{Hash, Hasher};
+        let half = |salt: u8| {
+            let mut h = std::hash::DefaultHasher::new();
+            salt.hash(&mut h);
+            key.hash(&mut h);
+            h.finish()
+        };
+        (u128::from(half(1)) << 64) | u128::from(half(2))
+    }
+
+    /// Where `key` was seen before: `Some(row)`, `Some(0)` when only known to
+    /// be earlier in the file, `None` when it is new.
+    fn first(&self, key: &str) -> Option<u64> {
+        self.exact
+            .get(key)
+            .copied()
+            .or_else(|| (!self.prints.is_empty() && self.prints.contains(&Self::print(key))).then_some(0))
+    }
+
+    fn insert(&mut self, key: &str, row: u64) {
+        if self.exact.len() < EXACT_KEYS {
+            self.exact.insert(key.to_owned(), row);
+        } else {
+            self.prints.insert(Self::print(key));
+        }
+    }
+}
+
 /// The valid rows read since the last chunk was handed on.
 enum Rows {
     Financials(Vec<MonthlyFinancials>),
@@ -703,12 +747,15 @@ impl Rows {
     }
 
     /// Keys are unique within a file: a month, a sku, an invoice number once.
-    fn unique(cells: &mut Cells<'_>, c: &mut Collector, seen: &mut HashMap<String, u64>, col: &str, key: &str) {
-        if let Some(first) = seen.get(key) {
-            let expected = format!("a unique {col} (already on row {first})");
+    fn unique(cells: &mut Cells<'_>, c: &mut Collector, seen: &mut Seen, col: &str, key: &str) {
+        if let Some(first) = seen.first(key) {
+            let expected = match first {
+                0 => format!("a unique {col} (it appears earlier in the file)"),
+                row => format!("a unique {col} (already on row {row})"),
+            };
             cells.fail(c, col, key, expected);
         } else {
-            seen.insert(key.to_owned(), cells.line);
+            seen.insert(key, cells.line);
         }
     }
 
@@ -719,7 +766,7 @@ impl Rows {
         record: &csv::StringRecord,
         line: u64,
         c: &mut Collector,
-        seen: &mut HashMap<String, u64>,
+        seen: &mut Seen,
     ) -> bool {
         let mut cells = Cells {
             layout,

@@ -13,7 +13,7 @@ use crate::sanitize;
 use crate::store::ImportBatch;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Rows scanned from the top for the header row (title rows may sit above it).
@@ -671,7 +671,7 @@ impl<'a> Prepared<'a> {
             more: 0,
         };
         let mut rows = Rows::new(self.kind);
-        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut seen = super::Seen::default();
         let mut parsed = Parsed::default();
         let mut totals: Vec<(u64, String)> = Vec::new();
         for (row, cells) in self.data() {
@@ -724,7 +724,7 @@ impl<'a> Prepared<'a> {
     /// text), or the problems of each.
     pub fn preview(&self, n: usize) -> Vec<PreviewRow> {
         let mut out = Vec::new();
-        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut seen = super::Seen::default();
         for (row, cells) in self.data() {
             if out.len() >= n {
                 break;
