@@ -30,6 +30,9 @@ const NS_TFD: &str = "http://www.sat.gob.mx/TimbreFiscalDigital";
 
 /// A CFDI larger than this is refused (real ones are a few KiB).
 pub const MAX_CFDI_BYTES: u64 = 16 * 1024 * 1024;
+/// At most this many CFDI files in one import (years of a company's e-invoices
+/// are tens of thousands); more are imported a folder at a time.
+pub const MAX_CFDI_FILES: usize = 200_000;
 /// Default payment terms when `CondicionesDePago` gives no number of days.
 pub const DEFAULT_TERMS_DAYS: u32 = 30;
 
@@ -151,6 +154,20 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
     }
     out.sort();
     out.dedup();
+    if out.len() > MAX_CFDI_FILES {
+        let name = paths
+            .iter()
+            .map(|p| sanitize::clean(&p.display().to_string()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(super::Collector::whole(
+            &name,
+            format!(
+                "at most {MAX_CFDI_FILES} CFDI files in one import (found {}); import a year or a month at a time",
+                out.len()
+            ),
+        ));
+    }
     if out.is_empty() {
         let name = paths
             .iter()

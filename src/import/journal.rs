@@ -318,7 +318,7 @@ impl Reader<'_> {
 }
 
 /// A journal larger than this is refused (years of a company's books are a few MiB).
-pub const MAX_JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_JOURNAL_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Reads a journal and sums it per month. `currency` is the company's.
 pub fn read_journal(

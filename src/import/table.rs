@@ -919,7 +919,7 @@ pub fn read_csv(path: &Path) -> Result<Sheet, ImportError> {
 
 /// At most this many cells are read from one sheet (or a CSV read as one);
 /// larger books import with our own headers, streamed, or in parts.
-pub const MAX_SHEET_CELLS: usize = 5_000_000;
+pub const MAX_SHEET_CELLS: usize = 2_000_000;
 
 fn too_many_cells(file: &str) -> ImportError {
     refuse(
