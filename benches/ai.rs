@@ -72,6 +72,7 @@ async fn main() {
     };
     let subject = Subject {
         company_id: loaded.company.id,
+        company: &loaded.company.name,
         health: &loaded.snapshot.health,
     };
     let n = 300;
@@ -143,6 +144,7 @@ async fn main() {
         let task = tokio::spawn(async move {
             let subject = Subject {
                 company_id: req.company_id,
+                company: &req.company,
                 health: &req.health,
             };
             analyze(&store2, &s, &subject, &req.input, true, &tx).await

@@ -51,6 +51,19 @@ pub enum Command {
     },
     /// Check the store, migrations, AI endpoint, config and terminal
     Doctor,
+    /// Apply the store's migrations (with PostgreSQL: as the role that owns the schema)
+    Migrate,
+    /// Company members and their roles (PostgreSQL): owner, analyst, viewer
+    #[command(subcommand)]
+    Members(MembersCommand),
+    /// Who changed what and when, oldest first (of --company, else every company you see)
+    Audit {
+        /// From this date or instant (YYYY-MM-DD or RFC 3339)
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
     /// Write a consistent snapshot of the store to FILE
     Backup { file: PathBuf },
     /// Load a snapshot into an empty store
@@ -171,6 +184,39 @@ pub struct CfdiArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub new: CreateArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Owner,
+    Analyst,
+    Viewer,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// Give LOGIN a role in COMPANY (and the table rights it needs)
+    #[command(
+        after_help = "Example:\n  katalis --db postgres://admin@db/katalis members add \"Tallo\" ana --role owner\n  \
+        katalis members add \"Tallo\" bruno --role viewer --create-login"
+    )]
+    Add {
+        company: String,
+        login: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Create the login role when it does not exist (needs an admin)
+        #[arg(long)]
+        create_login: bool,
+    },
+    /// Take LOGIN out of COMPANY
+    Remove { company: String, login: String },
+    /// The members of COMPANY and their roles
+    List {
+        company: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -70,6 +70,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     if !cfg.database_is_default {
         check_store_dir(&cfg.database_url)?;
     }
+    if let Some(Command::Migrate) = cli.command {
+        commands::team::migrate(&cfg.database_url).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = std::sync::Arc::new(
         AnyStore::connect(&cfg.database_url)
             .await
@@ -148,7 +152,11 @@ async fn dispatch(
         Some(Command::Analyze { agent, no_cache }) => {
             commands::analyze::run(store, cfg, company, agent, *no_cache).await?
         }
-        Some(Command::Doctor) => {}
+        Some(Command::Doctor | Command::Migrate) => {}
+        Some(Command::Members(cmd)) => commands::team::members(store, cmd).await?,
+        Some(Command::Audit { since, format }) => {
+            commands::team::audit(store, explicit.as_deref(), since.as_deref(), *format).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

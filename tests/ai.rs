@@ -59,6 +59,7 @@ async fn run(store: &AnyStore, settings: &AiSettings, loaded: &Loaded, input: &A
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let subject = Subject {
         company_id: loaded.company.id,
+        company: &loaded.company.name,
         health: &loaded.snapshot.health,
     };
     let result = analyze(store, settings, &subject, input, no_cache, &tx).await;

@@ -1195,6 +1195,7 @@ async fn a_finished_answer_shows_recommendations_scores_and_unverified_figures()
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let subject = Subject {
         company_id: req.company_id,
+        company: &req.company,
         health: &req.health,
     };
     analyze(&s.store, &settings, &subject, &req.input, req.no_cache, &tx)

@@ -211,6 +211,8 @@ impl Batcher<'_> {
 /// The company and its computed health, for the record and for grounding.
 pub struct Subject<'a> {
     pub company_id: i64,
+    /// The company's name, for the audit trail.
+    pub company: &'a str,
     pub health: &'a Health,
 }
 
@@ -322,8 +324,20 @@ pub async fn analyze(
             .map(RecommendationRecord::from)
             .collect(),
     };
-    if let Err(e) = store.save_analysis(subject.company_id, &record).await {
-        tracing::warn!("could not record the analysis: {e}");
+    match store.save_analysis(subject.company_id, &record).await {
+        Err(e) => tracing::warn!("could not record the analysis: {e}"),
+        Ok(_) => {
+            let entry = crate::store::team::AuditEntry {
+                company_id: subject.company_id,
+                company: subject.company.to_owned(),
+                action: "analysis".into(),
+                target: format!("agent {}", input.agent.key()),
+                detail: format!("{} · {}", record.provider, record.model),
+            };
+            if let Err(e) = store.record(&entry).await {
+                tracing::warn!("could not record the analysis in the audit trail: {e}");
+            }
+        }
     }
     let _ = events.send(AiEvent::Done(Box::new(done.clone())));
     Ok(done)

@@ -133,8 +133,16 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, agent: &
     let loaded = Loaded::load(store, company).await.map_err(|e| eyre!("{e}"))?;
     let facts = loaded.facts();
     let input = context::build(agent, cfg.lang, &facts, cfg.ai.structured_first());
+    super::require(
+        store,
+        &loaded.company,
+        crate::store::team::Role::Analyst,
+        "asking an advisor",
+    )
+    .await?;
     let subject = Subject {
         company_id: loaded.company.id,
+        company: &loaded.company.name,
         health: &loaded.snapshot.health,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -61,6 +61,14 @@ pub async fn load(store: &AnyStore) -> Result<Vec<String>> {
             let batch = parse(kind, &format!("demo-data/{}/{file}", d.dir), text.as_bytes())?;
             store.import(&ImportTarget::Existing(company.id), &batch).await?;
         }
+        store
+            .record(&crate::store::team::AuditEntry::new(
+                &company,
+                "import",
+                "demo",
+                format!("demo-data/{}", d.dir),
+            ))
+            .await?;
         names.push(company.name);
     }
     Ok(names)

@@ -128,6 +128,17 @@ pub async fn run(cfg: &Config) -> bool {
                 },
             });
             let t = Instant::now();
+            let who = store.describe_login().await;
+            checks.push(Check {
+                name: "role",
+                ok: who.is_ok(),
+                detail: match &who {
+                    Ok(w) => crate::sanitize::clean(w),
+                    Err(e) => crate::sanitize::clean(&e.to_string()),
+                },
+                took: t.elapsed(),
+            });
+            let t = Instant::now();
             let writable = store.writable().await;
             checks.push(Check {
                 name: "writable",

@@ -9,6 +9,7 @@ use crate::import::pipeline::CHUNK_ROWS;
 use crate::import::table::{self, Mapping, Prepared, SourceKind};
 use crate::import::{Kind, import_file, import_parsed};
 use crate::sanitize::clean;
+use crate::store::team::{AuditEntry, Role};
 use crate::store::{AnyStore, ImportBatch, ImportTarget, SavedMapping, Store, StoreError};
 use color_eyre::eyre::{Result, bail, eyre};
 
@@ -110,6 +111,9 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
         ImportTarget::Existing(_) => Some(store.company(company_name).await?),
         ImportTarget::Create(_) => None,
     };
+    if let Some(c) = &existing {
+        super::require(store, c, Role::Owner, "importing").await?;
+    }
     let mapping = mapping_for(store, existing.as_ref(), kind, a).await?;
     let source = SourceKind::of(&a.file);
     if !matches!(source, SourceKind::Csv | SourceKind::Spreadsheet) {
@@ -149,6 +153,23 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
     for s in &parsed.skipped {
         eprintln!("skipped row {}: {}", s.row, clean(&s.why));
     }
+    store
+        .record(&AuditEntry::new(
+            &company,
+            "import",
+            kind.name(),
+            format!(
+                "file {}, {} rows{}",
+                a.file.display(),
+                parsed.rows,
+                if parsed.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} skipped", parsed.skipped.len())
+                }
+            ),
+        ))
+        .await?;
     eprintln!(
         "imported {} {} rows into {:?}",
         parsed.rows,
@@ -169,6 +190,14 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
                     spec,
                 },
             )
+            .await?;
+        store
+            .record(&AuditEntry::new(
+                &company,
+                "mapping",
+                format!("mapping {}", name.trim()),
+                kind.name(),
+            ))
             .await?;
         eprintln!(
             "saved the mapping as {:?}; reuse it with --mapping {:?}",
@@ -243,7 +272,23 @@ async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> R
         );
         return Ok(());
     }
+    if let ImportTarget::Existing(_) = &target {
+        super::require(store, &store.company(company_name).await?, Role::Owner, "importing").await?;
+    }
     let company = store.import(&target, &batch).await?;
+    store
+        .record(&AuditEntry::new(
+            &company,
+            "import",
+            "financials",
+            format!(
+                "journal {}, {} months from {} transactions",
+                a.file.display(),
+                batch.len(),
+                data.transactions
+            ),
+        ))
+        .await?;
     eprintln!(
         "imported {} months from {} transactions into {:?}",
         batch.len(),
@@ -302,7 +347,19 @@ async fn run_cfdi(store: &AnyStore, company_name: &str, a: &CfdiArgs) -> Result<
         eprintln!("{summary}; dry run: nothing written");
         return Ok(());
     }
+    if let ImportTarget::Existing(_) = &target {
+        super::require(store, &store.company(company_name).await?, Role::Owner, "importing").await?;
+    }
     let company = store.import(&target, &batch).await?;
+    let files: Vec<String> = a.paths.iter().map(|p| p.display().to_string()).collect();
+    store
+        .record(&AuditEntry::new(
+            &company,
+            "import",
+            "invoices",
+            format!("cfdi {}: {summary}", files.join(", ")),
+        ))
+        .await?;
     eprintln!("imported {summary} into {:?}", clean(&company.name));
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod import;
 pub mod report;
 pub mod scenario;
+pub mod team;
 
 use crate::domain::Company;
 use crate::finance::{Ledger, Snapshot};
@@ -24,6 +25,16 @@ pub async fn pick_company(store: &AnyStore, key: Option<&str>) -> Result<Company
             })
         }
     }
+}
+
+/// Refuses, in one line, what the current login's role in `company` does not
+/// allow (the database would refuse it too; this says why, before trying).
+pub async fn require(store: &AnyStore, company: &Company, need: crate::store::team::Role, what: &str) -> Result<()> {
+    store
+        .access(company.id)
+        .await?
+        .require(need, &company.name, what)
+        .map_err(|e| eyre!(e))
 }
 
 /// Loads and computes the snapshot at `as_of` (default: the latest month).

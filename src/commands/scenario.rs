@@ -8,6 +8,7 @@ use crate::finance::{Ledger, as_of_month};
 use crate::report::numbers::{fixed, money};
 use crate::report::scenario::{drivers_json, projection_json};
 use crate::sanitize::clean;
+use crate::store::team::{AuditEntry, Role};
 use crate::store::{AnyStore, Store, StoredScenario};
 use color_eyre::eyre::{Result, bail, eyre};
 use serde_json::json;
@@ -88,6 +89,7 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
                 bail!("a scenario needs a name");
             }
             let source = resolve(store, company.id, &ledger, from).await?;
+            super::require(store, &company, Role::Analyst, "changing scenarios").await?;
             store
                 .save_scenario(
                     company.id,
@@ -102,6 +104,14 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
                     },
                 )
                 .await?;
+            store
+                .record(&AuditEntry::new(
+                    &company,
+                    "scenario",
+                    format!("scenario {name}"),
+                    format!("created from {from}"),
+                ))
+                .await?;
             format!("created scenario {} from {}\n", clean(name), clean(from))
         }
         ScenarioCommand::Set { name, settings } => {
@@ -113,13 +123,31 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
                     .ok_or_else(|| eyre!("{:?}: expected KEY=VALUE", clean(kv)))?;
                 apply_setting(&mut s.drivers, k.trim(), v).map_err(|e| eyre!(clean(&e)))?;
             }
+            super::require(store, &company, Role::Analyst, "changing scenarios").await?;
             store.save_scenario(company.id, &s).await?;
+            store
+                .record(&AuditEntry::new(
+                    &company,
+                    "scenario",
+                    format!("scenario {name}"),
+                    settings.join(" "),
+                ))
+                .await?;
             format!("updated scenario {}\n", clean(name))
         }
         ScenarioCommand::Delete { name } => {
             refuse_base(name, "deleted")?;
             let s = stored(store, company.id, name).await?;
+            super::require(store, &company, Role::Analyst, "changing scenarios").await?;
             store.delete_scenario(company.id, name, s.version).await?;
+            store
+                .record(&AuditEntry::new(
+                    &company,
+                    "scenario",
+                    format!("scenario {name}"),
+                    "deleted",
+                ))
+                .await?;
             format!("deleted scenario {}\n", clean(name))
         }
         ScenarioCommand::GoalSeek {
@@ -147,7 +175,16 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
                 refuse_base(name, "changed")?;
                 let mut s = stored(store, company.id, name).await?;
                 apply_setting(&mut s.drivers, key.key(), &v.to_string()).map_err(|e| eyre!(e))?;
+                super::require(store, &company, Role::Analyst, "changing scenarios").await?;
                 store.save_scenario(company.id, &s).await?;
+                store
+                    .record(&AuditEntry::new(
+                        &company,
+                        "scenario",
+                        format!("scenario {name}"),
+                        format!("goal seek {}={v}", key.key()),
+                    ))
+                    .await?;
             }
             match format {
                 OutputFormat::Json => {

@@ -52,6 +52,9 @@ pub struct CompanyBackup {
     /// Saved import mappings (absent in backups made before they existed).
     #[serde(default)]
     pub mappings: Vec<SavedMapping>,
+    /// The audit trail, oldest first (absent in backups made before it existed).
+    #[serde(default)]
+    pub audit: Vec<super::team::AuditRow>,
 }
 
 /// A saved import mapping: `spec` is the JSON of `import::table::Mapping`.

@@ -6,6 +6,7 @@ mod pg_copy;
 mod postgres;
 mod sqlite;
 mod sqlite_bulk;
+pub mod team;
 
 pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, SavedMapping, StoredScenario};
 pub use postgres::PgStore;
@@ -28,6 +29,12 @@ pub enum StoreError {
     ReadOnly(String),
     #[error("another katalis is writing to the store {0} (an import?); retry when it ends")]
     Busy(String),
+    #[error(
+        "the store is missing migration {0}; apply it with `katalis migrate` as the role that owns the schema (your role may only use it)"
+    )]
+    Outdated(String),
+    #[error("the database refused: {0}")]
+    Forbidden(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: use sqlite:///path/file.db, sqlite::memory: or postgres://user@host/db")]
@@ -214,6 +221,20 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
+    /// `katalis migrate`: opens the store at `url` and applies every migration
+    /// this binary carries; returns the versions applied now.
+    pub async fn migrate(url: &str) -> StoreResult<(AnyStore, Vec<i64>)> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let store = PgStore::open(url, false).await?;
+            let applied = store.migrate().await.map_err(postgres::explain)?;
+            Ok((AnyStore::Postgres(store), applied))
+        } else {
+            // SQLite migrates on open; report what it holds.
+            let store = AnyStore::connect(url).await?;
+            Ok((store, Vec::new()))
+        }
+    }
+
     /// Opens (creating when needed) and migrates the store at `url`.
     pub async fn connect(url: &str) -> StoreResult<AnyStore> {
         if url.starts_with("sqlite:") {
@@ -251,7 +272,7 @@ macro_rules! dispatch_write {
     ($self:ident, $s:ident => $e:expr) => {
         match $self {
             AnyStore::Sqlite($s) => $e.map_err(|e| $s.explain(e)),
-            AnyStore::Postgres($s) => $e,
+            AnyStore::Postgres($s) => $e.map_err(postgres::explain),
         }
     };
 }

@@ -229,10 +229,18 @@ pub(super) async fn copy_feed<T: FromBatch>(
     mut feed: Option<&mut FeedRx>,
     encode: fn(&T, &mut CopyRow<'_>) -> StoreResult<()>,
 ) -> StoreResult<usize> {
-    let fresh = !sqlx::query_scalar::<_, bool>(spec.exists)
-        .bind(company)
-        .fetch_one(&mut *tx)
-        .await?;
+    // COPY straight into a table is for a company's first load by a role that
+    // row-level security does not apply to (COPY FROM refuses tables with
+    // policies otherwise); every other load goes through the staging table.
+    let bypass: bool = sqlx::query_scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or(false);
+    let fresh = bypass
+        && !sqlx::query_scalar::<_, bool>(spec.exists)
+            .bind(company)
+            .fetch_one(&mut *tx)
+            .await?;
     let mut copy_in = if fresh {
         tx.copy_in_raw(spec.direct).await?
     } else {

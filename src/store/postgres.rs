@@ -61,9 +61,74 @@ fn recommendation(r: &PgRow) -> StoreResult<RecommendationRecord> {
     })
 }
 
+/// A write refused by privileges or row-level security, said as such.
+pub(super) fn explain(e: StoreError) -> StoreError {
+    if let StoreError::Database(sqlx::Error::Database(db)) = &e
+        && db.code().as_deref() == Some("42501")
+    {
+        return StoreError::Forbidden(format!(
+            "your role does not allow this write ({})",
+            crate::sanitize::clean(db.message())
+        ));
+    }
+    e
+}
+
 impl PgStore {
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the migrations this binary carries (`katalis migrate`).
+    pub async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        let before = self.applied().await?;
+        MIGRATOR.run(&self.pool).await?;
+        let after = self.applied().await?;
+        Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
+    }
+
+    async fn applied(&self) -> StoreResult<Vec<i64>> {
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        Ok(
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Opening needs only a viewer's rights: a current store is used as it is; an
+    /// outdated one is migrated only by a role that may change the schema (a
+    /// superuser, the tables' owner, or anyone with CREATE on a schema that has
+    /// no Katalis tables yet); anyone else is told which migration is missing.
+    async fn migrate_if_allowed(&self) -> StoreResult<()> {
+        let applied = self.applied().await?;
+        let missing: Vec<String> = MIGRATOR
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| format!("{} ({})", m.version, m.description))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let may: bool = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)              OR (to_regclass('public.companies') IS NULL AND has_schema_privilege('public', 'CREATE'))              OR (to_regclass('public.companies') IS NOT NULL AND pg_has_role(current_user,                  (SELECT relowner FROM pg_class WHERE oid = to_regclass('public.companies')), 'MEMBER'))",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if !may {
+            return Err(StoreError::Outdated(missing.join(", ")));
+        }
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn writable(&self) -> StoreResult<()> {
@@ -79,14 +144,22 @@ impl PgStore {
     }
 
     pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        Self::open(url, true).await
+    }
+
+    /// Opens the pool; with `migrate`, applies what is missing when the role may.
+    pub async fn open(url: &str, migrate: bool) -> StoreResult<PgStore> {
         let opts = PgConnectOptions::from_str(url)?.application_name("katalis");
         let pool = PgPoolOptions::new()
             .max_connections(5)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(opts)
             .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        let store = PgStore { pool };
+        if migrate {
+            store.migrate_if_allowed().await?;
+        }
+        Ok(store)
     }
 
     async fn insert_mapping<'e, E: sqlx::Executor<'e, Database = sqlx::Postgres>>(
@@ -354,12 +427,8 @@ impl Store for PgStore {
     }
 
     async fn migration_status(&self) -> StoreResult<MigrationStatus> {
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?;
         Ok(MigrationStatus {
-            applied,
+            applied: self.applied().await?,
             known: MIGRATOR.iter().map(|m| m.version).collect(),
         })
     }
@@ -836,6 +905,10 @@ impl Store for PgStore {
                     .bind(c.id)
                     .fetch_all(&mut *tx)
                     .await?,
+                audit: sqlx::query_as("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at, who, company, action, target, detail FROM audit WHERE company_id = $1 ORDER BY audit.at, id")
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?,
                 profile: c.into(),
             });
         }
@@ -890,6 +963,18 @@ impl Store for PgStore {
             }
             for m in &cb.mappings {
                 Self::insert_mapping(&mut *tx, c.id, m).await?;
+            }
+            for a in &cb.audit {
+                sqlx::query("INSERT INTO audit (at, who, company_id, company, action, target, detail) VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7)")
+                    .bind(&a.at)
+                    .bind(&a.who)
+                    .bind(c.id)
+                    .bind(&a.company)
+                    .bind(&a.action)
+                    .bind(&a.target)
+                    .bind(&a.detail)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         tx.commit().await?;

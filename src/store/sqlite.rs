@@ -169,6 +169,10 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     pub async fn writable(&self) -> StoreResult<()> {
         // A write statement that changes no row still needs the write lock and a
         // writable file; the transaction is rolled back.
@@ -1000,6 +1004,12 @@ impl Store for SqliteStore {
                     .bind(c.id)
                     .fetch_all(&mut *tx)
                     .await?,
+                audit: sqlx::query_as(
+                    "SELECT at, who, company, action, target, detail FROM audit WHERE company_id = $1 ORDER BY at, id",
+                )
+                .bind(c.id)
+                .fetch_all(&mut *tx)
+                .await?,
                 profile: c.into(),
             });
         }
@@ -1050,6 +1060,18 @@ impl Store for SqliteStore {
             }
             for m in &cb.mappings {
                 Self::insert_mapping(&mut *tx, c.id, m).await?;
+            }
+            for a in &cb.audit {
+                sqlx::query("INSERT INTO audit (at, who, company_id, company, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(&a.at)
+                    .bind(&a.who)
+                    .bind(c.id)
+                    .bind(&a.company)
+                    .bind(&a.action)
+                    .bind(&a.target)
+                    .bind(&a.detail)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         tx.commit().await?;

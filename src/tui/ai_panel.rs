@@ -21,6 +21,7 @@ use ratatui::widgets::{Paragraph, Widget};
 pub struct AnalyzeRequest {
     pub run_id: u64,
     pub company_id: i64,
+    pub company: String,
     pub health: Health,
     pub input: AgentInput,
     pub no_cache: bool,

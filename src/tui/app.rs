@@ -549,6 +549,7 @@ impl App {
         effects.push(Effect::Analyze(Box::new(AnalyzeRequest {
             run_id: self.ai.run_id,
             company_id: d.company.id,
+            company: d.company.name.clone(),
             health: d.snapshot.health.clone(),
             input,
             no_cache,
@@ -781,6 +782,13 @@ impl App {
         if !self.tab.offers(intent) {
             return vec![];
         }
+        if let Some((need, what)) = self.needs(intent)
+            && let Some(d) = &self.data
+            && let Err(why) = d.access.require(need, &d.company.name, what)
+        {
+            self.say(why, true);
+            return vec![];
+        }
         if self.tab == Tab::Planning && self.planner_takes(intent) {
             let Some(d) = self.data.take() else { return vec![] };
             let effects = self.planner.on_intent(intent, &d);
@@ -866,6 +874,26 @@ impl App {
             _ => {}
         }
         vec![]
+    }
+
+    /// The role a key's write needs (the database refuses it anyway; this says
+    /// why before trying, and keeps what the user typed out of a doomed form).
+    fn needs(&self, intent: Intent) -> Option<(crate::store::team::Role, &'static str)> {
+        use crate::store::team::Role;
+        use Intent::*;
+        let lang = self.lang;
+        match intent {
+            Import => Some((Role::Owner, lang.pick("importing", "importar"))),
+            Edit if self.tab != Tab::Planning => Some((Role::Owner, lang.pick("editing records", "editar registros"))),
+            AiRerun if self.ai.open => Some((Role::Analyst, lang.pick("asking the advisor", "consultar al asesor"))),
+            Edit | NudgeUp | NudgeDown | Undo | Redo | NewScenario | RenameScenario | DeleteScenario | RemoveItem
+            | GoalSeek | LockBudget
+                if self.tab == Tab::Planning =>
+            {
+                Some((Role::Analyst, lang.pick("changing scenarios", "cambiar escenarios")))
+            }
+            _ => None,
+        }
     }
 
     /// Planning keys the planner handles; moves up and down go to the budget

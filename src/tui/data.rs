@@ -54,6 +54,8 @@ pub struct CompanyData {
     pub scenarios: Vec<StoredScenario>,
     /// The scenario-free part of the 13-week forecast.
     pub weeks: Option<WeeklyBase>,
+    /// What the current login may do here (PostgreSQL roles; all on SQLite).
+    pub access: crate::store::team::Access,
 }
 
 /// The engine's metrics as of one month (T3M windows end there).
@@ -119,6 +121,7 @@ impl CompanyData {
             recommendations: Vec::new(),
             scenarios: Vec::new(),
             weeks: None,
+            access: crate::store::team::Access::Local,
             search,
             by_month,
             ytd,
@@ -173,12 +176,13 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
     let ledger = Ledger::new(financials);
     let m = as_of_month(&ledger, None).map_err(|e| e.to_string())?;
-    let (receivables, open, recommendations, scenarios, history) = tokio::try_join!(
+    let (receivables, open, recommendations, scenarios, history, access) = tokio::try_join!(
         store.collections_input(id, m),
         store.open_invoices(id, m.last_day()),
         store.latest_recommendations(id, 5),
         store.scenarios(id),
         store.forecast_input(id, m),
+        store.access(id),
     )
     .map_err(|e| e.to_string())?;
     let weeks = weekly_base(&ledger, m, &open, &history);
@@ -186,6 +190,7 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
     data.recommendations = recommendations;
     data.scenarios = scenarios;
     data.weeks = Some(weeks);
+    data.access = access;
     Ok(data)
 }
 

@@ -368,3 +368,40 @@ impl RecordForm {
         }
     }
 }
+
+/// An edit as the audit trail records it: the record, and each changed field
+/// as `field old → new`.
+pub fn describe_edit(original: &Record, updated: &Record) -> (String, String) {
+    let (target, o, u) = match (original, updated) {
+        (Record::Month(o), Record::Month(u)) => (
+            format!("financials {}", o.month),
+            serde_json::to_value(o),
+            serde_json::to_value(u),
+        ),
+        (Record::Product(o), Record::Product(u)) => (
+            format!("product {}", o.sku),
+            serde_json::to_value(o),
+            serde_json::to_value(u),
+        ),
+        (Record::Invoice(o), Record::Invoice(u)) => (
+            format!("invoice {}", o.number),
+            serde_json::to_value(o),
+            serde_json::to_value(u),
+        ),
+        _ => return ("record".into(), String::new()),
+    };
+    let (Ok(serde_json::Value::Object(o)), Ok(serde_json::Value::Object(u))) = (o, u) else {
+        return (target, String::new());
+    };
+    let show = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => "—".into(),
+        Some(v) => v.to_string(),
+    };
+    let changes: Vec<String> = o
+        .keys()
+        .filter(|k| o.get(*k) != u.get(*k))
+        .map(|k| format!("{k} {} → {}", show(o.get(k)), show(u.get(k))))
+        .collect();
+    (target, changes.join("; "))
+}

@@ -69,10 +69,30 @@ pub enum ImportWhat {
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
     pub company_id: i64,
+    /// The file or folder, for the audit trail.
+    pub source: String,
     pub what: ImportWhat,
     pub progress: Arc<ImportProgress>,
     /// Rows expected, for the progress bar.
     pub total: u64,
+}
+
+impl ImportRequest {
+    /// What the audit trail says of it: the target and the source.
+    pub fn describe(&self) -> (String, String) {
+        match &self.what {
+            ImportWhat::Table { kind, sheet, .. } => (kind.name().to_owned(), format!("file {}", sheet.label)),
+            ImportWhat::Batch(b) => (
+                match b.as_ref() {
+                    ImportBatch::Financials(_) => "financials",
+                    ImportBatch::Products(_) => "products",
+                    ImportBatch::Invoices(_) => "invoices",
+                }
+                .to_owned(),
+                self.source.clone(),
+            ),
+        }
+    }
 }
 
 impl PartialEq for ImportRequest {
@@ -348,6 +368,7 @@ impl ImportDialog {
                 }
                 Ok(ImportRequest {
                     company_id: self.company_id,
+                    source: format!("file {}", clean(self.path.trim())),
                     what: ImportWhat::Table {
                         kind: self.kind,
                         sheet: sheet.clone(),
@@ -359,6 +380,7 @@ impl ImportDialog {
             }
             Loaded::Ready { batch, .. } => Ok(ImportRequest {
                 company_id: self.company_id,
+                source: format!("{} {}", source_label(self.source(), Lang::En), clean(self.path.trim())),
                 what: ImportWhat::Batch(batch.clone()),
                 progress,
                 total: batch.len() as u64,

@@ -110,6 +110,10 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
                 }
                 _ => Err(crate::store::StoreError::Conflict("mismatched edit".into())),
             };
+            if result.is_ok() {
+                let (target, detail) = form::describe_edit(&save.original, &save.updated);
+                audit(store, id, "edit", target, detail).await;
+            }
             Action::Saved(result.map_err(|e| e.to_string()))
         }
         // The app turns Reload into LoadCompany before it gets here; analyses
@@ -120,47 +124,122 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
                 .await
                 .unwrap_or_else(|e| Err(format!("the reader stopped: {e}"))),
         )),
-        Effect::Import(req) => Action::Imported(import_dialog::run_import(store, *req).await),
-        Effect::SaveMapping { company_id, mapping } => Action::MappingSaved(
-            store
-                .save_mapping(company_id, &mapping)
-                .await
-                .map(|_| mapping.name.clone())
-                .map_err(|e| e.to_string()),
-        ),
-        Effect::SaveScenario { company_id, scenario } => Action::ScenarioSaved {
-            name: scenario.name.clone(),
-            result: store
-                .save_scenario(company_id, &scenario)
-                .await
-                .map_err(|e| e.to_string()),
-        },
+        Effect::Import(req) => {
+            let (company_id, what) = (req.company_id, req.describe());
+            let result = import_dialog::run_import(store, *req).await;
+            if let Ok((rows, skipped)) = &result {
+                audit(
+                    store,
+                    company_id,
+                    "import",
+                    what.0,
+                    format!("{}, {rows} rows, {skipped} skipped", what.1),
+                )
+                .await;
+            }
+            Action::Imported(result)
+        }
+        Effect::SaveMapping { company_id, mapping } => {
+            let result = store.save_mapping(company_id, &mapping).await;
+            if result.is_ok() {
+                audit(
+                    store,
+                    company_id,
+                    "mapping",
+                    format!("mapping {}", mapping.name),
+                    mapping.kind.clone(),
+                )
+                .await;
+            }
+            Action::MappingSaved(result.map(|_| mapping.name.clone()).map_err(|e| e.to_string()))
+        }
+        Effect::SaveScenario { company_id, scenario } => {
+            let result = store.save_scenario(company_id, &scenario).await;
+            if let Ok(v) = &result {
+                let what = if scenario.locked { "locked as budget" } else { "saved" };
+                audit(
+                    store,
+                    company_id,
+                    "scenario",
+                    format!("scenario {}", scenario.name),
+                    format!("{what} (version {v})"),
+                )
+                .await;
+            }
+            Action::ScenarioSaved {
+                name: scenario.name.clone(),
+                result: result.map_err(|e| e.to_string()),
+            }
+        }
         Effect::RenameScenario {
             company_id,
             from,
             to,
             version,
-        } => Action::ScenarioRenamed {
-            result: store
-                .rename_scenario(company_id, &from, &to, version)
-                .await
-                .map_err(|e| e.to_string()),
-            from,
-            to,
-        },
+        } => {
+            let result = store.rename_scenario(company_id, &from, &to, version).await;
+            if result.is_ok() {
+                audit(
+                    store,
+                    company_id,
+                    "scenario",
+                    format!("scenario {from}"),
+                    format!("renamed to {to}"),
+                )
+                .await;
+            }
+            Action::ScenarioRenamed {
+                result: result.map_err(|e| e.to_string()),
+                from,
+                to,
+            }
+        }
         Effect::DeleteScenario {
             company_id,
             name,
             version,
-        } => Action::ScenarioDeleted {
-            result: store
-                .delete_scenario(company_id, &name, version)
-                .await
-                .map_err(|e| e.to_string()),
-            name,
-        },
+        } => {
+            let result = store.delete_scenario(company_id, &name, version).await;
+            if result.is_ok() {
+                audit(
+                    store,
+                    company_id,
+                    "scenario",
+                    format!("scenario {name}"),
+                    "deleted".into(),
+                )
+                .await;
+            }
+            Action::ScenarioDeleted {
+                result: result.map_err(|e| e.to_string()),
+                name,
+            }
+        }
     };
     Some(action)
+}
+
+/// Records a write made from the interface in the audit trail (a failure to
+/// record is logged: the write itself stands).
+async fn audit(store: &AnyStore, company_id: i64, action: &str, target: String, detail: String) {
+    let company = match store.companies().await {
+        Ok(list) => list
+            .into_iter()
+            .find(|c| c.id == company_id)
+            .map(|c| c.name)
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let entry = crate::store::team::AuditEntry {
+        company_id,
+        company,
+        action: action.to_owned(),
+        target,
+        detail,
+    };
+    if let Err(e) = store.record(&entry).await {
+        tracing::warn!("could not record a write in the audit trail: {e}");
+    }
 }
 
 fn action_error(a: &Action) -> Result<(), String> {
@@ -197,6 +276,7 @@ fn spawn_analysis(
         let run = async {
             let subject = crate::ai::service::Subject {
                 company_id: req.company_id,
+                company: &req.company,
                 health: &req.health,
             };
             if let Err(e) =

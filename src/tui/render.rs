@@ -153,8 +153,13 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         ),
         _ => Span::raw(""),
     };
+    let role = match app.data.as_ref().map(|d| d.access) {
+        Some(crate::store::team::Access::Role(Some(r))) => format!("{} · ", r.label(app.lang)),
+        Some(crate::store::team::Access::Role(None)) => format!("{} · ", t("not a member", "sin acceso")),
+        _ => String::new(),
+    };
     let hints = format!(
-        "? {} · a {} · c {} · q {}",
+        "{role}? {} · a {} · c {} · q {}",
         t("help", "ayuda"),
         t("advisor", "asesor"),
         t("company", "empresa"),

@@ -1,0 +1,17 @@
+-- The audit trail: who (the OS user) did what, when. Append-only: triggers
+-- refuse UPDATE and DELETE. No foreign key: it outlives what it describes.
+CREATE TABLE audit (
+    id         INTEGER PRIMARY KEY,
+    at         TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    who        TEXT    NOT NULL,
+    company_id INTEGER NOT NULL,
+    company    TEXT    NOT NULL,
+    action     TEXT    NOT NULL,
+    target     TEXT    NOT NULL,
+    detail     TEXT    NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX audit_company_at ON audit (company_id, at);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;

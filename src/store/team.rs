@@ -1,0 +1,397 @@
+//! A team on one store: roles (PostgreSQL enforces them with row-level
+//! security; see migrations/postgres/0003_team.sql), members, and the audit
+//! trail of every write (both stores).
+
+use super::{AnyStore, StoreError, StoreResult};
+use serde::Serialize;
+use sqlx::Row;
+
+/// What a login may do in a company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Analyst,
+    Owner,
+    /// Owns the schema (or is a superuser): everything, in every company.
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "viewer" => Some(Role::Viewer),
+            "analyst" => Some(Role::Analyst),
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self, lang: crate::locale::Lang) -> &'static str {
+        match self {
+            Role::Viewer => lang.pick("viewer", "lector"),
+            Role::Analyst => lang.pick("analyst", "analista"),
+            Role::Owner => lang.pick("owner", "dueño"),
+            Role::Admin => lang.pick("admin", "administrador"),
+        }
+    }
+}
+
+/// What the current login may do in a company: `None` on SQLite (one person's
+/// file: everything), else its role (`None` inside: not a member).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Local,
+    Role(Option<Role>),
+}
+
+impl Access {
+    /// Whether this access allows what needs `need`.
+    pub fn allows(self, need: Role) -> bool {
+        match self {
+            Access::Local => true,
+            Access::Role(r) => r.is_some_and(|r| r >= need),
+        }
+    }
+
+    /// The refusal, in one line, when it does not.
+    pub fn require(self, need: Role, company: &str, what: &str) -> Result<(), String> {
+        if self.allows(need) {
+            return Ok(());
+        }
+        let yours = match self {
+            Access::Role(Some(r)) => format!("your role in {:?} is {}", crate::sanitize::clean(company), r.name()),
+            _ => format!("you are not a member of {:?}", crate::sanitize::clean(company)),
+        };
+        Err(format!("{what} needs the {} role; {yours}", need.name()))
+    }
+}
+
+/// One write, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub company_id: i64,
+    pub company: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+impl AuditEntry {
+    pub fn new(
+        company: &crate::domain::Company,
+        action: &str,
+        target: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> AuditEntry {
+        AuditEntry {
+            company_id: company.id,
+            company: company.name.clone(),
+            action: action.to_owned(),
+            target: target.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// One recorded write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::FromRow)]
+pub struct AuditRow {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub who: String,
+    pub company: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// A company member as `members list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberRow {
+    pub login: String,
+    pub role: String,
+}
+
+/// The OS user, who writes to a SQLite store.
+pub fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// A PostgreSQL identifier a login may have: letters, digits, `_`, `-`, `.`, `@`.
+fn check_login(login: &str) -> StoreResult<()> {
+    let ok = !login.is_empty()
+        && login.len() <= 63
+        && login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "{:?} is not a login name Katalis manages (letters, digits, _ - . @; at most 63)",
+            crate::sanitize::clean(login)
+        )))
+    }
+}
+
+fn needs_postgres() -> StoreError {
+    StoreError::Conflict(
+        "members and roles need a PostgreSQL store: a SQLite file is one person's, guarded by its file permissions"
+            .into(),
+    )
+}
+
+impl AnyStore {
+    /// Who writes: the PostgreSQL login, or the OS user with SQLite.
+    pub async fn login(&self) -> StoreResult<String> {
+        match self {
+            AnyStore::Sqlite(_) => Ok(os_user()),
+            AnyStore::Postgres(p) => Ok(sqlx::query_scalar("SELECT current_user::text")
+                .fetch_one(p.pool())
+                .await?),
+        }
+    }
+
+    /// Who the current login is and what it may do, for `doctor`.
+    pub async fn describe_login(&self) -> StoreResult<String> {
+        match self {
+            AnyStore::Sqlite(_) => Ok(format!(
+                "{} (a SQLite file: whoever may write the file may do everything)",
+                os_user()
+            )),
+            AnyStore::Postgres(p) => {
+                let row = sqlx::query(
+                    "SELECT current_user::text, katalis_is_admin(current_user::text), \
+                     (SELECT string_agg(role || ' of ' || company_id, ', ' ORDER BY company_id) \
+                      FROM company_members WHERE member = current_user::text)",
+                )
+                .fetch_one(p.pool())
+                .await?;
+                let (login, admin, roles): (String, bool, Option<String>) =
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                Ok(if admin {
+                    format!("{login}: admin (owns the schema: every company, members, migrations)")
+                } else {
+                    format!(
+                        "{login}: {}",
+                        roles.unwrap_or_else(|| "member of no company (sees nothing)".into())
+                    )
+                })
+            }
+        }
+    }
+
+    /// What the current login may do in `company_id`.
+    pub async fn access(&self, company_id: i64) -> StoreResult<Access> {
+        match self {
+            AnyStore::Sqlite(_) => Ok(Access::Local),
+            AnyStore::Postgres(p) => {
+                let row =
+                    sqlx::query("SELECT katalis_is_admin(current_user::text), katalis_rank($1, current_user::text)")
+                        .bind(company_id)
+                        .fetch_one(p.pool())
+                        .await?;
+                let admin: bool = row.try_get(0)?;
+                let rank: i32 = row.try_get(1)?;
+                Ok(Access::Role(if admin {
+                    Some(Role::Admin)
+                } else {
+                    match rank {
+                        3 => Some(Role::Owner),
+                        2 => Some(Role::Analyst),
+                        1 => Some(Role::Viewer),
+                        _ => None,
+                    }
+                }))
+            }
+        }
+    }
+
+    /// Adds (or changes) a member and brings its table rights in line.
+    /// Returns the rights the login now has across companies.
+    pub async fn add_member(
+        &self,
+        company_id: i64,
+        login: &str,
+        role: Role,
+        create_login: bool,
+    ) -> StoreResult<String> {
+        let AnyStore::Postgres(p) = self else {
+            return Err(needs_postgres());
+        };
+        check_login(login)?;
+        if role == Role::Admin {
+            return Err(StoreError::Conflict(
+                "admin is not a company role: it is whoever owns the schema".into(),
+            ));
+        }
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(login)
+            .fetch_one(p.pool())
+            .await?;
+        if !exists {
+            if !create_login {
+                return Err(StoreError::Conflict(format!(
+                    "no login named {login:?} on this server; create it (CREATE ROLE {login} LOGIN) or add --create-login"
+                )));
+            }
+            // Identifiers cannot be bound: the name was checked above.
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE ROLE \"{login}\" LOGIN")))
+                .execute(p.pool())
+                .await?;
+        }
+        let mut tx = p.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO company_members (company_id, member, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (company_id, member) DO UPDATE SET role = excluded.role",
+        )
+        .bind(company_id)
+        .bind(login)
+        .bind(role.name())
+        .execute(&mut *tx)
+        .await?;
+        let rights: String = sqlx::query_scalar("SELECT katalis_grant($1)")
+            .bind(login)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rights)
+    }
+
+    /// Removes a member; its table rights shrink to what its other memberships need.
+    pub async fn remove_member(&self, company_id: i64, login: &str) -> StoreResult<String> {
+        let AnyStore::Postgres(p) = self else {
+            return Err(needs_postgres());
+        };
+        check_login(login)?;
+        let mut tx = p.pool().begin().await?;
+        let gone = sqlx::query("DELETE FROM company_members WHERE company_id = $1 AND member = $2")
+            .bind(company_id)
+            .bind(login)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(StoreError::Conflict(format!(
+                "{login:?} is not a member of this company"
+            )));
+        }
+        let rights: String = sqlx::query_scalar("SELECT katalis_grant($1)")
+            .bind(login)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rights)
+    }
+
+    /// The members of a company (owners and admins see them all).
+    pub async fn members(&self, company_id: i64) -> StoreResult<Vec<MemberRow>> {
+        let AnyStore::Postgres(p) = self else {
+            return Err(needs_postgres());
+        };
+        let rows = sqlx::query("SELECT member, role FROM company_members WHERE company_id = $1 ORDER BY member")
+            .bind(company_id)
+            .fetch_all(p.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberRow {
+                    login: r.try_get(0)?,
+                    role: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records one write in the audit trail (who: the login, or the OS user).
+    pub async fn record(&self, e: &AuditEntry) -> StoreResult<()> {
+        match self {
+            AnyStore::Sqlite(s) => {
+                sqlx::query(
+                    "INSERT INTO audit (who, company_id, company, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(os_user())
+                .bind(e.company_id)
+                .bind(&e.company)
+                .bind(&e.action)
+                .bind(&e.target)
+                .bind(&e.detail)
+                .execute(s.pool())
+                .await
+                .map_err(|err| s.explain(err.into()))?;
+            }
+            AnyStore::Postgres(p) => {
+                sqlx::query(
+                    "INSERT INTO audit (company_id, company, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(e.company_id)
+                .bind(&e.company)
+                .bind(&e.action)
+                .bind(&e.target)
+                .bind(&e.detail)
+                .execute(p.pool())
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The audit trail, oldest first: of one company or all, from `since` (RFC 3339 or a date).
+    pub async fn audit(&self, company_id: Option<i64>, since: Option<&str>) -> StoreResult<Vec<AuditRow>> {
+        let since = since.unwrap_or("1970-01-01").to_owned();
+        match self {
+            AnyStore::Sqlite(s) => sqlx::query(
+                "SELECT at, who, company, action, target, detail FROM audit \
+                 WHERE ($1 IS NULL OR company_id = $1) AND at >= $2 ORDER BY at, id",
+            )
+            .bind(company_id)
+            .bind(&since)
+            .fetch_all(s.pool())
+            .await?
+            .iter()
+            .map(audit_row)
+            .collect(),
+            AnyStore::Postgres(p) => sqlx::query(
+                "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), who, company, action, \
+                 target, detail FROM audit WHERE ($1::bigint IS NULL OR company_id = $1) AND at >= $2::timestamptz \
+                 ORDER BY at, id",
+            )
+            .bind(company_id)
+            .bind(&since)
+            .fetch_all(p.pool())
+            .await?
+            .iter()
+            .map(audit_row)
+            .collect(),
+        }
+    }
+}
+
+fn audit_row<R: Row>(r: &R) -> StoreResult<AuditRow>
+where
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(AuditRow {
+        at: r.try_get(0)?,
+        who: r.try_get(1)?,
+        company: r.try_get(2)?,
+        action: r.try_get(3)?,
+        target: r.try_get(4)?,
+        detail: r.try_get(5)?,
+    })
+}
