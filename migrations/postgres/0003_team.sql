@@ -40,7 +40,9 @@ CREATE TABLE audit (
     company    TEXT   NOT NULL,
     action     TEXT   NOT NULL,
     target     TEXT   NOT NULL,
-    detail     TEXT   NOT NULL DEFAULT ''
+    detail     TEXT   NOT NULL DEFAULT '',
+    -- The Katalis process that wrote it: an interface ignores its own writes.
+    session    TEXT   NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_company_at ON audit (company_id, at);
 

@@ -20,6 +20,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 
 pub struct PgStore {
     pool: PgPool,
+    /// This process's mark on the writes it records.
+    pub(crate) session: String,
 }
 
 fn company_of(r: &PgRow) -> StoreResult<Company> {
@@ -155,7 +157,10 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(opts)
             .await?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            pool,
+            session: super::team::new_session(),
+        };
         if migrate {
             store.migrate_if_allowed().await?;
         }

@@ -27,6 +27,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The file, for messages.
     path: String,
+    /// This process's mark on the writes it records.
+    pub(crate) session: String,
 }
 
 /// Decimal → INTEGER in 10^-4 units; refuses what does not fit exactly.
@@ -152,7 +154,11 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(|e| explain(&path, e.into()))?;
-        let store = SqliteStore { pool, path };
+        let store = SqliteStore {
+            pool,
+            path,
+            session: super::team::new_session(),
+        };
         MIGRATOR.run(&store.pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(e) => store.explain(StoreError::Database(e)),
             e => StoreError::Migrate(e),

@@ -123,6 +123,29 @@ pub struct MemberRow {
     pub role: String,
 }
 
+/// A mark for one opened store: an interface ignores the changes it made itself.
+pub fn new_session() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{:x}-{nanos:x}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A write someone else made, as an open interface learns of it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Change {
+    pub company_id: i64,
+    pub who: String,
+    pub action: String,
+    pub session: String,
+}
+
 /// The OS user, who writes to a SQLite store.
 pub fn os_user() -> String {
     std::env::var("USER")
@@ -164,6 +187,38 @@ impl AnyStore {
                 .fetch_one(p.pool())
                 .await?),
         }
+    }
+
+    /// This opened store's mark on the writes it records.
+    pub fn session(&self) -> &str {
+        match self {
+            AnyStore::Sqlite(s) => &s.session,
+            AnyStore::Postgres(p) => &p.session,
+        }
+    }
+
+    /// Writes recorded after audit row `after` (SQLite's change feed), and the
+    /// last row id seen.
+    pub async fn changes_after(&self, after: i64) -> StoreResult<(Vec<Change>, i64)> {
+        let AnyStore::Sqlite(s) = self else {
+            return Ok((Vec::new(), after));
+        };
+        let rows = sqlx::query("SELECT id, company_id, who, action, session FROM audit WHERE id > $1 ORDER BY id")
+            .bind(after)
+            .fetch_all(s.pool())
+            .await?;
+        let mut last = after;
+        let mut out = Vec::new();
+        for r in &rows {
+            last = r.try_get(0)?;
+            out.push(Change {
+                company_id: r.try_get(1)?,
+                who: r.try_get(2)?,
+                action: r.try_get(3)?,
+                session: r.try_get(4)?,
+            });
+        }
+        Ok((out, last))
     }
 
     /// Who the current login is and what it may do, for `doctor`.
@@ -322,7 +377,8 @@ impl AnyStore {
         match self {
             AnyStore::Sqlite(s) => {
                 sqlx::query(
-                    "INSERT INTO audit (who, company_id, company, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO audit (who, company_id, company, action, target, detail, session) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(os_user())
                 .bind(e.company_id)
@@ -330,19 +386,26 @@ impl AnyStore {
                 .bind(&e.action)
                 .bind(&e.target)
                 .bind(&e.detail)
+                .bind(&s.session)
                 .execute(s.pool())
                 .await
                 .map_err(|err| s.explain(err.into()))?;
             }
             AnyStore::Postgres(p) => {
+                // One statement: the row, and the notification every open
+                // interface listens for (sent when it commits).
                 sqlx::query(
-                    "INSERT INTO audit (company_id, company, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+                    "WITH ins AS (INSERT INTO audit (company_id, company, action, target, detail, session) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING company_id, who, action, session) \
+                     SELECT pg_notify('katalis', json_build_object('company_id', company_id, 'who', who, \
+                     'action', action, 'session', session)::text) FROM ins",
                 )
                 .bind(e.company_id)
                 .bind(&e.company)
                 .bind(&e.action)
                 .bind(&e.target)
                 .bind(&e.detail)
+                .bind(&p.session)
                 .execute(p.pool())
                 .await?;
             }

@@ -185,6 +185,16 @@ pub enum Action {
         run_id: u64,
         event: crate::ai::service::AiEvent,
     },
+    /// Someone else wrote to a company (live refresh).
+    Changed {
+        company_id: i64,
+        who: String,
+        action: String,
+    },
+    /// The store stopped answering (the time it was noticed, HH:MM).
+    StoreDown(String),
+    /// The store answers again.
+    StoreUp,
     ImportRead(Box<Result<ReadResult, String>>),
     /// Rows imported and skipped, or why nothing was.
     Imported(Result<(usize, usize), String>),
@@ -222,6 +232,11 @@ pub struct App {
     pub weeks: bool,
     /// The forecast's cash floor (config `cash_floor`).
     pub cash_floor: rust_decimal::Decimal,
+    /// The store is unreachable since this time (HH:MM): the data shown is stale
+    /// and writes are refused until it is back.
+    pub outage: Option<String>,
+    /// Another person's write waits for the user to finish typing.
+    pub reload_waiting: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -252,6 +267,8 @@ impl App {
             ai: AiPanel::new("local".into(), true, false),
             weeks: false,
             cash_floor: rust_decimal::Decimal::ZERO,
+            outage: None,
+            reload_waiting: false,
             dirty: true,
             quit: false,
         }
@@ -357,6 +374,15 @@ impl App {
                 vec![]
             }
             Action::Loaded(result) => match *result {
+                // A load that started before the one shown ended later: older data, dropped.
+                Ok(data)
+                    if self
+                        .data
+                        .as_ref()
+                        .is_some_and(|d| d.company.id == data.company.id && d.started > data.started) =>
+                {
+                    vec![]
+                }
                 Ok(data) => {
                     let effect = Effect::LoadDso {
                         company_id: data.company.id,
@@ -486,6 +512,46 @@ impl App {
                 vec![]
             }
             Action::Tick => vec![],
+            Action::Changed {
+                company_id,
+                who,
+                action,
+            } => {
+                let Some(d) = self.data.as_ref().filter(|d| d.company.id == company_id) else {
+                    return vec![];
+                };
+                let company = d.company.clone();
+                self.say(
+                    format!(
+                        "{} {} ({action})",
+                        self.lang.pick("updated by", "actualizado por"),
+                        crate::sanitize::clean(&who)
+                    ),
+                    false,
+                );
+                // A cell being typed in keeps its text: the reload waits for it.
+                if self.tab == Tab::Planning && self.planner.capturing() {
+                    self.reload_waiting = true;
+                    return vec![];
+                }
+                self.load = Load::Loading;
+                vec![Effect::LoadCompany(company)]
+            }
+            Action::StoreDown(since) => {
+                self.outage = Some(since);
+                vec![]
+            }
+            Action::StoreUp => {
+                self.outage = None;
+                self.say(self.lang.pick("The store is back", "La base respondió de nuevo"), false);
+                match &self.data {
+                    Some(d) => {
+                        self.load = Load::Loading;
+                        vec![Effect::LoadCompany(d.company.clone())]
+                    }
+                    None => vec![Effect::LoadCompanies],
+                }
+            }
         }
     }
 
@@ -619,6 +685,45 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let mut effects = self.on_key_inner(key);
+        // A reload that waited for the user to finish typing goes now.
+        if self.reload_waiting
+            && !(self.tab == Tab::Planning && self.planner.capturing())
+            && let Some(d) = &self.data
+        {
+            self.reload_waiting = false;
+            self.load = Load::Loading;
+            effects.push(Effect::LoadCompany(d.company.clone()));
+        }
+        // While the store is away, writes are refused (the user's text is kept).
+        if let Some(since) = &self.outage {
+            let before = effects.len();
+            effects.retain(|e| {
+                !matches!(
+                    e,
+                    Effect::Save(_)
+                        | Effect::SaveScenario { .. }
+                        | Effect::RenameScenario { .. }
+                        | Effect::DeleteScenario { .. }
+                        | Effect::Import(_)
+                        | Effect::SaveMapping { .. }
+                )
+            });
+            if effects.len() < before {
+                let msg = match self.lang {
+                    Lang::En => format!("Not saved: the store is unreachable since {since}"),
+                    Lang::Es => format!("No se guardó: la base no responde desde las {since}"),
+                };
+                self.say(msg, true);
+                if let Some(i) = self.import.as_mut() {
+                    i.running = None;
+                }
+            }
+        }
+        effects
+    }
+
+    fn on_key_inner(&mut self, key: KeyEvent) -> Vec<Effect> {
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             self.quit = true;
             return vec![];
@@ -928,6 +1033,15 @@ impl App {
         match key.code {
             KeyCode::Esc => {
                 self.form = None;
+                vec![]
+            }
+            KeyCode::Enter if self.outage.is_some() => {
+                let since = self.outage.clone().unwrap_or_default();
+                let msg = match self.lang {
+                    Lang::En => format!("Not saved: the store is unreachable since {since}; your text is kept"),
+                    Lang::Es => format!("No se guardó: la base no responde desde las {since}; su texto se conserva"),
+                };
+                self.say(msg, true);
                 vec![]
             }
             KeyCode::Enter => match (form.validated(), self.data.as_ref()) {

@@ -56,6 +56,8 @@ pub struct CompanyData {
     pub weeks: Option<WeeklyBase>,
     /// What the current login may do here (PostgreSQL roles; all on SQLite).
     pub access: crate::store::team::Access,
+    /// When the load that made this began: a slower, older load never replaces it.
+    pub started: std::time::Instant,
 }
 
 /// The engine's metrics as of one month (T3M windows end there).
@@ -122,6 +124,7 @@ impl CompanyData {
             scenarios: Vec::new(),
             weeks: None,
             access: crate::store::team::Access::Local,
+            started: std::time::Instant::now(),
             search,
             by_month,
             ytd,
@@ -171,6 +174,7 @@ impl CompanyData {
 
 /// Reads and computes one company; errors are one line for the status bar.
 pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, String> {
+    let started = std::time::Instant::now();
     let id = company.id;
     let (financials, products) =
         tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
@@ -191,6 +195,7 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
     data.scenarios = scenarios;
     data.weeks = Some(weeks);
     data.access = access;
+    data.started = started;
     Ok(data)
 }
 

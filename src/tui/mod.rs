@@ -10,6 +10,7 @@ pub mod form;
 pub mod format;
 pub mod import_dialog;
 pub mod keymap;
+pub mod live;
 pub mod markdown;
 pub mod planner;
 pub mod render;
@@ -318,6 +319,8 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
     for e in App::init() {
         perform(&store, &tx, e);
     }
+    // Others' writes and outages, as they happen.
+    let watcher = tokio::spawn(live::watch(store.clone(), tx.clone()));
     #[cfg(unix)]
     let mut term_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut terminal = ratatui::try_init()?;
@@ -394,6 +397,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
             }
         }
     }
+    watcher.abort();
     tracing::info!("interface stopped");
     Ok(())
 }

@@ -140,7 +140,12 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     let t = |en, es| app.lang.pick(en, es);
+    let outage = app.outage.as_ref().map(|since| match app.lang {
+        crate::locale::Lang::En => format!("store unreachable since {since}, retrying · showing the last data"),
+        crate::locale::Lang::Es => format!("la base no responde desde las {since}, reintentando · datos anteriores"),
+    });
     let left = match (&app.message, &app.load) {
+        _ if outage.is_some() => Span::styled(outage.unwrap_or_default(), app.theme.bad),
         (Some((m, err)), _) => Span::styled(clean(m), if *err { app.theme.bad } else { app.theme.good }),
         (None, Load::Loading) if app.data.is_some() => Span::styled(t("Refreshing…", "Actualizando…"), app.theme.muted),
         (None, Load::Failed(e)) => Span::styled(clean(e), app.theme.bad),

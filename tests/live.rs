@@ -1,0 +1,168 @@
+//! Two interfaces on one store, driven through `update()` with the real change
+//! watcher (LISTEN/NOTIFY on PostgreSQL, `data_version` on SQLite): an edit in
+//! one shows in the other within a second; older loads never replace newer
+//! data; while the store is away writes are refused and the text is kept.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use katalis::locale::Lang;
+use katalis::store::{AnyStore, Store};
+use katalis::tui::app::{Action, App, Effect, SaveRecord};
+use katalis::tui::form::Record;
+use katalis::tui::keymap::Keymap;
+use katalis::tui::theme::Theme;
+use katalis::tui::{execute, live};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+async fn open(store: &AnyStore, name: &str) -> App {
+    let c = store.company(name).await.unwrap();
+    let data = katalis::tui::data::load(store, c).await.unwrap();
+    let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+    a.update(Action::Loaded(Box::new(Ok(data))));
+    a.message = None;
+    a
+}
+
+async fn settle(a: &mut App, store: &AnyStore, mut effects: Vec<Effect>) {
+    while let Some(e) = effects.pop() {
+        if let Some(action) = execute(store, e).await {
+            effects.extend(a.update(action));
+        }
+    }
+}
+
+fn key(c: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+#[tokio::test]
+async fn an_edit_in_one_interface_shows_in_another_within_a_second() {
+    let (_dir, sqlite) = common::fresh_sqlite();
+    let mut urls = vec![sqlite];
+    if let Some(pg) = common::fresh_pg_url().await {
+        urls.push(pg);
+    }
+    for url in urls {
+        // Two people: two processes' worth of connections to one store.
+        let ana_store = Arc::new(AnyStore::connect(&url).await.unwrap());
+        let bruno_store = Arc::new(AnyStore::connect(&url).await.unwrap());
+        katalis::commands::demo::load(&ana_store).await.unwrap();
+        let mut ana = open(&ana_store, "Tallo Analytics").await;
+        let mut bruno = open(&bruno_store, "Tallo Analytics").await;
+        let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+        let watcher = tokio::spawn(live::watch(bruno_store.clone(), tx));
+        let (own_tx, mut own) = tokio::sync::mpsc::unbounded_channel();
+        let own_watcher = tokio::spawn(live::watch(ana_store.clone(), own_tx));
+        tokio::time::sleep(Duration::from_millis(800)).await; // both listening
+
+        // Ana edits the latest month's revenue.
+        let d = ana.data.as_ref().unwrap();
+        let original = d.ledger.get(d.ledger.latest_month().unwrap()).unwrap().clone();
+        let mut updated = original.clone();
+        updated.revenue += rust_decimal::Decimal::new(12345, 2);
+        let save = Effect::Save(Box::new(SaveRecord {
+            company: d.company.clone(),
+            original: Record::Month(original.clone()),
+            updated: Record::Month(updated.clone()),
+        }));
+        let t = Instant::now();
+        settle(&mut ana, &ana_store, vec![save]).await;
+        // Bruno hears of it within a second, and his screen reloads.
+        let action = tokio::time::timeout(Duration::from_secs(1), heard.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{url}: nothing heard within 1 s"))
+            .unwrap();
+        assert!(t.elapsed() < Duration::from_secs(1));
+        assert!(
+            matches!(&action, Action::Changed { action, .. } if action == "edit"),
+            "{action:?}"
+        );
+        let effects = bruno.update(action);
+        assert!(
+            bruno.message.as_ref().unwrap().0.starts_with("updated by"),
+            "{:?}",
+            bruno.message
+        );
+        settle(&mut bruno, &bruno_store, effects).await;
+        let shown = bruno.data.as_ref().unwrap().ledger.get(original.month).unwrap().revenue;
+        assert_eq!(shown, updated.revenue, "{url}");
+        // Ana's own write is not announced to Ana.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(900), own.recv())
+                .await
+                .is_err(),
+            "{url}: an interface hears its own writes"
+        );
+        watcher.abort();
+        own_watcher.abort();
+    }
+}
+
+#[tokio::test]
+async fn an_older_load_never_replaces_newer_data() {
+    let (_dir, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::commands::demo::load(&store).await.unwrap();
+    let c = store.company("Tallo Analytics").await.unwrap();
+    let older = katalis::tui::data::load(&store, c.clone()).await.unwrap();
+    let newer = katalis::tui::data::load(&store, c).await.unwrap();
+    let newer_started = newer.started;
+    let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+    a.update(Action::Loaded(Box::new(Ok(newer))));
+    a.update(Action::Loaded(Box::new(Ok(older))));
+    assert_eq!(a.data.as_ref().unwrap().started, newer_started);
+}
+
+#[tokio::test]
+async fn while_the_store_is_away_writes_are_refused_and_the_text_kept() {
+    let (_dir, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::commands::demo::load(&store).await.unwrap();
+    let mut a = open(&store, "Tallo Analytics").await;
+    a.update(Action::StoreDown("10:42".into()));
+    a.update(key(KeyCode::Char('3')));
+    a.update(key(KeyCode::Char('e')));
+    assert!(a.form.is_some());
+    let before = format!(
+        "{:?}",
+        a.form
+            .as_ref()
+            .unwrap()
+            .inputs
+            .iter()
+            .map(|i| i.lines().to_vec())
+            .collect::<Vec<_>>()
+    );
+    let effects = a.update(key(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(a.form.is_some(), "the form and its text stay");
+    let after = format!(
+        "{:?}",
+        a.form
+            .as_ref()
+            .unwrap()
+            .inputs
+            .iter()
+            .map(|i| i.lines().to_vec())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(before, after);
+    assert!(
+        a.message.as_ref().unwrap().0.contains("unreachable since 10:42"),
+        "{:?}",
+        a.message
+    );
+    let screen = {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+        t.draw(|f| katalis::tui::render::draw(&a, f)).unwrap();
+        t.backend().to_string()
+    };
+    assert!(screen.contains("store unreachable since 10:42, retrying"), "{screen}");
+    // Back: it says so and reloads.
+    let effects = a.update(Action::StoreUp);
+    assert!(matches!(effects.as_slice(), [Effect::LoadCompany(_)]), "{effects:?}");
+    assert!(a.outage.is_none());
+    let _ = store.ping().await;
+}
