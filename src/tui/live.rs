@@ -98,17 +98,12 @@ async fn listen_postgres(store: Arc<AnyStore>, tx: UnboundedSender<Action>) {
                 continue;
             }
         };
-        loop {
-            match l.try_recv().await {
-                Ok(Some(n)) => {
-                    if let Ok(c) = serde_json::from_str::<Change>(n.payload())
-                        && !forward(&store, &tx, c)
-                    {
-                        return;
-                    }
-                }
-                // The connection dropped: the pinger says so; listen again.
-                Ok(None) | Err(_) => break,
+        // Until the connection drops (the pinger says so); then listen again.
+        while let Ok(Some(n)) = l.try_recv().await {
+            if let Ok(c) = serde_json::from_str::<Change>(n.payload())
+                && !forward(&store, &tx, c)
+            {
+                return;
             }
         }
         if tx.is_closed() {
