@@ -148,10 +148,22 @@ pub struct Change {
 
 /// The OS user, who writes to a SQLite store.
 pub fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    static USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    USER.get_or_init(|| {
+        std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .or_else(|_| std::env::var("LOGNAME"))
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(|| {
+                // No variable (a service, a bare container): ask the system.
+                let out = std::process::Command::new("id").arg("-un").output().ok()?;
+                let name = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+                (!name.is_empty()).then_some(name)
+            })
+            .unwrap_or_else(|| "unknown".into())
+    })
+    .clone()
 }
 
 /// A PostgreSQL identifier a login may have: letters, digits, `_`, `-`, `.`, `@`.

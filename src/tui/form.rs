@@ -398,10 +398,49 @@ pub fn describe_edit(original: &Record, updated: &Record) -> (String, String) {
         Some(serde_json::Value::Null) | None => "—".into(),
         Some(v) => v.to_string(),
     };
+    // Amounts compare by value: 241015.0000 and 241015 are the same amount.
+    let same = |a: Option<&serde_json::Value>, b: Option<&serde_json::Value>| match (a, b) {
+        (Some(serde_json::Value::String(x)), Some(serde_json::Value::String(y))) => {
+            match (x.parse::<rust_decimal::Decimal>(), y.parse::<rust_decimal::Decimal>()) {
+                (Ok(x), Ok(y)) => x == y,
+                _ => x == y,
+            }
+        }
+        (a, b) => a == b,
+    };
     let changes: Vec<String> = o
         .keys()
-        .filter(|k| o.get(*k) != u.get(*k))
+        .filter(|k| !same(o.get(*k), u.get(*k)))
         .map(|k| format!("{k} {} → {}", show(o.get(k)), show(u.get(k))))
         .collect();
     (target, changes.join("; "))
+}
+
+#[cfg(test)]
+mod audit_tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_is_described_by_what_changed() {
+        let m = MonthlyFinancials {
+            month: "2025-03".parse().unwrap(),
+            revenue: "241015.0000".parse().unwrap(),
+            cogs: "10".parse().unwrap(),
+            opex: "5".parse().unwrap(),
+            sales_marketing: None,
+            depreciation: None,
+            other_income: None,
+            financing: None,
+            cash_end: "100".parse().unwrap(),
+            customers_new: Some(3),
+            customers_churned: None,
+            customers_end: None,
+        };
+        let mut u = m.clone();
+        u.revenue = "241015".parse().unwrap();
+        u.cash_end = "120.5".parse().unwrap();
+        let (target, detail) = describe_edit(&Record::Month(m), &Record::Month(u));
+        assert_eq!(target, "financials 2025-03");
+        assert_eq!(detail, "cash_end 100 → 120.5");
+    }
 }
