@@ -166,3 +166,38 @@ async fn while_the_store_is_away_writes_are_refused_and_the_text_kept() {
     assert!(a.outage.is_none());
     let _ = store.ping().await;
 }
+
+#[tokio::test]
+async fn the_audit_trail_opens_from_the_dashboard_and_filters() {
+    use katalis::tui::app::Overlay;
+    let (_dir, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::commands::demo::load(&store).await.unwrap();
+    let c = store.company("Tallo Analytics").await.unwrap();
+    for (action, target) in [("edit", "invoice TA-00001"), ("scenario", "scenario Seed")] {
+        store
+            .record(&katalis::store::team::AuditEntry::new(&c, action, target, "detail"))
+            .await
+            .unwrap();
+    }
+    let mut a = open(&store, "Tallo Analytics").await;
+    let effects = a.update(key(KeyCode::Char('t')));
+    settle(&mut a, &store, effects).await;
+    let Overlay::Audit(v) = &a.overlay else {
+        panic!("{:?}", a.overlay)
+    };
+    assert_eq!(v.shown().len(), 3, "the demo load and two writes");
+    for c in "/scenario".chars() {
+        a.update(key(KeyCode::Char(c)));
+    }
+    a.update(key(KeyCode::Enter));
+    let Overlay::Audit(v) = &a.overlay else { panic!() };
+    assert_eq!(v.shown().len(), 1);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| katalis::tui::render::draw(&a, f)).unwrap();
+    let screen = t.backend().to_string();
+    assert!(screen.contains("Audit trail — Tallo Analytics"), "{screen}");
+    assert!(screen.contains("scenario  scenario Seed  detail"), "{screen}");
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.overlay, Overlay::None);
+}

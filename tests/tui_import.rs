@@ -173,7 +173,10 @@ async fn errors_show_at_their_row_and_a_refused_or_cancelled_import_writes_nothi
         let problem = rows[0].1.as_ref().unwrap_err();
         assert_eq!(problem[0].row, Some(4));
         assert_eq!(problem[0].column.as_deref(), Some("Mes (revenue)"));
-        assert_snapshot!("import_row_errors_80x24", screen(&a, 80, 24));
+        // One picture (SQLite's): on PostgreSQL the status bar also names the role.
+        if s.name == "sqlite" {
+            assert_snapshot!("import_row_errors_80x24", screen(&a, 80, 24));
+        }
         // Enter tries, and the import is refused whole: nothing written, the dialog stays.
         press(&mut a, store, code(KeyCode::Enter)).await;
         let d = a.import.as_ref().unwrap();
@@ -189,7 +192,10 @@ async fn errors_show_at_their_row_and_a_refused_or_cancelled_import_writes_nothi
         let effects = a.update(code(KeyCode::Enter));
         assert!(matches!(effects.as_slice(), [Effect::Import(_)]));
         assert!(a.import.as_ref().unwrap().running.is_some());
-        assert_snapshot!("import_running_80x24", screen(&a, 80, 24));
+        // One picture (SQLite's): on PostgreSQL the status bar also names the role.
+        if s.name == "sqlite" {
+            assert_snapshot!("import_running_80x24", screen(&a, 80, 24));
+        }
         a.update(code(KeyCode::Esc));
         assert!(a.import.is_some(), "Esc while running cancels, it does not close");
         settle(&mut a, store, effects).await;
@@ -228,7 +234,10 @@ async fn the_dialog_imports_a_cfdi_folder_and_a_journal() {
         };
         assert!(summary.starts_with("6 invoices from 10 files"), "{summary}");
         assert_eq!(rows.len(), 6);
-        assert_snapshot!("import_cfdi_es_120x40", screen(&a, 120, 40));
+        // One picture (SQLite's): on PostgreSQL the status bar also names the role.
+        if s.name == "sqlite" {
+            assert_snapshot!("import_cfdi_es_120x40", screen(&a, 120, 40));
+        }
         press(&mut a, store, code(KeyCode::Enter)).await;
         assert_eq!(a.message.as_ref().unwrap().0, "Importadas 6 filas (0 omitidas)");
         let libro = store.company("Libro").await.unwrap();

@@ -65,6 +65,7 @@ impl Tab {
             NudgeUp | NudgeDown | Undo | Redo | NewScenario | RenameScenario | DeleteScenario | RemoveItem
             | CompareMark | PlanView | GoalSeek | LockBudget => matches!(self, Tab::Planning),
             Weeks => matches!(self, Tab::CashFlow),
+            Audit => matches!(self, Tab::Dashboard),
             _ => true,
         }
     }
@@ -81,9 +82,44 @@ pub enum Load {
 pub enum Overlay {
     None,
     Help,
-    Companies { selected: usize },
+    Companies {
+        selected: usize,
+    },
     ConfirmDemo,
-    Agents { selected: usize },
+    Agents {
+        selected: usize,
+    },
+    /// The company's audit trail (newest at the bottom): `/` filters it.
+    Audit(AuditView),
+}
+
+/// The audit overlay's state: the rows as loaded, a filter, and how far up
+/// from the newest the view is scrolled.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditView {
+    pub rows: Option<Result<Vec<crate::store::team::AuditRow>, String>>,
+    pub filter: String,
+    pub filtering: bool,
+    pub back: usize,
+}
+
+impl AuditView {
+    /// The rows matching the filter (any field, case-insensitive).
+    pub fn shown(&self) -> Vec<&crate::store::team::AuditRow> {
+        let f = self.filter.to_lowercase();
+        match &self.rows {
+            Some(Ok(rows)) => rows
+                .iter()
+                .filter(|r| {
+                    f.is_empty()
+                        || [&r.at, &r.who, &r.action, &r.target, &r.detail]
+                            .iter()
+                            .any(|t| t.to_lowercase().contains(&f))
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The what-if inputs of the pricing detail pane, kept as typed.
@@ -137,6 +173,8 @@ pub enum Effect {
     Analyze(Box<AnalyzeRequest>),
     /// Drop a running analysis (its connection with it).
     CancelAnalysis(u64),
+    /// Read a company's audit trail.
+    LoadAudit(i64),
     /// Read a file for the import dialog.
     ImportRead(Box<ReadRequest>),
     /// Import into the current company (one transaction).
@@ -185,6 +223,7 @@ pub enum Action {
         run_id: u64,
         event: crate::ai::service::AiEvent,
     },
+    AuditLoaded(Result<Vec<crate::store::team::AuditRow>, String>),
     /// Someone else wrote to a company (live refresh).
     Changed {
         company_id: i64,
@@ -512,6 +551,12 @@ impl App {
                 vec![]
             }
             Action::Tick => vec![],
+            Action::AuditLoaded(rows) => {
+                if let Overlay::Audit(v) = &mut self.overlay {
+                    v.rows = Some(rows);
+                }
+                vec![]
+            }
             Action::Changed {
                 company_id,
                 who,
@@ -855,6 +900,35 @@ impl App {
                 }
                 return vec![];
             }
+            Overlay::Audit(v) => {
+                if v.filtering {
+                    match key.code {
+                        KeyCode::Esc => {
+                            v.filter.clear();
+                            v.filtering = false;
+                        }
+                        KeyCode::Enter => v.filtering = false,
+                        KeyCode::Backspace => {
+                            v.filter.pop();
+                        }
+                        KeyCode::Char(c) if !c.is_control() && v.filter.len() < 200 => v.filter.push(c),
+                        _ => {}
+                    }
+                    v.back = 0;
+                    return vec![];
+                }
+                let n = v.shown().len();
+                match key.code {
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('t') => self.overlay = Overlay::None,
+                    KeyCode::Char('/') => v.filtering = true,
+                    KeyCode::Up | KeyCode::Char('k') => v.back = (v.back + 1).min(n.saturating_sub(1)),
+                    KeyCode::Down | KeyCode::Char('j') => v.back = v.back.saturating_sub(1),
+                    KeyCode::PageUp => v.back = (v.back + 10).min(n.saturating_sub(1)),
+                    KeyCode::PageDown => v.back = v.back.saturating_sub(10),
+                    _ => {}
+                }
+                return vec![];
+            }
             Overlay::None => {}
         }
         if key.code == KeyCode::Esc {
@@ -940,6 +1014,12 @@ impl App {
             Intent::Weeks => {
                 self.weeks = !self.weeks;
                 *row = 0;
+            }
+            Intent::Audit => {
+                if let Some(d) = &self.data {
+                    self.overlay = Overlay::Audit(AuditView::default());
+                    return vec![Effect::LoadAudit(d.company.id)];
+                }
             }
             Intent::Import => {
                 if let Some(d) = &self.data {

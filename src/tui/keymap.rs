@@ -37,6 +37,7 @@ pub enum Intent {
     GoalSeek,
     LockBudget,
     Weeks,
+    Audit,
     Import,
     AiPanel,
     AiAgent,
@@ -359,6 +360,14 @@ impl Default for Keymap {
                     View,
                     "lock the scenario as the budget, or unlock it",
                     "fijar el escenario como presupuesto, o liberarlo",
+                ),
+                b(
+                    Audit,
+                    "audit",
+                    vec![ch('t')],
+                    View,
+                    "the audit trail: who changed what, when (/ filters)",
+                    "la bitácora: quién cambió qué y cuándo (/ filtra)",
                 ),
                 b(
                     Weeks,

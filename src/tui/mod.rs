@@ -120,6 +120,9 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         // The app turns Reload into LoadCompany before it gets here; analyses
         // are tasks the run loop keeps (see `spawn_analysis`).
         Effect::Reload | Effect::Analyze(_) | Effect::CancelAnalysis(_) => return None,
+        Effect::LoadAudit(company_id) => {
+            Action::AuditLoaded(store.audit(Some(company_id), None).await.map_err(|e| e.to_string()))
+        }
         Effect::ImportRead(req) => Action::ImportRead(Box::new(
             tokio::task::spawn_blocking(move || import_dialog::read(*req))
                 .await

@@ -66,6 +66,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Overlay::Companies { selected } => companies(app, area, buf, *selected),
         Overlay::ConfirmDemo => confirm_demo(app, area, buf),
         Overlay::Agents { selected } => super::ai_panel::chooser(app, area, buf, *selected),
+        Overlay::Audit(v) => audit(app, v, area, buf),
         Overlay::None => {}
     }
     if app.form.is_some() {
@@ -269,6 +270,91 @@ fn companies(app: &App, area: Rect, buf: &mut Buffer, selected: usize) {
         .block(block(app.lang.pick("Company", "Empresa"), &app.theme))
         .style(app.theme.base)
         .render(r, buf);
+}
+
+fn audit(app: &App, v: &super::app::AuditView, area: Rect, buf: &mut Buffer) {
+    use crate::sanitize::{fit, pad_right};
+    let t = |en, es| app.lang.pick(en, es);
+    let r = popup(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
+    Clear.render(r, buf);
+    let name = app.data.as_ref().map(|d| clean(&d.company.name)).unwrap_or_default();
+    let title = format!(" {} — {name} ", t("Audit trail", "Bitácora"));
+    let b = block(&title, &app.theme);
+    let inner = b.inner(r);
+    b.render(r, buf);
+    let mut lines: Vec<Line> = Vec::new();
+    let body_h = inner.height.saturating_sub(2) as usize;
+    match &v.rows {
+        None => lines.push(Line::from(Span::styled(t("Loading…", "Cargando…"), app.theme.muted))),
+        Some(Err(e)) => lines.push(Line::from(Span::styled(clean(e), app.theme.bad))),
+        Some(Ok(_)) => {
+            let shown = v.shown();
+            if shown.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    t("No writes recorded yet", "Aún no hay cambios registrados"),
+                    app.theme.muted,
+                )));
+            }
+            // Newest at the bottom; `back` rows up from the end.
+            let end = shown.len().saturating_sub(v.back);
+            let start = end.saturating_sub(body_h);
+            let who_w = shown
+                .iter()
+                .map(|r| crate::sanitize::width(&clean(&r.who)))
+                .max()
+                .unwrap_or(3)
+                .min(16);
+            for row in &shown[start..end] {
+                let at = row.at.get(..16).unwrap_or(&row.at).replace('T', " ");
+                let text = format!(
+                    "{at}  {}  {:<8}  {}  {}",
+                    pad_right(&fit(&clean(&row.who), 16), who_w),
+                    clean(&row.action),
+                    clean(&row.target),
+                    clean(&row.detail)
+                );
+                lines.push(Line::from(Span::styled(
+                    fit(&text, inner.width as usize),
+                    app.theme.base,
+                )));
+            }
+        }
+    }
+    Paragraph::new(lines).render(
+        Rect {
+            height: inner.height.saturating_sub(1),
+            ..inner
+        },
+        buf,
+    );
+    let hint = if v.filtering {
+        format!(
+            "/{}▏  {}",
+            clean(&v.filter),
+            t("Enter keeps · Esc clears", "Enter conserva · Esc borra")
+        )
+    } else if !v.filter.is_empty() {
+        format!(
+            "/{}  · ↑↓ {} · Esc {}",
+            clean(&v.filter),
+            t("scroll", "desplazar"),
+            t("close", "cerrar")
+        )
+    } else {
+        t(
+            "/ filter · ↑↓ scroll · Esc close",
+            "/ filtrar · ↑↓ desplazar · Esc cerrar",
+        )
+        .to_owned()
+    };
+    Paragraph::new(hint).style(app.theme.muted).render(
+        Rect {
+            y: inner.y + inner.height.saturating_sub(1),
+            height: 1,
+            ..inner
+        },
+        buf,
+    );
 }
 
 fn confirm_demo(app: &App, area: Rect, buf: &mut Buffer) {
