@@ -546,3 +546,30 @@ async fn hostile_names_stay_in_their_columns_and_escaped_in_json() {
         assert!(!table.contains('\u{200d}'), "zero-width joiners removed: {table}");
     }
 }
+
+/// A PostgreSQL that is not there, does not answer, or refuses the login: one
+/// line naming the host and the cause, within the connect timeout.
+#[tokio::test]
+async fn an_unreachable_store_names_the_host_and_the_cause() {
+    let env = Env::new();
+    let e = one_line_failure(&env.run("postgres://k@127.0.0.1:1/db", &["report"]));
+    assert!(e.contains("127.0.0.1:1: connection refused"), "{e}");
+    // Accepts and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let t = std::time::Instant::now();
+    let e = one_line_failure(&env.run(&format!("postgres://k@127.0.0.1:{port}/db"), &["report"]));
+    assert!(
+        e.contains(&format!("127.0.0.1:{port}: no answer within 5 s (timed out)")),
+        "{e}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(9), "{:?}", t.elapsed());
+    drop(silent);
+    if let Some(admin) = common::pg_admin_url() {
+        let (scheme, rest) = admin.split_once("://").unwrap();
+        let (_, host) = rest.split_once('@').unwrap();
+        let stranger = format!("{scheme}://nosuchlogin@{host}");
+        let e = one_line_failure(&env.run(&stranger, &["report"]));
+        assert!(e.contains("authentication failed for nosuchlogin"), "{e}");
+    }
+}

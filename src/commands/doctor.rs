@@ -128,6 +128,15 @@ pub async fn run(cfg: &Config) -> bool {
                 },
             });
             let t = Instant::now();
+            if let Ok(Some((ok, detail))) = store.describe_tls(&cfg.database_url).await {
+                checks.push(Check {
+                    name: "tls",
+                    ok,
+                    detail,
+                    took: t.elapsed(),
+                });
+            }
+            let t = Instant::now();
             let who = store.describe_login().await;
             checks.push(Check {
                 name: "role",

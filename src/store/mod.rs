@@ -35,6 +35,8 @@ pub enum StoreError {
     Outdated(String),
     #[error("the database refused: {0}")]
     Forbidden(String),
+    #[error("{0}")]
+    Unreachable(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: use sqlite:///path/file.db, sqlite::memory: or postgres://user@host/db")]

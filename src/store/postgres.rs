@@ -63,6 +63,40 @@ fn recommendation(r: &PgRow) -> StoreResult<RecommendationRecord> {
     })
 }
 
+/// How long opening a PostgreSQL store waits for the server.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One line for a failed connection: the place and the cause, in words.
+fn why_unreachable(place: &str, user: &str, e: &sqlx::Error) -> String {
+    let user = crate::sanitize::clean(user);
+    let innermost = |e: &dyn std::error::Error| {
+        let mut cause = e;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        crate::sanitize::clean(&cause.to_string())
+    };
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            format!("{place}: connection refused (is PostgreSQL running there?)")
+        }
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => format!("{place}: timed out"),
+        sqlx::Error::Io(io) => format!("{place}: {}", innermost(io)),
+        sqlx::Error::Tls(t) => format!("{place}: TLS failed ({})", innermost(t.as_ref())),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") | Some("28000") => {
+                format!(
+                    "{place}: authentication failed for {user} ({})",
+                    crate::sanitize::clean(db.message())
+                )
+            }
+            Some("3D000") => format!("{place}: {}", crate::sanitize::clean(db.message())),
+            _ => format!("{place}: {}", crate::sanitize::clean(db.message())),
+        },
+        other => format!("{place}: {}", innermost(other)),
+    }
+}
+
 /// A write refused by privileges or row-level security, said as such.
 pub(super) fn explain(e: StoreError) -> StoreError {
     if let StoreError::Database(sqlx::Error::Database(db)) = &e
@@ -152,6 +186,27 @@ impl PgStore {
     /// Opens the pool; with `migrate`, applies what is missing when the role may.
     pub async fn open(url: &str, migrate: bool) -> StoreResult<PgStore> {
         let opts = PgConnectOptions::from_str(url)?.application_name("katalis");
+        // One connection first, so a failure names the host and the cause
+        // (refused, timed out, TLS, authentication) rather than "pool timed out".
+        let place = format!("{}:{}", crate::sanitize::clean(opts.get_host()), opts.get_port());
+        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts)).await {
+            Err(_) => {
+                return Err(StoreError::Unreachable(format!(
+                    "{place}: no answer within {} s (timed out)",
+                    CONNECT_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(Err(e)) => {
+                return Err(StoreError::Unreachable(why_unreachable(
+                    &place,
+                    opts.get_username(),
+                    &e,
+                )));
+            }
+            Ok(Ok(c)) => {
+                let _ = sqlx::Connection::close(c).await;
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(5)
             .acquire_timeout(Duration::from_secs(5))

@@ -201,6 +201,37 @@ impl AnyStore {
         }
     }
 
+    /// The connection's encryption, for `doctor` (PostgreSQL only): `(true, …)`
+    /// when the link is encrypted or was asked to be plain.
+    pub async fn describe_tls(&self, url: &str) -> StoreResult<Option<(bool, String)>> {
+        let AnyStore::Postgres(p) = self else {
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "SELECT COALESCE(ssl, false), COALESCE(version, '') FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        )
+        .fetch_optional(p.pool())
+        .await?;
+        let (ssl, version): (bool, String) = match row {
+            Some(r) => (r.try_get(0)?, r.try_get(1)?),
+            None => (false, String::new()),
+        };
+        let mode = url
+            .split(['?', '&'])
+            .find_map(|kv| kv.strip_prefix("sslmode="))
+            .unwrap_or("prefer");
+        Ok(Some(if ssl {
+            (true, format!("encrypted ({version}, sslmode={mode})"))
+        } else if mode == "disable" {
+            (true, "plaintext, as sslmode=disable asks".into())
+        } else {
+            (
+                false,
+                format!("plaintext: sslmode={mode} fell back to an unencrypted connection (use sslmode=verify-full)"),
+            )
+        }))
+    }
+
     /// This opened store's mark on the writes it records.
     pub fn session(&self) -> &str {
         match self {
