@@ -1,0 +1,127 @@
+//! The real binary, twice, in tmux: an edit typed in one interface shows in
+//! the other within a second and a half, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Tmux {
+        Tmux {
+            socket: format!(
+                "katalis-test-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            ),
+        }
+    }
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is needed for this test (scripts/test installs it: apt-get install tmux)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn open(&self, name: &str, cmd: &str) {
+        self.run(&["new-session", "-d", "-s", name, "-x", "120", "-y", "30", cmd]);
+    }
+    fn keys(&self, name: &str, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", name, k]);
+        }
+    }
+    fn screen(&self, name: &str) -> String {
+        self.run(&["capture-pane", "-p", "-t", name])
+    }
+    fn wait_for(&self, name: &str, text: &str, within: Duration) -> Option<Duration> {
+        let t = Instant::now();
+        while t.elapsed() < within {
+            if self.screen(name).contains(text) {
+                return Some(t.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+fn katalis(url: &str, home: &std::path::Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_katalis"))
+        .arg("--db")
+        .arg(url)
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn an_edit_typed_in_one_terminal_shows_in_another() {
+    let (_dir, sqlite) = common::fresh_sqlite();
+    let mut urls = vec![sqlite];
+    if let Some(pg) = common::fresh_pg_url().await {
+        urls.push(pg);
+    }
+    for url in urls {
+        let home = tempfile::tempdir().unwrap();
+        katalis(&url, home.path(), &["demo"]);
+        let tmux = Tmux::new();
+        let cmd = format!(
+            "HOME={} XDG_STATE_HOME={}/state {} --db '{url}' --company 'Tallo Analytics'",
+            home.path().display(),
+            home.path().display(),
+            env!("CARGO_BIN_EXE_katalis")
+        );
+        tmux.open("ana", &cmd);
+        tmux.open("bruno", &cmd);
+        std::thread::sleep(Duration::from_millis(800));
+        tmux.keys("ana", &["3"]);
+        tmux.keys("bruno", &["3"]);
+        assert!(
+            tmux.wait_for("bruno", "Ending cash", Duration::from_secs(10)).is_some(),
+            "{}",
+            tmux.screen("bruno")
+        );
+        assert!(tmux.wait_for("ana", "Ending cash", Duration::from_secs(10)).is_some());
+        std::thread::sleep(Duration::from_millis(500)); // both listening
+        // Ana edits the latest month's ending cash in the form and saves.
+        tmux.keys("ana", &["e"]);
+        assert!(
+            tmux.wait_for("ana", "Edit month", Duration::from_secs(5)).is_some(),
+            "{}",
+            tmux.screen("ana")
+        );
+        tmux.keys("ana", &["Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "End"]);
+        for _ in 0..12 {
+            tmux.keys("ana", &["BSpace"]);
+        }
+        tmux.keys("ana", &["800000"]);
+        tmux.keys("ana", &["Enter"]);
+        assert!(
+            tmux.wait_for("ana", "Saved 2026-10", Duration::from_secs(5)).is_some(),
+            "{}",
+            tmux.screen("ana")
+        );
+        let took = tmux.wait_for("bruno", "USD 800.0k", Duration::from_millis(1500));
+        assert!(took.is_some(), "{url}: bruno's screen:\n{}", tmux.screen("bruno"));
+        assert!(tmux.screen("bruno").contains("updated by"), "{}", tmux.screen("bruno"));
+    }
+}
