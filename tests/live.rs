@@ -201,3 +201,44 @@ async fn the_audit_trail_opens_from_the_dashboard_and_filters() {
     a.update(key(KeyCode::Esc));
     assert_eq!(a.overlay, Overlay::None);
 }
+
+/// The interface refuses, in one line, what the login's role does not allow
+/// (the database would refuse it too): a viewer cannot edit, import or plan.
+#[tokio::test]
+async fn a_viewer_is_told_what_its_role_does_not_allow() {
+    use katalis::store::team::{Access, Role};
+    let (_dir, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::commands::demo::load(&store).await.unwrap();
+    let mut a = open(&store, "Tallo Analytics").await;
+    a.data.as_mut().unwrap().access = Access::Role(Some(Role::Viewer));
+    a.update(key(KeyCode::Char('3')));
+    assert!(a.update(key(KeyCode::Char('e'))).is_empty());
+    assert!(a.form.is_none());
+    assert_eq!(
+        a.message.as_ref().unwrap().0,
+        "editing records needs the owner role; your role in \"Tallo Analytics\" is viewer"
+    );
+    a.update(key(KeyCode::Char('i')));
+    assert!(a.import.is_none());
+    a.update(key(KeyCode::Char('6')));
+    assert!(a.update(key(KeyCode::Char('n'))).is_empty());
+    assert!(
+        a.message
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("changing scenarios needs the analyst role")
+    );
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+    t.draw(|f| katalis::tui::render::draw(&a, f)).unwrap();
+    assert!(
+        t.backend().to_string().contains("viewer · ? help"),
+        "the role in the status bar"
+    );
+    // An analyst plans but does not import.
+    a.data.as_mut().unwrap().access = Access::Role(Some(Role::Analyst));
+    a.message = None;
+    a.update(key(KeyCode::Char('n')));
+    assert!(a.message.is_none(), "{:?}", a.message);
+}
