@@ -336,29 +336,12 @@ pub fn parse_reader(
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(tracked);
-    let csv_problem = |e: &csv::Error, lines: &LineTracker| -> Problem {
-        let row = Some(
-            e.position()
-                .map_or_else(|| lines.pending_line(), |p| lines.line_at(p.byte())),
-        );
-        let expected = match e.kind() {
-            csv::ErrorKind::Utf8 { .. } => "UTF-8 text (save the file as UTF-8)".to_owned(),
-            csv::ErrorKind::Io(io) => io.to_string(),
-            _ => format!("well-formed CSV ({e})"),
-        };
-        Problem {
-            row,
-            column: None,
-            value: None,
-            expected,
-        }
-    };
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
             return Err(ImportError {
                 file: file.to_owned(),
-                problems: vec![csv_problem(&e, &lines)],
+                problems: vec![lines.problem(&e)],
                 more: 0,
             });
         }
@@ -383,7 +366,7 @@ pub fn parse_reader(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                c.push(csv_problem(&e, &lines));
+                c.push(lines.problem(&e));
                 break;
             }
         }
@@ -519,6 +502,25 @@ impl LineTracker {
         }
         w.record_start = w.base;
         w.line
+    }
+
+    /// A CSV reader's error as a problem at its line.
+    fn problem(&self, e: &csv::Error) -> Problem {
+        let row = Some(
+            e.position()
+                .map_or_else(|| self.pending_line(), |p| self.line_at(p.byte())),
+        );
+        let expected = match e.kind() {
+            csv::ErrorKind::Utf8 { .. } => "UTF-8 text (save the file as UTF-8)".to_owned(),
+            csv::ErrorKind::Io(io) => io.to_string(),
+            _ => format!("well-formed CSV ({e})"),
+        };
+        Problem {
+            row,
+            column: None,
+            value: None,
+            expected,
+        }
     }
 
     /// The line the record being read starts on (for errors without a position).

@@ -952,23 +952,9 @@ pub fn csv_sheet(file: &str, input: impl std::io::Read) -> Result<Sheet, ImportE
             }
             Ok(false) => break,
             Err(e) => {
-                let line = Some(
-                    e.position()
-                        .map_or_else(|| lines.pending_line(), |p| lines.line_at(p.byte())),
-                );
-                let expected = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "UTF-8 text (save the file as UTF-8)".to_owned(),
-                    csv::ErrorKind::Io(io) => io.to_string(),
-                    _ => format!("well-formed CSV ({e})"),
-                };
                 return Err(ImportError {
                     file: file.to_owned(),
-                    problems: vec![Problem {
-                        row: line,
-                        column: None,
-                        value: None,
-                        expected,
-                    }],
+                    problems: vec![lines.problem(&e)],
                     more: 0,
                 });
             }
