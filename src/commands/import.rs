@@ -154,7 +154,7 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
         eprintln!("skipped row {}: {}", s.row, clean(&s.why));
     }
     store
-        .record(&AuditEntry::new(
+        .record_or_warn(&AuditEntry::new(
             &company,
             "import",
             kind.name(),
@@ -169,7 +169,7 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
                 }
             ),
         ))
-        .await?;
+        .await;
     eprintln!(
         "imported {} {} rows into {:?}",
         parsed.rows,
@@ -192,13 +192,13 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
             )
             .await?;
         store
-            .record(&AuditEntry::new(
+            .record_or_warn(&AuditEntry::new(
                 &company,
                 "mapping",
                 format!("mapping {}", name.trim()),
                 kind.name(),
             ))
-            .await?;
+            .await;
         eprintln!(
             "saved the mapping as {:?}; reuse it with --mapping {:?}",
             clean(name.trim()),
@@ -277,7 +277,7 @@ async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> R
     }
     let company = store.import(&target, &batch).await?;
     store
-        .record(&AuditEntry::new(
+        .record_or_warn(&AuditEntry::new(
             &company,
             "import",
             "financials",
@@ -288,7 +288,7 @@ async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> R
                 data.transactions
             ),
         ))
-        .await?;
+        .await;
     eprintln!(
         "imported {} months from {} transactions into {:?}",
         batch.len(),
@@ -353,13 +353,13 @@ async fn run_cfdi(store: &AnyStore, company_name: &str, a: &CfdiArgs) -> Result<
     let company = store.import(&target, &batch).await?;
     let files: Vec<String> = a.paths.iter().map(|p| p.display().to_string()).collect();
     store
-        .record(&AuditEntry::new(
+        .record_or_warn(&AuditEntry::new(
             &company,
             "import",
             "invoices",
             format!("cfdi {}: {summary}", files.join(", ")),
         ))
-        .await?;
+        .await;
     eprintln!("imported {summary} into {:?}", clean(&company.name));
     Ok(())
 }

@@ -105,13 +105,13 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
                 )
                 .await?;
             store
-                .record(&AuditEntry::new(
+                .record_or_warn(&AuditEntry::new(
                     &company,
                     "scenario",
                     format!("scenario {name}"),
                     format!("created from {from}"),
                 ))
-                .await?;
+                .await;
             format!("created scenario {} from {}\n", clean(name), clean(from))
         }
         ScenarioCommand::Set { name, settings } => {
@@ -126,13 +126,13 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
             super::require(store, &company, Role::Analyst, "changing scenarios").await?;
             store.save_scenario(company.id, &s).await?;
             store
-                .record(&AuditEntry::new(
+                .record_or_warn(&AuditEntry::new(
                     &company,
                     "scenario",
                     format!("scenario {name}"),
                     settings.join(" "),
                 ))
-                .await?;
+                .await;
             format!("updated scenario {}\n", clean(name))
         }
         ScenarioCommand::Delete { name } => {
@@ -141,13 +141,13 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
             super::require(store, &company, Role::Analyst, "changing scenarios").await?;
             store.delete_scenario(company.id, name, s.version).await?;
             store
-                .record(&AuditEntry::new(
+                .record_or_warn(&AuditEntry::new(
                     &company,
                     "scenario",
                     format!("scenario {name}"),
                     "deleted",
                 ))
-                .await?;
+                .await;
             format!("deleted scenario {}\n", clean(name))
         }
         ScenarioCommand::GoalSeek {
@@ -178,13 +178,13 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
                 super::require(store, &company, Role::Analyst, "changing scenarios").await?;
                 store.save_scenario(company.id, &s).await?;
                 store
-                    .record(&AuditEntry::new(
+                    .record_or_warn(&AuditEntry::new(
                         &company,
                         "scenario",
                         format!("scenario {name}"),
                         format!("goal seek {}={v}", key.key()),
                     ))
-                    .await?;
+                    .await;
             }
             match format {
                 OutputFormat::Json => {

@@ -59,13 +59,13 @@ pub async fn members(store: &AnyStore, cmd: &MembersCommand) -> Result<()> {
                 .add_member(company.id, login, role_of(*role), *create_login)
                 .await?;
             store
-                .record(&crate::store::team::AuditEntry::new(
+                .record_or_warn(&crate::store::team::AuditEntry::new(
                     &company,
                     "member",
                     format!("member {login}"),
                     format!("role {}", role_of(*role).name()),
                 ))
-                .await?;
+                .await;
             eprintln!(
                 "{} is {} of {:?} (table rights: {rights})",
                 clean(login),
@@ -76,13 +76,13 @@ pub async fn members(store: &AnyStore, cmd: &MembersCommand) -> Result<()> {
         MembersCommand::Remove { login, .. } => {
             let rights = store.remove_member(company.id, login).await?;
             store
-                .record(&crate::store::team::AuditEntry::new(
+                .record_or_warn(&crate::store::team::AuditEntry::new(
                     &company,
                     "member",
                     format!("member {login}"),
                     "removed",
                 ))
-                .await?;
+                .await;
             eprintln!(
                 "{} is no longer a member of {:?} (table rights now: {rights})",
                 clean(login),

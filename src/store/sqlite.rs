@@ -179,6 +179,11 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// An in-memory store: one connection, and no other process can write to it.
+    pub(crate) fn is_memory(&self) -> bool {
+        self.path == ":memory:"
+    }
+
     pub async fn writable(&self) -> StoreResult<()> {
         // A write statement that changes no row still needs the write lock and a
         // writable file; the transaction is rolled back.

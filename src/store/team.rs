@@ -456,6 +456,18 @@ impl AnyStore {
         Ok(())
     }
 
+    /// [`AnyStore::record`] after a write that already succeeded: a failure to
+    /// record is said on stderr (the write itself stands), not turned into an error.
+    pub async fn record_or_warn(&self, e: &AuditEntry) {
+        if let Err(err) = self.record(e).await {
+            tracing::warn!("audit: {err}");
+            eprintln!(
+                "katalis: warning: the change was saved but not recorded in the audit trail ({})",
+                crate::sanitize::clean(&err.to_string())
+            );
+        }
+    }
+
     /// The audit trail, oldest first: of one company or all, from `since` (RFC 3339 or a date).
     pub async fn audit(&self, company_id: Option<i64>, since: Option<&str>) -> StoreResult<Vec<AuditRow>> {
         let since = since.unwrap_or("1970-01-01").to_owned();

@@ -41,6 +41,9 @@ fn forward(store: &AnyStore, tx: &UnboundedSender<Action>, c: Change) -> bool {
 
 async fn poll_sqlite(store: Arc<AnyStore>, tx: UnboundedSender<Action>) {
     let AnyStore::Sqlite(s) = &*store else { return };
+    if s.is_memory() {
+        return; // its one connection is the interface's, and nobody else writes there
+    }
     // A connection of its own, out of the pool: data_version counts the
     // commits of every other connection.
     let Ok(conn) = s.pool().acquire().await else { return };
