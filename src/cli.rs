@@ -17,7 +17,7 @@ pub struct Global {
     /// Store URL: sqlite:///path/file.db, sqlite::memory: or postgres://user:pass@host:port/db
     #[arg(long, global = true, value_name = "URL")]
     pub db: Option<String>,
-    /// Company to open (name or id); default: the first
+    /// Company to open (name or id); default: the one last opened in the interface on this store, else the first
     #[arg(long, global = true, value_name = "NAME")]
     pub company: Option<String>,
     /// Interface language
