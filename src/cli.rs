@@ -49,6 +49,23 @@ pub enum Command {
         #[arg(long)]
         no_cache: bool,
     },
+    /// The weekly cash forecast (13 weeks by default), as the Cash flow tab shows it
+    #[command(after_help = "Example:\n  katalis forecast --floor 25000 --format json > forecast-$(date +%F).json")]
+    Forecast(ForecastArgs),
+    /// KPI targets of the company: any key of `report --format json`
+    #[command(subcommand)]
+    Target(TargetCommand),
+    /// Alerts, targets and the forecast's floor: one line per miss; exit 3 when something misses
+    #[command(
+        after_help = "Example (cron):\n  katalis check --all || notify-send \"Katalis\" \"a target or alert needs you\""
+    )]
+    Check {
+        /// Every company of the store
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
     /// Check the store, migrations, AI endpoint, config and terminal
     Doctor,
     /// Apply the store's migrations (with PostgreSQL: as the role that owns the schema)
@@ -186,6 +203,44 @@ pub struct CfdiArgs {
     pub new: CreateArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// How many weeks (1-52)
+    #[arg(long, default_value_t = 13, value_parser = clap::value_parser!(u32).range(1..=52))]
+    pub weeks: u32,
+    /// The scenario whose cash events are added (base has none)
+    #[arg(long, default_value = "base")]
+    pub scenario: String,
+    /// The cash floor (default: cash_floor in the config, else 0)
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub floor: Option<String>,
+    /// As-of month (must have financials); default: the latest
+    #[arg(long, value_name = "YYYY-MM")]
+    pub as_of: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// Hold METRIC to RULE: ">= 12", "<= 45" or "between 0.4 0.6"
+    #[command(
+        after_help = "Example:\n  katalis target set runway_months \">= 12\"\n  katalis target set collections.dso \"<= 45\""
+    )]
+    Set {
+        metric: String,
+        #[arg(allow_hyphen_values = true)]
+        rule: String,
+    },
+    /// The targets in force (the config's and the company's) and whether they hold
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Remove the company's target for METRIC
+    Remove { metric: String },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RoleArg {
     Owner,
@@ -276,6 +331,18 @@ pub enum ScenarioCommand {
     },
     /// Delete a scenario
     Delete { name: String },
+    /// Lock a scenario as the budget from a month with actuals (as L does in Planning)
+    Lock {
+        name: String,
+        #[arg(long, value_name = "YYYY-MM")]
+        from: String,
+    },
+    /// Budget vs actual of a locked scenario, per month, and the five worst variances
+    Variance {
+        name: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
+    },
     /// Find the value of one driver that meets a target
     GoalSeek {
         name: String,

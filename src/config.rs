@@ -18,6 +18,8 @@ pub struct FileConfig {
     pub keys: Option<toml::Table>,
     pub ai: Option<toml::Table>,
     pub alerts: Option<toml::Table>,
+    /// KPI targets for every company: `runway_months = ">= 12"`.
+    pub targets: Option<toml::Table>,
     /// An integer or a quoted decimal ("25000.50"): TOML floats are not exact.
     pub cash_floor: Option<toml::Value>,
 }
@@ -50,6 +52,8 @@ pub struct Config {
     pub keys: Option<toml::Table>,
     /// The 13-week forecast reports the first week whose cash is below it (default 0).
     pub cash_floor: rust_decimal::Decimal,
+    /// `[targets]`: held by every company unless it sets its own for the metric.
+    pub targets: Vec<crate::report::targets::Target>,
     pub ai: crate::ai::service::AiSettings,
     /// Things to tell the user (e.g. a key in a config file others can read).
     pub warnings: Vec<String>,
@@ -133,6 +137,19 @@ impl Config {
             .or(env("KATALIS_THEME"))
             .or(file.theme)
             .unwrap_or_else(|| "dark".to_owned());
+        let mut targets = Vec::new();
+        for (metric, rule) in file.targets.iter().flatten() {
+            let text = rule.as_str().unwrap_or_default();
+            let rule = text.parse().map_err(|_| ConfigError::Value {
+                key: format!("targets.{metric}"),
+                value: rule.to_string(),
+                expected: "a rule in quotes: \">= 12\", \"<= 45\" or \"between 0.4 0.6\"",
+            })?;
+            targets.push(crate::report::targets::Target {
+                metric: metric.clone(),
+                rule,
+            });
+        }
         let cash_floor = match (env("KATALIS_CASH_FLOOR"), &file.cash_floor) {
             (Some(v), _) => floor_of("KATALIS_CASH_FLOOR", &v)?,
             (None, Some(toml::Value::Integer(n))) => rust_decimal::Decimal::from(*n),
@@ -150,6 +167,7 @@ impl Config {
             file: path,
             keys: file.keys,
             cash_floor,
+            targets,
             ai,
             warnings,
         })

@@ -154,6 +154,14 @@ async fn dispatch(
         }
         Some(Command::Doctor | Command::Migrate) => {}
         Some(Command::Members(cmd)) => commands::team::members(store, cmd).await?,
+        Some(Command::Forecast(args)) => commands::routines::forecast(store, cfg, company, args).await?,
+        Some(Command::Target(cmd)) => commands::routines::target(store, cfg, company, cmd).await?,
+        Some(Command::Check { all, format }) => {
+            if !commands::routines::check(store, cfg, company, *all, *format).await? {
+                // Something misses: 3, so `katalis check || notify` works (1 stays for errors).
+                return Ok(ExitCode::from(3));
+            }
+        }
         Some(Command::Audit { since, format }) => {
             commands::team::audit(store, explicit.as_deref(), since.as_deref(), *format).await?
         }

@@ -46,6 +46,14 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_company_at ON audit (company_id, at);
 
+-- KPI targets per company: a report key held to a rule (">= 12", "between 0.4 0.6").
+CREATE TABLE targets (
+    company_id BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    metric     TEXT   NOT NULL CHECK (metric <> ''),
+    rule       TEXT   NOT NULL,
+    PRIMARY KEY (company_id, metric)
+);
+
 -- companies: members read theirs; owners update; admins create and delete.
 ALTER TABLE companies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE companies FORCE ROW LEVEL SECURITY;
@@ -63,7 +71,7 @@ BEGIN
     FOR t IN SELECT * FROM (VALUES
         ('financials', 3), ('products', 3), ('invoices', 3), ('import_mappings', 3),
         ('company_members', 3),
-        ('scenarios', 2), ('ai_analysis', 2), ('recommendations', 2)
+        ('scenarios', 2), ('ai_analysis', 2), ('recommendations', 2), ('targets', 2)
     ) AS v(name, need) LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.name);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.name);
@@ -113,7 +121,7 @@ BEGIN
     SELECT COALESCE(MAX(CASE role WHEN 'owner' THEN 3 WHEN 'analyst' THEN 2 WHEN 'viewer' THEN 1 END), 0)
         INTO top FROM company_members WHERE member = login;
     EXECUTE format('REVOKE ALL ON companies, financials, products, invoices, scenarios, ai_analysis, '
-                   'recommendations, company_members, import_mappings, audit, _sqlx_migrations FROM %I', login);
+                   'recommendations, company_members, import_mappings, audit, targets, _sqlx_migrations FROM %I', login);
     EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM %I', login);
     EXECUTE format('REVOKE EXECUTE ON FUNCTION katalis_grant(TEXT) FROM %I', login);
     IF top = 0 THEN
@@ -121,9 +129,9 @@ BEGIN
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', login);
     EXECUTE format('GRANT SELECT ON companies, financials, products, invoices, scenarios, ai_analysis, '
-                   'recommendations, company_members, import_mappings, audit, _sqlx_migrations TO %I', login);
+                   'recommendations, company_members, import_mappings, audit, targets, _sqlx_migrations TO %I', login);
     IF top >= 2 THEN
-        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON scenarios, ai_analysis, recommendations TO %I', login);
+        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON scenarios, ai_analysis, recommendations, targets TO %I', login);
         EXECUTE format('GRANT INSERT ON audit TO %I', login);
         EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO %I', login);
     END IF;
@@ -140,4 +148,4 @@ REVOKE EXECUTE ON FUNCTION katalis_grant(TEXT) FROM PUBLIC;
 -- Any login may look: the policies show it no row of a company it is not a
 -- member of, so a stranger opening Katalis sees an empty store, not an error.
 GRANT SELECT ON companies, financials, products, invoices, scenarios, ai_analysis, recommendations,
-    company_members, import_mappings, audit, _sqlx_migrations TO PUBLIC;
+    company_members, import_mappings, audit, targets, _sqlx_migrations TO PUBLIC;

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod doctor;
 pub mod import;
 pub mod report;
+pub mod routines;
 pub mod scenario;
 pub mod team;
 

@@ -16,13 +16,13 @@ use serde_json::json;
 pub const BASE: &str = "base";
 
 /// A scenario ready to project: its drivers and where it starts.
-struct Resolved {
-    name: String,
-    drivers: Drivers,
-    start: Start,
+pub(crate) struct Resolved {
+    pub name: String,
+    pub drivers: Drivers,
+    pub start: Start,
 }
 
-async fn resolve(store: &AnyStore, company_id: i64, ledger: &Ledger, name: &str) -> Result<Resolved> {
+pub(crate) async fn resolve(store: &AnyStore, company_id: i64, ledger: &Ledger, name: &str) -> Result<Resolved> {
     let m = as_of_month(ledger, None)?;
     let start = Start::from_ledger(ledger, m).ok_or_else(|| eyre!("no financials for {m}"))?;
     if name == BASE {
@@ -205,6 +205,46 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &ScenarioCommand)
                     None => format!("no value of {} between {min} and {max} meets {target}\n", key.key()),
                 },
             }
+        }
+        ScenarioCommand::Lock { name, from } => {
+            refuse_base(name, "locked")?;
+            let month: Month = from
+                .parse()
+                .map_err(|_| eyre!("--from {:?}: expected a month as YYYY-MM", clean(from)))?;
+            let start = Start::from_ledger(&ledger, month).ok_or_else(|| {
+                eyre!("--from {month}: no actuals for that month; a budget starts from recorded actuals")
+            })?;
+            let mut s = stored(store, company.id, name).await?;
+            s.locked = true;
+            s.base_month = Some(month.to_string());
+            s.start_cash = Some(start.cash);
+            s.start_revenue = Some(start.revenue);
+            super::require(store, &company, Role::Analyst, "locking a budget").await?;
+            store.save_scenario(company.id, &s).await?;
+            store
+                .record_or_warn(&AuditEntry::new(
+                    &company,
+                    "scenario",
+                    format!("scenario {name}"),
+                    format!("locked as budget from {month}"),
+                ))
+                .await;
+            format!("locked scenario {} as the budget from {month}\n", clean(name))
+        }
+        ScenarioCommand::Variance { name, format } => {
+            let s = stored(store, company.id, name).await?;
+            if !s.locked {
+                bail!(
+                    "scenario {:?} is not a budget; lock it first: katalis scenario lock {} --from YYYY-MM",
+                    clean(name),
+                    clean(name)
+                );
+            }
+            let r = resolve(store, company.id, &ledger, name).await?;
+            let plan = project(r.start, &r.drivers);
+            let all = crate::finance::variance::budget_vs_actual(&ledger, &plan);
+            let worst = crate::finance::variance::worst(&all, 5);
+            crate::report::variance::render(&r.name, r.start.month, &company.currency, &all, &worst, *format)?
         }
         ScenarioCommand::List { format } => {
             let stored = store.scenarios(company.id).await?;

@@ -95,11 +95,11 @@ pub struct WeeklyBase {
     pub outflows: Decimal,
 }
 
-fn week_of(first: NaiveDate, date: NaiveDate) -> Option<usize> {
+fn week_of(first: NaiveDate, date: NaiveDate, weeks: usize) -> Option<usize> {
     let days = (date - first).num_days();
     if days < 0 {
         Some(0)
-    } else if days < 7 * WEEKS {
+    } else if days < 7 * weeks as i64 {
         Some((days / 7) as usize)
     } else {
         None
@@ -111,9 +111,14 @@ fn week_of(first: NaiveDate, date: NaiveDate) -> Option<usize> {
 /// revenue and gross burn at 12/52 of the monthly rate. `open` may hold invoices
 /// that are not open at D; they count for nothing.
 pub fn weekly_base(ledger: &Ledger, m: Month, open: &[Invoice], input: &ForecastInput) -> WeeklyBase {
+    weekly_base_for(ledger, m, open, input, WEEKS as usize)
+}
+
+/// [`weekly_base`] over `weeks` weeks instead of 13.
+pub fn weekly_base_for(ledger: &Ledger, m: Month, open: &[Invoice], input: &ForecastInput, weeks: usize) -> WeeklyBase {
     let d = m.last_day();
     let first = d + Duration::days(1);
-    let mut collections = vec![Decimal::ZERO; WEEKS as usize];
+    let mut collections = vec![Decimal::ZERO; weeks];
     let late = mean_days_late(&input.late);
     for inv in open {
         let amount = open_at(inv, d);
@@ -125,7 +130,7 @@ pub fn weekly_base(ledger: &Ledger, m: Month, open: &[Invoice], input: &Forecast
             .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven)
             .to_i64()
             .unwrap_or(0);
-        if let Some(w) = week_of(first, inv.due_date + Duration::days(lag)) {
+        if let Some(w) = week_of(first, inv.due_date + Duration::days(lag), weeks) {
             collections[w] += amount;
         }
     }
@@ -148,14 +153,15 @@ pub fn weekly_base(ledger: &Ledger, m: Month, open: &[Invoice], input: &Forecast
 pub fn with_events(base: &WeeklyBase, events: &[CashEvent], floor: Decimal) -> CashForecast {
     let m = base.month;
     let first = m.last_day() + Duration::days(1);
-    let mut event_weeks = vec![Decimal::ZERO; WEEKS as usize];
+    let n = base.collections.len();
+    let mut event_weeks = vec![Decimal::ZERO; n];
     for e in events.iter().filter(|e| e.month >= 1) {
-        if let Some(w) = week_of(first, m.plus(e.month as i32).first_day()) {
+        if let Some(w) = week_of(first, m.plus(e.month as i32).first_day(), n) {
             event_weeks[w] += e.amount;
         }
     }
     let mut cash = base.opening;
-    let mut weeks = Vec::with_capacity(WEEKS as usize);
+    let mut weeks = Vec::with_capacity(n);
     let mut below_floor = None;
     for (k, (collected, events)) in base.collections.iter().zip(event_weeks).enumerate() {
         cash += *collected + base.other_inflows - base.outflows + events;
@@ -180,6 +186,24 @@ pub fn with_events(base: &WeeklyBase, events: &[CashEvent], floor: Decimal) -> C
         below_floor,
         floor,
     }
+}
+
+/// A scenario's cash events as the forecast from as-of month `m` counts them:
+/// event months count from the scenario's start, and a budget locked earlier
+/// starts before `m`, so its months are moved onto the forecast's (events
+/// before `m` drop out).
+pub fn shift_events(events: &[CashEvent], scenario_start: Month, m: Month) -> Vec<CashEvent> {
+    let offset = i64::from(m.months_since(scenario_start));
+    events
+        .iter()
+        .filter_map(|e| {
+            let month = i64::from(e.month) - offset;
+            (month >= 1).then(|| CashEvent {
+                month: month as u32,
+                ..e.clone()
+            })
+        })
+        .collect()
 }
 
 /// Weekly cash from D (METRICS.md "13-week cash forecast") from the full list of invoices.

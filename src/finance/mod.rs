@@ -2,6 +2,7 @@
 //! Every number Katalis shows is computed here, as METRICS.md defines it.
 
 pub mod advice;
+pub mod alerts;
 pub mod cash_flow;
 pub mod collections;
 pub mod forecast;

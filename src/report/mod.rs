@@ -4,6 +4,8 @@
 mod markdown;
 pub mod numbers;
 pub mod scenario;
+pub mod targets;
+pub mod variance;
 
 pub use markdown::{pillar_label, to_markdown};
 

@@ -55,6 +55,9 @@ pub struct CompanyBackup {
     /// The audit trail, oldest first (absent in backups made before it existed).
     #[serde(default)]
     pub audit: Vec<super::team::AuditRow>,
+    /// KPI targets: (metric, rule).
+    #[serde(default)]
+    pub targets: Vec<(String, String)>,
 }
 
 /// A saved import mapping: `spec` is the JSON of `import::table::Mapping`.

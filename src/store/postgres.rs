@@ -969,6 +969,10 @@ impl Store for PgStore {
                     .bind(c.id)
                     .fetch_all(&mut *tx)
                     .await?,
+                targets: sqlx::query_as("SELECT metric, rule FROM targets WHERE company_id = $1 ORDER BY metric")
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?,
                 profile: c.into(),
             });
         }
@@ -1023,6 +1027,14 @@ impl Store for PgStore {
             }
             for m in &cb.mappings {
                 Self::insert_mapping(&mut *tx, c.id, m).await?;
+            }
+            for (metric, rule) in &cb.targets {
+                sqlx::query("INSERT INTO targets (company_id, metric, rule) VALUES ($1, $2, $3)")
+                    .bind(c.id)
+                    .bind(metric)
+                    .bind(rule)
+                    .execute(&mut *tx)
+                    .await?;
             }
             for a in &cb.audit {
                 sqlx::query("INSERT INTO audit (at, who, company_id, company, action, target, detail) VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7)")

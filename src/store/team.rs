@@ -232,6 +232,56 @@ impl AnyStore {
         }))
     }
 
+    /// A company's KPI targets: (metric, rule), by metric.
+    pub async fn targets(&self, company_id: i64) -> StoreResult<Vec<(String, String)>> {
+        const SQL: &str = "SELECT metric, rule FROM targets WHERE company_id = $1 ORDER BY metric";
+        Ok(match self {
+            AnyStore::Sqlite(s) => sqlx::query_as(SQL).bind(company_id).fetch_all(s.pool()).await?,
+            AnyStore::Postgres(p) => sqlx::query_as(SQL).bind(company_id).fetch_all(p.pool()).await?,
+        })
+    }
+
+    /// Sets (or replaces) a company's target for a metric.
+    pub async fn set_target(&self, company_id: i64, metric: &str, rule: &str) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO targets (company_id, metric, rule) VALUES ($1, $2, $3) \
+                           ON CONFLICT (company_id, metric) DO UPDATE SET rule = excluded.rule";
+        match self {
+            AnyStore::Sqlite(s) => {
+                let q = sqlx::query(SQL).bind(company_id).bind(metric).bind(rule);
+                q.execute(s.pool()).await.map_err(|e| s.explain(e.into()))?;
+            }
+            AnyStore::Postgres(p) => {
+                let q = sqlx::query(SQL).bind(company_id).bind(metric).bind(rule);
+                q.execute(p.pool())
+                    .await
+                    .map_err(|e| super::postgres::explain(e.into()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a company's target; false when it had none for that metric.
+    pub async fn remove_target(&self, company_id: i64, metric: &str) -> StoreResult<bool> {
+        const SQL: &str = "DELETE FROM targets WHERE company_id = $1 AND metric = $2";
+        let n = match self {
+            AnyStore::Sqlite(s) => sqlx::query(SQL)
+                .bind(company_id)
+                .bind(metric)
+                .execute(s.pool())
+                .await
+                .map_err(|e| s.explain(e.into()))?
+                .rows_affected(),
+            AnyStore::Postgres(p) => sqlx::query(SQL)
+                .bind(company_id)
+                .bind(metric)
+                .execute(p.pool())
+                .await
+                .map_err(|e| super::postgres::explain(e.into()))?
+                .rows_affected(),
+        };
+        Ok(n > 0)
+    }
+
     /// This opened store's mark on the writes it records.
     pub fn session(&self) -> &str {
         match self {

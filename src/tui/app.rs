@@ -271,6 +271,8 @@ pub struct App {
     pub weeks: bool,
     /// The forecast's cash floor (config `cash_floor`).
     pub cash_floor: rust_decimal::Decimal,
+    /// `[targets]` of the config, held by every company.
+    pub config_targets: Vec<crate::report::targets::Target>,
     /// The store is unreachable since this time (HH:MM): the data shown is stale
     /// and writes are refused until it is back.
     pub outage: Option<String>,
@@ -306,6 +308,7 @@ impl App {
             ai: AiPanel::new("local".into(), true, false),
             weeks: false,
             cash_floor: rust_decimal::Decimal::ZERO,
+            config_targets: Vec::new(),
             outage: None,
             reload_waiting: false,
             dirty: true,
@@ -422,7 +425,19 @@ impl App {
                 {
                     vec![]
                 }
-                Ok(data) => {
+                Ok(mut data) => {
+                    let report = crate::report::Report {
+                        company: &data.company,
+                        snapshot: &data.snapshot,
+                    }
+                    .to_json();
+                    let targets = crate::report::targets::merge(&self.config_targets, &data.stored_targets);
+                    // A target on a key the report lacks is reported by `check`; here it is skipped.
+                    data.target_checks = targets
+                        .iter()
+                        .filter_map(|t| crate::report::targets::evaluate(&report, std::slice::from_ref(t)).ok())
+                        .flatten()
+                        .collect();
                     let effect = Effect::LoadDso {
                         company_id: data.company.id,
                         months: data.trends.months.clone(),

@@ -58,6 +58,11 @@ pub struct CompanyData {
     pub access: crate::store::team::Access,
     /// When the load that made this began: a slower, older load never replaces it.
     pub started: std::time::Instant,
+    /// The company's own KPI targets, as stored.
+    pub stored_targets: Vec<crate::report::targets::Target>,
+    /// Every target in force (the config's and the company's), evaluated on the
+    /// report (filled in by `App::update` when the data arrives).
+    pub target_checks: Vec<crate::report::targets::TargetCheck>,
 }
 
 /// The engine's metrics as of one month (T3M windows end there).
@@ -125,6 +130,8 @@ impl CompanyData {
             weeks: None,
             access: crate::store::team::Access::Local,
             started: std::time::Instant::now(),
+            stored_targets: Vec::new(),
+            target_checks: Vec::new(),
             search,
             by_month,
             ytd,
@@ -180,13 +187,14 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
     let ledger = Ledger::new(financials);
     let m = as_of_month(&ledger, None).map_err(|e| e.to_string())?;
-    let (receivables, open, recommendations, scenarios, history, access) = tokio::try_join!(
+    let (receivables, open, recommendations, scenarios, history, access, targets) = tokio::try_join!(
         store.collections_input(id, m),
         store.open_invoices(id, m.last_day()),
         store.latest_recommendations(id, 5),
         store.scenarios(id),
         store.forecast_input(id, m),
         store.access(id),
+        store.targets(id),
     )
     .map_err(|e| e.to_string())?;
     let weeks = weekly_base(&ledger, m, &open, &history);
@@ -196,6 +204,14 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
     data.weeks = Some(weeks);
     data.access = access;
     data.started = started;
+    data.stored_targets = targets
+        .into_iter()
+        .filter_map(|(metric, rule)| {
+            rule.parse()
+                .ok()
+                .map(|rule| crate::report::targets::Target { metric, rule })
+        })
+        .collect();
     Ok(data)
 }
 

@@ -305,6 +305,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
     }
     let mut app = App::new(cfg.lang, theme, keymap, company);
     app.cash_floor = cfg.cash_floor;
+    app.config_targets = cfg.targets.clone();
     let settings = Arc::new(cfg.ai.clone());
     app.ai = ai_panel::AiPanel::new(
         match &cfg.ai.provider {

@@ -146,23 +146,8 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
     let th = &app.theme;
     let Some(base) = &d.weeks else { return };
     let scenario = app.planner.current();
-    // Event months count from the scenario's start; a budget locked earlier starts
-    // before the as-of month, so its months are moved onto the forecast's.
-    let events: Vec<crate::domain::CashEvent> = scenario
-        .map(|s| {
-            let offset = base.month.months_since(s.start.month);
-            s.drivers
-                .cash_events
-                .iter()
-                .filter_map(|e| {
-                    let month = i64::from(e.month) - i64::from(offset);
-                    (month >= 1).then(|| crate::domain::CashEvent {
-                        month: month as u32,
-                        ..e.clone()
-                    })
-                })
-                .collect()
-        })
+    let events = scenario
+        .map(|s| crate::finance::forecast::shift_events(&s.drivers.cash_events, s.start.month, base.month))
         .unwrap_or_default();
     let fc = with_events(base, &events, app.cash_floor);
     let points: Vec<(f64, f64)> = std::iter::once((0.0, fc.opening.to_f64().unwrap_or(0.0)))

@@ -36,49 +36,69 @@ fn gauge(buf: &mut Buffer, area: Rect, app: &App, d: &CompanyData, label: &str, 
         .render(area, buf);
 }
 
-/// The alerts METRICS and PRODUCT define, in the interface language.
+/// The alerts METRICS and PRODUCT define (from the engine), then the KPI
+/// targets that miss, in the interface language.
 pub fn alerts(app: &App, d: &CompanyData) -> Vec<(String, Style)> {
-    let s = &d.snapshot;
+    use crate::finance::alerts::Alert;
     let t = |en, es| app.lang.pick(en, es);
-    let mut out = Vec::new();
-    if let Some(r) = s.cash_flow.runway_months.filter(|r| *r < Decimal::from(6)) {
-        out.push((
-            format!(
-                "{} {} {}",
-                t("Runway under 6 months:", "Menos de 6 meses de caja:"),
-                d.fmt.num(Some(r), 1),
-                t("months", "meses")
+    let mut out: Vec<(String, Style)> = crate::finance::alerts::alerts(&d.snapshot)
+        .into_iter()
+        .map(|a| match a {
+            Alert::ShortRunway(r) => (
+                format!(
+                    "{} {} {}",
+                    t("Runway under 6 months:", "Menos de 6 meses de caja:"),
+                    d.fmt.num(Some(r), 1),
+                    t("months", "meses")
+                ),
+                app.theme.bad,
             ),
-            app.theme.bad,
-        ));
-    }
-    if let Some(z) = s.cash_flow.cash_zero_month.filter(|z| z.months_since(s.as_of) <= 12) {
-        out.push((
-            format!("{} {z}", t("Cash runs out in", "La caja se agota en")),
-            app.theme.bad,
-        ));
-    }
-    if let Some(o) = s.collections.overdue_share.filter(|o| *o > Decimal::new(30, 2)) {
-        out.push((
-            format!(
-                "{} {}",
-                t("Overdue share of receivables:", "Cartera vencida:"),
-                d.fmt.pct(Some(o))
+            Alert::CashZeroSoon(z) => (
+                format!("{} {z}", t("Cash runs out in", "La caja se agota en")),
+                app.theme.bad,
             ),
-            app.theme.warn,
-        ));
-    }
-    if let Some(g) = s.profitability.gross_margin.filter(|g| *g < Decimal::ZERO) {
+            Alert::Overdue(o) => (
+                format!(
+                    "{} {}",
+                    t("Overdue share of receivables:", "Cartera vencida:"),
+                    d.fmt.pct(Some(o))
+                ),
+                app.theme.warn,
+            ),
+            Alert::NegativeGrossMargin(g) => (
+                format!(
+                    "{} {}",
+                    t("Negative gross margin:", "Margen bruto negativo:"),
+                    d.fmt.pct(Some(g))
+                ),
+                app.theme.bad,
+            ),
+        })
+        .collect();
+    for c in d.target_checks.iter().filter(|c| c.ok == Some(false)) {
         out.push((
             format!(
-                "{} {}",
-                t("Negative gross margin:", "Margen bruto negativo:"),
-                d.fmt.pct(Some(g))
+                "{} {} {} ({} {})",
+                t("Missed target:", "Meta no cumplida:"),
+                c.metric.rsplit('.').next().unwrap_or(&c.metric),
+                crate::sanitize::clean(c.value.as_deref().unwrap_or("")),
+                t("target", "meta"),
+                c.rule
             ),
             app.theme.bad,
         ));
     }
     out
+}
+
+/// A KPI tile's label and value style: marked (a ✗ that survives NO_COLOR, and
+/// the bad colour) when a target on its report key misses.
+fn marked<'a>(app: &App, d: &CompanyData, label: &'a str, key: &str) -> (std::borrow::Cow<'a, str>, Style) {
+    if d.target_checks.iter().any(|c| c.metric == key && c.ok == Some(false)) {
+        (format!("✗ {label}").into(), app.theme.bad)
+    } else {
+        (label.into(), app.theme.base)
+    }
 }
 
 pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
@@ -113,22 +133,25 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         app.theme.base,
         &tr.revenue,
     );
+    let (gross_margin_label, gross_margin_style) =
+        marked(app, d, t("Gross margin", "Margen bruto"), "profitability.gross_margin");
     tile(
         buf,
         top[1],
         &app.theme,
-        t("Gross margin", "Margen bruto"),
+        &gross_margin_label,
         &f.pct(s.monthly.last().and_then(|m| m.gross_margin)),
-        app.theme.base,
+        gross_margin_style,
         &tr.gross_margin,
     );
+    let (net_burn_label, net_burn_style) = marked(app, d, t("Net burn", "Quema neta"), "cash_flow.net_burn");
     tile(
         buf,
         top[2],
         &app.theme,
-        t("Net burn", "Quema neta"),
+        &net_burn_label,
         &f.money(s.cash_flow.net_burn, true),
-        app.theme.base,
+        net_burn_style,
         &tr.net_burn,
     );
     let low = columns(r2, 3);
@@ -136,13 +159,15 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         || t("not burning", "sin quema").to_owned(),
         |r| format!("{} {}", f.num(Some(r), 1), t("months", "meses")),
     );
+    let (runway_months_label, runway_months_style) =
+        marked(app, d, t("Runway", "Meses de caja"), "cash_flow.runway_months");
     tile(
         buf,
         low[0],
         &app.theme,
-        t("Runway", "Meses de caja"),
+        &runway_months_label,
         &runway,
-        app.theme.base,
+        runway_months_style,
         &tr.runway,
     );
     let customers = s
@@ -159,13 +184,14 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         app.theme.base,
         &tr.customers,
     );
+    let (dso_label, dso_style) = marked(app, d, t("DSO (days)", "Días de cobro"), "collections.dso");
     tile(
         buf,
         low[2],
         &app.theme,
-        t("DSO (days)", "Días de cobro"),
+        &dso_label,
         &f.num(s.collections.dso, 1),
-        app.theme.base,
+        dso_style,
         &tr.dso,
     );
 

@@ -17,3 +17,11 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+
+-- KPI targets per company: a report key held to a rule (">= 12", "between 0.4 0.6").
+CREATE TABLE targets (
+    company_id INTEGER NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    metric     TEXT    NOT NULL CHECK (metric <> ''),
+    rule       TEXT    NOT NULL,
+    PRIMARY KEY (company_id, metric)
+) STRICT;
