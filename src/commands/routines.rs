@@ -297,7 +297,17 @@ pub async fn check(
     let mut lines = String::new();
     let mut ok = true;
     for c in &companies {
-        let snapshot = load_snapshot(store, c, None).await?;
+        // A company that cannot be computed (no financials yet) is a miss, said; the rest are checked.
+        let snapshot = match load_snapshot(store, c, None).await {
+            Ok(s) => s,
+            Err(e) if all => {
+                ok = false;
+                lines += &format!("{}: cannot be checked ({})\n", clean(&c.name), clean(&e.to_string()));
+                report.push(json!({"company": c.name, "error": e.to_string()}));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let crossed = alerts(&snapshot);
         for a in &crossed {
             lines += &format!("{}: {}\n", clean(&c.name), alert_text(a));
