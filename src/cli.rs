@@ -68,6 +68,14 @@ pub enum Command {
     },
     /// Check the store, migrations, AI endpoint, config and terminal
     Doctor,
+    /// Shell completions on stdout: bash, zsh, fish, powershell or elvish
+    #[command(
+        after_help = "Install (bash):\n  katalis completions bash > ~/.local/share/bash-completion/completions/katalis"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// The manual page (roff) on stdout
+    #[command(after_help = "Install:\n  katalis man > ~/.local/share/man/man1/katalis.1")]
+    Man,
     /// Apply the store's migrations (with PostgreSQL: as the role that owns the schema)
     Migrate,
     /// Company members and their roles (PostgreSQL): owner, analyst, viewer

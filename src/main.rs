@@ -20,6 +20,23 @@ fn main() -> ExitCode {
             )
             .exit();
     }
+    // Completions and the manual need no configuration and no store.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "katalis", &mut out);
+            return print_bytes(&out);
+        }
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                eprintln!("katalis: cannot write the manual: {e}");
+                return ExitCode::from(1);
+            }
+            return print_bytes(&out);
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -55,6 +72,17 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is not an error.
+fn print_bytes(out: &[u8]) -> ExitCode {
+    match commands::print(&String::from_utf8_lossy(out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("katalis: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -152,7 +180,7 @@ async fn dispatch(
         Some(Command::Analyze { agent, no_cache }) => {
             commands::analyze::run(store, cfg, company, agent, *no_cache).await?
         }
-        Some(Command::Doctor | Command::Migrate) => {}
+        Some(Command::Doctor | Command::Migrate | Command::Completions { .. } | Command::Man) => {}
         Some(Command::Members(cmd)) => commands::team::members(store, cmd).await?,
         Some(Command::Forecast(args)) => commands::routines::forecast(store, cfg, company, args).await?,
         Some(Command::Target(cmd)) => commands::routines::target(store, cfg, company, cmd).await?,

@@ -847,3 +847,20 @@ fn doctor_checks_the_endpoint_without_showing_the_key() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("refuses the key (401)"));
 }
+
+#[test]
+fn completions_and_the_manual_come_from_the_same_definitions() {
+    let e = Env::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = ok(&e.run(&["completions", shell]));
+        assert!(
+            out.contains("katalis") && out.contains("forecast") && out.contains("import"),
+            "{shell}"
+        );
+    }
+    let man = ok(&e.run(&["man"]));
+    assert!(man.contains(".TH katalis 1"), "{man}");
+    assert!(man.contains("migrate") && man.contains("check"), "{man}");
+    let o = e.run(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "an unknown shell is bad usage");
+}

@@ -372,14 +372,21 @@ fn screenshots_in_assets_match_the_app() {
         t.draw(|f| draw(&a, f)).unwrap();
         let svg = katalis::tui::svg::to_svg(t.backend().buffer());
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/{name}.svg"));
-        if std::env::var_os("KATALIS_WRITE_ASSETS").is_some() {
+        // Compared always; rewritten only on request (and then the run still
+        // fails, so a changed picture is looked at before it is committed).
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != svg && std::env::var_os("KATALIS_WRITE_ASSETS").is_some() {
             std::fs::write(&path, &svg).unwrap();
         }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == svg,
-            "{} is out of date: regenerate it (see this test)",
-            path.display()
+            "{} is out of date{}",
+            path.display(),
+            if std::env::var_os("KATALIS_WRITE_ASSETS").is_some() {
+                ": rewritten; look at it and commit it"
+            } else {
+                ": regenerate it with KATALIS_WRITE_ASSETS=1 (see this test)"
+            }
         );
     }
 }

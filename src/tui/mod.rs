@@ -45,7 +45,14 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let dirs = crate::config::project_dirs()?;
     let dir = dirs.state_dir().unwrap_or(dirs.data_dir()).to_path_buf();
     std::fs::create_dir_all(&dir).ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::never(dir, "katalis.log"));
+    // A file a day (katalis.log.YYYY-MM-DD), the last seven kept.
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("katalis.log")
+        .max_log_files(7)
+        .build(&dir)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("KATALIS_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
         .with_writer(writer)
