@@ -864,3 +864,44 @@ fn completions_and_the_manual_come_from_the_same_definitions() {
     let o = e.run(&["completions", "tcsh"]);
     assert_eq!(o.status.code(), Some(2), "an unknown shell is bad usage");
 }
+
+/// Every key `report --format json` prints is documented in docs/metrics.md.
+#[test]
+fn every_report_key_is_documented() {
+    let e = Env::new();
+    ok(&e.run(&["demo", "--db", &e.url()]));
+    let v: Value = serde_json::from_str(&ok(&e.run(&[
+        "report",
+        "--format",
+        "json",
+        "--db",
+        &e.url(),
+        "--company",
+        "Tallo Analytics",
+    ])))
+    .unwrap();
+    fn keys(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    out.push(k.clone());
+                    keys(x, out);
+                }
+            }
+            Value::Array(a) => {
+                if let Some(x) = a.first() {
+                    keys(x, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    keys(&v, &mut all);
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/metrics.md")).unwrap();
+    let missing: Vec<&String> = all.iter().filter(|k| !doc.contains(&format!("`{k}`"))).collect();
+    assert!(
+        missing.is_empty(),
+        "keys of the report missing from docs/metrics.md: {missing:?}"
+    );
+}
