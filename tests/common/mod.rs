@@ -85,3 +85,34 @@ pub fn corpus(path: &str) -> std::path::PathBuf {
         .join("tests/corpus")
         .join(path)
 }
+
+/// The binary on store `url` with a private HOME (no real config or data is
+/// touched), the OS user "founder", no terminal on stdin.
+pub fn katalis_in(url: &str, home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_katalis"))
+        .arg("--db")
+        .arg(url)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("USER", "founder")
+        .env("LANG", "C")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run katalis")
+}
+
+/// The stdout of a command that must succeed (its stderr shown when it did not).
+pub fn stdout_ok(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
