@@ -231,7 +231,8 @@ pub async fn analyze(
     let hash = input.hash(&model);
     let started = Instant::now();
     let now = Utc::now();
-    if !no_cache {
+    // A TTL of zero makes every stored answer stale (not "fresh within this millisecond").
+    if !no_cache && !settings.cache_ttl.is_zero() {
         let key = CacheKey {
             company_id: subject.company_id,
             agent: input.agent.key(),
