@@ -344,11 +344,8 @@ const LAST_COMPANY_FILE: &str = "last_company.toml";
 
 /// A store's key in that file: a hash of its URL, so no password is written down.
 fn store_key(database_url: &str) -> String {
-    // FNV-1a, 64 bits: stable across runs and platforms.
-    let hash = database_url.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("store_{hash:016x}")
+    // BLAKE3: stable across runs and platforms; the URL (and its password) is not recoverable.
+    format!("store_{}", &blake3::hash(database_url.as_bytes()).to_hex()[..16])
 }
 
 /// The company last opened in the interface on this store, if remembered in `dir`.

@@ -48,12 +48,8 @@ impl AgentInput {
             self.system,
             self.user
         );
-        // FNV-1a, 64 bits, twice with different offsets: 128 bits, stable everywhere.
-        let fnv = |offset: u64| {
-            text.bytes()
-                .fold(offset, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-        };
-        format!("{:016x}{:016x}", fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142))
+        // BLAKE3, the first 128 bits in hex: stable across runs and platforms.
+        blake3::hash(text.as_bytes()).to_hex()[..32].to_owned()
     }
 }
 
