@@ -219,6 +219,7 @@ pub struct Subject<'a> {
 /// Runs one analysis; events go to `events` as they happen, and the same
 /// outcome is returned. Every finished or failed run is recorded (a cancelled
 /// one is not: its task is dropped).
+#[tracing::instrument(level = "debug", name = "ai", skip_all, fields(agent = input.agent.key(), provider = settings.provider_name()))]
 pub async fn analyze(
     store: &AnyStore,
     settings: &AiSettings,

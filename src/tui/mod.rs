@@ -57,6 +57,8 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
+        // With KATALIS_LOG=debug every store and AI call is logged with its duration.
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_env_filter(filter)
         .try_init()
         .ok()?;
