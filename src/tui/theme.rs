@@ -60,9 +60,11 @@ impl Palette {
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             return Palette::NoColor;
         }
-        match std::env::var("COLORTERM").map(|v| v.to_ascii_lowercase()) {
-            Ok(v) if v == "truecolor" || v == "24bit" => Palette::TrueColor,
-            _ => Palette::Indexed256,
+        match supports_color::on(supports_color::Stream::Stdout) {
+            None => Palette::NoColor,
+            Some(level) if level.has_16m => Palette::TrueColor,
+            // 16-colour terminals get the 256 palette's nearest entries too.
+            Some(_) => Palette::Indexed256,
         }
     }
 }
