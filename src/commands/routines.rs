@@ -42,6 +42,20 @@ pub async fn forecast_of(
     Ok(with_events(&base, &events, floor))
 }
 
+/// One week as the CSV and Markdown forms print it, in the JSON's order.
+fn week_cells(w: &crate::finance::forecast::Week) -> [String; 8] {
+    [
+        w.index.to_string(),
+        w.start.to_string(),
+        w.end.to_string(),
+        fixed(w.collections, 2),
+        fixed(w.other_inflows, 2),
+        fixed(w.outflows, 2),
+        fixed(w.events, 2),
+        fixed(w.closing, 2),
+    ]
+}
+
 pub async fn forecast(store: &AnyStore, cfg: &Config, company: Option<&str>, a: &ForecastArgs) -> Result<()> {
     let company = pick_company(store, company).await?;
     let ledger = Ledger::new(store.financials(company.id).await?);
@@ -90,17 +104,8 @@ pub async fn forecast(store: &AnyStore, cfg: &Config, company: Option<&str>, a: 
         ReportFormat::Csv => {
             let mut s = String::from("week,start,end,invoice_inflows,other_inflows,outflows,events,closing_cash\n");
             for w in &fc.weeks {
-                s += &format!(
-                    "{},{},{},{},{},{},{},{}\n",
-                    w.index,
-                    w.start,
-                    w.end,
-                    fixed(w.collections, 2),
-                    fixed(w.other_inflows, 2),
-                    fixed(w.outflows, 2),
-                    fixed(w.events, 2),
-                    fixed(w.closing, 2)
-                );
+                s += &week_cells(w).join(",");
+                s.push('\n');
             }
             s
         }
@@ -117,18 +122,8 @@ pub async fn forecast(store: &AnyStore, cfg: &Config, company: Option<&str>, a: 
                 clean(&a.scenario)
             );
             for w in &fc.weeks {
-                s += &format!(
-                    "| {} | {} | {} | {} | {} | {} | {} | {}{} |\n",
-                    w.index,
-                    w.start,
-                    w.end,
-                    fixed(w.collections, 2),
-                    fixed(w.other_inflows, 2),
-                    fixed(w.outflows, 2),
-                    fixed(w.events, 2),
-                    fixed(w.closing, 2),
-                    if w.closing < fc.floor { " ✗" } else { "" }
-                );
+                let below = if w.closing < fc.floor { " ✗" } else { "" };
+                s += &format!("| {}{below} |\n", week_cells(w).join(" | "));
             }
             match fc.below_floor {
                 Some(k) => s += &format!("\nCash falls below the floor in week {k}.\n"),

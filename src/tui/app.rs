@@ -426,18 +426,20 @@ impl App {
                     vec![]
                 }
                 Ok(mut data) => {
-                    let report = crate::report::Report {
-                        company: &data.company,
-                        snapshot: &data.snapshot,
-                    }
-                    .to_json();
                     let targets = crate::report::targets::merge(&self.config_targets, &data.stored_targets);
-                    // A target on a key the report lacks is reported by `check`; here it is skipped.
-                    data.target_checks = targets
-                        .iter()
-                        .filter_map(|t| crate::report::targets::evaluate(&report, std::slice::from_ref(t)).ok())
-                        .flatten()
-                        .collect();
+                    if !targets.is_empty() {
+                        let report = crate::report::Report {
+                            company: &data.company,
+                            snapshot: &data.snapshot,
+                        }
+                        .to_json();
+                        // A target on a key the report lacks is reported by `check`; here it is skipped.
+                        data.target_checks = targets
+                            .iter()
+                            .filter_map(|t| crate::report::targets::evaluate(&report, std::slice::from_ref(t)).ok())
+                            .flatten()
+                            .collect();
+                    }
                     let effect = Effect::LoadDso {
                         company_id: data.company.id,
                         months: data.trends.months.clone(),
@@ -745,6 +747,9 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // While the store is away a record form refuses to save at once (its text
+        // stays); other writes go out and come back refused by the store itself,
+        // through the same path as any failed save (the planner's, the import's).
         let mut effects = self.on_key_inner(key);
         // A reload that waited for the user to finish typing goes now.
         if self.reload_waiting
@@ -754,31 +759,6 @@ impl App {
             self.reload_waiting = false;
             self.load = Load::Loading;
             effects.push(Effect::LoadCompany(d.company.clone()));
-        }
-        // While the store is away, writes are refused (the user's text is kept).
-        if let Some(since) = &self.outage {
-            let before = effects.len();
-            effects.retain(|e| {
-                !matches!(
-                    e,
-                    Effect::Save(_)
-                        | Effect::SaveScenario { .. }
-                        | Effect::RenameScenario { .. }
-                        | Effect::DeleteScenario { .. }
-                        | Effect::Import(_)
-                        | Effect::SaveMapping { .. }
-                )
-            });
-            if effects.len() < before {
-                let msg = match self.lang {
-                    Lang::En => format!("Not saved: the store is unreachable since {since}"),
-                    Lang::Es => format!("No se guardó: la base no responde desde las {since}"),
-                };
-                self.say(msg, true);
-                if let Some(i) = self.import.as_mut() {
-                    i.running = None;
-                }
-            }
         }
         effects
     }

@@ -160,6 +160,8 @@ pub struct ImportDialog {
     pub error: Option<String>,
     company_id: i64,
     currency: String,
+    /// What the path names, looked up when the path changes (not on every frame).
+    detected: Option<SourceKind>,
 }
 
 const KINDS: [Kind; 3] = [Kind::Financials, Kind::Products, Kind::Invoices];
@@ -227,12 +229,18 @@ impl ImportDialog {
             error: None,
             company_id,
             currency,
+            detected: None,
         }
     }
 
     pub fn source(&self) -> Option<SourceKind> {
+        self.detected
+    }
+
+    /// Looks at the file system for what the path names.
+    fn detect(&mut self) {
         let p = expand(self.path.trim());
-        (!self.path.trim().is_empty() && p.exists()).then(|| SourceKind::of(&p))
+        self.detected = (!self.path.trim().is_empty() && p.exists()).then(|| SourceKind::of(&p));
     }
 
     fn is_table(&self) -> bool {
@@ -408,6 +416,7 @@ impl ImportDialog {
                 let (done, list) = complete(&self.path);
                 self.path = done;
                 self.completions = list;
+                self.detect();
             }
             KeyCode::Tab => self.focus = rows[(at + 1) % rows.len()],
             KeyCode::BackTab => self.focus = rows[(at + rows.len() - 1) % rows.len()],
@@ -451,6 +460,7 @@ impl ImportDialog {
                     _ => true,
                 };
                 if read {
+                    self.detect(); // the file may have appeared since the path was typed
                     self.completions.clear();
                     let Some(req) = self.read_request() else {
                         self.error = Some(
@@ -528,6 +538,7 @@ impl ImportDialog {
     /// The path or the RFC changed: what was read no longer applies.
     fn on_edit(&mut self) {
         if self.focus == Focus::Path {
+            self.detect();
             self.loaded = Loaded::Nothing;
             self.mapping = Mapping::default();
             self.preview = Ok(Vec::new());
