@@ -80,7 +80,7 @@ pub struct StoredScenario {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Member {
     pub member: String,
     pub role: String,

@@ -1,9 +1,27 @@
 //! Persistence: one [`Store`] trait, a SQLite and a PostgreSQL implementation,
 //! chosen from the URL scheme. Money is exact in both (see the migrations).
 
+/// Runs `$e` with `$pool` bound to the pool of whichever backend `$self` is:
+/// for statements written once for both (sqlx-sqlite reads `$N`).
+macro_rules! with_pool {
+    ($self:expr, $pool:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite(s) => {
+                let $pool = s.pool();
+                $e
+            }
+            AnyStore::Postgres(p) => {
+                let $pool = p.pool();
+                $e
+            }
+        }
+    };
+}
+
 mod backup;
 mod pg_copy;
 mod postgres;
+pub(crate) mod sql;
 mod sqlite;
 mod sqlite_bulk;
 pub mod team;
@@ -269,17 +287,23 @@ macro_rules! dispatch {
     };
 }
 
-/// [`dispatch!`] for writes: SQLite's read-only and busy errors explain themselves.
+/// [`dispatch!`] for writes: a refused write explains itself.
 macro_rules! dispatch_write {
     ($self:ident, $s:ident => $e:expr) => {
-        match $self {
-            AnyStore::Sqlite($s) => $e.map_err(|e| $s.explain(e)),
-            AnyStore::Postgres($s) => $e.map_err(postgres::explain),
-        }
+        dispatch!($self, $s => $e).map_err(|e| $self.explain(e))
     };
 }
 
 impl AnyStore {
+    /// A refused write said in words: SQLite's read-only or busy file named,
+    /// PostgreSQL's privilege or row-level-security refusal said as such.
+    pub fn explain(&self, e: StoreError) -> StoreError {
+        match self {
+            AnyStore::Sqlite(s) => s.explain(e),
+            AnyStore::Postgres(_) => postgres::explain(e),
+        }
+    }
+
     /// Closes every connection: SQLite checkpoints and removes its WAL files,
     /// so the store file alone holds the data once a command ends.
     pub async fn close(&self) {

@@ -12,7 +12,7 @@ const COPY_BUFFER: usize = 1 << 20;
 
 /// Refuses values NUMERIC(18,4) would round or reject, before the server sees them.
 pub(super) fn check_money(d: Decimal) -> StoreResult<Decimal> {
-    super::sqlite::to_units(d).map(|_| d)
+    super::sql::to_units(d).map(|_| d)
 }
 
 /// One CSV line of a COPY, written straight into the send buffer: text always

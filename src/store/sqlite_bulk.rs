@@ -3,7 +3,7 @@
 //! transaction. sqlx's per-query path costs several microseconds a row; this is
 //! what the `sqlite3` shell's `.import` does.
 
-use super::sqlite::to_units;
+use super::sql::to_units;
 use super::{StoreError, StoreResult, iso_date};
 use crate::domain::Invoice;
 use libsqlite3_sys as ffi;

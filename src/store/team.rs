@@ -108,6 +108,7 @@ impl AuditEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct AuditRow {
     /// RFC 3339, UTC.
+    #[sqlx(try_from = "super::sql::Stamp")]
     pub at: String,
     pub who: String,
     pub company: String,
@@ -235,50 +236,22 @@ impl AnyStore {
     /// A company's KPI targets: (metric, rule), by metric.
     pub async fn targets(&self, company_id: i64) -> StoreResult<Vec<(String, String)>> {
         const SQL: &str = "SELECT metric, rule FROM targets WHERE company_id = $1 ORDER BY metric";
-        Ok(match self {
-            AnyStore::Sqlite(s) => sqlx::query_as(SQL).bind(company_id).fetch_all(s.pool()).await?,
-            AnyStore::Postgres(p) => sqlx::query_as(SQL).bind(company_id).fetch_all(p.pool()).await?,
-        })
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL).bind(company_id).fetch_all(pool).await?))
     }
 
     /// Sets (or replaces) a company's target for a metric.
     pub async fn set_target(&self, company_id: i64, metric: &str, rule: &str) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO targets (company_id, metric, rule) VALUES ($1, $2, $3) \
                            ON CONFLICT (company_id, metric) DO UPDATE SET rule = excluded.rule";
-        match self {
-            AnyStore::Sqlite(s) => {
-                let q = sqlx::query(SQL).bind(company_id).bind(metric).bind(rule);
-                q.execute(s.pool()).await.map_err(|e| s.explain(e.into()))?;
-            }
-            AnyStore::Postgres(p) => {
-                let q = sqlx::query(SQL).bind(company_id).bind(metric).bind(rule);
-                q.execute(p.pool())
-                    .await
-                    .map_err(|e| super::postgres::explain(e.into()))?;
-            }
-        }
-        Ok(())
+        with_pool!(self, pool => sqlx::query(SQL).bind(company_id).bind(metric).bind(rule).execute(pool).await.map(drop))
+            .map_err(|e| self.explain(e.into()))
     }
 
     /// Removes a company's target; false when it had none for that metric.
     pub async fn remove_target(&self, company_id: i64, metric: &str) -> StoreResult<bool> {
         const SQL: &str = "DELETE FROM targets WHERE company_id = $1 AND metric = $2";
-        let n = match self {
-            AnyStore::Sqlite(s) => sqlx::query(SQL)
-                .bind(company_id)
-                .bind(metric)
-                .execute(s.pool())
-                .await
-                .map_err(|e| s.explain(e.into()))?
-                .rows_affected(),
-            AnyStore::Postgres(p) => sqlx::query(SQL)
-                .bind(company_id)
-                .bind(metric)
-                .execute(p.pool())
-                .await
-                .map_err(|e| super::postgres::explain(e.into()))?
-                .rows_affected(),
-        };
+        let n = with_pool!(self, pool => sqlx::query(SQL).bind(company_id).bind(metric).execute(pool).await.map(|r| r.rows_affected()))
+            .map_err(|e| self.explain(e.into()))?;
         Ok(n > 0)
     }
 
@@ -520,46 +493,9 @@ impl AnyStore {
 
     /// The audit trail, oldest first: of one company or all, from `since` (RFC 3339 or a date).
     pub async fn audit(&self, company_id: Option<i64>, since: Option<&str>) -> StoreResult<Vec<AuditRow>> {
-        let since = since.unwrap_or("1970-01-01").to_owned();
-        match self {
-            AnyStore::Sqlite(s) => sqlx::query(
-                "SELECT at, who, company, action, target, detail FROM audit \
-                 WHERE ($1 IS NULL OR company_id = $1) AND at >= $2 ORDER BY at, id",
-            )
-            .bind(company_id)
-            .bind(&since)
-            .fetch_all(s.pool())
-            .await?
-            .iter()
-            .map(audit_row)
-            .collect(),
-            AnyStore::Postgres(p) => sqlx::query(
-                "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), who, company, action, \
-                 target, detail FROM audit WHERE ($1::bigint IS NULL OR company_id = $1) AND at >= $2::timestamptz \
-                 ORDER BY at, id",
-            )
-            .bind(company_id)
-            .bind(&since)
-            .fetch_all(p.pool())
-            .await?
-            .iter()
-            .map(audit_row)
-            .collect(),
-        }
+        const SQL: &str = "SELECT at, who, company, action, target, detail FROM audit \
+                           WHERE (CAST($1 AS BIGINT) IS NULL OR company_id = $1) AND at >= $2 ORDER BY at, id";
+        let since = super::sql::Stamp::parse(since.unwrap_or("1970-01-01"))?;
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL).bind(company_id).bind(since).fetch_all(pool).await?))
     }
-}
-
-fn audit_row<R: Row>(r: &R) -> StoreResult<AuditRow>
-where
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(AuditRow {
-        at: r.try_get(0)?,
-        who: r.try_get(1)?,
-        company: r.try_get(2)?,
-        action: r.try_get(3)?,
-        target: r.try_get(4)?,
-        detail: r.try_get(5)?,
-    })
 }
