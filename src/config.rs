@@ -16,12 +16,58 @@ pub struct FileConfig {
     pub language: Option<String>,
     pub theme: Option<String>,
     pub keys: Option<toml::Table>,
-    pub ai: Option<toml::Table>,
+    pub ai: Option<AiFile>,
     pub alerts: Option<toml::Table>,
     /// KPI targets for every company: `runway_months = ">= 12"`.
     pub targets: Option<toml::Table>,
     /// An integer or a quoted decimal ("25000.50"): TOML floats are not exact.
     pub cash_floor: Option<toml::Value>,
+}
+
+/// A setting written as text or as a number (`price_input_per_mtok = 0.15` or
+/// `"0.15"`); read as its text, so amounts stay exact decimals.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Setting {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Setting {
+    fn text(&self) -> String {
+        match self {
+            Setting::Text(s) => s.clone(),
+            Setting::Integer(n) => n.to_string(),
+            Setting::Float(f) => f.to_string(),
+            Setting::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// `[ai]` of the config file; an unknown key is refused with its name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiFile {
+    /// `local` or `openai`.
+    pub provider: Option<String>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<String>,
+    /// The environment variable that holds the key.
+    pub api_key_env: Option<String>,
+    pub price_input_per_mtok: Option<Setting>,
+    pub price_output_per_mtok: Option<Setting>,
+    pub monthly_budget: Option<Setting>,
+    pub cache_ttl_secs: Option<Setting>,
+    pub connect_timeout_secs: Option<Setting>,
+    pub first_byte_timeout_secs: Option<Setting>,
+    pub idle_timeout_secs: Option<Setting>,
+    pub max_attempts: Option<Setting>,
+    /// `auto`, `json_schema` or `text`.
+    pub structured: Option<String>,
+    pub retry_base_ms: Option<Setting>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +80,8 @@ pub enum ConfigError {
         value: String,
         expected: &'static str,
     },
+    #[error("config: {0}")]
+    Keys(String),
     #[error("cannot determine the platform data directory (is HOME set?)")]
     NoHome,
 }
@@ -48,8 +96,9 @@ pub struct Config {
     pub theme: String,
     /// The config file consulted, whether or not it exists.
     pub file: Option<PathBuf>,
-    /// `[keys]` overrides of the key bindings.
-    pub keys: Option<toml::Table>,
+    /// The key bindings: the defaults with `[keys]` applied, checked for
+    /// collisions when the config is loaded.
+    pub keymap: crate::tui::keymap::Keymap,
     /// The 13-week forecast reports the first week whose cash is below it (default 0).
     pub cash_floor: rust_decimal::Decimal,
     /// `[targets]`: held by every company unless it sets its own for the metric.
@@ -81,13 +130,31 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::File {
             path: path.display().to_string(),
-            message: e.message().to_owned() + &e.span().map(|s| format!(" (at byte {})", s.start)).unwrap_or_default(),
+            message: match e.span() {
+                Some(span) => format!("{}: {}", place(&text, span.start), e.message().trim_end()),
+                None => e.message().trim_end().to_owned(),
+            },
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
         Err(e) => Err(ConfigError::File {
             path: path.display().to_string(),
             message: e.to_string(),
         }),
+    }
+}
+
+/// `line 3 of [ai]`: where byte `at` of a TOML text is, and in which table.
+fn place(text: &str, at: usize) -> String {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let table = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']'));
+    match table {
+        Some(t) => format!("line {line}, in {t}"),
+        None => format!("line {line}"),
     }
 }
 
@@ -159,43 +226,22 @@ impl Config {
         };
         let mut warnings = Vec::new();
         let ai = ai_settings(file.ai.as_ref(), path.as_deref(), &mut warnings)?;
+        let mut keymap = crate::tui::keymap::Keymap::default();
+        if let Some(keys) = &file.keys {
+            keymap = keymap.with_overrides(keys).map_err(ConfigError::Keys)?;
+        }
         Ok(Config {
             database_url,
             database_is_default,
             lang,
             theme,
             file: path,
-            keys: file.keys,
+            keymap,
             cash_floor,
             targets,
             ai,
             warnings,
         })
-    }
-}
-
-const AI_KEYS: [&str; 15] = [
-    "provider",
-    "base_url",
-    "model",
-    "api_key",
-    "api_key_env",
-    "price_input_per_mtok",
-    "price_output_per_mtok",
-    "monthly_budget",
-    "cache_ttl_secs",
-    "connect_timeout_secs",
-    "first_byte_timeout_secs",
-    "idle_timeout_secs",
-    "max_attempts",
-    "structured",
-    "retry_base_ms",
-];
-
-fn ai_value(table: Option<&toml::Table>, key: &str) -> Option<String> {
-    match table?.get(key)? {
-        toml::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
     }
 }
 
@@ -207,8 +253,8 @@ fn bad(key: &str, value: &str, expected: &'static str) -> ConfigError {
     }
 }
 
-fn secs(table: Option<&toml::Table>, key: &str, default: u64) -> Result<std::time::Duration, ConfigError> {
-    match ai_value(table, key) {
+fn secs(value: Option<&Setting>, key: &str, default: u64) -> Result<std::time::Duration, ConfigError> {
+    match value.map(Setting::text) {
         None => Ok(std::time::Duration::from_secs(default)),
         Some(v) => v
             .trim()
@@ -218,8 +264,9 @@ fn secs(table: Option<&toml::Table>, key: &str, default: u64) -> Result<std::tim
     }
 }
 
-fn amount(table: Option<&toml::Table>, key: &str) -> Result<Option<rust_decimal::Decimal>, ConfigError> {
-    ai_value(table, key)
+fn amount(value: Option<&Setting>, key: &str) -> Result<Option<rust_decimal::Decimal>, ConfigError> {
+    value
+        .map(Setting::text)
         .map(|v| {
             crate::finance::planning::driver_number(v.trim())
                 .ok()
@@ -233,28 +280,21 @@ fn amount(table: Option<&toml::Table>, key: &str) -> Result<Option<rust_decimal:
 /// The endpoint is used only when a base URL is configured (or provider = "openai"):
 /// a key in the environment alone never sends data anywhere.
 pub fn ai_settings(
-    table: Option<&toml::Table>,
+    table: Option<&AiFile>,
     file: Option<&Path>,
     warnings: &mut Vec<String>,
 ) -> Result<crate::ai::service::AiSettings, ConfigError> {
     use crate::ai::openai::{Endpoint, Secret};
     use crate::ai::service::{AiSettings, Provider, Structured};
-    if let Some(t) = table
-        && let Some(k) = t.keys().find(|k| !AI_KEYS.contains(&k.as_str()))
-    {
-        return Err(ConfigError::Value {
-            key: format!("ai.{k}"),
-            value: String::new(),
-            expected: "one of provider, base_url, model, api_key, api_key_env, price_input_per_mtok, price_output_per_mtok, monthly_budget, cache_ttl_secs, connect_timeout_secs, first_byte_timeout_secs, idle_timeout_secs, max_attempts, structured, retry_base_ms",
-        });
-    }
-    let provider = env("KATALIS_AI_PROVIDER").or_else(|| ai_value(table, "provider"));
-    let base_url = env("KATALIS_AI_BASE_URL").or_else(|| ai_value(table, "base_url"));
+    let empty = AiFile::default();
+    let t = table.unwrap_or(&empty);
+    let provider = env("KATALIS_AI_PROVIDER").or_else(|| t.provider.clone());
+    let base_url = env("KATALIS_AI_BASE_URL").or_else(|| t.base_url.clone());
     let model = env("KATALIS_AI_MODEL")
-        .or_else(|| ai_value(table, "model"))
+        .or_else(|| t.model.clone())
         .unwrap_or_else(|| "gpt-4o-mini".into());
-    let key_env = ai_value(table, "api_key_env");
-    let file_key = ai_value(table, "api_key");
+    let key_env = t.api_key_env.clone();
+    let file_key = t.api_key.clone();
     let api_key = env("KATALIS_AI_API_KEY")
         .or_else(|| key_env.as_deref().and_then(env))
         .or_else(|| env("OPENAI_API_KEY"))
@@ -282,13 +322,13 @@ pub fn ai_settings(
         Some("openai") => true,
         Some(other) => return Err(bad("provider", other, "local or openai")),
     };
-    let structured = match ai_value(table, "structured").as_deref().map(str::trim) {
+    let structured = match t.structured.as_deref().map(str::trim) {
         None | Some("auto") => Structured::Auto,
         Some("json_schema") => Structured::JsonSchema,
         Some("text") => Structured::Text,
         Some(other) => return Err(bad("structured", other, "auto, json_schema or text")),
     };
-    let max_attempts = match ai_value(table, "max_attempts") {
+    let max_attempts = match t.max_attempts.as_ref().map(Setting::text) {
         None => 3,
         Some(v) => v
             .trim()
@@ -297,7 +337,7 @@ pub fn ai_settings(
             .filter(|n| (1..=3).contains(n))
             .ok_or_else(|| bad("max_attempts", &v, "1, 2 or 3"))?,
     };
-    let retry_base = match ai_value(table, "retry_base_ms") {
+    let retry_base = match t.retry_base_ms.as_ref().map(Setting::text) {
         None => std::time::Duration::from_millis(1000),
         Some(v) => v
             .trim()
@@ -314,9 +354,9 @@ pub fn ai_settings(
             base_url,
             model,
             api_key,
-            connect_timeout: secs(table, "connect_timeout_secs", 10)?,
-            first_byte_timeout: secs(table, "first_byte_timeout_secs", 60)?,
-            idle_timeout: secs(table, "idle_timeout_secs", 30)?,
+            connect_timeout: secs(t.connect_timeout_secs.as_ref(), "connect_timeout_secs", 10)?,
+            first_byte_timeout: secs(t.first_byte_timeout_secs.as_ref(), "first_byte_timeout_secs", 60)?,
+            idle_timeout: secs(t.idle_timeout_secs.as_ref(), "idle_timeout_secs", 30)?,
             max_attempts,
             retry_base,
         })
@@ -326,10 +366,10 @@ pub fn ai_settings(
     Ok(AiSettings {
         provider,
         structured,
-        price_input_per_mtok: amount(table, "price_input_per_mtok")?,
-        price_output_per_mtok: amount(table, "price_output_per_mtok")?,
-        monthly_budget: amount(table, "monthly_budget")?,
-        cache_ttl: secs(table, "cache_ttl_secs", 3600)?,
+        price_input_per_mtok: amount(t.price_input_per_mtok.as_ref(), "price_input_per_mtok")?,
+        price_output_per_mtok: amount(t.price_output_per_mtok.as_ref(), "price_output_per_mtok")?,
+        monthly_budget: amount(t.monthly_budget.as_ref(), "monthly_budget")?,
+        cache_ttl: secs(t.cache_ttl_secs.as_ref(), "cache_ttl_secs", 3600)?,
         ..AiSettings::default()
     })
 }

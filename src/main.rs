@@ -86,7 +86,14 @@ fn print_bytes(out: &[u8]) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let cfg = Config::load(&cli.global)?;
+    let cfg = match Config::load(&cli.global) {
+        Ok(cfg) => cfg,
+        Err(e) if matches!(cli.command, Some(Command::Doctor)) => {
+            commands::doctor::config_refused(&e);
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let explicit = cli.global.company.clone();
     if let Some(Command::Doctor) = cli.command {
         return Ok(if commands::doctor::run(&cfg).await {

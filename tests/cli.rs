@@ -815,7 +815,34 @@ fn a_key_in_a_config_file_others_can_read_is_warned_about() {
         &[("KATALIS_CONFIG", bad.to_str().unwrap())],
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("ai.modle"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("in [ai]") && stderr(&o).contains("`modle`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_key_bound_twice_is_refused_by_every_command_and_listed_by_doctor() {
+    let e = Env::new();
+    let url = e.url();
+    let cfg = e.dir.path().join("keys.toml");
+    std::fs::write(&cfg, "[keys]\nquit = \"j\"\n").unwrap();
+    let env = [("KATALIS_CONFIG", cfg.to_str().unwrap())];
+    let o = e.run_env(&["report", "--db", &url], &env);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("j is bound to both quit and down (move down)"), "{err}");
+    let o = e.run_env(&["doctor", "--db", &url], &env);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("FAIL config") && out.contains("j is bound to both"),
+        "{out}"
+    );
+    std::fs::write(&cfg, "[keys]\nquit = \"ctrl-q\"\n").unwrap();
+    let o = e.run_env(&["doctor", "--db", &url], &env);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok   config"));
 }
 
 #[test]

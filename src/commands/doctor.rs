@@ -207,8 +207,12 @@ pub async fn run(cfg: &Config) -> bool {
         ),
         took: Duration::ZERO,
     });
+    print_checks(&checks)
+}
+
+fn print_checks(checks: &[Check]) -> bool {
     let mut all_ok = true;
-    for c in &checks {
+    for c in checks {
         all_ok &= c.ok;
         println!(
             "{:<4} {:<11} {:>8.1} ms  {}",
@@ -219,6 +223,17 @@ pub async fn run(cfg: &Config) -> bool {
         );
     }
     all_ok
+}
+
+/// `doctor` when the configuration itself is refused (a bad value, an unknown
+/// key, two actions on one key): that is the one check to show, and it fails.
+pub fn config_refused(err: &crate::config::ConfigError) {
+    print_checks(&[Check {
+        name: "config",
+        ok: false,
+        detail: crate::sanitize::clean(&err.to_string()),
+        took: Duration::ZERO,
+    }]);
 }
 
 #[cfg(test)]

@@ -418,7 +418,54 @@ impl Keymap {
                 })
                 .collect::<Result<_, _>>()?;
         }
+        self.check()?;
         Ok(self)
+    }
+
+    /// Refuses a key bound to two actions, or to one the views reserve
+    /// (`1`-`7`, `Esc`, `Enter`, `Backspace`), naming the key and both actions.
+    pub fn check(&self) -> Result<(), String> {
+        for (i, a) in self.bindings.iter().enumerate() {
+            for key in &a.keys {
+                let label = key_label(key);
+                if let Some(what) = reserved(key) {
+                    return Err(format!(
+                        "keys.{}: {label} is reserved for {what}; choose another key",
+                        a.name
+                    ));
+                }
+                if let Some(b) = self.bindings[i + 1..]
+                    .iter()
+                    .find(|b| b.keys.iter().any(|k| normalize(k) == normalize(key)))
+                {
+                    let what = |b: &Binding| {
+                        if b.name == b.en {
+                            b.name.to_owned()
+                        } else {
+                            format!("{} ({})", b.name, b.en)
+                        }
+                    };
+                    return Err(format!(
+                        "keys: {label} is bound to both {} and {}; change one of them in [keys]",
+                        what(a),
+                        what(b)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keys the interface handles itself, which no binding may take.
+fn reserved(k: &KeyEvent) -> Option<&'static str> {
+    let plain = k.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE;
+    match k.code {
+        KeyCode::Char('1'..='7') if plain => Some("going to a tab"),
+        KeyCode::Esc => Some("closing the innermost thing"),
+        KeyCode::Enter => Some("confirming"),
+        KeyCode::Backspace => Some("deleting typed text"),
+        _ => None,
     }
 }
 
@@ -548,5 +595,19 @@ mod tests {
         );
         let bad: toml::Table = toml::from_str("quit = \"ctrl-\"").unwrap();
         assert!(Keymap::default().with_overrides(&bad).is_err());
+    }
+
+    #[test]
+    fn colliding_overrides_are_refused_naming_the_key_and_both_actions() {
+        assert_eq!(Keymap::default().check(), Ok(()), "the defaults collide");
+        let table: toml::Table = toml::from_str("quit = \"j\"").unwrap();
+        let err = Keymap::default().with_overrides(&table).unwrap_err();
+        assert!(err.contains("j is bound to both quit") && err.contains("down"), "{err}");
+        let table: toml::Table = toml::from_str("help = \"3\"").unwrap();
+        let err = Keymap::default().with_overrides(&table).unwrap_err();
+        assert!(err.contains("keys.help: 3 is reserved"), "{err}");
+        // Moving a key away first frees it.
+        let table: toml::Table = toml::from_str("down = \"ctrl-n\"\nquit = [\"j\", \"q\"]").unwrap();
+        assert!(Keymap::default().with_overrides(&table).is_ok());
     }
 }

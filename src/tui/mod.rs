@@ -308,11 +308,7 @@ fn spawn_analysis(
 pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) -> Result<()> {
     let _log = init_logging();
     let theme = theme::Theme::load(&cfg.theme, theme::Palette::detect()).map_err(|e| eyre!(e))?;
-    let mut keymap = keymap::Keymap::default();
-    if let Some(keys) = &cfg.keys {
-        keymap = keymap.with_overrides(keys).map_err(|e| eyre!("config: {e}"))?;
-    }
-    let mut app = App::new(cfg.lang, theme, keymap, company);
+    let mut app = App::new(cfg.lang, theme, cfg.keymap.clone(), company);
     app.cash_floor = cfg.cash_floor;
     app.config_targets = cfg.targets.clone();
     let settings = Arc::new(cfg.ai.clone());
