@@ -233,7 +233,7 @@ async fn a_viewer_is_told_what_its_role_does_not_allow() {
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
     t.draw(|f| katalis::tui::render::draw(&a, f)).unwrap();
     assert!(
-        t.backend().to_string().contains("viewer · ? help"),
+        t.backend().to_string().contains("viewer · e edit · v view"),
         "the role in the status bar"
     );
     // An analyst plans but does not import.

@@ -1274,3 +1274,61 @@ fn the_panel_scrolls_back_and_returns_to_the_end() {
     assert_eq!(a.ai.back, 0);
     assert!(screen(&a, 120, 40).contains("point 80"));
 }
+
+/// A view's commands reach the help and the hint bar through the keymap alone:
+/// every command a view lists is in its help with the keys bound to it, and a
+/// key moved in `[keys]` moves in the hints, the help and the overlays.
+#[test]
+fn view_commands_appear_in_help_and_hints_from_the_keymap() {
+    use katalis::tui::keymap::Scope;
+    use katalis::tui::render::help_lines;
+    let mut a = app(Lang::En, 0);
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        a.update(key(char::from(b'1' + i as u8)));
+        assert_eq!(a.tab, *tab);
+        let help = help_lines(&a);
+        for intent in tab.view().commands(&a) {
+            let b = a.keymap.bindings.iter().find(|b| b.intent == *intent).unwrap();
+            assert_eq!(b.scope, Scope::View, "{intent:?}");
+            assert!(
+                help.iter().any(|(k, h)| *k == b.keys_label() && *h == b.help(Lang::En)),
+                "{:?} lacks {intent:?}",
+                tab
+            );
+        }
+        // A view-scoped binding the view does not list is not in its help.
+        for b in a.keymap.bindings.iter().filter(|b| b.scope == Scope::View) {
+            if !tab.view().commands(&a).contains(&b.intent) {
+                assert!(
+                    !help.iter().any(|(_, h)| *h == b.help(Lang::En)),
+                    "{tab:?} {:?}",
+                    b.intent
+                );
+            }
+        }
+    }
+    let table: toml::Table = toml::from_str("filter = \"f\"\nweeks = \"W\"\nup = [\"up\", \"K\"]").unwrap();
+    let mut a = app(Lang::En, 2);
+    a.keymap = Keymap::default().with_overrides(&table).unwrap();
+    a.update(key('7'));
+    let s = screen(&a, 120, 40);
+    let last = s.lines().last().unwrap();
+    assert!(last.contains("f filter") && !last.contains("/ filter"), "{last}");
+    a.update(key('/'));
+    assert!(!a.filtering, "/ no longer filters");
+    a.update(key('f'));
+    assert!(a.filtering);
+    a.update(code(KeyCode::Esc));
+    a.update(key('3'));
+    let s = screen(&a, 120, 40);
+    assert!(s.lines().last().unwrap().contains("W weeks"));
+    a.update(key('W'));
+    assert!(a.weeks);
+    // Overlays follow the keymap: `K` moves up in the company chooser, `k` does not.
+    a.update(key('c'));
+    assert!(matches!(a.overlay, Overlay::Companies { selected: 2 }));
+    a.update(key('k'));
+    assert!(matches!(a.overlay, Overlay::Companies { selected: 2 }));
+    a.update(key('K'));
+    assert!(matches!(a.overlay, Overlay::Companies { selected: 1 }));
+}

@@ -3,7 +3,8 @@
 //! cancelled, failed), the recommendations with priority and impact, and the
 //! engine's scores against the model's.
 
-use super::app::{App, Tab};
+use super::app::App;
+use super::keymap::Intent;
 use super::markdown;
 use super::widgets::block;
 use crate::ai::Agent;
@@ -82,17 +83,6 @@ impl AiPanel {
     }
 }
 
-/// The advisor a tab asks by default.
-pub fn default_agent(tab: Tab) -> Agent {
-    match tab {
-        Tab::Dashboard | Tab::Profitability => Agent::Advisor,
-        Tab::UnitEconomics => Agent::Growth,
-        Tab::CashFlow | Tab::Planning => Agent::CashFlow,
-        Tab::Pricing => Agent::Pricing,
-        Tab::Collections => Agent::Collections,
-    }
-}
-
 /// Where the panel goes: beside the tab when there is room, else below it.
 pub fn split(area: Rect) -> (Rect, Rect) {
     if area.width >= 100 {
@@ -140,9 +130,12 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         .unwrap_or_default();
     let mut lines = if p.text.is_empty() {
         let hint = match &p.status {
-            Status::Ready => t("r asks this advisor.", "r consulta a este asesor."),
-            Status::Running { .. } => t("Waiting for the first words…", "Esperando las primeras palabras…"),
-            _ => "",
+            Status::Ready => match app.keymap.label(Intent::AiRerun) {
+                Some(k) => format!("{k} {}", t("asks this advisor.", "consulta a este asesor.")),
+                None => String::new(),
+            },
+            Status::Running { .. } => t("Waiting for the first words…", "Esperando las primeras palabras…").to_owned(),
+            _ => String::new(),
         };
         vec![Line::from(Span::styled(hint, th.muted))]
     } else {
@@ -275,10 +268,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let start = max_start.saturating_sub(p.back);
     let shown: Vec<Line> = lines.into_iter().skip(start).take(h).collect();
     Paragraph::new(shown).style(th.base).render(body_area, buf);
-    let keys = t(
-        "a close · A advisor · r ask again · [ ] scroll",
-        "a cerrar · A asesor · r preguntar de nuevo · [ ] desplazar",
+    let rest = app.keymap.hints(
+        &[
+            Intent::AiAgent,
+            Intent::AiRerun,
+            Intent::AiScrollUp,
+            Intent::AiScrollDown,
+        ],
+        app.lang,
     );
+    let keys = match app.keymap.label(Intent::AiPanel) {
+        Some(k) => format!("{k} {} · {rest}", t("close", "cerrar")),
+        None => rest,
+    };
     Paragraph::new(keys).style(th.muted).render(keys_area, buf);
 }
 

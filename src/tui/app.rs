@@ -3,11 +3,12 @@
 //! their results back as actions.
 
 use super::ai_panel::{self, AiPanel, AnalyzeRequest, Status};
+use super::component::Handled;
 use super::data::{CompanyData, Series};
 use super::form::{Record, RecordForm};
 use super::import_dialog::{Ask, ImportDialog, ImportRequest, ReadRequest, ReadResult};
-use super::keymap::{Intent, Keymap};
-use super::planner::{Planner, View as PlanView};
+use super::keymap::{Intent, Keymap, Scope};
+use super::planner::Planner;
 use super::theme::Theme;
 use crate::domain::{Company, Product};
 
@@ -42,32 +43,7 @@ impl Tab {
     }
 
     pub fn title(self, lang: Lang) -> &'static str {
-        match self {
-            Tab::Dashboard => lang.pick("Dashboard", "Tablero"),
-            Tab::UnitEconomics => lang.pick("Unit economics", "Economía unitaria"),
-            Tab::CashFlow => lang.pick("Cash flow", "Flujo de caja"),
-            Tab::Pricing => lang.pick("Costs & pricing", "Costos y precios"),
-            Tab::Profitability => lang.pick("Profitability", "Rentabilidad"),
-            Tab::Planning => lang.pick("Planning", "Planeación"),
-            Tab::Collections => lang.pick("Collections", "Cobranza"),
-        }
-    }
-
-    /// Whether this view offers a view-scoped intent (the help lists only these).
-    pub fn offers(self, intent: Intent) -> bool {
-        use Intent::*;
-        let table = !matches!(self, Tab::Dashboard);
-        match intent {
-            Up | Down | PageUp | PageDown | Top | Bottom => table,
-            Filter => matches!(self, Tab::Pricing | Tab::Collections),
-            Edit => !matches!(self, Tab::Dashboard),
-            Left | Right => matches!(self, Tab::Pricing | Tab::Planning),
-            NudgeUp | NudgeDown | Undo | Redo | NewScenario | RenameScenario | DeleteScenario | RemoveItem
-            | CompareMark | PlanView | GoalSeek | LockBudget => matches!(self, Tab::Planning),
-            Weeks => matches!(self, Tab::CashFlow),
-            Audit => matches!(self, Tab::Dashboard),
-            _ => true,
-        }
+        self.view().title(lang)
     }
 }
 
@@ -255,7 +231,7 @@ pub struct App {
     pub message: Option<(String, bool)>,
     pub overlay: Overlay,
     /// Selected row per tab.
-    pub rows: [usize; 7],
+    pub rows: [usize; Tab::ALL.len()],
     pub filter: String,
     pub filtering: bool,
     pub pricing: PricingInputs,
@@ -296,7 +272,7 @@ impl App {
             load: Load::Loading,
             message: None,
             overlay: Overlay::None,
-            rows: [0; 7],
+            rows: [0; Tab::ALL.len()],
             filter: String::new(),
             filtering: false,
             pricing: PricingInputs::default(),
@@ -327,22 +303,16 @@ impl App {
 
     /// Rows in the current tab's table, for moving the selection.
     pub fn row_count(&self) -> usize {
-        let Some(d) = &self.data else { return 0 };
-        match self.tab {
-            Tab::Dashboard => 0,
-            Tab::CashFlow if self.weeks => crate::finance::forecast::WEEKS as usize,
-            Tab::UnitEconomics | Tab::CashFlow | Tab::Profitability => d.snapshot.monthly.len(),
-            Tab::Pricing => self.filtered_products(d).len(),
-            Tab::Planning => match self.planner.view {
-                PlanView::Drivers => self
-                    .planner
-                    .projection_of(self.planner.current)
-                    .map_or(0, |p| p.months.len()),
-                PlanView::Budget => self.budget_months(d),
-                PlanView::Compare => 0,
-            },
-            Tab::Collections => d.filtered_invoices(&self.filter).len(),
-        }
+        self.data.as_ref().map_or(0, |d| self.tab.view().rows(self, d))
+    }
+
+    /// The selected row of the current tab.
+    pub fn row(&self) -> usize {
+        self.rows[self.tab.index()]
+    }
+
+    pub fn row_mut(&mut self) -> &mut usize {
+        &mut self.rows[self.tab.index()]
     }
 
     /// Products matching the filter, in the table's order (by sku).
@@ -363,23 +333,7 @@ impl App {
 
     /// The record under the selection of the current tab, for `e`.
     pub fn selected_record(&self) -> Option<Record> {
-        let d = self.data.as_ref()?;
-        let row = self.rows[self.tab.index()];
-        match self.tab {
-            Tab::Pricing => self.selected_product().map(Record::Product),
-            Tab::CashFlow if self.weeks => None,
-            // Month tables list the newest month first.
-            Tab::UnitEconomics | Tab::CashFlow | Tab::Profitability => {
-                let months = &d.snapshot.monthly;
-                let m = months.get(months.len().checked_sub(1 + row)?)?.month;
-                d.ledger.get(m).cloned().map(Record::Month)
-            }
-            Tab::Collections => d
-                .filtered_invoices(&self.filter)
-                .get(row)
-                .map(|i| Record::Invoice((*i).clone())),
-            Tab::Dashboard | Tab::Planning => None,
-        }
+        self.data.as_ref().and_then(|d| self.tab.view().record(self, d))
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -717,7 +671,7 @@ impl App {
     }
 
     /// Takes the planner's message and turns its `Reload` into loading the company.
-    fn after_planner(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+    pub(crate) fn after_planner(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
         if let Some((text, error)) = self.planner.message.take() {
             self.say(text, error);
         }
@@ -830,15 +784,17 @@ impl App {
             }
             return vec![];
         }
+        // Overlays read the keymap too: moving, filtering and closing follow `[keys]`.
+        let intent = self.keymap.intent(&key);
         match &mut self.overlay {
             Overlay::Help => {
-                match key.code {
-                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => {
+                match (key.code, intent) {
+                    (KeyCode::Esc, _) | (_, Some(Intent::Help | Intent::Quit)) => {
                         self.overlay = Overlay::None;
                         self.help_scroll = 0;
                     }
-                    KeyCode::Down | KeyCode::Char('j') => self.help_scroll += 1,
-                    KeyCode::Up | KeyCode::Char('k') => self.help_scroll = self.help_scroll.saturating_sub(1),
+                    (_, Some(Intent::Down)) => self.help_scroll += 1,
+                    (_, Some(Intent::Up)) => self.help_scroll = self.help_scroll.saturating_sub(1),
                     _ => {}
                 }
                 return vec![];
@@ -859,16 +815,16 @@ impl App {
             }
             Overlay::Companies { selected } => {
                 let n = self.companies.len();
-                match key.code {
-                    KeyCode::Esc => self.overlay = Overlay::None,
-                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
-                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(n.saturating_sub(1)),
-                    KeyCode::Enter => {
+                match (key.code, intent) {
+                    (KeyCode::Esc, _) => self.overlay = Overlay::None,
+                    (_, Some(Intent::Up)) => *selected = selected.saturating_sub(1),
+                    (_, Some(Intent::Down)) => *selected = (*selected + 1).min(n.saturating_sub(1)),
+                    (KeyCode::Enter, _) => {
                         let pick = self.companies.get(*selected).cloned();
                         self.overlay = Overlay::None;
                         if let Some(c) = pick {
                             self.load = Load::Loading;
-                            self.rows = [0; 7];
+                            self.rows = [0; Tab::ALL.len()];
                             self.filter.clear();
                             return vec![Effect::LoadCompany(c)];
                         }
@@ -879,11 +835,11 @@ impl App {
             }
             Overlay::Agents { selected } => {
                 let n = crate::ai::Agent::ALL.len();
-                match key.code {
-                    KeyCode::Esc => self.overlay = Overlay::None,
-                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
-                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(n - 1),
-                    KeyCode::Enter => {
+                match (key.code, intent) {
+                    (KeyCode::Esc, _) => self.overlay = Overlay::None,
+                    (_, Some(Intent::Up)) => *selected = selected.saturating_sub(1),
+                    (_, Some(Intent::Down)) => *selected = (*selected + 1).min(n - 1),
+                    (KeyCode::Enter, _) => {
                         let agent = crate::ai::Agent::ALL[*selected];
                         self.overlay = Overlay::None;
                         self.ai.agent = agent;
@@ -913,13 +869,13 @@ impl App {
                     return vec![];
                 }
                 let n = v.shown().len();
-                match key.code {
-                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('t') => self.overlay = Overlay::None,
-                    KeyCode::Char('/') => v.filtering = true,
-                    KeyCode::Up | KeyCode::Char('k') => v.back = (v.back + 1).min(n.saturating_sub(1)),
-                    KeyCode::Down | KeyCode::Char('j') => v.back = v.back.saturating_sub(1),
-                    KeyCode::PageUp => v.back = (v.back + 10).min(n.saturating_sub(1)),
-                    KeyCode::PageDown => v.back = v.back.saturating_sub(10),
+                match (key.code, intent) {
+                    (KeyCode::Esc, _) | (_, Some(Intent::Quit | Intent::Audit)) => self.overlay = Overlay::None,
+                    (_, Some(Intent::Filter)) => v.filtering = true,
+                    (_, Some(Intent::Up)) => v.back = (v.back + 1).min(n.saturating_sub(1)),
+                    (_, Some(Intent::Down)) => v.back = v.back.saturating_sub(1),
+                    (_, Some(Intent::PageUp)) => v.back = (v.back + 10).min(n.saturating_sub(1)),
+                    (_, Some(Intent::PageDown)) => v.back = v.back.saturating_sub(10),
                     _ => {}
                 }
                 return vec![];
@@ -936,39 +892,47 @@ impl App {
             self.message = None;
             return vec![];
         }
-        if let KeyCode::Char(c @ '1'..='7') = key.code
+        if let KeyCode::Char(c @ '1'..='9') = key.code
             && key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE
+            && let Some(tab) = Tab::ALL.get(c as usize - '1' as usize)
         {
-            return self.switch_tab(Tab::ALL[c as usize - '1' as usize]);
+            return self.switch_tab(*tab);
         }
-        if key.code == KeyCode::Enter && self.tab == Tab::Pricing {
-            self.pricing.editing = true;
-            return vec![];
+        if let Handled::Consumed(effects) = self.tab.view().handle_key(self, &key) {
+            return effects;
         }
-        let intent = if key.code == KeyCode::Enter && self.tab == Tab::Planning {
-            Some(Intent::Edit)
-        } else {
-            self.keymap.intent(&key)
-        };
-        let Some(intent) = intent else {
-            return vec![];
-        };
-        if !self.tab.offers(intent) {
-            return vec![];
+        match self.keymap.intent(&key) {
+            Some(intent) => match self.run_intent(intent) {
+                Handled::Consumed(effects) => effects,
+                Handled::NotConsumed => vec![],
+            },
+            None => vec![],
         }
-        if let Some((need, what)) = self.needs(intent)
+    }
+
+    /// Carries out what a key asks: a view-scoped command only where the view
+    /// offers it, a write only when the role allows it; the view first, then
+    /// what every view shares.
+    pub(crate) fn run_intent(&mut self, intent: Intent) -> Handled {
+        let view = self.tab.view();
+        if self.keymap.scope(intent) == Scope::View && !view.commands(self).contains(&intent) {
+            return Handled::NotConsumed;
+        }
+        if let Some((need, what)) = self.needs(intent).or_else(|| view.needs(intent, self.lang))
             && let Some(d) = &self.data
             && let Err(why) = d.access.require(need, &d.company.name, what)
         {
             self.say(why, true);
-            return vec![];
+            return Handled::done();
         }
-        if self.tab == Tab::Planning && self.planner_takes(intent) {
-            let Some(d) = self.data.take() else { return vec![] };
-            let effects = self.planner.on_intent(intent, &d);
-            self.data = Some(d);
-            return self.after_planner(effects);
+        if let Handled::Consumed(effects) = view.handle(self, intent) {
+            return Handled::Consumed(effects);
         }
+        Handled::Consumed(self.common_intent(intent))
+    }
+
+    /// What a command does on every view.
+    fn common_intent(&mut self, intent: Intent) -> Vec<Effect> {
         // Only moves down need the row count (for the Collections filter it is a scan).
         let rows = if matches!(intent, Intent::Down | Intent::PageDown | Intent::Bottom) {
             self.row_count()
@@ -989,8 +953,6 @@ impl App {
             Intent::PageDown => *row = (*row + 10).min(rows.saturating_sub(1)),
             Intent::Top => *row = 0,
             Intent::Bottom => *row = rows.saturating_sub(1),
-            Intent::Left => self.pricing.focus = self.pricing.focus.saturating_sub(1),
-            Intent::Right => self.pricing.focus = (self.pricing.focus + 1).min(2),
             Intent::Filter => self.filtering = true,
             Intent::Company => {
                 let current = self.data.as_ref().map(|d| d.company.id);
@@ -1006,16 +968,6 @@ impl App {
                     self.form = Some(RecordForm::new(r));
                 }
             }
-            Intent::Weeks => {
-                self.weeks = !self.weeks;
-                *row = 0;
-            }
-            Intent::Audit => {
-                if let Some(d) = &self.data {
-                    self.overlay = Overlay::Audit(AuditView::default());
-                    return vec![Effect::LoadAudit(d.company.id)];
-                }
-            }
             Intent::Import => {
                 if let Some(d) = &self.data {
                     self.import = Some(ImportDialog::new(d.company.id, d.company.currency.clone()));
@@ -1027,7 +979,7 @@ impl App {
                     let agent = if self.ai.chosen {
                         self.ai.agent
                     } else {
-                        ai_panel::default_agent(self.tab)
+                        self.tab.view().agent()
                     };
                     let stale = agent != self.ai.agent || matches!(self.ai.status, Status::Ready);
                     self.ai.agent = agent;
@@ -1056,35 +1008,18 @@ impl App {
         vec![]
     }
 
-    /// The role a key's write needs (the database refuses it anyway; this says
-    /// why before trying, and keeps what the user typed out of a doomed form).
+    /// The role a global key's write needs (the database refuses it anyway;
+    /// this says why before trying, and keeps what the user typed out of a
+    /// doomed form). A view says what its own commands need.
     fn needs(&self, intent: Intent) -> Option<(crate::store::team::Role, &'static str)> {
         use crate::store::team::Role;
-        use Intent::*;
         let lang = self.lang;
         match intent {
-            Import => Some((Role::Owner, lang.pick("importing", "importar"))),
-            Edit if self.tab != Tab::Planning => Some((Role::Owner, lang.pick("editing records", "editar registros"))),
-            AiRerun if self.ai.open => Some((Role::Analyst, lang.pick("asking the advisor", "consultar al asesor"))),
-            Edit | NudgeUp | NudgeDown | Undo | Redo | NewScenario | RenameScenario | DeleteScenario | RemoveItem
-            | GoalSeek | LockBudget
-                if self.tab == Tab::Planning =>
-            {
-                Some((Role::Analyst, lang.pick("changing scenarios", "cambiar escenarios")))
+            Intent::Import => Some((Role::Owner, lang.pick("importing", "importar"))),
+            Intent::AiRerun if self.ai.open => {
+                Some((Role::Analyst, lang.pick("asking the advisor", "consultar al asesor")))
             }
             _ => None,
-        }
-    }
-
-    /// Planning keys the planner handles; moves up and down go to the budget
-    /// table outside the drivers view.
-    fn planner_takes(&self, intent: Intent) -> bool {
-        use Intent::*;
-        match intent {
-            Up | Down | Top | Bottom => self.planner.view == super::planner::View::Drivers,
-            Left | Right | Edit | NudgeUp | NudgeDown | Undo | Redo | NewScenario | RenameScenario | DeleteScenario
-            | RemoveItem | CompareMark | PlanView | GoalSeek | LockBudget => true,
-            _ => false,
         }
     }
 
@@ -1095,7 +1030,7 @@ impl App {
         self.tab = tab;
         self.filter.clear();
         self.filtering = false;
-        let agent = ai_panel::default_agent(tab);
+        let agent = tab.view().agent();
         if self.ai.open && !self.ai.chosen && agent != self.ai.agent {
             self.ai.agent = agent;
             return self.ai_reset();

@@ -392,6 +392,45 @@ impl Keymap {
             .map(|b| b.intent)
     }
 
+    /// Where an intent applies.
+    pub fn scope(&self, intent: Intent) -> Scope {
+        self.bindings
+            .iter()
+            .find(|b| b.intent == intent)
+            .map_or(Scope::Global, |b| b.scope)
+    }
+
+    /// The keys of an intent as the hints show them: `/`, `Ctrl-q`.
+    pub fn label(&self, intent: Intent) -> Option<String> {
+        let b = self.bindings.iter().find(|b| b.intent == intent)?;
+        b.keys.first().map(key_label)
+    }
+
+    /// `key word` for a hint bar: `/ filter`, `Ctrl-q quit` (empty when unbound).
+    pub fn hint(&self, intent: Intent, lang: Lang) -> String {
+        self.label(intent)
+            .map(|k| format!("{k} {}", short(intent, lang)))
+            .unwrap_or_default()
+    }
+
+    /// Hints joined with ` · `, those of unbound intents left out; neighbours
+    /// that say the same word share it: `↑↓ move`.
+    pub fn hints(&self, intents: &[Intent], lang: Lang) -> String {
+        let mut out: Vec<(String, &str)> = Vec::new();
+        for i in intents {
+            let Some(key) = self.label(*i) else { continue };
+            let word = short(*i, lang);
+            match out.last_mut() {
+                Some((keys, w)) if *w == word => keys.push_str(&key),
+                _ => out.push((key, word)),
+            }
+        }
+        out.iter()
+            .map(|(k, w)| format!("{k} {w}"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
     /// Applies `[keys]` overrides from the config: `name = "key"` or a list of keys.
     pub fn with_overrides(mut self, table: &toml::Table) -> Result<Keymap, String> {
         let known: Vec<&str> = self.bindings.iter().map(|b| b.name).collect();
@@ -455,6 +494,46 @@ impl Keymap {
         }
         Ok(())
     }
+}
+
+/// An intent in a word or two, for the hint bars.
+pub fn short(intent: Intent, lang: Lang) -> &'static str {
+    use Intent::*;
+    let (en, es) = match intent {
+        Quit => ("quit", "salir"),
+        Help => ("help", "ayuda"),
+        NextTab => ("next tab", "pestaña sig."),
+        PrevTab => ("prev. tab", "pestaña ant."),
+        Up | Down => ("move", "mover"),
+        Left | Right => ("field", "campo"),
+        PageUp | PageDown => ("page", "página"),
+        Top => ("first", "primera"),
+        Bottom => ("last", "última"),
+        Filter => ("filter", "filtrar"),
+        Company => ("company", "empresa"),
+        Edit => ("edit", "editar"),
+        Reload => ("reload", "recargar"),
+        NudgeUp => ("raise", "subir"),
+        NudgeDown => ("lower", "bajar"),
+        Undo => ("undo", "deshacer"),
+        Redo => ("redo", "rehacer"),
+        NewScenario => ("new", "nuevo"),
+        RenameScenario => ("rename", "renombrar"),
+        DeleteScenario => ("delete", "eliminar"),
+        RemoveItem => ("remove", "quitar"),
+        CompareMark => ("mark", "marcar"),
+        PlanView => ("view", "vista"),
+        GoalSeek => ("goal seek", "buscar meta"),
+        LockBudget => ("lock budget", "fijar presupuesto"),
+        Weeks => ("weeks", "semanas"),
+        Audit => ("audit trail", "bitácora"),
+        Import => ("import", "importar"),
+        AiPanel => ("advisor", "asesor"),
+        AiAgent => ("advisor", "asesor"),
+        AiRerun => ("ask again", "preguntar de nuevo"),
+        AiScrollUp | AiScrollDown => ("scroll", "desplazar"),
+    };
+    lang.pick(en, es)
 }
 
 /// Keys the interface handles itself, which no binding may take.

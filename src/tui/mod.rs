@@ -5,6 +5,7 @@
 
 pub mod ai_panel;
 pub mod app;
+pub mod component;
 pub mod data;
 pub mod form;
 pub mod format;

@@ -2,8 +2,8 @@
 //! bar, overlays. Reads state only.
 
 use super::app::{App, Load, Overlay, Tab};
-use super::keymap::{FIXED, Scope};
-use super::views;
+use super::component::{HINTS, TABLE};
+use super::keymap::{FIXED, Intent, Scope};
 use super::widgets::block;
 use crate::sanitize::clean;
 use ratatui::Frame;
@@ -15,19 +15,6 @@ use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 /// Below this the views cannot be read; a notice is drawn instead.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
-
-fn short_title(tab: Tab, app: &App) -> &'static str {
-    let l = app.lang;
-    match tab {
-        Tab::Dashboard => l.pick("Dashboard", "Tablero"),
-        Tab::UnitEconomics => l.pick("Units", "Unitaria"),
-        Tab::CashFlow => l.pick("Cash", "Caja"),
-        Tab::Pricing => l.pick("Pricing", "Precios"),
-        Tab::Profitability => l.pick("Profit", "Rentab."),
-        Tab::Planning => l.pick("Plan", "Plan"),
-        Tab::Collections => l.pick("Collect", "Cobranza"),
-    }
-}
 
 pub fn draw(app: &App, frame: &mut Frame) {
     let area = frame.area();
@@ -48,15 +35,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         body
     };
     match (&app.data, &app.load) {
-        (Some(d), _) => match app.tab {
-            Tab::Dashboard => views::dashboard::render(app, d, body, buf),
-            Tab::UnitEconomics => views::unit_economics::render(app, d, body, buf),
-            Tab::CashFlow => views::cash_flow::render(app, d, body, buf),
-            Tab::Pricing => views::pricing::render(app, d, body, buf),
-            Tab::Profitability => views::profitability::render(app, d, body, buf),
-            Tab::Planning => views::planning::render(app, d, body, buf),
-            Tab::Collections => views::collections::render(app, d, body, buf),
-        },
+        (Some(d), _) => app.tab.view().render(app, d, body, buf),
         (None, Load::Failed(e)) => centered_text(body, buf, &clean(e), app.theme.bad),
         (None, _) => centered_text(body, buf, app.lang.pick("Loading…", "Cargando…"), app.theme.muted),
     }
@@ -114,7 +93,7 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         let title = if full {
             tab.title(app.lang)
         } else {
-            short_title(*tab, app)
+            tab.view().short_title(app.lang)
         };
         let style = if *tab == app.tab {
             app.theme.selected
@@ -164,13 +143,27 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         Some(crate::store::team::Access::Role(None)) => format!("{} · ", t("not a member", "sin acceso")),
         _ => String::new(),
     };
-    let hints = format!(
-        "{role}? {} · a {} · c {} · q {}",
-        t("help", "ayuda"),
-        t("advisor", "asesor"),
-        t("company", "empresa"),
-        t("quit", "salir")
-    );
+    // The view's first commands, then the global ones; the view's are dropped
+    // from the end while the bar would leave the message less than a third.
+    let global = [Intent::Help, Intent::AiPanel, Intent::Company, Intent::Quit];
+    let view: Vec<Intent> = app
+        .tab
+        .view()
+        .commands(app)
+        .iter()
+        .copied()
+        .filter(|i| !TABLE.contains(i))
+        .take(HINTS)
+        .collect();
+    let mut take = view.len();
+    let hints = loop {
+        let intents: Vec<Intent> = view[..take].iter().chain(&global).copied().collect();
+        let hints = format!("{role}{}", app.keymap.hints(&intents, app.lang));
+        if take == 0 || crate::sanitize::width(&hints) * 3 <= area.width as usize * 2 {
+            break hints;
+        }
+        take -= 1;
+    };
     let room = (area.width as usize).saturating_sub(crate::sanitize::width(&hints) + 1);
     let text = crate::sanitize::fit(&left.content, room);
     let pad = room.saturating_sub(crate::sanitize::width(&text));
@@ -200,7 +193,7 @@ pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
         .keymap
         .bindings
         .iter()
-        .filter(|b| b.scope == Scope::Global || app.tab.offers(b.intent))
+        .filter(|b| b.scope == Scope::Global || app.tab.view().commands(app).contains(&b.intent))
         .map(|b| (b.keys_label(), b.help(app.lang)))
         .collect();
     out.extend(FIXED.iter().map(|(k, en, es)| ((*k).to_owned(), app.lang.pick(en, es))));
@@ -335,17 +328,17 @@ fn audit(app: &App, v: &super::app::AuditView, area: Rect, buf: &mut Buffer) {
         )
     } else if !v.filter.is_empty() {
         format!(
-            "/{}  · ↑↓ {} · Esc {}",
+            "/{}  · {} · Esc {}",
             clean(&v.filter),
-            t("scroll", "desplazar"),
+            app.keymap.hints(&[Intent::Up, Intent::Down], app.lang),
             t("close", "cerrar")
         )
     } else {
-        t(
-            "/ filter · ↑↓ scroll · Esc close",
-            "/ filtrar · ↑↓ desplazar · Esc cerrar",
+        format!(
+            "{} · Esc {}",
+            app.keymap.hints(&[Intent::Filter, Intent::Up, Intent::Down], app.lang),
+            t("close", "cerrar")
         )
-        .to_owned()
     };
     Paragraph::new(hint).style(app.theme.muted).render(
         Rect {

@@ -245,3 +245,50 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
         ]
     });
 }
+
+/// Cash flow by month (newest first) or the 13-week forecast (`w`).
+pub struct CashFlow;
+
+impl crate::tui::component::View for CashFlow {
+    fn title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Cash flow", "Flujo de caja")
+    }
+    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Cash", "Caja")
+    }
+    fn agent(&self) -> crate::ai::Agent {
+        crate::ai::Agent::CashFlow
+    }
+    fn commands(&self, _app: &App) -> &'static [crate::tui::keymap::Intent] {
+        use crate::tui::keymap::Intent::*;
+        &[Weeks, Edit, Up, Down, PageUp, PageDown, Top, Bottom]
+    }
+    fn rows(&self, app: &App, d: &CompanyData) -> usize {
+        if app.weeks {
+            crate::finance::forecast::WEEKS as usize
+        } else {
+            d.snapshot.monthly.len()
+        }
+    }
+    fn record(&self, app: &App, d: &CompanyData) -> Option<crate::tui::form::Record> {
+        if app.weeks { None } else { super::month_record(app, d) }
+    }
+    fn needs(
+        &self,
+        intent: crate::tui::keymap::Intent,
+        lang: crate::locale::Lang,
+    ) -> Option<(crate::store::team::Role, &'static str)> {
+        super::edit_needs(intent, lang)
+    }
+    fn handle(&self, app: &mut App, intent: crate::tui::keymap::Intent) -> crate::tui::component::Handled {
+        if intent != crate::tui::keymap::Intent::Weeks {
+            return crate::tui::component::Handled::NotConsumed;
+        }
+        app.weeks = !app.weeks;
+        *app.row_mut() = 0;
+        crate::tui::component::Handled::done()
+    }
+    fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+        render(app, d, area, buf)
+    }
+}

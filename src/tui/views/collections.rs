@@ -168,3 +168,40 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         ]
     });
 }
+
+/// Open invoices, aging and whom to call first; `/` filters by customer or number.
+pub struct Collections;
+
+impl crate::tui::component::View for Collections {
+    fn title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Collections", "Cobranza")
+    }
+    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Collect", "Cobranza")
+    }
+    fn agent(&self) -> crate::ai::Agent {
+        crate::ai::Agent::Collections
+    }
+    fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+        render(app, d, area, buf)
+    }
+    fn commands(&self, _app: &App) -> &'static [crate::tui::keymap::Intent] {
+        use crate::tui::keymap::Intent::*;
+        &[Filter, Edit, Up, Down, PageUp, PageDown, Top, Bottom]
+    }
+    fn rows(&self, app: &App, d: &CompanyData) -> usize {
+        d.filtered_invoices(&app.filter).len()
+    }
+    fn record(&self, app: &App, d: &CompanyData) -> Option<crate::tui::form::Record> {
+        d.filtered_invoices(&app.filter)
+            .get(app.row())
+            .map(|i| crate::tui::form::Record::Invoice((*i).clone()))
+    }
+    fn needs(
+        &self,
+        intent: crate::tui::keymap::Intent,
+        lang: crate::locale::Lang,
+    ) -> Option<(crate::store::team::Role, &'static str)> {
+        super::edit_needs(intent, lang)
+    }
+}

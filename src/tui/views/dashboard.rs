@@ -272,3 +272,35 @@ fn recommendations(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .style(app.theme.base)
         .render(area, buf);
 }
+
+/// The dashboard: health, KPI cards, alerts; `t` opens the audit trail.
+pub struct Dashboard;
+
+impl crate::tui::component::View for Dashboard {
+    fn title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Dashboard", "Tablero")
+    }
+    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Dashboard", "Tablero")
+    }
+    fn agent(&self) -> crate::ai::Agent {
+        crate::ai::Agent::Advisor
+    }
+    fn commands(&self, _app: &App) -> &'static [crate::tui::keymap::Intent] {
+        &[crate::tui::keymap::Intent::Audit]
+    }
+    fn handle(&self, app: &mut App, intent: crate::tui::keymap::Intent) -> crate::tui::component::Handled {
+        use crate::tui::component::Handled;
+        match (intent, &app.data) {
+            (crate::tui::keymap::Intent::Audit, Some(d)) => {
+                let id = d.company.id;
+                app.overlay = crate::tui::app::Overlay::Audit(Default::default());
+                Handled::Consumed(vec![crate::tui::app::Effect::LoadAudit(id)])
+            }
+            _ => Handled::NotConsumed,
+        }
+    }
+    fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+        render(app, d, area, buf)
+    }
+}

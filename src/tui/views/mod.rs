@@ -8,6 +8,7 @@ pub mod pricing;
 pub mod profitability;
 pub mod unit_economics;
 
+use super::keymap::Intent;
 use super::theme::Theme;
 use super::widgets::{block, window_start};
 use ratatui::buffer::Buffer;
@@ -88,4 +89,32 @@ pub fn pairs<'a>(theme: &Theme, items: &[(&'a str, String, Style)]) -> Line<'a> 
         spans.push(Span::styled(value.clone(), *style));
     }
     Line::from(spans)
+}
+
+/// Month tables list the newest month first: the month under the selection, for `e`.
+pub fn month_record(app: &crate::tui::app::App, d: &crate::tui::data::CompanyData) -> Option<crate::tui::form::Record> {
+    let months = &d.snapshot.monthly;
+    let m = months.get(months.len().checked_sub(1 + app.row())?)?.month;
+    d.ledger.get(m).cloned().map(crate::tui::form::Record::Month)
+}
+
+/// What a month table offers: edit the month, move the selection.
+pub const MONTH_TABLE: [Intent; 7] = [
+    Intent::Edit,
+    Intent::Up,
+    Intent::Down,
+    Intent::PageUp,
+    Intent::PageDown,
+    Intent::Top,
+    Intent::Bottom,
+];
+
+/// Editing a record needs the owner role.
+pub fn edit_needs(intent: Intent, lang: crate::locale::Lang) -> Option<(crate::store::team::Role, &'static str)> {
+    (intent == Intent::Edit).then(|| {
+        (
+            crate::store::team::Role::Owner,
+            lang.pick("editing records", "editar registros"),
+        )
+    })
 }

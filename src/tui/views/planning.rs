@@ -789,3 +789,127 @@ fn dialog(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         }
     }
 }
+
+/// Scenarios: the drivers editor, the comparison, the budget against the actuals.
+pub struct Planning;
+
+impl crate::tui::component::View for Planning {
+    fn title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Planning", "Planeación")
+    }
+    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Plan", "Plan")
+    }
+    fn agent(&self) -> crate::ai::Agent {
+        crate::ai::Agent::CashFlow
+    }
+    fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+        render(app, d, area, buf)
+    }
+    fn commands(&self, app: &App) -> &'static [crate::tui::keymap::Intent] {
+        use crate::tui::keymap::Intent::*;
+        match app.planner.view {
+            View::Drivers => &[
+                Edit,
+                PlanView,
+                GoalSeek,
+                NudgeUp,
+                NudgeDown,
+                Undo,
+                Redo,
+                NewScenario,
+                RenameScenario,
+                DeleteScenario,
+                RemoveItem,
+                CompareMark,
+                LockBudget,
+                Left,
+                Right,
+                Up,
+                Down,
+                PageUp,
+                PageDown,
+                Top,
+                Bottom,
+            ],
+            View::Compare | View::Budget => &[
+                PlanView,
+                CompareMark,
+                NewScenario,
+                RenameScenario,
+                DeleteScenario,
+                LockBudget,
+                Left,
+                Right,
+                Up,
+                Down,
+                PageUp,
+                PageDown,
+                Top,
+                Bottom,
+            ],
+        }
+    }
+    fn rows(&self, app: &App, d: &CompanyData) -> usize {
+        match app.planner.view {
+            View::Drivers => app
+                .planner
+                .projection_of(app.planner.current)
+                .map_or(0, |p| p.months.len()),
+            View::Budget => app.budget_months(d),
+            View::Compare => 0,
+        }
+    }
+    fn needs(
+        &self,
+        intent: crate::tui::keymap::Intent,
+        lang: crate::locale::Lang,
+    ) -> Option<(crate::store::team::Role, &'static str)> {
+        use crate::tui::keymap::Intent::*;
+        matches!(
+            intent,
+            Edit | NudgeUp
+                | NudgeDown
+                | Undo
+                | Redo
+                | NewScenario
+                | RenameScenario
+                | DeleteScenario
+                | RemoveItem
+                | GoalSeek
+                | LockBudget
+        )
+        .then(|| {
+            (
+                crate::store::team::Role::Analyst,
+                lang.pick("changing scenarios", "cambiar escenarios"),
+            )
+        })
+    }
+    fn handle_key(&self, app: &mut App, key: &crossterm::event::KeyEvent) -> crate::tui::component::Handled {
+        // Enter edits the driver under the cursor, like `e`.
+        if key.code != crossterm::event::KeyCode::Enter {
+            return crate::tui::component::Handled::NotConsumed;
+        }
+        app.run_intent(crate::tui::keymap::Intent::Edit)
+    }
+    fn handle(&self, app: &mut App, intent: crate::tui::keymap::Intent) -> crate::tui::component::Handled {
+        use crate::tui::keymap::Intent::*;
+        // Moves up and down go to the budget table outside the drivers view.
+        let planner_takes = match intent {
+            Up | Down | Top | Bottom => app.planner.view == View::Drivers,
+            Left | Right | Edit | NudgeUp | NudgeDown | Undo | Redo | NewScenario | RenameScenario | DeleteScenario
+            | RemoveItem | CompareMark | PlanView | GoalSeek | LockBudget => true,
+            _ => false,
+        };
+        if !planner_takes {
+            return crate::tui::component::Handled::NotConsumed;
+        }
+        let Some(d) = app.data.take() else {
+            return crate::tui::component::Handled::done();
+        };
+        let effects = app.planner.on_intent(intent, &d);
+        app.data = Some(d);
+        crate::tui::component::Handled::Consumed(app.after_planner(effects))
+    }
+}

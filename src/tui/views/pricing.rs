@@ -192,3 +192,54 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .style(th.base)
         .render(detail, buf);
 }
+
+/// Products: margins, break-even and what-if prices (Enter types a value).
+pub struct Pricing;
+
+impl crate::tui::component::View for Pricing {
+    fn title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Costs & pricing", "Costos y precios")
+    }
+    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
+        lang.pick("Pricing", "Precios")
+    }
+    fn agent(&self) -> crate::ai::Agent {
+        crate::ai::Agent::Pricing
+    }
+    fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+        render(app, d, area, buf)
+    }
+    fn commands(&self, _app: &App) -> &'static [crate::tui::keymap::Intent] {
+        use crate::tui::keymap::Intent::*;
+        &[Filter, Edit, Left, Right, Up, Down, PageUp, PageDown, Top, Bottom]
+    }
+    fn rows(&self, app: &App, d: &CompanyData) -> usize {
+        app.filtered_products(d).len()
+    }
+    fn record(&self, app: &App, _d: &CompanyData) -> Option<crate::tui::form::Record> {
+        app.selected_product().map(crate::tui::form::Record::Product)
+    }
+    fn needs(
+        &self,
+        intent: crate::tui::keymap::Intent,
+        lang: crate::locale::Lang,
+    ) -> Option<(crate::store::team::Role, &'static str)> {
+        super::edit_needs(intent, lang)
+    }
+    fn handle_key(&self, app: &mut App, key: &crossterm::event::KeyEvent) -> crate::tui::component::Handled {
+        if key.code != crossterm::event::KeyCode::Enter {
+            return crate::tui::component::Handled::NotConsumed;
+        }
+        app.pricing.editing = true;
+        crate::tui::component::Handled::done()
+    }
+    fn handle(&self, app: &mut App, intent: crate::tui::keymap::Intent) -> crate::tui::component::Handled {
+        use crate::tui::keymap::Intent;
+        match intent {
+            Intent::Left => app.pricing.focus = app.pricing.focus.saturating_sub(1),
+            Intent::Right => app.pricing.focus = (app.pricing.focus + 1).min(2),
+            _ => return crate::tui::component::Handled::NotConsumed,
+        }
+        crate::tui::component::Handled::done()
+    }
+}

@@ -1,0 +1,96 @@
+//! What a tab is: a component that draws itself, lists the commands it offers
+//! and handles them. The help overlay and the hint bar are made from
+//! [`View::commands`] and the keymap, so a view's keys appear there by
+//! themselves.
+//!
+//! Adding a tab: write `views/NAME.rs` with a unit struct implementing
+//! [`View`], add a [`Tab`] variant and register it in [`Tab::ALL`] and
+//! [`Tab::view`]. Nothing else names a tab.
+
+use super::app::{App, Effect, Tab};
+use super::data::CompanyData;
+use super::form::Record;
+use super::keymap::Intent;
+use crate::ai::Agent;
+use crate::locale::Lang;
+use crate::store::team::Role;
+use crossterm::event::KeyEvent;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+/// Whether a component used a key; when it did, the effects it asks for.
+#[derive(Debug)]
+pub enum Handled {
+    Consumed(Vec<Effect>),
+    NotConsumed,
+}
+
+impl Handled {
+    pub fn done() -> Handled {
+        Handled::Consumed(Vec::new())
+    }
+}
+
+/// A tab of the interface.
+pub trait View: Sync {
+    /// The full title (tab bar at 120 columns and more, help overlay).
+    fn title(&self, lang: Lang) -> &'static str;
+    /// The title when the tab bar is narrow.
+    fn short_title(&self, lang: Lang) -> &'static str;
+    /// The advisor the AI panel asks here unless the user chose one.
+    fn agent(&self) -> Agent;
+    /// The view-scoped commands this view offers: only these reach it, the help
+    /// lists them, and the hint bar shows the first [`HINTS`] of them.
+    fn commands(&self, app: &App) -> &'static [Intent];
+    /// Rows of its table, for moving the selection (0: no table).
+    fn rows(&self, _app: &App, _d: &CompanyData) -> usize {
+        0
+    }
+    /// The record under the selection, which `e` edits.
+    fn record(&self, _app: &App, _d: &CompanyData) -> Option<Record> {
+        None
+    }
+    /// The role a command needs, and what it is called in a refusal.
+    fn needs(&self, _intent: Intent, _lang: Lang) -> Option<(Role, &'static str)> {
+        None
+    }
+    /// A key before the keymap reads it (Enter to start typing a value).
+    fn handle_key(&self, _app: &mut App, _key: &KeyEvent) -> Handled {
+        Handled::NotConsumed
+    }
+    /// One of its commands; `NotConsumed` leaves it to what every table does
+    /// (moving the selection, filtering, editing the record).
+    fn handle(&self, _app: &mut App, _intent: Intent) -> Handled {
+        Handled::NotConsumed
+    }
+    fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer);
+}
+
+/// How many of a view's commands the hint bar shows after the global ones.
+pub const HINTS: usize = 4;
+
+/// Moving the selection in a table: what every view with rows offers.
+pub const TABLE: [Intent; 6] = [
+    Intent::Up,
+    Intent::Down,
+    Intent::PageUp,
+    Intent::PageDown,
+    Intent::Top,
+    Intent::Bottom,
+];
+
+impl Tab {
+    /// The registry: each tab's component.
+    pub fn view(self) -> &'static dyn View {
+        use super::views::*;
+        match self {
+            Tab::Dashboard => &dashboard::Dashboard,
+            Tab::UnitEconomics => &unit_economics::UnitEconomics,
+            Tab::CashFlow => &cash_flow::CashFlow,
+            Tab::Pricing => &pricing::Pricing,
+            Tab::Profitability => &profitability::Profitability,
+            Tab::Planning => &planning::Planning,
+            Tab::Collections => &collections::Collections,
+        }
+    }
+}
