@@ -1248,7 +1248,6 @@ fn a_help_taller_than_the_screen_scrolls() {
 #[test]
 fn the_panel_scrolls_back_and_returns_to_the_end() {
     let mut a = app(Lang::En, 0);
-    a.screen = ratatui::layout::Rect::new(0, 0, 120, 40);
     let effects = a.update(key('a'));
     let id = analyze_request(&effects).run_id;
     let long: String = std::iter::once("# First line\n\n".to_owned())

@@ -52,6 +52,9 @@ pub struct AiPanel {
     pub finished: Option<Box<Finished>>,
     /// Lines scrolled back from the end (0 keeps the end in view while text arrives).
     pub back: usize,
+    /// How far back the text can scroll, as last drawn: the drawing knows the
+    /// panel's size, and `update` clamps `back` with it (no layout copied there).
+    pub max_back: std::cell::Cell<usize>,
     pub run_id: u64,
     /// "local" or "openai · model", for the title.
     pub label: String,
@@ -71,6 +74,7 @@ impl AiPanel {
             text: String::new(),
             finished: None,
             back: 0,
+            max_back: std::cell::Cell::new(0),
             run_id: 0,
             label,
             local,
@@ -92,30 +96,6 @@ pub fn split(area: Rect) -> (Rect, Rect) {
         let [main, panel] = Layout::vertical([Constraint::Percentage(45), Constraint::Min(8)]).areas(area);
         (main, panel)
     }
-}
-
-/// The text area of the panel on a screen of `screen` (as `render::draw` lays it out).
-pub fn body_area(screen: Rect) -> Rect {
-    let body = Rect {
-        y: screen.y + 1,
-        height: screen.height.saturating_sub(2),
-        ..screen
-    };
-    let (_, panel) = split(body);
-    let inner = block("", &super::theme::Theme::monochrome("")).inner(panel);
-    Rect {
-        y: inner.y + 1,
-        height: inner.height.saturating_sub(2),
-        ..inner
-    }
-}
-
-/// How far back the panel can scroll on `screen`.
-pub fn max_back(app: &App, screen: Rect) -> usize {
-    let area = body_area(screen);
-    body_lines(app, area.width as usize)
-        .len()
-        .saturating_sub(area.height as usize)
 }
 
 /// The body lines at `width`, for drawing and for scrolling.
@@ -265,6 +245,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let lines = body_lines(app, body_area.width as usize);
     let h = body_area.height as usize;
     let max_start = lines.len().saturating_sub(h);
+    p.max_back.set(max_start);
     let start = max_start.saturating_sub(p.back);
     let shown: Vec<Line> = lines.into_iter().skip(start).take(h).collect();
     Paragraph::new(shown).style(th.base).render(body_area, buf);

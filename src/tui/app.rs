@@ -2,7 +2,7 @@
 //! Nothing here draws or waits; the runtime performs the effects and feeds
 //! their results back as actions.
 
-use super::ai_panel::{self, AiPanel, AnalyzeRequest, Status};
+use super::ai_panel::{AiPanel, AnalyzeRequest, Status};
 use super::component::Handled;
 use super::data::{CompanyData, Series};
 use super::form::{Record, RecordForm};
@@ -98,6 +98,16 @@ impl AuditView {
     }
 }
 
+/// What the views show that is computed rather than stored: the budget's
+/// variances and the 13-week forecast with the current scenario's events.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    /// Actual − budget of the current scenario when it is a locked budget.
+    pub variances: Vec<crate::finance::variance::Variance>,
+    /// The 13-week forecast with the current scenario's cash events.
+    pub forecast: Option<crate::finance::forecast::CashForecast>,
+}
+
 /// The what-if inputs of the pricing detail pane, kept as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricingInputs {
@@ -120,6 +130,8 @@ impl Default for PricingInputs {
 /// What the runtime must do for the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Remember the company opened on this store for the next start.
+    RememberCompany(String),
     LoadCompanies,
     LoadCompany(Company),
     LoadDso {
@@ -173,6 +185,7 @@ pub struct SaveRecord {
 #[derive(Debug)]
 pub enum Action {
     Key(KeyEvent),
+    /// The terminal changed size: the next frame is drawn at the new one.
     Resize,
     Companies(Result<Vec<Company>, String>),
     Loaded(Box<Result<CompanyData, String>>),
@@ -235,8 +248,8 @@ pub struct App {
     pub filter: String,
     pub filtering: bool,
     pub pricing: PricingInputs,
-    /// The terminal's size, kept by the runtime (the panel's scroll range depends on it).
-    pub screen: ratatui::layout::Rect,
+    /// Computed in `update` from the data and the planner; read by the views.
+    pub derived: Derived,
     /// First line of the help overlay shown (it scrolls when taller than the screen).
     pub help_scroll: usize,
     pub form: Option<RecordForm>,
@@ -276,8 +289,8 @@ impl App {
             filter: String::new(),
             filtering: false,
             pricing: PricingInputs::default(),
+            derived: Derived::default(),
             help_scroll: 0,
-            screen: ratatui::layout::Rect::new(0, 0, 120, 40),
             form: None,
             import: None,
             planner: Planner::empty(lang),
@@ -337,6 +350,32 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let effects = self.step(action);
+        self.derive();
+        effects
+    }
+
+    /// What the views draw that is computed from the data and the planner,
+    /// made here once per change rather than on every frame.
+    fn derive(&mut self) {
+        let Some(d) = &self.data else {
+            self.derived = Derived::default();
+            return;
+        };
+        let scenario = self.planner.current();
+        self.derived.variances = match scenario {
+            Some(s) if s.locked => crate::finance::variance::budget_vs_actual(&d.ledger, &s.projection),
+            _ => Vec::new(),
+        };
+        self.derived.forecast = d.weeks.as_ref().map(|base| {
+            let events = scenario
+                .map(|s| crate::finance::forecast::shift_events(&s.drivers.cash_events, s.start.month, base.month))
+                .unwrap_or_default();
+            crate::finance::forecast::with_events(base, &events, self.cash_floor)
+        });
+    }
+
+    fn step(&mut self, action: Action) -> Vec<Effect> {
         self.dirty = true;
         match action {
             Action::Resize => vec![],
@@ -401,12 +440,16 @@ impl App {
                     self.wanted_company = Some(data.company.name.clone());
                     self.planner = Planner::load(self.lang, &data, Some(&self.planner));
                     let other_company = self.data.as_ref().is_none_or(|d| d.company.id != data.company.id);
+                    let remember = Effect::RememberCompany(data.company.name.clone());
                     self.data = Some(Box::new(data));
                     self.load = Load::Idle;
                     let max = self.row_count();
                     let row = &mut self.rows[self.tab.index()];
                     *row = (*row).min(max.saturating_sub(1));
                     let mut effects = vec![effect];
+                    if other_company {
+                        effects.push(remember);
+                    }
                     if other_company && self.ai.open {
                         effects.extend(self.ai_reset());
                     }
@@ -997,8 +1040,7 @@ impl App {
             }
             Intent::AiRerun if self.ai.open => return self.ai_start(true),
             Intent::AiScrollUp if self.ai.open => {
-                let most = ai_panel::max_back(self, self.screen);
-                self.ai.back = (self.ai.back + 8).min(most);
+                self.ai.back = (self.ai.back + 8).min(self.ai.max_back.get());
             }
             Intent::AiScrollDown if self.ai.open => {
                 self.ai.back = self.ai.back.saturating_sub(8);

@@ -129,7 +129,7 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         }
         // The app turns Reload into LoadCompany before it gets here; analyses
         // are tasks the run loop keeps (see `spawn_analysis`).
-        Effect::Reload | Effect::Analyze(_) | Effect::CancelAnalysis(_) => return None,
+        Effect::Reload | Effect::Analyze(_) | Effect::CancelAnalysis(_) | Effect::RememberCompany(_) => return None,
         Effect::LoadAudit(company_id) => {
             Action::AuditLoaded(store.audit(Some(company_id), None).await.map_err(|e| e.to_string()))
         }
@@ -364,10 +364,6 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
             Some(a) = rx.recv() => a,
             _ = stop => break,
         };
-        if let Ok(size) = terminal.size() {
-            app.screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
-        }
-        let before = app.data.as_ref().map(|d| d.company.id);
         for effect in app.update(action) {
             match effect {
                 Effect::Analyze(req) => {
@@ -379,11 +375,9 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
                         h.abort();
                     }
                 }
+                Effect::RememberCompany(name) => crate::config::remember_company(&cfg.database_url, &name),
                 effect => perform(&store, &tx, effect),
             }
-        }
-        if let Some(d) = app.data.as_ref().filter(|d| Some(d.company.id) != before) {
-            crate::config::remember_company(&cfg.database_url, &d.company.name);
         }
     }
     // Quitting right after a change: let the saves in flight (and the ones queued

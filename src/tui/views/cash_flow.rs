@@ -1,7 +1,7 @@
 //! Ending cash and net cash flow over time, burn, runway, the cash-zero month.
 
 use super::{LazyTable, left, right, signed};
-use crate::finance::forecast::{WEEKS, with_events};
+use crate::finance::forecast::WEEKS;
 use crate::sanitize::clean;
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
@@ -144,12 +144,7 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
     let t = |en, es| app.lang.pick(en, es);
     let f = &d.fmt;
     let th = &app.theme;
-    let Some(base) = &d.weeks else { return };
-    let scenario = app.planner.current();
-    let events = scenario
-        .map(|s| crate::finance::forecast::shift_events(&s.drivers.cash_events, s.start.month, base.month))
-        .unwrap_or_default();
-    let fc = with_events(base, &events, app.cash_floor);
+    let Some(fc) = &app.derived.forecast else { return };
     let points: Vec<(f64, f64)> = std::iter::once((0.0, fc.opening.to_f64().unwrap_or(0.0)))
         .chain(
             fc.weeks
@@ -183,7 +178,7 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
         ),
         None => t("never below the floor", "nunca bajo el piso").to_owned(),
     };
-    let name = scenario.map(|s| clean(&s.name)).unwrap_or_default();
+    let name = app.planner.current().map(|s| clean(&s.name)).unwrap_or_default();
     let title = format!(
         "{} · {} {} · {below}",
         t("13-week cash", "Caja a 13 semanas"),

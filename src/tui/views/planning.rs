@@ -6,7 +6,7 @@
 use super::{LazyTable, left, pairs, right, signed};
 use crate::domain::{Drivers, Month};
 use crate::finance::planning::{DriverKey, Projection};
-use crate::finance::variance::{Line as VarLine, Variance, budget_vs_actual, worst};
+use crate::finance::variance::{Line as VarLine, Variance, worst};
 use crate::sanitize::clean;
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
@@ -521,7 +521,7 @@ fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
         return;
     }
-    let variances = budget_vs_actual(&d.ledger, &s.projection);
+    let variances = &app.derived.variances;
     let months: Vec<Month> = {
         let mut m: Vec<Month> = variances.iter().map(|v| v.month).collect();
         m.dedup();
