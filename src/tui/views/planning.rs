@@ -527,7 +527,7 @@ fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         m.dedup();
         m
     };
-    let bad = worst(&variances, 5);
+    let bad = worst(variances, 5);
     let is_worst = |v: &Variance| bad.iter().any(|w| std::ptr::eq(*w, v));
     let get = |m: Month, l: VarLine| variances.iter().find(|v| v.month == m && v.line == l);
     // Narrow screens: the table, then the worst variances under it.
