@@ -235,11 +235,7 @@ impl Md<'_> {
     fn start(&mut self, tag: Tag) {
         let th = self.theme;
         match tag {
-            Tag::Paragraph => {
-                if self.marker.is_none() {
-                    self.gap();
-                }
-            }
+            Tag::Paragraph if self.marker.is_none() => self.gap(),
             Tag::Heading { .. } => {
                 self.gap();
                 self.push_style(|_| th.title.add_modifier(Modifier::BOLD));
