@@ -892,6 +892,112 @@ fn completions_and_the_manual_come_from_the_same_definitions() {
     assert_eq!(o.status.code(), Some(2), "an unknown shell is bad usage");
 }
 
+fn json_keys(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                out.push(k.clone());
+                json_keys(x, out);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                json_keys(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every key the commands' `--format json` print is in docs/json.md, as a word.
+#[test]
+fn every_json_key_of_the_commands_is_documented() {
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let c = ["--db", url.as_str(), "--company", "Tallo Analytics"];
+    let run = |args: &[&str]| -> Value {
+        let all: Vec<&str> = args.iter().chain(c.iter()).copied().collect();
+        let o = e.run(&all);
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|err| panic!("{args:?}: {err}: {}", stderr(&o)))
+    };
+    ok(&e.run(&[
+        "scenario",
+        "create",
+        "Budget",
+        "--db",
+        &url,
+        "--company",
+        "Tallo Analytics",
+    ]));
+    ok(&e.run(&[
+        "scenario",
+        "lock",
+        "Budget",
+        "--from",
+        "2026-06",
+        "--db",
+        &url,
+        "--company",
+        "Tallo Analytics",
+    ]));
+    ok(&e.run(&[
+        "target",
+        "set",
+        "runway_months",
+        ">= 12",
+        "--db",
+        &url,
+        "--company",
+        "Tallo Analytics",
+    ]));
+    let outputs = [
+        run(&["scenario", "project", "base", "--format", "json"]),
+        run(&[
+            "scenario",
+            "goal-seek",
+            "base",
+            "--driver",
+            "opex_base",
+            "--target",
+            "min_cash>=0",
+            "--min",
+            "0",
+            "--max",
+            "500000",
+            "--format",
+            "json",
+        ]),
+        run(&["scenario", "variance", "Budget", "--format", "json"]),
+        run(&["forecast", "--format", "json"]),
+        run(&["check", "--format", "json"]),
+        run(&["target", "list", "--format", "json"]),
+        run(&["audit", "--format", "json"]),
+    ];
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/json.md")).unwrap();
+    let word = |k: &str| {
+        doc.match_indices(k).any(|(i, _)| {
+            let before = doc[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            let after = doc[i + k.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            before && after
+        })
+    };
+    let mut all = Vec::new();
+    for v in &outputs {
+        json_keys(v, &mut all);
+    }
+    all.sort();
+    all.dedup();
+    let missing: Vec<&String> = all.iter().filter(|k| !word(k)).collect();
+    assert!(missing.is_empty(), "keys missing from docs/json.md: {missing:?}");
+}
+
 /// Every key `report --format json` prints is documented in docs/metrics.md.
 #[test]
 fn every_report_key_is_documented() {
@@ -931,4 +1037,44 @@ fn every_report_key_is_documented() {
         missing.is_empty(),
         "keys of the report missing from docs/metrics.md: {missing:?}"
     );
+}
+
+/// Every link in the README and docs/ points to a file in the repository: a
+/// fresh clone has nothing outside it, and a user's documentation never sends
+/// them to another site.
+#[test]
+fn documentation_links_resolve_inside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let dir = file.parent().unwrap();
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            let target = &rest[..rest.find(')').unwrap()];
+            let path = target.split('#').next().unwrap();
+            assert!(
+                !target.contains("://") && !target.starts_with("mailto:"),
+                "{}: a link out of the repository: {target}",
+                file.display()
+            );
+            if path.is_empty() {
+                continue;
+            }
+            let resolved = dir.join(path).canonicalize();
+            assert!(
+                resolved
+                    .as_ref()
+                    .is_ok_and(|p| p.starts_with(root.canonicalize().unwrap())),
+                "{}: {target} does not resolve inside the repository",
+                file.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} links checked");
 }
