@@ -4,7 +4,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "katalis", version, about = "A CFO's view of your company, in the terminal")]
+#[command(
+    name = "katalis",
+    version,
+    about = "A CFO's view of your company, in the terminal",
+    long_about = "A CFO's view of your company, in the terminal.\n\nWithout a command, opens the full-screen interface (on an empty store it offers the demo companies first); when stdout is not a terminal it prints the dashboard report instead.",
+    after_help = "Defaults: the store is --db, else KATALIS_DATABASE_URL, else database_url in config.toml, else katalis.db in the platform data directory (created on first run; DATABASE_URL is ignored on purpose). The language is --lang, else KATALIS_LANG, else the config, else LANG.\n\nExamples:\n  katalis                                  the interface, on the embedded store\n  katalis demo                             load three demo companies\n  katalis report --company \"Tallo Analytics\" --format json\n  katalis import invoices books.xlsx --company Tallo --map number=Folio --date-format DD/MM/YYYY\n  katalis --db postgres://ana@127.0.0.1/katalis doctor\n\nDocumentation: README.md and docs/ in the repository; `katalis man` writes the manual page."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
