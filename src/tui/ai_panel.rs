@@ -3,15 +3,19 @@
 //! cancelled, failed), the recommendations with priority and impact, and the
 //! engine's scores against the model's.
 
-use super::app::App;
+use super::app::{App, Effect};
+use super::data::CompanyData;
 use super::keymap::Intent;
 use super::markdown;
 use super::widgets::block;
 use crate::ai::Agent;
 use crate::ai::context::AgentInput;
+use crate::ai::service::AiEvent;
 use crate::ai::service::Finished;
 use crate::finance::Health;
+use crate::locale::Lang;
 use crate::sanitize::{clean, clean_text};
+use crate::store::RecommendationRecord;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -84,6 +88,102 @@ impl AiPanel {
 
     pub fn running(&self) -> bool {
         matches!(self.status, Status::Running { .. })
+    }
+}
+
+impl AiPanel {
+    /// Takes one event of the running analysis; when it finishes, returns the
+    /// recommendations the dashboard shows (the five first by priority, then impact).
+    pub fn on_event(&mut self, event: AiEvent, lang: Lang) -> Option<Vec<RecommendationRecord>> {
+        match event {
+            AiEvent::Text(t) => {
+                self.text.push_str(&t);
+                if let Status::Running { retry } = &mut self.status {
+                    *retry = None;
+                }
+            }
+            AiEvent::Retry { attempt, wait, why } => {
+                self.status = Status::Running {
+                    retry: Some(format!(
+                        "{} {attempt} ({why}); {} {:.1} s",
+                        lang.pick("attempt", "intento"),
+                        lang.pick("retrying in", "reintento en"),
+                        wait.as_secs_f64()
+                    )),
+                };
+            }
+            AiEvent::Done(done) => {
+                self.text = done.text.clone();
+                let mut recs: Vec<RecommendationRecord> = done
+                    .result
+                    .recommendations()
+                    .iter()
+                    .map(RecommendationRecord::from)
+                    .collect();
+                recs.sort_by(|a, b| a.priority.cmp(&b.priority).then(b.impact_score.cmp(&a.impact_score)));
+                recs.truncate(5);
+                self.finished = Some(done);
+                self.status = Status::Done;
+                return Some(recs);
+            }
+            AiEvent::Failed { error, partial } => {
+                if self.text.is_empty() {
+                    self.text = partial;
+                }
+                self.status = Status::Failed(error);
+            }
+        }
+        None
+    }
+
+    /// Asks the panel's advisor about `d`, cancelling a run in flight.
+    pub fn start(&mut self, d: &CompanyData, lang: Lang, no_cache: bool) -> Vec<Effect> {
+        let input = crate::ai::context::build(self.agent, lang, &d.facts(), self.structured);
+        let mut effects = Vec::new();
+        if self.running() {
+            effects.push(Effect::CancelAnalysis(self.run_id));
+        }
+        self.run_id += 1;
+        self.status = Status::Running { retry: None };
+        self.text.clear();
+        self.finished = None;
+        self.back = 0;
+        effects.push(Effect::Analyze(Box::new(AnalyzeRequest {
+            run_id: self.run_id,
+            company_id: d.company.id,
+            company: d.company.name.clone(),
+            health: d.snapshot.health.clone(),
+            input,
+            no_cache,
+        })));
+        effects
+    }
+
+    /// The panel after the advisor or the company changed: the local rules run at
+    /// once (free); an endpoint waits for `r`.
+    pub fn reset(&mut self, d: Option<&CompanyData>, lang: Lang) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if self.running() {
+            effects.push(Effect::CancelAnalysis(self.run_id));
+            self.run_id += 1;
+        }
+        self.text.clear();
+        self.finished = None;
+        self.status = Status::Ready;
+        if self.local
+            && let Some(d) = d
+        {
+            effects.extend(self.start(d, lang, false));
+        }
+        effects
+    }
+
+    /// Stops the run in flight; what arrived stays.
+    pub fn cancel(&mut self) -> Vec<Effect> {
+        let id = self.run_id;
+        self.run_id += 1;
+        self.status = Status::Cancelled;
+        vec![Effect::CancelAnalysis(id)]
     }
 }
 

@@ -615,95 +615,27 @@ impl App {
     }
 
     fn on_ai_event(&mut self, event: crate::ai::service::AiEvent) {
-        use crate::ai::service::AiEvent;
-        match event {
-            AiEvent::Text(t) => {
-                self.ai.text.push_str(&t);
-                if let Status::Running { retry } = &mut self.ai.status {
-                    *retry = None;
-                }
-            }
-            AiEvent::Retry { attempt, wait, why } => {
-                self.ai.status = Status::Running {
-                    retry: Some(format!(
-                        "{} {attempt} ({why}); {} {:.1} s",
-                        self.lang.pick("attempt", "intento"),
-                        self.lang.pick("retrying in", "reintento en"),
-                        wait.as_secs_f64()
-                    )),
-                };
-            }
-            AiEvent::Done(done) => {
-                self.ai.text = done.text.clone();
-                if let Some(d) = self.data.as_mut() {
-                    d.recommendations = done
-                        .result
-                        .recommendations()
-                        .iter()
-                        .map(crate::store::RecommendationRecord::from)
-                        .collect();
-                    d.recommendations
-                        .sort_by(|a, b| a.priority.cmp(&b.priority).then(b.impact_score.cmp(&a.impact_score)));
-                    d.recommendations.truncate(5);
-                }
-                self.ai.finished = Some(done);
-                self.ai.status = Status::Done;
-            }
-            AiEvent::Failed { error, partial } => {
-                if self.ai.text.is_empty() {
-                    self.ai.text = partial;
-                }
-                self.ai.status = Status::Failed(error);
-            }
+        if let Some(recommendations) = self.ai.on_event(event, self.lang)
+            && let Some(d) = self.data.as_mut()
+        {
+            d.recommendations = recommendations;
         }
     }
 
     /// Asks the panel's advisor about the current company.
     pub fn ai_start(&mut self, no_cache: bool) -> Vec<Effect> {
-        let Some(d) = self.data.as_ref() else { return vec![] };
-        let input = crate::ai::context::build(self.ai.agent, self.lang, &d.facts(), self.ai.structured);
-        let mut effects = Vec::new();
-        if self.ai.running() {
-            effects.push(Effect::CancelAnalysis(self.ai.run_id));
+        match self.data.as_deref() {
+            Some(d) => self.ai.start(d, self.lang, no_cache),
+            None => vec![],
         }
-        self.ai.run_id += 1;
-        self.ai.status = Status::Running { retry: None };
-        self.ai.text.clear();
-        self.ai.finished = None;
-        self.ai.back = 0;
-        effects.push(Effect::Analyze(Box::new(AnalyzeRequest {
-            run_id: self.ai.run_id,
-            company_id: d.company.id,
-            company: d.company.name.clone(),
-            health: d.snapshot.health.clone(),
-            input,
-            no_cache,
-        })));
-        effects
     }
 
-    /// The panel after the advisor or the company changed: the local rules run at
-    /// once (free); an endpoint waits for `r`.
     fn ai_reset(&mut self) -> Vec<Effect> {
-        let mut effects = Vec::new();
-        if self.ai.running() {
-            effects.push(Effect::CancelAnalysis(self.ai.run_id));
-            self.ai.run_id += 1;
-        }
-        self.ai.text.clear();
-        self.ai.finished = None;
-        self.ai.status = Status::Ready;
-        if self.ai.local {
-            effects.extend(self.ai_start(false));
-        }
-        effects
+        self.ai.reset(self.data.as_deref(), self.lang)
     }
 
     fn ai_cancel(&mut self) -> Vec<Effect> {
-        let id = self.ai.run_id;
-        self.ai.run_id += 1;
-        self.ai.status = Status::Cancelled;
-        vec![Effect::CancelAnalysis(id)]
+        self.ai.cancel()
     }
 
     /// Writes still on their way to the store (the runtime waits for them on quit).
