@@ -58,6 +58,36 @@ impl Writer<'_> {
     fn num(&self, v: Decimal) -> String {
         group(v, 2, self.sep)
     }
+
+    /// A whole sentence in the reader's language, its figures put in by name:
+    /// each language keeps its own word order (`{cash}` becomes the `cash` value).
+    /// One pass over the template, so a value that itself reads `{x}` (a
+    /// customer's name) is never replaced in turn.
+    fn say(&self, en: &str, es: &str, args: &[(&str, String)]) -> String {
+        let mut rest = self.t(en, es);
+        let mut out = String::with_capacity(rest.len() + 32);
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                args.iter()
+                    .find(|(n, _)| *n == &after[..close])
+                    .map(|(_, v)| (close, v))
+            });
+            match value {
+                Some((close, v)) => {
+                    out.push_str(v);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 fn rec(category: &str, priority: u8, title: String, description: String, impact: u8) -> Recommendation {
@@ -114,34 +144,30 @@ fn runway_rec(w: &Writer<'_>, what_if: &str) -> Option<Recommendation> {
     } else {
         return None;
     };
-    let mut d = format!(
-        "{} {} {} {} {} {}/{} ({} {zero}).",
-        w.t("Cash of", "La caja de"),
-        w.money(cash),
-        w.t("covers", "cubre"),
-        w.num(runway),
-        w.t("months at a net burn of", "meses con una quema neta de"),
-        w.money(burn),
-        w.t("month", "mes"),
-        w.t("cash runs out in", "se agota en"),
+    let mut d = w.say(
+        "Cash of {cash} covers {runway} months at a net burn of {burn}/month (cash runs out in {zero}).",
+        "La caja de {cash} cubre {runway} meses con una quema neta de {burn}/mes (se agota en {zero}).",
+        &[
+            ("cash", w.money(cash)),
+            ("runway", w.num(runway)),
+            ("burn", w.money(burn)),
+            ("zero", zero),
+        ],
     );
     if let (Some(saving), Some(after)) = (
         w.get(&format!("{what_if}/monthly_saving")),
         w.get(&format!("{what_if}/runway_months")),
     ) {
-        d.push_str(&format!(
-            " {} {}/{} {} {} {}",
-            w.t("Cutting opex 10% saves", "Recortar 10% de los gastos ahorra"),
-            w.money(saving),
-            w.t("month", "mes"),
-            w.t("and stretches the runway to", "y alarga la caja a"),
-            w.num(after),
-            w.t("months", "meses"),
+        let gained = w
+            .get(&format!("{what_if}/months_gained"))
+            .map_or_else(String::new, |g| {
+                w.say(" (+{g} months)", " (+{g} meses)", &[("g", w.num(g))])
+            });
+        d.push_str(&w.say(
+            " Cutting opex 10% saves {saving}/month and stretches the runway to {after} months{gained}.",
+            " Recortar 10% de los gastos ahorra {saving}/mes y alarga la caja a {after} meses{gained}.",
+            &[("saving", w.money(saving)), ("after", w.num(after)), ("gained", gained)],
         ));
-        if let Some(g) = w.get(&format!("{what_if}/months_gained")) {
-            d.push_str(&format!(" (+{} {})", w.num(g), w.t("months", "meses")));
-        }
-        d.push('.');
     }
     Some(rec(
         "cash_flow",
@@ -183,14 +209,10 @@ fn advisor(w: &Writer<'_>) -> (String, AgentResult) {
             "profitability",
             if gm < Decimal::new(2, 1) { 1 } else { 2 },
             w.t("Lift the gross margin", "Subir el margen bruto").into(),
-            format!(
-                "{} {}: {}",
-                w.t("Gross margin is", "El margen bruto es"),
-                w.pct(gm),
-                w.t(
-                    "review prices and the cost of the products that sell most (the pricing optimizer lists them).",
-                    "revise precios y el costo de los productos que más venden (el optimizador de precios los lista)."
-                )
+            w.say(
+                "Gross margin is {gm}: review prices and the cost of the products that sell most (the pricing optimizer lists them).",
+                "El margen bruto es {gm}: revise precios y el costo de los productos que más venden (el optimizador de precios los lista).",
+                &[("gm", w.pct(gm))],
             ),
             70,
         ));
@@ -202,12 +224,7 @@ fn advisor(w: &Writer<'_>) -> (String, AgentResult) {
     ) {
         let payback = w.get("/unit_economics/cac_payback_months");
         let pay = payback.map_or_else(String::new, |p| {
-            format!(
-                "; {} {} {}",
-                w.t("payback in", "recupera en"),
-                w.num(p),
-                w.t("months", "meses")
-            )
+            w.say("; payback in {p} months", "; recupera en {p} meses", &[("p", w.num(p))])
         });
         let (p, i, title) = if x < Decimal::from(3) {
             (
@@ -251,12 +268,10 @@ fn advisor(w: &Writer<'_>) -> (String, AgentResult) {
             "collections",
             2,
             w.t("Collect what is overdue", "Cobrar lo vencido").into(),
-            format!(
-                "{} {} {} {}{dso}.",
-                w.pct(share),
-                w.t("of", "de"),
-                w.money(ar),
-                w.t("in receivables is overdue", "en cuentas por cobrar está vencido")
+            w.say(
+                "{share} of {ar} in receivables is overdue{dso}.",
+                "{share} de {ar} en cuentas por cobrar está vencido{dso}.",
+                &[("share", w.pct(share)), ("ar", w.money(ar)), ("dso", dso)],
             ),
             60,
         ));
@@ -268,14 +283,10 @@ fn advisor(w: &Writer<'_>) -> (String, AgentResult) {
             "growth",
             3,
             w.t("Grow more efficiently", "Crecer con más eficiencia").into(),
-            format!(
-                "{} {}: {}",
-                w.t("Burn multiple", "Múltiplo de quema"),
-                w.num(bm),
-                w.t(
-                    "each unit of new revenue costs more than two of cash.",
-                    "cada unidad de ingreso nuevo cuesta más de dos de caja."
-                )
+            w.say(
+                "Burn multiple {bm}: each unit of new revenue costs more than two of cash.",
+                "Múltiplo de quema {bm}: cada unidad de ingreso nuevo cuesta más de dos de caja.",
+                &[("bm", w.num(bm))],
             ),
             55,
         ));
@@ -291,7 +302,7 @@ fn advisor(w: &Writer<'_>) -> (String, AgentResult) {
                 "Mantener el equilibrio entre crecimiento y margen",
             )
             .into(),
-            format!("{} {}.", w.t("Rule of 40 at", "Regla del 40 en"), w.pct(r40)),
+            w.say("Rule of 40 at {r40}.", "Regla del 40 en {r40}.", &[("r40", w.pct(r40))]),
             35,
         ));
     }
@@ -314,17 +325,16 @@ fn pricing(w: &Writer<'_>) -> (String, AgentResult) {
             .cloned()
             .unwrap_or_default();
     let gm = w.get("/profitability/gross_margin");
-    let mut out = format!(
-        "# {} — {} {}\n\n",
-        w.t("Pricing", "Precios"),
-        products.len(),
-        w.t("products", "productos")
+    let mut out = w.say(
+        "# Pricing — {n} products\n\n",
+        "# Precios — {n} productos\n\n",
+        &[("n", products.len().to_string())],
     );
     if let Some(gm) = gm {
-        out.push_str(&format!(
-            "{} {}.\n",
-            w.t("Company gross margin:", "Margen bruto de la empresa:"),
-            w.pct(gm)
+        out.push_str(&w.say(
+            "Company gross margin: {gm}.\n",
+            "Margen bruto de la empresa: {gm}.\n",
+            &[("gm", w.pct(gm))],
         ));
     }
     // The moves that add most a month first; products sold below cost before all.
@@ -356,33 +366,30 @@ fn pricing(w: &Writer<'_>) -> (String, AgentResult) {
             Decimal::ZERO
         };
         let impact = (Decimal::from(30) + share).min(Decimal::from(95));
-        let desc = format!(
-            "{} {} ({}) {} {} {} {}: {} {} → {}, +{}/{} {}.",
-            w.t("Raise", "Subir"),
-            s("sku"),
-            s("name"),
-            w.t("from", "de"),
-            w.money(price),
-            w.t("to", "a"),
-            w.money(target),
-            w.t("margin", "margen"),
-            w.pct(margin),
-            w.pct(tm),
-            w.money(*gain),
-            w.t("month", "mes"),
-            w.t("at the current volume", "con el volumen actual"),
+        let desc = w.say(
+            "Raise {sku} ({name}) from {price} to {target}: margin {margin} → {tm}, +{gain}/month at the current volume.",
+            "Subir {sku} ({name}) de {price} a {target}: margen {margin} → {tm}, +{gain}/mes con el volumen actual.",
+            &[
+                ("sku", s("sku")),
+                ("name", s("name")),
+                ("price", w.money(price)),
+                ("target", w.money(target)),
+                ("margin", w.pct(margin)),
+                ("tm", w.pct(tm)),
+                ("gain", w.money(*gain)),
+            ],
         );
         recs.push(rec(
             "pricing",
             if below_cost { 1 } else { rank as u8 + 1 },
-            format!("{} {}", w.t("Reprice", "Reajustar"), s("sku")),
+            w.say("Reprice {sku}", "Reajustar {sku}", &[("sku", s("sku"))]),
             desc,
             impact.to_u8().unwrap_or(50),
         ));
         changes.push(PriceChange {
             sku: s("sku"),
             suggested_price: target,
-            reason: format!("{} {}", w.t("margin to", "margen a"), w.pct(tm)),
+            reason: w.say("margin to {tm}", "margen a {tm}", &[("tm", w.pct(tm))]),
         });
     }
     if moves.is_empty() {
@@ -452,16 +459,10 @@ fn growth(w: &Writer<'_>) -> (String, AgentResult) {
                 "growth",
                 2,
                 w.t("Growth is slowing", "El crecimiento se frena").into(),
-                format!(
-                    "CMGR {} {} {} {}: {}",
-                    w.pct(c3),
-                    w.t("over 3 months against", "a 3 meses frente a"),
-                    w.pct(c12),
-                    w.t("over 12", "a 12"),
-                    w.t(
-                        "look at the channels and the churn of the last quarter.",
-                        "revise los canales y la pérdida de clientes del último trimestre."
-                    )
+                w.say(
+                    "CMGR {c3} over 3 months against {c12} over 12: look at the channels and the churn of the last quarter.",
+                    "CMGR {c3} a 3 meses frente a {c12} a 12: revise los canales y la pérdida de clientes del último trimestre.",
+                    &[("c3", w.pct(c3)), ("c12", w.pct(c12))],
                 ),
                 65,
             ));
@@ -470,12 +471,10 @@ fn growth(w: &Writer<'_>) -> (String, AgentResult) {
                 "growth",
                 4,
                 w.t("Growth is holding up", "El crecimiento se sostiene").into(),
-                format!(
-                    "CMGR {} {} {} {}.",
-                    w.pct(c3),
-                    w.t("over 3 months against", "a 3 meses frente a"),
-                    w.pct(c12),
-                    w.t("over 12", "a 12")
+                w.say(
+                    "CMGR {c3} over 3 months against {c12} over 12.",
+                    "CMGR {c3} a 3 meses frente a {c12} a 12.",
+                    &[("c3", w.pct(c3)), ("c12", w.pct(c12))],
                 ),
                 35,
             ));
@@ -485,20 +484,16 @@ fn growth(w: &Writer<'_>) -> (String, AgentResult) {
         && b > Decimal::new(15, 1)
     {
         let burn = w.get("/net_burn").map_or_else(String::new, |n| {
-            format!(" ({} {})", w.t("net burn", "quema neta"), w.money(n))
+            w.say(" (net burn {n})", " (quema neta {n})", &[("n", w.money(n))])
         });
         recs.push(rec(
             "efficiency",
             if b > Decimal::TWO { 1 } else { 2 },
             w.t("Bring the burn multiple down", "Bajar el múltiplo de quema").into(),
-            format!(
-                "{} {}{burn}: {}",
-                w.t("Burn multiple", "Múltiplo de quema"),
-                w.num(b),
-                w.t(
-                    "cut spend that does not bring revenue before adding more.",
-                    "recorte el gasto que no trae ingresos antes de sumar más."
-                )
+            w.say(
+                "Burn multiple {b}{burn}: cut spend that does not bring revenue before adding more.",
+                "Múltiplo de quema {b}{burn}: recorte el gasto que no trae ingresos antes de sumar más.",
+                &[("b", w.num(b)), ("burn", burn)],
             ),
             75,
         ));
@@ -513,15 +508,10 @@ fn growth(w: &Writer<'_>) -> (String, AgentResult) {
             p,
             w.t("Keep the customers you win", "Retener a los clientes que gana")
                 .into(),
-            format!(
-                "{} {} {}; LTV/CAC {}.",
-                w.t("Monthly churn", "Pérdida mensual de clientes"),
-                w.pct(churn),
-                w.t(
-                    "sets how long a customer pays back",
-                    "define cuánto tarda un cliente en pagar su costo"
-                ),
-                w.num(x)
+            w.say(
+                "Monthly churn {churn} sets how long a customer pays back; LTV/CAC {x}.",
+                "Pérdida mensual de clientes {churn} define cuánto tarda un cliente en pagar su costo; LTV/CAC {x}.",
+                &[("churn", w.pct(churn)), ("x", w.num(x))],
             ),
             i,
         ));
@@ -540,24 +530,23 @@ fn cash_flow(w: &Writer<'_>) -> (String, AgentResult) {
     let runway = w.get("/cash_flow/runway_months");
     let cash = w.get("/cash_flow/cash_end").unwrap_or_default();
     let mut out = match runway {
-        Some(r) => format!(
-            "# {} {} {}\n\n",
-            w.t("Runway:", "Caja para"),
-            w.num(r),
-            w.t("months", "meses")
+        Some(r) => w.say(
+            "# Runway: {r} months\n\n",
+            "# Caja para {r} meses\n\n",
+            &[("r", w.num(r))],
         ),
         None => format!("# {}\n\n", w.t("Not burning cash", "Sin quema de caja")),
     };
     out.push_str(&format!("- {} {}\n", w.t("Cash:", "Caja:"), w.money(cash)));
     if let Some(b) = w.get("/cash_flow/net_burn").filter(|b| *b > Decimal::ZERO) {
-        out.push_str(&format!(
-            "- {} {}\n",
-            w.t("Net burn a month:", "Quema neta al mes:"),
-            w.money(b)
+        out.push_str(&w.say(
+            "- Net burn a month: {b}\n",
+            "- Quema neta al mes: {b}\n",
+            &[("b", w.money(b))],
         ));
     }
     if let Some(m) = w.text("/cash_flow/cash_zero_month") {
-        out.push_str(&format!("- {} {m}\n", w.t("Cash runs out in", "La caja se agota en")));
+        out.push_str(&w.say("- Cash runs out in {m}\n", "- La caja se agota en {m}\n", &[("m", m)]));
     }
     let mut recs = Vec::new();
     let mut actions = Vec::new();
@@ -565,7 +554,11 @@ fn cash_flow(w: &Writer<'_>) -> (String, AgentResult) {
     for (path, share) in [("/what_if/opex_cut_10pct", "10%"), ("/what_if/opex_cut_20pct", "20%")] {
         if let Some(saving) = w.get(&format!("{path}/monthly_saving")) {
             actions.push(RunwayAction {
-                action: format!("{} {share}", w.t("cut opex", "recortar gastos")),
+                action: w.say(
+                    "cut opex {share}",
+                    "recortar gastos {share}",
+                    &[("share", share.to_owned())],
+                ),
                 monthly_effect: saving,
             });
         }
@@ -578,14 +571,10 @@ fn cash_flow(w: &Writer<'_>) -> (String, AgentResult) {
             "cash_flow",
             3,
             w.t("Prepare a deeper cut", "Preparar un recorte mayor").into(),
-            format!(
-                "{} {}/{} {} {} {}.",
-                w.t("A 20% opex cut saves", "Un recorte de 20% de los gastos ahorra"),
-                w.money(saving),
-                w.t("month", "mes"),
-                w.t("and gives", "y da"),
-                w.num(after),
-                w.t("months of runway", "meses de caja")
+            w.say(
+                "A 20% opex cut saves {saving}/month and gives {after} months of runway.",
+                "Un recorte de 20% de los gastos ahorra {saving}/mes y da {after} meses de caja.",
+                &[("saving", w.money(saving)), ("after", w.num(after))],
             ),
             55,
         ));
@@ -595,11 +584,10 @@ fn cash_flow(w: &Writer<'_>) -> (String, AgentResult) {
             "profitability",
             3,
             w.t("Know the break-even", "Conocer el punto de equilibrio").into(),
-            format!(
-                "{} {} {}.",
-                w.t("The business breaks even at", "El negocio llega al equilibrio con"),
-                w.money(be),
-                w.t("of revenue a month", "de ingresos al mes")
+            w.say(
+                "The business breaks even at {be} of revenue a month.",
+                "El negocio llega al equilibrio con {be} de ingresos al mes.",
+                &[("be", w.money(be))],
             ),
             45,
         ));
@@ -607,22 +595,15 @@ fn cash_flow(w: &Writer<'_>) -> (String, AgentResult) {
     if let Some(min) = w.get("/base_projection/min_cash") {
         let month = w.text("/base_projection/cash_zero_month");
         let d = match &month {
-            Some(m) => format!(
-                "{} {m}; {} {}.",
-                w.t(
-                    "On the current trend cash reaches zero in",
-                    "Con la tendencia actual la caja llega a cero en"
-                ),
-                w.t("lowest cash", "caja mínima"),
-                w.money(min)
+            Some(m) => w.say(
+                "On the current trend cash reaches zero in {m}; lowest cash {min}.",
+                "Con la tendencia actual la caja llega a cero en {m}; caja mínima {min}.",
+                &[("m", m.clone()), ("min", w.money(min))],
             ),
-            None => format!(
-                "{} {}.",
-                w.t(
-                    "On the current trend cash stays positive; lowest point",
-                    "Con la tendencia actual la caja se mantiene positiva; punto más bajo"
-                ),
-                w.money(min)
+            None => w.say(
+                "On the current trend cash stays positive; lowest point {min}.",
+                "Con la tendencia actual la caja se mantiene positiva; punto más bajo {min}.",
+                &[("min", w.money(min))],
             ),
         };
         recs.push(rec(
@@ -646,14 +627,13 @@ fn cash_flow(w: &Writer<'_>) -> (String, AgentResult) {
 fn collections(w: &Writer<'_>) -> (String, AgentResult) {
     let c = |k: &str| w.get(&format!("/collections/{k}"));
     let ar = c("ar_total").unwrap_or_default();
-    let mut out = format!(
-        "# {}: {} {}\n\n",
-        w.t("Collections", "Cobranza"),
-        w.money(ar),
-        w.t("open", "por cobrar")
+    let mut out = w.say(
+        "# Collections: {ar} open\n\n",
+        "# Cobranza: {ar} por cobrar\n\n",
+        &[("ar", w.money(ar))],
     );
     if let Some(d) = c("dso") {
-        out.push_str(&format!("- DSO: {} {}\n", w.num(d), w.t("days", "días")));
+        out.push_str(&w.say("- DSO: {d} days\n", "- DSO: {d} días\n", &[("d", w.num(d))]));
     }
     if let Some(s) = c("overdue_share") {
         out.push_str(&format!("- {} {}\n", w.t("Overdue:", "Vencido:"), w.pct(s)));
@@ -677,14 +657,19 @@ fn collections(w: &Writer<'_>) -> (String, AgentResult) {
         let customer = e["customer"].as_str().unwrap_or_default().to_owned();
         let open = dec(&e["open"]).unwrap_or_default();
         let days = e["max_days_past_due"].as_i64().unwrap_or(0);
-        let reason = match w.lang {
-            Lang::En => format!("{} open, {days} days past due", w.money(open)),
-            Lang::Es => format!("{} por cobrar, con {days} días de atraso", w.money(open)),
-        };
+        let reason = w.say(
+            "{open} open, {days} days past due",
+            "{open} por cobrar, con {days} días de atraso",
+            &[("open", w.money(open)), ("days", days.to_string())],
+        );
         recs.push(rec(
             "collections",
             rank as u8 + 1,
-            format!("{} {customer}", w.t("Call", "Llamar a")),
+            w.say(
+                "Call {customer}",
+                "Llamar a {customer}",
+                &[("customer", customer.clone())],
+            ),
             format!("{customer}: {reason}."),
             (90 - rank as u8 * 15).max(40),
         ));
@@ -705,14 +690,10 @@ fn collections(w: &Writer<'_>) -> (String, AgentResult) {
                 "Decidir sobre la deuda de más de 90 días",
             )
             .into(),
-            format!(
-                "{} {}: {}",
-                w.money(d90),
-                w.t("is more than 90 days past due", "tiene más de 90 días de atraso"),
-                w.t(
-                    "agree a payment plan or provision it.",
-                    "acuerde un plan de pagos o provisiónelo."
-                )
+            w.say(
+                "{d90} is more than 90 days past due: agree a payment plan or provision it.",
+                "{d90} tiene más de 90 días de atraso: acuerde un plan de pagos o provisiónelo.",
+                &[("d90", w.money(d90))],
             ),
             70,
         ));
@@ -747,12 +728,13 @@ fn collections(w: &Writer<'_>) -> (String, AgentResult) {
                 "Las cuentas por cobrar están concentradas",
             )
             .into(),
-            format!(
-                "{} {} ({}) {}.",
-                w.t("Three customers hold", "Tres clientes concentran"),
-                w.pct(share),
-                w.money(c("top3_open").unwrap_or_default()),
-                w.t("of the receivables", "de las cuentas por cobrar")
+            w.say(
+                "Three customers hold {share} ({open}) of the receivables.",
+                "Tres clientes concentran {share} ({open}) de las cuentas por cobrar.",
+                &[
+                    ("share", w.pct(share)),
+                    ("open", w.money(c("top3_open").unwrap_or_default())),
+                ],
             ),
             40,
         ));
@@ -778,4 +760,30 @@ fn collections(w: &Writer<'_>) -> (String, AgentResult) {
             recommendations: recs,
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer(lang: Lang) -> Writer<'static> {
+        static EMPTY: Value = Value::Null;
+        Writer {
+            m: &EMPTY,
+            lang,
+            sep: Separators::for_locale("en-US"),
+            currency: "USD",
+        }
+    }
+
+    #[test]
+    fn sentences_keep_each_languages_word_order_and_insert_values_once() {
+        let en = writer(Lang::En);
+        let es = writer(Lang::Es);
+        let (t_en, t_es) = ("{who} owes {amount}", "Debe {amount}: {who}");
+        let args = [("who", "Acme {amount}".to_owned()), ("amount", "USD 10.00".to_owned())];
+        assert_eq!(en.say(t_en, t_es, &args), "Acme {amount} owes USD 10.00");
+        assert_eq!(es.say(t_en, t_es, &args), "Debe USD 10.00: Acme {amount}");
+        assert_eq!(en.say("{unknown} {", "", &[]), "{unknown} {");
+    }
 }
