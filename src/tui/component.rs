@@ -31,14 +31,31 @@ impl Handled {
     }
 }
 
+/// What names a tab, in English and Spanish, and whom its AI panel asks.
+#[derive(Debug, Clone, Copy)]
+pub struct Info {
+    /// The full title (tab bar at 120 columns and more, help overlay).
+    pub title: [&'static str; 2],
+    /// The title when the tab bar is narrow.
+    pub short: [&'static str; 2],
+    /// The advisor the AI panel asks here unless the user chose one.
+    pub agent: Agent,
+}
+
 /// A tab of the interface.
 pub trait View: Sync {
-    /// The full title (tab bar at 120 columns and more, help overlay).
-    fn title(&self, lang: Lang) -> &'static str;
-    /// The title when the tab bar is narrow.
-    fn short_title(&self, lang: Lang) -> &'static str;
-    /// The advisor the AI panel asks here unless the user chose one.
-    fn agent(&self) -> Agent;
+    fn info(&self) -> &Info;
+    fn title(&self, lang: Lang) -> &'static str {
+        let [en, es] = self.info().title;
+        lang.pick(en, es)
+    }
+    fn short_title(&self, lang: Lang) -> &'static str {
+        let [en, es] = self.info().short;
+        lang.pick(en, es)
+    }
+    fn agent(&self) -> Agent {
+        self.info().agent
+    }
     /// The view-scoped commands this view offers: only these reach it, the help
     /// lists them, and the hint bar shows the first [`HINTS`] of them.
     fn commands(&self, app: &App) -> &'static [Intent];
@@ -50,9 +67,10 @@ pub trait View: Sync {
     fn record(&self, _app: &App, _d: &CompanyData) -> Option<Record> {
         None
     }
-    /// The role a command needs, and what it is called in a refusal.
-    fn needs(&self, _intent: Intent, _lang: Lang) -> Option<(Role, &'static str)> {
-        None
+    /// The role a command needs, and what it is called in a refusal: by
+    /// default, editing a record needs the owner.
+    fn needs(&self, intent: Intent, lang: Lang) -> Option<(Role, &'static str)> {
+        (intent == Intent::Edit).then(|| (Role::Owner, lang.pick("editing records", "editar registros")))
     }
     /// A key before the keymap reads it (Enter to start typing a value).
     fn handle_key(&self, _app: &mut App, _key: &KeyEvent) -> Handled {
@@ -85,10 +103,10 @@ impl Tab {
         use super::views::*;
         match self {
             Tab::Dashboard => &dashboard::Dashboard,
-            Tab::UnitEconomics => &unit_economics::UnitEconomics,
+            Tab::UnitEconomics => &unit_economics::VIEW,
             Tab::CashFlow => &cash_flow::CashFlow,
             Tab::Pricing => &pricing::Pricing,
-            Tab::Profitability => &profitability::Profitability,
+            Tab::Profitability => &profitability::VIEW,
             Tab::Planning => &planning::Planning,
             Tab::Collections => &collections::Collections,
         }

@@ -245,14 +245,12 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
 pub struct CashFlow;
 
 impl crate::tui::component::View for CashFlow {
-    fn title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Cash flow", "Flujo de caja")
-    }
-    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Cash", "Caja")
-    }
-    fn agent(&self) -> crate::ai::Agent {
-        crate::ai::Agent::CashFlow
+    fn info(&self) -> &crate::tui::component::Info {
+        &crate::tui::component::Info {
+            title: ["Cash flow", "Flujo de caja"],
+            short: ["Cash", "Caja"],
+            agent: crate::ai::Agent::CashFlow,
+        }
     }
     fn commands(&self, _app: &App) -> &'static [crate::tui::keymap::Intent] {
         use crate::tui::keymap::Intent::*;
@@ -267,13 +265,6 @@ impl crate::tui::component::View for CashFlow {
     }
     fn record(&self, app: &App, d: &CompanyData) -> Option<crate::tui::form::Record> {
         if app.weeks { None } else { super::month_record(app, d) }
-    }
-    fn needs(
-        &self,
-        intent: crate::tui::keymap::Intent,
-        lang: crate::locale::Lang,
-    ) -> Option<(crate::store::team::Role, &'static str)> {
-        super::edit_needs(intent, lang)
     }
     fn handle(&self, app: &mut App, intent: crate::tui::keymap::Intent) -> crate::tui::component::Handled {
         if intent != crate::tui::keymap::Intent::Weeks {

@@ -173,14 +173,12 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 pub struct Collections;
 
 impl crate::tui::component::View for Collections {
-    fn title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Collections", "Cobranza")
-    }
-    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Collect", "Cobranza")
-    }
-    fn agent(&self) -> crate::ai::Agent {
-        crate::ai::Agent::Collections
+    fn info(&self) -> &crate::tui::component::Info {
+        &crate::tui::component::Info {
+            title: ["Collections", "Cobranza"],
+            short: ["Collect", "Cobranza"],
+            agent: crate::ai::Agent::Collections,
+        }
     }
     fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         render(app, d, area, buf)
@@ -196,12 +194,5 @@ impl crate::tui::component::View for Collections {
         d.filtered_invoices(&app.filter)
             .get(app.row())
             .map(|i| crate::tui::form::Record::Invoice((*i).clone()))
-    }
-    fn needs(
-        &self,
-        intent: crate::tui::keymap::Intent,
-        lang: crate::locale::Lang,
-    ) -> Option<(crate::store::team::Role, &'static str)> {
-        super::edit_needs(intent, lang)
     }
 }

@@ -277,14 +277,12 @@ fn recommendations(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 pub struct Dashboard;
 
 impl crate::tui::component::View for Dashboard {
-    fn title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Dashboard", "Tablero")
-    }
-    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Dashboard", "Tablero")
-    }
-    fn agent(&self) -> crate::ai::Agent {
-        crate::ai::Agent::Advisor
+    fn info(&self) -> &crate::tui::component::Info {
+        &crate::tui::component::Info {
+            title: ["Dashboard", "Tablero"],
+            short: ["Dashboard", "Tablero"],
+            agent: crate::ai::Agent::Advisor,
+        }
     }
     fn commands(&self, _app: &App) -> &'static [crate::tui::keymap::Intent] {
         &[crate::tui::keymap::Intent::Audit]

@@ -109,12 +109,31 @@ pub const MONTH_TABLE: [Intent; 7] = [
     Intent::Bottom,
 ];
 
-/// Editing a record needs the owner role.
-pub fn edit_needs(intent: Intent, lang: crate::locale::Lang) -> Option<(crate::store::team::Role, &'static str)> {
-    (intent == Intent::Edit).then(|| {
-        (
-            crate::store::team::Role::Owner,
-            lang.pick("editing records", "editar registros"),
-        )
-    })
+/// A table of the months, newest first, whose rows are edited with `e`:
+/// unit economics and profitability differ only in what they draw.
+pub struct MonthTable {
+    pub info: crate::tui::component::Info,
+    pub render: fn(&crate::tui::app::App, &crate::tui::data::CompanyData, Rect, &mut Buffer),
+}
+
+impl crate::tui::component::View for MonthTable {
+    fn info(&self) -> &crate::tui::component::Info {
+        &self.info
+    }
+    fn commands(&self, _app: &crate::tui::app::App) -> &'static [Intent] {
+        &MONTH_TABLE
+    }
+    fn rows(&self, _app: &crate::tui::app::App, d: &crate::tui::data::CompanyData) -> usize {
+        d.snapshot.monthly.len()
+    }
+    fn record(
+        &self,
+        app: &crate::tui::app::App,
+        d: &crate::tui::data::CompanyData,
+    ) -> Option<crate::tui::form::Record> {
+        month_record(app, d)
+    }
+    fn render(&self, app: &crate::tui::app::App, d: &crate::tui::data::CompanyData, area: Rect, buf: &mut Buffer) {
+        (self.render)(app, d, area, buf)
+    }
 }

@@ -197,14 +197,12 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 pub struct Pricing;
 
 impl crate::tui::component::View for Pricing {
-    fn title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Costs & pricing", "Costos y precios")
-    }
-    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Pricing", "Precios")
-    }
-    fn agent(&self) -> crate::ai::Agent {
-        crate::ai::Agent::Pricing
+    fn info(&self) -> &crate::tui::component::Info {
+        &crate::tui::component::Info {
+            title: ["Costs & pricing", "Costos y precios"],
+            short: ["Pricing", "Precios"],
+            agent: crate::ai::Agent::Pricing,
+        }
     }
     fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         render(app, d, area, buf)
@@ -218,13 +216,6 @@ impl crate::tui::component::View for Pricing {
     }
     fn record(&self, app: &App, _d: &CompanyData) -> Option<crate::tui::form::Record> {
         app.selected_product().map(crate::tui::form::Record::Product)
-    }
-    fn needs(
-        &self,
-        intent: crate::tui::keymap::Intent,
-        lang: crate::locale::Lang,
-    ) -> Option<(crate::store::team::Role, &'static str)> {
-        super::edit_needs(intent, lang)
     }
     fn handle_key(&self, app: &mut App, key: &crossterm::event::KeyEvent) -> crate::tui::component::Handled {
         if key.code != crossterm::event::KeyCode::Enter {

@@ -130,36 +130,11 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 }
 
 /// Profitability by month, newest first.
-pub struct Profitability;
-
-impl crate::tui::component::View for Profitability {
-    fn title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Profitability", "Rentabilidad")
-    }
-    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Profit", "Rentab.")
-    }
-    fn agent(&self) -> crate::ai::Agent {
-        crate::ai::Agent::Advisor
-    }
-    fn commands(&self, _app: &App) -> &'static [crate::tui::keymap::Intent] {
-        &super::MONTH_TABLE
-    }
-    fn rows(&self, app: &App, d: &CompanyData) -> usize {
-        let _ = app;
-        d.snapshot.monthly.len()
-    }
-    fn record(&self, app: &App, d: &CompanyData) -> Option<crate::tui::form::Record> {
-        super::month_record(app, d)
-    }
-    fn needs(
-        &self,
-        intent: crate::tui::keymap::Intent,
-        lang: crate::locale::Lang,
-    ) -> Option<(crate::store::team::Role, &'static str)> {
-        super::edit_needs(intent, lang)
-    }
-    fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
-        render(app, d, area, buf)
-    }
-}
+pub static VIEW: super::MonthTable = super::MonthTable {
+    info: crate::tui::component::Info {
+        title: ["Profitability", "Rentabilidad"],
+        short: ["Profit", "Rentab."],
+        agent: crate::ai::Agent::Advisor,
+    },
+    render,
+};

@@ -195,14 +195,12 @@ pub(super) fn cash_chart(
 pub struct Planning;
 
 impl crate::tui::component::View for Planning {
-    fn title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Planning", "Planeación")
-    }
-    fn short_title(&self, lang: crate::locale::Lang) -> &'static str {
-        lang.pick("Plan", "Plan")
-    }
-    fn agent(&self) -> crate::ai::Agent {
-        crate::ai::Agent::CashFlow
+    fn info(&self) -> &crate::tui::component::Info {
+        &crate::tui::component::Info {
+            title: ["Planning", "Planeación"],
+            short: ["Plan", "Plan"],
+            agent: crate::ai::Agent::CashFlow,
+        }
     }
     fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         render(app, d, area, buf)
