@@ -1013,24 +1013,8 @@ fn every_report_key_is_documented() {
         "Tallo Analytics",
     ])))
     .unwrap();
-    fn keys(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Object(o) => {
-                for (k, x) in o {
-                    out.push(k.clone());
-                    keys(x, out);
-                }
-            }
-            Value::Array(a) => {
-                if let Some(x) = a.first() {
-                    keys(x, out);
-                }
-            }
-            _ => {}
-        }
-    }
     let mut all = Vec::new();
-    keys(&v, &mut all);
+    json_keys(&v, &mut all);
     let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/metrics.md")).unwrap();
     let missing: Vec<&String> = all.iter().filter(|k| !doc.contains(&format!("`{k}`"))).collect();
     assert!(

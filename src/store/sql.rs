@@ -25,8 +25,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
-use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
+use sqlx::postgres::{PgArgumentBuffer, PgValueRef, Postgres};
+use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteValueRef};
 use sqlx::{Database, Decode, Encode, Type};
 
 /// Decimal → INTEGER in 10^-4 units; refuses what does not fit exactly (the
@@ -43,6 +43,20 @@ pub(crate) fn to_units(d: Decimal) -> StoreResult<i64> {
 
 pub(crate) fn from_units(v: i64) -> Decimal {
     Decimal::new(v, 4)
+}
+
+/// `$t` is stored in `$db` as `$as` is (same type info, same compatible columns).
+macro_rules! same_type_as {
+    ($t:ty, $db:ty, $as:ty) => {
+        impl Type<$db> for $t {
+            fn type_info() -> <$db as Database>::TypeInfo {
+                <$as as Type<$db>>::type_info()
+            }
+            fn compatible(ty: &<$db as Database>::TypeInfo) -> bool {
+                <$as as Type<$db>>::compatible(ty)
+            }
+        }
+    };
 }
 
 /// An amount of money as a column holds it: INTEGER 10^-4 units (SQLite) or
@@ -67,14 +81,7 @@ impl From<Money> for Decimal {
     }
 }
 
-impl Type<Sqlite> for Money {
-    fn type_info() -> SqliteTypeInfo {
-        <i64 as Type<Sqlite>>::type_info()
-    }
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <i64 as Type<Sqlite>>::compatible(ty)
-    }
-}
+same_type_as!(Money, Sqlite, i64);
 
 impl Encode<'_, Sqlite> for Money {
     fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
@@ -88,14 +95,7 @@ impl<'r> Decode<'r, Sqlite> for Money {
     }
 }
 
-impl Type<Postgres> for Money {
-    fn type_info() -> PgTypeInfo {
-        <Decimal as Type<Postgres>>::type_info()
-    }
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        <Decimal as Type<Postgres>>::compatible(ty)
-    }
-}
+same_type_as!(Money, Postgres, Decimal);
 
 impl Encode<'_, Postgres> for Money {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
@@ -139,14 +139,7 @@ impl From<Stamp> for String {
     }
 }
 
-impl Type<Sqlite> for Stamp {
-    fn type_info() -> SqliteTypeInfo {
-        <str as Type<Sqlite>>::type_info()
-    }
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <str as Type<Sqlite>>::compatible(ty)
-    }
-}
+same_type_as!(Stamp, Sqlite, str);
 
 impl Encode<'_, Sqlite> for Stamp {
     fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
@@ -161,14 +154,7 @@ impl<'r> Decode<'r, Sqlite> for Stamp {
     }
 }
 
-impl Type<Postgres> for Stamp {
-    fn type_info() -> PgTypeInfo {
-        <DateTime<Utc> as Type<Postgres>>::type_info()
-    }
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        <DateTime<Utc> as Type<Postgres>>::compatible(ty)
-    }
-}
+same_type_as!(Stamp, Postgres, DateTime<Utc>);
 
 impl Encode<'_, Postgres> for Stamp {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
