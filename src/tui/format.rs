@@ -10,7 +10,42 @@ use rust_decimal::Decimal;
 pub struct Fmt {
     pub sep: Separators,
     pub currency: String,
+    /// Negatives in table columns as `(1,234)` (the theme's accounting style).
+    pub parentheses: bool,
 }
+
+/// The unit a table column of money is printed in: chosen once for the whole
+/// column, named in its header, the same decimals on every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Whole currency units: `764,240`.
+    Units,
+    /// Thousands with one decimal: `764.2`.
+    Thousands,
+    /// Millions with two decimals: `0.76`.
+    Millions,
+}
+
+impl Scale {
+    fn divisor(self) -> Decimal {
+        match self {
+            Scale::Units => Decimal::ONE,
+            Scale::Thousands => Decimal::from(1_000),
+            Scale::Millions => Decimal::from(1_000_000),
+        }
+    }
+
+    fn decimals(self) -> u32 {
+        match self {
+            Scale::Units => 0,
+            Scale::Thousands => 1,
+            Scale::Millions => 2,
+        }
+    }
+}
+
+/// The widest a money column is made: `-99,999,999` in whole units.
+pub const COLUMN_WIDTH: usize = 11;
 
 pub const NONE: &str = "—";
 
@@ -19,7 +54,55 @@ impl Fmt {
         Fmt {
             sep: Separators::for_locale(&c.locale),
             currency: crate::sanitize::clean(&c.currency),
+            parentheses: false,
         }
+    }
+
+    /// This format with the theme's way of writing negatives.
+    pub fn themed(&self, theme: &super::theme::Theme) -> Fmt {
+        Fmt {
+            parentheses: theme.parentheses,
+            ..self.clone()
+        }
+    }
+
+    /// The scale of a column holding `values`: whole units when its widest
+    /// figure fits in `width` characters, else thousands, else millions.
+    pub fn scale(&self, values: impl IntoIterator<Item = Decimal>, width: usize) -> Scale {
+        let widest = values.into_iter().map(|v| -v.abs()).min().unwrap_or_default();
+        [Scale::Units, Scale::Thousands]
+            .into_iter()
+            .find(|s| crate::sanitize::width(&self.scaled(Some(widest), *s)) <= width)
+            .unwrap_or(Scale::Millions)
+    }
+
+    /// A figure of a column in `scale`: no currency code (the header has it),
+    /// the scale's decimals, `—` when missing.
+    pub fn scaled(&self, d: Option<Decimal>, scale: Scale) -> String {
+        let Some(d) = d else { return NONE.into() };
+        let text = group(d / scale.divisor(), scale.decimals(), self.sep);
+        match text.strip_prefix('-') {
+            Some(abs) if self.parentheses => format!("({abs})"),
+            _ => text,
+        }
+    }
+
+    /// The unit of a column in `scale`, as its header names it: `USD`, `USD k`
+    /// (`miles de USD`), `USD M` (`millones de USD`).
+    pub fn unit(&self, scale: Scale, lang: crate::locale::Lang) -> String {
+        let c = &self.currency;
+        match (scale, lang) {
+            (Scale::Units, _) => c.clone(),
+            (Scale::Thousands, crate::locale::Lang::En) => format!("{c} k"),
+            (Scale::Thousands, crate::locale::Lang::Es) => format!("miles de {c}"),
+            (Scale::Millions, crate::locale::Lang::En) => format!("{c} M"),
+            (Scale::Millions, crate::locale::Lang::Es) => format!("millones de {c}"),
+        }
+    }
+
+    /// A money column's header: `Ending cash (USD)`, `Caja al cierre (miles de USD)`.
+    pub fn header(&self, label: &str, scale: Scale, lang: crate::locale::Lang) -> String {
+        format!("{label} ({})", self.unit(scale, lang))
     }
 
     /// `1,234.50` (2 decimals), no currency.
@@ -78,7 +161,34 @@ mod tests {
         Fmt {
             sep: Separators::for_locale(locale),
             currency: "COP".into(),
+            parentheses: false,
         }
+    }
+
+    #[test]
+    fn a_column_keeps_one_unit_chosen_from_its_widest_figure() {
+        let f = fmt("en-US");
+        let d = |v: i64| Decimal::from(v);
+        let col = [d(764_240), d(1_012_345), d(-708_300)];
+        assert_eq!(f.scale(col, 11), Scale::Units);
+        assert_eq!(
+            col.iter().map(|v| f.scaled(Some(*v), Scale::Units)).collect::<Vec<_>>(),
+            ["764,240", "1,012,345", "-708,300"]
+        );
+        assert_eq!(f.scale(col, 8), Scale::Thousands);
+        assert_eq!(f.scale(col, 7), Scale::Millions);
+        assert_eq!(f.scaled(Some(d(1_012_345)), Scale::Thousands), "1,012.3");
+        assert_eq!(f.scaled(Some(d(-708_300)), Scale::Thousands), "-708.3");
+        assert_eq!(f.scale([d(-3_512_345_678)], 8), Scale::Millions);
+        assert_eq!(f.scaled(Some(d(-3_512_345_678)), Scale::Millions), "-3,512.35");
+        assert_eq!(f.header("Ending cash", Scale::Thousands, crate::locale::Lang::En), "Ending cash (COP k)");
+        assert_eq!(
+            f.header("Caja al cierre", Scale::Millions, crate::locale::Lang::Es),
+            "Caja al cierre (millones de COP)"
+        );
+        let acc = Fmt { parentheses: true, ..f };
+        assert_eq!(acc.scaled(Some(d(-1234)), Scale::Units), "(1,234)");
+        assert_eq!(acc.scaled(None, Scale::Units), "—");
     }
 
     #[test]

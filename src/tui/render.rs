@@ -87,24 +87,47 @@ fn centered_text(area: Rect, buf: &mut Buffer, text: &str, style: ratatui::style
 }
 
 fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
-    let full = area.width >= 120;
-    let mut spans = Vec::new();
-    for (i, tab) in Tab::ALL.iter().enumerate() {
-        let title = if full {
-            tab.title(app.lang)
-        } else {
-            tab.view().short_title(app.lang)
-        };
-        let style = if *tab == app.tab {
-            app.theme.selected
-        } else {
-            app.theme.muted
-        };
-        spans.push(Span::styled(format!(" {} {title} ", i + 1), style));
-    }
+    let label = app
+        .data
+        .as_ref()
+        .map(|d| format!(" {} · {} ", clean(&d.company.name), d.snapshot.as_of));
+    let need = label.as_deref().map_or(0, crate::sanitize::width);
+    // Tab names shorten before the company's name is cut: full names, then the
+    // other tabs short, then every tab short (then the name is cut).
+    let title = |tab: Tab, level: usize| -> String {
+        let current = tab == app.tab;
+        match level {
+            0 => tab.title(app.lang).to_owned(),
+            1 if current => tab.title(app.lang).to_owned(),
+            _ => tab.view().short_title(app.lang).to_owned(),
+        }
+    };
+    let bar = |level: usize| -> Vec<String> {
+        Tab::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, tab)| format!(" {} {} ", i + 1, title(*tab, level)))
+            .collect()
+    };
+    let width = |b: &[String]| b.iter().map(|s| crate::sanitize::width(s)).sum::<usize>();
+    let texts = (0..3)
+        .map(bar)
+        .find(|b| width(b) + need <= area.width as usize)
+        .unwrap_or_else(|| bar(2));
+    let mut spans: Vec<Span> = texts
+        .into_iter()
+        .zip(Tab::ALL)
+        .map(|(text, tab)| {
+            let style = if tab == app.tab {
+                app.theme.selected
+            } else {
+                app.theme.muted
+            };
+            Span::styled(text, style)
+        })
+        .collect();
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    if let Some(d) = &app.data {
-        let label = format!(" {} · {} ", clean(&d.company.name), d.snapshot.as_of);
+    if let Some(label) = label {
         let room = (area.width as usize).saturating_sub(used);
         if room > 8 {
             let label = crate::sanitize::fit(&label, room);

@@ -22,6 +22,9 @@ struct ThemeFile {
     bad: String,
     history: String,
     projection: String,
+    /// `"minus"` (default): `-1,234`; `"parentheses"`: `(1,234)`, as accountants write losses.
+    #[serde(default)]
+    negatives: Option<String>,
 }
 
 /// The styles every view draws with.
@@ -39,6 +42,8 @@ pub struct Theme {
     pub bad: Style,
     pub history: Style,
     pub projection: Style,
+    /// Negative figures in tables as `(1,234)` instead of `-1,234`.
+    pub parentheses: bool,
 }
 
 pub const BUILTIN: [(&str, &str); 3] = [
@@ -130,8 +135,16 @@ impl Theme {
     /// Parses a theme file; the error names the key and the expected value.
     pub fn parse(text: &str, palette: Palette) -> Result<Theme, String> {
         let f: ThemeFile = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        let parentheses = match f.negatives.as_deref() {
+            None | Some("minus") => false,
+            Some("parentheses") => true,
+            Some(other) => return Err(format!("negatives: {other:?} is not minus or parentheses")),
+        };
         if palette == Palette::NoColor {
-            return Ok(Theme::monochrome(&f.name));
+            return Ok(Theme {
+                parentheses,
+                ..Theme::monochrome(&f.name)
+            });
         }
         let c = |key: &str, v: &str| parse_color(v, palette).map_err(|e| format!("{key}: {e}"));
         let bg = c("background", &f.background)?;
@@ -152,6 +165,7 @@ impl Theme {
             bad: fg("bad", &f.bad)?.add_modifier(Modifier::BOLD),
             history: fg("history", &f.history)?,
             projection: fg("projection", &f.projection)?,
+            parentheses,
         })
     }
 
@@ -171,6 +185,7 @@ impl Theme {
             bad: plain.add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
             history: plain,
             projection: plain.add_modifier(Modifier::DIM),
+            parentheses: false,
         }
     }
 

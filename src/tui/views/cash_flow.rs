@@ -106,15 +106,19 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 
     let rows = &d.by_month;
     let total = monthly.len();
+    // One unit a column, from every month (not just those on screen).
+    let tf = f.themed(th);
+    let net_sc = tf.scale(monthly.iter().filter_map(|m| m.net_cash_flow), crate::tui::format::COLUMN_WIDTH);
+    let cash_sc = tf.scale(monthly.iter().map(|m| m.cash_end), crate::tui::format::COLUMN_WIDTH);
+    let burn_sc = tf.scale(rows.iter().filter_map(|r| r.cash.net_burn), crate::tui::format::COLUMN_WIDTH);
+    let (h_net, h_cash, h_burn) = (
+        tf.header(t("Net cash flow", "Flujo neto"), net_sc, app.lang),
+        tf.header(t("Ending cash", "Caja al cierre"), cash_sc, app.lang),
+        tf.header(t("Net burn (3m)", "Quema neta (3m)"), burn_sc, app.lang),
+    );
     LazyTable {
         title: t("By month · w: 13 weeks", "Por mes · w: 13 semanas"),
-        headers: vec![
-            t("Month", "Mes"),
-            t("Net cash flow", "Flujo neto"),
-            t("Ending cash", "Caja al cierre"),
-            t("Net burn (3m)", "Quema neta (3m)"),
-            t("Runway", "Meses"),
-        ],
+        headers: vec![t("Month", "Mes"), &h_net, &h_cash, &h_burn, t("Runway", "Meses")],
         widths: vec![
             Constraint::Length(7),
             Constraint::Min(13),
@@ -130,9 +134,9 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         let cf = &rows[total - 1 - i].cash;
         vec![
             left(m.month.to_string(), th.base),
-            right(f.money(m.net_cash_flow, true), signed(th, m.net_cash_flow)),
-            right(f.money(Some(m.cash_end), true), signed(th, Some(m.cash_end))),
-            right(f.money(cf.net_burn, true), th.base),
+            right(tf.scaled(m.net_cash_flow, net_sc), signed(th, m.net_cash_flow)),
+            right(tf.scaled(Some(m.cash_end), cash_sc), signed(th, Some(m.cash_end))),
+            right(tf.scaled(cf.net_burn, burn_sc), th.base),
             right(f.num(cf.runway_months, 1), th.base),
         ]
     });
@@ -202,8 +206,18 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
             .chain(std::iter::once(fc.floor)),
     );
     let total = fc.weeks.len();
+    // Every figure of the forecast in one unit: they add up across a row.
+    let tf = f.themed(th);
+    let sc = tf.scale(
+        fc.weeks
+            .iter()
+            .flat_map(|w| [w.collections, w.other_inflows, w.outflows, w.events, w.closing]),
+        crate::tui::format::COLUMN_WIDTH,
+    );
+    let unit = tf.unit(sc, app.lang);
+    let title = format!("{} · {unit} · {}", t("By week", "Por semana"), t("w: months", "w: meses"));
     LazyTable {
-        title: t("By week · w: months", "Por semana · w: meses"),
+        title: &title,
         headers: vec![
             t("Week of", "Semana del"),
             t("Collections", "Cobros"),
@@ -232,11 +246,11 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
         };
         vec![
             left(w.start.to_string(), th.base),
-            right(f.money(Some(w.collections), true), th.base),
-            right(f.money(Some(w.other_inflows), true), th.base),
-            right(f.money(Some(-w.outflows), true), th.base),
-            right(f.money(Some(w.events), true), signed(th, Some(w.events))),
-            right(f.money(Some(w.closing), true), closing_style),
+            right(tf.scaled(Some(w.collections), sc), th.base),
+            right(tf.scaled(Some(w.other_inflows), sc), th.base),
+            right(tf.scaled(Some(-w.outflows), sc), th.base),
+            right(tf.scaled(Some(w.events), sc), signed(th, Some(w.events))),
+            right(tf.scaled(Some(w.closing), sc), closing_style),
         ]
     });
 }

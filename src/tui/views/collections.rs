@@ -84,6 +84,8 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .render(aging, buf);
 
     let mut lines = Vec::new();
+    let tf = f.themed(th);
+    let call_sc = tf.scale(c.call_list.iter().map(|e| e.open), 9);
     for (i, e) in c.call_list.iter().take(mid_h as usize - 2).enumerate() {
         lines.push(Line::from(vec![
             Span::styled(format!("{:>2}. ", i + 1), th.muted),
@@ -91,7 +93,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             Span::styled(
                 format!(
                     "  {} · {} {}",
-                    f.money(Some(e.open), true),
+                    tf.scaled(Some(e.open), call_sc),
                     e.max_days_past_due,
                     t("days late", "días vencido")
                 ),
@@ -112,7 +114,10 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         )));
     }
     Paragraph::new(lines)
-        .block(block(t("Call first", "Llamar primero"), th))
+        .block(block(
+            &format!("{} · {}", t("Call first", "Llamar primero"), tf.unit(call_sc, app.lang)),
+            th,
+        ))
         .render(calls, buf);
 
     let invoices = d.filtered_invoices(&app.filter);
@@ -128,6 +133,11 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             if app.filtering { "▏" } else { "" }
         )
     };
+    // The receivables total bounds every open amount: one unit for the column
+    // without reading every invoice.
+    let tf = f.themed(th);
+    let open_sc = tf.scale([d.snapshot.collections.ar_total], crate::tui::format::COLUMN_WIDTH);
+    let h_open = tf.header(t("Open", "Saldo"), open_sc, app.lang);
     LazyTable {
         title: &title,
         headers: vec![
@@ -135,7 +145,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             t("Customer", "Cliente"),
             t("Due", "Vence"),
             t("Days", "Días"),
-            t("Open", "Saldo"),
+            &h_open,
         ],
         widths: vec![
             Constraint::Length(14),
@@ -164,7 +174,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                     th.muted
                 },
             ),
-            right(f.money(Some(d.open_amount(inv)), true), th.base),
+            right(tf.scaled(Some(d.open_amount(inv)), open_sc), th.base),
         ]
     });
 }

@@ -44,16 +44,34 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         Constraint::Length(7),
         Constraint::Length(7),
     ];
+    // Prices and costs in the currency with cents; the two monthly totals in
+    // one unit chosen over every product (the header names it unless it is
+    // the title's).
+    let tf = f.themed(th);
+    let all = &d.snapshot.pricing;
+    let be_sc = tf.scale(all.iter().filter_map(|p| p.break_even_revenue), 12);
+    let profit_sc = tf.scale(all.iter().map(|p| p.monthly_profit), 12);
+    let label = |text: &str, sc| {
+        if sc == crate::tui::format::Scale::Units {
+            text.to_owned()
+        } else {
+            tf.header(text, sc, app.lang)
+        }
+    };
+    let (h_be, h_profit) = (
+        label(t("BE revenue", "Eq. ingresos"), be_sc),
+        label(t("Profit / month", "Utilidad / mes"), profit_sc),
+    );
     if wide {
-        headers.push(t("BE revenue", "Eq. ingresos"));
+        headers.push(&h_be);
         widths.push(Constraint::Length(13));
-        headers.push(t("Profit / month", "Utilidad / mes"));
-        widths.push(Constraint::Length(13));
+        headers.push(&h_profit);
+        widths.push(Constraint::Length(14));
     }
     let title = if app.filter.is_empty() {
-        t("Products", "Productos").to_owned()
+        format!("{} · {}", t("Products", "Productos"), tf.currency)
     } else {
-        format!("{} /{}", t("Products", "Productos"), clean(&app.filter))
+        format!("{} · {} /{}", t("Products", "Productos"), tf.currency, clean(&app.filter))
     };
     LazyTable {
         title: &title,
@@ -78,9 +96,9 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             right(f.int(p.break_even_units), th.base),
         ];
         if wide {
-            row.push(right(f.money(p.break_even_revenue, true), th.base));
+            row.push(right(tf.scaled(p.break_even_revenue, be_sc), th.base));
             row.push(right(
-                f.money(Some(p.monthly_profit), true),
+                tf.scaled(Some(p.monthly_profit), profit_sc),
                 signed(th, Some(p.monthly_profit)),
             ));
         }

@@ -91,16 +91,24 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     );
     let rows = &d.by_month;
     let total = rows.len();
+    let tf = f.themed(th);
+    let rev_sc = tf.scale(rows.iter().map(|r| r.totals.revenue), crate::tui::format::COLUMN_WIDTH);
+    let net_sc = tf.scale(rows.iter().map(|r| r.totals.net_income()), crate::tui::format::COLUMN_WIDTH);
+    let (h_rev, h_net) = (
+        tf.header(t("Revenue", "Ingresos"), rev_sc, app.lang),
+        tf.header(t("Net income", "Utilidad neta"), net_sc, app.lang),
+    );
+    let title = format!("{} · {}", t("By month", "Por mes"), t("margins in %", "márgenes en %"));
     LazyTable {
-        title: t("By month", "Por mes"),
+        title: &title,
         headers: vec![
             t("Month", "Mes"),
-            t("Revenue", "Ingresos"),
+            &h_rev,
             t("Gross", "Bruto"),
             t("Operating", "Operativo"),
             "EBITDA",
             t("Net", "Neto"),
-            t("Net income", "Utilidad neta"),
+            &h_net,
         ],
         widths: vec![
             Constraint::Length(7),
@@ -119,12 +127,12 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         let month = rows[total - 1 - i].month;
         vec![
             left(month.to_string(), th.base),
-            right(f.money(Some(m.revenue), true), th.base),
+            right(tf.scaled(Some(m.revenue), rev_sc), th.base),
             right(f.pct(m.gross_margin()), signed(th, m.gross_margin())),
             right(f.pct(m.operating_margin()), signed(th, m.operating_margin())),
             right(f.pct(m.ebitda_margin()), signed(th, m.ebitda_margin())),
             right(f.pct(m.net_margin()), signed(th, m.net_margin())),
-            right(f.money(Some(m.net_income()), true), signed(th, Some(m.net_income()))),
+            right(tf.scaled(Some(m.net_income()), net_sc), signed(th, Some(m.net_income()))),
         ]
     });
 }

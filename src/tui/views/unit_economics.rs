@@ -34,6 +34,16 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     );
     let rows = &d.by_month;
     let total = rows.len();
+    let tf = f.themed(th);
+    let sc = |v: fn(&crate::tui::data::MonthMetrics) -> Option<rust_decimal::Decimal>| {
+        tf.scale(rows.iter().filter_map(v), 9)
+    };
+    let (arpa_sc, ltv_sc, cac_sc) = (sc(|m| m.unit.arpa), sc(|m| m.unit.ltv), sc(|m| m.unit.cac));
+    let (h_arpa, h_ltv, h_cac) = (
+        tf.header("ARPA", arpa_sc, app.lang),
+        tf.header("LTV", ltv_sc, app.lang),
+        tf.header("CAC", cac_sc, app.lang),
+    );
     LazyTable {
         title: t(
             "By month (each value over the three months to it)",
@@ -45,9 +55,9 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             t("Lost", "Bajas"),
             t("Customers", "Clientes"),
             "Churn",
-            "ARPA",
-            "LTV",
-            "CAC",
+            &h_arpa,
+            &h_ltv,
+            &h_cac,
             "LTV:CAC",
         ],
         widths: vec![
@@ -73,9 +83,9 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             right(f.int(m.customers_churned), th.base),
             right(f.int(m.customers_end), th.base),
             right(f.pct(m.unit.customer_churn), th.base),
-            right(f.money(m.unit.arpa, true), th.base),
-            right(f.money(m.unit.ltv, true), th.base),
-            right(f.money(m.unit.cac, true), th.base),
+            right(tf.scaled(m.unit.arpa, arpa_sc), th.base),
+            right(tf.scaled(m.unit.ltv, ltv_sc), th.base),
+            right(tf.scaled(m.unit.cac, cac_sc), th.base),
             right(f.num(m.unit.ltv_to_cac, 2), th.base),
         ]
     });

@@ -59,10 +59,13 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
     };
     let total = months.len();
     let selected = app.rows[app.tab.index()].min(total.saturating_sub(1));
+    // Every variance in one unit, chosen over all of them.
+    let tf = f.themed(th);
+    let sc = tf.scale(variances.iter().map(|v| v.variance), 8);
     let title = format!(
         "{} ({}) · {} · {} {}",
         t("Actual − budget", "Real − presupuesto"),
-        f.currency,
+        tf.unit(sc, app.lang),
         clean(&s.name),
         t("from", "desde"),
         s.start.month
@@ -76,7 +79,7 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
             } else {
                 th.good
             };
-            right(f.compact(v.variance), style)
+            right(tf.scaled(Some(v.variance), sc), style)
         }
         None => right("—".into(), th.muted),
     };

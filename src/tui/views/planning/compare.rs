@@ -24,7 +24,20 @@ pub(super) fn compare_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buf
         (None, None) => String::new(),
         _ => "≠".to_owned(),
     };
-    let money_diff = |a: Decimal, b: Decimal| f.money(Some(b - a), true);
+    // Every amount of the table (and their differences) in one unit, named in the title.
+    let tf = f.themed(th);
+    let sc = tf.scale(
+        shown
+            .iter()
+            .flat_map(|(_, p, _)| [p.min_cash, p.cash_at_horizon, p.npv])
+            .chain(shown.iter().flat_map(|(_, p, _)| {
+                let a = shown[0].1;
+                [p.min_cash - a.min_cash, p.cash_at_horizon - a.cash_at_horizon, p.npv - a.npv]
+            })),
+        9,
+    );
+    let money = |v: Decimal| tf.scaled(Some(v), sc);
+    let money_diff = |a: Decimal, b: Decimal| money(b - a);
     type Metric<'a> = (
         &'a str,
         Box<dyn Fn(&Projection) -> String + 'a>,
@@ -43,12 +56,12 @@ pub(super) fn compare_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buf
         ),
         (
             t("Min cash", "Caja mínima"),
-            Box::new(|p: &Projection| f.money(Some(p.min_cash), true)),
+            Box::new(|p: &Projection| money(p.min_cash)),
             Box::new(|a: &Projection, b: &Projection| money_diff(a.min_cash, b.min_cash)),
         ),
         (
             t("Cash at end", "Caja al final"),
-            Box::new(|p: &Projection| f.money(Some(p.cash_at_horizon), true)),
+            Box::new(|p: &Projection| money(p.cash_at_horizon)),
             Box::new(|a: &Projection, b: &Projection| money_diff(a.cash_at_horizon, b.cash_at_horizon)),
         ),
         (
@@ -62,8 +75,8 @@ pub(super) fn compare_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buf
             ),
         ),
         (
-            "NPV",
-            Box::new(|p: &Projection| f.money(Some(p.npv), true)),
+            t("NPV", "VPN"),
+            Box::new(|p: &Projection| money(p.npv)),
             Box::new(|a: &Projection, b: &Projection| money_diff(a.npv, b.npv)),
         ),
     ];
@@ -78,13 +91,17 @@ pub(super) fn compare_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buf
         }
     }
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let title = if pl.compare.is_empty() {
-        t("Compare (Space marks up to 3)", "Comparar (Espacio marca hasta 3)")
-    } else {
-        t("Compare", "Comparar")
-    };
+    let title = format!(
+        "{} · {}",
+        if pl.compare.is_empty() {
+            t("Compare (Space marks up to 3)", "Comparar (Espacio marca hasta 3)")
+        } else {
+            t("Compare", "Comparar")
+        },
+        tf.unit(sc, app.lang)
+    );
     LazyTable {
-        title,
+        title: &title,
         headers: header_refs,
         widths,
         total: metrics.len(),

@@ -144,7 +144,7 @@ pub(super) fn outputs(app: &App, f: &Fmt, p: &Projection, area: Rect, buf: &mut 
                     f.money(Some(p.min_cash), true),
                     signed(th, Some(p.min_cash)),
                 ),
-                ("NPV:", f.money(Some(p.npv), true), signed(th, Some(p.npv))),
+                (t("NPV:", "VPN:"), f.money(Some(p.npv), true), signed(th, Some(p.npv))),
             ],
         ),
         pairs(
@@ -178,8 +178,17 @@ pub(super) fn drivers_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buf
     cash_chart(app, d, chart, buf, &[(clean(&s.name), p, th.projection)]);
     let f = &d.fmt;
     let total = p.months.len();
+    // One unit for the whole projection (its columns add up), named in the title.
+    let tf = f.themed(th);
+    let sc = tf.scale(p.months.iter().flat_map(|m| [m.revenue, m.net_income, m.cash]), 9);
+    let title = format!(
+        "{} · {} ({})",
+        t("Projection", "Proyección"),
+        tf.unit(sc, app.lang),
+        t("PgUp/PgDn", "RePág/AvPág")
+    );
     LazyTable {
-        title: t("Projection (PgUp/PgDn)", "Proyección (RePág/AvPág)"),
+        title: &title,
         headers: vec![
             t("Month", "Mes"),
             t("Revenue", "Ingresos"),
@@ -199,9 +208,9 @@ pub(super) fn drivers_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buf
         let m = &p.months[i];
         vec![
             left(m.month.to_string(), th.projection),
-            right(f.money(Some(m.revenue), true), th.base),
-            right(f.money(Some(m.net_income), true), signed(th, Some(m.net_income))),
-            right(f.money(Some(m.cash), true), signed(th, Some(m.cash))),
+            right(tf.scaled(Some(m.revenue), sc), th.base),
+            right(tf.scaled(Some(m.net_income), sc), signed(th, Some(m.net_income))),
+            right(tf.scaled(Some(m.cash), sc), signed(th, Some(m.cash))),
         ]
     });
 }
