@@ -1331,3 +1331,74 @@ fn view_commands_appear_in_help_and_hints_from_the_keymap() {
     a.update(key('K'));
     assert!(matches!(a.overlay, Overlay::Companies { selected: 1 }));
 }
+
+/// Figures on a line: where each ends (display column) and its unit suffix
+/// (`k`, `M`, `B` written right after the digits, or none).
+fn figures(line: &str) -> Vec<(usize, Option<char>)> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric()) {
+            let mut j = i;
+            while j < chars.len()
+                && (chars[j].is_ascii_digit()
+                    || ((chars[j] == ',' || chars[j] == '.') && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
+            {
+                j += 1;
+            }
+            let suffix = chars.get(j).copied().filter(|c| matches!(c, 'k' | 'M' | 'B'));
+            let end = j + usize::from(suffix.is_some());
+            // A figure, not part of a word or a date (2026-10).
+            let word = chars.get(end).is_some_and(|c| c.is_alphanumeric() || *c == '-');
+            if !word && !(i > 0 && chars[i - 1] == '-' && i > 1 && chars[i - 2].is_ascii_digit()) {
+                out.push((end, suffix));
+            }
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// No column of a table mixes units: in every snapshot, figures that end in
+/// the same column on consecutive lines (a right-aligned column) carry the
+/// same suffix — all `k`, all `M`, or none.
+#[test]
+fn no_table_column_mixes_units() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('"')).collect();
+        let rows: Vec<Vec<(usize, Option<char>)>> = lines.iter().map(|l| figures(l)).collect();
+        for (n, row) in rows.iter().enumerate().skip(1) {
+            for (end, suffix) in row {
+                if let Some((_, above)) = rows[n - 1].iter().find(|(e, _)| e == end) {
+                    checked += 1;
+                    assert_eq!(
+                        above,
+                        suffix,
+                        "{}: line {} mixes units in the column ending at {end}:\n{}\n{}",
+                        path.display(),
+                        n + 1,
+                        lines[n - 1],
+                        lines[n]
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} figures compared");
+}
+
+#[test]
+fn the_units_check_sees_a_mixed_column() {
+    let a = figures("│2026-10     USD 764.2k│");
+    let b = figures("│2026-09  USD 1,041,229│");
+    assert_eq!(a.last().map(|f| f.1), Some(Some('k')));
+    assert_eq!(b.last().map(|f| f.1), Some(None));
+    assert_eq!(a.last().map(|f| f.0), b.last().map(|f| f.0));
+}

@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(f.scaled(Some(d(-708_300)), Scale::Thousands), "-708.3");
         assert_eq!(f.scale([d(-3_512_345_678)], 8), Scale::Millions);
         assert_eq!(f.scaled(Some(d(-3_512_345_678)), Scale::Millions), "-3,512.35");
-        assert_eq!(f.header("Ending cash", Scale::Thousands, crate::locale::Lang::En), "Ending cash (COP k)");
+        assert_eq!(
+            f.header("Ending cash", Scale::Thousands, crate::locale::Lang::En),
+            "Ending cash (COP k)"
+        );
         assert_eq!(
             f.header("Caja al cierre", Scale::Millions, crate::locale::Lang::Es),
             "Caja al cierre (millones de COP)"

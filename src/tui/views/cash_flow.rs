@@ -108,9 +108,15 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let total = monthly.len();
     // One unit a column, from every month (not just those on screen).
     let tf = f.themed(th);
-    let net_sc = tf.scale(monthly.iter().filter_map(|m| m.net_cash_flow), crate::tui::format::COLUMN_WIDTH);
+    let net_sc = tf.scale(
+        monthly.iter().filter_map(|m| m.net_cash_flow),
+        crate::tui::format::COLUMN_WIDTH,
+    );
     let cash_sc = tf.scale(monthly.iter().map(|m| m.cash_end), crate::tui::format::COLUMN_WIDTH);
-    let burn_sc = tf.scale(rows.iter().filter_map(|r| r.cash.net_burn), crate::tui::format::COLUMN_WIDTH);
+    let burn_sc = tf.scale(
+        rows.iter().filter_map(|r| r.cash.net_burn),
+        crate::tui::format::COLUMN_WIDTH,
+    );
     let (h_net, h_cash, h_burn) = (
         tf.header(t("Net cash flow", "Flujo neto"), net_sc, app.lang),
         tf.header(t("Ending cash", "Caja al cierre"), cash_sc, app.lang),
@@ -215,7 +221,11 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
         crate::tui::format::COLUMN_WIDTH,
     );
     let unit = tf.unit(sc, app.lang);
-    let title = format!("{} · {unit} · {}", t("By week", "Por semana"), t("w: months", "w: meses"));
+    let title = format!(
+        "{} · {unit} · {}",
+        t("By week", "Por semana"),
+        t("w: months", "w: meses")
+    );
     LazyTable {
         title: &title,
         headers: vec![

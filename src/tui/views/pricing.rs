@@ -71,7 +71,12 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let title = if app.filter.is_empty() {
         format!("{} · {}", t("Products", "Productos"), tf.currency)
     } else {
-        format!("{} · {} /{}", t("Products", "Productos"), tf.currency, clean(&app.filter))
+        format!(
+            "{} · {} /{}",
+            t("Products", "Productos"),
+            tf.currency,
+            clean(&app.filter)
+        )
     };
     LazyTable {
         title: &title,

@@ -93,7 +93,10 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let total = rows.len();
     let tf = f.themed(th);
     let rev_sc = tf.scale(rows.iter().map(|r| r.totals.revenue), crate::tui::format::COLUMN_WIDTH);
-    let net_sc = tf.scale(rows.iter().map(|r| r.totals.net_income()), crate::tui::format::COLUMN_WIDTH);
+    let net_sc = tf.scale(
+        rows.iter().map(|r| r.totals.net_income()),
+        crate::tui::format::COLUMN_WIDTH,
+    );
     let (h_rev, h_net) = (
         tf.header(t("Revenue", "Ingresos"), rev_sc, app.lang),
         tf.header(t("Net income", "Utilidad neta"), net_sc, app.lang),
@@ -132,7 +135,10 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             right(f.pct(m.operating_margin()), signed(th, m.operating_margin())),
             right(f.pct(m.ebitda_margin()), signed(th, m.ebitda_margin())),
             right(f.pct(m.net_margin()), signed(th, m.net_margin())),
-            right(tf.scaled(Some(m.net_income()), net_sc), signed(th, Some(m.net_income()))),
+            right(
+                tf.scaled(Some(m.net_income()), net_sc),
+                signed(th, Some(m.net_income())),
+            ),
         ]
     });
 }

@@ -117,7 +117,17 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
         Layout::vertical([Constraint::Length(8), Constraint::Min(0)]).areas(side)
     };
     let mut lines = Vec::new();
+    let mut month_unit = String::new();
     if let Some(m) = months.get(selected) {
+        // The month's budget and actual figures share one unit, named in the title.
+        let msc = tf.scale(
+            VarLine::ALL
+                .iter()
+                .filter_map(|l| get(*m, *l))
+                .flat_map(|v| [v.budget, v.actual]),
+            11,
+        );
+        month_unit = format!(" · {}", tf.unit(msc, app.lang));
         lines.push(Line::from(vec![
             Span::styled(format!("{:<12}", m.to_string()), th.accent),
             Span::styled(
@@ -133,8 +143,8 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
                     Span::styled(
                         format!(
                             "{:>11} {:>11} ",
-                            f.money(Some(v.budget), true),
-                            f.money(Some(v.actual), true)
+                            tf.scaled(Some(v.budget), msc),
+                            tf.scaled(Some(v.actual), msc)
                         ),
                         th.base,
                     ),
@@ -152,7 +162,7 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
         )));
     }
     Paragraph::new(lines)
-        .block(block(t("Selected month", "Mes seleccionado"), th))
+        .block(block(&format!("{}{month_unit}", t("Selected month", "Mes seleccionado")), th))
         .render(detail, buf);
     let worst_lines: Vec<Line> = bad
         .iter()
@@ -161,13 +171,16 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
                 Span::styled(format!("{} ", v.month), th.muted),
                 Span::styled(format!("{:<12}", line_label(app, v.line)), th.base),
                 Span::styled(
-                    format!("{} ({})", f.money(Some(v.variance), true), f.pct(v.variance_pct)),
+                    format!("{} ({})", tf.scaled(Some(v.variance), sc), f.pct(v.variance_pct)),
                     th.bad,
                 ),
             ])
         })
         .collect();
     Paragraph::new(worst_lines)
-        .block(block(t("Worst variances", "Peores variaciones"), th))
+        .block(block(
+            &format!("{} · {}", t("Worst variances", "Peores variaciones"), tf.unit(sc, app.lang)),
+            th,
+        ))
         .render(worst_area, buf);
 }

@@ -32,7 +32,11 @@ pub(super) fn compare_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buf
             .flat_map(|(_, p, _)| [p.min_cash, p.cash_at_horizon, p.npv])
             .chain(shown.iter().flat_map(|(_, p, _)| {
                 let a = shown[0].1;
-                [p.min_cash - a.min_cash, p.cash_at_horizon - a.cash_at_horizon, p.npv - a.npv]
+                [
+                    p.min_cash - a.min_cash,
+                    p.cash_at_horizon - a.cash_at_horizon,
+                    p.npv - a.npv,
+                ]
             })),
         9,
     );
