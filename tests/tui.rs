@@ -1351,7 +1351,8 @@ fn figures(line: &str) -> Vec<(usize, Option<char>)> {
             let end = j + usize::from(suffix.is_some());
             // A figure, not part of a word or a date (2026-10).
             let word = chars.get(end).is_some_and(|c| c.is_alphanumeric() || *c == '-');
-            if !word && !(i > 0 && chars[i - 1] == '-' && i > 1 && chars[i - 2].is_ascii_digit()) {
+            let date_part = i > 1 && chars[i - 1] == '-' && chars[i - 2].is_ascii_digit();
+            if !word && !date_part {
                 out.push((end, suffix));
             }
             i = end.max(i + 1);
