@@ -202,10 +202,11 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
     if !k.call_list.is_empty() {
         let _ = writeln!(
             o,
-            "\n### {}\n\n| # | {} | {} | {} | {} |\n| ---: | --- | ---: | ---: | ---: |",
+            "\n### {}\n\n| # | {} | {} ({}) | {} | {} |\n| ---: | --- | ---: | ---: | ---: |",
             t("Call first", "Lista de cobro prioritaria"),
             t("Customer", "Cliente"),
             t("Open", "Saldo"),
+            f.currency,
             t("Max days past due", "Máx. días vencido"),
             t("Score", "Puntaje"),
         );
@@ -215,7 +216,7 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
                 "| {} | {} | {} | {} | {} |",
                 i + 1,
                 cell(&e.customer),
-                f.money(Some(e.open)),
+                f.num(Some(e.open), 2),
                 e.max_days_past_due,
                 group(e.score, 0, f.sep)
             );
@@ -224,13 +225,14 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
     if !s.pricing.is_empty() {
         let _ = writeln!(
             o,
-            "\n## {}\n\n| SKU | {} | {} | {} | {} | Markup | {} |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+            "\n## {}\n\n| SKU | {} | {} ({cur}) | {} ({cur}) | {} ({cur}) | Markup | {} |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |",
             t("Costs & pricing", "Costos y precios"),
             t("Product", "Producto"),
             t("Price", "Precio"),
             t("Unit cost", "Costo unitario"),
             t("Contribution margin", "Margen de contribución"),
             t("Break-even units", "Unidades de equilibrio"),
+            cur = f.currency,
         );
         for p in &s.pricing {
             let _ = writeln!(
@@ -238,9 +240,9 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
                 "| {} | {} | {} | {} | {} ({}) | {} | {} |",
                 cell(&p.sku),
                 cell(&p.name),
-                f.money(Some(p.unit_price)),
-                f.money(Some(p.unit_cost)),
-                f.money(Some(p.contribution_margin)),
+                f.num(Some(p.unit_price), 2),
+                f.num(Some(p.unit_cost), 2),
+                f.num(Some(p.contribution_margin), 2),
                 f.pct(p.contribution_margin_ratio),
                 f.pct(p.markup),
                 p.break_even_units
@@ -251,7 +253,7 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
     let recent: Vec<_> = s.monthly.iter().rev().take(12).rev().collect();
     let _ = writeln!(
         o,
-        "\n## {}\n\n| {} | {} | {} | {} | {} | {} |\n| --- | ---: | ---: | ---: | ---: | ---: |",
+        "\n## {}\n\n| {} | {} ({cur}) | {} | {} ({cur}) | {} ({cur}) | {} ({cur}) |\n| --- | ---: | ---: | ---: | ---: | ---: |",
         t("Last twelve months", "Últimos doce meses"),
         t("Month", "Mes"),
         t("Revenue", "Ingresos"),
@@ -259,6 +261,7 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
         t("Net income", "Utilidad neta"),
         t("Net cash flow", "Flujo neto"),
         t("Ending cash", "Caja al cierre"),
+        cur = f.currency,
     );
     for m in recent {
         let _ = writeln!(
