@@ -843,6 +843,29 @@ fn a_locked_budget_shows_variances_and_refuses_edits() {
     assert!(screen120.contains("Worst variances"), "{screen120}");
     assert_snapshot!("planning_budget_120x40", screen120);
     assert_snapshot!("planning_budget_80x24", screen(&a, 80, 24));
+    // The dashboard's revenue and margin cards now show the budget too, with
+    // the arrow and the sign (which still say it without colour).
+    a.update(key('1'));
+    let dash = screen(&a, 120, 40);
+    let budget = a
+        .derived
+        .budget
+        .iter()
+        .find(|v| {
+            v.month == a.data.as_ref().unwrap().snapshot.as_of && v.line == katalis::finance::variance::Line::Revenue
+        })
+        .unwrap();
+    let arrow = if budget.actual > budget.budget {
+        "▲ +"
+    } else {
+        "▼ -"
+    };
+    assert!(
+        dash.contains(&format!("{arrow}")) && dash.contains("vs budget"),
+        "{dash}"
+    );
+    assert_snapshot!("dashboard_with_budget_120x40", dash);
+    a.update(key('6'));
     a.update(key('v'));
     a.update(code(KeyCode::Down));
     assert!(a.update(key('+')).is_empty());

@@ -106,6 +106,9 @@ pub struct Derived {
     pub variances: Vec<crate::finance::variance::Variance>,
     /// The 13-week forecast with the current scenario's cash events.
     pub forecast: Option<crate::finance::forecast::CashForecast>,
+    /// Actual − budget of the budget the dashboard compares with: the current
+    /// scenario when it is locked, else the first locked one.
+    pub budget: Vec<crate::finance::variance::Variance>,
 }
 
 /// The what-if inputs of the pricing detail pane, kept as typed.
@@ -367,6 +370,14 @@ impl App {
             Some(s) if s.locked => crate::finance::variance::budget_vs_actual(&d.ledger, &s.projection),
             _ => Vec::new(),
         };
+        let budget = scenario
+            .filter(|s| s.locked)
+            .or_else(|| self.planner.scenarios.iter().find(|s| s.locked));
+        self.derived.budget = match budget {
+            Some(s) if Some(s.name.as_str()) == scenario.map(|c| c.name.as_str()) => self.derived.variances.clone(),
+            Some(s) => crate::finance::variance::budget_vs_actual(&d.ledger, &s.projection),
+            None => Vec::new(),
+        };
         self.derived.forecast = d.weeks.as_ref().map(|base| {
             let events = scenario
                 .map(|s| crate::finance::forecast::shift_events(&s.drivers.cash_events, s.start.month, base.month))
@@ -435,7 +446,8 @@ impl App {
                     }
                     let effect = Effect::LoadDso {
                         company_id: data.company.id,
-                        months: data.trends.months.clone(),
+                        months: data.trends.months[data.trends.months.len().saturating_sub(super::data::DSO_MONTHS)..]
+                            .to_vec(),
                     };
                     self.wanted_company = Some(data.company.name.clone());
                     self.planner = Planner::load(self.lang, &data, Some(&self.planner));
@@ -462,7 +474,11 @@ impl App {
             },
             Action::Dso { company_id, series } => {
                 match (series, self.data.as_mut()) {
-                    (Ok(s), Some(d)) if d.company.id == company_id => d.trends.dso = s,
+                    // The last months of the window; the older ones stay unknown.
+                    (Ok(s), Some(d)) if d.company.id == company_id => {
+                        let n = d.trends.months.len();
+                        d.trends.dso = std::iter::repeat_n(None, n.saturating_sub(s.len())).chain(s).collect();
+                    }
                     (Err(e), _) => self.say(e, true),
                     _ => {}
                 }

@@ -13,7 +13,7 @@ use crate::finance::{Ledger, Snapshot, as_of_month, cash_flow, snapshot};
 use crate::store::{AnyStore, RecommendationRecord, Store, StoredScenario};
 use rust_decimal::Decimal;
 
-/// Twelve months of a metric, oldest first (`None` where it cannot be computed).
+/// Months of a metric, oldest first (`None` where it cannot be computed).
 pub type Series = Vec<Option<Decimal>>;
 
 #[derive(Debug, Clone)]
@@ -77,7 +77,11 @@ pub struct MonthMetrics {
     pub customers_end: Option<i64>,
 }
 
-pub const TREND_MONTHS: i32 = 12;
+/// Months of history the KPI cards can draw (as many as fit).
+pub const TREND_MONTHS: i32 = 36;
+/// Months of the DSO trend: each needs its own receivables reduction, so
+/// only the last year is loaded.
+pub const DSO_MONTHS: usize = 12;
 
 impl CompanyData {
     /// Everything but the DSO trend, from data already read.

@@ -48,29 +48,101 @@ pub fn bars(series: &Series) -> Vec<u64> {
         .collect()
 }
 
-/// A KPI: label, value, and the last twelve months as a sparkline.
-pub fn tile(buf: &mut Buffer, area: Rect, theme: &Theme, label: &str, value: &str, style: Style, series: &Series) {
-    let b = block(label, theme);
+/// A change shown on a KPI card: the full text, a short one for narrow
+/// cards, and its style (good or bad by the metric's direction).
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub full: String,
+    pub short: String,
+    pub style: Style,
+}
+
+/// A KPI card: its label, value and style, the change against the previous
+/// month, the change against the budget (when one is locked), and its history.
+pub struct Kpi<'a> {
+    pub label: &'a str,
+    pub value: String,
+    pub style: Style,
+    pub change: Option<Change>,
+    pub budget: Option<Change>,
+    pub series: &'a Series,
+    pub months: &'a [crate::domain::Month],
+}
+
+/// Draws a KPI card: the value with its change on the first line (the short
+/// form when the full one does not fit), the change against the budget under
+/// it, then the history as a sparkline as wide as the card (as many months as
+/// there are columns, up to the history's length), the first and last month
+/// labelled when there is a row for them.
+pub fn tile(buf: &mut Buffer, area: Rect, theme: &Theme, k: &Kpi) {
+    let b = block(k.label, theme);
     let inner = b.inner(area);
     b.render(area, buf);
     if inner.height == 0 {
         return;
     }
-    Paragraph::new(Line::from(Span::styled(value.to_owned(), style))).render(Rect { height: 1, ..inner }, buf);
-    if inner.height > 1 {
-        let spark = Rect {
-            y: inner.y + 1,
-            height: inner.height - 1,
-            ..inner
+    let width = inner.width as usize;
+    let value_w = crate::sanitize::width(&k.value);
+    let mut first = vec![Span::styled(k.value.clone(), k.style)];
+    if let Some(c) = &k.change {
+        let text = [&c.full, &c.short]
+            .into_iter()
+            .find(|t| value_w + 2 + crate::sanitize::width(t) <= width);
+        if let Some(text) = text {
+            let pad = width - value_w - crate::sanitize::width(text);
+            first.push(Span::raw(" ".repeat(pad)));
+            first.push(Span::styled(text.clone(), c.style));
+        }
+    }
+    Paragraph::new(Line::from(first)).render(Rect { height: 1, ..inner }, buf);
+    let mut y = inner.y + 1;
+    let bottom = inner.y + inner.height;
+    if let Some(c) = &k.budget
+        && y < bottom
+    {
+        let text = if crate::sanitize::width(&c.full) <= width {
+            &c.full
+        } else {
+            &c.short
         };
-        let data = bars(series);
-        let width = spark.width as usize;
-        let start = data.len().saturating_sub(width);
-        Sparkline::default()
-            .data(&data[start..])
-            .max(8)
-            .style(theme.accent)
-            .render(spark, buf);
+        Paragraph::new(Line::from(Span::styled(text.clone(), c.style))).render(Rect { y, height: 1, ..inner }, buf);
+        y += 1;
+    }
+    // Leading months without a value are not drawn: the history starts where the data does.
+    let known = k.series.iter().position(Option::is_some).unwrap_or(k.series.len());
+    let series = &k.series[known..];
+    let months = &k.months[known.min(k.months.len())..];
+    let shown = series.len().min(width);
+    let labels = bottom.saturating_sub(y) >= 3 && shown >= 2;
+    let spark_h = bottom.saturating_sub(y) - u16::from(labels);
+    if spark_h > 0 && shown > 0 {
+        let data = bars(&series[series.len() - shown..].to_vec());
+        Sparkline::default().data(&data).max(8).style(theme.accent).render(
+            Rect {
+                y,
+                height: spark_h,
+                ..inner
+            },
+            buf,
+        );
+    }
+    if labels && months.len() >= shown {
+        let (a, z) = (
+            months[months.len() - shown].to_string(),
+            months[months.len() - 1].to_string(),
+        );
+        let gap = shown.saturating_sub(a.len() + z.len());
+        if a.len() + z.len() < shown {
+            let line = format!("{a}{}{z}", " ".repeat(gap));
+            Paragraph::new(Line::from(Span::styled(line, theme.muted))).render(
+                Rect {
+                    y: bottom - 1,
+                    height: 1,
+                    ..inner
+                },
+                buf,
+            );
+        }
     }
 }
 

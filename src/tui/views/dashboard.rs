@@ -3,7 +3,7 @@
 use crate::finance::Pillar;
 use crate::tui::app::App;
 use crate::tui::data::CompanyData;
-use crate::tui::widgets::{block, columns, tile};
+use crate::tui::widgets::{Change, Kpi, block, columns, tile};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -101,6 +101,76 @@ fn marked<'a>(app: &App, d: &CompanyData, label: &'a str, key: &str) -> (std::bo
     }
 }
 
+/// How a KPI's change is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// An amount: `+13,641 (+6.0%)`.
+    Money,
+    /// A ratio: the change in percentage points, `+0.5 pp`.
+    Ratio,
+    /// Months or days: `-0.3 (-3.5%)`.
+    Number,
+    /// Customers: `+24 (+5.7%)`.
+    Count,
+}
+
+/// Which way of a KPI is good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Good {
+    Up,
+    Down,
+}
+
+/// The change from `before` to `now`: an arrow (▲ ▼ or = when unchanged), the
+/// signed difference, the relative change, and `against`; coloured by whether
+/// the direction is good for this KPI. Without colour the arrow and the sign
+/// still say it.
+fn change(
+    app: &App,
+    f: &crate::tui::format::Fmt,
+    kind: Kind,
+    good: Good,
+    before: Option<Decimal>,
+    now: Option<Decimal>,
+    against: &str,
+) -> Option<Change> {
+    let (before, now) = (before?, now?);
+    let diff = now - before;
+    let arrow = match diff.cmp(&Decimal::ZERO) {
+        std::cmp::Ordering::Greater => "▲",
+        std::cmp::Ordering::Less => "▼",
+        std::cmp::Ordering::Equal => "=",
+    };
+    let style = if diff.is_zero() {
+        app.theme.muted
+    } else if (diff > Decimal::ZERO) == (good == Good::Up) {
+        app.theme.good
+    } else {
+        app.theme.bad
+    };
+    let sign = |s: String| if diff > Decimal::ZERO { format!("+{s}") } else { s };
+    let relative = (!before.is_zero() && kind != Kind::Ratio).then(|| {
+        let r = diff / before.abs();
+        let p = f.pct(Some(r));
+        if r > Decimal::ZERO { format!("+{p}") } else { p }
+    });
+    let amount = match kind {
+        Kind::Money => sign(f.compact(diff)),
+        Kind::Ratio => format!("{} pp", sign(f.num(Some(diff * Decimal::ONE_HUNDRED), 1))),
+        Kind::Number => sign(f.num(Some(diff), 1)),
+        Kind::Count => sign(f.num(Some(diff), 0)),
+    };
+    let full = match &relative {
+        Some(r) => format!("{arrow} {amount} ({r}) {against}"),
+        None => format!("{arrow} {amount} {against}"),
+    };
+    let short = match relative {
+        Some(r) => format!("{arrow} {r}"),
+        None => format!("{arrow} {amount}"),
+    };
+    Some(Change { full, short, style })
+}
+
 pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let s = &d.snapshot;
     let t = |en, es| app.lang.pick(en, es);
@@ -119,81 +189,139 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         gauge(buf, cols[i + 1], app, d, pillar_name(*p, app), s.health.pillar(*p));
     }
 
-    // KPI tiles, two rows of three.
+    // KPI tiles, two rows of three: value, change against last month (and the
+    // budget), history as wide as the card.
     let [r1, r2] = Layout::vertical([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(tiles);
     let tr = &d.trends;
     let f = &d.fmt;
+    let last_two = |series: &crate::tui::data::Series| {
+        let n = series.len();
+        (
+            series.get(n.wrapping_sub(2)).copied().flatten(),
+            series.last().copied().flatten(),
+        )
+    };
+    let month_change = |series: &crate::tui::data::Series, kind: Kind, good: Good| {
+        let (prev, now) = last_two(series);
+        change(app, f, kind, good, prev, now, t("m/m", "m/m"))
+    };
+    let budget =
+        |line: crate::finance::variance::Line| app.derived.budget.iter().find(|v| v.month == s.as_of && v.line == line);
+    let vs_budget = t("vs budget", "vs presup.");
+    let revenue_budget = budget(crate::finance::variance::Line::Revenue)
+        .and_then(|v| change(app, f, Kind::Money, Good::Up, Some(v.budget), Some(v.actual), vs_budget));
+    let margin_budget = match (
+        budget(crate::finance::variance::Line::Revenue),
+        budget(crate::finance::variance::Line::Cogs),
+    ) {
+        (Some(r), Some(c)) => {
+            let gm = |rev: Decimal, cogs: Decimal| (!rev.is_zero()).then(|| (rev - cogs) / rev);
+            change(
+                app,
+                f,
+                Kind::Ratio,
+                Good::Up,
+                gm(r.budget, c.budget),
+                gm(r.actual, c.actual),
+                vs_budget,
+            )
+        }
+        _ => None,
+    };
     let top = columns(r1, 3);
-    tile(
-        buf,
-        top[0],
-        &app.theme,
-        t("Revenue (month)", "Ingresos (mes)"),
-        &f.money(s.monthly.last().map(|m| m.revenue), true),
-        app.theme.base,
-        &tr.revenue,
-    );
     let (gross_margin_label, gross_margin_style) =
         marked(app, d, t("Gross margin", "Margen bruto"), "profitability.gross_margin");
-    tile(
-        buf,
-        top[1],
-        &app.theme,
-        &gross_margin_label,
-        &f.pct(s.monthly.last().and_then(|m| m.gross_margin)),
-        gross_margin_style,
-        &tr.gross_margin,
-    );
     let (net_burn_label, net_burn_style) = marked(app, d, t("Net burn", "Quema neta"), "cash_flow.net_burn");
-    tile(
-        buf,
-        top[2],
-        &app.theme,
-        &net_burn_label,
-        &f.money(s.cash_flow.net_burn, true),
-        net_burn_style,
-        &tr.net_burn,
-    );
-    let low = columns(r2, 3);
     let runway = s.cash_flow.runway_months.map_or_else(
         || t("not burning", "sin quema").to_owned(),
         |r| format!("{} {}", f.num(Some(r), 1), t("months", "meses")),
     );
     let (runway_months_label, runway_months_style) =
         marked(app, d, t("Runway", "Meses de caja"), "cash_flow.runway_months");
-    tile(
-        buf,
-        low[0],
-        &app.theme,
-        &runway_months_label,
-        &runway,
-        runway_months_style,
-        &tr.runway,
-    );
     let customers = s
         .monthly
         .last()
         .and_then(|m| d.ledger.get(m.month))
         .and_then(|r| r.customers_end);
-    tile(
-        buf,
-        low[1],
-        &app.theme,
-        t("Customers", "Clientes"),
-        &f.int(customers),
-        app.theme.base,
-        &tr.customers,
-    );
     let (dso_label, dso_style) = marked(app, d, t("DSO (days)", "Días de cobro"), "collections.dso");
-    tile(
-        buf,
-        low[2],
-        &app.theme,
-        &dso_label,
-        &f.num(s.collections.dso, 1),
-        dso_style,
-        &tr.dso,
-    );
+    let low = columns(r2, 3);
+    let cards = [
+        (
+            top[0],
+            Kpi {
+                label: t("Revenue (month)", "Ingresos (mes)"),
+                value: f.money(s.monthly.last().map(|m| m.revenue), true),
+                style: app.theme.base,
+                change: month_change(&tr.revenue, Kind::Money, Good::Up),
+                budget: revenue_budget,
+                series: &tr.revenue,
+                months: &tr.months,
+            },
+        ),
+        (
+            top[1],
+            Kpi {
+                label: &gross_margin_label,
+                value: f.pct(s.monthly.last().and_then(|m| m.gross_margin)),
+                style: gross_margin_style,
+                change: month_change(&tr.gross_margin, Kind::Ratio, Good::Up),
+                budget: margin_budget,
+                series: &tr.gross_margin,
+                months: &tr.months,
+            },
+        ),
+        (
+            top[2],
+            Kpi {
+                label: &net_burn_label,
+                value: f.money(s.cash_flow.net_burn, true),
+                style: net_burn_style,
+                change: month_change(&tr.net_burn, Kind::Money, Good::Down),
+                budget: None,
+                series: &tr.net_burn,
+                months: &tr.months,
+            },
+        ),
+        (
+            low[0],
+            Kpi {
+                label: &runway_months_label,
+                value: runway,
+                style: runway_months_style,
+                change: month_change(&tr.runway, Kind::Number, Good::Up),
+                budget: None,
+                series: &tr.runway,
+                months: &tr.months,
+            },
+        ),
+        (
+            low[1],
+            Kpi {
+                label: t("Customers", "Clientes"),
+                value: f.int(customers),
+                style: app.theme.base,
+                change: month_change(&tr.customers, Kind::Count, Good::Up),
+                budget: None,
+                series: &tr.customers,
+                months: &tr.months,
+            },
+        ),
+        (
+            low[2],
+            Kpi {
+                label: &dso_label,
+                value: f.num(s.collections.dso, 1),
+                style: dso_style,
+                change: month_change(&tr.dso, Kind::Number, Good::Down),
+                budget: None,
+                series: &tr.dso,
+                months: &tr.months,
+            },
+        ),
+    ];
+    for (area, k) in &cards {
+        tile(buf, *area, &app.theme, k);
+    }
 
     // Focus area and alerts.
     let mut lines = Vec::new();

@@ -162,7 +162,10 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
         )));
     }
     Paragraph::new(lines)
-        .block(block(&format!("{}{month_unit}", t("Selected month", "Mes seleccionado")), th))
+        .block(block(
+            &format!("{}{month_unit}", t("Selected month", "Mes seleccionado")),
+            th,
+        ))
         .render(detail, buf);
     let worst_lines: Vec<Line> = bad
         .iter()
@@ -179,7 +182,11 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
         .collect();
     Paragraph::new(worst_lines)
         .block(block(
-            &format!("{} · {}", t("Worst variances", "Peores variaciones"), tf.unit(sc, app.lang)),
+            &format!(
+                "{} · {}",
+                t("Worst variances", "Peores variaciones"),
+                tf.unit(sc, app.lang)
+            ),
             th,
         ))
         .render(worst_area, buf);
