@@ -100,6 +100,20 @@ impl Fmt {
         }
     }
 
+    /// Headers for money columns: when they all share one scale, the labels
+    /// as they are and the unit once (for the table's title); else each label
+    /// with its own unit.
+    pub fn headers(&self, columns: &[(&str, Scale)], lang: crate::locale::Lang) -> (Vec<String>, Option<String>) {
+        let one = columns.windows(2).all(|w| w[0].1 == w[1].1);
+        match columns.first() {
+            Some((_, scale)) if one => (
+                columns.iter().map(|(l, _)| (*l).to_owned()).collect(),
+                Some(self.unit(*scale, lang)),
+            ),
+            _ => (columns.iter().map(|(l, s)| self.header(l, *s, lang)).collect(), None),
+        }
+    }
+
     /// A money column's header: `Ending cash (USD)`, `Caja al cierre (miles de USD)`.
     pub fn header(&self, label: &str, scale: Scale, lang: crate::locale::Lang) -> String {
         format!("{label} ({})", self.unit(scale, lang))

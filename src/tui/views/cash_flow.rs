@@ -117,19 +117,38 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         rows.iter().filter_map(|r| r.cash.net_burn),
         crate::tui::format::COLUMN_WIDTH,
     );
-    let (h_net, h_cash, h_burn) = (
-        tf.header(t("Net cash flow", "Flujo neto"), net_sc, app.lang),
-        tf.header(t("Ending cash", "Caja al cierre"), cash_sc, app.lang),
-        tf.header(t("Net burn (3m)", "Quema neta (3m)"), burn_sc, app.lang),
+    let (h, unit) = tf.headers(
+        &[
+            (t("Net cash flow", "Flujo neto"), net_sc),
+            (t("Ending cash", "Caja al cierre"), cash_sc),
+            (t("Net burn (3m)", "Quema neta (3m)"), burn_sc),
+        ],
+        app.lang,
     );
+    let title = match unit {
+        Some(u) => format!(
+            "{} · {u} · {}",
+            t("By month", "Por mes"),
+            t("w: 13 weeks", "w: 13 semanas")
+        ),
+        None => t("By month · w: 13 weeks", "Por mes · w: 13 semanas").to_owned(),
+    };
     LazyTable {
-        title: t("By month · w: 13 weeks", "Por mes · w: 13 semanas"),
-        headers: vec![t("Month", "Mes"), &h_net, &h_cash, &h_burn, t("Runway", "Meses")],
+        title: &title,
+        headers: vec![
+            t("Month", "Mes"),
+            &h[0],
+            &h[1],
+            &h[2],
+            t("vs prev.", "vs ant."),
+            t("Runway", "Meses"),
+        ],
         widths: vec![
             Constraint::Length(7),
             Constraint::Min(13),
             Constraint::Min(13),
             Constraint::Min(13),
+            Constraint::Length(8),
             Constraint::Length(7),
         ],
         total,
@@ -143,6 +162,28 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             right(tf.scaled(m.net_cash_flow, net_sc), signed(th, m.net_cash_flow)),
             right(tf.scaled(Some(m.cash_end), cash_sc), signed(th, Some(m.cash_end))),
             right(tf.scaled(cf.net_burn, burn_sc), th.base),
+            {
+                // Net burn against the month before: down is good.
+                let prev = (total - 1 - i).checked_sub(1).and_then(|j| rows[j].cash.net_burn);
+                let r = match (cf.net_burn, prev) {
+                    (Some(now), Some(p)) if !p.is_zero() => Some((now - p) / p.abs()),
+                    _ => None,
+                };
+                let style = match r {
+                    Some(r) if r > rust_decimal::Decimal::ZERO => th.bad,
+                    Some(r) if r < rust_decimal::Decimal::ZERO => th.good,
+                    _ => th.muted,
+                };
+                let text = r.map_or("—".into(), |r| {
+                    let p = f.pct(Some(r));
+                    if r > rust_decimal::Decimal::ZERO {
+                        format!("+{p}")
+                    } else {
+                        p
+                    }
+                });
+                right(text, style)
+            },
             right(f.num(cf.runway_months, 1), th.base),
         ]
     });

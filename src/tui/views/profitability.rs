@@ -97,25 +97,38 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         rows.iter().map(|r| r.totals.net_income()),
         crate::tui::format::COLUMN_WIDTH,
     );
-    let (h_rev, h_net) = (
-        tf.header(t("Revenue", "Ingresos"), rev_sc, app.lang),
-        tf.header(t("Net income", "Utilidad neta"), net_sc, app.lang),
+    let (h, unit) = tf.headers(
+        &[
+            (t("Revenue", "Ingresos"), rev_sc),
+            (t("Net income", "Utilidad neta"), net_sc),
+        ],
+        app.lang,
     );
-    let title = format!("{} · {}", t("By month", "Por mes"), t("margins in %", "márgenes en %"));
+    let (h_rev, h_net) = (&h[0], &h[1]);
+    let title = match unit {
+        Some(u) => format!(
+            "{} · {u} · {}",
+            t("By month", "Por mes"),
+            t("margins in %", "márgenes en %")
+        ),
+        None => format!("{} · {}", t("By month", "Por mes"), t("margins in %", "márgenes en %")),
+    };
     LazyTable {
         title: &title,
         headers: vec![
             t("Month", "Mes"),
-            &h_rev,
+            h_rev,
+            t("vs prev.", "vs ant."),
             t("Gross", "Bruto"),
             t("Operating", "Operativo"),
             "EBITDA",
             t("Net", "Neto"),
-            &h_net,
+            h_net,
         ],
         widths: vec![
             Constraint::Length(7),
             Constraint::Min(12),
+            Constraint::Length(8),
             Constraint::Length(7),
             Constraint::Length(9),
             Constraint::Length(7),
@@ -131,6 +144,25 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         vec![
             left(month.to_string(), th.base),
             right(tf.scaled(Some(m.revenue), rev_sc), th.base),
+            {
+                // Revenue against the month before: up is good.
+                let prev = (total - 1 - i).checked_sub(1).map(|j| rows[j].totals.revenue);
+                let r = prev.filter(|p| !p.is_zero()).map(|p| (m.revenue - p) / p.abs());
+                let style = match r {
+                    Some(r) if r < rust_decimal::Decimal::ZERO => th.bad,
+                    Some(r) if r > rust_decimal::Decimal::ZERO => th.good,
+                    _ => th.muted,
+                };
+                let text = r.map_or("—".into(), |r| {
+                    let p = f.pct(Some(r));
+                    if r > rust_decimal::Decimal::ZERO {
+                        format!("+{p}")
+                    } else {
+                        p
+                    }
+                });
+                right(text, style)
+            },
             right(f.pct(m.gross_margin()), signed(th, m.gross_margin())),
             right(f.pct(m.operating_margin()), signed(th, m.operating_margin())),
             right(f.pct(m.ebitda_margin()), signed(th, m.ebitda_margin())),

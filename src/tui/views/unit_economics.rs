@@ -39,25 +39,27 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         tf.scale(rows.iter().filter_map(v), 9)
     };
     let (arpa_sc, ltv_sc, cac_sc) = (sc(|m| m.unit.arpa), sc(|m| m.unit.ltv), sc(|m| m.unit.cac));
-    let (h_arpa, h_ltv, h_cac) = (
-        tf.header("ARPA", arpa_sc, app.lang),
-        tf.header("LTV", ltv_sc, app.lang),
-        tf.header("CAC", cac_sc, app.lang),
-    );
-    LazyTable {
-        title: t(
+    let (h, unit) = tf.headers(&[("ARPA", arpa_sc), ("LTV", ltv_sc), ("CAC", cac_sc)], app.lang);
+    let (h_arpa, h_ltv, h_cac) = (&h[0], &h[1], &h[2]);
+    let title = format!(
+        "{}{}",
+        t(
             "By month (each value over the three months to it)",
             "Por mes (cada valor sobre sus tres meses)",
         ),
+        unit.map(|u| format!(" · {u}")).unwrap_or_default()
+    );
+    LazyTable {
+        title: &title,
         headers: vec![
             t("Month", "Mes"),
             t("New", "Nuevos"),
             t("Lost", "Bajas"),
             t("Customers", "Clientes"),
             "Churn",
-            &h_arpa,
-            &h_ltv,
-            &h_cac,
+            h_arpa,
+            h_ltv,
+            h_cac,
             "LTV:CAC",
         ],
         widths: vec![
