@@ -241,7 +241,7 @@ async fn a_target_marks_the_dashboard_and_check_exits_3_until_it_holds() {
         t.draw(|f| katalis::tui::render::draw(&app, f)).unwrap();
         let screen = t.backend().to_string();
         assert!(screen.contains("✗ DSO (days)"), "{screen}");
-        assert!(screen.contains("Missed target: dso"), "{screen}");
+        assert!(screen.contains("✗ dso "), "{screen}");
         // Once it holds: exit 0. Removed: gone from the list.
         ok(&katalis(
             &url,

@@ -4,7 +4,7 @@ use super::{load_snapshot, pick_company, require};
 use crate::cli::{ForecastArgs, OutputFormat, ReportFormat, TargetCommand};
 use crate::config::Config;
 use crate::domain::{Company, Month};
-use crate::finance::alerts::{Alert, alerts};
+use crate::finance::alerts::{Alert, Reading, Threshold, Watch, alerts, thresholds};
 use crate::finance::forecast::{CashForecast, shift_events, weekly_base_for, with_events};
 use crate::finance::planning::driver_number;
 use crate::finance::{Ledger, as_of_month};
@@ -233,18 +233,21 @@ struct Check {
     ok: bool,
 }
 
-fn alert_check(a: &Alert) -> Check {
-    let (name, threshold) = a.check();
-    let value = match a {
-        Alert::ShortRunway(v) | Alert::Overdue(v) | Alert::NegativeGrossMargin(v) => fixed(*v, 4),
-        Alert::CashZeroSoon(m) => m.to_string(),
+fn alert_check(t: &Threshold) -> Check {
+    let (name, threshold) = t.watch.check();
+    let value = match t.reading {
+        // Months as the report writes them (2 decimals), ratios with 4.
+        Reading::Number(v) if t.watch == Watch::Runway => Some(fixed(v, 2)),
+        Reading::Number(v) => Some(fixed(v, 4)),
+        Reading::Month(m) => Some(m.to_string()),
+        Reading::Missing => None,
     };
     Check {
         kind: "alert",
         name: name.to_owned(),
-        value: Some(value),
+        value,
         threshold: threshold.to_owned(),
-        ok: false,
+        ok: !t.crossed,
     }
 }
 
@@ -308,24 +311,8 @@ pub async fn check(
             lines += &format!("{}: {}\n", clean(&c.name), alert_text(a));
             ok = false;
         }
-        let mut checks: Vec<Check> = crossed.iter().map(alert_check).collect();
-        // Alerts that hold are listed too, in JSON.
-        for (name, threshold) in [
-            ("cash_flow.runway_months", ">= 6"),
-            ("cash_flow.cash_zero_month", "more than 12 months after as_of"),
-            ("collections.overdue_share", "<= 0.30"),
-            ("profitability.gross_margin", ">= 0"),
-        ] {
-            if !checks.iter().any(|k| k.name == name) {
-                checks.push(Check {
-                    kind: "alert",
-                    name: name.to_owned(),
-                    value: None,
-                    threshold: threshold.to_owned(),
-                    ok: true,
-                });
-            }
-        }
+        // Every alert threshold, crossed or holding, with the value it watches.
+        let mut checks: Vec<Check> = thresholds(&snapshot).iter().map(alert_check).collect();
         for t in target_checks(store, cfg, c).await? {
             checks.push(Check {
                 kind: "target",

@@ -21,11 +21,15 @@ pub enum Alert {
 impl Alert {
     /// The report key it watches, and its threshold as a rule.
     pub fn check(&self) -> (&'static str, &'static str) {
+        self.watch().check()
+    }
+
+    pub fn watch(&self) -> Watch {
         match self {
-            Alert::ShortRunway(_) => ("cash_flow.runway_months", ">= 6"),
-            Alert::CashZeroSoon(_) => ("cash_flow.cash_zero_month", "more than 12 months after as_of"),
-            Alert::Overdue(_) => ("collections.overdue_share", "<= 0.30"),
-            Alert::NegativeGrossMargin(_) => ("profitability.gross_margin", ">= 0"),
+            Alert::ShortRunway(_) => Watch::Runway,
+            Alert::CashZeroSoon(_) => Watch::CashZero,
+            Alert::Overdue(_) => Watch::Overdue,
+            Alert::NegativeGrossMargin(_) => Watch::GrossMargin,
         }
     }
 }
@@ -46,4 +50,65 @@ pub fn alerts(s: &Snapshot) -> Vec<Alert> {
         out.push(Alert::NegativeGrossMargin(g));
     }
     out
+}
+
+/// What an alert watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    Runway,
+    CashZero,
+    Overdue,
+    GrossMargin,
+}
+
+impl Watch {
+    pub const ALL: [Watch; 4] = [Watch::Runway, Watch::CashZero, Watch::Overdue, Watch::GrossMargin];
+
+    /// The report key it watches, and its threshold as a rule.
+    pub fn check(self) -> (&'static str, &'static str) {
+        match self {
+            Watch::Runway => ("cash_flow.runway_months", ">= 6"),
+            Watch::CashZero => ("cash_flow.cash_zero_month", "more than 12 months after as_of"),
+            Watch::Overdue => ("collections.overdue_share", "<= 0.30"),
+            Watch::GrossMargin => ("profitability.gross_margin", ">= 0"),
+        }
+    }
+}
+
+/// Where the snapshot stands on a watched value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    Number(Decimal),
+    Month(Month),
+    /// Not computable (no burn, no receivables…): the alert cannot be crossed.
+    Missing,
+}
+
+/// One threshold: what it watches, the value now, and whether it is crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threshold {
+    pub watch: Watch,
+    pub reading: Reading,
+    pub crossed: bool,
+}
+
+/// Every threshold, crossed or not, with the snapshot's value (the same order
+/// and the same tests as [`alerts`]).
+pub fn thresholds(s: &Snapshot) -> Vec<Threshold> {
+    let crossed = alerts(s);
+    let hit = |w: Watch| crossed.iter().any(|a| a.watch() == w);
+    let number = |v: Option<Decimal>| v.map_or(Reading::Missing, Reading::Number);
+    Watch::ALL
+        .into_iter()
+        .map(|watch| Threshold {
+            watch,
+            reading: match watch {
+                Watch::Runway => number(s.cash_flow.runway_months),
+                Watch::CashZero => s.cash_flow.cash_zero_month.map_or(Reading::Missing, Reading::Month),
+                Watch::Overdue => number(s.collections.overdue_share),
+                Watch::GrossMargin => number(s.profitability.gross_margin),
+            },
+            crossed: hit(watch),
+        })
+        .collect()
 }

@@ -37,58 +37,66 @@ fn gauge(buf: &mut Buffer, area: Rect, app: &App, d: &CompanyData, label: &str, 
 }
 
 /// The alerts METRICS and PRODUCT define (from the engine), then the KPI
-/// targets that miss, in the interface language.
+/// Every alert threshold and target, with where the company stands: crossed
+/// or missed first (▲ / ✗ in the alert colours), then the ones that hold
+/// (✓, dimmed). The marks say it without colour too.
 pub fn alerts(app: &App, d: &CompanyData) -> Vec<(String, Style)> {
-    use crate::finance::alerts::Alert;
+    use crate::finance::alerts::{Reading, Watch, thresholds};
     let t = |en, es| app.lang.pick(en, es);
-    let mut out: Vec<(String, Style)> = crate::finance::alerts::alerts(&d.snapshot)
-        .into_iter()
-        .map(|a| match a {
-            Alert::ShortRunway(r) => (
-                format!(
-                    "{} {} {}",
-                    t("Runway under 6 months:", "Menos de 6 meses de caja:"),
-                    d.fmt.num(Some(r), 1),
-                    t("months", "meses")
-                ),
-                app.theme.bad,
+    let f = &d.fmt;
+    let mut bad = Vec::new();
+    let mut held = Vec::new();
+    for th in thresholds(&d.snapshot) {
+        let value = match th.reading {
+            Reading::Number(v) if th.watch == Watch::Runway => {
+                format!("{} {}", f.num(Some(v), 1), t("months", "meses"))
+            }
+            Reading::Number(v) => f.pct(Some(v)),
+            Reading::Month(m) => m.to_string(),
+            Reading::Missing => "—".to_owned(),
+        };
+        let (label, rule) = match th.watch {
+            Watch::Runway => (t("Runway", "Meses de caja"), t("alert under 6", "alerta bajo 6")),
+            Watch::CashZero => (
+                t("Cash runs out", "Caja en cero"),
+                t("alert within 12 months", "alerta en 12 meses"),
             ),
-            Alert::CashZeroSoon(z) => (
-                format!("{} {z}", t("Cash runs out in", "La caja se agota en")),
-                app.theme.bad,
+            Watch::Overdue => (
+                t("Overdue receivables", "Cartera vencida"),
+                t("alert over 30%", "alerta sobre 30%"),
             ),
-            Alert::Overdue(o) => (
-                format!(
-                    "{} {}",
-                    t("Overdue share of receivables:", "Cartera vencida:"),
-                    d.fmt.pct(Some(o))
-                ),
-                app.theme.warn,
-            ),
-            Alert::NegativeGrossMargin(g) => (
-                format!(
-                    "{} {}",
-                    t("Negative gross margin:", "Margen bruto negativo:"),
-                    d.fmt.pct(Some(g))
-                ),
-                app.theme.bad,
-            ),
-        })
-        .collect();
-    for c in d.target_checks.iter().filter(|c| c.ok == Some(false)) {
-        out.push((
+            Watch::GrossMargin => (t("Gross margin", "Margen bruto"), t("alert below 0%", "alerta bajo 0%")),
+        };
+        let line = |mark: &str| format!("{mark} {label} {value} ({rule})");
+        if th.crossed {
+            let style = if th.watch == Watch::Overdue {
+                app.theme.warn
+            } else {
+                app.theme.bad
+            };
+            bad.push((line("▲"), style));
+        } else {
+            held.push((line("✓"), app.theme.muted));
+        }
+    }
+    for c in &d.target_checks {
+        let text = |mark: &str| {
             format!(
-                "{} {} {} ({} {})",
-                t("Missed target:", "Meta no cumplida:"),
+                "{mark} {} {} ({} {})",
                 c.metric.rsplit('.').next().unwrap_or(&c.metric),
-                crate::sanitize::clean(c.value.as_deref().unwrap_or("")),
+                crate::sanitize::clean(c.value.as_deref().unwrap_or("—")),
                 t("target", "meta"),
                 c.rule
-            ),
-            app.theme.bad,
-        ));
+            )
+        };
+        if c.ok == Some(false) {
+            bad.push((text("✗"), app.theme.bad));
+        } else {
+            held.push((text("✓"), app.theme.muted));
+        }
     }
-    out
+    bad.extend(held);
+    bad
 }
 
 /// A KPI tile's label and value style: marked (a ✗ that survives NO_COLOR, and
@@ -323,27 +331,25 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         tile(buf, *area, &app.theme, k);
     }
 
-    // Focus area and alerts.
+    // Focus area (and why), then every alert threshold and target.
     let mut lines = Vec::new();
-    let focus = s
-        .health
-        .focus_area
-        .map_or(t("none (no pillar has data)", "ninguna (sin datos)"), |p| {
-            pillar_name(p, app)
-        });
+    let focus = s.health.focus_area.map_or_else(
+        || t("none (no pillar has data)", "ninguna (sin datos)").to_owned(),
+        |p| {
+            let score = s.health.pillar(p).map_or("—".to_owned(), |v| d.fmt.num(Some(v), 0));
+            format!(
+                "{} — {} {score}/100",
+                pillar_name(p, app),
+                t("the lowest pillar score,", "el pilar con menor puntaje,")
+            )
+        },
+    );
     lines.push(Line::from(vec![
         Span::styled(format!("{} ", t("Focus area:", "Área a atender:")), app.theme.muted),
-        Span::styled(focus.to_owned(), app.theme.accent),
+        Span::styled(focus, app.theme.accent),
     ]));
-    let list = alerts(app, d);
-    if list.is_empty() {
-        lines.push(Line::from(Span::styled(
-            t("No alerts.", "Sin alertas."),
-            app.theme.good,
-        )));
-    }
-    for (text, style) in list {
-        lines.push(Line::from(Span::styled(format!("▲ {text}"), style)));
+    for (text, style) in alerts(app, d) {
+        lines.push(Line::from(Span::styled(text, style)));
     }
     let (alerts_area, recs_area) = if bottom.width >= 100 {
         let [a, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(bottom);
