@@ -23,6 +23,9 @@ pub struct ProductEconomics {
     pub break_even_units: Option<i64>,
     /// fixed_costs / contribution_margin_ratio; `None` if CM ≤ 0.
     pub break_even_revenue: Option<Decimal>,
+    /// contribution_margin × monthly_units: what the product adds each month
+    /// before its own fixed costs.
+    pub monthly_contribution: Decimal,
     /// contribution_margin × monthly_units − fixed_costs.
     pub monthly_profit: Decimal,
 }
@@ -62,6 +65,7 @@ pub fn product_economics(p: &Product) -> ProductEconomics {
         markup: ratio(cm, p.unit_cost),
         break_even_units,
         break_even_revenue,
+        monthly_contribution: cm * p.monthly_units,
         monthly_profit: cm * p.monthly_units - p.fixed_costs,
     }
 }

@@ -14,12 +14,27 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let t = |en, es| app.lang.pick(en, es);
     let f = &d.fmt;
     let th = &app.theme;
-    let [table, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(area);
+    // The table as tall as its rows; the room left over (when there is some)
+    // shows each product's monthly contribution as bars.
+    let rows_h = app.filtered_products(d).len() as u16 + 3;
+    let chart_h = area.height.saturating_sub(8 + rows_h.max(5));
+    let [table, chart, detail] = if chart_h >= 5 {
+        Layout::vertical([
+            Constraint::Length(rows_h.max(5)),
+            Constraint::Min(0),
+            Constraint::Length(8),
+        ])
+        .areas(area)
+    } else {
+        let [t, d] = Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(area);
+        [t, Rect::default(), d]
+    };
     let products = app.filtered_products(d);
     let total = products.len();
     let selected = app.rows[app.tab.index()].min(total.saturating_sub(1));
@@ -109,6 +124,10 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         }
         row
     });
+
+    if chart.height > 0 {
+        contribution_chart(app, d, chart, buf);
+    }
 
     // Detail: the typed what-if values and the prices they give.
     let Some(p) = products.get(selected) else {
@@ -214,6 +233,106 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .block(block(&title, th))
         .style(th.base)
         .render(detail, buf);
+}
+
+/// Each product's monthly contribution (margin × units) as a horizontal bar,
+/// largest first, its fixed costs and profit beside it; one unit for every
+/// figure, named in the title. A product sold below cost shows its loss in the
+/// alert colour.
+fn contribution_chart(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let th = &app.theme;
+    let tf = d.fmt.themed(th);
+    let mut items: Vec<&crate::finance::ProductEconomics> = d.snapshot.pricing.iter().collect();
+    items.sort_by_key(|p| std::cmp::Reverse(p.monthly_contribution));
+    let sc = tf.scale(
+        items
+            .iter()
+            .flat_map(|p| [p.monthly_contribution, p.fixed_costs, p.monthly_profit]),
+        11,
+    );
+    let title = format!(
+        "{} · {}",
+        t(
+            "Contribution a month (margin × units) · fixed costs · profit",
+            "Contribución al mes (margen × unidades) · costos fijos · utilidad"
+        ),
+        tf.unit(sc, app.lang)
+    );
+    let b = crate::tui::widgets::block(&title, th);
+    let inner = b.inner(area);
+    b.render(area, buf);
+    let label_w = items
+        .iter()
+        .map(|p| crate::sanitize::width(&clean(&p.sku)))
+        .max()
+        .unwrap_or(0)
+        .min(14);
+    let figures = |p: &crate::finance::ProductEconomics| {
+        format!(
+            " {:>12} {:>12} {:>12}",
+            tf.scaled(Some(p.monthly_contribution), sc),
+            tf.scaled(Some(p.fixed_costs), sc),
+            tf.scaled(Some(p.monthly_profit), sc)
+        )
+    };
+    let fig_w = 39;
+    let bar_w = (inner.width as usize).saturating_sub(label_w + 1 + fig_w);
+    let most = items
+        .iter()
+        .map(|p| p.monthly_contribution.abs())
+        .max()
+        .unwrap_or_default();
+    // Column titles, then each product with a bar one to three rows thick,
+    // as the room allows.
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{}{} {:>12} {:>12} {:>12}",
+            " ".repeat(label_w + 1),
+            " ".repeat(bar_w),
+            t("contribution", "contribución"),
+            t("fixed", "fijos"),
+            t("profit", "utilidad")
+        ),
+        th.muted,
+    ))];
+    let thick = ((inner.height as usize).saturating_sub(1) / items.len().max(1)).clamp(1, 3);
+    let bars: Vec<Vec<Line>> = items
+        .iter()
+        .take((inner.height as usize).saturating_sub(1))
+        .map(|p| {
+            let len = if most.is_zero() {
+                0
+            } else {
+                (p.monthly_contribution.abs() * Decimal::from(bar_w as u64) / most)
+                    .round()
+                    .to_u64()
+                    .map_or(0, |v| v as usize)
+            };
+            let style = if p.monthly_contribution < Decimal::ZERO {
+                th.bad
+            } else {
+                th.accent
+            };
+            (0..thick)
+                .map(|row| {
+                    let (label, figs) = if row == 0 {
+                        (crate::sanitize::fit(&clean(&p.sku), label_w), figures(p))
+                    } else {
+                        (String::new(), String::new())
+                    };
+                    Line::from(vec![
+                        Span::styled(crate::sanitize::pad_right(&label, label_w + 1), th.base),
+                        Span::styled("█".repeat(len), style),
+                        Span::raw(" ".repeat(bar_w.saturating_sub(len))),
+                        Span::styled(figs, signed(th, Some(p.monthly_profit))),
+                    ])
+                })
+                .collect()
+        })
+        .collect();
+    lines.extend(bars.into_iter().flatten());
+    Paragraph::new(lines).style(th.base).render(inner, buf);
 }
 
 /// Products: margins, break-even and what-if prices (Enter types a value).
