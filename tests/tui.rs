@@ -1424,3 +1424,104 @@ fn the_units_check_sees_a_mixed_column() {
     assert_eq!(b.last().map(|f| f.1), Some(None));
     assert_eq!(a.last().map(|f| f.0), b.last().map(|f| f.0));
 }
+
+/// Every view in Spanish, wide and narrow, with its overlays: no word of the
+/// interface's English is left (data such as product names aside).
+#[test]
+fn spanish_is_complete_on_every_view() {
+    const ENGLISH: &[&str] = &[
+        "Revenue",
+        "Cash",
+        "cash",
+        "Month",
+        "months",
+        "Net ",
+        "burn",
+        "Runway",
+        "Customers",
+        "Focus",
+        "budget",
+        "Budget",
+        "Products",
+        "Contribution",
+        "fixed",
+        "profit",
+        "help",
+        "quit",
+        "advisor",
+        "company",
+        "filter",
+        "edit ",
+        "weeks",
+        "prev.",
+        "Open",
+        "Due",
+        "Days",
+        "Number",
+        "Customer",
+        "Collections",
+        "NPV",
+        "Break-even",
+        "Min ",
+        "Scenarios",
+        "drivers",
+        "Outputs",
+        "Projection",
+        "Compare",
+        "Selected",
+        "Worst",
+        "Health",
+        "Gross",
+        "Operating",
+        "margin",
+        "Price",
+        "units",
+        "Aging",
+        "Overdue",
+        "Call first",
+        "Receivables",
+        "Ending",
+        "Week",
+        "Closing",
+        "Growth efficiency",
+        "Keys",
+        "move",
+    ];
+    let check = |name: &str, s: &str| {
+        let words: std::collections::HashSet<&str> = s.split(|c: char| !c.is_alphanumeric() && c != '-').collect();
+        for w in ENGLISH {
+            let w = w.trim();
+            let found = if w.contains(' ') {
+                s.contains(w)
+            } else {
+                words.contains(w)
+            };
+            assert!(!found, "{name}: English {w:?} in\n{s}");
+        }
+    };
+    // The list catches English: the same dashboard in English trips it.
+    let english = std::panic::catch_unwind(|| check("en", &screen(&app(Lang::En, 0), 120, 40)));
+    assert!(english.is_err(), "the list of English words finds nothing in English");
+    for company in 0..3 {
+        let mut a = app(Lang::Es, company);
+        for (i, _) in Tab::ALL.iter().enumerate() {
+            a.update(key(char::from(b'1' + i as u8)));
+            for (w, h) in [(120, 40), (80, 24)] {
+                check(&format!("company {company} tab {} {w}x{h}", i + 1), &screen(&a, w, h));
+            }
+            a.update(key('?'));
+            check(&format!("help of tab {}", i + 1), &screen(&a, 120, 40));
+            a.update(code(KeyCode::Esc));
+        }
+        a.update(key('3'));
+        a.update(key('w'));
+        check("13 weeks", &screen(&a, 120, 40));
+        a.update(key('w'));
+        a.update(key('6'));
+        for view in ["compare", "budget"] {
+            a.update(key('v'));
+            check(view, &screen(&a, 120, 40));
+        }
+        a.update(key('v'));
+    }
+}
