@@ -183,10 +183,17 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let s = &d.snapshot;
     let t = |en, es| app.lang.pick(en, es);
     let tall = area.height >= 30;
+    // The alerts and recommendations get the rows their lines need; the KPI
+    // cards (and their history) get the rest, so no box stands half empty.
+    let health_h = if tall { 6 } else { 3 };
+    let wide = area.width >= 100;
+    let alert_rows = 2 + alerts(app, d).len() as u16;
+    let rec_rows = if wide { 2 * d.recommendations.len() as u16 } else { 0 };
+    let bottom_h = (alert_rows.max(rec_rows) + 2).clamp(5, area.height.saturating_sub(health_h + 10).max(5));
     let [health, tiles, bottom] = Layout::vertical([
-        Constraint::Length(if tall { 6 } else { 3 }),
-        Constraint::Length(if tall { 14 } else { 10 }),
-        Constraint::Min(0),
+        Constraint::Length(health_h),
+        Constraint::Min(10),
+        Constraint::Length(bottom_h),
     ])
     .areas(area);
 
