@@ -246,3 +246,38 @@ pub fn collections(input: &CollectionsInput, m: Month) -> Collections {
         call_list,
     }
 }
+
+/// What receivables did on each day, for trends over many months in one
+/// pass: invoices issued (their amounts by issue date) and payments counted
+/// (paid amounts by the later of paid date and issue date: a payment counts
+/// against receivables only once its invoice is issued).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceivableFlows {
+    pub issued: Vec<(NaiveDate, Decimal)>,
+    pub collected: Vec<(NaiveDate, Decimal)>,
+}
+
+/// DSO at the end of each of `months`, exactly as [`collections`] computes it
+/// from that month's input: AR at D is everything issued by D less what was
+/// collected by D; credit sales are the amounts issued in M−2..M.
+pub fn dso_series(flows: &ReceivableFlows, months: &[Month]) -> Vec<Option<Decimal>> {
+    let by_month = |rows: &[(NaiveDate, Decimal)]| {
+        let mut m: BTreeMap<Month, Decimal> = BTreeMap::new();
+        for (d, v) in rows {
+            *m.entry(Month::of_date(*d)).or_default() += *v;
+        }
+        m
+    };
+    let issued = by_month(&flows.issued);
+    let collected = by_month(&flows.collected);
+    let upto = |m: &BTreeMap<Month, Decimal>, end: Month| m.range(..=end).map(|(_, v)| *v).sum::<Decimal>();
+    months
+        .iter()
+        .map(|&m| {
+            let ar_total = upto(&issued, m) - upto(&collected, m);
+            let credit_sales_3m: Decimal = (0..3).filter_map(|k| issued.get(&m.plus(-k))).sum();
+            let days_3m: u32 = (0..3).map(|k| m.plus(-k).days()).sum();
+            ratio(ar_total, credit_sales_3m).map(|r| r * Decimal::from(days_3m))
+        })
+        .collect()
+}

@@ -174,6 +174,12 @@ pub trait Store: Send + Sync {
         company_id: i64,
         m: Month,
     ) -> impl Future<Output = StoreResult<CollectionsInput>> + Send;
+    /// Amounts issued and collected per day, for receivables trends in one pass
+    /// (see `finance::collections::dso_series`).
+    fn receivable_flows(
+        &self,
+        company_id: i64,
+    ) -> impl Future<Output = StoreResult<crate::finance::collections::ReceivableFlows>> + Send;
     /// The invoice history reduced for the 13-week forecast at as-of month `m`, in SQL
     /// (see `finance::forecast::forecast_input`).
     fn forecast_input(&self, company_id: i64, m: Month) -> impl Future<Output = StoreResult<ForecastInput>> + Send;
@@ -417,6 +423,10 @@ impl Store for AnyStore {
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "rename_scenario"))]
     async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
         dispatch_write!(self, s => s.rename_scenario(company_id, name, new_name, version).await)
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "receivable_flows"))]
+    async fn receivable_flows(&self, company_id: i64) -> StoreResult<crate::finance::collections::ReceivableFlows> {
+        dispatch!(self, s => s.receivable_flows(company_id).await)
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "forecast_input"))]
     async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {

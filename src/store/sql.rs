@@ -659,6 +659,33 @@ macro_rules! shared_store {
             Ok(input)
         }
 
+        async fn receivable_flows(
+            &self,
+            company_id: i64,
+        ) -> StoreResult<$crate::finance::collections::ReceivableFlows> {
+            use $crate::store::sql::Money;
+            let mut tx = self.pool.begin_with($snapshot).await?;
+            let issued: Vec<(chrono::NaiveDate, Money)> = sqlx::query_as(
+                "SELECT issue_date, SUM(amount) FROM invoices WHERE company_id = $1 GROUP BY issue_date",
+            )
+            .bind(company_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let collected: Vec<(chrono::NaiveDate, Money)> = sqlx::query_as(
+                "SELECT CASE WHEN paid_date > issue_date THEN paid_date ELSE issue_date END AS counted, \
+                 SUM(paid_amount) FROM invoices WHERE company_id = $1 AND paid_date IS NOT NULL GROUP BY counted",
+            )
+            .bind(company_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            let plain = |rows: Vec<(chrono::NaiveDate, Money)>| rows.into_iter().map(|(d, m)| (d, m.0)).collect();
+            Ok($crate::finance::collections::ReceivableFlows {
+                issued: plain(issued),
+                collected: plain(collected),
+            })
+        }
+
         async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
             let d = m.last_day();
             let mut tx = self.pool.begin_with($snapshot).await?;

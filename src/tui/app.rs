@@ -446,8 +446,7 @@ impl App {
                     }
                     let effect = Effect::LoadDso {
                         company_id: data.company.id,
-                        months: data.trends.months[data.trends.months.len().saturating_sub(super::data::DSO_MONTHS)..]
-                            .to_vec(),
+                        months: data.trends.months.clone(),
                     };
                     self.wanted_company = Some(data.company.name.clone());
                     self.planner = Planner::load(self.lang, &data, Some(&self.planner));

@@ -4,7 +4,7 @@
 use super::format::Fmt;
 use crate::domain::{Company, Drivers, Invoice, Month, Product};
 use crate::finance::cash_flow::CashFlow;
-use crate::finance::collections::{collections, open_at};
+use crate::finance::collections::open_at;
 use crate::finance::forecast::{WeeklyBase, weekly_base};
 use crate::finance::planning::{Projection, Start, base_drivers, project};
 use crate::finance::profitability::{PeriodTotals, year_to_date};
@@ -79,9 +79,6 @@ pub struct MonthMetrics {
 
 /// Months of history the KPI cards can draw (as many as fit).
 pub const TREND_MONTHS: i32 = 36;
-/// Months of the DSO trend: each needs its own receivables reduction, so
-/// only the last year is loaded.
-pub const DSO_MONTHS: usize = 12;
 
 impl CompanyData {
     /// Everything but the DSO trend, from data already read.
@@ -201,11 +198,18 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         store.targets(id),
     )
     .map_err(|e| e.to_string())?;
-    let weeks = weekly_base(&ledger, m, &open, &history);
-    let mut data = CompanyData::build(company, ledger, products, &receivables, open, m);
+    // The engine's work runs on the blocking pool, never on a runtime worker
+    // that serves keys and frames.
+    let mut data = tokio::task::spawn_blocking(move || {
+        let weeks = weekly_base(&ledger, m, &open, &history);
+        let mut data = CompanyData::build(company, ledger, products, &receivables, open, m);
+        data.weeks = Some(weeks);
+        data
+    })
+    .await
+    .map_err(|e| format!("computing the company's figures failed: {e}"))?;
     data.recommendations = recommendations;
     data.scenarios = scenarios;
-    data.weeks = Some(weeks);
     data.access = access;
     data.started = started;
     data.stored_targets = targets
@@ -219,15 +223,12 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
     Ok(data)
 }
 
-/// DSO for each month of the trend window (one reduction per month).
+/// DSO for each month of the trend window: two grouped reads of the
+/// invoices, then the engine (not one receivables reduction per month).
 pub async fn dso_trend(store: &AnyStore, company_id: i64, months: &[Month]) -> Result<Series, String> {
-    let mut out = Vec::with_capacity(months.len());
-    for m in months {
-        let input = store
-            .collections_input(company_id, *m)
-            .await
-            .map_err(|e| e.to_string())?;
-        out.push(collections(&input, *m).dso);
-    }
-    Ok(out)
+    let flows = store.receivable_flows(company_id).await.map_err(|e| e.to_string())?;
+    let months = months.to_vec();
+    tokio::task::spawn_blocking(move || crate::finance::collections::dso_series(&flows, &months))
+        .await
+        .map_err(|e| e.to_string())
 }
