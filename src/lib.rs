@@ -8,6 +8,7 @@ pub mod ai;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diagnostics;
 pub mod domain;
 pub mod finance;
 pub mod import;

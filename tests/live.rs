@@ -242,3 +242,41 @@ async fn a_viewer_is_told_what_its_role_does_not_allow() {
     a.update(key(KeyCode::Char('n')));
     assert!(a.message.is_none(), "{:?}", a.message);
 }
+
+/// F12 shows what the session has cost: frames, each store call with its
+/// latency and rows (the load above made them), memory and AI use; F12 or
+/// Esc closes it, and a tick redraws it only while it is open.
+#[tokio::test]
+async fn the_diagnostics_overlay_shows_store_calls_frames_and_memory() {
+    use katalis::tui::app::Overlay;
+    let (_dir, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::commands::demo::load(&store).await.unwrap();
+    let mut a = open(&store, "Tallo Analytics").await;
+    let draw = |a: &App| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| katalis::tui::render::draw(a, f)).unwrap();
+        katalis::diagnostics::frame(Duration::from_micros(1500));
+        t.backend().to_string()
+    };
+    draw(&a);
+    a.update(key(KeyCode::F(12)));
+    assert_eq!(a.overlay, Overlay::Diagnostics);
+    let s = draw(&a);
+    assert!(s.contains("Diagnostics since start"), "{s}");
+    let line = |name: &str| s.lines().find(|l| l.contains(name)).unwrap_or_default().to_owned();
+    let financials = line(" financials ");
+    let count: u64 = financials
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(count >= 1, "the load's financials call is counted: {financials:?}\n{s}");
+    assert!(line("frames").contains(" ms"), "{s}");
+    assert!(line("memory").contains("MB"), "{s}");
+    a.dirty = false;
+    a.update(Action::Tick);
+    assert!(a.dirty, "a tick redraws the open overlay");
+    a.update(key(KeyCode::F(12)));
+    assert_eq!(a.overlay, Overlay::None);
+}

@@ -323,45 +323,61 @@ impl AnyStore {
     }
 }
 
+/// A store call timed and its rows counted, for the diagnostics overlay.
+macro_rules! timed {
+    ($name:literal, $e:expr) => {{
+        let started = std::time::Instant::now();
+        let result = $e;
+        crate::diagnostics::store_call($name, started.elapsed(), crate::diagnostics::Rows::rows(&result));
+        result
+    }};
+}
+
 impl Store for AnyStore {
     fn kind(&self) -> &'static str {
         dispatch!(self, s => s.kind())
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "ping"))]
     async fn ping(&self) -> StoreResult<Duration> {
-        dispatch!(self, s => s.ping().await)
+        timed!("ping", dispatch!(self, s => s.ping().await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "migration_status"))]
     async fn migration_status(&self) -> StoreResult<MigrationStatus> {
-        dispatch!(self, s => s.migration_status().await)
+        timed!("migration_status", dispatch!(self, s => s.migration_status().await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "companies"))]
     async fn companies(&self) -> StoreResult<Vec<Company>> {
-        dispatch!(self, s => s.companies().await)
+        timed!("companies", dispatch!(self, s => s.companies().await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "upsert_company"))]
     async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
-        dispatch_write!(self, s => s.upsert_company(c).await)
+        timed!("upsert_company", dispatch_write!(self, s => s.upsert_company(c).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "financials"))]
     async fn financials(&self, company_id: i64) -> StoreResult<Vec<MonthlyFinancials>> {
-        dispatch!(self, s => s.financials(company_id).await)
+        timed!("financials", dispatch!(self, s => s.financials(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "products"))]
     async fn products(&self, company_id: i64) -> StoreResult<Vec<Product>> {
-        dispatch!(self, s => s.products(company_id).await)
+        timed!("products", dispatch!(self, s => s.products(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "invoices"))]
     async fn invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
-        dispatch!(self, s => s.invoices(company_id).await)
+        timed!("invoices", dispatch!(self, s => s.invoices(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "open_invoices"))]
     async fn open_invoices(&self, company_id: i64, d: NaiveDate) -> StoreResult<Vec<Invoice>> {
-        dispatch!(self, s => s.open_invoices(company_id, d).await)
+        timed!(
+            "open_invoices",
+            dispatch!(self, s => s.open_invoices(company_id, d).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "update_product"))]
     async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {
-        dispatch_write!(self, s => s.update_product(company_id, original, updated).await)
+        timed!(
+            "update_product",
+            dispatch_write!(self, s => s.update_product(company_id, original, updated).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "update_month"))]
     async fn update_month(
@@ -370,79 +386,115 @@ impl Store for AnyStore {
         original: &MonthlyFinancials,
         updated: &MonthlyFinancials,
     ) -> StoreResult<()> {
-        dispatch_write!(self, s => s.update_month(company_id, original, updated).await)
+        timed!(
+            "update_month",
+            dispatch_write!(self, s => s.update_month(company_id, original, updated).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "update_invoice"))]
     async fn update_invoice(&self, company_id: i64, original: &Invoice, updated: &Invoice) -> StoreResult<()> {
-        dispatch_write!(self, s => s.update_invoice(company_id, original, updated).await)
+        timed!(
+            "update_invoice",
+            dispatch_write!(self, s => s.update_invoice(company_id, original, updated).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "collections_input"))]
     async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
-        dispatch!(self, s => s.collections_input(company_id, m).await)
+        timed!(
+            "collections_input",
+            dispatch!(self, s => s.collections_input(company_id, m).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import"))]
     async fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> StoreResult<Company> {
-        dispatch_write!(self, s => s.import(target, batch).await)
+        timed!("import", dispatch_write!(self, s => s.import(target, batch).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import_stream"))]
     async fn import_stream(&self, target: &ImportTarget, feed: FeedRx) -> StoreResult<Company> {
-        dispatch_write!(self, s => s.import_stream(target, feed).await)
+        timed!(
+            "import_stream",
+            dispatch_write!(self, s => s.import_stream(target, feed).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "scenarios"))]
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
-        dispatch!(self, s => s.scenarios(company_id).await)
+        timed!("scenarios", dispatch!(self, s => s.scenarios(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "save_mapping"))]
     async fn save_mapping(&self, company_id: i64, m: &SavedMapping) -> StoreResult<()> {
-        dispatch_write!(self, s => s.save_mapping(company_id, m).await)
+        timed!(
+            "save_mapping",
+            dispatch_write!(self, s => s.save_mapping(company_id, m).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "mappings"))]
     async fn mappings(&self, company_id: i64) -> StoreResult<Vec<SavedMapping>> {
-        dispatch!(self, s => s.mappings(company_id).await)
+        timed!("mappings", dispatch!(self, s => s.mappings(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "latest_recommendations"))]
     async fn latest_recommendations(&self, company_id: i64, limit: i64) -> StoreResult<Vec<RecommendationRecord>> {
-        dispatch!(self, s => s.latest_recommendations(company_id, limit).await)
+        timed!(
+            "latest_recommendations",
+            dispatch!(self, s => s.latest_recommendations(company_id, limit).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "save_scenario"))]
     async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
-        dispatch_write!(self, s => s.save_scenario(company_id, sc).await)
+        timed!(
+            "save_scenario",
+            dispatch_write!(self, s => s.save_scenario(company_id, sc).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "save_analysis"))]
     async fn save_analysis(&self, company_id: i64, a: &AnalysisRecord) -> StoreResult<i64> {
-        dispatch_write!(self, s => s.save_analysis(company_id, a).await)
+        timed!(
+            "save_analysis",
+            dispatch_write!(self, s => s.save_analysis(company_id, a).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "cached_analysis"))]
     async fn cached_analysis(&self, key: &CacheKey<'_>) -> StoreResult<Option<AnalysisRecord>> {
-        dispatch!(self, s => s.cached_analysis(key).await)
+        timed!("cached_analysis", dispatch!(self, s => s.cached_analysis(key).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "ai_spend_since"))]
     async fn ai_spend_since(&self, since: chrono::DateTime<chrono::Utc>) -> StoreResult<rust_decimal::Decimal> {
-        dispatch!(self, s => s.ai_spend_since(since).await)
+        timed!("ai_spend_since", dispatch!(self, s => s.ai_spend_since(since).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "rename_scenario"))]
     async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
-        dispatch_write!(self, s => s.rename_scenario(company_id, name, new_name, version).await)
+        timed!(
+            "rename_scenario",
+            dispatch_write!(self, s => s.rename_scenario(company_id, name, new_name, version).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "receivable_flows"))]
     async fn receivable_flows(&self, company_id: i64) -> StoreResult<crate::finance::collections::ReceivableFlows> {
-        dispatch!(self, s => s.receivable_flows(company_id).await)
+        timed!(
+            "receivable_flows",
+            dispatch!(self, s => s.receivable_flows(company_id).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "forecast_input"))]
     async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
-        dispatch!(self, s => s.forecast_input(company_id, m).await)
+        timed!(
+            "forecast_input",
+            dispatch!(self, s => s.forecast_input(company_id, m).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "delete_scenario"))]
     async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
-        dispatch_write!(self, s => s.delete_scenario(company_id, name, version).await)
+        timed!(
+            "delete_scenario",
+            dispatch_write!(self, s => s.delete_scenario(company_id, name, version).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "backup"))]
     async fn backup(&self) -> StoreResult<Backup> {
-        dispatch!(self, s => s.backup().await)
+        timed!("backup", dispatch!(self, s => s.backup().await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "restore"))]
     async fn restore(&self, b: &Backup) -> StoreResult<()> {
-        dispatch_write!(self, s => s.restore(b).await)
+        timed!("restore", dispatch_write!(self, s => s.restore(b).await))
     }
 }
 

@@ -113,6 +113,14 @@ impl AiPanel {
                 };
             }
             AiEvent::Done(done) => {
+                if !done.cached {
+                    crate::diagnostics::ai_run(
+                        std::time::Duration::from_millis(done.latency_ms.max(0) as u64),
+                        done.prompt_tokens,
+                        done.completion_tokens,
+                        done.cost,
+                    );
+                }
                 self.text = done.text.clone();
                 let mut recs: Vec<RecommendationRecord> = done
                     .result

@@ -67,6 +67,8 @@ pub enum Overlay {
     },
     /// The company's audit trail (newest at the bottom): `/` filters it.
     Audit(AuditView),
+    /// Frame times, store calls, memory and AI use since start (F12).
+    Diagnostics,
 }
 
 /// The audit overlay's state: the rows as loaded, a filter, and how far up
@@ -230,7 +232,8 @@ pub enum Action {
     /// Rows imported and skipped, or why nothing was.
     Imported(Result<(usize, usize), String>),
     MappingSaved(Result<String, String>),
-    /// A redraw while an import runs (its progress bar moves).
+    /// A redraw while an import runs (its progress bar moves) or the
+    /// diagnostics are open (they are drawn anew every second).
     Tick,
 }
 
@@ -777,6 +780,12 @@ impl App {
         // Overlays read the keymap too: moving, filtering and closing follow `[keys]`.
         let intent = self.keymap.intent(&key);
         match &mut self.overlay {
+            Overlay::Diagnostics => {
+                if key.code == KeyCode::Esc || matches!(intent, Some(Intent::Diagnostics | Intent::Quit)) {
+                    self.overlay = Overlay::None;
+                }
+                return vec![];
+            }
             Overlay::Help => {
                 match (key.code, intent) {
                     (KeyCode::Esc, _) | (_, Some(Intent::Help | Intent::Quit)) => {
@@ -933,6 +942,7 @@ impl App {
         match intent {
             Intent::Quit => self.quit = true,
             Intent::Help => self.overlay = Overlay::Help,
+            Intent::Diagnostics => self.overlay = Overlay::Diagnostics,
             Intent::NextTab => return self.switch_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
             Intent::PrevTab => {
                 return self.switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]);

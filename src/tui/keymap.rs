@@ -44,6 +44,7 @@ pub enum Intent {
     AiRerun,
     AiScrollUp,
     AiScrollDown,
+    Diagnostics,
 }
 
 /// Where a binding applies: everywhere, or on the tabs that list it.
@@ -190,6 +191,14 @@ impl Default for Keymap {
                     Global,
                     "import books: CSV, spreadsheet, journal or CFDI",
                     "importar libros: CSV, hoja de cálculo, diario o CFDI",
+                ),
+                b(
+                    Diagnostics,
+                    "diagnostics",
+                    vec![k(KeyCode::F(12))],
+                    Global,
+                    "diagnostics: frame times, store calls, memory, AI use",
+                    "diagnóstico: tiempos de cuadro, consultas, memoria, uso de IA",
                 ),
                 b(
                     Reload,
@@ -532,6 +541,7 @@ pub fn short(intent: Intent, lang: Lang) -> &'static str {
         AiAgent => ("advisor", "asesor"),
         AiRerun => ("ask again", "preguntar de nuevo"),
         AiScrollUp | AiScrollDown => ("scroll", "desplazar"),
+        Diagnostics => ("diagnostics", "diagnóstico"),
     };
     lang.pick(en, es)
 }

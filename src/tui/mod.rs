@@ -339,13 +339,16 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
     let mut events = EventStream::new();
     loop {
         if app.dirty {
+            let started = std::time::Instant::now();
             let mut out = std::io::stdout();
             crossterm::queue!(out, BeginSynchronizedUpdate)?;
             terminal.draw(|f| render::draw(&app, f))?;
             crossterm::queue!(out, EndSynchronizedUpdate)?;
             out.flush()?;
             app.dirty = false;
+            crate::diagnostics::frame(started.elapsed());
         }
+        let diagnostics_open = app.overlay == app::Overlay::Diagnostics;
         if app.quit {
             break;
         }
@@ -362,6 +365,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
                 None => break,
             },
             Some(a) = rx.recv() => a,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)), if diagnostics_open => Action::Tick,
             _ = stop => break,
         };
         for effect in app.update(action) {

@@ -46,6 +46,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Overlay::ConfirmDemo => confirm_demo(app, area, buf),
         Overlay::Agents { selected } => super::ai_panel::chooser(app, area, buf, *selected),
         Overlay::Audit(v) => audit(app, v, area, buf),
+        Overlay::Diagnostics => diagnostics(app, area, buf),
         Overlay::None => {}
     }
     if app.form.is_some() {
@@ -472,4 +473,98 @@ fn form(app: &App, area: Rect, buf: &mut Buffer) {
         )
     };
     Paragraph::new(text).style(app.theme.muted).render(hint, buf);
+}
+
+/// Milliseconds with one decimal: `1.2 ms`.
+fn ms(d: std::time::Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The diagnostics overlay: what Katalis has cost since it started.
+fn diagnostics(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let d = crate::diagnostics::snapshot();
+    let th = &app.theme;
+    let mut lines = vec![
+        Line::from(Span::styled(
+            format!(
+                "{:<18}{:>7} {:>10} {:>10} {:>10}",
+                "",
+                t("count", "veces"),
+                t("last", "última"),
+                "p50",
+                "p99"
+            ),
+            th.muted,
+        )),
+        Line::from(format!(
+            "{:<18}{:>7} {:>10} {:>10} {:>10}",
+            t("frames", "cuadros"),
+            d.frames.count,
+            ms(d.frames.last),
+            ms(d.frames.percentile(50)),
+            ms(d.frames.percentile(99))
+        )),
+        Line::from(format!(
+            "{:<18}{}",
+            t("memory", "memoria"),
+            d.rss_bytes
+                .map_or("—".to_owned(), |b| format!("{:.1} MB", b as f64 / 1_048_576.0))
+        )),
+        Line::from(""),
+        Line::from(Span::styled(
+            format!(
+                "{:<18}{:>7} {:>10} {:>10} {:>10} {:>9}",
+                t("store calls", "consultas"),
+                "",
+                "",
+                "",
+                "",
+                t("rows", "filas")
+            ),
+            th.muted,
+        )),
+    ];
+    for (name, s) in &d.store {
+        lines.push(Line::from(format!(
+            "  {:<16}{:>7} {:>10} {:>10} {:>10} {:>9}",
+            name,
+            s.count,
+            ms(s.last),
+            ms(s.percentile(50)),
+            ms(s.percentile(99)),
+            s.rows
+        )));
+    }
+    lines.push(Line::from(""));
+    let ai = &d.ai;
+    lines.push(Line::from(format!(
+        "{:<18}{:>7} {:>10} {:>10} {:>10}",
+        t("AI runs", "consultas IA"),
+        ai.runs.count,
+        ms(ai.runs.last),
+        ms(ai.runs.percentile(50)),
+        ms(ai.runs.percentile(99))
+    )));
+    lines.push(Line::from(format!(
+        "  {} {} · {} {} · {} {}",
+        t("tokens in", "tokens entrada"),
+        ai.prompt_tokens,
+        t("out", "salida"),
+        ai.completion_tokens,
+        t("cost", "costo"),
+        ai.cost.normalize()
+    )));
+    let r = popup(area, 74, lines.len() as u16 + 2);
+    Clear.render(r, buf);
+    let title = format!(
+        "{} · {} ({})",
+        t("Diagnostics since start", "Diagnóstico desde el inicio"),
+        t("F12 or Esc closes", "F12 o Esc cierra"),
+        t("updated every second", "cada segundo")
+    );
+    Paragraph::new(lines)
+        .block(block(&title, th))
+        .style(th.base)
+        .render(r, buf);
 }
