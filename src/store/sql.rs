@@ -606,38 +606,47 @@ macro_rules! shared_store {
             use $crate::store::sql::Money;
             let d = m.last_day();
             let days = |n: i64| d - chrono::Duration::days(n);
-            let mut tx = self.pool.begin_with($snapshot).await?;
-            let groups: Vec<(String, i32, Money, chrono::NaiveDate)> = sqlx::query_as(
-                "SELECT customer, bucket, SUM(open), MIN(due_date) FROM ( \
+            // One pass over the company's invoices: the open groups at D by
+            // customer and aging bucket (bucket −1: not open at D), and in the
+            // same groups the parts of the totals (AR at the previous month's
+            // end, credit sales of M−2..M and of M).
+            let rows: Vec<(String, i32, Money, Option<chrono::NaiveDate>, Money, Money, Money)> = sqlx::query_as(
+                "SELECT customer, bucket, SUM(open), MIN(due_date), SUM(ar_begin), SUM(credit_3m), SUM(credit_m) \
+                 FROM ( \
                    SELECT customer, due_date, \
-                     amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END AS open, \
-                     CASE WHEN due_date >= $2 THEN 0 WHEN due_date >= $3 THEN 1 WHEN due_date >= $4 THEN 2 \
-                          WHEN due_date >= $5 THEN 3 ELSE 4 END AS bucket \
-                   FROM invoices WHERE company_id = $1 AND issue_date <= $2 \
-                 ) o WHERE open > 0 GROUP BY customer, bucket",
+                     CASE WHEN issue_date <= $2 THEN amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END \
+                          ELSE 0 END AS open, \
+                     CASE WHEN issue_date > $2 OR amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END <= 0 \
+                          THEN -1 \
+                          WHEN due_date >= $2 THEN 0 WHEN due_date >= $3 THEN 1 WHEN due_date >= $4 THEN 2 \
+                          WHEN due_date >= $5 THEN 3 ELSE 4 END AS bucket, \
+                     CASE WHEN issue_date <= $6 THEN amount - CASE WHEN paid_date <= $6 THEN paid_amount ELSE 0 END \
+                          ELSE 0 END AS ar_begin, \
+                     CASE WHEN issue_date >= $7 AND issue_date <= $2 THEN amount ELSE 0 END AS credit_3m, \
+                     CASE WHEN issue_date >= $8 AND issue_date <= $2 THEN amount ELSE 0 END AS credit_m \
+                   FROM invoices WHERE company_id = $1 \
+                 ) o GROUP BY customer, bucket",
             )
             .bind(company_id)
             .bind(d)
             .bind(days(30))
             .bind(days(60))
             .bind(days(90))
-            .fetch_all(&mut *tx)
-            .await?;
-            let (ar_begin, credit_sales_3m, credit_sales_m): (Money, Money, Money) = sqlx::query_as(
-                "SELECT \
-                   COALESCE(SUM(CASE WHEN issue_date <= $2 THEN amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END END), 0), \
-                   COALESCE(SUM(CASE WHEN issue_date >= $3 AND issue_date <= $5 THEN amount END), 0), \
-                   COALESCE(SUM(CASE WHEN issue_date >= $4 AND issue_date <= $5 THEN amount END), 0) \
-                 FROM invoices WHERE company_id = $1",
-            )
-            .bind(company_id)
             .bind(m.plus(-1).last_day())
             .bind(m.plus(-2).first_day())
             .bind(m.first_day())
-            .bind(d)
-            .fetch_one(&mut *tx)
+            .fetch_all(&self.pool)
             .await?;
-            tx.commit().await?;
+            let (mut ar_begin, mut credit_sales_3m, mut credit_sales_m) = (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO);
+            let mut groups = Vec::new();
+            for (customer, bucket, open, oldest_due, begin, c3, c1) in rows {
+                ar_begin += begin.0;
+                credit_sales_3m += c3.0;
+                credit_sales_m += c1.0;
+                if bucket >= 0 {
+                    groups.push((customer, bucket, open, oldest_due.ok_or_else(|| StoreError::Corrupt("due date".into()))?));
+                }
+            }
             let mut input = CollectionsInput {
                 open_at_d: groups
                     .into_iter()
@@ -651,9 +660,9 @@ macro_rules! shared_store {
                         })
                     })
                     .collect::<StoreResult<_>>()?,
-                ar_begin: ar_begin.0,
-                credit_sales_3m: credit_sales_3m.0,
-                credit_sales_m: credit_sales_m.0,
+                ar_begin,
+                credit_sales_3m,
+                credit_sales_m,
             };
             $crate::store::sort_groups(&mut input);
             Ok(input)
