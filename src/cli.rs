@@ -294,6 +294,8 @@ pub enum ReportFormat {
     #[default]
     Md,
     Csv,
+    /// The board pack: one self-contained HTML file to print or send.
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +305,12 @@ pub struct ReportArgs {
     /// As-of month (must have financials); default: the latest
     #[arg(long, value_name = "YYYY-MM")]
     pub as_of: Option<String>,
+    /// Write to FILE instead of stdout (the board pack: `--format html --out pack.html`)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Board pack: ask the configured model for the commentary (default: the local advisor)
+    #[arg(long)]
+    pub ai: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

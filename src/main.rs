@@ -175,6 +175,8 @@ async fn dispatch(
             let args = katalis::cli::ReportArgs {
                 format: katalis::cli::ReportFormat::Md,
                 as_of: None,
+                out: None,
+                ai: false,
             };
             commands::report::run(store, cfg, company, &args).await?;
         }

@@ -1062,3 +1062,130 @@ fn documentation_links_resolve_inside_the_repository() {
     }
     assert!(checked >= 5, "only {checked} links checked");
 }
+
+/// `a` then `b`, as one argument list.
+fn joined<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<&'a str> {
+    a.iter().chain(b).copied().collect()
+}
+
+/// The `<data value="…" data-key="…">` figures of a board pack.
+fn pack_figures(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<data value=\"") {
+        rest = &rest[i + 13..];
+        let value = &rest[..rest.find('"').unwrap()];
+        let k = rest.find("data-key=\"").unwrap() + 10;
+        let key = &rest[k..k + rest[k..].find('"').unwrap()];
+        out.push((value.replace("&amp;", "&").replace("&quot;", "\""), key.to_owned()));
+    }
+    out
+}
+
+/// The board pack: one self-contained HTML file per company (no script, no
+/// address outside it, print styles), in the company's language and
+/// separators, whose every tagged figure equals `report --format json` (and the
+/// base projection's and the budget's JSON for theirs). The demo companies'
+/// packs are kept in `assets/` and compared on every run
+/// (`KATALIS_WRITE_ASSETS=1` rewrites them).
+#[test]
+fn the_board_pack_is_self_contained_and_every_figure_equals_the_json_report() {
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let json = |args: &[&str]| -> Value { serde_json::from_str(&ok(&e.run(args))).unwrap() };
+    let check = |name: &str, lang: &str, budget: bool| -> String {
+        let base = ["--db", url.as_str(), "--company", name, "--lang", lang];
+        let with = |a: &[&'static str]| joined(a, &base);
+        let html = ok(&e.run(&with(&["report", "--format", "html"])));
+        for bad in [
+            "http://", "https://", "<script", " src=", "url(", "@import", "<link", "<iframe",
+        ] {
+            assert!(!html.contains(bad), "{name}: {bad:?} in the pack");
+        }
+        assert!(html.contains("@media print") && html.contains("break-before: page"));
+        let report = json(&with(&["report", "--format", "json"]));
+        let projection = json(&with(&["scenario", "project", "base", "--format", "json"]));
+        let variance = budget.then(|| json(&with(&["scenario", "variance", "Budget", "--format", "json"])));
+        let figures = pack_figures(&html);
+        assert!(figures.len() > 60, "{name}: only {} figures tagged", figures.len());
+        let text = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        let mut variances = 0;
+        for (value, key) in &figures {
+            let want = if let Some(k) = key.strip_prefix("scenario.") {
+                text(katalis::report::html::at(&projection, k))
+            } else if let Some(k) = key.strip_prefix("variance.") {
+                variances += 1;
+                let (month, rest) = k.split_once('.').unwrap();
+                let v = variance.as_ref().expect("no budget, no variance figures");
+                let row = v["months"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|m| m["month"] == month)
+                    .unwrap();
+                text(katalis::report::html::at(row, rest))
+            } else {
+                text(katalis::report::html::at(&report, key))
+            };
+            assert_eq!(
+                value, &want,
+                "{name}: {key} in the pack is {value:?}, the JSON says {want:?}"
+            );
+        }
+        assert_eq!(variances > 0, budget, "{name}: the budget part");
+        html
+    };
+    let companies = [
+        ("Tallo Analytics", "en", "tallo-analytics"),
+        ("Sazón de Barrio", "es", "sazon-de-barrio"),
+        ("Distribuidora Río Bravo", "es", "distribuidora-rio-bravo"),
+    ];
+    for (name, lang, slug) in companies {
+        let html = check(name, lang, false);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/board-pack-{slug}.html"));
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != html && std::env::var_os("KATALIS_WRITE_ASSETS").is_some() {
+            std::fs::write(&path, &html).unwrap();
+        }
+        assert!(
+            committed == html,
+            "{} is out of date (KATALIS_WRITE_ASSETS=1 rewrites it)",
+            path.display()
+        );
+        if lang == "es" {
+            assert!(html.contains("<html lang=\"es\">") && html.contains("Salud financiera"));
+        }
+    }
+    // With a locked budget the pack shows the latest month against it.
+    let c = ["--db", url.as_str(), "--company", "Tallo Analytics"];
+    let with = |a: &[&'static str]| joined(a, &c);
+    ok(&e.run(&with(&["scenario", "create", "Budget"])));
+    ok(&e.run(&with(&["scenario", "lock", "Budget", "--from", "2026-06"])));
+    let html = check("Tallo Analytics", "en", true);
+    assert!(html.contains("Budget vs actual"));
+    // --out writes the file whole; a path that cannot be written says so and leaves nothing.
+    let out = e.dir.path().join("pack.html");
+    ok(&e.run(&joined(
+        &["report", "--format", "html", "--out", out.to_str().unwrap()],
+        &c,
+    )));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), html);
+    let o = e.run(&with(&[
+        "report",
+        "--format",
+        "html",
+        "--out",
+        "/nonexistent-dir/pack.html",
+    ]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot write /nonexistent-dir/pack.html"),
+        "{}",
+        stderr(&o)
+    );
+}

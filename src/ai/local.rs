@@ -198,7 +198,12 @@ fn advisor(w: &Writer<'_>) -> (String, AgentResult) {
         } else {
             ""
         };
-        out.push_str(&format!("- {}: {}/100{mark}\n", w.t(en, es), w.num(score(k))));
+        // A pillar without data is not scored (NM), not zero.
+        let value = w.get(&format!("/health/{k}")).map_or_else(
+            || w.t("not scored (no data)", "sin puntaje (sin datos)").to_owned(),
+            |v| format!("{}/100", w.num(v)),
+        );
+        out.push_str(&format!("- {}: {value}{mark}\n", w.t(en, es)));
     }
     let mut recs = Vec::new();
     recs.extend(runway_rec(w, "/what_if/opex_cut_10pct"));

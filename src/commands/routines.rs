@@ -72,6 +72,11 @@ pub async fn forecast(store: &AnyStore, cfg: &Config, company: Option<&str>, a: 
         Some(f) => driver_number(f).map_err(|e| eyre!("--floor {}", clean(&e)))?,
         None => cfg.cash_floor,
     };
+    if a.format == ReportFormat::Html {
+        color_eyre::eyre::bail!(
+            "--format html is the board pack of `katalis report`; the forecast prints json, csv or md"
+        );
+    }
     let fc = forecast_of(store, &company, &ledger, m, &a.scenario, a.weeks as usize, floor).await?;
     let out = match a.format {
         ReportFormat::Json => {
@@ -109,7 +114,7 @@ pub async fn forecast(store: &AnyStore, cfg: &Config, company: Option<&str>, a: 
             }
             s
         }
-        ReportFormat::Md => {
+        ReportFormat::Md | ReportFormat::Html => {
             let mut s = format!(
                 "# {}-week cash forecast — {} ({}), from {m}\n\nOpening cash {} · floor {} · scenario {}\n\n\
                  | week | from | to | invoices in | other in | out | events | closing |\n\

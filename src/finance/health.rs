@@ -27,6 +27,10 @@ impl Pillar {
         Pillar::GrowthEfficiency,
     ];
 
+    pub fn from_key(key: &str) -> Option<Pillar> {
+        Pillar::ALL.into_iter().find(|p| p.key() == key)
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Pillar::Profitability => "profitability",

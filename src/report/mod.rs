@@ -1,6 +1,7 @@
 //! The report: every module's metrics as JSON (the stable machine interface of
 //! PRODUCT.md §3.1), CSV (one row per value) and Markdown (for people).
 
+pub mod html;
 mod markdown;
 pub mod numbers;
 pub mod scenario;

@@ -8,7 +8,7 @@ use crate::finance::variance::{Line, Variance};
 use crate::sanitize::{clean, json_pretty};
 use serde_json::{Map, Value, json};
 
-fn line_key(l: Line) -> &'static str {
+pub fn line_key(l: Line) -> &'static str {
     match l {
         Line::Revenue => "revenue",
         Line::Cogs => "cogs",
@@ -37,6 +37,11 @@ pub fn render(
     worst: &[&Variance],
     format: ReportFormat,
 ) -> color_eyre::eyre::Result<String> {
+    if format == ReportFormat::Html {
+        color_eyre::eyre::bail!(
+            "--format html is the board pack of `katalis report` (it shows the budget); variance prints json, csv or md"
+        );
+    }
     let mut months: Vec<Month> = all.iter().map(|v| v.month).collect();
     months.dedup();
     Ok(match format {
@@ -85,7 +90,7 @@ pub fn render(
             }
             out
         }
-        ReportFormat::Md => {
+        ReportFormat::Md | ReportFormat::Html => {
             let mut out = format!(
                 "# Budget vs actual — {} (from {base_month}, {})\n\n| month | line | budget | actual | variance | % |\n| --- | --- | ---: | ---: | ---: | ---: |\n",
                 clean(scenario),
