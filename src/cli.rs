@@ -55,6 +55,19 @@ pub enum Command {
         #[arg(long)]
         no_cache: bool,
     },
+    /// Ask the advisors a question; the engine answers it (what-if, goal seek, whom to call, why the score)
+    #[command(
+        after_help = "Examples:\n  katalis ask \"what if we hire 2 engineers at 6000 a month from 2027-01?\"\n  katalis ask \"¿a quién cobro primero?\" --format json\n  katalis ask \"how much must prices rise to break even by Q3?\""
+    )]
+    Ask {
+        /// The question, in English or Spanish
+        question: String,
+        /// advisor, pricing, growth, cashflow or collections (the local advisor answers for all)
+        #[arg(long, value_name = "NAME", default_value = "advisor")]
+        agent: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
     /// The weekly cash forecast (13 weeks by default), as the Cash flow tab shows it
     #[command(after_help = "Example:\n  katalis forecast --floor 25000 --format json > forecast-$(date +%F).json")]
     Forecast(ForecastArgs),

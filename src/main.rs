@@ -189,6 +189,11 @@ async fn dispatch(
         Some(Command::Analyze { agent, no_cache }) => {
             commands::analyze::run(store, cfg, company, agent, *no_cache).await?
         }
+        Some(Command::Ask {
+            question,
+            agent,
+            format,
+        }) => commands::ask::run(store, cfg, company, question, agent, *format).await?,
         Some(Command::Doctor | Command::Migrate | Command::Completions { .. } | Command::Man) => {}
         Some(Command::Members(cmd)) => commands::team::members(store, cmd).await?,
         Some(Command::Forecast(args)) => commands::routines::forecast(store, cfg, company, args).await?,

@@ -1189,3 +1189,67 @@ fn the_board_pack_is_self_contained_and_every_figure_equals_the_json_report() {
         stderr(&o)
     );
 }
+
+/// `katalis ask` offline: the hire question (and its Spanish twin) is answered
+/// by a what_if tool call whose outputs equal `scenario project` with that
+/// hire; whom to call and goal seek call their tools; a question it does not
+/// understand gets the shapes it does; a bad tool call is an error result.
+#[test]
+fn ask_answers_offline_with_the_engine_as_its_tools() {
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let c = ["--db", url.as_str(), "--company", "Tallo Analytics"];
+    let ask = |q: &str, lang: &str| -> Value {
+        let o = e.run(&joined(&["ask", q, "--format", "json", "--lang", lang], &c));
+        serde_json::from_str(&ok(&o)).unwrap()
+    };
+    let en = ask("what if we hire 2 engineers at 6000 a month from 2027-01?", "en");
+    let es = ask("¿y si contratamos 2 ingenieros a 6000 al mes desde 2027-01?", "es");
+    for a in [&en, &es] {
+        assert_eq!(a["tool_calls"][0]["name"], "what_if", "{a}");
+        assert_eq!(a["tool_calls"][0]["arguments"]["settings"][0], "hire=3:2:6000", "{a}");
+        assert_eq!(a["unverified"], serde_json::json!([]));
+    }
+    assert_eq!(en["tool_calls"][0]["result"], es["tool_calls"][0]["result"]);
+    ok(&e.run(&joined(&["scenario", "create", "Hires"], &c)));
+    ok(&e.run(&joined(&["scenario", "set", "Hires", "hire=3:2:6000"], &c)));
+    let projected: Value = serde_json::from_str(&ok(
+        &e.run(&joined(&["scenario", "project", "Hires", "--format", "json"], &c))
+    ))
+    .unwrap();
+    let result = &en["tool_calls"][0]["result"];
+    for key in [
+        "runway_at_horizon",
+        "cash_zero_month",
+        "min_cash",
+        "cash_at_horizon",
+        "break_even_month",
+        "npv",
+    ] {
+        assert_eq!(result[key], projected[key], "{key}");
+    }
+    let min_cash = result["min_cash"].as_str().unwrap();
+    let shown = en["answer"].as_str().unwrap();
+    let whole: rust_decimal::Decimal = min_cash.parse().unwrap();
+    let whole = whole.round().to_string();
+    let grouped = format!("{},{}", &whole[..whole.len() - 3], &whole[whole.len() - 3..]);
+    assert!(
+        shown.contains(&grouped),
+        "the answer states the tool's min cash {grouped}: {shown}"
+    );
+    // Text output shows the tool call before the answer.
+    let text = ok(&e.run(&joined(&["ask", "whom should I call first?"], &c)));
+    assert!(text.starts_with("→ open_invoices("), "{text}");
+    let seek = ask("how much must prices rise to break even by Q1?", "en");
+    assert_eq!(seek["tool_calls"][0]["name"], "goal_seek");
+    assert_eq!(seek["tool_calls"][0]["result"]["met"], true);
+    let why = ask("¿por qué la salud financiera tiene ese puntaje?", "es");
+    assert_eq!(why["tool_calls"][0]["name"], "metrics");
+    let unknown = ask("what is the weather in Lima?", "en");
+    assert_eq!(unknown["tool_calls"], serde_json::json!([]));
+    assert!(unknown["answer"].as_str().unwrap().contains("I answer these questions"));
+    let o = e.run(&joined(&["ask", "  "], &c));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("the question is empty"));
+}

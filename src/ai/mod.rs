@@ -3,6 +3,7 @@
 //! OpenAI-compatible endpoint, streamed); grounding of the figures an answer
 //! states; the cache and the record of every run in the store.
 
+pub mod ask;
 pub mod context;
 pub mod grounding;
 pub mod local;
@@ -10,6 +11,7 @@ pub mod openai;
 pub mod result;
 pub mod service;
 pub mod sse;
+pub mod tools;
 
 use crate::locale::Lang;
 

@@ -2,6 +2,7 @@
 //! one-line cause printed on stderr (exit 1).
 
 pub mod analyze;
+pub mod ask;
 pub mod backup;
 pub mod demo;
 pub mod doctor;

@@ -1,0 +1,96 @@
+//! `katalis ask "QUESTION"`: the advisor answers with the engine's tools; the
+//! calls it made are shown (text) or listed (JSON).
+
+use super::pick_company;
+use crate::ai::Agent;
+use crate::ai::ask::answer;
+use crate::ai::tools::ToolContext;
+use crate::cli::OutputFormat;
+use crate::config::Config;
+use crate::finance::planning::{Start, base_drivers};
+use crate::sanitize::clean;
+use crate::store::{AnyStore, Store};
+use color_eyre::eyre::{Result, eyre};
+
+pub async fn run(
+    store: &AnyStore,
+    cfg: &Config,
+    company: Option<&str>,
+    question: &str,
+    agent: &str,
+    format: OutputFormat,
+) -> Result<()> {
+    Agent::parse(agent).ok_or_else(|| {
+        eyre!(
+            "--agent {:?}: expected one of advisor, pricing, growth, cashflow, collections",
+            clean(agent)
+        )
+    })?;
+    if question.trim().is_empty() {
+        return Err(eyre!(
+            "the question is empty: katalis ask \"what if we hire 2 engineers at 6000 a month?\""
+        ));
+    }
+    let company = pick_company(store, company).await?;
+    let (financials, products) = tokio::try_join!(store.financials(company.id), store.products(company.id))?;
+    let ledger = crate::finance::Ledger::new(financials);
+    let m = crate::finance::as_of_month(&ledger, None)?;
+    let (receivables, open) = tokio::try_join!(
+        store.collections_input(company.id, m),
+        store.open_invoices(company.id, m.last_day())
+    )?;
+    let snapshot = crate::finance::snapshot(&ledger, m, &products, &receivables);
+    let report = crate::report::Report {
+        company: &company,
+        snapshot: &snapshot,
+    }
+    .to_json();
+    let start = Start::from_ledger(&ledger, m).ok_or_else(|| eyre!("no financials for {m}"))?;
+    let base = base_drivers(&ledger, m);
+    let cx = ToolContext {
+        report: &report,
+        start,
+        base: &base,
+        open_invoices: &open,
+    };
+    let sep = crate::locale::Separators::for_locale(&company.locale);
+    let a = answer(question, &cx, cfg.lang, sep, &clean(&company.currency));
+    let out = match format {
+        OutputFormat::Json => crate::sanitize::json_pretty(&serde_json::to_value(&a)?)? + "\n",
+        OutputFormat::Text => {
+            let mut s = String::new();
+            for c in &a.tool_calls {
+                s.push_str(&format!(
+                    "→ {}({}) → {}\n",
+                    c.name,
+                    clean(&c.arguments.to_string()),
+                    clean(&summary(&c.result))
+                ));
+            }
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            s + &clean_keep_lines(&a.answer) + "\n"
+        }
+    };
+    super::print(&out)
+}
+
+/// A tool result in one line: its scalar values (at most eight).
+fn summary(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(o) => o
+            .iter()
+            .filter(|(_, x)| !x.is_object() && !x.is_array())
+            .take(8)
+            .map(|(k, x)| format!("{k} {}", x.as_str().map_or_else(|| x.to_string(), str::to_owned)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// Sanitised line by line (the answer's line breaks are kept).
+fn clean_keep_lines(s: &str) -> String {
+    s.lines().map(clean).collect::<Vec<_>>().join("\n")
+}
