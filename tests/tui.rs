@@ -1525,3 +1525,42 @@ fn spanish_is_complete_on_every_view() {
         a.update(key('v'));
     }
 }
+
+/// In the AI panel `:` (or Enter) opens a question line; the answer comes
+/// from the engine's tools, shown with its calls, and stays in the company's
+/// conversation with the advisor; Ctrl-l clears it.
+#[test]
+fn the_panel_answers_questions_with_the_tools_and_keeps_the_conversation() {
+    let mut a = app(Lang::En, 0);
+    a.update(key('a'));
+    assert!(a.ai.open);
+    a.update(key(':'));
+    assert_eq!(a.ai.asking.as_deref(), Some(""));
+    type_text(&mut a, "what if we hire 2 engineers at 6000 a month from 2027-01?");
+    let typing = screen(&a, 120, 40);
+    assert!(typing.contains("Ask: what if we hire"), "{typing}");
+    a.update(code(KeyCode::Enter));
+    assert_eq!(a.ai.asking, None);
+    let id = a.data.as_ref().unwrap().company.id;
+    let turns = &a.ai.conversations[&(id, a.ai.agent.key())];
+    assert_eq!(turns.len(), 1);
+    assert_eq!(turns[0].tool_calls[0].name, "what_if");
+    assert_eq!(turns[0].tool_calls[0].arguments["settings"][0], "hire=3:2:6000");
+    let s = screen(&a, 120, 40);
+    assert!(
+        s.contains("› what if we hire 2 engineers") && s.contains("→ what_if("),
+        "{s}"
+    );
+    // Enter asks too, where the view has no use for it; a follow-up is kept after the first.
+    a.update(code(KeyCode::Enter));
+    type_text(&mut a, "whom should I call first?");
+    a.update(code(KeyCode::Enter));
+    assert_eq!(a.ai.conversations[&(id, a.ai.agent.key())].len(), 2);
+    // Esc leaves the line without asking; Ctrl-l clears the conversation.
+    a.update(key(':'));
+    type_text(&mut a, "never sent");
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.ai.conversations[&(id, a.ai.agent.key())].len(), 2);
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
+    assert!(!a.ai.conversations.contains_key(&(id, a.ai.agent.key())));
+}

@@ -66,6 +66,18 @@ pub struct AiPanel {
     pub local: bool,
     /// Requests are built for a JSON-schema answer.
     pub structured: bool,
+    /// The question being typed, while the question line is open.
+    pub asking: Option<String>,
+    /// The questions asked and their answers, by company and advisor.
+    pub conversations: std::collections::BTreeMap<(i64, &'static str), Vec<Turn>>,
+}
+
+/// One question, the tools it called, and the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub question: String,
+    pub tool_calls: Vec<crate::ai::tools::ToolCall>,
+    pub answer: String,
 }
 
 impl AiPanel {
@@ -83,6 +95,8 @@ impl AiPanel {
             label,
             local,
             structured,
+            asking: None,
+            conversations: std::collections::BTreeMap::new(),
         }
     }
 
@@ -297,6 +311,25 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             lines.extend(markdown::render(&md, width, th, &unverified));
         }
     }
+    // The questions asked of this advisor about this company, oldest first.
+    let turns = app
+        .data
+        .as_ref()
+        .and_then(|d| p.conversations.get(&(d.company.id, p.agent.key())));
+    for turn in turns.into_iter().flatten() {
+        lines.push(Line::from(""));
+        lines.extend(markdown::paragraph(
+            &format!("› {}", clean(&turn.question)),
+            width,
+            th.accent,
+        ));
+        for c in &turn.tool_calls {
+            let args = clean(&c.arguments.to_string());
+            lines.extend(markdown::paragraph(&format!("→ {}({args})", c.name), width, th.muted));
+        }
+        let answer: String = turn.answer.lines().map(clean).collect::<Vec<_>>().join("\n");
+        lines.extend(markdown::render(&answer, width, th, &[]));
+    }
     lines
 }
 
@@ -365,6 +398,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Intent::AiScrollDown,
         ],
         app.lang,
+    );
+    if let Some(q) = &p.asking {
+        // The question line: what is typed, and how to send or leave it.
+        let line = format!(
+            "{} {}▏  {}",
+            t("Ask:", "Pregunta:"),
+            clean(q),
+            t("Enter asks · Esc closes", "Enter pregunta · Esc cierra")
+        );
+        Paragraph::new(line).style(th.accent).render(keys_area, buf);
+        return;
+    }
+    let rest = format!(
+        "{rest} · {}",
+        app.keymap.hints(&[Intent::AiAsk, Intent::AiClear], app.lang)
     );
     let keys = match app.keymap.label(Intent::AiPanel) {
         Some(k) => format!("{k} {} · {rest}", t("close", "cerrar")),

@@ -648,6 +648,45 @@ impl App {
         }
     }
 
+    /// Answers a question in the panel with the engine's tools (the local
+    /// advisor's question shapes), and keeps it in the company's conversation
+    /// with the advisor.
+    fn ask(&mut self, question: &str) {
+        let Some(d) = self.data.as_deref() else { return };
+        let Some(start) = d.start else {
+            self.say(
+                self.lang.pick(
+                    "No financials to answer from yet.",
+                    "Aún no hay estados financieros para responder.",
+                ),
+                true,
+            );
+            return;
+        };
+        let report = crate::report::Report {
+            company: &d.company,
+            snapshot: &d.snapshot,
+        }
+        .to_json();
+        let cx = crate::ai::tools::ToolContext {
+            report: &report,
+            start,
+            base: &d.drivers,
+            open_invoices: &d.open_invoices,
+        };
+        let a = crate::ai::ask::answer(question, &cx, self.lang, d.fmt.sep, &d.fmt.currency);
+        self.ai
+            .conversations
+            .entry((d.company.id, self.ai.agent.key()))
+            .or_default()
+            .push(super::ai_panel::Turn {
+                question: a.question,
+                tool_calls: a.tool_calls,
+                answer: a.answer,
+            });
+        self.ai.back = 0;
+    }
+
     fn ai_reset(&mut self) -> Vec<Effect> {
         self.ai.reset(self.data.as_deref(), self.lang)
     }
@@ -777,6 +816,25 @@ impl App {
             }
             return vec![];
         }
+        // The AI panel's question line takes the keys while it is open.
+        if let Some(q) = self.ai.asking.as_mut() {
+            match key.code {
+                KeyCode::Esc => self.ai.asking = None,
+                KeyCode::Enter => {
+                    let question = q.trim().to_owned();
+                    if !question.is_empty() {
+                        self.ask(&question);
+                    }
+                    self.ai.asking = None;
+                }
+                KeyCode::Backspace => {
+                    q.pop();
+                }
+                KeyCode::Char(c) if !c.is_control() && q.chars().count() < 500 => q.push(c),
+                _ => {}
+            }
+            return vec![];
+        }
         // Overlays read the keymap too: moving, filtering and closing follow `[keys]`.
         let intent = self.keymap.intent(&key);
         match &mut self.overlay {
@@ -900,6 +958,11 @@ impl App {
         if let Handled::Consumed(effects) = self.tab.view().handle_key(self, &key) {
             return effects;
         }
+        // Enter in the open panel, where the view has no use for it, asks a question.
+        if key.code == KeyCode::Enter && self.ai.open && self.overlay == Overlay::None {
+            self.ai.asking = Some(String::new());
+            return vec![];
+        }
         match self.keymap.intent(&key) {
             Some(intent) => match self.run_intent(intent) {
                 Handled::Consumed(effects) => effects,
@@ -996,6 +1059,15 @@ impl App {
                 self.overlay = Overlay::Agents { selected };
             }
             Intent::AiRerun if self.ai.open => return self.ai_start(true),
+            Intent::AiAsk => {
+                self.ai.open = true;
+                self.ai.asking = Some(String::new());
+            }
+            Intent::AiClear if self.ai.open => {
+                if let Some(d) = &self.data {
+                    self.ai.conversations.remove(&(d.company.id, self.ai.agent.key()));
+                }
+            }
             Intent::AiScrollUp if self.ai.open => {
                 self.ai.back = (self.ai.back + 8).min(self.ai.max_back.get());
             }

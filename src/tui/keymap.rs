@@ -44,6 +44,8 @@ pub enum Intent {
     AiRerun,
     AiScrollUp,
     AiScrollDown,
+    AiAsk,
+    AiClear,
     Diagnostics,
 }
 
@@ -191,6 +193,22 @@ impl Default for Keymap {
                     Global,
                     "import books: CSV, spreadsheet, journal or CFDI",
                     "importar libros: CSV, hoja de cálculo, diario o CFDI",
+                ),
+                b(
+                    AiAsk,
+                    "ai_ask",
+                    vec![ch(':')],
+                    Global,
+                    "ask the advisor a question (also Enter in the panel)",
+                    "hacer una pregunta al asesor (también Enter en el panel)",
+                ),
+                b(
+                    AiClear,
+                    "ai_clear",
+                    vec![KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)],
+                    Global,
+                    "clear the questions asked to this advisor",
+                    "borrar las preguntas hechas a este asesor",
                 ),
                 b(
                     Diagnostics,
@@ -542,6 +560,8 @@ pub fn short(intent: Intent, lang: Lang) -> &'static str {
         AiRerun => ("ask again", "preguntar de nuevo"),
         AiScrollUp | AiScrollDown => ("scroll", "desplazar"),
         Diagnostics => ("diagnostics", "diagnóstico"),
+        AiAsk => ("ask", "preguntar"),
+        AiClear => ("clear", "borrar"),
     };
     lang.pick(en, es)
 }
