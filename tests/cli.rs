@@ -698,11 +698,11 @@ fn analyze_streams_from_an_endpoint_as_it_arrives() {
     let answer = serde_json::json!({"assessment": "efficient", "recommendations": [
         {"category": "growth", "priority": 2, "title": "Keep going", "description": "CMGR holds.", "impact_score": 50}]});
     let server = rt.block_on(Server::start(vec![Reply::Stream(vec![
-        (Duration::ZERO, delta("# Growth\n\nCMGR 5.33% \u{1b}[31mred\u{1b}[0m ")),
+        (std::time::Duration::ZERO, delta("# Growth\n\nCMGR 5.33% \u{1b}[31mred\u{1b}[0m ")),
         (Duration::from_millis(1500), delta("and 42.42% made up.\n")),
-        (Duration::ZERO, delta(&format!("```json\n{answer}\n```"))),
-        (Duration::ZERO, finish()),
-        (Duration::ZERO, usage(900, 120)),
+        (std::time::Duration::ZERO, delta(&format!("```json\n{answer}\n```"))),
+        (std::time::Duration::ZERO, finish()),
+        (std::time::Duration::ZERO, usage(900, 120)),
     ])]));
     let mut child = e
         .command(
@@ -760,7 +760,7 @@ fn analyze_streams_from_an_endpoint_as_it_arrives() {
     assert_eq!(req.header("authorization"), Some("Bearer sk-cli-abcdefghijklmnop4321"));
     // A failure is one line on stderr and exit 1; what arrived is still printed.
     let server = rt.block_on(Server::start(vec![Reply::Stream(vec![(
-        Duration::ZERO,
+        std::time::Duration::ZERO,
         delta("Partial answer"),
     )])]));
     let o = e.run_env(
@@ -1252,4 +1252,135 @@ fn ask_answers_offline_with_the_engine_as_its_tools() {
     let o = e.run(&joined(&["ask", "  "], &c));
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("the question is empty"));
+}
+
+/// A tool call streamed in pieces, as chat-completions sends it.
+fn tool_call_chunks(calls: &[(&str, &str, &str)]) -> Vec<(std::time::Duration, String)> {
+    use common::llm_server::DONE;
+    let mut out = Vec::new();
+    for (i, (id, name, args)) in calls.iter().enumerate() {
+        let (a, b) = args.split_at(args.len() / 2);
+        for (k, piece) in [a, b].iter().enumerate() {
+            let mut call = serde_json::json!({"index": i, "function": {"arguments": piece}});
+            if k == 0 {
+                call["id"] = serde_json::json!(id);
+                call["type"] = serde_json::json!("function");
+                call["function"]["name"] = serde_json::json!(name);
+            }
+            out.push((
+                std::time::Duration::ZERO,
+                format!(
+                    "data: {}\n\n",
+                    serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]})
+                ),
+            ));
+        }
+    }
+    out.push((
+        std::time::Duration::ZERO,
+        format!(
+            "data: {}\n\n",
+            serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+        ),
+    ));
+    out.push((std::time::Duration::ZERO, DONE.to_owned()));
+    out
+}
+
+/// Against an endpoint that calls tools: one call, several in one turn, a
+/// malformed arguments JSON and an unknown tool (each an error result sent
+/// back), the final answer with a figure no tool gave marked, and a model that
+/// never stops calling ending in one clear line with the calls kept.
+#[test]
+fn ask_runs_the_models_tool_calls_against_the_engine() {
+    use common::llm_server::{DONE, Reply, Server, delta, finish};
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let answer = |text: &str| {
+        Reply::Stream(vec![
+            (std::time::Duration::ZERO, delta(text)),
+            (std::time::Duration::ZERO, finish()),
+            (std::time::Duration::ZERO, DONE.to_owned()),
+        ])
+    };
+    let server = rt.block_on(Server::start(vec![
+        Reply::Stream(tool_call_chunks(&[(
+            "c1",
+            "what_if",
+            r#"{"settings": ["hire=3:2:6000"]}"#,
+        )])),
+        Reply::Stream(tool_call_chunks(&[
+            ("c2", "metrics", r#"{"module": "cash_flow"}"#),
+            ("c3", "open_invoices", r#"{"min_days_late": 1}"#),
+            ("c4", "what_if", r#"{"settings": [hire=3"#),
+            ("c5", "forecast_weather", "{}"),
+        ])),
+        answer("With the hires lowest cash is 431,778.51 and runway 8.28 months; costs rise 12,345.67."),
+    ]));
+    let env = [
+        ("KATALIS_AI_BASE_URL", server.url.as_str()),
+        ("KATALIS_AI_API_KEY", "sk-ask-abcdefghijklmnop4321"),
+        ("KATALIS_AI_MODEL", "scripted"),
+    ];
+    let args = joined(
+        &["ask", "what if we hire 2 engineers?", "--format", "json"],
+        &["--db", url.as_str(), "--company", "Tallo Analytics"],
+    );
+    let a: Value = serde_json::from_str(&ok(&e.run_env(&args, &env))).unwrap();
+    let names: Vec<&str> = a["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["what_if", "metrics", "open_invoices", "what_if", "forecast_weather"]
+    );
+    assert_eq!(a["tool_calls"][0]["result"]["min_cash"], "431778.51", "{a}");
+    assert_eq!(a["tool_calls"][1]["result"]["runway_months"], "8.28");
+    assert!(
+        a["tool_calls"][3]["result"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not JSON")
+    );
+    assert!(
+        a["tool_calls"][4]["result"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no tool")
+    );
+    assert_eq!(a["unverified"], serde_json::json!(["12,345.67"]), "{a}");
+    // What the model was sent: the tools, and each call's result as a tool message.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[0].body["tools"].as_array().unwrap().len(), 4);
+    let last = requests[2].body["messages"].as_array().unwrap();
+    let tools: Vec<&Value> = last.iter().filter(|m| m["role"] == "tool").collect();
+    assert_eq!(tools.len(), 5);
+    assert_eq!(tools[0]["tool_call_id"], "c1");
+    assert!(tools[3]["content"].as_str().unwrap().contains("not JSON"));
+    // A model that only ever calls tools: stopped after the limit, in one line, calls kept.
+    let looping: Vec<Reply> = (0..10)
+        .map(|i| Reply::Stream(tool_call_chunks(&[(&format!("l{i}"), "metrics", "{}")])))
+        .collect();
+    let server = rt.block_on(Server::start(looping));
+    let env = [
+        ("KATALIS_AI_BASE_URL", server.url.as_str()),
+        ("KATALIS_AI_API_KEY", "sk-ask-abcdefghijklmnop4321"),
+        ("KATALIS_AI_MODEL", "scripted"),
+    ];
+    let args = joined(
+        &["ask", "tell me everything"],
+        &["--db", url.as_str(), "--company", "Tallo Analytics"],
+    );
+    let o = e.run_env(&args, &env);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("kept calling tools") && err.lines().count() == 1, "{err}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).matches("→ metrics(").count(), 8);
+    assert!(!err.contains("abcdefghijklmnop"));
 }

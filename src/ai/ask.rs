@@ -471,3 +471,109 @@ mod tests {
         assert_eq!(fold("¿A quién COBRO primero?"), "¿a quien cobro primero?");
     }
 }
+
+/// Tool calls a model may make for one question before it must answer.
+pub const MAX_TOOL_CALLS: usize = 8;
+
+/// Why a question to a model ended without an answer, and what arrived.
+#[derive(Debug)]
+pub struct Unanswered {
+    pub error: String,
+    /// The tool calls made before it failed (kept with the conversation).
+    pub tool_calls: Vec<ToolCall>,
+    pub partial: String,
+}
+
+/// Asks an OpenAI-compatible endpoint, giving it the engine as function
+/// tools: each call it makes is run and its result sent back (a malformed
+/// argument or an unknown tool comes back as an error result), at most
+/// [`MAX_TOOL_CALLS`] per question; earlier turns are sent as the
+/// conversation. Figures in the final answer that match neither the metrics
+/// nor any tool result are listed as unverified.
+pub async fn ask_endpoint(
+    ep: &super::openai::Endpoint,
+    question: &str,
+    history: &[(String, String)],
+    cx: &ToolContext<'_>,
+    lang: Lang,
+    progress: &tokio::sync::mpsc::UnboundedSender<super::openai::Progress>,
+) -> Result<Answer, Unanswered> {
+    let http = ep.client().map_err(|e| Unanswered {
+        error: e.to_string(),
+        tool_calls: Vec::new(),
+        partial: String::new(),
+    })?;
+    let system = lang.pick(
+        "You are the company's financial advisor. Every figure you state must come from a tool: call metrics, what_if, goal_seek or open_invoices rather than estimating. Answer briefly, in English, in markdown.",
+        "Usted es el asesor financiero de la empresa. Toda cifra que dé debe venir de una herramienta: llame a metrics, what_if, goal_seek u open_invoices en lugar de estimar. Responda brevemente, en español, en markdown.",
+    );
+    let mut messages = vec![json!({"role": "system", "content": system})];
+    for (q, a) in history {
+        messages.push(json!({"role": "user", "content": q}));
+        messages.push(json!({"role": "assistant", "content": a}));
+    }
+    messages.push(json!({"role": "user", "content": question}));
+    let mut calls: Vec<ToolCall> = Vec::new();
+    loop {
+        let body = json!({
+            "model": ep.model,
+            "messages": messages,
+            "tools": super::tools::definitions(),
+            "stream": true,
+            "stream_options": {"include_usage": true},
+            "temperature": 0.2,
+        });
+        let done = super::openai::complete(ep, &http, &body, progress)
+            .await
+            .map_err(|f| Unanswered {
+                error: f.error.to_string(),
+                tool_calls: calls.clone(),
+                partial: f.partial,
+            })?;
+        if done.tool_calls.is_empty() {
+            let mut inputs = serde_json::Value::Array(vec![cx.report.clone()]);
+            if let Value::Array(all) = &mut inputs {
+                all.extend(calls.iter().map(|c| c.result.clone()));
+            }
+            let unverified = super::grounding::unverified(&done.content, &super::grounding::Inputs::of(&inputs))
+                .into_iter()
+                .map(|u| u.text)
+                .collect();
+            return Ok(Answer {
+                question: question.to_owned(),
+                answer: done.content,
+                tool_calls: calls,
+                unverified,
+            });
+        }
+        if calls.len() + done.tool_calls.len() > MAX_TOOL_CALLS {
+            return Err(Unanswered {
+                error: format!(
+                    "the model kept calling tools ({} calls) without answering; ask a narrower question",
+                    calls.len() + done.tool_calls.len()
+                ),
+                tool_calls: calls,
+                partial: done.content,
+            });
+        }
+        messages.push(json!({
+            "role": "assistant",
+            "content": if done.content.is_empty() { Value::Null } else { json!(done.content) },
+            "tool_calls": done.tool_calls.iter().map(|(id, name, args)| json!({
+                "id": id, "type": "function", "function": {"name": name, "arguments": args},
+            })).collect::<Vec<_>>(),
+        }));
+        for (id, name, args) in &done.tool_calls {
+            let c = match serde_json::from_str::<Value>(if args.trim().is_empty() { "{}" } else { args }) {
+                Ok(arguments) => call(cx, name, &arguments),
+                Err(e) => ToolCall {
+                    name: name.clone(),
+                    arguments: json!(args),
+                    result: json!({"error": format!("the arguments are not JSON: {e}")}),
+                },
+            };
+            messages.push(json!({"role": "tool", "tool_call_id": id, "content": c.result.to_string()}));
+            calls.push(c);
+        }
+    }
+}

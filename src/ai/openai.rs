@@ -167,6 +167,8 @@ pub enum Progress {
 pub struct Completion {
     pub content: String,
     pub usage: Option<Usage>,
+    /// The tool calls the model asked for, assembled from their pieces: (id, name, arguments).
+    pub tool_calls: Vec<(String, String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,6 +302,7 @@ pub async fn complete(
     let mut scrubber = Scrubber::new(ep.api_key.as_ref());
     let mut content = String::new();
     let mut usage = None;
+    let mut calls: Vec<(String, String, String)> = Vec::new();
     let mut finished = false;
     let mut first = true;
     loop {
@@ -324,7 +327,24 @@ pub async fn complete(
                 text,
                 finish_reason,
                 usage: u,
+                tool_calls: pieces,
             })) => {
+                for piece in pieces {
+                    if calls.len() <= piece.index {
+                        calls.resize(piece.index + 1, (String::new(), String::new(), String::new()));
+                    }
+                    let c = &mut calls[piece.index];
+                    if let Some(id) = piece.id {
+                        c.0 = id;
+                    }
+                    if let Some(name) = piece.name {
+                        c.1.push_str(&name);
+                    }
+                    if c.2.len() + piece.arguments.len() > MAX_ANSWER_BYTES {
+                        return Err(fail(AiError::TooLong(MAX_ANSWER_BYTES / 1024), &content));
+                    }
+                    c.2.push_str(&piece.arguments);
+                }
                 let text = scrubber.push(&text);
                 if !text.is_empty() {
                     if content.len() + text.len() > MAX_ANSWER_BYTES {
@@ -350,7 +370,11 @@ pub async fn complete(
     if !finished {
         return Err(fail(AiError::Truncated, &content));
     }
-    Ok(Completion { content, usage })
+    Ok(Completion {
+        content,
+        usage,
+        tool_calls: calls,
+    })
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub enum Item {
         text: String,
         finish_reason: Option<String>,
         usage: Option<Usage>,
+        /// Pieces of tool calls: the arguments arrive split across chunks.
+        tool_calls: Vec<ToolDelta>,
     },
     Done,
 }
@@ -43,6 +45,31 @@ struct RawChoice {
 #[derive(Deserialize)]
 struct RawDelta {
     content: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<RawToolDelta>,
+}
+
+#[derive(Deserialize)]
+struct RawToolDelta {
+    #[serde(default)]
+    index: usize,
+    id: Option<String>,
+    function: Option<RawFunction>,
+}
+
+#[derive(Deserialize)]
+struct RawFunction {
+    name: Option<String>,
+    arguments: Option<String>,
+}
+
+/// A piece of the `index`-th tool call of a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolDelta {
+    pub index: usize,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub arguments: String,
 }
 
 #[derive(Deserialize)]
@@ -68,9 +95,21 @@ pub fn decode(data: &str) -> Result<Item, AiError> {
     }
     let mut text = String::new();
     let mut finish_reason = None;
+    let mut tool_calls = Vec::new();
     for c in chunk.choices {
-        if let Some(t) = c.delta.and_then(|d| d.content) {
-            text.push_str(&t);
+        if let Some(d) = c.delta {
+            if let Some(t) = d.content {
+                text.push_str(&t);
+            }
+            tool_calls.extend(d.tool_calls.into_iter().map(|t| {
+                let (name, arguments) = t.function.map_or((None, None), |f| (f.name, f.arguments));
+                ToolDelta {
+                    index: t.index,
+                    id: t.id,
+                    name,
+                    arguments: arguments.unwrap_or_default(),
+                }
+            }));
         }
         if c.finish_reason.is_some() {
             finish_reason = c.finish_reason;
@@ -80,6 +119,7 @@ pub fn decode(data: &str) -> Result<Item, AiError> {
         text,
         finish_reason,
         usage: chunk.usage,
+        tool_calls,
     })
 }
 

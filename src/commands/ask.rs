@@ -54,26 +54,64 @@ pub async fn run(
         open_invoices: &open,
     };
     let sep = crate::locale::Separators::for_locale(&company.locale);
-    let a = answer(question, &cx, cfg.lang, sep, &clean(&company.currency));
+    let a = match &cfg.ai.provider {
+        crate::ai::service::Provider::Local => answer(question, &cx, cfg.lang, sep, &clean(&company.currency)),
+        crate::ai::service::Provider::OpenAi(ep) => {
+            super::require(store, &company, crate::store::team::Role::Analyst, "asking an advisor").await?;
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            match crate::ai::ask::ask_endpoint(ep, question, &[], &cx, cfg.lang, &tx).await {
+                Ok(a) => a,
+                Err(u) => {
+                    // What happened before the failure stays on screen.
+                    let mut shown = calls_text(&u.tool_calls);
+                    if !u.partial.is_empty() {
+                        shown.push_str(&clean_keep_lines(&u.partial));
+                        shown.push('\n');
+                    }
+                    super::print(&shown)?;
+                    return Err(eyre!("{}", clean(&u.error)));
+                }
+            }
+        }
+    };
     let out = match format {
         OutputFormat::Json => crate::sanitize::json_pretty(&serde_json::to_value(&a)?)? + "\n",
         OutputFormat::Text => {
-            let mut s = String::new();
-            for c in &a.tool_calls {
-                s.push_str(&format!(
-                    "→ {}({}) → {}\n",
-                    c.name,
-                    clean(&c.arguments.to_string()),
-                    clean(&summary(&c.result))
-                ));
-            }
+            let mut s = calls_text(&a.tool_calls);
             if !s.is_empty() {
                 s.push('\n');
             }
-            s + &clean_keep_lines(&a.answer) + "\n"
+            s += &clean_keep_lines(&a.answer);
+            s.push('\n');
+            if !a.unverified.is_empty() {
+                s.push_str(&format!(
+                    "? {}: {}\n",
+                    cfg.lang.pick(
+                        "figures no tool or metric gave",
+                        "cifras que ninguna herramienta ni métrica dio"
+                    ),
+                    a.unverified.iter().map(|u| clean(u)).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            s
         }
     };
     super::print(&out)
+}
+
+/// The tool calls, a line each: `→ what_if({…}) → min_cash 431778.51, …`.
+fn calls_text(calls: &[crate::ai::tools::ToolCall]) -> String {
+    calls
+        .iter()
+        .map(|c| {
+            format!(
+                "→ {}({}) → {}\n",
+                clean(&c.name),
+                clean(&c.arguments.to_string()),
+                clean(&summary(&c.result))
+            )
+        })
+        .collect()
 }
 
 /// A tool result in one line: its scalar values (at most eight).
