@@ -698,7 +698,10 @@ fn analyze_streams_from_an_endpoint_as_it_arrives() {
     let answer = serde_json::json!({"assessment": "efficient", "recommendations": [
         {"category": "growth", "priority": 2, "title": "Keep going", "description": "CMGR holds.", "impact_score": 50}]});
     let server = rt.block_on(Server::start(vec![Reply::Stream(vec![
-        (std::time::Duration::ZERO, delta("# Growth\n\nCMGR 5.33% \u{1b}[31mred\u{1b}[0m ")),
+        (
+            std::time::Duration::ZERO,
+            delta("# Growth\n\nCMGR 5.33% \u{1b}[31mred\u{1b}[0m "),
+        ),
         (Duration::from_millis(1500), delta("and 42.42% made up.\n")),
         (std::time::Duration::ZERO, delta(&format!("```json\n{answer}\n```"))),
         (std::time::Duration::ZERO, finish()),

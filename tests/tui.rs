@@ -1564,3 +1564,88 @@ fn the_panel_answers_questions_with_the_tools_and_keeps_the_conversation() {
     a.update(Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
     assert!(!a.ai.conversations.contains_key(&(id, a.ai.agent.key())));
 }
+
+/// With an endpoint configured, a question of the panel goes to the model
+/// (the turn waits, marked), which calls the engine's tools; its answer, the
+/// calls and any unverified figure come back into the same turn, and earlier
+/// turns go with the next question as the conversation.
+#[tokio::test]
+async fn with_an_endpoint_the_panel_asks_the_model_with_the_tools() {
+    use common::llm_server::{DONE, Reply, Server, delta, finish};
+    let piece = |v: serde_json::Value| (std::time::Duration::ZERO, format!("data: {v}\n\n"));
+    let tool_turn = Reply::Stream(vec![
+        piece(serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "id": "t1", "type": "function", "function": {"name": "what_if", "arguments": "{\"settings\": [\"hire=3:"}}]}}]})),
+        piece(serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "function": {"arguments": "2:6000\"]}"}}]}}]})),
+        piece(serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})),
+        (std::time::Duration::ZERO, DONE.to_owned()),
+    ]);
+    let text = |t: &str| {
+        Reply::Stream(vec![
+            (std::time::Duration::ZERO, delta(t)),
+            (std::time::Duration::ZERO, finish()),
+            (std::time::Duration::ZERO, DONE.to_owned()),
+        ])
+    };
+    let server = Server::start(vec![
+        tool_turn,
+        text("Lowest cash would be 431,778.51, or 999."),
+        text("Yes."),
+    ])
+    .await;
+    let ep = katalis::ai::openai::Endpoint {
+        base_url: server.url.clone(),
+        model: "scripted".into(),
+        api_key: None,
+        connect_timeout: std::time::Duration::from_secs(2),
+        first_byte_timeout: std::time::Duration::from_secs(2),
+        idle_timeout: std::time::Duration::from_secs(2),
+        max_attempts: 1,
+        retry_base: std::time::Duration::from_millis(10),
+    };
+    let mut a = app(Lang::En, 0);
+    a.ai.local = false;
+    a.update(key('a'));
+    let mut ask = |a: &mut App, q: &str| {
+        a.update(key(':'));
+        type_text(a, q);
+        let effects = a.update(code(KeyCode::Enter));
+        match effects.into_iter().find_map(|e| match e {
+            Effect::Ask(r) => Some(r),
+            _ => None,
+        }) {
+            Some(r) => r,
+            None => panic!("no question sent"),
+        }
+    };
+    let req = ask(&mut a, "what if we hire 2 engineers?");
+    assert!(screen(&a, 120, 40).contains("working it out"));
+    // The runtime's part: the model with the tools, then the answer as an action.
+    let cx = katalis::ai::tools::ToolContext {
+        report: &req.report,
+        start: req.start,
+        base: &req.drivers,
+        open_invoices: &req.open_invoices,
+    };
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let result = katalis::ai::ask::ask_endpoint(&ep, &req.question, &req.history, &cx, req.lang, &tx)
+        .await
+        .map_err(|u| (u.error, u.tool_calls, u.partial));
+    a.update(Action::Asked {
+        company_id: req.company_id,
+        agent: req.agent,
+        result,
+    });
+    let turn = &a.ai.conversations[&(req.company_id, req.agent)][0];
+    assert!(!turn.pending);
+    assert_eq!(turn.tool_calls[0].arguments["settings"][0], "hire=3:2:6000");
+    assert_eq!(turn.tool_calls[0].result["min_cash"], "431778.51");
+    assert_eq!(turn.unverified, vec!["999".to_owned()]);
+    let s = screen(&a, 120, 40);
+    assert!(s.contains("→ what_if(") && s.contains("Lowest cash would be"), "{s}");
+    // A follow-up carries the first question and its answer.
+    let next = ask(&mut a, "is that safe?");
+    assert_eq!(next.history.len(), 1);
+    assert_eq!(next.history[0].0, "what if we hire 2 engineers?");
+}

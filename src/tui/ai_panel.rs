@@ -78,6 +78,25 @@ pub struct Turn {
     pub question: String,
     pub tool_calls: Vec<crate::ai::tools::ToolCall>,
     pub answer: String,
+    /// Asked of the endpoint and not answered yet.
+    pub pending: bool,
+    /// Figures of the answer no metric or tool gave.
+    pub unverified: Vec<String>,
+}
+
+/// A question for the configured model, with what its tools compute from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AskRequest {
+    pub company_id: i64,
+    pub agent: &'static str,
+    pub question: String,
+    /// Earlier questions and answers with this advisor.
+    pub history: Vec<(String, String)>,
+    pub report: serde_json::Value,
+    pub start: crate::finance::planning::Start,
+    pub drivers: crate::domain::Drivers,
+    pub open_invoices: Vec<crate::domain::Invoice>,
+    pub lang: crate::locale::Lang,
 }
 
 impl AiPanel {
@@ -327,8 +346,15 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             let args = clean(&c.arguments.to_string());
             lines.extend(markdown::paragraph(&format!("→ {}({args})", c.name), width, th.muted));
         }
+        if turn.pending {
+            lines.push(Line::from(Span::styled(
+                t("● the advisor is working it out…", "● el asesor lo está calculando…"),
+                th.muted,
+            )));
+            continue;
+        }
         let answer: String = turn.answer.lines().map(clean).collect::<Vec<_>>().join("\n");
-        lines.extend(markdown::render(&answer, width, th, &[]));
+        lines.extend(markdown::render(&answer, width, th, &turn.unverified));
     }
     lines
 }

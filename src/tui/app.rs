@@ -164,6 +164,8 @@ pub enum Effect {
     },
     /// Start an analysis (the runtime keeps its task to cancel it).
     Analyze(Box<AnalyzeRequest>),
+    /// A question for the configured model, with the engine as its tools.
+    Ask(Box<super::ai_panel::AskRequest>),
     /// Drop a running analysis (its connection with it).
     CancelAnalysis(u64),
     /// Read a company's audit trail.
@@ -232,6 +234,13 @@ pub enum Action {
     /// Rows imported and skipped, or why nothing was.
     Imported(Result<(usize, usize), String>),
     MappingSaved(Result<String, String>),
+    /// The model's answer to a question of the panel (or why there is none,
+    /// with the tool calls made and the text that arrived).
+    Asked {
+        company_id: i64,
+        agent: &'static str,
+        result: Result<crate::ai::ask::Answer, (String, Vec<crate::ai::tools::ToolCall>, String)>,
+    },
     /// A redraw while an import runs (its progress bar moves) or the
     /// diagnostics are open (they are drawn anew every second).
     Tick,
@@ -393,6 +402,33 @@ impl App {
         self.dirty = true;
         match action {
             Action::Resize => vec![],
+            Action::Asked {
+                company_id,
+                agent,
+                result,
+            } => {
+                let turn = self
+                    .ai
+                    .conversations
+                    .get_mut(&(company_id, agent))
+                    .and_then(|turns| turns.iter_mut().find(|t| t.pending));
+                if let Some(turn) = turn {
+                    turn.pending = false;
+                    match result {
+                        Ok(a) => {
+                            turn.tool_calls = a.tool_calls;
+                            turn.answer = a.answer;
+                            turn.unverified = a.unverified;
+                        }
+                        Err((error, calls, partial)) => {
+                            turn.tool_calls = calls;
+                            turn.answer = format!("{partial}\n\n✗ {error}");
+                        }
+                    }
+                }
+                self.ai.back = 0;
+                vec![]
+            }
             Action::Key(key) => self.on_key(key),
             Action::Companies(Ok(list)) => {
                 self.companies = list;
@@ -651,8 +687,8 @@ impl App {
     /// Answers a question in the panel with the engine's tools (the local
     /// advisor's question shapes), and keeps it in the company's conversation
     /// with the advisor.
-    fn ask(&mut self, question: &str) {
-        let Some(d) = self.data.as_deref() else { return };
+    fn ask(&mut self, question: &str) -> Vec<Effect> {
+        let Some(d) = self.data.as_deref() else { return vec![] };
         let Some(start) = d.start else {
             self.say(
                 self.lang.pick(
@@ -661,7 +697,7 @@ impl App {
                 ),
                 true,
             );
-            return;
+            return vec![];
         };
         let report = crate::report::Report {
             company: &d.company,
@@ -674,17 +710,61 @@ impl App {
             base: &d.drivers,
             open_invoices: &d.open_invoices,
         };
+        let key = (d.company.id, self.ai.agent.key());
+        if !self.ai.local {
+            // The configured model answers, calling the same tools; the turn
+            // waits for it.
+            let history = self
+                .ai
+                .conversations
+                .get(&key)
+                .map(|turns| {
+                    turns
+                        .iter()
+                        .filter(|t| !t.pending)
+                        .map(|t| (t.question.clone(), t.answer.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let request = super::ai_panel::AskRequest {
+                company_id: d.company.id,
+                agent: self.ai.agent.key(),
+                question: question.to_owned(),
+                history,
+                report,
+                start,
+                drivers: d.drivers.clone(),
+                open_invoices: d.open_invoices.clone(),
+                lang: self.lang,
+            };
+            self.ai
+                .conversations
+                .entry(key)
+                .or_default()
+                .push(super::ai_panel::Turn {
+                    question: question.to_owned(),
+                    tool_calls: Vec::new(),
+                    answer: String::new(),
+                    pending: true,
+                    unverified: Vec::new(),
+                });
+            self.ai.back = 0;
+            return vec![Effect::Ask(Box::new(request))];
+        }
         let a = crate::ai::ask::answer(question, &cx, self.lang, d.fmt.sep, &d.fmt.currency);
         self.ai
             .conversations
-            .entry((d.company.id, self.ai.agent.key()))
+            .entry(key)
             .or_default()
             .push(super::ai_panel::Turn {
                 question: a.question,
                 tool_calls: a.tool_calls,
                 answer: a.answer,
+                pending: false,
+                unverified: a.unverified,
             });
         self.ai.back = 0;
+        vec![]
     }
 
     fn ai_reset(&mut self) -> Vec<Effect> {
@@ -822,10 +902,10 @@ impl App {
                 KeyCode::Esc => self.ai.asking = None,
                 KeyCode::Enter => {
                     let question = q.trim().to_owned();
-                    if !question.is_empty() {
-                        self.ask(&question);
-                    }
                     self.ai.asking = None;
+                    if !question.is_empty() {
+                        return self.ask(&question);
+                    }
                 }
                 KeyCode::Backspace => {
                     q.pop();

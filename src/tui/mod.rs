@@ -129,7 +129,11 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         }
         // The app turns Reload into LoadCompany before it gets here; analyses
         // are tasks the run loop keeps (see `spawn_analysis`).
-        Effect::Reload | Effect::Analyze(_) | Effect::CancelAnalysis(_) | Effect::RememberCompany(_) => return None,
+        Effect::Reload
+        | Effect::Analyze(_)
+        | Effect::Ask(_)
+        | Effect::CancelAnalysis(_)
+        | Effect::RememberCompany(_) => return None,
         Effect::LoadAudit(company_id) => {
             Action::AuditLoaded(store.audit(Some(company_id), None).await.map_err(|e| e.to_string()))
         }
@@ -272,6 +276,36 @@ fn action_error(a: &Action) -> Result<(), String> {
 
 /// Runs one analysis in a task whose events come back as actions; aborting the
 /// task drops the request and its connection.
+/// Asks the configured model a question of the panel, with the engine as its
+/// tools; the answer (or why there is none) comes back as an action.
+fn spawn_question(
+    settings: &Arc<crate::ai::service::AiSettings>,
+    tx: &UnboundedSender<Action>,
+    req: Box<ai_panel::AskRequest>,
+) {
+    let (settings, tx) = (Arc::clone(settings), tx.clone());
+    tokio::spawn(async move {
+        let crate::ai::service::Provider::OpenAi(ep) = &settings.provider else {
+            return;
+        };
+        let cx = crate::ai::tools::ToolContext {
+            report: &req.report,
+            start: req.start,
+            base: &req.drivers,
+            open_invoices: &req.open_invoices,
+        };
+        let (ptx, _prx) = tokio::sync::mpsc::unbounded_channel();
+        let result = crate::ai::ask::ask_endpoint(ep, &req.question, &req.history, &cx, req.lang, &ptx)
+            .await
+            .map_err(|u| (u.error, u.tool_calls, u.partial));
+        let _ = tx.send(Action::Asked {
+            company_id: req.company_id,
+            agent: req.agent,
+            result,
+        });
+    });
+}
+
 fn spawn_analysis(
     store: &Arc<AnyStore>,
     settings: &Arc<crate::ai::service::AiSettings>,
@@ -380,6 +414,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
                     }
                 }
                 Effect::RememberCompany(name) => crate::config::remember_company(&cfg.database_url, &name),
+                Effect::Ask(req) => spawn_question(&settings, &tx, req),
                 effect => perform(&store, &tx, effect),
             }
         }
