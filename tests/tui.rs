@@ -1607,7 +1607,7 @@ async fn with_an_endpoint_the_panel_asks_the_model_with_the_tools() {
     let mut a = app(Lang::En, 0);
     a.ai.local = false;
     a.update(key('a'));
-    let mut ask = |a: &mut App, q: &str| {
+    let ask = |a: &mut App, q: &str| {
         a.update(key(':'));
         type_text(a, q);
         let effects = a.update(code(KeyCode::Enter));
