@@ -1241,6 +1241,9 @@ fn ask_answers_offline_with_the_engine_as_its_tools() {
         shown.contains(&grouped),
         "the answer states the tool's min cash {grouped}: {shown}"
     );
+    let cmp = ask("compare base and Hires", "en");
+    assert_eq!(cmp["tool_calls"][0]["name"], "compare");
+    assert_eq!(cmp["tool_calls"][0]["result"]["b"]["min_cash"], projected["min_cash"]);
     // Text output shows the tool call before the answer.
     let text = ok(&e.run(&joined(&["ask", "whom should I call first?"], &c)));
     assert!(text.starts_with("→ open_invoices("), "{text}");

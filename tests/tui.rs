@@ -1627,6 +1627,7 @@ async fn with_an_endpoint_the_panel_asks_the_model_with_the_tools() {
         start: req.start,
         base: &req.drivers,
         open_invoices: &req.open_invoices,
+        scenarios: &req.scenarios,
     };
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let result = katalis::ai::ask::ask_endpoint(&ep, &req.question, &req.history, &cx, req.lang, &tx)

@@ -193,7 +193,8 @@ pub fn shapes(lang: Lang) -> &'static str {
          - a driver: \"what if revenue grows 4% a month?\", \"what if we cut opex 10%?\"\n\
          - goal seek: \"how much must prices rise to break even by Q3?\", \"what opex keeps cash above zero?\", \"what opex gives a runway of 12 months?\"\n\
          - collections: \"whom should I call first?\"\n\
-         - the score: \"why is the health score what it is?\"",
+         - the score: \"why is the health score what it is?\"\n\
+         - scenarios: \"compare base and Plan\"",
         "Respondo estas preguntas (con sus propias cifras):\n\
          - una contratación: \"¿y si contratamos 2 ingenieros a 6000 al mes desde 2027-01?\"\n\
          - un evento de caja: \"¿y si recibimos 500000 en 2027-03?\"\n\
@@ -201,7 +202,8 @@ pub fn shapes(lang: Lang) -> &'static str {
          - un supuesto: \"¿y si los ingresos crecen 4% al mes?\", \"¿y si recortamos gastos 10%?\"\n\
          - buscar objetivo: \"¿cuánto deben subir los precios para llegar al equilibrio en el T3?\", \"¿qué gasto mantiene la caja sobre cero?\", \"¿qué gasto da 12 meses de caja?\"\n\
          - cobranza: \"¿a quién cobro primero?\"\n\
-         - el puntaje: \"¿por qué la salud financiera tiene ese puntaje?\"",
+         - el puntaje: \"¿por qué la salud financiera tiene ese puntaje?\"\n\
+         - escenarios: \"compara base con Plan\"",
     )
 }
 
@@ -233,7 +235,43 @@ pub fn answer(question: &str, cx: &ToolContext<'_>, lang: Lang, sep: Separators,
             "cual gasto",
         ],
     );
-    let text = if has(&q, &["why", "por que"]) && has(&q, &["score", "health", "puntaje", "salud"]) {
+    let named: Vec<&str> = cx
+        .scenarios
+        .iter()
+        .map(|s| s.0.as_str())
+        .filter(|n| q.contains(&fold(n)))
+        .collect();
+    let text = if has(&q, &["compare", "compar", "versus", " vs "]) && !named.is_empty() {
+        let (a, b) = match named[..] {
+            [one] => ("base", one),
+            [one, two, ..] => (one, two),
+            [] => ("base", "base"),
+        };
+        let r = tool("compare", json!({"scenario_a": a, "scenario_b": b}));
+        if let Some(e) = r.get("error").and_then(Value::as_str) {
+            e.to_owned()
+        } else {
+            let line = |name: &str, o: &Value| {
+                format!(
+                    "- {name}: {} {} · {} {} · {} {}",
+                    say.t("lowest cash", "caja mínima"),
+                    say.money(&o["min_cash"]),
+                    say.t("cash runs out", "la caja se agota"),
+                    say.month(&o["cash_zero_month"]),
+                    say.t("NPV", "VPN"),
+                    say.money(&o["npv"])
+                )
+            };
+            format!(
+                "{}\n{}\n{}\n{} {}",
+                say.t("The two scenarios:", "Los dos escenarios:"),
+                line(a, &r["a"]),
+                line(b, &r["b"]),
+                say.t("Difference in NPV:", "Diferencia de VPN:"),
+                say.money(&r["difference"]["npv"])
+            )
+        }
+    } else if has(&q, &["why", "por que"]) && has(&q, &["score", "health", "puntaje", "salud"]) {
         let h = tool("metrics", json!({"module": "health"}));
         let score = |k: &str| h[k].as_str().map_or("—".to_owned(), |v| v.to_owned());
         let focus = h["focus_area"].as_str().unwrap_or("—");

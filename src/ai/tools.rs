@@ -8,7 +8,8 @@
 //!   outputs, and the base's under `base`;
 //! - `goal_seek {driver, target, min, max}`: as `scenario goal-seek`;
 //! - `open_invoices {customer?, min_days_late?}`: open invoices at the as-of date,
-//!   most overdue first (at most 20).
+//!   most overdue first (at most 20);
+//! - `compare {scenario_a, scenario_b}`: two scenarios' outputs and b − a.
 
 use crate::domain::{Drivers, Invoice};
 use crate::finance::planning::{
@@ -23,6 +24,8 @@ pub struct ToolContext<'a> {
     pub start: Start,
     pub base: &'a Drivers,
     pub open_invoices: &'a [Invoice],
+    /// The stored scenarios with where each starts (base is always there).
+    pub scenarios: &'a [(String, Drivers, Start)],
 }
 
 /// One call as made and answered.
@@ -47,6 +50,10 @@ pub fn definitions() -> Value {
             "description": "The value of one driver that meets a target: min_cash>=0, runway_at_horizon>=N or break_even_by=K.",
             "parameters": {"type": "object", "required": ["driver", "target", "min", "max"], "properties": {
                 "driver": {"type": "string"}, "target": {"type": "string"}, "min": {"type": "string"}, "max": {"type": "string"}}}}},
+        {"type": "function", "function": {"name": "compare",
+            "description": "Two scenarios' projected outputs side by side (base is the actuals' trend).",
+            "parameters": {"type": "object", "required": ["scenario_a", "scenario_b"], "properties": {
+                "scenario_a": {"type": "string"}, "scenario_b": {"type": "string"}}}}},
         {"type": "function", "function": {"name": "open_invoices",
             "description": "Open invoices at the as-of date, most overdue first (20 at most).",
             "parameters": {"type": "object", "properties": {"customer": {"type": "string"}, "min_days_late": {"type": "integer"}}}}}
@@ -83,8 +90,9 @@ pub fn call(cx: &ToolContext<'_>, name: &str, arguments: &Value) -> ToolCall {
         "what_if" => what_if(cx, arguments),
         "goal_seek" => seek(cx, arguments),
         "open_invoices" => open_invoices(cx, arguments),
+        "compare" => compare(cx, arguments),
         other => error(format!(
-            "no tool {:?}: metrics, what_if, goal_seek or open_invoices",
+            "no tool {:?}: metrics, what_if, goal_seek, open_invoices or compare",
             crate::sanitize::clean(other)
         )),
     };
@@ -144,6 +152,38 @@ fn seek(cx: &ToolContext<'_>, arguments: &Value) -> Value {
     })
 }
 
+fn compare(cx: &ToolContext<'_>, arguments: &Value) -> Value {
+    let find = |key: &str| -> Result<Projection, Value> {
+        let name = arguments.get(key).and_then(Value::as_str).unwrap_or("base");
+        if name == "base" {
+            return Ok(project(cx.start, cx.base));
+        }
+        cx.scenarios
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, d, s)| project(*s, d))
+            .ok_or_else(|| {
+                let known: Vec<&str> = std::iter::once("base")
+                    .chain(cx.scenarios.iter().map(|s| s.0.as_str()))
+                    .collect();
+                error(format!("no scenario {name:?} (there are: {})", known.join(", ")))
+            })
+    };
+    let (a, b) = match (find("scenario_a"), find("scenario_b")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    json!({
+        "a": outputs(&a),
+        "b": outputs(&b),
+        "difference": {
+            "min_cash": money(b.min_cash - a.min_cash),
+            "cash_at_horizon": money(b.cash_at_horizon - a.cash_at_horizon),
+            "npv": money(b.npv - a.npv),
+        },
+    })
+}
+
 fn open_invoices(cx: &ToolContext<'_>, arguments: &Value) -> Value {
     let d = cx.start.month.last_day();
     let customer = arguments.get("customer").and_then(Value::as_str).map(str::to_lowercase);
@@ -193,6 +233,7 @@ mod tests {
             },
             base: &base,
             open_invoices: &[],
+            scenarios: &[],
         };
         assert!(
             call(&cx, "weather", &json!({})).result["error"]
@@ -215,6 +256,14 @@ mod tests {
             call(&cx, "metrics", &json!({"module": "health"})).result["total_score"],
             "75.10"
         );
+        assert!(
+            call(&cx, "compare", &json!({"scenario_a": "base", "scenario_b": "Nope"})).result["error"]
+                .as_str()
+                .unwrap()
+                .contains("there are: base")
+        );
+        let same = call(&cx, "compare", &json!({"scenario_a": "base", "scenario_b": "base"})).result;
+        assert_eq!(same["difference"]["npv"], "0.00");
         let ok = call(&cx, "what_if", &json!({"settings": ["revenue_growth=0.05"]})).result;
         assert!(ok["min_cash"].is_string() && ok["base"]["min_cash"].is_string(), "{ok}");
     }

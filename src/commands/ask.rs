@@ -47,11 +47,17 @@ pub async fn run(
     .to_json();
     let start = Start::from_ledger(&ledger, m).ok_or_else(|| eyre!("no financials for {m}"))?;
     let base = base_drivers(&ledger, m);
+    let mut scenarios = Vec::new();
+    for s in store.scenarios(company.id).await? {
+        let r = super::scenario::resolve(store, company.id, &ledger, &s.name).await?;
+        scenarios.push((r.name, r.drivers, r.start));
+    }
     let cx = ToolContext {
         report: &report,
         start,
         base: &base,
         open_invoices: &open,
+        scenarios: &scenarios,
     };
     let sep = crate::locale::Separators::for_locale(&company.locale);
     let a = match &cfg.ai.provider {

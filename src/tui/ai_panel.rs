@@ -96,6 +96,8 @@ pub struct AskRequest {
     pub start: crate::finance::planning::Start,
     pub drivers: crate::domain::Drivers,
     pub open_invoices: Vec<crate::domain::Invoice>,
+    /// The stored scenarios, for `compare`.
+    pub scenarios: Vec<(String, crate::domain::Drivers, crate::finance::planning::Start)>,
     pub lang: crate::locale::Lang,
 }
 

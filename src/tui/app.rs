@@ -704,11 +704,19 @@ impl App {
             snapshot: &d.snapshot,
         }
         .to_json();
+        let scenarios: Vec<(String, crate::domain::Drivers, crate::finance::planning::Start)> = self
+            .planner
+            .scenarios
+            .iter()
+            .filter(|s| !s.base)
+            .map(|s| (s.name.clone(), s.drivers.clone(), s.start))
+            .collect();
         let cx = crate::ai::tools::ToolContext {
             report: &report,
             start,
             base: &d.drivers,
             open_invoices: &d.open_invoices,
+            scenarios: &scenarios,
         };
         let key = (d.company.id, self.ai.agent.key());
         if !self.ai.local {
@@ -735,6 +743,7 @@ impl App {
                 start,
                 drivers: d.drivers.clone(),
                 open_invoices: d.open_invoices.clone(),
+                scenarios: scenarios.clone(),
                 lang: self.lang,
             };
             self.ai

@@ -293,6 +293,7 @@ fn spawn_question(
             start: req.start,
             base: &req.drivers,
             open_invoices: &req.open_invoices,
+            scenarios: &req.scenarios,
         };
         let (ptx, _prx) = tokio::sync::mpsc::unbounded_channel();
         let result = crate::ai::ask::ask_endpoint(ep, &req.question, &req.history, &cx, req.lang, &ptx)
