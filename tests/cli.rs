@@ -1363,7 +1363,7 @@ fn ask_runs_the_models_tool_calls_against_the_engine() {
     // What the model was sent: the tools, and each call's result as a tool message.
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
-    assert_eq!(requests[0].body["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(requests[0].body["tools"].as_array().unwrap().len(), 5);
     let last = requests[2].body["messages"].as_array().unwrap();
     let tools: Vec<&Value> = last.iter().filter(|m| m["role"] == "tool").collect();
     assert_eq!(tools.len(), 5);
