@@ -1390,3 +1390,55 @@ fn ask_runs_the_models_tool_calls_against_the_engine() {
     assert_eq!(String::from_utf8_lossy(&o.stdout).matches("→ metrics(").count(), 8);
     assert!(!err.contains("abcdefghijklmnop"));
 }
+
+/// `report --format html --ai`: the commentary is the configured model's, its
+/// figures checked (one no metric gives is marked in the pack), its source named.
+#[test]
+fn the_board_pack_takes_the_models_commentary_with_ai() {
+    use common::llm_server::{DONE, Reply, Server, delta, finish};
+    let e = Env::new();
+    let url = e.url();
+    ok(&e.run(&["demo", "--db", &url]));
+    let rt = server_runtime();
+    let result = serde_json::json!({"profitability": 50, "unit_economics": 81, "cash_flow": 80,
+        "growth_efficiency": 100, "total_score": 75,
+        "recommendations": [{"category": "cash_flow", "priority": 1, "title": "Watch the runway",
+            "description": "Runway is 8.28 months.", "impact_score": 80}]});
+    let text = format!("Runway is 8.28 months; margins may reach 91.7%.\n```json\n{result}\n```");
+    let server = rt.block_on(Server::start(vec![Reply::Stream(vec![
+        (std::time::Duration::ZERO, delta(&text)),
+        (std::time::Duration::ZERO, finish()),
+        (std::time::Duration::ZERO, DONE.to_owned()),
+    ])]));
+    let html = ok(&e.run_env(
+        &[
+            "report",
+            "--format",
+            "html",
+            "--ai",
+            "--db",
+            &url,
+            "--company",
+            "Tallo Analytics",
+        ],
+        &[
+            ("KATALIS_AI_BASE_URL", server.url.as_str()),
+            ("KATALIS_AI_API_KEY", "sk-pack-abcdefghijklmnop4321"),
+            ("KATALIS_AI_MODEL", "scripted"),
+        ],
+    ));
+    assert!(
+        html.contains("Written by openai · scripted") || html.contains("scripted"),
+        "{html}"
+    );
+    assert!(html.contains("Watch the runway"));
+    assert!(
+        html.contains("<span class=\"unverified\">91.7%</span>"),
+        "the unmatched figure is marked"
+    );
+    assert!(
+        !html.contains("<span class=\"unverified\">8.28"),
+        "a figure the metrics give is not"
+    );
+    assert!(!html.contains("abcdefghijklmnop"));
+}
