@@ -156,30 +156,22 @@ impl Say<'_> {
             return format!("{} {e}", self.t("The engine refused it:", "El motor lo rechazó:"));
         }
         let b = &r["base"];
-        match self.lang {
-            Lang::En => format!(
-                "Runway at the horizon: {} (base: {}). Cash runs out: {} (base: {}). Lowest cash: {} (base: {}). Break-even: {} (base: {}).",
-                self.months(&r["runway_at_horizon"]),
-                self.months(&b["runway_at_horizon"]),
-                self.month(&r["cash_zero_month"]),
-                self.month(&b["cash_zero_month"]),
-                self.money(&r["min_cash"]),
-                self.money(&b["min_cash"]),
-                self.month(&r["break_even_month"]),
-                self.month(&b["break_even_month"]),
-            ),
-            Lang::Es => format!(
-                "Meses de caja al final del horizonte: {} (base: {}). La caja se agota: {} (base: {}). Caja mínima: {} (base: {}). Equilibrio: {} (base: {}).",
-                self.months(&r["runway_at_horizon"]),
-                self.months(&b["runway_at_horizon"]),
-                self.month(&r["cash_zero_month"]),
-                self.month(&b["cash_zero_month"]),
-                self.money(&r["min_cash"]),
-                self.money(&b["min_cash"]),
-                self.month(&r["break_even_month"]),
-                self.month(&b["break_even_month"]),
-            ),
-        }
+        let template = self.t(
+            "Runway at the horizon: {runway} (base: {runway0}). Cash runs out: {zero} (base: {zero0}). Lowest cash: {min} (base: {min0}). Break-even: {even} (base: {even0}).",
+            "Meses de caja al final del horizonte: {runway} (base: {runway0}). La caja se agota: {zero} (base: {zero0}). Caja mínima: {min} (base: {min0}). Equilibrio: {even} (base: {even0}).",
+        );
+        [
+            ("{runway0}", self.months(&b["runway_at_horizon"])),
+            ("{runway}", self.months(&r["runway_at_horizon"])),
+            ("{zero0}", self.month(&b["cash_zero_month"])),
+            ("{zero}", self.month(&r["cash_zero_month"])),
+            ("{min0}", self.money(&b["min_cash"])),
+            ("{min}", self.money(&r["min_cash"])),
+            ("{even0}", self.month(&b["break_even_month"])),
+            ("{even}", self.month(&r["break_even_month"])),
+        ]
+        .iter()
+        .fold(template.to_owned(), |text, (k, v)| text.replace(k, v))
     }
 }
 
