@@ -280,3 +280,39 @@ async fn the_diagnostics_overlay_shows_store_calls_frames_and_memory() {
     a.update(key(KeyCode::F(12)));
     assert_eq!(a.overlay, Overlay::None);
 }
+
+/// A question asked in the panel is kept in the store and is there again the
+/// next time the company opens; Ctrl-l forgets it there too.
+#[tokio::test]
+async fn panel_questions_survive_a_restart() {
+    let (_dir, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::commands::demo::load(&store).await.unwrap();
+    let mut a = open(&store, "Tallo Analytics").await;
+    a.update(key(KeyCode::Char('a')));
+    a.update(key(KeyCode::Char(':')));
+    for c in "whom should I call first?".chars() {
+        a.update(key(KeyCode::Char(c)));
+    }
+    let effects = a.update(key(KeyCode::Enter));
+    assert!(effects.iter().any(|e| matches!(e, Effect::SaveTurn { .. })));
+    for e in effects {
+        if let Some(act) = execute(&store, e).await {
+            a.update(act);
+        }
+    }
+    assert!(a.message.is_none(), "{:?}", a.message);
+    let mut again = open(&store, "Tallo Analytics").await;
+    let id = again.data.as_ref().unwrap().company.id;
+    let turns = &again.ai.conversations[&(id, "advisor")];
+    assert_eq!(turns[0].question, "whom should I call first?");
+    assert_eq!(turns[0].tool_calls[0].name, "open_invoices");
+    again.update(key(KeyCode::Char('a')));
+    let effects = again.update(Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
+    for e in effects {
+        if let Some(act) = execute(&store, e).await {
+            again.update(act);
+        }
+    }
+    assert!(store.conversations(id).await.unwrap().is_empty());
+}

@@ -426,7 +426,17 @@ async fn backup_restores_into_an_empty_store_of_either_kind() {
     let all = stores().await;
     for from in &all {
         demo::load(&from.store).await.unwrap();
+        // A question asked of an advisor travels with the company.
+        let tallo = from.store.company("Tallo Analytics").await.unwrap();
+        let turn = katalis::store::conversations::StoredTurn {
+            agent: "advisor".into(),
+            question: "whom should I call first?".into(),
+            answer: "Constructora Sierra Madre.".into(),
+            tool_calls: r#"[{"name":"open_invoices","arguments":{"min_days_late":1},"result":{"total":3}}]"#.into(),
+        };
+        from.store.save_turn(tallo.id, &turn).await.unwrap();
         let snapshot = from.store.backup().await.unwrap();
+        assert_eq!(snapshot.companies[0].conversations.len(), 1, "{}", from.name);
         let json = serde_json::to_string(&snapshot).unwrap();
         let back: katalis::store::Backup = serde_json::from_str(&json).unwrap();
         assert_eq!(back, snapshot);
@@ -710,4 +720,46 @@ async fn postgres_over_tls() {
         AnyStore::connect(&wrong_host).await.is_err(),
         "the certificate is for localhost, not 127.0.0.1"
     );
+}
+
+/// The questions asked of the advisors are kept per company and advisor, in
+/// order, with their tool calls; clearing one advisor's leaves the others'.
+#[tokio::test]
+async fn conversations_are_kept_per_company_and_advisor() {
+    use katalis::store::conversations::StoredTurn;
+    for s in stores().await {
+        demo::load(&s.store).await.unwrap();
+        let c = s.store.company("Tallo Analytics").await.unwrap();
+        let turn = |agent: &str, q: &str| StoredTurn {
+            agent: agent.into(),
+            question: q.into(),
+            answer: format!("answer to {q}"),
+            tool_calls: r#"[{"name":"metrics","arguments":{},"result":{"a":"1.00"}}]"#.into(),
+        };
+        for t in [
+            turn("advisor", "one"),
+            turn("cashflow", "two"),
+            turn("advisor", "three"),
+        ] {
+            s.store.save_turn(c.id, &t).await.unwrap();
+        }
+        let all = s.store.conversations(c.id).await.unwrap();
+        assert_eq!(
+            all.iter().map(|t| t.question.as_str()).collect::<Vec<_>>(),
+            ["one", "two", "three"],
+            "{}",
+            s.name
+        );
+        let calls: serde_json::Value = serde_json::from_str(&all[0].tool_calls).unwrap();
+        assert_eq!(calls[0]["result"]["a"], "1.00", "{}", s.name);
+        assert_eq!(s.store.clear_conversation(c.id, "advisor").await.unwrap(), 2);
+        let left = s.store.conversations(c.id).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].agent, "cashflow");
+        let bad = StoredTurn {
+            tool_calls: "not json".into(),
+            ..turn("advisor", "x")
+        };
+        assert!(s.store.save_turn(c.id, &bad).await.is_err());
+    }
 }

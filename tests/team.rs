@@ -126,12 +126,23 @@ async fn roles_are_enforced_by_the_database_through_katalis_and_raw_sql() {
         "INSERT INTO scenarios (company_id, name, drivers) VALUES (1, 'x', '{}')",
         "UPDATE audit SET action = 'x'",
         "DELETE FROM audit",
+        "INSERT INTO conversations (company_id, agent, question, answer) VALUES (1, 'advisor', 'q', 'a')",
     ] {
         let e = sql(&v, q).await.unwrap_err();
         assert!(e.contains("permission denied"), "viewer {q}: {e}");
     }
 
-    // An analyst writes scenarios (and only in its company), not the books.
+    // A viewer's question is answered; keeping it is refused by the database, said as a warning.
+    let asked = katalis(&v, h, &["ask", "whom should I call first?", "--company", tallo]);
+    assert!(asked.status.success(), "{}", String::from_utf8_lossy(&asked.stderr));
+    assert!(String::from_utf8_lossy(&asked.stderr).contains("not kept in the conversation"));
+    // An analyst writes scenarios (and only in its company), not the books; its questions are kept.
+    ok(&katalis(
+        &a,
+        h,
+        &["ask", "whom should I call first?", "--company", tallo],
+    ));
+    assert_eq!(count(&a, "SELECT count(*) FROM conversations").await, 1);
     ok(&katalis(&a, h, &["scenario", "create", "Plan A", "--company", tallo]));
     let e = refused(&katalis(&a, h, &["import", "financials", fin, "--company", tallo]));
     assert!(e.contains("your role in \"Tallo Analytics\" is analyst"), "{e}");
@@ -221,7 +232,7 @@ async fn migrations_are_applied_apart_from_use() {
     // An empty database, and a role that may not create in it: told what to do, no DDL tried.
     let e = refused(&katalis(&v, h, &["report"]));
     assert!(
-        e.contains("missing migration 1 (schema), 2 (import mappings), 3 (team)"),
+        e.contains("missing migration 1 (schema), 2 (import mappings), 3 (team), 4 (conversations)"),
         "{e}"
     );
     assert!(e.contains("katalis migrate"), "{e}");
@@ -230,9 +241,9 @@ async fn migrations_are_applied_apart_from_use() {
     // The admin migrates; running it again says the store is current.
     let out = katalis(&admin, h, &["migrate"]);
     ok(&out);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("applied migration 1, 2, 3"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("applied migration 1, 2, 3, 4"));
     let out = katalis(&admin, h, &["migrate"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is current: 3 of 3"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is current: 4 of 4"));
     ok(&katalis(&admin, h, &["demo"]));
     ok(&katalis(
         &admin,

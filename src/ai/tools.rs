@@ -29,7 +29,7 @@ pub struct ToolContext<'a> {
 }
 
 /// One call as made and answered.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolCall {
     pub name: String,
     pub arguments: Value,

@@ -20,7 +20,7 @@ pub async fn run(
     agent: &str,
     format: OutputFormat,
 ) -> Result<()> {
-    Agent::parse(agent).ok_or_else(|| {
+    let agent = Agent::parse(agent).ok_or_else(|| {
         eyre!(
             "--agent {:?}: expected one of advisor, pricing, growth, cashflow, collections",
             clean(agent)
@@ -65,7 +65,15 @@ pub async fn run(
         crate::ai::service::Provider::OpenAi(ep) => {
             super::require(store, &company, crate::store::team::Role::Analyst, "asking an advisor").await?;
             let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-            match crate::ai::ask::ask_endpoint(ep, question, &[], &cx, cfg.lang, &tx).await {
+            // Earlier turns with this advisor go along: a follow-up sees them.
+            let history: Vec<(String, String)> = store
+                .conversations(company.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.agent == agent.key())
+                .map(|t| (t.question, t.answer))
+                .collect();
+            match crate::ai::ask::ask_endpoint(ep, question, &history, &cx, cfg.lang, &tx).await {
                 Ok(a) => a,
                 Err(u) => {
                     // What happened before the failure stays on screen.
@@ -80,6 +88,20 @@ pub async fn run(
             }
         }
     };
+    // Kept in the company's conversation with the advisor (the interface shows
+    // it); a login that may not write it still gets its answer.
+    let turn = crate::store::conversations::StoredTurn {
+        agent: agent.key().to_owned(),
+        question: a.question.clone(),
+        answer: a.answer.clone(),
+        tool_calls: serde_json::to_string(&a.tool_calls)?,
+    };
+    if let Err(e) = store.save_turn(company.id, &turn).await {
+        eprintln!(
+            "katalis: warning: the answer was not kept in the conversation ({})",
+            clean(&e.to_string())
+        );
+    }
     let out = match format {
         OutputFormat::Json => crate::sanitize::json_pretty(&serde_json::to_value(&a)?)? + "\n",
         OutputFormat::Text => {

@@ -58,6 +58,9 @@ pub struct CompanyBackup {
     /// KPI targets: (metric, rule).
     #[serde(default)]
     pub targets: Vec<(String, String)>,
+    /// The questions asked of the advisors, oldest first.
+    #[serde(default)]
+    pub conversations: Vec<super::conversations::StoredTurn>,
 }
 
 /// A saved import mapping: `spec` is the JSON of `import::table::Mapping`.

@@ -19,6 +19,7 @@ macro_rules! with_pool {
 }
 
 mod backup;
+pub mod conversations;
 mod pg_copy;
 mod postgres;
 pub(crate) mod sql;

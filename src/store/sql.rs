@@ -935,6 +935,16 @@ macro_rules! shared_store {
                     .bind(c.id)
                     .fetch_all(&mut *tx)
                     .await?,
+                    conversations: sqlx::query_as(
+                        "SELECT agent, question, answer, CAST(tool_calls AS TEXT) AS tool_calls \
+                         FROM conversations WHERE company_id = $1 ORDER BY id",
+                    )
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map($crate::store::conversations::canonical)
+                    .collect(),
                     profile: c.into(),
                 });
             }
@@ -1159,6 +1169,21 @@ macro_rules! shared_helpers {
                 }
                 for m in &cb.mappings {
                     Self::insert_mapping(&mut *conn, c.id, m).await?;
+                }
+                for t in &cb.conversations {
+                    let calls: serde_json::Value = serde_json::from_str(&t.tool_calls)
+                        .map_err(|e| StoreError::Corrupt(format!("a conversation's tool calls: {e}")))?;
+                    sqlx::query(
+                        "INSERT INTO conversations (company_id, agent, question, answer, tool_calls) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(c.id)
+                    .bind(&t.agent)
+                    .bind(&t.question)
+                    .bind(&t.answer)
+                    .bind(sqlx::types::Json(&calls))
+                    .execute(&mut *conn)
+                    .await?;
                 }
                 for (metric, rule) in &cb.targets {
                     sqlx::query("INSERT INTO targets (company_id, metric, rule) VALUES ($1, $2, $3)")

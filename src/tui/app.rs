@@ -100,6 +100,16 @@ impl AuditView {
     }
 }
 
+/// A turn as the store keeps it.
+fn stored_turn(agent: &str, t: &super::ai_panel::Turn) -> crate::store::conversations::StoredTurn {
+    crate::store::conversations::StoredTurn {
+        agent: agent.to_owned(),
+        question: t.question.clone(),
+        answer: t.answer.clone(),
+        tool_calls: serde_json::to_string(&t.tool_calls).unwrap_or_else(|_| "[]".into()),
+    }
+}
+
 /// What the views show that is computed rather than stored: the budget's
 /// variances and the 13-week forecast with the current scenario's events.
 #[derive(Debug, Clone, Default)]
@@ -166,6 +176,16 @@ pub enum Effect {
     Analyze(Box<AnalyzeRequest>),
     /// A question for the configured model, with the engine as its tools.
     Ask(Box<super::ai_panel::AskRequest>),
+    /// Keep a question and its answer in the company's conversation.
+    SaveTurn {
+        company_id: i64,
+        turn: crate::store::conversations::StoredTurn,
+    },
+    /// Forget the company's conversation with an advisor.
+    ClearConversation {
+        company_id: i64,
+        agent: &'static str,
+    },
     /// Drop a running analysis (its connection with it).
     CancelAnalysis(u64),
     /// Read a company's audit trail.
@@ -241,6 +261,8 @@ pub enum Action {
         agent: &'static str,
         result: Result<crate::ai::ask::Answer, (String, Vec<crate::ai::tools::ToolCall>, String)>,
     },
+    /// A conversation write ended (an error is said; the turns on screen stay).
+    ConversationSaved(Result<(), String>),
     /// A redraw while an import runs (its progress bar moves) or the
     /// diagnostics are open (they are drawn anew every second).
     Tick,
@@ -402,6 +424,15 @@ impl App {
         self.dirty = true;
         match action {
             Action::Resize => vec![],
+            Action::ConversationSaved(r) => {
+                if let Err(e) = r {
+                    let what = self
+                        .lang
+                        .pick("the conversation was not saved", "la conversación no se guardó");
+                    self.say(format!("{what} ({e})"), true);
+                }
+                vec![]
+            }
             Action::Asked {
                 company_id,
                 agent,
@@ -412,6 +443,7 @@ impl App {
                     .conversations
                     .get_mut(&(company_id, agent))
                     .and_then(|turns| turns.iter_mut().find(|t| t.pending));
+                let mut effects = vec![];
                 if let Some(turn) = turn {
                     turn.pending = false;
                     match result {
@@ -419,6 +451,10 @@ impl App {
                             turn.tool_calls = a.tool_calls;
                             turn.answer = a.answer;
                             turn.unverified = a.unverified;
+                            effects.push(Effect::SaveTurn {
+                                company_id,
+                                turn: stored_turn(agent, turn),
+                            });
                         }
                         Err((error, calls, partial)) => {
                             turn.tool_calls = calls;
@@ -427,7 +463,7 @@ impl App {
                     }
                 }
                 self.ai.back = 0;
-                vec![]
+                effects
             }
             Action::Key(key) => self.on_key(key),
             Action::Companies(Ok(list)) => {
@@ -458,58 +494,79 @@ impl App {
                 self.load = Load::Failed(e);
                 vec![]
             }
-            Action::Loaded(result) => match *result {
-                // A load that started before the one shown ended later: older data, dropped.
-                Ok(data)
-                    if self
-                        .data
-                        .as_ref()
-                        .is_some_and(|d| d.company.id == data.company.id && d.started > data.started) =>
-                {
-                    vec![]
-                }
-                Ok(mut data) => {
-                    let targets = crate::report::targets::merge(&self.config_targets, &data.stored_targets);
-                    if !targets.is_empty() {
-                        let report = crate::report::Report {
-                            company: &data.company,
-                            snapshot: &data.snapshot,
+            Action::Loaded(result) => {
+                match *result {
+                    // A load that started before the one shown ended later: older data, dropped.
+                    Ok(data)
+                        if self
+                            .data
+                            .as_ref()
+                            .is_some_and(|d| d.company.id == data.company.id && d.started > data.started) =>
+                    {
+                        vec![]
+                    }
+                    Ok(mut data) => {
+                        let targets = crate::report::targets::merge(&self.config_targets, &data.stored_targets);
+                        if !targets.is_empty() {
+                            let report = crate::report::Report {
+                                company: &data.company,
+                                snapshot: &data.snapshot,
+                            }
+                            .to_json();
+                            // A target on a key the report lacks is reported by `check`; here it is skipped.
+                            data.target_checks = targets
+                                .iter()
+                                .filter_map(|t| crate::report::targets::evaluate(&report, std::slice::from_ref(t)).ok())
+                                .flatten()
+                                .collect();
                         }
-                        .to_json();
-                        // A target on a key the report lacks is reported by `check`; here it is skipped.
-                        data.target_checks = targets
-                            .iter()
-                            .filter_map(|t| crate::report::targets::evaluate(&report, std::slice::from_ref(t)).ok())
-                            .flatten()
-                            .collect();
+                        let effect = Effect::LoadDso {
+                            company_id: data.company.id,
+                            months: data.trends.months.clone(),
+                        };
+                        self.wanted_company = Some(data.company.name.clone());
+                        self.planner = Planner::load(self.lang, &data, Some(&self.planner));
+                        let other_company = self.data.as_ref().is_none_or(|d| d.company.id != data.company.id);
+                        let remember = Effect::RememberCompany(data.company.name.clone());
+                        // The stored conversations, unless this session already holds
+                        // the company's (a reload keeps what is on screen).
+                        let id = data.company.id;
+                        if !self.ai.conversations.keys().any(|(c, _)| *c == id) {
+                            for t in &data.conversations {
+                                let Some(agent) = crate::ai::Agent::parse(&t.agent) else {
+                                    continue;
+                                };
+                                self.ai.conversations.entry((id, agent.key())).or_default().push(
+                                    super::ai_panel::Turn {
+                                        question: t.question.clone(),
+                                        tool_calls: serde_json::from_str(&t.tool_calls).unwrap_or_default(),
+                                        answer: t.answer.clone(),
+                                        pending: false,
+                                        unverified: Vec::new(),
+                                    },
+                                );
+                            }
+                        }
+                        self.data = Some(Box::new(data));
+                        self.load = Load::Idle;
+                        let max = self.row_count();
+                        let row = &mut self.rows[self.tab.index()];
+                        *row = (*row).min(max.saturating_sub(1));
+                        let mut effects = vec![effect];
+                        if other_company {
+                            effects.push(remember);
+                        }
+                        if other_company && self.ai.open {
+                            effects.extend(self.ai_reset());
+                        }
+                        effects
                     }
-                    let effect = Effect::LoadDso {
-                        company_id: data.company.id,
-                        months: data.trends.months.clone(),
-                    };
-                    self.wanted_company = Some(data.company.name.clone());
-                    self.planner = Planner::load(self.lang, &data, Some(&self.planner));
-                    let other_company = self.data.as_ref().is_none_or(|d| d.company.id != data.company.id);
-                    let remember = Effect::RememberCompany(data.company.name.clone());
-                    self.data = Some(Box::new(data));
-                    self.load = Load::Idle;
-                    let max = self.row_count();
-                    let row = &mut self.rows[self.tab.index()];
-                    *row = (*row).min(max.saturating_sub(1));
-                    let mut effects = vec![effect];
-                    if other_company {
-                        effects.push(remember);
+                    Err(e) => {
+                        self.load = Load::Failed(e);
+                        vec![]
                     }
-                    if other_company && self.ai.open {
-                        effects.extend(self.ai_reset());
-                    }
-                    effects
                 }
-                Err(e) => {
-                    self.load = Load::Failed(e);
-                    vec![]
-                }
-            },
+            }
             Action::Dso { company_id, series } => {
                 match (series, self.data.as_mut()) {
                     // The last months of the window; the older ones stay unknown.
@@ -761,19 +818,20 @@ impl App {
             return vec![Effect::Ask(Box::new(request))];
         }
         let a = crate::ai::ask::answer(question, &cx, self.lang, d.fmt.sep, &d.fmt.currency);
-        self.ai
-            .conversations
-            .entry(key)
-            .or_default()
-            .push(super::ai_panel::Turn {
-                question: a.question,
-                tool_calls: a.tool_calls,
-                answer: a.answer,
-                pending: false,
-                unverified: a.unverified,
-            });
+        let turn = super::ai_panel::Turn {
+            question: a.question,
+            tool_calls: a.tool_calls,
+            answer: a.answer,
+            pending: false,
+            unverified: a.unverified,
+        };
+        let effect = Effect::SaveTurn {
+            company_id: key.0,
+            turn: stored_turn(key.1, &turn),
+        };
+        self.ai.conversations.entry(key).or_default().push(turn);
         self.ai.back = 0;
-        vec![]
+        vec![effect]
     }
 
     fn ai_reset(&mut self) -> Vec<Effect> {
@@ -1154,7 +1212,10 @@ impl App {
             }
             Intent::AiClear if self.ai.open => {
                 if let Some(d) = &self.data {
-                    self.ai.conversations.remove(&(d.company.id, self.ai.agent.key()));
+                    let (company_id, agent) = (d.company.id, self.ai.agent.key());
+                    if self.ai.conversations.remove(&(company_id, agent)).is_some() {
+                        return vec![Effect::ClearConversation { company_id, agent }];
+                    }
                 }
             }
             Intent::AiScrollUp if self.ai.open => {

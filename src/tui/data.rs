@@ -63,6 +63,8 @@ pub struct CompanyData {
     /// Every target in force (the config's and the company's), evaluated on the
     /// report (filled in by `App::update` when the data arrives).
     pub target_checks: Vec<crate::report::targets::TargetCheck>,
+    /// The questions asked of the advisors about this company, as stored.
+    pub conversations: Vec<crate::store::conversations::StoredTurn>,
 }
 
 /// The engine's metrics as of one month (T3M windows end there).
@@ -133,6 +135,7 @@ impl CompanyData {
             started: std::time::Instant::now(),
             stored_targets: Vec::new(),
             target_checks: Vec::new(),
+            conversations: Vec::new(),
             search,
             by_month,
             ytd,
@@ -188,7 +191,7 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
     let ledger = Ledger::new(financials);
     let m = as_of_month(&ledger, None).map_err(|e| e.to_string())?;
-    let (receivables, open, recommendations, scenarios, history, access, targets) = tokio::try_join!(
+    let (receivables, open, recommendations, scenarios, history, access, targets, conversations) = tokio::try_join!(
         store.collections_input(id, m),
         store.open_invoices(id, m.last_day()),
         store.latest_recommendations(id, 5),
@@ -196,6 +199,7 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         store.forecast_input(id, m),
         store.access(id),
         store.targets(id),
+        store.conversations(id),
     )
     .map_err(|e| e.to_string())?;
     // The engine's work runs on the blocking pool, never on a runtime worker
@@ -210,6 +214,7 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
     .map_err(|e| format!("computing the company's figures failed: {e}"))?;
     data.recommendations = recommendations;
     data.scenarios = scenarios;
+    data.conversations = conversations;
     data.access = access;
     data.started = started;
     data.stored_targets = targets

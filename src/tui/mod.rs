@@ -99,6 +99,16 @@ fn perform(store: &Arc<AnyStore>, tx: &UnboundedSender<Action>, effect: Effect) 
 pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
     let action = match effect {
         Effect::LoadCompanies => Action::Companies(store.companies().await.map_err(|e| e.to_string())),
+        Effect::SaveTurn { company_id, turn } => {
+            Action::ConversationSaved(store.save_turn(company_id, &turn).await.map_err(|e| e.to_string()))
+        }
+        Effect::ClearConversation { company_id, agent } => Action::ConversationSaved(
+            store
+                .clear_conversation(company_id, agent)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        ),
         Effect::LoadCompany(c) => Action::Loaded(Box::new(data::load(store, c).await)),
         Effect::LoadDso { company_id, months } => Action::Dso {
             company_id,
