@@ -1621,6 +1621,17 @@ async fn with_an_endpoint_the_panel_asks_the_model_with_the_tools() {
     };
     let req = ask(&mut a, "what if we hire 2 engineers?");
     assert!(screen(&a, 120, 40).contains("working it out"));
+    // Text shows as it arrives, before the answer is whole.
+    a.update(Action::AskText {
+        company_id: req.company_id,
+        agent: req.agent,
+        text: "Lowest cash so far".into(),
+    });
+    let partial = screen(&a, 120, 40);
+    assert!(
+        partial.contains("Lowest cash so far") && partial.contains("working it out"),
+        "{partial}"
+    );
     // The runtime's part: the model with the tools, then the answer as an action.
     let cx = katalis::ai::tools::ToolContext {
         report: &req.report,
@@ -1630,9 +1641,17 @@ async fn with_an_endpoint_the_panel_asks_the_model_with_the_tools() {
         scenarios: &req.scenarios,
     };
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let result = katalis::ai::ask::ask_endpoint(&ep, &req.question, &req.history, &cx, req.lang, &tx)
-        .await
-        .map_err(|u| (u.error, u.tool_calls, u.partial));
+    let result = katalis::ai::ask::ask_endpoint(
+        &ep,
+        katalis::ai::Agent::Advisor,
+        &req.question,
+        &req.history,
+        &cx,
+        req.lang,
+        &tx,
+    )
+    .await
+    .map_err(|u| (u.error, u.tool_calls, u.partial));
     a.update(Action::Asked {
         company_id: req.company_id,
         agent: req.agent,

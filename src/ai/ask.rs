@@ -522,6 +522,7 @@ pub struct Unanswered {
 /// nor any tool result are listed as unverified.
 pub async fn ask_endpoint(
     ep: &super::openai::Endpoint,
+    agent: super::Agent,
     question: &str,
     history: &[(String, String)],
     cx: &ToolContext<'_>,
@@ -533,9 +534,13 @@ pub async fn ask_endpoint(
         tool_calls: Vec::new(),
         partial: String::new(),
     })?;
-    let system = lang.pick(
-        "You are the company's financial advisor. Every figure you state must come from a tool: call metrics, what_if, goal_seek or open_invoices rather than estimating. Answer briefly, in English, in markdown.",
-        "Usted es el asesor financiero de la empresa. Toda cifra que dé debe venir de una herramienta: llame a metrics, what_if, goal_seek u open_invoices en lugar de estimar. Responda brevemente, en español, en markdown.",
+    let system = format!(
+        "{} {}",
+        lang.pick("You are the company's", "Usted es el"),
+        agent.title(lang).to_lowercase()
+    ) + lang.pick(
+        ". Every figure you state must come from a tool: call metrics, what_if, goal_seek, open_invoices or compare rather than estimating. Answer briefly, in English, in markdown.",
+        " de la empresa. Toda cifra que dé debe venir de una herramienta: llame a metrics, what_if, goal_seek, open_invoices o compare en lugar de estimar. Responda brevemente, en español, en markdown.",
     );
     let mut messages = vec![json!({"role": "system", "content": system})];
     for (q, a) in history {

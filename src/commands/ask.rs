@@ -73,7 +73,7 @@ pub async fn run(
                 .filter(|t| t.agent == agent.key())
                 .map(|t| (t.question, t.answer))
                 .collect();
-            match crate::ai::ask::ask_endpoint(ep, question, &history, &cx, cfg.lang, &tx).await {
+            match crate::ai::ask::ask_endpoint(ep, agent, question, &history, &cx, cfg.lang, &tx).await {
                 Ok(a) => a,
                 Err(u) => {
                     // What happened before the failure stays on screen.

@@ -349,6 +349,11 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             lines.extend(markdown::paragraph(&format!("→ {}({args})", c.name), width, th.muted));
         }
         if turn.pending {
+            // What has arrived so far, then the sign that more is coming.
+            if !turn.answer.is_empty() {
+                let partial: String = turn.answer.lines().map(clean).collect::<Vec<_>>().join("\n");
+                lines.extend(markdown::render(&partial, width, th, &[]));
+            }
             lines.push(Line::from(Span::styled(
                 t("● the advisor is working it out…", "● el asesor lo está calculando…"),
                 th.muted,

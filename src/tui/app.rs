@@ -261,6 +261,12 @@ pub enum Action {
         agent: &'static str,
         result: Result<crate::ai::ask::Answer, (String, Vec<crate::ai::tools::ToolCall>, String)>,
     },
+    /// Text of the model's answer to a panel question, as it arrives.
+    AskText {
+        company_id: i64,
+        agent: &'static str,
+        text: String,
+    },
     /// A conversation write ended (an error is said; the turns on screen stay).
     ConversationSaved(Result<(), String>),
     /// A redraw while an import runs (its progress bar moves) or the
@@ -424,6 +430,21 @@ impl App {
         self.dirty = true;
         match action {
             Action::Resize => vec![],
+            Action::AskText {
+                company_id,
+                agent,
+                text,
+            } => {
+                if let Some(turn) = self
+                    .ai
+                    .conversations
+                    .get_mut(&(company_id, agent))
+                    .and_then(|turns| turns.iter_mut().find(|t| t.pending))
+                {
+                    turn.answer.push_str(&text);
+                }
+                vec![]
+            }
             Action::ConversationSaved(r) => {
                 if let Err(e) = r {
                     let what = self

@@ -305,10 +305,32 @@ fn spawn_question(
             open_invoices: &req.open_invoices,
             scenarios: &req.scenarios,
         };
-        let (ptx, _prx) = tokio::sync::mpsc::unbounded_channel();
-        let result = crate::ai::ask::ask_endpoint(ep, &req.question, &req.history, &cx, req.lang, &ptx)
-            .await
-            .map_err(|u| (u.error, u.tool_calls, u.partial));
+        // The answer's text reaches the panel as it arrives.
+        let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel();
+        let agent = crate::ai::Agent::parse(req.agent).unwrap_or(crate::ai::Agent::Advisor);
+        let forward = {
+            let tx = tx.clone();
+            let (company_id, agent) = (req.company_id, req.agent);
+            async move {
+                while let Some(p) = prx.recv().await {
+                    if let crate::ai::openai::Progress::Text(text) = p {
+                        let _ = tx.send(Action::AskText {
+                            company_id,
+                            agent,
+                            text,
+                        });
+                    }
+                }
+            }
+        };
+        let ask = async {
+            let r = crate::ai::ask::ask_endpoint(ep, agent, &req.question, &req.history, &cx, req.lang, &ptx)
+                .await
+                .map_err(|u| (u.error, u.tool_calls, u.partial));
+            drop(ptx);
+            r
+        };
+        let (result, ()) = tokio::join!(ask, forward);
         let _ = tx.send(Action::Asked {
             company_id: req.company_id,
             agent: req.agent,
