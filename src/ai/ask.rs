@@ -608,6 +608,12 @@ pub async fn ask_endpoint(
                 },
             };
             messages.push(json!({"role": "tool", "tool_call_id": id, "content": c.result.to_string()}));
+            // Shown as it runs: the call, before the model answers from its result.
+            let _ = progress.send(super::openai::Progress::Text(format!(
+                "→ {}({})\n\n",
+                crate::sanitize::clean(&c.name),
+                crate::sanitize::clean(&c.arguments.to_string())
+            )));
             calls.push(c);
         }
     }

@@ -42,7 +42,8 @@ pub fn definitions() -> Value {
         {"type": "function", "function": {"name": "metrics",
             "description": "The company's computed metrics (the report), optionally one module.",
             "parameters": {"type": "object", "properties": {"module": {"type": "string",
-                "enum": ["profitability", "unit_economics", "cash_flow", "growth", "collections", "pricing", "health"]}}}}},
+                "enum": ["profitability", "unit_economics", "cash_flow", "growth", "collections", "pricing", "health"]},
+                "as_of": {"type": "string", "description": "YYYY-MM; the latest month with financials"}}}}},
         {"type": "function", "function": {"name": "what_if",
             "description": "Project the base scenario with changes, as KEY=VALUE settings: a driver (revenue_growth=0.05, opex_base=250000, price_change=0.1, price_change_month=3), hire=MONTH:COUNT:MONTHLY_COST or cash_event=MONTH:AMOUNT:LABEL (MONTH counts from 1, the first projected month).",
             "parameters": {"type": "object", "required": ["settings"], "properties": {"settings": {"type": "array", "items": {"type": "string"}}}}}},
@@ -79,6 +80,17 @@ fn error(message: String) -> Value {
 /// Runs one tool; its errors come back as `{"error": "…"}`.
 pub fn call(cx: &ToolContext<'_>, name: &str, arguments: &Value) -> ToolCall {
     let result = match name {
+        "metrics"
+            if arguments
+                .get("as_of")
+                .and_then(Value::as_str)
+                .is_some_and(|m| m != cx.start.month.to_string()) =>
+        {
+            error(format!(
+                "metrics are computed as of {} (the latest month with financials); for an earlier month, read the report's monthly rows",
+                cx.start.month
+            ))
+        }
         "metrics" => match arguments.get("module").and_then(Value::as_str) {
             None => cx.report.clone(),
             Some(m) => cx
@@ -256,6 +268,10 @@ mod tests {
             call(&cx, "metrics", &json!({"module": "health"})).result["total_score"],
             "75.10"
         );
+        let same_month = call(&cx, "metrics", &json!({"module": "health", "as_of": "2026-10"}));
+        assert_eq!(same_month.result["total_score"], "75.10");
+        let earlier = call(&cx, "metrics", &json!({"as_of": "2026-05"}));
+        assert!(earlier.result["error"].as_str().unwrap().contains("as of 2026-10"));
         assert!(
             call(&cx, "compare", &json!({"scenario_a": "base", "scenario_b": "Nope"})).result["error"]
                 .as_str()
