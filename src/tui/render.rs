@@ -488,7 +488,7 @@ fn diagnostics(app: &App, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![
         Line::from(Span::styled(
             format!(
-                "{:<18}{:>7} {:>10} {:>10} {:>10}",
+                "{:<24}{:>7} {:>10} {:>10} {:>10}",
                 "",
                 t("count", "veces"),
                 t("last", "última"),
@@ -498,7 +498,7 @@ fn diagnostics(app: &App, area: Rect, buf: &mut Buffer) {
             th.muted,
         )),
         Line::from(format!(
-            "{:<18}{:>7} {:>10} {:>10} {:>10}",
+            "{:<24}{:>7} {:>10} {:>10} {:>10}",
             t("frames", "cuadros"),
             d.frames.count,
             ms(d.frames.last),
@@ -514,7 +514,7 @@ fn diagnostics(app: &App, area: Rect, buf: &mut Buffer) {
         Line::from(""),
         Line::from(Span::styled(
             format!(
-                "{:<18}{:>7} {:>10} {:>10} {:>10} {:>9}",
+                "{:<24}{:>7} {:>10} {:>10} {:>10} {:>9}",
                 t("store calls", "consultas"),
                 "",
                 "",
@@ -527,7 +527,7 @@ fn diagnostics(app: &App, area: Rect, buf: &mut Buffer) {
     ];
     for (name, s) in &d.store {
         lines.push(Line::from(format!(
-            "  {:<16}{:>7} {:>10} {:>10} {:>10} {:>9}",
+            "  {:<22}{:>7} {:>10} {:>10} {:>10} {:>9}",
             name,
             s.count,
             ms(s.last),
@@ -539,7 +539,7 @@ fn diagnostics(app: &App, area: Rect, buf: &mut Buffer) {
     lines.push(Line::from(""));
     let ai = &d.ai;
     lines.push(Line::from(format!(
-        "{:<18}{:>7} {:>10} {:>10} {:>10}",
+        "{:<24}{:>7} {:>10} {:>10} {:>10}",
         t("AI runs", "consultas IA"),
         ai.runs.count,
         ms(ai.runs.last),
@@ -555,7 +555,7 @@ fn diagnostics(app: &App, area: Rect, buf: &mut Buffer) {
         t("cost", "costo"),
         ai.cost.normalize()
     )));
-    let r = popup(area, 74, lines.len() as u16 + 2);
+    let r = popup(area, 80, lines.len() as u16 + 2);
     Clear.render(r, buf);
     let title = format!(
         "{} · {} ({})",
