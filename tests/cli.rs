@@ -976,6 +976,20 @@ fn every_json_key_of_the_commands_is_documented() {
         run(&["check", "--format", "json"]),
         run(&["target", "list", "--format", "json"]),
         run(&["audit", "--format", "json"]),
+        run(&[
+            "ask",
+            "what if we hire 2 engineers at 6000 a month from 2027-01?",
+            "--format",
+            "json",
+        ]),
+        run(&["ask", "whom should I call first?", "--format", "json"]),
+        run(&["ask", "compare base and Budget", "--format", "json"]),
+        run(&[
+            "ask",
+            "how much must prices rise to break even by Q1?",
+            "--format",
+            "json",
+        ]),
     ];
     let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/json.md")).unwrap();
     let word = |k: &str| {
