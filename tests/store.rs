@@ -763,3 +763,53 @@ async fn conversations_are_kept_per_company_and_advisor() {
         assert!(s.store.save_turn(c.id, &bad).await.is_err());
     }
 }
+
+/// The report's receivables aggregate on PostgreSQL at 1,000,000 invoices: one
+/// scan of the invoices and a plan that never spills to disk
+/// (`EXPLAIN (ANALYZE, BUFFERS)` of the very statement the store runs).
+#[tokio::test]
+async fn the_postgres_aggregate_is_one_pass_and_never_spills_at_a_million_invoices() {
+    let Some(url) = common::fresh_pg_url().await else {
+        return;
+    };
+    let store = AnyStore::connect(&url).await.unwrap();
+    let invoices: Vec<Invoice> = (0..1_000_000u32)
+        .map(|i| {
+            let issue = d("2024-01-01") + chrono::Duration::days(i64::from(i % 450));
+            let paid = i % 3 != 0;
+            Invoice {
+                number: format!("N{i:07}"),
+                customer: format!("Customer {}", i % 5000),
+                issue_date: issue,
+                due_date: issue + chrono::Duration::days(30),
+                amount: Decimal::new(10_000 + i64::from(i % 900), 2),
+                paid_amount: if paid {
+                    Decimal::new(10_000 + i64::from(i % 900), 2)
+                } else {
+                    Decimal::ZERO
+                },
+                paid_date: paid.then(|| issue + chrono::Duration::days(i64::from(20 + i % 40))),
+            }
+        })
+        .collect();
+    let c = store
+        .import(
+            &ImportTarget::Create(new_company("Big")),
+            &ImportBatch::Invoices(invoices),
+        )
+        .await
+        .unwrap();
+    let plan = store
+        .explain_collections(c.id, "2025-03".parse().unwrap())
+        .await
+        .unwrap();
+
+    for spill in ["Disk:", "external merge", "temp read", "temp written"] {
+        assert!(!plan.contains(spill), "the aggregate spills ({spill}):\n{plan}");
+    }
+    assert_eq!(
+        plan.matches("Scan on invoices ").count(),
+        1,
+        "one scan of the invoices:\n{plan}"
+    );
+}

@@ -29,6 +29,7 @@ pub mod team;
 
 pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, SavedMapping, StoredScenario};
 pub use postgres::PgStore;
+pub use sql::COLLECTIONS_SQL;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
@@ -315,6 +316,47 @@ impl AnyStore {
     /// so the store file alone holds the data once a command ends.
     pub async fn close(&self) {
         dispatch!(self, s => s.close().await)
+    }
+
+    /// The plan of the receivables aggregate at as-of month `m`, as this
+    /// store's own sessions run it: `EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL,
+    /// `EXPLAIN QUERY PLAN` on SQLite. For the scale test and for a slow report.
+    pub async fn explain_collections(&self, company_id: i64, m: Month) -> StoreResult<String> {
+        let d = m.last_day();
+        let back = |n: i64| d - chrono::Duration::days(n);
+        Ok(match self {
+            AnyStore::Sqlite(s) => {
+                let rows: Vec<(i64, i64, i64, String)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {COLLECTIONS_SQL}")))
+                        .bind(company_id)
+                        .bind(d)
+                        .bind(back(30))
+                        .bind(back(60))
+                        .bind(back(90))
+                        .bind(m.plus(-1).last_day())
+                        .bind(m.plus(-2).first_day())
+                        .bind(m.first_day())
+                        .fetch_all(s.pool())
+                        .await?;
+                rows.into_iter().map(|r| r.3 + "\n").collect()
+            }
+            AnyStore::Postgres(p) => {
+                let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "EXPLAIN (ANALYZE, BUFFERS) {COLLECTIONS_SQL}"
+                )))
+                .bind(company_id)
+                .bind(d)
+                .bind(back(30))
+                .bind(back(60))
+                .bind(back(90))
+                .bind(m.plus(-1).last_day())
+                .bind(m.plus(-2).first_day())
+                .bind(m.first_day())
+                .fetch_all(p.pool())
+                .await?;
+                rows.into_iter().map(|r| r.0 + "\n").collect()
+            }
+        })
     }
 
     /// Whether a write would be accepted: a write transaction begun and rolled

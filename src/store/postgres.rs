@@ -148,7 +148,12 @@ impl PgStore {
 
     /// Opens the pool; with `migrate`, applies what is missing when the role may.
     pub async fn open(url: &str, migrate: bool) -> StoreResult<PgStore> {
-        let opts = PgConnectOptions::from_str(url)?.application_name("katalis");
+        // The receivables aggregate groups a company's invoices by customer and
+        // aging bucket in one hash table: room for it in memory, so it never
+        // spills to disk (a test checks the plan at a million invoices).
+        let opts = PgConnectOptions::from_str(url)?
+            .application_name("katalis")
+            .options([("work_mem", "64MB")]);
         // One connection first, so a failure names the host and the cause
         // (refused, timed out, TLS, authentication) rather than "pool timed out".
         let place = format!("{}:{}", crate::sanitize::clean(opts.get_host()), opts.get_port());

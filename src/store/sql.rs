@@ -394,6 +394,25 @@ impl From<RecommendationRow> for RecommendationRecord {
     }
 }
 
+/// The receivables reduction at as-of day $2 in one pass (see
+/// `collections_input`): $3-$5 the 30/60/90-day aging limits, $6 the previous
+/// month's end, $7 the first day of M−2, $8 the first day of M.
+pub const COLLECTIONS_SQL: &str = "SELECT customer, bucket, SUM(open), MIN(due_date), SUM(ar_begin), SUM(credit_3m), SUM(credit_m) \
+                 FROM ( \
+                   SELECT customer, due_date, \
+                     CASE WHEN issue_date <= $2 THEN amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END \
+                          ELSE 0 END AS open, \
+                     CASE WHEN issue_date > $2 OR amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END <= 0 \
+                          THEN -1 \
+                          WHEN due_date >= $2 THEN 0 WHEN due_date >= $3 THEN 1 WHEN due_date >= $4 THEN 2 \
+                          WHEN due_date >= $5 THEN 3 ELSE 4 END AS bucket, \
+                     CASE WHEN issue_date <= $6 THEN amount - CASE WHEN paid_date <= $6 THEN paid_amount ELSE 0 END \
+                          ELSE 0 END AS ar_begin, \
+                     CASE WHEN issue_date >= $7 AND issue_date <= $2 THEN amount ELSE 0 END AS credit_3m, \
+                     CASE WHEN issue_date >= $8 AND issue_date <= $2 THEN amount ELSE 0 END AS credit_m \
+                   FROM invoices WHERE company_id = $1 \
+                 ) o GROUP BY customer, bucket";
+
 /// A JSON text bound to a JSON column (JSONB on PostgreSQL, TEXT on SQLite).
 pub(crate) fn json_text(text: &Option<String>) -> StoreResult<Option<sqlx::types::Json<serde_json::Value>>> {
     text.as_deref()
@@ -611,21 +630,7 @@ macro_rules! shared_store {
             // same groups the parts of the totals (AR at the previous month's
             // end, credit sales of M−2..M and of M).
             let rows: Vec<(String, i32, Money, Option<chrono::NaiveDate>, Money, Money, Money)> = sqlx::query_as(
-                "SELECT customer, bucket, SUM(open), MIN(due_date), SUM(ar_begin), SUM(credit_3m), SUM(credit_m) \
-                 FROM ( \
-                   SELECT customer, due_date, \
-                     CASE WHEN issue_date <= $2 THEN amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END \
-                          ELSE 0 END AS open, \
-                     CASE WHEN issue_date > $2 OR amount - CASE WHEN paid_date <= $2 THEN paid_amount ELSE 0 END <= 0 \
-                          THEN -1 \
-                          WHEN due_date >= $2 THEN 0 WHEN due_date >= $3 THEN 1 WHEN due_date >= $4 THEN 2 \
-                          WHEN due_date >= $5 THEN 3 ELSE 4 END AS bucket, \
-                     CASE WHEN issue_date <= $6 THEN amount - CASE WHEN paid_date <= $6 THEN paid_amount ELSE 0 END \
-                          ELSE 0 END AS ar_begin, \
-                     CASE WHEN issue_date >= $7 AND issue_date <= $2 THEN amount ELSE 0 END AS credit_3m, \
-                     CASE WHEN issue_date >= $8 AND issue_date <= $2 THEN amount ELSE 0 END AS credit_m \
-                   FROM invoices WHERE company_id = $1 \
-                 ) o GROUP BY customer, bucket",
+                $crate::store::sql::COLLECTIONS_SQL,
             )
             .bind(company_id)
             .bind(d)
