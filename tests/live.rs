@@ -272,8 +272,18 @@ async fn the_diagnostics_overlay_shows_store_calls_frames_and_memory() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(count >= 1, "the load's financials call is counted: {financials:?}\n{s}");
-    assert!(line("frames").contains(" ms"), "{s}");
-    assert!(line("memory").contains("MB"), "{s}");
+    // The frames this test drew (as the runtime records each) are counted,
+    // and the resident memory is a real figure, not a placeholder.
+    let number_after = |name: &str| -> f64 {
+        let l = line(name);
+        let rest = &l[l.find(name).unwrap() + name.len()..];
+        rest.split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0)
+    };
+    assert!(number_after("frames") >= 1.0, "{s}");
+    assert!(line("memory").contains("MB") && number_after("memory") > 1.0, "{s}");
     a.dirty = false;
     a.update(Action::Tick);
     assert!(a.dirty, "a tick redraws the open overlay");

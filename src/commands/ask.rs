@@ -79,7 +79,7 @@ pub async fn run(
                     // What happened before the failure stays on screen.
                     let mut shown = calls_text(&u.tool_calls);
                     if !u.partial.is_empty() {
-                        shown.push_str(&clean_keep_lines(&u.partial));
+                        shown.push_str(&crate::sanitize::clean_text(&u.partial, true));
                         shown.push('\n');
                     }
                     super::print(&shown)?;
@@ -109,7 +109,7 @@ pub async fn run(
             if !s.is_empty() {
                 s.push('\n');
             }
-            s += &clean_keep_lines(&a.answer);
+            s += &crate::sanitize::clean_text(&a.answer, true);
             s.push('\n');
             if !a.unverified.is_empty() {
                 s.push_str(&format!(
@@ -154,9 +154,4 @@ fn summary(v: &serde_json::Value) -> String {
             .join(", "),
         other => other.to_string(),
     }
-}
-
-/// Sanitised line by line (the answer's line breaks are kept).
-fn clean_keep_lines(s: &str) -> String {
-    s.lines().map(clean).collect::<Vec<_>>().join("\n")
 }

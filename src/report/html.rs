@@ -129,7 +129,7 @@ impl Pack<'_> {
 }
 
 /// A line through `values` in a `w`×`h` box (positions only are floats).
-fn polyline(values: &[Option<Decimal>], lo: Decimal, hi: Decimal, w: f64, h: f64, x0: f64, step: f64) -> String {
+fn polyline(values: &[Option<Decimal>], lo: Decimal, hi: Decimal, h: f64, x0: f64, step: f64) -> String {
     let span = (hi - lo).to_f64().unwrap_or(1.0).max(1e-9);
     let mut pts = String::new();
     for (i, v) in values.iter().enumerate() {
@@ -138,7 +138,6 @@ fn polyline(values: &[Option<Decimal>], lo: Decimal, hi: Decimal, w: f64, h: f64
             let _ = write!(pts, "{:.1},{:.1} ", x0 + i as f64 * step, y);
         }
     }
-    let _ = w;
     pts.trim_end().to_owned()
 }
 
@@ -157,7 +156,7 @@ fn sparkline(values: &[Option<Decimal>], label: &str) -> String {
     format!(
         "<svg class=\"spark\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\"><polyline points=\"{}\"/></svg>",
         esc(label),
-        polyline(values, lo, hi, w, h, 0.0, step)
+        polyline(values, lo, hi, h, 0.0, step)
     )
 }
 
@@ -397,8 +396,8 @@ pub fn to_html(p: &Pack) -> String {
                 "Cash: twelve months of actuals, then the base projection (dashed)",
                 "Caja: doce meses reales, luego la proyección base (punteada)"
             )),
-            polyline(&actual, lo, hi, w, h, 0.0, step),
-            polyline(&projected, lo, hi, w, h, actual.len() as f64 * step, step),
+            polyline(&actual, lo, hi, h, 0.0, step),
+            polyline(&projected, lo, hi, h, actual.len() as f64 * step, step),
         );
         let _ = write!(
             o,

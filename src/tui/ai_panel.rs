@@ -351,7 +351,7 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         if turn.pending {
             // What has arrived so far, then the sign that more is coming.
             if !turn.answer.is_empty() {
-                let partial: String = turn.answer.lines().map(clean).collect::<Vec<_>>().join("\n");
+                let partial = crate::sanitize::clean_text(&turn.answer, true);
                 lines.extend(markdown::render(&partial, width, th, &[]));
             }
             lines.push(Line::from(Span::styled(
@@ -360,7 +360,7 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             )));
             continue;
         }
-        let answer: String = turn.answer.lines().map(clean).collect::<Vec<_>>().join("\n");
+        let answer = crate::sanitize::clean_text(&turn.answer, true);
         lines.extend(markdown::render(&answer, width, th, &turn.unverified));
     }
     lines

@@ -579,8 +579,8 @@ fn reserved(k: &KeyEvent) -> Option<&'static str> {
 }
 
 /// Keys the views handle directly, listed in the help with the bindings.
-pub const FIXED: [(&str, &str, &str); 3] = [
-    ("1-7", "go to a tab", "ir a una pestaña"),
+/// (The tab digits are listed too, as many as there are tabs: see `render::help_lines`.)
+pub const FIXED: [(&str, &str, &str); 2] = [
     (
         "Esc",
         "close the innermost: edit, overlay, AI request, panel",

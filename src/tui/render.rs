@@ -221,11 +221,11 @@ pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
         .map(|b| (b.keys_label(), b.help(app.lang)))
         .collect();
     // The tab digits follow the registry: 1-7 today, 1-8 once an eighth tab is registered.
-    let digits = format!("1-{}", Tab::ALL.len());
-    out.extend(FIXED.iter().map(|(k, en, es)| {
-        let k = if *k == "1-7" { digits.clone() } else { (*k).to_owned() };
-        (k, app.lang.pick(en, es))
-    }));
+    out.push((
+        format!("1-{}", Tab::ALL.len()),
+        app.lang.pick("go to a tab", "ir a una pestaña"),
+    ));
+    out.extend(FIXED.iter().map(|(k, en, es)| ((*k).to_owned(), app.lang.pick(en, es))));
     out
 }
 

@@ -162,28 +162,14 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             right(tf.scaled(m.net_cash_flow, net_sc), signed(th, m.net_cash_flow)),
             right(tf.scaled(Some(m.cash_end), cash_sc), signed(th, Some(m.cash_end))),
             right(tf.scaled(cf.net_burn, burn_sc), th.base),
-            {
-                // Net burn against the month before: down is good.
-                let prev = (total - 1 - i).checked_sub(1).and_then(|j| rows[j].cash.net_burn);
-                let r = match (cf.net_burn, prev) {
-                    (Some(now), Some(p)) if !p.is_zero() => Some((now - p) / p.abs()),
-                    _ => None,
-                };
-                let style = match r {
-                    Some(r) if r > rust_decimal::Decimal::ZERO => th.bad,
-                    Some(r) if r < rust_decimal::Decimal::ZERO => th.good,
-                    _ => th.muted,
-                };
-                let text = r.map_or("—".into(), |r| {
-                    let p = f.pct(Some(r));
-                    if r > rust_decimal::Decimal::ZERO {
-                        format!("+{p}")
-                    } else {
-                        p
-                    }
-                });
-                right(text, style)
-            },
+            // Net burn against the month before: down is good.
+            super::vs_previous(
+                th,
+                f,
+                cf.net_burn,
+                (total - 1 - i).checked_sub(1).and_then(|j| rows[j].cash.net_burn),
+                false,
+            ),
             right(f.num(cf.runway_months, 1), th.base),
         ]
     });

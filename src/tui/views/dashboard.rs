@@ -187,7 +187,8 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     // cards (and their history) get the rest, so no box stands half empty.
     let health_h = if tall { 6 } else { 3 };
     let wide = area.width >= 100;
-    let alert_rows = 2 + alerts(app, d).len() as u16;
+    let alert_lines = alerts(app, d);
+    let alert_rows = 2 + alert_lines.len() as u16;
     let rec_rows = if wide { 2 * d.recommendations.len() as u16 } else { 0 };
     let bottom_h = (alert_rows.max(rec_rows) + 2).clamp(5, area.height.saturating_sub(health_h + 10).max(5));
     let [health, tiles, bottom] = Layout::vertical([
@@ -355,7 +356,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{} ", t("Focus area:", "Área a atender:")), app.theme.muted),
         Span::styled(focus, app.theme.accent),
     ]));
-    for (text, style) in alerts(app, d) {
+    for (text, style) in alert_lines {
         lines.push(Line::from(Span::styled(text, style)));
     }
     let (alerts_area, recs_area) = if bottom.width >= 100 {

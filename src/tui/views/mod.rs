@@ -70,6 +70,32 @@ pub fn left(s: String, style: Style) -> Styled {
     (s, style, false)
 }
 
+/// A month against the one before, as a table cell: the relative change
+/// signed (`+6.0%`), coloured by whether that direction is good.
+pub fn vs_previous(
+    theme: &Theme,
+    f: &crate::tui::format::Fmt,
+    now: Option<Decimal>,
+    before: Option<Decimal>,
+    good_up: bool,
+) -> Styled {
+    let r = match (now, before) {
+        (Some(now), Some(b)) if !b.is_zero() => Some((now - b) / b.abs()),
+        _ => None,
+    };
+    let style = match r {
+        Some(r) if r.is_zero() => theme.muted,
+        Some(r) if (r > Decimal::ZERO) == good_up => theme.good,
+        Some(_) => theme.bad,
+        None => theme.muted,
+    };
+    let text = r.map_or("—".into(), |r| {
+        let p = f.pct(Some(r));
+        if r > Decimal::ZERO { format!("+{p}") } else { p }
+    });
+    right(text, style)
+}
+
 /// The style of an amount: negative figures in the "bad" colour (they also keep their minus sign).
 pub fn signed(theme: &Theme, v: Option<Decimal>) -> Style {
     match v {

@@ -22,7 +22,8 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let th = &app.theme;
     // The table as tall as its rows; the room left over (when there is some)
     // shows each product's monthly contribution as bars.
-    let rows_h = app.filtered_products(d).len() as u16 + 3;
+    let products = app.filtered_products(d);
+    let rows_h = products.len() as u16 + 3;
     let chart_h = area.height.saturating_sub(8 + rows_h.max(5));
     let [table, chart, detail] = if chart_h >= 5 {
         Layout::vertical([
@@ -35,7 +36,6 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         let [t, d] = Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(area);
         [t, Rect::default(), d]
     };
-    let products = app.filtered_products(d);
     let total = products.len();
     let selected = app.rows[app.tab.index()].min(total.saturating_sub(1));
     let wide = area.width >= 110;

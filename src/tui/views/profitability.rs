@@ -144,25 +144,14 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         vec![
             left(month.to_string(), th.base),
             right(tf.scaled(Some(m.revenue), rev_sc), th.base),
-            {
-                // Revenue against the month before: up is good.
-                let prev = (total - 1 - i).checked_sub(1).map(|j| rows[j].totals.revenue);
-                let r = prev.filter(|p| !p.is_zero()).map(|p| (m.revenue - p) / p.abs());
-                let style = match r {
-                    Some(r) if r < rust_decimal::Decimal::ZERO => th.bad,
-                    Some(r) if r > rust_decimal::Decimal::ZERO => th.good,
-                    _ => th.muted,
-                };
-                let text = r.map_or("—".into(), |r| {
-                    let p = f.pct(Some(r));
-                    if r > rust_decimal::Decimal::ZERO {
-                        format!("+{p}")
-                    } else {
-                        p
-                    }
-                });
-                right(text, style)
-            },
+            // Revenue against the month before: up is good.
+            super::vs_previous(
+                th,
+                f,
+                Some(m.revenue),
+                (total - 1 - i).checked_sub(1).map(|j| rows[j].totals.revenue),
+                true,
+            ),
             right(f.pct(m.gross_margin()), signed(th, m.gross_margin())),
             right(f.pct(m.operating_margin()), signed(th, m.operating_margin())),
             right(f.pct(m.ebitda_margin()), signed(th, m.ebitda_margin())),
