@@ -813,3 +813,230 @@ async fn the_postgres_aggregate_is_one_pass_and_never_spills_at_a_million_invoic
         "one scan of the invoices:\n{plan}"
     );
 }
+
+/// A small deterministic generator (xorshift) for the random-data tests.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Invoices over two years around 2025-06: a handful of customers, due dates
+/// 0-95 days after issue, unpaid, partly paid, paid on or after the due date,
+/// paid before being issued, and paid or issued after the as-of month.
+fn random_invoices(rng: &mut Rng, n: usize, prefix: &str) -> Vec<Invoice> {
+    let start = d("2024-06-01");
+    (0..n)
+        .map(|i| {
+            let issue = start + chrono::Duration::days(rng.below(560) as i64);
+            let due = issue + chrono::Duration::days(rng.below(96) as i64);
+            let amount = Decimal::new(100 + rng.below(2_000_000) as i64, 2);
+            let (paid_amount, paid_date) = match rng.below(6) {
+                0 | 1 => (Decimal::ZERO, None),
+                2 => (
+                    (amount * Decimal::new(rng.below(99) as i64 + 1, 2)).round_dp(2),
+                    Some(due + chrono::Duration::days(rng.below(80) as i64 - 20)),
+                ),
+                3 => (amount, Some(issue - chrono::Duration::days(rng.below(20) as i64))),
+                _ => (amount, Some(due + chrono::Duration::days(rng.below(120) as i64 - 30))),
+            };
+            Invoice {
+                number: format!("{prefix}{i:05}"),
+                customer: format!("Cliente {}", rng.below(7)),
+                issue_date: issue,
+                due_date: due,
+                amount,
+                paid_amount: if paid_amount.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    paid_amount
+                },
+                paid_date: if paid_amount.is_zero() { None } else { paid_date },
+            }
+        })
+        .collect()
+}
+
+fn months_of_financials(from: &str, n: i32) -> Vec<katalis::domain::MonthlyFinancials> {
+    let first: Month = from.parse().unwrap();
+    (0..n)
+        .map(|k| katalis::domain::MonthlyFinancials {
+            month: first.plus(k),
+            revenue: Decimal::new(100_000 + 1_000 * k as i64, 0),
+            cogs: Decimal::new(40_000, 0),
+            opex: Decimal::new(50_000, 0),
+            sales_marketing: None,
+            depreciation: None,
+            other_income: None,
+            financing: None,
+            cash_end: Decimal::new(500_000, 0),
+            customers_new: None,
+            customers_churned: None,
+            customers_end: None,
+        })
+        .collect()
+}
+
+/// What the screens read at `m` equals the engine computed from `invoices`:
+/// the collections groups and totals, the forecast's input and its weeks,
+/// and the DSO trend.
+async fn reads_equal_the_engine(s: &common::TestStore, id: i64, invoices: &[Invoice], m: Month, what: &str) {
+    use katalis::finance::collections::{collections, dso_series};
+    use katalis::finance::forecast::{WEEKS, expected_collections};
+    let sql = s.store.collections_input(id, m).await.unwrap();
+    assert_eq!(
+        sql,
+        collections_input(invoices, m),
+        "{}: {what}: collections at {m}",
+        s.name
+    );
+    let input = forecast_input(invoices, m);
+    assert_eq!(
+        s.store.forecast_input(id, m).await.unwrap(),
+        input,
+        "{}: {what}: forecast input at {m}",
+        s.name
+    );
+    let kept = s.store.summary_as_of(id).await.unwrap() == Some(Some(m.last_day()));
+    match s.store.weekly_collections(id, m).await.unwrap() {
+        Some(weeks) => {
+            let want = expected_collections(m, invoices, &input, WEEKS as usize);
+            assert_eq!(weeks, want, "{}: {what}: forecast weeks at {m}", s.name);
+        }
+        None => assert!(!kept, "{}: {what}: the summaries are at {m} but gave no weeks", s.name),
+    }
+    let flows = s.store.receivable_flows(id).await.unwrap();
+    let months: Vec<Month> = (-14..4).map(|k| m.plus(k)).collect();
+    for (mm, got) in months.iter().zip(dso_series(&flows, &months)) {
+        let want = collections(&collections_input(invoices, *mm), *mm).dso;
+        assert_eq!(got, want, "{}: {what}: DSO at {mm}", s.name);
+    }
+}
+
+#[tokio::test]
+async fn summaries_kept_by_writes_equal_the_engine_on_random_data() {
+    for s in stores().await {
+        for seed in [7u64, 1_234_567, 0xDEAD_BEEF] {
+            let mut rng = Rng(seed);
+            let name = format!("Random {seed}");
+            let target = ImportTarget::Create(new_company(&name));
+            // Invoices first (no financials: no as-of month yet), then the months.
+            let mut invoices = random_invoices(&mut rng, 400, "A");
+            let c = s
+                .store
+                .import(&target, &ImportBatch::Invoices(invoices.clone()))
+                .await
+                .unwrap();
+            assert_eq!(s.store.summary_as_of(c.id).await.unwrap(), Some(None), "{}", s.name);
+            s.store
+                .import(&target, &ImportBatch::Financials(months_of_financials("2024-06", 13)))
+                .await
+                .unwrap();
+            let m: Month = "2025-06".parse().unwrap();
+            assert_eq!(s.store.summary_as_of(c.id).await.unwrap(), Some(Some(m.last_day())));
+            reads_equal_the_engine(&s, c.id, &invoices, m, &name).await;
+            // Another month is read from the invoices themselves, and agrees too.
+            reads_equal_the_engine(&s, c.id, &invoices, m.plus(-3), &name).await;
+
+            // Edits: moved to another customer, re-dated, paid, part-paid, unpaid.
+            for k in 0..25 {
+                let i = rng.below(invoices.len() as u64) as usize;
+                let o = invoices[i].clone();
+                let mut u = o.clone();
+                match k % 5 {
+                    0 => u.customer = format!("Cliente {}", rng.below(9)),
+                    1 => {
+                        u.issue_date = o.issue_date + chrono::Duration::days(rng.below(60) as i64);
+                        u.due_date = u.issue_date + chrono::Duration::days(rng.below(50) as i64);
+                        if let Some(p) = u.paid_date {
+                            u.paid_date = Some(p.max(u.issue_date));
+                        }
+                    }
+                    2 => {
+                        u.paid_amount = u.amount;
+                        u.paid_date = Some(u.due_date + chrono::Duration::days(rng.below(40) as i64));
+                    }
+                    3 => {
+                        u.paid_amount = (u.amount / Decimal::from(3)).round_dp(2);
+                        u.paid_date = Some(u.due_date);
+                    }
+                    _ => {
+                        u.paid_amount = Decimal::ZERO;
+                        u.paid_date = None;
+                    }
+                }
+                s.store.update_invoice(c.id, &o, &u).await.unwrap();
+                invoices[i] = u;
+            }
+            reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} after edits")).await;
+
+            // A re-import that changes some invoices and adds others.
+            let mut again = random_invoices(&mut rng, 150, "A");
+            again.extend(random_invoices(&mut rng, 100, "B"));
+            s.store
+                .import(&target, &ImportBatch::Invoices(again.clone()))
+                .await
+                .unwrap();
+            for inv in again {
+                match invoices.iter_mut().find(|x| x.number == inv.number) {
+                    Some(x) => *x = inv,
+                    None => invoices.push(inv),
+                }
+            }
+            reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} after re-import")).await;
+
+            // A later month of financials moves the summaries to it.
+            s.store
+                .import(&target, &ImportBatch::Financials(months_of_financials("2025-07", 2)))
+                .await
+                .unwrap();
+            let later = m.plus(2);
+            assert_eq!(s.store.summary_as_of(c.id).await.unwrap(), Some(Some(later.last_day())));
+            reads_equal_the_engine(&s, c.id, &invoices, later, &format!("{name} a month later")).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_store_made_before_the_summaries_gets_them_when_migrated() {
+    for s in stores().await {
+        demo::load(&s.store).await.unwrap();
+        let c = s.store.company(DEMO[0]).await.unwrap();
+        let before = report_json(&s.store, DEMO[0], None).await;
+        // As a store migrated from 0.4 holds them: no summaries at all.
+        let wipe = "DELETE FROM receivable_state; DELETE FROM receivable_months; DELETE FROM receivable_aging; \
+                    DELETE FROM receivable_late; DELETE FROM receivable_weeks";
+        match &s.store {
+            katalis::store::AnyStore::Sqlite(_) => {
+                use sqlx::Connection;
+                let mut conn = sqlx::SqliteConnection::connect(&s.url).await.unwrap();
+                sqlx::raw_sql(wipe).execute(&mut conn).await.unwrap();
+            }
+            katalis::store::AnyStore::Postgres(_) => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&s.url).await.unwrap();
+                sqlx::raw_sql(wipe).execute(&mut conn).await.unwrap();
+            }
+        }
+        assert_eq!(s.store.summary_as_of(c.id).await.unwrap(), None, "{}", s.name);
+        // Without them every read scans the invoices, and says the same.
+        assert_eq!(report_json(&s.store, DEMO[0], None).await, before, "{}", s.name);
+        let (migrated, _) = katalis::store::AnyStore::migrate(&s.url).await.unwrap();
+        let m = katalis::finance::as_of_month(
+            &katalis::finance::Ledger::new(migrated.financials(c.id).await.unwrap()),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            migrated.summary_as_of(c.id).await.unwrap(),
+            Some(Some(m.last_day())),
+            "{}: not backfilled",
+            s.name
+        );
+        assert_eq!(report_json(&migrated, DEMO[0], None).await, before, "{}", s.name);
+    }
+}

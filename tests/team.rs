@@ -232,7 +232,9 @@ async fn migrations_are_applied_apart_from_use() {
     // An empty database, and a role that may not create in it: told what to do, no DDL tried.
     let e = refused(&katalis(&v, h, &["report"]));
     assert!(
-        e.contains("missing migration 1 (schema), 2 (import mappings), 3 (team), 4 (conversations)"),
+        e.contains(
+            "missing migration 1 (schema), 2 (import mappings), 3 (team), 4 (conversations), 5 (receivable summaries)"
+        ),
         "{e}"
     );
     assert!(e.contains("katalis migrate"), "{e}");
@@ -241,9 +243,9 @@ async fn migrations_are_applied_apart_from_use() {
     // The admin migrates; running it again says the store is current.
     let out = katalis(&admin, h, &["migrate"]);
     ok(&out);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("applied migration 1, 2, 3, 4"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("applied migration 1, 2, 3, 4, 5"));
     let out = katalis(&admin, h, &["migrate"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is current: 4 of 4"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is current: 5 of 5"));
     ok(&katalis(&admin, h, &["demo"]));
     ok(&katalis(
         &admin,

@@ -116,6 +116,12 @@ pub fn weekly_base(ledger: &Ledger, m: Month, open: &[Invoice], input: &Forecast
 
 /// [`weekly_base`] over `weeks` weeks instead of 13.
 pub fn weekly_base_for(ledger: &Ledger, m: Month, open: &[Invoice], input: &ForecastInput, weeks: usize) -> WeeklyBase {
+    weekly_base_from(ledger, m, expected_collections(m, open, input, weeks), input)
+}
+
+/// Open invoices at the end of `m` by the week they are expected in (the
+/// first of `weeks` also holds what is expected before it).
+pub fn expected_collections(m: Month, open: &[Invoice], input: &ForecastInput, weeks: usize) -> Vec<Decimal> {
     let d = m.last_day();
     let first = d + Duration::days(1);
     let mut collections = vec![Decimal::ZERO; weeks];
@@ -134,6 +140,12 @@ pub fn weekly_base_for(ledger: &Ledger, m: Month, open: &[Invoice], input: &Fore
             collections[w] += amount;
         }
     }
+    collections
+}
+
+/// The weekly base from the expected collections per week (computed by
+/// [`expected_collections`], or read from the store's summaries).
+pub fn weekly_base_from(ledger: &Ledger, m: Month, collections: Vec<Decimal>, input: &ForecastInput) -> WeeklyBase {
     let weekly = |monthly: Decimal| monthly * Decimal::from(12) / Decimal::from(52);
     let revenue = ledger.mean_t3m(m, |r| r.revenue).unwrap_or_default();
     let months_with_rows = ledger.t3m(m).count();

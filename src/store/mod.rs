@@ -25,6 +25,7 @@ mod postgres;
 pub(crate) mod sql;
 mod sqlite;
 mod sqlite_bulk;
+pub mod summaries;
 pub mod team;
 
 pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, SavedMapping, StoredScenario};
@@ -185,6 +186,15 @@ pub trait Store: Send + Sync {
     /// The invoice history reduced for the 13-week forecast at as-of month `m`, in SQL
     /// (see `finance::forecast::forecast_input`).
     fn forecast_input(&self, company_id: i64, m: Month) -> impl Future<Output = StoreResult<ForecastInput>> + Send;
+    /// Open amounts at the end of `m` by the week of the 13-week forecast they
+    /// are expected in (see `finance::forecast::weekly_base`), from the
+    /// summaries kept by writes; `None` when they are not at `m` (then the
+    /// caller places the open invoices itself).
+    fn weekly_collections(
+        &self,
+        company_id: i64,
+        m: Month,
+    ) -> impl Future<Output = StoreResult<Option<Vec<rust_decimal::Decimal>>>> + Send;
     /// Upserts every row of `batch` by key in one transaction; returns the company.
     fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> impl Future<Output = StoreResult<Company>> + Send;
     /// Like `import`, with rows arriving while the file is still being read; one
@@ -316,6 +326,16 @@ impl AnyStore {
     /// so the store file alone holds the data once a command ends.
     pub async fn close(&self) {
         dispatch!(self, s => s.close().await)
+    }
+
+    /// The month end the company's per-customer receivables summaries are at
+    /// (its latest month of financials): `None` when it has no summaries,
+    /// `Some(None)` while it has no financials. Reads at another month scan.
+    pub async fn summary_as_of(&self, company_id: i64) -> StoreResult<Option<Option<NaiveDate>>> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar("SELECT as_of FROM receivable_state WHERE company_id = $1")
+            .bind(company_id)
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// The plan of the receivables aggregate at as-of month `m`, as this
@@ -522,6 +542,13 @@ impl Store for AnyStore {
         timed!(
             "forecast_input",
             dispatch!(self, s => s.forecast_input(company_id, m).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "weekly_collections"))]
+    async fn weekly_collections(&self, company_id: i64, m: Month) -> StoreResult<Option<Vec<rust_decimal::Decimal>>> {
+        timed!(
+            "weekly_collections",
+            dispatch!(self, s => s.weekly_collections(company_id, m).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "delete_scenario"))]

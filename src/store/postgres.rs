@@ -7,6 +7,7 @@
 use super::backup::{AnalysisRecord, Backup, RecommendationRecord, StoredScenario};
 use super::pg_copy;
 use super::sql::{shared_helpers, shared_store};
+use super::summaries::summary_helpers;
 use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, SavedMapping, Store, StoreError, StoreResult};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::CollectionsInput;
@@ -73,6 +74,13 @@ pub(super) fn explain(e: StoreError) -> StoreError {
 
 impl PgStore {
     shared_helpers!(conn = PgConnection, bytes = " COLLATE \"C\"");
+    summary_helpers!(
+        conn = PgConnection,
+        issue_month = "to_char(issue_date, 'YYYY-MM')",
+        counted_month = "to_char(GREATEST(paid_date, issue_date), 'YYYY-MM')",
+        due_offset = "(i.due_date - CAST($5 AS DATE))",
+        days_late = "GREATEST(0, paid_date - due_date)",
+    );
 
     pub async fn close(&self) {
         self.pool.close().await;
@@ -86,6 +94,7 @@ impl PgStore {
     pub async fn migrate(&self) -> StoreResult<Vec<i64>> {
         let before = self.applied().await?;
         MIGRATOR.run(&self.pool).await?;
+        self.backfill().await?;
         let after = self.applied().await?;
         Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
     }
@@ -127,6 +136,15 @@ impl PgStore {
             return Err(StoreError::Outdated(missing.join(", ")));
         }
         MIGRATOR.run(&self.pool).await?;
+        self.backfill().await
+    }
+
+    /// Receivables summaries for the companies of a store made before them
+    /// (by the role that migrated it, which may write every company).
+    async fn backfill(&self) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        Self::backfill_summaries(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -259,6 +277,11 @@ impl Store for PgStore {
             Some(Feed::End) => (0, &pg_copy::INVOICES),
             None => return Err(super::abandoned()),
         };
+        if std::ptr::eq(spec, &pg_copy::INVOICES) && rows > 0 {
+            Self::refresh_receivables(&mut tx, id, true, None).await?;
+        } else if std::ptr::eq(spec, &pg_copy::FINANCIALS) {
+            Self::refresh_after_financials(&mut tx, id).await?;
+        }
         tx.commit().await?;
         if rows >= pg_copy::ANALYZE_FROM_ROWS {
             sqlx::query(spec.analyze).execute(&self.pool).await?;

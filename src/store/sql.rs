@@ -616,6 +616,13 @@ macro_rules! shared_store {
             if done.rows_affected() != 1 {
                 return Err($crate::store::stale("invoice", &o.number));
             }
+            if Self::summary_as_of(&mut tx, company_id).await?.is_some() {
+                Self::shift_months(&mut tx, company_id, o, -rust_decimal::Decimal::ONE).await?;
+                Self::shift_months(&mut tx, company_id, u, rust_decimal::Decimal::ONE).await?;
+                Self::refresh_receivables(&mut tx, company_id, false, Some([&o.customer, &u.customer])).await?;
+            } else {
+                Self::refresh_receivables(&mut tx, company_id, true, None).await?;
+            }
             tx.commit().await?;
             Ok(())
         }
@@ -624,8 +631,40 @@ macro_rules! shared_store {
             use $crate::finance::collections::{Bucket, OpenGroup};
             use $crate::store::sql::Money;
             let d = m.last_day();
+            let mut tx = self.pool.begin_with($snapshot).await?;
+            if Self::summary_as_of(&mut tx, company_id).await? == Some(Some(d)) {
+                // The summaries kept by writes: O(customers + months).
+                let flows = Self::read_month_flows(&mut tx, company_id).await?;
+                let rows: Vec<(String, i32, Money, chrono::NaiveDate)> = sqlx::query_as(
+                    "SELECT customer, bucket, open, oldest_due FROM receivable_aging WHERE company_id = $1",
+                )
+                .bind(company_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let t = $crate::store::summaries::totals(&flows, m);
+                let mut input = CollectionsInput {
+                    open_at_d: rows
+                        .into_iter()
+                        .map(|(customer, bucket, open, oldest_due)| {
+                            Ok(OpenGroup {
+                                customer,
+                                bucket: Bucket::from_index(bucket.into())
+                                    .ok_or_else(|| StoreError::Corrupt("aging bucket".into()))?,
+                                open: open.0,
+                                oldest_due,
+                            })
+                        })
+                        .collect::<StoreResult<_>>()?,
+                    ar_begin: t.ar_begin,
+                    credit_sales_3m: t.credit_sales_3m,
+                    credit_sales_m: t.credit_sales_m,
+                };
+                $crate::store::sort_groups(&mut input);
+                return Ok(input);
+            }
             let days = |n: i64| d - chrono::Duration::days(n);
-            // One pass over the company's invoices: the open groups at D by
+            // Another month: one pass over the company's invoices: the open groups at D by
             // customer and aging bucket (bucket −1: not open at D), and in the
             // same groups the parts of the totals (AR at the previous month's
             // end, credit sales of M−2..M and of M).
@@ -640,8 +679,9 @@ macro_rules! shared_store {
             .bind(m.plus(-1).last_day())
             .bind(m.plus(-2).first_day())
             .bind(m.first_day())
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
+            tx.commit().await?;
             let (mut ar_begin, mut credit_sales_3m, mut credit_sales_m) = (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO);
             let mut groups = Vec::new();
             for (customer, bucket, open, oldest_due, begin, c3, c1) in rows {
@@ -679,6 +719,11 @@ macro_rules! shared_store {
         ) -> StoreResult<$crate::finance::collections::ReceivableFlows> {
             use $crate::store::sql::Money;
             let mut tx = self.pool.begin_with($snapshot).await?;
+            if Self::summary_as_of(&mut tx, company_id).await?.is_some() {
+                let flows = Self::read_month_flows(&mut tx, company_id).await?;
+                tx.commit().await?;
+                return Ok($crate::store::summaries::as_flows(&flows));
+            }
             let issued: Vec<(chrono::NaiveDate, Money)> = sqlx::query_as(
                 "SELECT issue_date, SUM(amount) FROM invoices WHERE company_id = $1 GROUP BY issue_date",
             )
@@ -703,6 +748,19 @@ macro_rules! shared_store {
         async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
             let d = m.last_day();
             let mut tx = self.pool.begin_with($snapshot).await?;
+            if Self::summary_as_of(&mut tx, company_id).await? == Some(Some(d)) {
+                let flows = Self::read_month_flows(&mut tx, company_id).await?;
+                let late: Vec<(String, i64, i64)> =
+                    sqlx::query_as("SELECT customer, late_days, paid FROM receivable_late WHERE company_id = $1")
+                        .bind(company_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                return Ok(ForecastInput {
+                    late: late.into_iter().map(|(c, days, n)| (c, (days, n))).collect(),
+                    invoiced_t3m: $crate::store::summaries::totals(&flows, m).credit_sales_3m.normalize(),
+                });
+            }
             let late: Vec<(String, i64, i64)> = sqlx::query_as(concat!(
                 "SELECT customer, CAST(SUM(",
                 $late,
@@ -729,6 +787,31 @@ macro_rules! shared_store {
             })
         }
 
+        async fn weekly_collections(&self, company_id: i64, m: Month) -> StoreResult<Option<Vec<rust_decimal::Decimal>>> {
+            use $crate::store::sql::Money;
+            let mut tx = self.pool.begin_with($snapshot).await?;
+            if Self::summary_as_of(&mut tx, company_id).await? != Some(Some(m.last_day())) {
+                tx.commit().await?;
+                return Ok(None);
+            }
+            let rows: Vec<(i32, Money)> = sqlx::query_as(
+                "SELECT week, SUM(amount) FROM receivable_weeks WHERE company_id = $1 GROUP BY week",
+            )
+            .bind(company_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            let mut weeks = vec![rust_decimal::Decimal::ZERO; $crate::finance::forecast::WEEKS as usize];
+            for (w, amount) in rows {
+                let slot = usize::try_from(w)
+                    .ok()
+                    .and_then(|w| weeks.get_mut(w))
+                    .ok_or_else(|| StoreError::Corrupt(format!("forecast week {w}")))?;
+                *slot = amount.0;
+            }
+            Ok(Some(weeks))
+        }
+
         async fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> StoreResult<Company> {
             let mut tx = self.pool.begin_with($write).await?;
             let company = Self::resolve(&mut tx, target).await?;
@@ -736,6 +819,11 @@ macro_rules! shared_store {
                 ImportBatch::Financials(rows) => Self::write_financials(&mut tx, company.id, rows).await?,
                 ImportBatch::Products(rows) => Self::write_products(&mut tx, company.id, rows).await?,
                 ImportBatch::Invoices(rows) => Self::write_invoices(&mut tx, company.id, rows).await?,
+            }
+            match batch {
+                ImportBatch::Financials(_) => Self::refresh_after_financials(&mut tx, company.id).await?,
+                ImportBatch::Products(_) => {}
+                ImportBatch::Invoices(_) => Self::refresh_receivables(&mut tx, company.id, true, None).await?,
             }
             tx.commit().await?;
             Ok(company)
@@ -1145,6 +1233,7 @@ macro_rules! shared_helpers {
                 Self::write_financials(conn, c.id, &cb.financials).await?;
                 Self::write_products(conn, c.id, &cb.products).await?;
                 Self::write_invoices(conn, c.id, &cb.invoices).await?;
+                Self::refresh_receivables(conn, c.id, true, None).await?;
                 for s in &cb.scenarios {
                     sqlx::query(
                         "INSERT INTO scenarios (company_id, name, drivers, locked, base_month, start_cash, \

@@ -5,6 +5,7 @@
 
 use super::backup::{AnalysisRecord, Backup, RecommendationRecord, StoredScenario};
 use super::sql::{shared_helpers, shared_store, to_units};
+use super::summaries::summary_helpers;
 use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, SavedMapping, Store, StoreError, StoreResult};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::CollectionsInput;
@@ -52,6 +53,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl SqliteStore {
     shared_helpers!(conn = SqliteConnection, bytes = "");
+    summary_helpers!(
+        conn = SqliteConnection,
+        issue_month = "substr(issue_date, 1, 7)",
+        counted_month = "substr(CASE WHEN paid_date > issue_date THEN paid_date ELSE issue_date END, 1, 7)",
+        due_offset = "CAST(julianday(i.due_date) - julianday($5) AS INTEGER)",
+        days_late = "MAX(0, CAST(julianday(paid_date) - julianday(due_date) AS INTEGER))",
+    );
 
     pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -99,7 +107,24 @@ impl SqliteStore {
             sqlx::migrate::MigrateError::Execute(e) => store.explain(StoreError::Database(e)),
             e => StoreError::Migrate(e),
         })?;
+        store.backfill().await.map_err(|e| store.explain(e))?;
         Ok(store)
+    }
+
+    /// Receivables summaries for the companies of a store made before them.
+    async fn backfill(&self) -> StoreResult<()> {
+        let missing: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM companies c WHERE NOT EXISTS \
+             (SELECT 1 FROM receivable_state s WHERE s.company_id = c.id))",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if missing {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            Self::backfill_summaries(&mut tx).await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     /// SQLite's read-only and busy errors, said in words with the file named.
@@ -261,21 +286,29 @@ impl Store for SqliteStore {
     async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let company = Self::resolve(&mut tx, target).await?;
+        let (mut financials, mut invoices) = (false, false);
         loop {
             match feed.recv().await {
                 Some(Feed::Rows(ImportBatch::Financials(rows))) => {
+                    financials = true;
                     Self::write_financials(&mut tx, company.id, &rows).await?
                 }
                 Some(Feed::Rows(ImportBatch::Products(rows))) => {
                     Self::write_products(&mut tx, company.id, &rows).await?
                 }
                 Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
+                    invoices = true;
                     Self::write_invoices(&mut tx, company.id, &rows).await?
                 }
                 Some(Feed::End) => break,
                 // Dropping the transaction rolls everything back.
                 None => return Err(super::abandoned()),
             }
+        }
+        if invoices {
+            Self::refresh_receivables(&mut tx, company.id, true, None).await?;
+        } else if financials {
+            Self::refresh_after_financials(&mut tx, company.id).await?;
         }
         tx.commit().await?;
         Ok(company)

@@ -1,0 +1,300 @@
+//! Receivables summaries kept by writes: what the screens and `report` read
+//! of the invoices, so opening a company costs O(months + customers) however
+//! many invoices it has.
+//!
+//! - `receivable_months`: amounts issued (by issue month) and collected (by the
+//!   month of the later of paid and issue date) — AR at every month end, credit
+//!   sales and the DSO trend, for any as-of month;
+//! - at `receivable_state.as_of` (the company's latest month end of financials,
+//!   the month the interface and `report` open on): open amounts by customer
+//!   and aging bucket (`receivable_aging`), each customer's days late and
+//!   invoices paid (`receivable_late`), and open amounts by the week of the
+//!   13-week forecast they are expected in (`receivable_weeks`).
+//!
+//! Every write of invoices or financials refreshes them in its own transaction
+//! ([`summary_helpers!`]). They are the engine's reductions in SQL, not new
+//! definitions: `tests/store.rs` proves on random data, on both stores, that
+//! they equal the engine computed from the raw rows. A read for another as-of
+//! month falls back to the one-pass aggregates over the invoices.
+
+use crate::domain::Month;
+use crate::finance::collections::ReceivableFlows;
+use rust_decimal::Decimal;
+
+/// Per month, oldest first: (month, issued, collected).
+pub type MonthFlows = Vec<(Month, Decimal, Decimal)>;
+
+/// The receivables totals at the end of `m` and before it, from the month flows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthTotals {
+    /// AR at the last day of M−1.
+    pub ar_begin: Decimal,
+    /// Issued in M−2..M.
+    pub credit_sales_3m: Decimal,
+    /// Issued in M.
+    pub credit_sales_m: Decimal,
+}
+
+pub fn totals(flows: &MonthFlows, m: Month) -> MonthTotals {
+    let mut t = MonthTotals::default();
+    let prev = m.plus(-1);
+    for &(month, issued, collected) in flows {
+        if month <= prev {
+            t.ar_begin += issued - collected;
+        }
+        if month >= m.plus(-2) && month <= m {
+            t.credit_sales_3m += issued;
+            if month == m {
+                t.credit_sales_m += issued;
+            }
+        }
+    }
+    t
+}
+
+/// The month flows as the DSO trend reads them (each month on its first day).
+pub fn as_flows(months: &MonthFlows) -> ReceivableFlows {
+    ReceivableFlows {
+        issued: months.iter().map(|(m, i, _)| (m.first_day(), *i)).collect(),
+        collected: months.iter().map(|(m, _, c)| (m.first_day(), *c)).collect(),
+    }
+}
+
+/// The refresh and the reads, written once for both backends. The phrases:
+/// `issue_month` and `counted_month` (an invoice's month as `YYYY-MM` text),
+/// `due_offset` (days from `$5` to an invoice `i`'s due date) and `days_late`.
+macro_rules! summary_helpers {
+    (
+        conn = $conn:ty,
+        issue_month = $issue_month:literal,
+        counted_month = $counted_month:literal,
+        due_offset = $due_offset:literal,
+        days_late = $late:literal $(,)?
+    ) => {
+        /// Recomputes the month flows (with `months`) and the per-customer
+        /// summaries at the company's latest month end — of every customer, or
+        /// only of `customers` — from the invoices, inside `conn`'s transaction.
+        async fn refresh_receivables(
+            conn: &mut $conn,
+            company_id: i64,
+            months: bool,
+            customers: Option<[&str; 2]>,
+        ) -> StoreResult<()> {
+            if months {
+                sqlx::query("DELETE FROM receivable_months WHERE company_id = $1")
+                    .bind(company_id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query(concat!(
+                    "INSERT INTO receivable_months (company_id, month, issued, collected) \
+                     SELECT $1, month, SUM(issued), SUM(collected) FROM ( \
+                       SELECT ",
+                    $issue_month,
+                    " AS month, amount AS issued, 0 AS collected FROM invoices WHERE company_id = $1 \
+                       UNION ALL SELECT ",
+                    $counted_month,
+                    " AS month, 0 AS issued, paid_amount AS collected FROM invoices \
+                       WHERE company_id = $1 AND paid_date IS NOT NULL \
+                     ) f GROUP BY month"
+                ))
+                .bind(company_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            let latest: Option<Month> = sqlx::query_scalar("SELECT MAX(month) FROM financials WHERE company_id = $1")
+                .bind(company_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            let d = latest.map(Month::last_day);
+            sqlx::query(
+                "INSERT INTO receivable_state (company_id, as_of) VALUES ($1, $2) \
+                 ON CONFLICT (company_id) DO UPDATE SET as_of = excluded.as_of",
+            )
+            .bind(company_id)
+            .bind(d)
+            .execute(&mut *conn)
+            .await?;
+            let (all, [a, b]) = match customers {
+                Some(c) => (false, c),
+                None => (true, ["", ""]),
+            };
+            for table in ["receivable_aging", "receivable_late", "receivable_weeks"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE company_id = $1 AND ($2 OR customer IN ($3, $4))"
+                )))
+                .bind(company_id)
+                .bind(all)
+                .bind(a)
+                .bind(b)
+                .execute(&mut *conn)
+                .await?;
+            }
+            let Some(d) = d else { return Ok(()) };
+            let days = |n: i64| d - chrono::Duration::days(n);
+            // Open at D by customer and bucket (collections_input's groups).
+            sqlx::query(
+                "INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due) \
+                 SELECT $1, customer, bucket, SUM(open), MIN(due_date) FROM ( \
+                   SELECT customer, due_date, \
+                     amount - CASE WHEN paid_date <= $5 THEN paid_amount ELSE 0 END AS open, \
+                     CASE WHEN due_date >= $5 THEN 0 WHEN due_date >= $6 THEN 1 WHEN due_date >= $7 THEN 2 \
+                          WHEN due_date >= $8 THEN 3 ELSE 4 END AS bucket \
+                   FROM invoices WHERE company_id = $1 AND issue_date <= $5 AND ($2 OR customer IN ($3, $4)) \
+                 ) o WHERE open > 0 GROUP BY customer, bucket",
+            )
+            .bind(company_id)
+            .bind(all)
+            .bind(a)
+            .bind(b)
+            .bind(d)
+            .bind(days(30))
+            .bind(days(60))
+            .bind(days(90))
+            .execute(&mut *conn)
+            .await?;
+            // Days late and invoices paid by D (forecast_input's late).
+            sqlx::query(concat!(
+                "INSERT INTO receivable_late (company_id, customer, late_days, paid) \
+                 SELECT $1, customer, CAST(SUM(",
+                $late,
+                ") AS BIGINT), COUNT(*) FROM invoices \
+                 WHERE company_id = $1 AND paid_date IS NOT NULL AND paid_date <= $5 \
+                   AND ($2 OR customer IN ($3, $4)) GROUP BY customer"
+            ))
+            .bind(company_id)
+            .bind(all)
+            .bind(a)
+            .bind(b)
+            .bind(d)
+            .execute(&mut *conn)
+            .await?;
+            // Open at D by the forecast week each is expected in: due date plus
+            // the customer's mean days late rounded half to even (weekly_base).
+            sqlx::query(concat!(
+                "INSERT INTO receivable_weeks (company_id, customer, week, amount) \
+                 SELECT $1, customer, CASE WHEN off < 0 THEN 0 ELSE off / 7 END AS week, SUM(open) FROM ( \
+                   SELECT i.customer, ",
+                $due_offset,
+                " + COALESCE(l.late_days / l.paid + CASE \
+                       WHEN 2 * (l.late_days % l.paid) > l.paid THEN 1 \
+                       WHEN 2 * (l.late_days % l.paid) = l.paid THEN (l.late_days / l.paid) % 2 \
+                       ELSE 0 END, 0) AS off, \
+                     i.amount - CASE WHEN i.paid_date <= $6 THEN i.paid_amount ELSE 0 END AS open \
+                   FROM invoices i LEFT JOIN receivable_late l \
+                     ON l.company_id = i.company_id AND l.customer = i.customer \
+                   WHERE i.company_id = $1 AND i.issue_date <= $6 AND ($2 OR i.customer IN ($3, $4)) \
+                 ) o WHERE open > 0 AND off < $7 GROUP BY customer, week"
+            ))
+            .bind(company_id)
+            .bind(all)
+            .bind(a)
+            .bind(b)
+            .bind(d + chrono::Duration::days(1))
+            .bind(d)
+            .bind(7 * $crate::finance::forecast::WEEKS)
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+
+        /// Moves one invoice's amounts in or out of the month flows (`sign` ±1).
+        async fn shift_months(
+            conn: &mut $conn,
+            company_id: i64,
+            inv: &Invoice,
+            sign: rust_decimal::Decimal,
+        ) -> StoreResult<()> {
+            use $crate::store::sql::Money;
+            let mut moves = vec![(
+                Month::of_date(inv.issue_date),
+                inv.amount * sign,
+                rust_decimal::Decimal::ZERO,
+            )];
+            if let Some(p) = inv.paid_date {
+                moves.push((
+                    Month::of_date(p.max(inv.issue_date)),
+                    rust_decimal::Decimal::ZERO,
+                    inv.paid_amount * sign,
+                ));
+            }
+            for (month, issued, collected) in moves {
+                sqlx::query(
+                    "INSERT INTO receivable_months AS r (company_id, month, issued, collected) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, month) DO UPDATE \
+                     SET issued = r.issued + excluded.issued, collected = r.collected + excluded.collected",
+                )
+                .bind(company_id)
+                .bind(month)
+                .bind(Money(issued))
+                .bind(Money(collected))
+                .execute(&mut *conn)
+                .await?;
+            }
+            sqlx::query("DELETE FROM receivable_months WHERE company_id = $1 AND issued = 0 AND collected = 0")
+                .bind(company_id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        /// After financials were written: the per-customer summaries follow the
+        /// latest month when it moved (or were never made).
+        async fn refresh_after_financials(conn: &mut $conn, company_id: i64) -> StoreResult<()> {
+            let state: Option<Option<chrono::NaiveDate>> =
+                sqlx::query_scalar("SELECT as_of FROM receivable_state WHERE company_id = $1")
+                    .bind(company_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let latest: Option<Month> = sqlx::query_scalar("SELECT MAX(month) FROM financials WHERE company_id = $1")
+                .bind(company_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            match state {
+                Some(as_of) if as_of == latest.map(Month::last_day) => Ok(()),
+                Some(_) => Self::refresh_receivables(conn, company_id, false, None).await,
+                None => Self::refresh_receivables(conn, company_id, true, None).await,
+            }
+        }
+
+        /// Summaries for every company that has none (a store migrated to them).
+        async fn backfill_summaries(conn: &mut $conn) -> StoreResult<()> {
+            let missing: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM companies c WHERE NOT EXISTS \
+                 (SELECT 1 FROM receivable_state s WHERE s.company_id = c.id) ORDER BY id",
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            for id in missing {
+                Self::refresh_receivables(conn, id, true, None).await?;
+            }
+            Ok(())
+        }
+
+        /// The month the per-customer summaries are at: `None` when the
+        /// company has no summaries, `Some(None)` without financials.
+        async fn summary_as_of(conn: &mut $conn, company_id: i64) -> StoreResult<Option<Option<chrono::NaiveDate>>> {
+            Ok(
+                sqlx::query_scalar("SELECT as_of FROM receivable_state WHERE company_id = $1")
+                    .bind(company_id)
+                    .fetch_optional(&mut *conn)
+                    .await?,
+            )
+        }
+
+        async fn read_month_flows(
+            conn: &mut $conn,
+            company_id: i64,
+        ) -> StoreResult<$crate::store::summaries::MonthFlows> {
+            use $crate::store::sql::Money;
+            let rows: Vec<(Month, Money, Money)> = sqlx::query_as(
+                "SELECT month, issued, collected FROM receivable_months WHERE company_id = $1 ORDER BY month",
+            )
+            .bind(company_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok(rows.into_iter().map(|(m, i, c)| (m, i.0, c.0)).collect())
+        }
+    };
+}
+
+pub(crate) use summary_helpers;
