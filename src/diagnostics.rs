@@ -135,6 +135,12 @@ impl<T> Rows for Vec<T> {
     }
 }
 
+impl<T> Rows for (Vec<T>, usize) {
+    fn rows(&self) -> u64 {
+        self.0.len() as u64
+    }
+}
+
 impl<T: Rows, E> Rows for Result<T, E> {
     fn rows(&self) -> u64 {
         self.as_ref().map_or(0, Rows::rows)

@@ -909,6 +909,45 @@ async fn reads_equal_the_engine(s: &common::TestStore, id: i64, invoices: &[Invo
         }
         None => assert!(!kept, "{}: {what}: the summaries are at {m} but gave no weeks", s.name),
     }
+    // The Collections table's pages: filtered and ordered by the store as the
+    // engine's open-at-D list filtered here.
+    let mut open: Vec<&Invoice> = invoices
+        .iter()
+        .filter(|i| katalis::finance::collections::open_at(i, m.last_day()) > Decimal::ZERO)
+        .collect();
+    open.sort_by(|a, b| {
+        a.due_date
+            .cmp(&b.due_date)
+            .then(a.number.as_bytes().cmp(b.number.as_bytes()))
+    });
+    for filter in ["", "CLIENTE 3", "a001", "e 5 ", "%", "_"] {
+        let f = filter.to_lowercase();
+        let want: Vec<Invoice> = open
+            .iter()
+            .filter(|i| format!("{} {}", i.number, i.customer).to_lowercase().contains(&f))
+            .map(|i| (*i).clone())
+            .collect();
+        for (offset, limit) in [(0, 50), (37, 1000), (want.len(), 10)] {
+            let (rows, total) = s
+                .store
+                .open_invoice_page(id, m.last_day(), filter, offset, limit)
+                .await
+                .unwrap();
+            assert_eq!(
+                total,
+                want.len(),
+                "{}: {what}: open invoices matching {filter:?} at {m}",
+                s.name
+            );
+            let end = (offset + limit).min(want.len());
+            assert_eq!(
+                rows,
+                want[offset.min(end)..end],
+                "{}: {what}: page {offset}+{limit} of {filter:?} at {m}",
+                s.name
+            );
+        }
+    }
     let flows = s.store.receivable_flows(id).await.unwrap();
     let months: Vec<Month> = (-14..4).map(|k| m.plus(k)).collect();
     for (mm, got) in months.iter().zip(dso_series(&flows, &months)) {

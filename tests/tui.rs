@@ -66,7 +66,14 @@ fn demo(i: usize) -> CompanyData {
         .collect();
     open.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.number.cmp(&b.number)));
     let weeks = weekly_base(&ledger, m, &open, &history);
-    let mut data = CompanyData::build(company(i), ledger, products, &input, open, m);
+    let mut data = CompanyData::build(
+        company(i),
+        ledger,
+        products,
+        &input,
+        katalis::tui::data::OpenInvoices::complete(open),
+        m,
+    );
     data.weeks = Some(weeks);
     // The second loading step, as the runtime does it.
     data.trends.dso = dso;
@@ -305,9 +312,11 @@ fn pricing_inputs_take_typed_values() {
 fn outside_text_is_neutralised_on_screen() {
     let mut d = demo(0);
     d.company.name = "Evil\u{1b}]52;c;aGk=\u{7}\u{1b}[31mCorp\u{202e}".into();
-    if let Some(i) = d.open_invoices.first_mut() {
+    let mut open = d.open.rows.clone();
+    if let Some(i) = open.first_mut() {
         i.customer = "Bad\u{1b}[2J\u{9b}1mName".into();
     }
+    d.open = katalis::tui::data::OpenInvoices::complete(open);
     let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
     a.update(Action::Loaded(Box::new(Ok(d))));
     a.update(key('7'));
@@ -1529,6 +1538,18 @@ fn spanish_is_complete_on_every_view() {
 /// In the AI panel `:` (or Enter) opens a question line; the answer comes
 /// from the engine's tools, shown with its calls, and stays in the company's
 /// conversation with the advisor; Ctrl-l clears it.
+/// Runs the questions among `effects` as the runtime does for the local
+/// advisor (the demo's open invoices are all held by the app).
+fn answer_asks(a: &mut App, effects: Vec<Effect>) {
+    let open = a.data.as_ref().unwrap().open.rows.clone();
+    for e in effects {
+        if let Effect::Ask(req) = e {
+            assert!(req.local);
+            a.update(req.answer_locally(&open));
+        }
+    }
+}
+
 #[test]
 fn the_panel_answers_questions_with_the_tools_and_keeps_the_conversation() {
     let mut a = app(Lang::En, 0);
@@ -1539,8 +1560,9 @@ fn the_panel_answers_questions_with_the_tools_and_keeps_the_conversation() {
     type_text(&mut a, "what if we hire 2 engineers at 6000 a month from 2027-01?");
     let typing = screen(&a, 120, 40);
     assert!(typing.contains("Ask: what if we hire"), "{typing}");
-    a.update(code(KeyCode::Enter));
+    let effects = a.update(code(KeyCode::Enter));
     assert_eq!(a.ai.asking, None);
+    answer_asks(&mut a, effects);
     let id = a.data.as_ref().unwrap().company.id;
     let turns = &a.ai.conversations[&(id, a.ai.agent.key())];
     assert_eq!(turns.len(), 1);
@@ -1554,8 +1576,13 @@ fn the_panel_answers_questions_with_the_tools_and_keeps_the_conversation() {
     // Enter asks too, where the view has no use for it; a follow-up is kept after the first.
     a.update(code(KeyCode::Enter));
     type_text(&mut a, "whom should I call first?");
-    a.update(code(KeyCode::Enter));
+    let effects = a.update(code(KeyCode::Enter));
+    answer_asks(&mut a, effects);
     assert_eq!(a.ai.conversations[&(id, a.ai.agent.key())].len(), 2);
+    assert_eq!(
+        a.ai.conversations[&(id, a.ai.agent.key())][1].tool_calls[0].name,
+        "open_invoices"
+    );
     // Esc leaves the line without asking; Ctrl-l clears the conversation.
     a.update(key(':'));
     type_text(&mut a, "never sent");
@@ -1633,13 +1660,8 @@ async fn with_an_endpoint_the_panel_asks_the_model_with_the_tools() {
         "{partial}"
     );
     // The runtime's part: the model with the tools, then the answer as an action.
-    let cx = katalis::ai::tools::ToolContext {
-        report: &req.report,
-        start: req.start,
-        base: &req.drivers,
-        open_invoices: &req.open_invoices,
-        scenarios: &req.scenarios,
-    };
+    let open = a.data.as_ref().unwrap().open.rows.clone();
+    let cx = req.tools(&open);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let result = katalis::ai::ask::ask_endpoint(
         &ep,

@@ -149,6 +149,17 @@ pub trait Store: Send + Sync {
     fn invoices(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
     /// Invoices open at `d` (issued by then, not fully paid by then), oldest due first.
     fn open_invoices(&self, company_id: i64, d: NaiveDate) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
+    /// Rows `offset..offset + limit` of the invoices open at `d` whose number
+    /// or customer contains `filter` (case-insensitive; empty: all), oldest
+    /// due first, and how many match.
+    fn open_invoice_page(
+        &self,
+        company_id: i64,
+        d: NaiveDate,
+        filter: &str,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<(Vec<Invoice>, usize)>> + Send;
     /// Replaces one product if it still holds `original` (no one changed it
     /// meanwhile); `Conflict` when it does not. Bumps its version.
     fn update_product(
@@ -433,6 +444,20 @@ impl Store for AnyStore {
         timed!(
             "open_invoices",
             dispatch!(self, s => s.open_invoices(company_id, d).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "open_invoice_page"))]
+    async fn open_invoice_page(
+        &self,
+        company_id: i64,
+        d: NaiveDate,
+        filter: &str,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<(Vec<Invoice>, usize)> {
+        timed!(
+            "open_invoice_page",
+            dispatch!(self, s => s.open_invoice_page(company_id, d, filter, offset, limit).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "update_product"))]

@@ -413,6 +413,31 @@ pub const COLLECTIONS_SQL: &str = "SELECT customer, bucket, SUM(open), MIN(due_d
                    FROM invoices WHERE company_id = $1 \
                  ) o GROUP BY customer, bucket";
 
+/// The invoices of company $1 issued by day $2 whose number or customer
+/// matches the LIKE pattern $3 (see [`like_pattern`]); the open ones at $2
+/// are those of them not fully paid, and those fully paid after $2.
+macro_rules! open_at_where {
+    () => {
+        "company_id = $1 AND issue_date <= $2 AND lower(number || ' ' || customer) LIKE $3 ESCAPE '\\'"
+    };
+}
+pub(crate) use open_at_where;
+
+/// `filter` as a LIKE pattern matching text that contains it, lower-cased,
+/// with `%`, `_` and the escape `\` taken literally.
+pub(crate) fn like_pattern(filter: &str) -> String {
+    let mut p = String::with_capacity(filter.len() + 2);
+    p.push('%');
+    for c in filter.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
 /// A JSON text bound to a JSON column (JSONB on PostgreSQL, TEXT on SQLite).
 pub(crate) fn json_text(text: &Option<String>) -> StoreResult<Option<sqlx::types::Json<serde_json::Value>>> {
     text.as_deref()
@@ -499,6 +524,57 @@ macro_rules! shared_store {
             .fetch_all(&self.pool)
             .await?;
             Ok(rows.into_iter().map(Invoice::from).collect())
+        }
+
+        async fn open_invoice_page(
+            &self,
+            company_id: i64,
+            d: chrono::NaiveDate,
+            filter: &str,
+            offset: usize,
+            limit: usize,
+        ) -> StoreResult<(Vec<Invoice>, usize)> {
+            // Open at D is: not fully paid (issued by D), or fully paid after D;
+            // each half reads its own partial index (migration 0005).
+            let pattern = $crate::store::sql::like_pattern(filter);
+            let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+            let mut tx = self.pool.begin_with($snapshot).await?;
+            let rows: Vec<$crate::store::sql::InvoiceRow> = sqlx::query_as(concat!(
+                "SELECT * FROM ( \
+                   SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+                   WHERE ",
+                $crate::store::sql::open_at_where!(),
+                " AND paid_amount < amount \
+                   UNION ALL \
+                   SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+                   WHERE ",
+                $crate::store::sql::open_at_where!(),
+                " AND paid_amount = amount AND paid_date > $2 \
+                 ) o ORDER BY due_date, number",
+                $bytes,
+                " LIMIT $4 OFFSET $5"
+            ))
+            .bind(company_id)
+            .bind(d)
+            .bind(&pattern)
+            .bind(to_i64(limit))
+            .bind(to_i64(offset))
+            .fetch_all(&mut *tx)
+            .await?;
+            let total: i64 = sqlx::query_scalar(concat!(
+                "SELECT (SELECT COUNT(*) FROM invoices WHERE ",
+                $crate::store::sql::open_at_where!(),
+                " AND paid_amount < amount) + (SELECT COUNT(*) FROM invoices WHERE ",
+                $crate::store::sql::open_at_where!(),
+                " AND paid_amount = amount AND paid_date > $2)"
+            ))
+            .bind(company_id)
+            .bind(d)
+            .bind(&pattern)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok((rows.into_iter().map(Invoice::from).collect(), usize::try_from(total).unwrap_or(0)))
         }
 
         async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {

@@ -95,10 +95,37 @@ pub struct AskRequest {
     pub report: serde_json::Value,
     pub start: crate::finance::planning::Start,
     pub drivers: crate::domain::Drivers,
-    pub open_invoices: Vec<crate::domain::Invoice>,
     /// The stored scenarios, for `compare`.
     pub scenarios: Vec<(String, crate::domain::Drivers, crate::finance::planning::Start)>,
     pub lang: crate::locale::Lang,
+    /// Answered by the local advisor's question shapes, not a model.
+    pub local: bool,
+    pub sep: crate::locale::Separators,
+    pub currency: String,
+}
+
+impl AskRequest {
+    /// The tools' view of the company, with `open` the invoices open at its
+    /// as-of day (read from the store for this question).
+    pub fn tools<'a>(&'a self, open: &'a [crate::domain::Invoice]) -> crate::ai::tools::ToolContext<'a> {
+        crate::ai::tools::ToolContext {
+            report: &self.report,
+            start: self.start,
+            base: &self.drivers,
+            open_invoices: open,
+            scenarios: &self.scenarios,
+        }
+    }
+
+    /// The local advisor's answer, as the panel takes it.
+    pub fn answer_locally(&self, open: &[crate::domain::Invoice]) -> super::app::Action {
+        let a = crate::ai::ask::answer(&self.question, &self.tools(open), self.lang, self.sep, &self.currency);
+        super::app::Action::Asked {
+            company_id: self.company_id,
+            agent: self.agent,
+            result: Ok(a),
+        }
+    }
 }
 
 impl AiPanel {

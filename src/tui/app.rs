@@ -154,6 +154,13 @@ pub enum Effect {
         months: Vec<crate::domain::Month>,
     },
     LoadDemo,
+    /// Read a window of the Collections table's open invoices.
+    LoadOpenPage {
+        company_id: i64,
+        day: chrono::NaiveDate,
+        filter: String,
+        offset: usize,
+    },
     Save(Box<SaveRecord>),
     /// Reload the current company (after a refused save).
     Reload,
@@ -221,6 +228,13 @@ pub enum Action {
         series: Result<Series, String>,
     },
     DemoLoaded(Result<(), String>),
+    /// A window of open invoices read for the Collections table.
+    OpenPage {
+        company_id: i64,
+        filter: String,
+        offset: usize,
+        result: Result<(Vec<crate::domain::Invoice>, usize), String>,
+    },
     Saved(Result<String, String>),
     ScenarioSaved {
         name: String,
@@ -290,6 +304,8 @@ pub struct App {
     pub rows: [usize; Tab::ALL.len()],
     pub filter: String,
     pub filtering: bool,
+    /// The window of open invoices asked of the store: (company, filter, offset).
+    paging: Option<(i64, String, usize)>,
     pub pricing: PricingInputs,
     /// Computed in `update` from the data and the planner; read by the views.
     pub derived: Derived,
@@ -331,6 +347,7 @@ impl App {
             rows: [0; Tab::ALL.len()],
             filter: String::new(),
             filtering: false,
+            paging: None,
             pricing: PricingInputs::default(),
             derived: Derived::default(),
             help_scroll: 0,
@@ -393,9 +410,31 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
-        let effects = self.step(action);
+        let mut effects = self.step(action);
         self.derive();
+        effects.extend(self.page());
         effects
+    }
+
+    /// The window of open invoices the Collections table needs around its
+    /// selection and for its filter, when it is neither here nor asked for.
+    fn page(&mut self) -> Option<Effect> {
+        if self.tab != Tab::Collections {
+            return None;
+        }
+        let d = self.data.as_deref()?;
+        let offset = d.open.wanted(&self.filter, self.row())?;
+        let want = (d.company.id, self.filter.clone(), offset);
+        if self.paging.as_ref() == Some(&want) {
+            return None;
+        }
+        self.paging = Some(want.clone());
+        Some(Effect::LoadOpenPage {
+            company_id: want.0,
+            day: d.snapshot.as_of.last_day(),
+            filter: want.1,
+            offset,
+        })
     }
 
     /// What the views draw that is computed from the data and the planner,
@@ -587,6 +626,31 @@ impl App {
                         vec![]
                     }
                 }
+            }
+            Action::OpenPage {
+                company_id,
+                filter,
+                offset,
+                result,
+            } => {
+                if self.paging.as_ref() == Some(&(company_id, filter.clone(), offset)) {
+                    self.paging = None;
+                }
+                let current = self.data.as_deref().is_some_and(|d| d.company.id == company_id);
+                match result {
+                    // An answer for a filter typed over since is dropped: the
+                    // newer one is on its way.
+                    Ok((rows, total)) if current && filter == self.filter => {
+                        if let Some(d) = self.data.as_mut() {
+                            d.open = super::data::OpenInvoices::window(filter, offset, rows, total);
+                        }
+                        let row = &mut self.rows[Tab::Collections.index()];
+                        *row = (*row).min(total.saturating_sub(1));
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.say(e, true),
+                }
+                vec![]
             }
             Action::Dso { company_id, series } => {
                 match (series, self.data.as_mut()) {
@@ -789,17 +853,11 @@ impl App {
             .filter(|s| !s.base)
             .map(|s| (s.name.clone(), s.drivers.clone(), s.start))
             .collect();
-        let cx = crate::ai::tools::ToolContext {
-            report: &report,
-            start,
-            base: &d.drivers,
-            open_invoices: &d.open_invoices,
-            scenarios: &scenarios,
-        };
         let key = (d.company.id, self.ai.agent.key());
-        if !self.ai.local {
-            // The configured model answers, calling the same tools; the turn
-            // waits for it.
+        {
+            // The local advisor's shapes or the configured model answer, with
+            // the engine's tools over the open invoices the runtime reads from
+            // the store; the turn waits for it.
             let history = self
                 .ai
                 .conversations
@@ -820,9 +878,11 @@ impl App {
                 report,
                 start,
                 drivers: d.drivers.clone(),
-                open_invoices: d.open_invoices.clone(),
-                scenarios: scenarios.clone(),
+                scenarios,
                 lang: self.lang,
+                local: self.ai.local,
+                sep: d.fmt.sep,
+                currency: d.fmt.currency.clone(),
             };
             self.ai
                 .conversations
@@ -836,23 +896,8 @@ impl App {
                     unverified: Vec::new(),
                 });
             self.ai.back = 0;
-            return vec![Effect::Ask(Box::new(request))];
+            vec![Effect::Ask(Box::new(request))]
         }
-        let a = crate::ai::ask::answer(question, &cx, self.lang, d.fmt.sep, &d.fmt.currency);
-        let turn = super::ai_panel::Turn {
-            question: a.question,
-            tool_calls: a.tool_calls,
-            answer: a.answer,
-            pending: false,
-            unverified: a.unverified,
-        };
-        let effect = Effect::SaveTurn {
-            company_id: key.0,
-            turn: stored_turn(key.1, &turn),
-        };
-        self.ai.conversations.entry(key).or_default().push(turn);
-        self.ai.back = 0;
-        vec![effect]
     }
 
     fn ai_reset(&mut self) -> Vec<Effect> {

@@ -5,7 +5,7 @@ use super::format::Fmt;
 use crate::domain::{Company, Drivers, Invoice, Month, Product};
 use crate::finance::cash_flow::CashFlow;
 use crate::finance::collections::open_at;
-use crate::finance::forecast::{WeeklyBase, weekly_base};
+use crate::finance::forecast::{WEEKS, WeeklyBase, expected_collections, weekly_base_from};
 use crate::finance::planning::{Projection, Start, base_drivers, project};
 use crate::finance::profitability::{PeriodTotals, year_to_date};
 use crate::finance::unit_economics::{UnitEconomics, unit_economics};
@@ -36,10 +36,8 @@ pub struct CompanyData {
     pub ledger: Ledger,
     pub snapshot: Snapshot,
     pub products: Vec<Product>,
-    /// Open at D, oldest due first.
-    pub open_invoices: Vec<Invoice>,
-    /// Lower-cased "number customer" of each open invoice, for filtering.
-    search: Vec<String>,
+    /// Open at D, oldest due first: all of them, or the window of the table.
+    pub open: OpenInvoices,
     pub drivers: Drivers,
     pub start: Option<Start>,
     pub projection: Option<Projection>,
@@ -89,7 +87,7 @@ impl CompanyData {
         ledger: Ledger,
         products: Vec<Product>,
         receivables: &crate::finance::CollectionsInput,
-        open_invoices: Vec<Invoice>,
+        open: OpenInvoices,
         m: Month,
     ) -> CompanyData {
         let snapshot = snapshot(&ledger, m, &products, receivables);
@@ -123,10 +121,6 @@ impl CompanyData {
             months,
         };
         let ytd = year_to_date(&ledger, m, company.fiscal_year_start);
-        let search = open_invoices
-            .iter()
-            .map(|i| format!("{} {}", i.number, i.customer).to_lowercase())
-            .collect();
         CompanyData {
             recommendations: Vec::new(),
             scenarios: Vec::new(),
@@ -136,7 +130,6 @@ impl CompanyData {
             stored_targets: Vec::new(),
             target_checks: Vec::new(),
             conversations: Vec::new(),
-            search,
             by_month,
             ytd,
             fmt: Fmt::for_company(&company),
@@ -144,26 +137,12 @@ impl CompanyData {
             ledger,
             snapshot,
             products,
-            open_invoices,
+            open,
             drivers,
             start,
             projection,
             trends,
         }
-    }
-
-    /// The open invoices whose customer or number contains `filter` (case-insensitive).
-    pub fn filtered_invoices(&self, filter: &str) -> Vec<&Invoice> {
-        let f = filter.to_lowercase();
-        if f.is_empty() {
-            return self.open_invoices.iter().collect();
-        }
-        self.open_invoices
-            .iter()
-            .zip(&self.search)
-            .filter(|(_, s)| s.contains(&f))
-            .map(|(i, _)| i)
-            .collect()
     }
 
     /// What the AI advisors are told about this company.
@@ -183,6 +162,129 @@ impl CompanyData {
     }
 }
 
+/// Rows of the Collections table read at a time: a window around the
+/// selection, so memory does not grow with the number of open invoices.
+pub const PAGE: usize = 400;
+/// Rows kept loaded on each side of the selection before the next window is read.
+const MARGIN: usize = 100;
+
+/// The open invoices the Collections table shows. A company with at most
+/// [`PAGE`] of them has them all here and filters them as you type; a larger
+/// one has a window of the list filtered and ordered by the store, read again
+/// when the selection nears its edge or the filter changes.
+#[derive(Debug, Clone, Default)]
+pub struct OpenInvoices {
+    /// All open invoices (`complete`), or those at `offset..` of the list
+    /// matching `filter`, oldest due first.
+    pub rows: Vec<Invoice>,
+    /// Lower-cased "number customer" of each row, for filtering here.
+    search: Vec<String>,
+    pub offset: usize,
+    /// How many match `filter` (all of them when `complete`).
+    pub total: usize,
+    pub filter: String,
+    pub complete: bool,
+}
+
+/// What the table draws: how many rows match, and those loaded from `offset`.
+pub struct OpenView<'a> {
+    pub total: usize,
+    pub offset: usize,
+    pub rows: Vec<&'a Invoice>,
+    /// The rows are for an earlier filter (the store is reading the new one).
+    pub stale: bool,
+}
+
+impl<'a> OpenView<'a> {
+    /// The `i`-th matching invoice, when it is loaded.
+    pub fn get(&self, i: usize) -> Option<&'a Invoice> {
+        i.checked_sub(self.offset).and_then(|k| self.rows.get(k)).copied()
+    }
+}
+
+impl OpenInvoices {
+    /// Every open invoice, held here.
+    pub fn complete(rows: Vec<Invoice>) -> OpenInvoices {
+        OpenInvoices {
+            search: rows
+                .iter()
+                .map(|i| format!("{} {}", i.number, i.customer).to_lowercase())
+                .collect(),
+            total: rows.len(),
+            rows,
+            offset: 0,
+            filter: String::new(),
+            complete: true,
+        }
+    }
+
+    /// Rows `offset..` of the invoices matching `filter`, of `total`.
+    pub fn window(filter: String, offset: usize, rows: Vec<Invoice>, total: usize) -> OpenInvoices {
+        OpenInvoices {
+            rows,
+            search: Vec::new(),
+            offset,
+            total,
+            filter,
+            complete: false,
+        }
+    }
+
+    /// The invoices matching `filter` (number or customer, case-insensitive).
+    pub fn view(&self, filter: &str) -> OpenView<'_> {
+        if !self.complete {
+            return OpenView {
+                total: self.total,
+                offset: self.offset,
+                rows: self.rows.iter().collect(),
+                stale: filter != self.filter,
+            };
+        }
+        let f = filter.to_lowercase();
+        let rows: Vec<&Invoice> = if f.is_empty() {
+            self.rows.iter().collect()
+        } else {
+            self.rows
+                .iter()
+                .zip(&self.search)
+                .filter(|(_, s)| s.contains(&f))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        OpenView {
+            total: rows.len(),
+            offset: 0,
+            rows,
+            stale: false,
+        }
+    }
+
+    /// How many invoices match `filter` (for an unread filter: the last count).
+    pub fn count(&self, filter: &str) -> usize {
+        if self.complete {
+            self.view(filter).total
+        } else {
+            self.total
+        }
+    }
+
+    /// The window to read for `filter` with row `selected` chosen: `None` when
+    /// the rows here already cover it.
+    pub fn wanted(&self, filter: &str, selected: usize) -> Option<usize> {
+        if self.complete {
+            return None;
+        }
+        let start = selected.saturating_sub(PAGE / 2);
+        if filter != self.filter {
+            return Some(start);
+        }
+        let end = self.offset + self.rows.len();
+        let low_ok = self.offset == 0 || selected >= self.offset + MARGIN;
+        let high_ok = end >= self.total || selected + MARGIN < end;
+        (!(low_ok && high_ok)).then_some(start)
+    }
+}
+
 /// Reads and computes one company; errors are one line for the status bar.
 pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, String> {
     let started = std::time::Instant::now();
@@ -191,21 +293,37 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
     let ledger = Ledger::new(financials);
     let m = as_of_month(&ledger, None).map_err(|e| e.to_string())?;
-    let (receivables, open, recommendations, scenarios, history, access, targets, conversations) = tokio::try_join!(
-        store.collections_input(id, m),
-        store.open_invoices(id, m.last_day()),
-        store.latest_recommendations(id, 5),
-        store.scenarios(id),
-        store.forecast_input(id, m),
-        store.access(id),
-        store.targets(id),
-        store.conversations(id),
-    )
-    .map_err(|e| e.to_string())?;
+    let (receivables, (first, total), weeks, recommendations, scenarios, history, access, targets, conversations) =
+        tokio::try_join!(
+            store.collections_input(id, m),
+            store.open_invoice_page(id, m.last_day(), "", 0, PAGE),
+            store.weekly_collections(id, m),
+            store.latest_recommendations(id, 5),
+            store.scenarios(id),
+            store.forecast_input(id, m),
+            store.access(id),
+            store.targets(id),
+            store.conversations(id),
+        )
+        .map_err(|e| e.to_string())?;
     // The engine's work runs on the blocking pool, never on a runtime worker
     // that serves keys and frames.
+    let open = if total <= PAGE {
+        OpenInvoices::complete(first)
+    } else {
+        OpenInvoices::window(String::new(), 0, first, total)
+    };
+    // The forecast's weeks come from the summaries kept by writes; without
+    // them (a month they are not at), from every open invoice.
+    let weeks = match weeks {
+        Some(w) => w,
+        None => {
+            let all = store.open_invoices(id, m.last_day()).await.map_err(|e| e.to_string())?;
+            expected_collections(m, &all, &history, WEEKS as usize)
+        }
+    };
     let mut data = tokio::task::spawn_blocking(move || {
-        let weeks = weekly_base(&ledger, m, &open, &history);
+        let weeks = weekly_base_from(&ledger, m, weeks, &history);
         let mut data = CompanyData::build(company, ledger, products, &receivables, open, m);
         data.weeks = Some(weeks);
         data

@@ -139,6 +139,30 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         }
         // The app turns Reload into LoadCompany before it gets here; analyses
         // are tasks the run loop keeps (see `spawn_analysis`).
+        Effect::LoadOpenPage {
+            company_id,
+            day,
+            filter,
+            offset,
+        } => Action::OpenPage {
+            result: store
+                .open_invoice_page(company_id, day, &filter, offset, data::PAGE)
+                .await
+                .map_err(|e| e.to_string()),
+            company_id,
+            filter,
+            offset,
+        },
+        // The local advisor answers here; a model's question is a task the
+        // run loop starts (see `spawn_question`).
+        Effect::Ask(req) if req.local => match store.open_invoices(req.company_id, req.start.month.last_day()).await {
+            Ok(open) => req.answer_locally(&open),
+            Err(e) => Action::Asked {
+                company_id: req.company_id,
+                agent: req.agent,
+                result: Err((e.to_string(), Vec::new(), String::new())),
+            },
+        },
         Effect::Reload
         | Effect::Analyze(_)
         | Effect::Ask(_)
@@ -289,22 +313,29 @@ fn action_error(a: &Action) -> Result<(), String> {
 /// Asks the configured model a question of the panel, with the engine as its
 /// tools; the answer (or why there is none) comes back as an action.
 fn spawn_question(
+    store: &Arc<AnyStore>,
     settings: &Arc<crate::ai::service::AiSettings>,
     tx: &UnboundedSender<Action>,
     req: Box<ai_panel::AskRequest>,
 ) {
-    let (settings, tx) = (Arc::clone(settings), tx.clone());
+    let (store, settings, tx) = (Arc::clone(store), Arc::clone(settings), tx.clone());
     tokio::spawn(async move {
         let crate::ai::service::Provider::OpenAi(ep) = &settings.provider else {
             return;
         };
-        let cx = crate::ai::tools::ToolContext {
-            report: &req.report,
-            start: req.start,
-            base: &req.drivers,
-            open_invoices: &req.open_invoices,
-            scenarios: &req.scenarios,
+        // The open invoices for the tools, read for this question only.
+        let open = match store.open_invoices(req.company_id, req.start.month.last_day()).await {
+            Ok(open) => open,
+            Err(e) => {
+                let _ = tx.send(Action::Asked {
+                    company_id: req.company_id,
+                    agent: req.agent,
+                    result: Err((e.to_string(), Vec::new(), String::new())),
+                });
+                return;
+            }
         };
+        let cx = req.tools(&open);
         // The answer's text reaches the panel as it arrives.
         let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel();
         let agent = crate::ai::Agent::parse(req.agent).unwrap_or(crate::ai::Agent::Advisor);
@@ -447,7 +478,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) ->
                     }
                 }
                 Effect::RememberCompany(name) => crate::config::remember_company(&cfg.database_url, &name),
-                Effect::Ask(req) => spawn_question(&settings, &tx, req),
+                Effect::Ask(req) if !req.local => spawn_question(&store, &settings, &tx, req),
                 effect => perform(&store, &tx, effect),
             }
         }

@@ -120,14 +120,15 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         ))
         .render(calls, buf);
 
-    let invoices = d.filtered_invoices(&app.filter);
-    let total = invoices.len();
+    let invoices = d.open.view(&app.filter);
+    let total = invoices.total;
+    let reading = if invoices.stale { " …" } else { "" };
     let day = d.snapshot.as_of.last_day();
     let title = if app.filter.is_empty() && !app.filtering {
         format!("{} ({total})", t("Open invoices", "Facturas abiertas"))
     } else {
         format!(
-            "{} ({total}) /{}{}",
+            "{} ({total}{reading}) /{}{}",
             t("Open invoices", "Facturas abiertas"),
             clean(&app.filter),
             if app.filtering { "▏" } else { "" }
@@ -158,7 +159,10 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
     .render(buf, table, th, |i| {
-        let inv = invoices[i];
+        // A row outside the window read so far: its place, until the store answers.
+        let Some(inv) = invoices.get(i).filter(|_| !invoices.stale) else {
+            return vec![left("…".to_owned(), th.muted)];
+        };
         let late = days_past_due(inv, day);
         vec![
             left(clean(&inv.number), th.base),
@@ -198,11 +202,12 @@ impl crate::tui::component::View for Collections {
         &[Filter, Edit, Up, Down, PageUp, PageDown, Top, Bottom]
     }
     fn rows(&self, app: &App, d: &CompanyData) -> usize {
-        d.filtered_invoices(&app.filter).len()
+        d.open.count(&app.filter)
     }
     fn record(&self, app: &App, d: &CompanyData) -> Option<crate::tui::form::Record> {
-        d.filtered_invoices(&app.filter)
-            .get(app.row())
-            .map(|i| crate::tui::form::Record::Invoice((*i).clone()))
+        let view = d.open.view(&app.filter);
+        view.get(app.row())
+            .filter(|_| !view.stale)
+            .map(|i| crate::tui::form::Record::Invoice(i.clone()))
     }
 }
