@@ -1,60 +1,78 @@
-//! Import and report at scale, against the databases' own bulk loaders.
+//! Import and report at scale, each beside the databases' own tools run in
+//! the same process on the same data, as ratios.
 //!
-//! Generates 1,000,000 invoices (5,000 customers, ten years) and 120 months of
-//! financials, then prints:
-//! - import into SQLite (parse + validate + one transaction) vs the `sqlite3`
-//!   CLI's `.import` of the same file into an equivalent table;
-//! - import into PostgreSQL vs `psql \copy` (when KATALIS_TEST_PG_URL is set);
-//! - `report` (load, SQL aggregation, engine, JSON) on that company, both stores.
+//! For each size in `KATALIS_BENCH_SIZES` (default `1000000,3000000`):
+//! synthetic invoices (5,000 customers, ten years) and 120 months, then
+//! - import into SQLite (parse, validate, one transaction, summaries kept) vs
+//!   the `sqlite3` CLI's `.import` of the same file into an equivalent table;
+//! - `report` at the latest month (read from the summaries) and at an earlier
+//!   one (one pass over the invoices) vs the floor: the one receivables
+//!   aggregate run by `sqlite3` on the same database;
+//! - at the first size, with KATALIS_TEST_PG_URL: the same against PostgreSQL,
+//!   `psql \copy` and the aggregate run by `psql`.
 //!
-//! Run with `scripts/bench` (it starts a throwaway PostgreSQL).
+//! Medians of 3. Run with `scripts/bench` (it starts a throwaway PostgreSQL).
 
 use katalis::commands::load_snapshot;
+use katalis::domain::Month;
 use katalis::import::{Kind, import_file, read_file};
 use katalis::report::Report;
-use katalis::store::{AnyStore, ImportTarget, Store};
+use katalis::store::{AnyStore, COLLECTIONS_SQL, ImportTarget, Store};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{INVOICES, generate};
-
-fn per_sec(rows: usize, d: Duration) -> String {
-    format!("{:>10.0} rows/s", rows as f64 / d.as_secs_f64())
+fn secs(d: Duration) -> String {
+    format!("{:>8.3} s", d.as_secs_f64())
 }
 
-fn line(label: &str, d: Duration, rows: usize) {
-    println!("  {label:<44} {:>8.2} s  {}", d.as_secs_f64(), per_sec(rows, d));
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
 }
 
-async fn import_all(store: &AnyStore, dir: &Path) -> Duration {
-    let t = Instant::now();
-    let target = ImportTarget::Create(katalis::domain::NewCompany {
+/// `ours / floor`, with its goal.
+fn ratio(label: &str, ours: Duration, floor: Duration, goal: f64) {
+    let r = ours.as_secs_f64() / floor.as_secs_f64();
+    println!(
+        "  {label:<58} {:>6.2}x  (goal ≤ {goal}x: {})",
+        r,
+        if r <= goal { "met" } else { "NOT met" }
+    );
+}
+
+fn target() -> ImportTarget {
+    ImportTarget::Create(katalis::domain::NewCompany {
         name: "Bench".into(),
         industry: "bench".into(),
         currency: "USD".into(),
         fiscal_year_start: 1,
         locale: "en-US".into(),
-    });
-    // The path of `katalis import`: validation and writing overlap.
-    import_file(store, &target, Kind::Invoices, &dir.join("invoices.csv"))
-        .await
-        .expect("import invoices");
-    let took = t.elapsed();
-    let fin = read_file(Kind::Financials, &dir.join("financials.csv")).expect("valid financials");
-    store.import(&target, &fin).await.expect("import financials");
-    took
+    })
 }
 
-async fn report(store: &AnyStore) -> (Duration, usize) {
-    let mut best = Duration::MAX;
-    let mut size = 0;
+/// A company with its months, then its invoices as `katalis import` reads
+/// them (validation and writing overlap; the summaries are kept in the same
+/// transaction). Returns the time of the invoices.
+async fn import_all(store: &AnyStore, dir: &Path) -> Duration {
+    let fin = read_file(Kind::Financials, &dir.join("financials.csv")).expect("valid financials");
+    store.import(&target(), &fin).await.expect("import financials");
+    let t = Instant::now();
+    import_file(store, &target(), Kind::Invoices, &dir.join("invoices.csv"))
+        .await
+        .expect("import invoices");
+    t.elapsed()
+}
+
+/// `report --format json` as the command does it, at `as_of` (None: the latest month).
+async fn report(store: &AnyStore, as_of: Option<&str>) -> Duration {
+    let mut runs = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
         let c = store.company("Bench").await.expect("company");
-        let loaded = load_snapshot(store, &c, None).await.expect("snapshot");
+        let loaded = load_snapshot(store, &c, as_of).await.expect("snapshot");
         let json = serde_json::to_string_pretty(
             &Report {
                 company: &c,
@@ -63,10 +81,32 @@ async fn report(store: &AnyStore) -> (Duration, usize) {
             .to_json(),
         )
         .unwrap_or_default();
-        best = best.min(t.elapsed());
-        size = json.len();
+        assert!(json.len() > 1000);
+        runs.push(t.elapsed());
     }
-    (best, size)
+    median(runs)
+}
+
+/// The receivables aggregate with its parameters written in, for a database's CLI.
+fn floor_sql(company_id: i64, m: Month) -> String {
+    let d = m.last_day();
+    let back = |n: i64| d - chrono::Duration::days(n);
+    let params = [
+        company_id.to_string(),
+        format!("'{d}'"),
+        format!("'{}'", back(30)),
+        format!("'{}'", back(60)),
+        format!("'{}'", back(90)),
+        format!("'{}'", m.plus(-1).last_day()),
+        format!("'{}'", m.plus(-2).first_day()),
+        format!("'{}'", m.first_day()),
+    ];
+    let mut sql = COLLECTIONS_SQL.to_owned();
+    // $8 first, so $1 does not eat the start of $10-style names (there are none past $8).
+    for (i, p) in params.iter().enumerate().rev() {
+        sql = sql.replace(&format!("${}", i + 1), p);
+    }
+    sql
 }
 
 fn run(cmd: &mut Command) -> Option<Duration> {
@@ -88,96 +128,199 @@ fn run(cmd: &mut Command) -> Option<Duration> {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let t = Instant::now();
-    generate(dir.path()).expect("generate");
-    let size = std::fs::metadata(dir.path().join("invoices.csv"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    println!(
-        "generated {INVOICES} invoices ({:.1} MB) and 120 months in {:.1} s",
-        size as f64 / 1e6,
-        t.elapsed().as_secs_f64()
-    );
+fn median_of(mut f: impl FnMut() -> Option<Duration>) -> Option<Duration> {
+    let runs: Option<Vec<Duration>> = (0..3).map(|_| f()).collect();
+    runs.map(median)
+}
 
-    println!("\nSQLite");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = AnyStore::connect(&url).await.expect("sqlite");
-    let ours = import_all(&store, dir.path()).await;
-    line("katalis import invoices (parse+validate+write)", ours, INVOICES);
-    let again = import_all(&store, dir.path()).await;
-    line("katalis re-import, same file (upsert by key)", again, INVOICES);
-    let db = dir.path().join("cli.db");
-    let schema = "CREATE TABLE invoices (number TEXT PRIMARY KEY, customer TEXT NOT NULL, issue_date TEXT NOT NULL, \
-                  due_date TEXT NOT NULL, amount INTEGER NOT NULL, paid_amount INTEGER NOT NULL, paid_date TEXT);";
-    let _ = run(Command::new("sqlite3").arg(&db).arg(schema));
-    let csv = dir.path().join("invoices.csv");
-    if let Some(cli) = run(Command::new("sqlite3")
-        .arg(&db)
-        .arg(".mode csv")
-        .arg(format!(".import --skip 1 {} invoices", csv.display())))
-    {
-        line("sqlite3 .import (same file, equivalent table)", cli, INVOICES);
-        println!(
-            "  ratio katalis / sqlite3: {:.2}x (aim: ≤ 1.5x)",
-            ours.as_secs_f64() / cli.as_secs_f64()
-        );
+async fn sqlite(dir: &Path, n: usize, company_months: &[Month]) {
+    println!("\nSQLite, {n} invoices");
+    let db = dir.join(format!("bench{n}-0.db"));
+    let url = format!("sqlite://{}", db.display());
+    let csv = dir.join("invoices.csv");
+    let mut imports = Vec::new();
+    for k in 0..3 {
+        let path = dir.join(format!("bench{n}-{k}.db"));
+        let _ = std::fs::remove_file(&path);
+        let s = AnyStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("sqlite");
+        imports.push(import_all(&s, dir).await);
+        drop(s);
+        if k == 0 {
+            // The first is kept for the reports (its WAL with it).
+            continue;
+        }
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(path.with_extension("db-wal"));
+        let _ = std::fs::remove_file(path.with_extension("db-shm"));
     }
-    let (rt, bytes) = report(&store).await;
+    let ours = median(imports);
     println!(
-        "  report, 1,000,000 invoices + 120 months:     {:>8.3} s  ({bytes} bytes of JSON; aim < 1 s)",
-        rt.as_secs_f64()
+        "  katalis import invoices (validated, summaries kept)    {}",
+        secs(ours)
     );
+    let cli = median_of(|| {
+        let db = dir.join("cli.db");
+        let _ = std::fs::remove_file(&db);
+        let schema = "CREATE TABLE invoices (number TEXT PRIMARY KEY, customer TEXT NOT NULL, issue_date TEXT NOT NULL, \
+                      due_date TEXT NOT NULL, amount INTEGER NOT NULL, paid_amount INTEGER NOT NULL, paid_date TEXT);";
+        run(Command::new("sqlite3").arg(&db).arg(schema))?;
+        run(Command::new("sqlite3")
+            .arg(&db)
+            .arg(".mode csv")
+            .arg(format!(".import --skip 1 {} invoices", csv.display())))
+    });
+    if let Some(cli) = cli {
+        println!(
+            "  sqlite3 .import (same file, table with the same key)    {}",
+            secs(cli)
+        );
+        ratio("import: katalis / sqlite3 .import", ours, cli, 1.2);
+    }
+    let s = &AnyStore::connect(&url).await.expect("sqlite");
+    let c = s.company("Bench").await.expect("company");
+    let latest = report(s, None).await;
+    let earlier_month = company_months[company_months.len() - 4];
+    let earlier = report(s, Some(&earlier_month.to_string())).await;
+    println!(
+        "  report, latest month (from the summaries)              {}",
+        secs(latest)
+    );
+    println!(
+        "  report --as-of {earlier_month} (one pass over the invoices)   {}",
+        secs(earlier)
+    );
+    for (label, m, ours) in [
+        (
+            "report latest / sqlite3 aggregate floor",
+            company_months[company_months.len() - 1],
+            latest,
+        ),
+        (
+            "report --as-of earlier / sqlite3 aggregate floor",
+            earlier_month,
+            earlier,
+        ),
+    ] {
+        let sql = floor_sql(c.id, m);
+        if let Some(floor) = median_of(|| run(Command::new("sqlite3").arg(&db).arg(&sql))) {
+            println!(
+                "    floor: the aggregate in sqlite3 at {m}               {}",
+                secs(floor)
+            );
+            ratio(label, ours, floor, 1.3);
+        }
+    }
+}
 
-    match std::env::var("KATALIS_TEST_PG_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            println!("\nPostgreSQL");
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_default();
-            let _ = run(Command::new("psql")
-                .arg(&admin)
-                .arg("-qc")
-                .arg("DROP DATABASE IF EXISTS katalis_bench"));
-            let _ = run(Command::new("psql")
-                .arg(&admin)
-                .arg("-qc")
-                .arg("CREATE DATABASE katalis_bench"));
-            let _ = run(Command::new("psql")
-                .arg(&admin)
-                .arg("-qc")
-                .arg("DROP DATABASE IF EXISTS katalis_bench_copy"));
-            let _ = run(Command::new("psql")
-                .arg(&admin)
-                .arg("-qc")
-                .arg("CREATE DATABASE katalis_bench_copy"));
-            let pg = AnyStore::connect(&format!("{base}/katalis_bench"))
-                .await
-                .expect("postgres");
-            let ours = import_all(&pg, dir.path()).await;
-            line("katalis import invoices (parse+validate+COPY)", ours, INVOICES);
-            let again = import_all(&pg, dir.path()).await;
-            line("katalis re-import, same file (COPY+merge)", again, INVOICES);
-            let copy_db = format!("{base}/katalis_bench_copy");
-            let pg_schema = "CREATE TABLE invoices (number TEXT PRIMARY KEY, customer TEXT NOT NULL, issue_date DATE NOT NULL, \
-                             due_date DATE NOT NULL, amount NUMERIC(18,4) NOT NULL, paid_amount NUMERIC(18,4) NOT NULL, paid_date DATE)";
-            let _ = run(Command::new("psql").arg(&copy_db).arg("-qc").arg(pg_schema));
-            if let Some(cli) = run(Command::new("psql").arg(&copy_db).arg("-qc").arg(format!(
+async fn postgres(admin: &str, dir: &Path, n: usize, company_months: &[Month]) {
+    println!("\nPostgreSQL, {n} invoices");
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_default();
+    let psql = |db: &str, sql: &str| run(Command::new("psql").arg(db).arg("-qAtc").arg(sql));
+    let mut imports = Vec::new();
+    for _ in 0..3 {
+        let _ = psql(admin, "DROP DATABASE IF EXISTS katalis_bench");
+        let _ = psql(admin, "CREATE DATABASE katalis_bench");
+        let pg = AnyStore::connect(&format!("{base}/katalis_bench"))
+            .await
+            .expect("postgres");
+        imports.push(import_all(&pg, dir).await);
+        if let AnyStore::Postgres(p) = &pg {
+            p.close().await;
+        }
+    }
+    let ours = median(imports);
+    println!(
+        "  katalis import invoices (validated, COPY, summaries)   {}",
+        secs(ours)
+    );
+    let copy_db = format!("{base}/katalis_bench_copy");
+    let csv = dir.join("invoices.csv");
+    let cli = median_of(|| {
+        psql(admin, "DROP DATABASE IF EXISTS katalis_bench_copy")?;
+        psql(admin, "CREATE DATABASE katalis_bench_copy")?;
+        psql(
+            &copy_db,
+            "CREATE TABLE invoices (number TEXT PRIMARY KEY, customer TEXT NOT NULL, issue_date DATE NOT NULL, \
+             due_date DATE NOT NULL, amount NUMERIC(18,4) NOT NULL, paid_amount NUMERIC(18,4) NOT NULL, paid_date DATE)",
+        )?;
+        psql(
+            &copy_db,
+            &format!(
                 "\\copy invoices FROM '{}' WITH (FORMAT csv, HEADER true)",
                 csv.display()
-            ))) {
-                line("psql \\copy (same file, equivalent table)", cli, INVOICES);
-                println!(
-                    "  ratio katalis / psql: {:.2}x (aim: ≤ 2x)",
-                    ours.as_secs_f64() / cli.as_secs_f64()
-                );
-            }
-            let (rt, bytes) = report(&pg).await;
+            ),
+        )
+    });
+    if let Some(cli) = cli {
+        println!(
+            "  psql \\copy (same file, table with the same key)        {}",
+            secs(cli)
+        );
+        ratio("import: katalis / psql \\copy", ours, cli, 1.3);
+    }
+    let pg = AnyStore::connect(&format!("{base}/katalis_bench"))
+        .await
+        .expect("postgres");
+    let c = pg.company("Bench").await.expect("company");
+    let latest = report(&pg, None).await;
+    let earlier_month = company_months[company_months.len() - 4];
+    let earlier = report(&pg, Some(&earlier_month.to_string())).await;
+    println!(
+        "  report, latest month (from the summaries)              {}",
+        secs(latest)
+    );
+    println!(
+        "  report --as-of {earlier_month} (one pass over the invoices)   {}",
+        secs(earlier)
+    );
+    let db = format!("{base}/katalis_bench");
+    for (label, m, ours) in [
+        (
+            "report latest / psql aggregate floor",
+            company_months[company_months.len() - 1],
+            latest,
+        ),
+        ("report --as-of earlier / psql aggregate floor", earlier_month, earlier),
+    ] {
+        // The floor runs with the memory our sessions give the aggregate.
+        let sql = format!("SET work_mem = '64MB'; {}", floor_sql(c.id, m));
+        if let Some(floor) = median_of(|| psql(&db, &sql)) {
             println!(
-                "  report, 1,000,000 invoices + 120 months:     {:>8.3} s  ({bytes} bytes of JSON; aim < 1 s)",
-                rt.as_secs_f64()
+                "    floor: the aggregate in psql at {m}                  {}",
+                secs(floor)
             );
+            ratio(label, ours, floor, 1.5);
         }
-        _ => println!("\nPostgreSQL: KATALIS_TEST_PG_URL not set (scripts/bench starts one)"),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<usize> = std::env::var("KATALIS_BENCH_SIZES")
+        .unwrap_or_else(|_| "1000000,3000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let months: Vec<Month> = {
+        let first = Month::new(2016, 11).unwrap_or_else(|| unreachable!());
+        (0..120).map(|k| first.plus(k)).collect()
+    };
+    for (i, &n) in sizes.iter().enumerate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let t = Instant::now();
+        common::generate_n(dir.path(), n).expect("generate");
+        println!(
+            "\ngenerated {n} invoices and 120 months in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        sqlite(dir.path(), n, &months).await;
+        if i == 0 {
+            match std::env::var("KATALIS_TEST_PG_URL") {
+                Ok(admin) if !admin.is_empty() => postgres(&admin, dir.path(), n, &months).await,
+                _ => println!("\nPostgreSQL: KATALIS_TEST_PG_URL not set (scripts/bench starts one)"),
+            }
+        }
     }
 }

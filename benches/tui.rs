@@ -211,9 +211,26 @@ async fn main() {
     bytes(&mut app);
     planning(&mut app);
 
-    println!("\nA company with 1,000,000 invoices and 120 months (SQLite)");
-    common::generate(dir.path()).expect("generate");
-    let big = AnyStore::connect(&format!("sqlite://{}", dir.path().join("big.db").display()))
+    let sizes: Vec<usize> = std::env::var("KATALIS_BENCH_TUI_SIZES")
+        .unwrap_or_else(|_| "1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let keep = std::env::var_os("KATALIS_BENCH_KEEP_DIR").map(std::path::PathBuf::from);
+    for (k, &n) in sizes.iter().enumerate() {
+        big_company(dir.path(), keep.as_deref(), n, k == 0).await;
+    }
+}
+
+/// A company with `n` invoices over ten years and 120 months: the first
+/// screen, the work after it, and (with `frames`) the frames of every tab and
+/// of typing a filter.
+async fn big_company(dir: &std::path::Path, keep: Option<&std::path::Path>, n: usize, frames: bool) {
+    println!("\nA company with {n} invoices and 120 months (SQLite)");
+    common::generate_n(dir, n).expect("generate");
+    let path = keep.unwrap_or(dir).join(format!("big-{n}.db"));
+    let _ = std::fs::remove_file(&path);
+    let big = AnyStore::connect(&format!("sqlite://{}", path.display()))
         .await
         .expect("store");
     let target = ImportTarget::Create(NewCompany {
@@ -223,44 +240,68 @@ async fn main() {
         fiscal_year_start: 1,
         locale: "en-US".into(),
     });
-    import_file(&big, &target, Kind::Invoices, &dir.path().join("invoices.csv"))
-        .await
-        .expect("invoices");
-    import_file(&big, &target, Kind::Financials, &dir.path().join("financials.csv"))
+    import_file(&big, &target, Kind::Financials, &dir.join("financials.csv"))
         .await
         .expect("financials");
-    let (d, mut app) = first_frame(&big, "Bench").await;
+    import_file(&big, &target, Kind::Invoices, &dir.join("invoices.csv"))
+        .await
+        .expect("invoices");
+    let mut runs = Vec::new();
+    let mut app = new_app();
+    for _ in 0..3 {
+        let (d, a) = first_frame(&big, "Bench").await;
+        runs.push(d);
+        app = a;
+    }
+    runs.sort();
     let (open, held) = app.data.as_ref().map_or((0, 0), |d| (d.open.total, d.open.rows.len()));
     println!(
-        "  first frame with data: {:.0} ms ({open} open invoices, {held} of them read for the table)",
-        d.as_secs_f64() * 1000.0
+        "  first frame with data: {:.0} ms, median of 3 ({open} open invoices, {held} of them read for the table; goal ≤ {} ms)",
+        runs[1].as_secs_f64() * 1000.0,
+        if n > 5_000_000 { 500 } else { 300 }
     );
-    // After the first frame the interface loads the DSO trend: two grouped
-    // reads and the engine, for every month of the cards' history.
+    // After the first frame the interface loads the DSO trend: the month
+    // flows kept by writes and the engine, for every month of the cards' history.
     if let Some(data) = app.data.as_ref() {
         let t = Instant::now();
         let series = katalis::tui::data::dso_trend(&big, data.company.id, &data.trends.months)
             .await
             .expect("dso trend");
         println!(
-            "  DSO trend after the first frame ({} months): {:.0} ms (aim: CPU after the first screen < 1 s)",
+            "  work after the first frame, DSO trend ({} months): {:.1} ms (goal: CPU after the first screen ≤ 1 s)",
             series.len(),
             t.elapsed().as_secs_f64() * 1000.0
         );
     }
-    per_tab(&mut app, "1,000,000 invoices");
+    if !frames {
+        return;
+    }
+    per_tab(&mut app, &format!("{n} invoices"));
+    // Typing a filter: every frame, and each keystroke's query for the table.
     app.update(key('7'));
     app.update(key('/'));
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
-    let mut worst = Duration::ZERO;
+    let (mut worst, mut slowest) = (Duration::ZERO, Duration::ZERO);
     for c in "Cliente 12".chars() {
-        app.update(key(c));
         let t = Instant::now();
+        let effects = app.update(key(c));
         term.draw(|f| draw(&app, f)).expect("draw");
         worst = worst.max(t.elapsed());
+        for e in effects {
+            let t = Instant::now();
+            if let Some(a) = katalis::tui::execute(&big, e).await {
+                slowest = slowest.max(t.elapsed());
+                let t = Instant::now();
+                app.update(a);
+                term.draw(|f| draw(&app, f)).expect("draw");
+                worst = worst.max(t.elapsed());
+            }
+        }
     }
+    let shown = app.data.as_ref().map_or(0, |d| d.open.total);
     println!(
-        "    typing a filter over the open invoices: worst frame {:.2} ms",
-        worst.as_secs_f64() * 1000.0
+        "    typing a filter: worst frame {:.2} ms (goal ≤ 16 ms); slowest keystroke's query {:.0} ms, off the event loop ({shown} invoices match)",
+        worst.as_secs_f64() * 1000.0,
+        slowest.as_secs_f64() * 1000.0
     );
 }

@@ -1028,6 +1028,40 @@ async fn summaries_kept_by_writes_equal_the_engine_on_random_data() {
             }
             reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} after re-import")).await;
 
+            // Months first, then the invoices: reduced as they pass, by the
+            // batch path and by the streamed path of a file.
+            for (how, company) in [("batch", format!("{name} B")), ("stream", format!("{name} S"))] {
+                let t = ImportTarget::Create(new_company(&company));
+                s.store
+                    .import(&t, &ImportBatch::Financials(months_of_financials("2024-06", 13)))
+                    .await
+                    .unwrap();
+                let fresh = random_invoices(&mut rng, 300, "C");
+                let c = if how == "batch" {
+                    s.store.import(&t, &ImportBatch::Invoices(fresh.clone())).await.unwrap()
+                } else {
+                    let mut csv = String::from("number,customer,issue_date,due_date,amount,paid_amount,paid_date\n");
+                    for i in &fresh {
+                        csv.push_str(&format!(
+                            "{},{},{},{},{},{},{}\n",
+                            i.number,
+                            i.customer,
+                            i.issue_date,
+                            i.due_date,
+                            i.amount,
+                            i.paid_amount,
+                            i.paid_date.map(|d| d.to_string()).unwrap_or_default()
+                        ));
+                    }
+                    katalis::import::import_bytes(&s.store, &t, Kind::Invoices, "f.csv".into(), csv.into_bytes())
+                        .await
+                        .unwrap()
+                        .0
+                };
+                assert_eq!(s.store.summary_as_of(c.id).await.unwrap(), Some(Some(m.last_day())));
+                reads_equal_the_engine(&s, c.id, &fresh, m, &format!("{name} {how}, months first")).await;
+            }
+
             // A later month of financials moves the summaries to it.
             s.store
                 .import(&target, &ImportBatch::Financials(months_of_financials("2025-07", 2)))
@@ -1037,6 +1071,57 @@ async fn summaries_kept_by_writes_equal_the_engine_on_random_data() {
             assert_eq!(s.store.summary_as_of(c.id).await.unwrap(), Some(Some(later.last_day())));
             reads_equal_the_engine(&s, c.id, &invoices, later, &format!("{name} a month later")).await;
         }
+    }
+}
+
+/// The forecast horizon's edges for a customer with no payments (lag 0):
+/// due the day before the first week, on its first day, on the last day of
+/// the 13th week and the day after; kept by a first load (reduced as the
+/// rows pass) and by a re-import (refreshed in SQL).
+#[tokio::test]
+async fn the_kept_forecast_weeks_hold_at_the_horizons_edges() {
+    for s in stores().await {
+        let t = ImportTarget::Create(new_company("Horizon"));
+        s.store
+            .import(&t, &ImportBatch::Financials(months_of_financials("2025-01", 3)))
+            .await
+            .unwrap();
+        let m: Month = "2025-03".parse().unwrap();
+        let first = m.last_day() + chrono::Duration::days(1);
+        let invoices: Vec<Invoice> = [-1i64, 0, 6, 7, 89, 90, 91]
+            .iter()
+            .enumerate()
+            .map(|(k, off)| Invoice {
+                number: format!("H{k}"),
+                customer: "Never paid".into(),
+                issue_date: d("2025-01-15"),
+                due_date: first + chrono::Duration::days(*off),
+                amount: Decimal::new(100 + k as i64, 0),
+                paid_amount: Decimal::ZERO,
+                paid_date: None,
+            })
+            .collect();
+        let c = s
+            .store
+            .import(&t, &ImportBatch::Invoices(invoices.clone()))
+            .await
+            .unwrap();
+        reads_equal_the_engine(&s, c.id, &invoices, m, "first load").await;
+        s.store
+            .import(&t, &ImportBatch::Invoices(invoices.clone()))
+            .await
+            .unwrap();
+        reads_equal_the_engine(&s, c.id, &invoices, m, "re-import").await;
+        let weeks = s.store.weekly_collections(c.id, m).await.unwrap().unwrap();
+        // Days −1, 0 and 6 in the first week, 7 in the second, 89 and 90 in
+        // the thirteenth; day 91 is past the horizon.
+        assert_eq!(weeks[0], Decimal::from(100 + 101 + 102), "{}", s.name);
+        assert_eq!(weeks[1], Decimal::from(103), "{}", s.name);
+        assert_eq!(weeks[12], Decimal::from(104 + 105), "{}", s.name);
+        assert_eq!(
+            weeks.iter().sum::<Decimal>(),
+            Decimal::from(100 + 101 + 102 + 103 + 104 + 105)
+        );
     }
 }
 

@@ -23,17 +23,22 @@ impl Rng {
 }
 
 pub fn generate(dir: &Path) -> std::io::Result<()> {
+    generate_n(dir, INVOICES)
+}
+
+/// `n` invoices over the same ten years (and the same 120 months).
+pub fn generate_n(dir: &Path, n: usize) -> std::io::Result<()> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let start = chrono::NaiveDate::from_ymd_opt(2016, 11, 1).unwrap_or_default();
     let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join("invoices.csv"))?);
     writeln!(w, "number,customer,issue_date,due_date,amount,paid_amount,paid_date")?;
-    for i in 0..INVOICES {
-        let issue = start + chrono::Duration::days((i as i64 * 3650) / INVOICES as i64);
+    for i in 0..n {
+        let issue = start + chrono::Duration::days((i as i64 * 3650) / n as i64);
         let due = issue + chrono::Duration::days([15, 30, 45, 60][rng.below(4) as usize]);
         let cents = 5_000 + rng.below(2_000_000);
         let amount = format!("{}.{:02}", cents / 100, cents % 100);
         let customer = format!("Cliente {:04}", rng.below(CUSTOMERS as u64));
-        if rng.below(10) < 9 && i < INVOICES - 20_000 {
+        if rng.below(10) < 9 && i + 20_000 < n {
             let paid = due + chrono::Duration::days(rng.below(60) as i64 - 10);
             writeln!(
                 w,

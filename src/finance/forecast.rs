@@ -95,7 +95,21 @@ pub struct WeeklyBase {
     pub outflows: Decimal,
 }
 
-fn week_of(first: NaiveDate, date: NaiveDate, weeks: usize) -> Option<usize> {
+/// A customer's lag: mean days late (`days` over `paid` invoices) rounded half
+/// to even to whole days; 0 with none paid.
+pub fn lag_days(days: i64, paid: i64) -> i64 {
+    if paid <= 0 {
+        return 0;
+    }
+    (Decimal::from(days) / Decimal::from(paid))
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven)
+        .to_i64()
+        .unwrap_or(0)
+}
+
+/// The week (0-based, of `weeks` from `first`) in which `date` falls; what
+/// falls before `first` is in the first week, what falls after none.
+pub fn week_of(first: NaiveDate, date: NaiveDate, weeks: usize) -> Option<usize> {
     let days = (date - first).num_days();
     if days < 0 {
         Some(0)
@@ -125,17 +139,15 @@ pub fn expected_collections(m: Month, open: &[Invoice], input: &ForecastInput, w
     let d = m.last_day();
     let first = d + Duration::days(1);
     let mut collections = vec![Decimal::ZERO; weeks];
-    let late = mean_days_late(&input.late);
     for inv in open {
         let amount = open_at(inv, d);
         if amount <= Decimal::ZERO {
             continue;
         }
-        let lag = late.get(inv.customer.as_str()).copied().unwrap_or_default();
-        let lag = lag
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven)
-            .to_i64()
-            .unwrap_or(0);
+        let lag = input
+            .late
+            .get(inv.customer.as_str())
+            .map_or(0, |&(days, paid)| lag_days(days, paid));
         if let Some(w) = week_of(first, inv.due_date + Duration::days(lag), weeks) {
             collections[w] += amount;
         }

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod planning;
 pub mod pricing;
 pub mod profitability;
+pub mod receivables;
 pub mod unit_economics;
 pub mod variance;
 

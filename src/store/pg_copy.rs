@@ -228,6 +228,7 @@ pub(super) async fn copy_feed<T: FromBatch>(
     first: &[T],
     mut feed: Option<&mut FeedRx>,
     encode: fn(&T, &mut CopyRow<'_>) -> StoreResult<()>,
+    observe: &mut (dyn FnMut(&[T]) + Send),
 ) -> StoreResult<usize> {
     // COPY straight into a table is for a company's first load by a role that
     // row-level security does not apply to (COPY FROM refuses tables with
@@ -256,6 +257,7 @@ pub(super) async fn copy_feed<T: FromBatch>(
             None => first,
         };
         count += rows.len();
+        observe(rows);
         for row in rows {
             let mut enc = CopyRow {
                 buf: &mut buf,

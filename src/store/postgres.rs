@@ -209,21 +209,45 @@ impl PgStore {
     }
 
     async fn write_financials(tx: &mut PgConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
-        pg_copy::copy_feed(tx, &pg_copy::FINANCIALS, company, rows, None, pg_copy::financials)
-            .await
-            .map(drop)
+        pg_copy::copy_feed(
+            tx,
+            &pg_copy::FINANCIALS,
+            company,
+            rows,
+            None,
+            pg_copy::financials,
+            &mut |_| {},
+        )
+        .await
+        .map(drop)
     }
 
     async fn write_products(tx: &mut PgConnection, company: i64, rows: &[Product]) -> StoreResult<()> {
-        pg_copy::copy_feed(tx, &pg_copy::PRODUCTS, company, rows, None, pg_copy::products)
-            .await
-            .map(drop)
+        pg_copy::copy_feed(
+            tx,
+            &pg_copy::PRODUCTS,
+            company,
+            rows,
+            None,
+            pg_copy::products,
+            &mut |_| {},
+        )
+        .await
+        .map(drop)
     }
 
     async fn write_invoices(tx: &mut PgConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
-        pg_copy::copy_feed(tx, &pg_copy::INVOICES, company, rows, None, pg_copy::invoices)
-            .await
-            .map(drop)
+        pg_copy::copy_feed(
+            tx,
+            &pg_copy::INVOICES,
+            company,
+            rows,
+            None,
+            pg_copy::invoices,
+            &mut |_| {},
+        )
+        .await
+        .map(drop)
     }
 }
 
@@ -256,30 +280,33 @@ impl Store for PgStore {
             Some(Feed::Rows(ImportBatch::Financials(r))) => {
                 let spec = &pg_copy::FINANCIALS;
                 (
-                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials).await?,
+                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials, &mut |_| {}).await?,
                     spec,
                 )
             }
             Some(Feed::Rows(ImportBatch::Products(r))) => {
                 let spec = &pg_copy::PRODUCTS;
                 (
-                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products).await?,
+                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products, &mut |_| {}).await?,
                     spec,
                 )
             }
             Some(Feed::Rows(ImportBatch::Invoices(r))) => {
                 let spec = &pg_copy::INVOICES;
-                (
-                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices).await?,
-                    spec,
-                )
+                let mut builder = Self::summary_builder(&mut tx, id).await?;
+                let mut observe = |rows: &[Invoice]| {
+                    if let Some(b) = builder.as_mut() {
+                        rows.iter().for_each(|r| b.add(r));
+                    }
+                };
+                let n = pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices, &mut observe).await?;
+                Self::summaries_after_invoices(&mut tx, id, builder).await?;
+                (n, spec)
             }
             Some(Feed::End) => (0, &pg_copy::INVOICES),
             None => return Err(super::abandoned()),
         };
-        if std::ptr::eq(spec, &pg_copy::INVOICES) && rows > 0 {
-            Self::refresh_receivables(&mut tx, id, true, None).await?;
-        } else if std::ptr::eq(spec, &pg_copy::FINANCIALS) {
+        if std::ptr::eq(spec, &pg_copy::FINANCIALS) {
             Self::refresh_after_financials(&mut tx, id).await?;
         }
         tx.commit().await?;

@@ -894,12 +894,17 @@ macro_rules! shared_store {
             match batch {
                 ImportBatch::Financials(rows) => Self::write_financials(&mut tx, company.id, rows).await?,
                 ImportBatch::Products(rows) => Self::write_products(&mut tx, company.id, rows).await?,
-                ImportBatch::Invoices(rows) => Self::write_invoices(&mut tx, company.id, rows).await?,
+                ImportBatch::Invoices(rows) => {
+                    let mut builder = Self::summary_builder(&mut tx, company.id).await?;
+                    Self::write_invoices(&mut tx, company.id, rows).await?;
+                    if let Some(b) = builder.as_mut() {
+                        rows.iter().for_each(|r| b.add(r));
+                    }
+                    Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
+                }
             }
-            match batch {
-                ImportBatch::Financials(_) => Self::refresh_after_financials(&mut tx, company.id).await?,
-                ImportBatch::Products(_) => {}
-                ImportBatch::Invoices(_) => Self::refresh_receivables(&mut tx, company.id, true, None).await?,
+            if let ImportBatch::Financials(_) = batch {
+                Self::refresh_after_financials(&mut tx, company.id).await?;
             }
             tx.commit().await?;
             Ok(company)

@@ -287,6 +287,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let company = Self::resolve(&mut tx, target).await?;
         let (mut financials, mut invoices) = (false, false);
+        let mut builder = None;
         loop {
             match feed.recv().await {
                 Some(Feed::Rows(ImportBatch::Financials(rows))) => {
@@ -297,8 +298,14 @@ impl Store for SqliteStore {
                     Self::write_products(&mut tx, company.id, &rows).await?
                 }
                 Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
-                    invoices = true;
-                    Self::write_invoices(&mut tx, company.id, &rows).await?
+                    if !invoices {
+                        builder = Self::summary_builder(&mut tx, company.id).await?;
+                        invoices = true;
+                    }
+                    Self::write_invoices(&mut tx, company.id, &rows).await?;
+                    if let Some(b) = builder.as_mut() {
+                        rows.iter().for_each(|r| b.add(r));
+                    }
                 }
                 Some(Feed::End) => break,
                 // Dropping the transaction rolls everything back.
@@ -306,8 +313,9 @@ impl Store for SqliteStore {
             }
         }
         if invoices {
-            Self::refresh_receivables(&mut tx, company.id, true, None).await?;
-        } else if financials {
+            Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
+        }
+        if financials {
             Self::refresh_after_financials(&mut tx, company.id).await?;
         }
         tx.commit().await?;

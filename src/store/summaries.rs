@@ -60,6 +60,25 @@ pub fn as_flows(months: &MonthFlows) -> ReceivableFlows {
     }
 }
 
+/// Rows written by one multi-row INSERT.
+pub(crate) const INSERT_CHUNK: usize = 500;
+
+/// `INSERT INTO {into} VALUES ($1, …), (…)` for `rows` rows of `cols` columns.
+pub(crate) fn insert_sql(into: &str, cols: usize, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {into} VALUES ");
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * cols + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// The refresh and the reads, written once for both backends. The phrases:
 /// `issue_month` and `counted_month` (an invoice's month as `YYYY-MM` text),
 /// `due_offset` (days from `$5` to an invoice `i`'s due date) and `days_late`.
@@ -194,6 +213,126 @@ macro_rules! summary_helpers {
             .bind(7 * $crate::finance::forecast::WEEKS)
             .execute(&mut *conn)
             .await?;
+            Ok(())
+        }
+
+        /// Before an import of invoices: a builder when the company has none
+        /// yet (its summaries are then reduced from the rows as they pass, see
+        /// `finance::receivables`); `None` when rows may be replaced (the
+        /// summaries are then refreshed in SQL afterwards).
+        async fn summary_builder(
+            conn: &mut $conn,
+            company_id: i64,
+        ) -> StoreResult<Option<$crate::finance::receivables::Builder>> {
+            let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)")
+                .bind(company_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            if any {
+                return Ok(None);
+            }
+            let latest: Option<Month> = sqlx::query_scalar("SELECT MAX(month) FROM financials WHERE company_id = $1")
+                .bind(company_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(Some($crate::finance::receivables::Builder::new(
+                latest.map(Month::last_day),
+            )))
+        }
+
+        /// After an import of invoices, in its transaction: the summaries the
+        /// builder reduced, or refreshed from the table.
+        async fn summaries_after_invoices(
+            conn: &mut $conn,
+            company_id: i64,
+            builder: Option<$crate::finance::receivables::Builder>,
+        ) -> StoreResult<()> {
+            let Some(b) = builder else {
+                return Self::refresh_receivables(conn, company_id, true, None).await;
+            };
+            use $crate::store::sql::Money;
+            use $crate::store::summaries::{INSERT_CHUNK, insert_sql};
+            let d = b.as_of();
+            let s = b.finish();
+            for table in [
+                "receivable_months",
+                "receivable_aging",
+                "receivable_late",
+                "receivable_weeks",
+            ] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE company_id = $1"
+                )))
+                .bind(company_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            sqlx::query(
+                "INSERT INTO receivable_state (company_id, as_of) VALUES ($1, $2) \
+                 ON CONFLICT (company_id) DO UPDATE SET as_of = excluded.as_of",
+            )
+            .bind(company_id)
+            .bind(d)
+            .execute(&mut *conn)
+            .await?;
+            for chunk in s.months.chunks(INSERT_CHUNK) {
+                let sql = insert_sql(
+                    "receivable_months (company_id, month, issued, collected)",
+                    4,
+                    chunk.len(),
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (m, issued, collected) in chunk {
+                    q = q
+                        .bind(company_id)
+                        .bind(*m)
+                        .bind(Money::new(*issued)?)
+                        .bind(Money::new(*collected)?);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            for chunk in s.aging.chunks(INSERT_CHUNK) {
+                let sql = insert_sql(
+                    "receivable_aging (company_id, customer, bucket, open, oldest_due)",
+                    5,
+                    chunk.len(),
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (c, b, open, oldest) in chunk {
+                    q = q
+                        .bind(company_id)
+                        .bind(c)
+                        .bind(*b as i32)
+                        .bind(Money::new(*open)?)
+                        .bind(*oldest);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            for chunk in s.late.chunks(INSERT_CHUNK) {
+                let sql = insert_sql(
+                    "receivable_late (company_id, customer, late_days, paid)",
+                    4,
+                    chunk.len(),
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (c, days, paid) in chunk {
+                    q = q.bind(company_id).bind(c).bind(*days).bind(*paid);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            for chunk in s.weeks.chunks(INSERT_CHUNK) {
+                let sql = insert_sql(
+                    "receivable_weeks (company_id, customer, week, amount)",
+                    4,
+                    chunk.len(),
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (c, w, amount) in chunk {
+                    let w = i32::try_from(*w).unwrap_or(i32::MAX);
+                    q = q.bind(company_id).bind(c).bind(w).bind(Money::new(*amount)?);
+                }
+                q.execute(&mut *conn).await?;
+            }
             Ok(())
         }
 
