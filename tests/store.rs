@@ -1164,3 +1164,45 @@ async fn a_store_made_before_the_summaries_gets_them_when_migrated() {
         assert_eq!(report_json(&migrated, DEMO[0], None).await, before, "{}", s.name);
     }
 }
+
+/// A key repeated in a file is refused whole on both stores, naming both
+/// rows: on SQLite the parser keeps the keys; on PostgreSQL the database does
+/// (the key of the table or of the staging table the rows are copied into),
+/// the client keeps none, and the file is read again for the message.
+#[tokio::test]
+async fn a_repeated_key_is_refused_with_both_rows_named_and_nothing_written() {
+    use katalis::import::import_file;
+    for s in stores().await {
+        demo::load(&s.store).await.unwrap();
+        let before = s.store.backup().await.unwrap();
+        let tallo = s.store.company(DEMO[0]).await.unwrap();
+        for (file, kind) in [
+            ("financials-month-twice.csv", Kind::Financials),
+            ("products-sku-twice.csv", Kind::Products),
+            ("invoices-number-twice.csv", Kind::Invoices),
+        ] {
+            let path = corpus(&format!("bad/{file}"));
+            let want = read_file(kind, &path).expect_err(file).to_string();
+            assert!(want.contains("already on row 2"), "{file}: {want}");
+            // A new company (its first load: straight into the table where the
+            // role may) and an existing one (through the staging table).
+            for target in [
+                ImportTarget::Create(new_company("Twice")),
+                ImportTarget::Existing(tallo.id),
+            ] {
+                let got = import_file(&s.store, &target, kind, &path)
+                    .await
+                    .expect_err(file)
+                    .to_string();
+                assert_eq!(got, want, "{}: {file} into {target:?}", s.name);
+            }
+        }
+        assert_eq!(
+            s.store.backup().await.unwrap(),
+            before,
+            "{}: a refused import wrote",
+            s.name
+        );
+        assert!(s.store.company("Twice").await.is_err());
+    }
+}

@@ -27,6 +27,9 @@ pub struct Summaries {
     pub late: Vec<(String, i64, i64)>,
     /// At D: (customer, week 0-12, open amount expected that week).
     pub weeks: Vec<(String, usize, Decimal)>,
+    /// At D: (customer, number) of the invoices open only because they were
+    /// paid in full after D.
+    pub paid_after: Vec<(String, String)>,
 }
 
 /// Reduces invoices, one at a time, to [`Summaries`] at `d` (the company's
@@ -39,6 +42,7 @@ pub struct Builder {
     customers: HashMap<String, usize>,
     months: BTreeMap<Month, (Decimal, Decimal)>,
     per: Vec<PerCustomer>,
+    paid_after: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -88,6 +92,9 @@ impl Builder {
             c.late_days += (p - inv.due_date).num_days().max(0);
             c.paid += 1;
         }
+        if open > Decimal::ZERO && inv.paid_amount == inv.amount {
+            self.paid_after.push((inv.customer.clone(), inv.number.clone()));
+        }
         if open > Decimal::ZERO {
             let bucket = Bucket::of_days_past_due(days_past_due(inv, d));
             let slot = &mut c.aging[bucket as usize];
@@ -115,6 +122,7 @@ impl Builder {
         names.sort();
         let mut out = Summaries {
             months,
+            paid_after: self.paid_after,
             ..Summaries::default()
         };
         let mut per = self.per;

@@ -321,6 +321,17 @@ pub fn parse_chunked(
     parse_reader(kind, file, bytes, chunk, sink)
 }
 
+/// Whether the parser checks that each key (month, sku, invoice number)
+/// appears once in the file, or leaves it to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// Checked here, in bounded memory (see [`Seen`]).
+    Checked,
+    /// The store refuses a repeated key (PostgreSQL's key on the table the
+    /// rows are copied into); the file is read again to name the rows then.
+    ByStore,
+}
+
 /// [`parse_chunked`] reading as it goes: memory holds one chunk of rows and
 /// one line, whatever the size of the input.
 pub fn parse_reader(
@@ -329,6 +340,18 @@ pub fn parse_reader(
     input: impl std::io::Read,
     chunk: usize,
     sink: &mut dyn FnMut(ImportBatch) -> bool,
+) -> Result<usize, ImportError> {
+    parse_reader_keys(kind, file, input, chunk, sink, Keys::Checked)
+}
+
+/// [`parse_reader`], with the key check where `keys` says.
+pub fn parse_reader_keys(
+    kind: Kind,
+    file: &str,
+    input: impl std::io::Read,
+    chunk: usize,
+    sink: &mut dyn FnMut(ImportBatch) -> bool,
+    keys: Keys,
 ) -> Result<usize, ImportError> {
     let (tracked, lines) = Tracked::new(input);
     let mut reader = csv::ReaderBuilder::new()
@@ -359,7 +382,10 @@ pub fn parse_reader(
     };
     let mut record = csv::StringRecord::new();
     let mut rows = Rows::new(kind);
-    let mut seen = Seen::default();
+    let mut seen = Seen {
+        off: keys == Keys::ByStore,
+        ..Seen::default()
+    };
     let mut total = 0usize;
     loop {
         match reader.read_record(&mut record) {
@@ -621,6 +647,9 @@ impl Layout {
 pub(crate) struct Seen {
     exact: HashMap<String, u64>,
     prints: std::collections::HashSet<u128>,
+    /// The store checks the keys itself (a PostgreSQL key on the table the
+    /// rows are copied into): nothing is kept here.
+    off: bool,
 }
 
 /// Keys kept whole (with the row they were on) before fingerprints take over.
@@ -641,6 +670,9 @@ impl Seen {
     /// Where `key` was seen before: `Some(row)`, `Some(0)` when only known to
     /// be earlier in the file, `None` when it is new.
     fn first(&self, key: &str) -> Option<u64> {
+        if self.off {
+            return None;
+        }
         self.exact
             .get(key)
             .copied()
@@ -648,7 +680,8 @@ impl Seen {
     }
 
     fn insert(&mut self, key: &str, row: u64) {
-        if self.exact.len() < EXACT_KEYS {
+        if self.off {
+        } else if self.exact.len() < EXACT_KEYS {
             self.exact.insert(key.to_owned(), row);
         } else {
             self.prints.insert(Self::print(key));

@@ -99,13 +99,34 @@ pub async fn import_file(
 ) -> Result<(Company, usize), ImportFailure> {
     let name = crate::sanitize::clean(&path.display().to_string());
     let file = super::open_regular(path)?;
-    let (company, parsed) = import_parsed(store, target, None, move |sink| {
+    // PostgreSQL checks that each key appears once (a PRIMARY KEY on the table
+    // the rows are copied into): the parser then keeps no set of them, and
+    // memory stays flat however long the file.
+    let keys = match store {
+        AnyStore::Postgres(_) => super::Keys::ByStore,
+        AnyStore::Sqlite(_) => super::Keys::Checked,
+    };
+    let reading = name.clone();
+    let result = import_parsed(store, target, None, move |sink| {
         let input = std::io::BufReader::with_capacity(256 * 1024, file);
-        super::parse_reader(kind, &name, input, CHUNK_ROWS, sink).map(|rows| Parsed {
+        super::parse_reader_keys(kind, &reading, input, CHUNK_ROWS, sink, keys).map(|rows| Parsed {
             rows,
             skipped: Vec::new(),
         })
     })
-    .await?;
-    Ok((company, parsed.rows))
+    .await;
+    match result {
+        Ok((company, parsed)) => Ok((company, parsed.rows)),
+        // The database found a key twice: read the file again, checking keys
+        // here, for the message that names both rows (nothing was written).
+        Err(ImportFailure::Store(StoreError::DuplicateKey(key))) => {
+            let file = super::open_regular(path)?;
+            let input = std::io::BufReader::with_capacity(256 * 1024, file);
+            match super::parse_reader_keys(kind, &name, input, CHUNK_ROWS, &mut |_| true, super::Keys::Checked) {
+                Err(e) => Err(ImportFailure::File(e)),
+                Ok(_) => Err(ImportFailure::Store(StoreError::DuplicateKey(key))),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }

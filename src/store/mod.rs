@@ -78,6 +78,10 @@ pub enum StoreError {
     Native(String),
     #[error("{0}")]
     Aborted(String),
+    /// A key (month, sku, invoice number) the database found twice in one
+    /// import; the import names the rows (see `import::pipeline`).
+    #[error("{0:?} appears more than once in the file")]
+    DuplicateKey(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

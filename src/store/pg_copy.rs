@@ -10,6 +10,32 @@ use sqlx::postgres::PgConnection;
 /// Bytes of CSV buffered before each COPY send.
 const COPY_BUFFER: usize = 1 << 20;
 
+/// A key the table (or the staging table) already holds, named: the file
+/// repeats it. The rows are the database's to check (a PRIMARY KEY on both),
+/// so the client keeps no set of the keys it sent.
+fn repeated(e: sqlx::Error) -> StoreError {
+    if let Some(db) = e.as_database_error()
+        && db.code().as_deref() == Some("23505")
+        && let Some(detail) = db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .and_then(|p| p.detail())
+    {
+        // "Key (company_id, number)=(7, INV-1) already exists." or "Key (number)=(INV-1) …".
+        let values = detail
+            .split_once(")=(")
+            .and_then(|(cols, rest)| Some((cols, rest.rsplit_once(") already exists")?.0)));
+        if let Some((cols, values)) = values {
+            let key = if cols.contains(',') {
+                values.split_once(", ").map_or(values, |(_, k)| k)
+            } else {
+                values
+            };
+            return StoreError::DuplicateKey(crate::sanitize::clean(key));
+        }
+    }
+    StoreError::Database(e)
+}
+
 /// Refuses values NUMERIC(18,4) would round or reject, before the server sees them.
 pub(super) fn check_money(d: Decimal) -> StoreResult<Decimal> {
     super::sql::to_units(d).map(|_| d)
@@ -91,7 +117,7 @@ pub(super) const FINANCIALS: CopySpec = CopySpec {
     exists: "SELECT EXISTS (SELECT 1 FROM financials WHERE company_id = $1)",
     direct: "COPY financials (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, \
         financing, cash_end, customers_new, customers_churned, customers_end) FROM STDIN WITH (FORMAT csv)",
-    create_stage: "CREATE TEMP TABLE katalis_stage (month CHAR(7), revenue NUMERIC(18,4), cogs NUMERIC(18,4), \
+    create_stage: "CREATE TEMP TABLE katalis_stage (month CHAR(7) PRIMARY KEY, revenue NUMERIC(18,4), cogs NUMERIC(18,4), \
         opex NUMERIC(18,4), sales_marketing NUMERIC(18,4), depreciation NUMERIC(18,4), \
         other_income NUMERIC(18,4), financing NUMERIC(18,4), cash_end NUMERIC(18,4), customers_new BIGINT, \
         customers_churned BIGINT, customers_end BIGINT) ON COMMIT DROP",
@@ -117,7 +143,7 @@ pub(super) const PRODUCTS: CopySpec = CopySpec {
     exists: "SELECT EXISTS (SELECT 1 FROM products WHERE company_id = $1)",
     direct: "COPY products (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
         FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
-    create_stage: "CREATE TEMP TABLE katalis_stage (sku TEXT, name TEXT, unit_price NUMERIC(18,4), \
+    create_stage: "CREATE TEMP TABLE katalis_stage (sku TEXT PRIMARY KEY, name TEXT, unit_price NUMERIC(18,4), \
         unit_cost NUMERIC(18,4), monthly_units NUMERIC(18,4), fixed_costs NUMERIC(18,4)) ON COMMIT DROP",
     copy: "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
     merge: "INSERT INTO products AS p (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
@@ -134,7 +160,7 @@ pub(super) const INVOICES: CopySpec = CopySpec {
     exists: "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)",
     direct: "COPY invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
         FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
-    create_stage: "CREATE TEMP TABLE katalis_stage (number TEXT, customer TEXT, issue_date DATE, due_date DATE, \
+    create_stage: "CREATE TEMP TABLE katalis_stage (number TEXT PRIMARY KEY, customer TEXT, issue_date DATE, due_date DATE, \
         amount NUMERIC(18,4), paid_amount NUMERIC(18,4), paid_date DATE) ON COMMIT DROP",
     copy: "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
     merge: "INSERT INTO invoices AS i (company_id, number, customer, issue_date, due_date, amount, paid_amount, \
@@ -271,7 +297,8 @@ pub(super) async fn copy_feed<T: FromBatch>(
             if buf.len() >= COPY_BUFFER {
                 copy_in
                     .send(std::mem::replace(&mut buf, Vec::with_capacity(COPY_BUFFER + 4096)))
-                    .await?;
+                    .await
+                    .map_err(repeated)?;
             }
         }
         let Some(rx) = feed.as_deref_mut() else { break };
@@ -288,9 +315,9 @@ pub(super) async fn copy_feed<T: FromBatch>(
         }
     }
     if !buf.is_empty() {
-        copy_in.send(buf).await?;
+        copy_in.send(buf).await.map_err(repeated)?;
     }
-    copy_in.finish().await?;
+    copy_in.finish().await.map_err(repeated)?;
     if !fresh {
         sqlx::query(spec.merge).bind(company).execute(&mut *tx).await?;
         sqlx::query("DROP TABLE katalis_stage").execute(&mut *tx).await?;

@@ -539,40 +539,74 @@ macro_rules! shared_store {
             let pattern = $crate::store::sql::like_pattern(filter);
             let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
             let mut tx = self.pool.begin_with($snapshot).await?;
-            let rows: Vec<$crate::store::sql::InvoiceRow> = sqlx::query_as(concat!(
-                "SELECT * FROM ( \
-                   SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
-                   WHERE ",
-                $crate::store::sql::open_at_where!(),
-                " AND paid_amount < amount \
-                   UNION ALL \
-                   SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
-                   WHERE ",
-                $crate::store::sql::open_at_where!(),
-                " AND paid_amount = amount AND paid_date > $2 \
-                 ) o ORDER BY due_date, number",
-                $bytes,
-                " LIMIT $4 OFFSET $5"
-            ))
-            .bind(company_id)
-            .bind(d)
-            .bind(&pattern)
-            .bind(to_i64(limit))
-            .bind(to_i64(offset))
-            .fetch_all(&mut *tx)
-            .await?;
-            let total: i64 = sqlx::query_scalar(concat!(
-                "SELECT (SELECT COUNT(*) FROM invoices WHERE ",
-                $crate::store::sql::open_at_where!(),
-                " AND paid_amount < amount) + (SELECT COUNT(*) FROM invoices WHERE ",
-                $crate::store::sql::open_at_where!(),
-                " AND paid_amount = amount AND paid_date > $2)"
-            ))
-            .bind(company_id)
-            .bind(d)
-            .bind(&pattern)
-            .fetch_one(&mut *tx)
-            .await?;
+            // Those paid in full after D: listed by the summaries when they
+            // are at D, else found by reading the invoices.
+            let kept = Self::summary_as_of(&mut tx, company_id).await? == Some(Some(d));
+            let (rows_sql, count_sql) = if kept {
+                (
+                    concat!(
+                        "SELECT * FROM ( \
+                           SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+                           WHERE ",
+                        $crate::store::sql::open_at_where!(),
+                        " AND paid_amount < amount \
+                           UNION ALL \
+                           SELECT i.number, i.customer, i.issue_date, i.due_date, i.amount, i.paid_amount, i.paid_date \
+                           FROM receivable_paid_after p JOIN invoices i \
+                             ON i.company_id = p.company_id AND i.number = p.number \
+                           WHERE p.company_id = $1 AND lower(i.number || ' ' || i.customer) LIKE $3 ESCAPE '\\' \
+                         ) o ORDER BY due_date, number",
+                        $bytes,
+                        " LIMIT $4 OFFSET $5"
+                    ),
+                    concat!(
+                        "SELECT (SELECT COUNT(*) FROM invoices WHERE ",
+                        $crate::store::sql::open_at_where!(),
+                        " AND paid_amount < amount) + (SELECT COUNT(*) FROM receivable_paid_after p \
+                           JOIN invoices i ON i.company_id = p.company_id AND i.number = p.number \
+                           WHERE p.company_id = $1 AND lower(i.number || ' ' || i.customer) LIKE $3 ESCAPE '\\')"
+                    ),
+                )
+            } else {
+                (
+                    concat!(
+                        "SELECT * FROM ( \
+                           SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+                           WHERE ",
+                        $crate::store::sql::open_at_where!(),
+                        " AND paid_amount < amount \
+                           UNION ALL \
+                           SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+                           WHERE ",
+                        $crate::store::sql::open_at_where!(),
+                        " AND paid_amount = amount AND paid_date > $2 \
+                         ) o ORDER BY due_date, number",
+                        $bytes,
+                        " LIMIT $4 OFFSET $5"
+                    ),
+                    concat!(
+                        "SELECT (SELECT COUNT(*) FROM invoices WHERE ",
+                        $crate::store::sql::open_at_where!(),
+                        " AND paid_amount < amount) + (SELECT COUNT(*) FROM invoices WHERE ",
+                        $crate::store::sql::open_at_where!(),
+                        " AND paid_amount = amount AND paid_date > $2)"
+                    ),
+                )
+            };
+            let rows: Vec<$crate::store::sql::InvoiceRow> = sqlx::query_as(rows_sql)
+                .bind(company_id)
+                .bind(d)
+                .bind(&pattern)
+                .bind(to_i64(limit))
+                .bind(to_i64(offset))
+                .fetch_all(&mut *tx)
+                .await?;
+            let total: i64 = sqlx::query_scalar(count_sql)
+                .bind(company_id)
+                .bind(d)
+                .bind(&pattern)
+                .fetch_one(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok((rows.into_iter().map(Invoice::from).collect(), usize::try_from(total).unwrap_or(0)))
         }
