@@ -236,6 +236,74 @@ impl PgStore {
         .map(drop)
     }
 
+    /// A company's receivables summaries, reduced while its invoices were
+    /// imported: one statement per table, the rows as arrays.
+    async fn write_summaries(
+        tx: &mut PgConnection,
+        company: i64,
+        s: &crate::finance::receivables::Summaries,
+    ) -> StoreResult<()> {
+        fn cols<R, T>(rows: &[R], f: impl Fn(&R) -> T) -> Vec<T> {
+            rows.iter().map(f).collect()
+        }
+        let m = &s.months;
+        sqlx::query(
+            "INSERT INTO receivable_months (company_id, month, issued, collected) \
+             SELECT $1, * FROM UNNEST($2::text[], $3::numeric[], $4::numeric[])",
+        )
+        .bind(company)
+        .bind(cols(m, |r| r.0.to_string()))
+        .bind(cols(m, |r| r.1))
+        .bind(cols(m, |r| r.2))
+        .execute(&mut *tx)
+        .await?;
+        let a = &s.aging;
+        sqlx::query(
+            "INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due) \
+             SELECT $1, * FROM UNNEST($2::text[], $3::int[], $4::numeric[], $5::date[])",
+        )
+        .bind(company)
+        .bind(cols(a, |r| r.0.clone()))
+        .bind(cols(a, |r| r.1 as i32))
+        .bind(cols(a, |r| r.2))
+        .bind(cols(a, |r| r.3))
+        .execute(&mut *tx)
+        .await?;
+        let l = &s.late;
+        sqlx::query(
+            "INSERT INTO receivable_late (company_id, customer, late_days, paid) \
+             SELECT $1, * FROM UNNEST($2::text[], $3::bigint[], $4::bigint[])",
+        )
+        .bind(company)
+        .bind(cols(l, |r| r.0.clone()))
+        .bind(cols(l, |r| r.1))
+        .bind(cols(l, |r| r.2))
+        .execute(&mut *tx)
+        .await?;
+        let w = &s.weeks;
+        sqlx::query(
+            "INSERT INTO receivable_weeks (company_id, customer, week, amount) \
+             SELECT $1, * FROM UNNEST($2::text[], $3::int[], $4::numeric[])",
+        )
+        .bind(company)
+        .bind(cols(w, |r| r.0.clone()))
+        .bind(cols(w, |r| i32::try_from(r.1).unwrap_or(i32::MAX)))
+        .bind(cols(w, |r| r.2))
+        .execute(&mut *tx)
+        .await?;
+        let p = &s.paid_after;
+        sqlx::query(
+            "INSERT INTO receivable_paid_after (company_id, customer, number) \
+             SELECT $1, * FROM UNNEST($2::text[], $3::text[])",
+        )
+        .bind(company)
+        .bind(cols(p, |r| r.0.clone()))
+        .bind(cols(p, |r| r.1.clone()))
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+
     async fn write_invoices(tx: &mut PgConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
         pg_copy::copy_feed(
             tx,

@@ -256,6 +256,14 @@ impl SqliteStore {
     async fn write_invoices(tx: &mut SqliteConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
         super::sqlite_bulk::write_invoices(tx, company, rows).await
     }
+
+    async fn write_summaries(
+        tx: &mut SqliteConnection,
+        company: i64,
+        s: &crate::finance::receivables::Summaries,
+    ) -> StoreResult<()> {
+        super::sqlite_bulk::write_summaries(tx, company, s).await
+    }
 }
 
 impl Store for SqliteStore {
@@ -287,7 +295,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let company = Self::resolve(&mut tx, target).await?;
         let (mut financials, mut invoices) = (false, false);
-        let mut builder = None;
+        let mut reducer = None;
         loop {
             match feed.recv().await {
                 Some(Feed::Rows(ImportBatch::Financials(rows))) => {
@@ -299,13 +307,15 @@ impl Store for SqliteStore {
                 }
                 Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
                     if !invoices {
-                        builder = Self::summary_builder(&mut tx, company.id).await?;
+                        let builder = Self::summary_builder(&mut tx, company.id).await?;
+                        reducer = builder.map(super::summaries::Reducer::start);
                         invoices = true;
                     }
-                    Self::write_invoices(&mut tx, company.id, &rows).await?;
-                    if let Some(b) = builder.as_mut() {
-                        rows.iter().for_each(|r| b.add(r));
+                    let rows = std::sync::Arc::new(rows);
+                    if let Some(r) = &reducer {
+                        r.feed(rows.clone());
                     }
+                    Self::write_invoices(&mut tx, company.id, &rows).await?
                 }
                 Some(Feed::End) => break,
                 // Dropping the transaction rolls everything back.
@@ -313,6 +323,10 @@ impl Store for SqliteStore {
             }
         }
         if invoices {
+            let builder = match reducer {
+                Some(r) => Some(r.finish().await?),
+                None => None,
+            };
             Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
         }
         if financials {

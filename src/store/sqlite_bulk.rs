@@ -119,3 +119,72 @@ pub(crate) async fn write_invoices(conn: &mut SqliteConnection, company: i64, ro
     }
     Ok(())
 }
+
+/// Writes a company's receivables summaries (reduced while its invoices were
+/// imported) with one prepared statement per table, inside the caller's
+/// transaction; the tables hold none of the company's rows yet.
+pub(crate) async fn write_summaries(
+    conn: &mut SqliteConnection,
+    company: i64,
+    s: &crate::finance::receivables::Summaries,
+) -> StoreResult<()> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle();
+    let mut buf = [0u8; 10];
+    let stmt = Statement::prepare(
+        db,
+        c"INSERT INTO receivable_months (company_id, month, issued, collected) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (m, issued, collected) in &s.months {
+        stmt.int(1, company)?;
+        stmt.text(2, m.to_string().as_bytes())?;
+        stmt.int(3, to_units(*issued)?)?;
+        stmt.int(4, to_units(*collected)?)?;
+        stmt.step()?;
+    }
+    let stmt = Statement::prepare(
+        db,
+        c"INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (customer, bucket, open, oldest) in &s.aging {
+        stmt.int(1, company)?;
+        stmt.text(2, customer.as_bytes())?;
+        stmt.int(3, *bucket as i64)?;
+        stmt.int(4, to_units(*open)?)?;
+        stmt.text(5, iso_date(*oldest, &mut buf))?;
+        stmt.step()?;
+    }
+    let stmt = Statement::prepare(
+        db,
+        c"INSERT INTO receivable_late (company_id, customer, late_days, paid) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (customer, days, paid) in &s.late {
+        stmt.int(1, company)?;
+        stmt.text(2, customer.as_bytes())?;
+        stmt.int(3, *days)?;
+        stmt.int(4, *paid)?;
+        stmt.step()?;
+    }
+    let stmt = Statement::prepare(
+        db,
+        c"INSERT INTO receivable_weeks (company_id, customer, week, amount) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (customer, week, amount) in &s.weeks {
+        stmt.int(1, company)?;
+        stmt.text(2, customer.as_bytes())?;
+        stmt.int(3, i64::try_from(*week).unwrap_or(i64::MAX))?;
+        stmt.int(4, to_units(*amount)?)?;
+        stmt.step()?;
+    }
+    let stmt = Statement::prepare(
+        db,
+        c"INSERT INTO receivable_paid_after (company_id, customer, number) VALUES (?1, ?2, ?3)",
+    )?;
+    for (customer, number) in &s.paid_after {
+        stmt.int(1, company)?;
+        stmt.text(2, customer.as_bytes())?;
+        stmt.text(3, number.as_bytes())?;
+        stmt.step()?;
+    }
+    Ok(())
+}

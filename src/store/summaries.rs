@@ -60,23 +60,35 @@ pub fn as_flows(months: &MonthFlows) -> ReceivableFlows {
     }
 }
 
-/// Rows written by one multi-row INSERT.
-pub(crate) const INSERT_CHUNK: usize = 500;
+/// Reduces a first load's invoices on a thread of its own while the store
+/// writes them (SQLite writes on the task that feeds it).
+pub(crate) struct Reducer {
+    tx: std::sync::mpsc::Sender<std::sync::Arc<Vec<crate::domain::Invoice>>>,
+    done: tokio::task::JoinHandle<crate::finance::receivables::Builder>,
+}
 
-/// `INSERT INTO {into} VALUES ($1, …), (…)` for `rows` rows of `cols` columns.
-pub(crate) fn insert_sql(into: &str, cols: usize, rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {into} VALUES ");
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..cols {
-            if c > 0 {
-                sql.push_str(", ");
+impl Reducer {
+    pub fn start(mut b: crate::finance::receivables::Builder) -> Reducer {
+        let (tx, rx) = std::sync::mpsc::channel::<std::sync::Arc<Vec<crate::domain::Invoice>>>();
+        let done = tokio::task::spawn_blocking(move || {
+            for rows in rx {
+                rows.iter().for_each(|r| b.add(r));
             }
-            sql.push_str(&format!("${}", r * cols + c + 1));
-        }
-        sql.push(')');
+            b
+        });
+        Reducer { tx, done }
     }
-    sql
+
+    pub fn feed(&self, rows: std::sync::Arc<Vec<crate::domain::Invoice>>) {
+        let _ = self.tx.send(rows);
+    }
+
+    pub async fn finish(self) -> super::StoreResult<crate::finance::receivables::Builder> {
+        drop(self.tx);
+        self.done
+            .await
+            .map_err(|e| super::StoreError::Aborted(format!("reducing the invoices stopped: {e}")))
+    }
 }
 
 /// The refresh and the reads, written once for both backends. The phrases:
@@ -270,8 +282,6 @@ macro_rules! summary_helpers {
             let Some(b) = builder else {
                 return Self::refresh_receivables(conn, company_id, true, None).await;
             };
-            use $crate::store::sql::Money;
-            use $crate::store::summaries::{INSERT_CHUNK, insert_sql};
             let d = b.as_of();
             let s = b.finish();
             for table in [
@@ -296,76 +306,7 @@ macro_rules! summary_helpers {
             .bind(d)
             .execute(&mut *conn)
             .await?;
-            for chunk in s.months.chunks(INSERT_CHUNK) {
-                let sql = insert_sql(
-                    "receivable_months (company_id, month, issued, collected)",
-                    4,
-                    chunk.len(),
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (m, issued, collected) in chunk {
-                    q = q
-                        .bind(company_id)
-                        .bind(*m)
-                        .bind(Money::new(*issued)?)
-                        .bind(Money::new(*collected)?);
-                }
-                q.execute(&mut *conn).await?;
-            }
-            for chunk in s.aging.chunks(INSERT_CHUNK) {
-                let sql = insert_sql(
-                    "receivable_aging (company_id, customer, bucket, open, oldest_due)",
-                    5,
-                    chunk.len(),
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (c, b, open, oldest) in chunk {
-                    q = q
-                        .bind(company_id)
-                        .bind(c)
-                        .bind(*b as i32)
-                        .bind(Money::new(*open)?)
-                        .bind(*oldest);
-                }
-                q.execute(&mut *conn).await?;
-            }
-            for chunk in s.late.chunks(INSERT_CHUNK) {
-                let sql = insert_sql(
-                    "receivable_late (company_id, customer, late_days, paid)",
-                    4,
-                    chunk.len(),
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (c, days, paid) in chunk {
-                    q = q.bind(company_id).bind(c).bind(*days).bind(*paid);
-                }
-                q.execute(&mut *conn).await?;
-            }
-            for chunk in s.weeks.chunks(INSERT_CHUNK) {
-                let sql = insert_sql(
-                    "receivable_weeks (company_id, customer, week, amount)",
-                    4,
-                    chunk.len(),
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (c, w, amount) in chunk {
-                    let w = i32::try_from(*w).unwrap_or(i32::MAX);
-                    q = q.bind(company_id).bind(c).bind(w).bind(Money::new(*amount)?);
-                }
-                q.execute(&mut *conn).await?;
-            }
-            for chunk in s.paid_after.chunks(INSERT_CHUNK) {
-                let sql = insert_sql(
-                    "receivable_paid_after (company_id, customer, number)",
-                    3,
-                    chunk.len(),
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (c, number) in chunk {
-                    q = q.bind(company_id).bind(c).bind(number);
-                }
-                q.execute(&mut *conn).await?;
-            }
+            Self::write_summaries(conn, company_id, &s).await?;
             Ok(())
         }
 
