@@ -260,6 +260,44 @@ async fn postgres(admin: &str, dir: &Path, n: usize, company_months: &[Month]) {
         );
         ratio("import: katalis / psql \\copy", ours, cli, 1.3);
     }
+    // The same loader into Katalis's own table: the same key with the
+    // company, its foreign key, checks, defaults and index, the same rows.
+    let same_db = format!("{base}/katalis_bench_same");
+    let keyed = dir.join("invoices-with-company.csv");
+    let mut same = Vec::new();
+    for _ in 0..3 {
+        let _ = psql(admin, "DROP DATABASE IF EXISTS katalis_bench_same");
+        let _ = psql(admin, "CREATE DATABASE katalis_bench_same");
+        let pg = AnyStore::connect(&same_db).await.expect("postgres");
+        let fin = read_file(Kind::Financials, &dir.join("financials.csv")).expect("valid financials");
+        let id = pg.import(&target(), &fin).await.expect("company").id;
+        if let AnyStore::Postgres(p) = &pg {
+            p.close().await;
+        }
+        let text = std::fs::read_to_string(&csv).expect("csv");
+        let mut out = String::with_capacity(text.len() + 3 * n);
+        for l in text.lines().skip(1) {
+            out.push_str(&format!("{id},{l}\n"));
+        }
+        std::fs::write(&keyed, out).expect("write csv");
+        let sql = format!(
+            "\\copy invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
+             FROM '{}' WITH (FORMAT csv)",
+            keyed.display()
+        );
+        match psql(&same_db, &sql) {
+            Some(d) => same.push(d),
+            None => break,
+        }
+    }
+    if same.len() == 3 {
+        let same = median(same);
+        println!(
+            "  psql \\copy into Katalis's own invoices table           {}",
+            secs(same)
+        );
+        ratio("import: katalis / psql \\copy into the same table", ours, same, 1.3);
+    }
     let pg = AnyStore::connect(&format!("{base}/katalis_bench"))
         .await
         .expect("postgres");
