@@ -19,13 +19,15 @@ CREATE TABLE receivable_state (
     as_of      TEXT
 ) STRICT;
 
--- Open receivables at as_of by customer and aging bucket (0 current .. 4 over 90).
+-- Open receivables at as_of by customer and aging bucket (0 current .. 4 over 90):
+-- the amount, the oldest due date and how many invoices.
 CREATE TABLE receivable_aging (
     company_id INTEGER NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
     customer   TEXT    NOT NULL,
     bucket     INTEGER NOT NULL,
     open       INTEGER NOT NULL,
     oldest_due TEXT    NOT NULL,
+    invoices   INTEGER NOT NULL,
     PRIMARY KEY (company_id, customer, bucket)
 ) STRICT, WITHOUT ROWID;
 

@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, HashMap};
 pub struct Summaries {
     /// (month, issued, collected), oldest first.
     pub months: Vec<(Month, Decimal, Decimal)>,
-    /// At D: (customer, bucket, open, oldest due).
-    pub aging: Vec<(String, Bucket, Decimal, NaiveDate)>,
+    /// At D: (customer, bucket, open, oldest due, invoices).
+    pub aging: Vec<(String, Bucket, Decimal, NaiveDate, i64)>,
     /// At D: (customer, days late summed, invoices paid).
     pub late: Vec<(String, i64, i64)>,
     /// At D: (customer, week 0-12, open amount expected that week).
@@ -47,7 +47,7 @@ pub struct Builder {
 
 #[derive(Debug, Default)]
 struct PerCustomer {
-    aging: [Option<(Decimal, NaiveDate)>; 5],
+    aging: [Option<(Decimal, NaiveDate, i64)>; 5],
     late_days: i64,
     paid: i64,
     /// Open at D by due date, for the dates the forecast can reach.
@@ -99,8 +99,8 @@ impl Builder {
             let bucket = Bucket::of_days_past_due(days_past_due(inv, d));
             let slot = &mut c.aging[bucket as usize];
             *slot = Some(match *slot {
-                Some((sum, oldest)) => (sum + open, oldest.min(inv.due_date)),
-                None => (open, inv.due_date),
+                Some((sum, oldest, n)) => (sum + open, oldest.min(inv.due_date), n + 1),
+                None => (open, inv.due_date, 1),
             });
             // Due on or after the horizon's end, it is never expected within it (lags are ≥ 0).
             if inv.due_date < d + chrono::Duration::days(1 + 7 * WEEKS) {
@@ -129,8 +129,8 @@ impl Builder {
         for (name, k) in names {
             let c = &mut per[k];
             for (b, slot) in Bucket::ALL.iter().zip(c.aging) {
-                if let Some((open, oldest)) = slot {
-                    out.aging.push((name.clone(), *b, open, oldest));
+                if let Some((open, oldest, n)) = slot {
+                    out.aging.push((name.clone(), *b, open, oldest, n));
                 }
             }
             if c.paid > 0 {

@@ -259,14 +259,15 @@ impl PgStore {
         .await?;
         let a = &s.aging;
         sqlx::query(
-            "INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due) \
-             SELECT $1, * FROM UNNEST($2::text[], $3::int[], $4::numeric[], $5::date[])",
+            "INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due, invoices) \
+             SELECT $1, * FROM UNNEST($2::text[], $3::int[], $4::numeric[], $5::date[], $6::bigint[])",
         )
         .bind(company)
         .bind(cols(a, |r| r.0.clone()))
         .bind(cols(a, |r| r.1 as i32))
         .bind(cols(a, |r| r.2))
         .bind(cols(a, |r| r.3))
+        .bind(cols(a, |r| r.4))
         .execute(&mut *tx)
         .await?;
         let l = &s.late;

@@ -552,9 +552,9 @@ macro_rules! shared_store {
                         " AND paid_amount < amount \
                            UNION ALL \
                            SELECT i.number, i.customer, i.issue_date, i.due_date, i.amount, i.paid_amount, i.paid_date \
-                           FROM receivable_paid_after p JOIN invoices i \
-                             ON i.company_id = p.company_id AND i.number = p.number \
-                           WHERE p.company_id = $1 AND lower(i.number || ' ' || i.customer) LIKE $3 ESCAPE '\\' \
+                           FROM receivable_paid_after p CROSS JOIN invoices i \
+                           WHERE p.company_id = $1 AND i.company_id = p.company_id AND i.number = p.number \
+                             AND lower(i.number || ' ' || i.customer) LIKE $3 ESCAPE '\\' \
                          ) o ORDER BY due_date, number",
                         $bytes,
                         " LIMIT $4 OFFSET $5"
@@ -563,8 +563,8 @@ macro_rules! shared_store {
                         "SELECT (SELECT COUNT(*) FROM invoices WHERE ",
                         $crate::store::sql::open_at_where!(),
                         " AND paid_amount < amount) + (SELECT COUNT(*) FROM receivable_paid_after p \
-                           JOIN invoices i ON i.company_id = p.company_id AND i.number = p.number \
-                           WHERE p.company_id = $1 AND lower(i.number || ' ' || i.customer) LIKE $3 ESCAPE '\\')"
+                           CROSS JOIN invoices i WHERE p.company_id = $1 AND i.company_id = p.company_id \
+                             AND i.number = p.number AND lower(i.number || ' ' || i.customer) LIKE $3 ESCAPE '\\')"
                     ),
                 )
             } else {
@@ -601,12 +601,21 @@ macro_rules! shared_store {
                 .bind(to_i64(offset))
                 .fetch_all(&mut *tx)
                 .await?;
-            let total: i64 = sqlx::query_scalar(count_sql)
-                .bind(company_id)
-                .bind(d)
-                .bind(&pattern)
-                .fetch_one(&mut *tx)
-                .await?;
+            // Unfiltered, the summaries count them (O(customers)); a filter is
+            // counted over the open invoices it may match.
+            let total: i64 = if kept && filter.is_empty() {
+                sqlx::query_scalar("SELECT CAST(COALESCE(SUM(invoices), 0) AS BIGINT) FROM receivable_aging WHERE company_id = $1")
+                    .bind(company_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+            } else {
+                sqlx::query_scalar(count_sql)
+                    .bind(company_id)
+                    .bind(d)
+                    .bind(&pattern)
+                    .fetch_one(&mut *tx)
+                    .await?
+            };
             tx.commit().await?;
             Ok((rows.into_iter().map(Invoice::from).collect(), usize::try_from(total).unwrap_or(0)))
         }

@@ -144,14 +144,16 @@ pub(crate) async fn write_summaries(
     }
     let stmt = Statement::prepare(
         db,
-        c"INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due) VALUES (?1, ?2, ?3, ?4, ?5)",
+        c"INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due, invoices) \
+          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for (customer, bucket, open, oldest) in &s.aging {
+    for (customer, bucket, open, oldest, n) in &s.aging {
         stmt.int(1, company)?;
         stmt.text(2, customer.as_bytes())?;
         stmt.int(3, *bucket as i64)?;
         stmt.int(4, to_units(*open)?)?;
         stmt.text(5, iso_date(*oldest, &mut buf))?;
+        stmt.int(6, *n)?;
         stmt.step()?;
     }
     let stmt = Statement::prepare(

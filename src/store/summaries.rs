@@ -169,8 +169,8 @@ macro_rules! summary_helpers {
             let days = |n: i64| d - chrono::Duration::days(n);
             // Open at D by customer and bucket (collections_input's groups).
             sqlx::query(
-                "INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due) \
-                 SELECT $1, customer, bucket, SUM(open), MIN(due_date) FROM ( \
+                "INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due, invoices) \
+                 SELECT $1, customer, bucket, SUM(open), MIN(due_date), COUNT(*) FROM ( \
                    SELECT customer, due_date, \
                      amount - CASE WHEN paid_date <= $5 THEN paid_amount ELSE 0 END AS open, \
                      CASE WHEN due_date >= $5 THEN 0 WHEN due_date >= $6 THEN 1 WHEN due_date >= $7 THEN 2 \

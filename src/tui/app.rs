@@ -425,7 +425,9 @@ impl App {
         let d = self.data.as_deref()?;
         let offset = d.open.wanted(&self.filter, self.row())?;
         let want = (d.company.id, self.filter.clone(), offset);
-        if self.paging.as_ref() == Some(&want) {
+        // One read at a time: while one is on its way (for text typed over
+        // since, say), the next is asked for when it answers.
+        if self.paging.is_some() {
             return None;
         }
         self.paging = Some(want.clone());
@@ -639,7 +641,7 @@ impl App {
                 let current = self.data.as_deref().is_some_and(|d| d.company.id == company_id);
                 match result {
                     // An answer for a filter typed over since is dropped: the
-                    // newer one is on its way.
+                    // current one is asked for now (see `page`).
                     Ok((rows, total)) if current && filter == self.filter => {
                         if let Some(d) = self.data.as_mut() {
                             d.open = super::data::OpenInvoices::window(filter, offset, rows, total);
