@@ -633,13 +633,40 @@ pub(crate) fn abandoned() -> StoreError {
 
 /// Groups of the collections reduction arrive unordered from SQL; the engine's
 /// order is customer (byte order), then bucket.
-pub(crate) fn sort_groups(input: &mut CollectionsInput) {
+/// The collections input from the grouped rows a store read — (customer,
+/// bucket index, open amount, oldest due date) — and the totals, in the
+/// engine's order.
+pub(crate) fn collections_from(
+    rows: Vec<(String, i32, rust_decimal::Decimal, NaiveDate)>,
+    ar_begin: rust_decimal::Decimal,
+    credit_sales_3m: rust_decimal::Decimal,
+    credit_sales_m: rust_decimal::Decimal,
+) -> StoreResult<CollectionsInput> {
+    use crate::finance::collections::{Bucket, OpenGroup};
+    let mut input = CollectionsInput {
+        open_at_d: rows
+            .into_iter()
+            .map(|(customer, bucket, open, oldest_due)| {
+                Ok(OpenGroup {
+                    customer,
+                    bucket: Bucket::from_index(bucket.into())
+                        .ok_or_else(|| StoreError::Corrupt("aging bucket".into()))?,
+                    open,
+                    oldest_due,
+                })
+            })
+            .collect::<StoreResult<_>>()?,
+        ar_begin,
+        credit_sales_3m,
+        credit_sales_m,
+    };
     input.open_at_d.sort_by(|a, b| {
         a.customer
             .as_bytes()
             .cmp(b.customer.as_bytes())
             .then(a.bucket.cmp(&b.bucket))
     });
+    Ok(input)
 }
 
 /// `YYYY-MM-DD` into a stack buffer, without allocating (bulk writes format

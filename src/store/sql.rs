@@ -747,7 +747,6 @@ macro_rules! shared_store {
         }
 
         async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
-            use $crate::finance::collections::{Bucket, OpenGroup};
             use $crate::store::sql::Money;
             let d = m.last_day();
             let mut tx = self.pool.begin_with($snapshot).await?;
@@ -762,25 +761,12 @@ macro_rules! shared_store {
                 .await?;
                 tx.commit().await?;
                 let t = $crate::store::summaries::totals(&flows, m);
-                let mut input = CollectionsInput {
-                    open_at_d: rows
-                        .into_iter()
-                        .map(|(customer, bucket, open, oldest_due)| {
-                            Ok(OpenGroup {
-                                customer,
-                                bucket: Bucket::from_index(bucket.into())
-                                    .ok_or_else(|| StoreError::Corrupt("aging bucket".into()))?,
-                                open: open.0,
-                                oldest_due,
-                            })
-                        })
-                        .collect::<StoreResult<_>>()?,
-                    ar_begin: t.ar_begin,
-                    credit_sales_3m: t.credit_sales_3m,
-                    credit_sales_m: t.credit_sales_m,
-                };
-                $crate::store::sort_groups(&mut input);
-                return Ok(input);
+                return $crate::store::collections_from(
+                    rows.into_iter().map(|(c, b, open, due)| (c, b, open.0, due)).collect(),
+                    t.ar_begin,
+                    t.credit_sales_3m,
+                    t.credit_sales_m,
+                );
             }
             let days = |n: i64| d - chrono::Duration::days(n);
             // Another month: one pass over the company's invoices: the open groups at D by
@@ -808,28 +794,10 @@ macro_rules! shared_store {
                 credit_sales_3m += c3.0;
                 credit_sales_m += c1.0;
                 if bucket >= 0 {
-                    groups.push((customer, bucket, open, oldest_due.ok_or_else(|| StoreError::Corrupt("due date".into()))?));
+                    groups.push((customer, bucket, open.0, oldest_due.ok_or_else(|| StoreError::Corrupt("due date".into()))?));
                 }
             }
-            let mut input = CollectionsInput {
-                open_at_d: groups
-                    .into_iter()
-                    .map(|(customer, bucket, open, oldest_due)| {
-                        Ok(OpenGroup {
-                            customer,
-                            bucket: Bucket::from_index(bucket.into())
-                                .ok_or_else(|| StoreError::Corrupt("aging bucket".into()))?,
-                            open: open.0,
-                            oldest_due,
-                        })
-                    })
-                    .collect::<StoreResult<_>>()?,
-                ar_begin,
-                credit_sales_3m,
-                credit_sales_m,
-            };
-            $crate::store::sort_groups(&mut input);
-            Ok(input)
+            $crate::store::collections_from(groups, ar_begin, credit_sales_3m, credit_sales_m)
         }
 
         async fn receivable_flows(
