@@ -78,7 +78,7 @@ impl PgStore {
         conn = PgConnection,
         issue_month = "to_char(issue_date, 'YYYY-MM')",
         counted_month = "to_char(GREATEST(paid_date, issue_date), 'YYYY-MM')",
-        due_offset = "(i.due_date - CAST($5 AS DATE))",
+        due_offset = "(i.due_date - CAST($6 AS DATE))",
         days_late = "GREATEST(0, paid_date - due_date)",
     );
 

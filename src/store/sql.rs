@@ -735,13 +735,7 @@ macro_rules! shared_store {
             if done.rows_affected() != 1 {
                 return Err($crate::store::stale("invoice", &o.number));
             }
-            if Self::summary_as_of(&mut tx, company_id).await?.is_some() {
-                Self::shift_months(&mut tx, company_id, o, -rust_decimal::Decimal::ONE).await?;
-                Self::shift_months(&mut tx, company_id, u, rust_decimal::Decimal::ONE).await?;
-                Self::refresh_receivables(&mut tx, company_id, false, Some([&o.customer, &u.customer])).await?;
-            } else {
-                Self::refresh_receivables(&mut tx, company_id, true, None).await?;
-            }
+            Self::summaries_after_edit(&mut tx, company_id, o, u).await?;
             tx.commit().await?;
             Ok(())
         }

@@ -57,7 +57,7 @@ impl SqliteStore {
         conn = SqliteConnection,
         issue_month = "substr(issue_date, 1, 7)",
         counted_month = "substr(CASE WHEN paid_date > issue_date THEN paid_date ELSE issue_date END, 1, 7)",
-        due_offset = "CAST(julianday(i.due_date) - julianday($5) AS INTEGER)",
+        due_offset = "CAST(julianday(i.due_date) - julianday($6) AS INTEGER)",
         days_late = "MAX(0, CAST(julianday(paid_date) - julianday(due_date) AS INTEGER))",
     );
 

@@ -91,9 +91,25 @@ impl Reducer {
     }
 }
 
+/// The invoices of company $1 open at day $5 — the not fully paid issued by
+/// then (their partial index) and those paid in full after it (their table) —
+/// of every customer ($2) or of customers $3 and $4.
+macro_rules! open_candidates {
+    () => {
+        "SELECT customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+         WHERE company_id = $1 AND paid_amount < amount AND issue_date <= $5 AND ($2 OR customer IN ($3, $4)) \
+         UNION ALL \
+         SELECT i.customer, i.issue_date, i.due_date, i.amount, i.paid_amount, i.paid_date \
+         FROM receivable_paid_after p CROSS JOIN invoices i \
+         WHERE p.company_id = $1 AND ($2 OR p.customer IN ($3, $4)) \
+           AND i.company_id = p.company_id AND i.number = p.number"
+    };
+}
+pub(crate) use open_candidates;
+
 /// The refresh and the reads, written once for both backends. The phrases:
 /// `issue_month` and `counted_month` (an invoice's month as `YYYY-MM` text),
-/// `due_offset` (days from `$5` to an invoice `i`'s due date) and `days_late`.
+/// `due_offset` (days from `$6` to an invoice `i`'s due date) and `days_late`.
 macro_rules! summary_helpers {
     (
         conn = $conn:ty,
@@ -103,8 +119,10 @@ macro_rules! summary_helpers {
         days_late = $late:literal $(,)?
     ) => {
         /// Recomputes the month flows (with `months`) and the per-customer
-        /// summaries at the company's latest month end — of every customer, or
-        /// only of `customers` — from the invoices, inside `conn`'s transaction.
+        /// summaries at the company's latest month end from the invoices,
+        /// inside `conn`'s transaction: of every customer, or — after an edit,
+        /// whose days late and paid-after rows [`Self::summaries_after_edit`]
+        /// has already moved — the aging and forecast weeks of `customers` only.
         async fn refresh_receivables(
             conn: &mut $conn,
             company_id: i64,
@@ -149,12 +167,17 @@ macro_rules! summary_helpers {
                 Some(c) => (false, c),
                 None => (true, ["", ""]),
             };
-            for table in [
-                "receivable_aging",
-                "receivable_late",
-                "receivable_weeks",
-                "receivable_paid_after",
-            ] {
+            let tables: &[&str] = if all {
+                &[
+                    "receivable_aging",
+                    "receivable_weeks",
+                    "receivable_late",
+                    "receivable_paid_after",
+                ]
+            } else {
+                &["receivable_aging", "receivable_weeks"]
+            };
+            for table in tables {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DELETE FROM {table} WHERE company_id = $1 AND ($2 OR customer IN ($3, $4))"
                 )))
@@ -166,18 +189,43 @@ macro_rules! summary_helpers {
                 .await?;
             }
             let Some(d) = d else { return Ok(()) };
+            if all {
+                // Open at D only because paid in full after it, and days late
+                // and invoices paid by D (forecast_input's late): one read each.
+                for sql in [
+                    "INSERT INTO receivable_paid_after (company_id, customer, number) \
+                     SELECT $1, customer, number FROM invoices \
+                     WHERE company_id = $1 AND issue_date <= $2 AND paid_amount = amount AND paid_date > $2",
+                    concat!(
+                        "INSERT INTO receivable_late (company_id, customer, late_days, paid) \
+                         SELECT $1, customer, CAST(SUM(",
+                        $late,
+                        ") AS BIGINT), COUNT(*) FROM invoices \
+                         WHERE company_id = $1 AND paid_date IS NOT NULL AND paid_date <= $2 GROUP BY customer"
+                    ),
+                ] {
+                    sqlx::query(sql)
+                        .bind(company_id)
+                        .bind(d)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
             let days = |n: i64| d - chrono::Duration::days(n);
-            // Open at D by customer and bucket (collections_input's groups).
-            sqlx::query(
+            // Open at D by customer and bucket (collections_input's groups),
+            // read from the open ones only: the unpaid (their index) and the
+            // paid after D.
+            sqlx::query(concat!(
                 "INSERT INTO receivable_aging (company_id, customer, bucket, open, oldest_due, invoices) \
                  SELECT $1, customer, bucket, SUM(open), MIN(due_date), COUNT(*) FROM ( \
                    SELECT customer, due_date, \
                      amount - CASE WHEN paid_date <= $5 THEN paid_amount ELSE 0 END AS open, \
                      CASE WHEN due_date >= $5 THEN 0 WHEN due_date >= $6 THEN 1 WHEN due_date >= $7 THEN 2 \
                           WHEN due_date >= $8 THEN 3 ELSE 4 END AS bucket \
-                   FROM invoices WHERE company_id = $1 AND issue_date <= $5 AND ($2 OR customer IN ($3, $4)) \
-                 ) o WHERE open > 0 GROUP BY customer, bucket",
-            )
+                   FROM (",
+                $crate::store::summaries::open_candidates!(),
+                ") c) o WHERE open > 0 GROUP BY customer, bucket"
+            ))
             .bind(company_id)
             .bind(all)
             .bind(a)
@@ -186,37 +234,6 @@ macro_rules! summary_helpers {
             .bind(days(30))
             .bind(days(60))
             .bind(days(90))
-            .execute(&mut *conn)
-            .await?;
-            // Open at D only because paid in full after it (the Collections
-            // table's pages read them with the unpaid ones).
-            sqlx::query(
-                "INSERT INTO receivable_paid_after (company_id, customer, number) \
-                 SELECT $1, customer, number FROM invoices \
-                 WHERE company_id = $1 AND issue_date <= $5 AND paid_amount = amount AND paid_date > $5 \
-                   AND ($2 OR customer IN ($3, $4))",
-            )
-            .bind(company_id)
-            .bind(all)
-            .bind(a)
-            .bind(b)
-            .bind(d)
-            .execute(&mut *conn)
-            .await?;
-            // Days late and invoices paid by D (forecast_input's late).
-            sqlx::query(concat!(
-                "INSERT INTO receivable_late (company_id, customer, late_days, paid) \
-                 SELECT $1, customer, CAST(SUM(",
-                $late,
-                ") AS BIGINT), COUNT(*) FROM invoices \
-                 WHERE company_id = $1 AND paid_date IS NOT NULL AND paid_date <= $5 \
-                   AND ($2 OR customer IN ($3, $4)) GROUP BY customer"
-            ))
-            .bind(company_id)
-            .bind(all)
-            .bind(a)
-            .bind(b)
-            .bind(d)
             .execute(&mut *conn)
             .await?;
             // Open at D by the forecast week each is expected in: due date plus
@@ -230,22 +247,68 @@ macro_rules! summary_helpers {
                        WHEN 2 * (l.late_days % l.paid) > l.paid THEN 1 \
                        WHEN 2 * (l.late_days % l.paid) = l.paid THEN (l.late_days / l.paid) % 2 \
                        ELSE 0 END, 0) AS off, \
-                     i.amount - CASE WHEN i.paid_date <= $6 THEN i.paid_amount ELSE 0 END AS open \
-                   FROM invoices i LEFT JOIN receivable_late l \
-                     ON l.company_id = i.company_id AND l.customer = i.customer \
-                   WHERE i.company_id = $1 AND i.issue_date <= $6 AND ($2 OR i.customer IN ($3, $4)) \
+                     i.amount - CASE WHEN i.paid_date <= $5 THEN i.paid_amount ELSE 0 END AS open \
+                   FROM (",
+                $crate::store::summaries::open_candidates!(),
+                ") i LEFT JOIN receivable_late l ON l.company_id = $1 AND l.customer = i.customer \
                  ) o WHERE open > 0 AND off < $7 GROUP BY customer, week"
             ))
             .bind(company_id)
             .bind(all)
             .bind(a)
             .bind(b)
-            .bind(d + chrono::Duration::days(1))
             .bind(d)
+            .bind(d + chrono::Duration::days(1))
             .bind(7 * $crate::finance::forecast::WEEKS)
             .execute(&mut *conn)
             .await?;
             Ok(())
+        }
+
+        /// After invoice `o` became `u` (same number): the month flows, days
+        /// late and paid-after rows move by the difference; the aging and
+        /// forecast weeks of the customer(s) are read again from their open
+        /// invoices. A company without summaries gets them whole.
+        async fn summaries_after_edit(conn: &mut $conn, company_id: i64, o: &Invoice, u: &Invoice) -> StoreResult<()> {
+            let Some(as_of) = Self::summary_as_of(conn, company_id).await? else {
+                return Self::refresh_receivables(conn, company_id, true, None).await;
+            };
+            Self::shift_months(conn, company_id, o, -rust_decimal::Decimal::ONE).await?;
+            Self::shift_months(conn, company_id, u, rust_decimal::Decimal::ONE).await?;
+            let Some(d) = as_of else { return Ok(()) };
+            for (inv, sign) in [(o, -1i64), (u, 1)] {
+                if let Some(p) = inv.paid_date.filter(|p| *p <= d) {
+                    sqlx::query(
+                        "INSERT INTO receivable_late AS r (company_id, customer, late_days, paid) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, customer) DO UPDATE \
+                         SET late_days = r.late_days + excluded.late_days, paid = r.paid + excluded.paid",
+                    )
+                    .bind(company_id)
+                    .bind(&inv.customer)
+                    .bind(sign * (p - inv.due_date).num_days().max(0))
+                    .bind(sign)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+            sqlx::query("DELETE FROM receivable_late WHERE company_id = $1 AND paid = 0")
+                .bind(company_id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("DELETE FROM receivable_paid_after WHERE company_id = $1 AND number = $2")
+                .bind(company_id)
+                .bind(&o.number)
+                .execute(&mut *conn)
+                .await?;
+            if u.issue_date <= d && u.paid_amount == u.amount && u.paid_date.is_some_and(|p| p > d) {
+                sqlx::query("INSERT INTO receivable_paid_after (company_id, customer, number) VALUES ($1, $2, $3)")
+                    .bind(company_id)
+                    .bind(&u.customer)
+                    .bind(&u.number)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Self::refresh_receivables(conn, company_id, false, Some([&o.customer, &u.customer])).await
         }
 
         /// Before an import of invoices: a builder when the company has none
