@@ -423,6 +423,18 @@ macro_rules! open_at_where {
 }
 pub(crate) use open_at_where;
 
+/// Those of them not fully paid (through their partial index): open at $2.
+macro_rules! unpaid_at {
+    () => {
+        concat!(
+            "SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices WHERE ",
+            $crate::store::sql::open_at_where!(),
+            " AND paid_amount < amount"
+        )
+    };
+}
+pub(crate) use unpaid_at;
+
 /// `filter` as a LIKE pattern matching text that contains it, lower-cased,
 /// with `%`, `_` and the escape `\` taken literally.
 pub(crate) fn like_pattern(filter: &str) -> String {
@@ -545,12 +557,9 @@ macro_rules! shared_store {
             let (rows_sql, count_sql) = if kept {
                 (
                     concat!(
-                        "SELECT * FROM ( \
-                           SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
-                           WHERE ",
-                        $crate::store::sql::open_at_where!(),
-                        " AND paid_amount < amount \
-                           UNION ALL \
+                        "SELECT * FROM (",
+                        $crate::store::sql::unpaid_at!(),
+                        " UNION ALL \
                            SELECT i.number, i.customer, i.issue_date, i.due_date, i.amount, i.paid_amount, i.paid_date \
                            FROM receivable_paid_after p CROSS JOIN invoices i \
                            WHERE p.company_id = $1 AND i.company_id = p.company_id AND i.number = p.number \
@@ -570,12 +579,9 @@ macro_rules! shared_store {
             } else {
                 (
                     concat!(
-                        "SELECT * FROM ( \
-                           SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
-                           WHERE ",
-                        $crate::store::sql::open_at_where!(),
-                        " AND paid_amount < amount \
-                           UNION ALL \
+                        "SELECT * FROM (",
+                        $crate::store::sql::unpaid_at!(),
+                        " UNION ALL \
                            SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
                            WHERE ",
                         $crate::store::sql::open_at_where!(),

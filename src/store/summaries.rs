@@ -150,11 +150,7 @@ macro_rules! summary_helpers {
                 .execute(&mut *conn)
                 .await?;
             }
-            let latest: Option<Month> = sqlx::query_scalar("SELECT MAX(month) FROM financials WHERE company_id = $1")
-                .bind(company_id)
-                .fetch_one(&mut *conn)
-                .await?;
-            let d = latest.map(Month::last_day);
+            let d = Self::latest_month_end(conn, company_id).await?;
             sqlx::query(
                 "INSERT INTO receivable_state (company_id, as_of) VALUES ($1, $2) \
                  ON CONFLICT (company_id) DO UPDATE SET as_of = excluded.as_of",
@@ -326,12 +322,8 @@ macro_rules! summary_helpers {
             if any {
                 return Ok(None);
             }
-            let latest: Option<Month> = sqlx::query_scalar("SELECT MAX(month) FROM financials WHERE company_id = $1")
-                .bind(company_id)
-                .fetch_one(&mut *conn)
-                .await?;
             Ok(Some($crate::finance::receivables::Builder::new(
-                latest.map(Month::last_day),
+                Self::latest_month_end(conn, company_id).await?,
             )))
         }
 
@@ -371,6 +363,16 @@ macro_rules! summary_helpers {
             .await?;
             Self::write_summaries(conn, company_id, &s).await?;
             Ok(())
+        }
+
+        /// The last day of the company's latest month of financials: the day
+        /// the per-customer summaries are kept at.
+        async fn latest_month_end(conn: &mut $conn, company_id: i64) -> StoreResult<Option<chrono::NaiveDate>> {
+            let latest: Option<Month> = sqlx::query_scalar("SELECT MAX(month) FROM financials WHERE company_id = $1")
+                .bind(company_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(latest.map(Month::last_day))
         }
 
         /// Moves one invoice's amounts in or out of the month flows (`sign` ±1).
@@ -421,12 +423,9 @@ macro_rules! summary_helpers {
                     .bind(company_id)
                     .fetch_optional(&mut *conn)
                     .await?;
-            let latest: Option<Month> = sqlx::query_scalar("SELECT MAX(month) FROM financials WHERE company_id = $1")
-                .bind(company_id)
-                .fetch_one(&mut *conn)
-                .await?;
+            let latest = Self::latest_month_end(conn, company_id).await?;
             match state {
-                Some(as_of) if as_of == latest.map(Month::last_day) => Ok(()),
+                Some(as_of) if as_of == latest => Ok(()),
                 Some(_) => Self::refresh_receivables(conn, company_id, false, None).await,
                 None => Self::refresh_receivables(conn, company_id, true, None).await,
             }
