@@ -151,14 +151,7 @@ macro_rules! summary_helpers {
                 .await?;
             }
             let d = Self::latest_month_end(conn, company_id).await?;
-            sqlx::query(
-                "INSERT INTO receivable_state (company_id, as_of) VALUES ($1, $2) \
-                 ON CONFLICT (company_id) DO UPDATE SET as_of = excluded.as_of",
-            )
-            .bind(company_id)
-            .bind(d)
-            .execute(&mut *conn)
-            .await?;
+            Self::set_summary_as_of(conn, company_id, d).await?;
             let (all, [a, b]) = match customers {
                 Some(c) => (false, c),
                 None => (true, ["", ""]),
@@ -353,6 +346,13 @@ macro_rules! summary_helpers {
                 .execute(&mut *conn)
                 .await?;
             }
+            Self::set_summary_as_of(conn, company_id, d).await?;
+            Self::write_summaries(conn, company_id, &s).await?;
+            Ok(())
+        }
+
+        /// Records the day the per-customer summaries are at.
+        async fn set_summary_as_of(conn: &mut $conn, company_id: i64, d: Option<chrono::NaiveDate>) -> StoreResult<()> {
             sqlx::query(
                 "INSERT INTO receivable_state (company_id, as_of) VALUES ($1, $2) \
                  ON CONFLICT (company_id) DO UPDATE SET as_of = excluded.as_of",
@@ -361,7 +361,6 @@ macro_rules! summary_helpers {
             .bind(d)
             .execute(&mut *conn)
             .await?;
-            Self::write_summaries(conn, company_id, &s).await?;
             Ok(())
         }
 
