@@ -163,6 +163,31 @@ async fn roles_are_enforced_by_the_database_through_katalis_and_raw_sql() {
     // An owner imports (through the staging table: COPY refuses tables with
     // policies) and manages members; the other companies stay invisible.
     ok(&katalis(&o, h, &["import", "financials", fin, "--company", tallo]));
+    // Invoices too: the receivables summaries are written under the same
+    // policies (owners write them), and a viewer reads the report from them.
+    let inv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/good/invoices-excel.csv");
+    ok(&katalis(
+        &o,
+        h,
+        &["import", "invoices", inv.to_str().unwrap(), "--company", tallo],
+    ));
+    let seen: Value = serde_json::from_str(&ok(&katalis(
+        &v,
+        h,
+        &["report", "--company", tallo, "--format", "json"],
+    )))
+    .unwrap();
+    let owner: Value = serde_json::from_str(&ok(&katalis(
+        &o,
+        h,
+        &["report", "--company", tallo, "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(seen["collections"], owner["collections"]);
+    assert_eq!(
+        count(&v, "SELECT count(*) FROM receivable_aging WHERE company_id <> 1").await,
+        0
+    );
     ok(&katalis(&o, h, &["members", "add", tallo, &nadie, "--role", "viewer"]));
     ok(&katalis(&o, h, &["members", "remove", tallo, &nadie]));
     let e = refused(&katalis(
