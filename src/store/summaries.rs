@@ -129,6 +129,10 @@ macro_rules! summary_helpers {
             months: bool,
             customers: Option<[&str; 2]>,
         ) -> StoreResult<()> {
+            // First, the company's state row: its lock queues concurrent writers
+            // of these summaries (PostgreSQL), so each reads the other's rows.
+            let d = Self::latest_month_end(conn, company_id).await?;
+            Self::set_summary_as_of(conn, company_id, d).await?;
             if months {
                 sqlx::query("DELETE FROM receivable_months WHERE company_id = $1")
                     .bind(company_id)
@@ -150,8 +154,6 @@ macro_rules! summary_helpers {
                 .execute(&mut *conn)
                 .await?;
             }
-            let d = Self::latest_month_end(conn, company_id).await?;
-            Self::set_summary_as_of(conn, company_id, d).await?;
             let (all, [a, b]) = match customers {
                 Some(c) => (false, c),
                 None => (true, ["", ""]),
@@ -332,6 +334,7 @@ macro_rules! summary_helpers {
             };
             let d = b.as_of();
             let s = b.finish();
+            Self::set_summary_as_of(conn, company_id, d).await?;
             for table in [
                 "receivable_months",
                 "receivable_aging",
@@ -346,12 +349,15 @@ macro_rules! summary_helpers {
                 .execute(&mut *conn)
                 .await?;
             }
-            Self::set_summary_as_of(conn, company_id, d).await?;
             Self::write_summaries(conn, company_id, &s).await?;
             Ok(())
         }
 
-        /// Records the day the per-customer summaries are at.
+        /// Records the day the per-customer summaries are at. Every write of
+        /// the summaries does this first: the state row's lock then queues
+        /// concurrent writers of one company's summaries on PostgreSQL, so
+        /// each recomputation reads the rows the other committed (the deltas
+        /// an edit applies before it add up in any order).
         async fn set_summary_as_of(conn: &mut $conn, company_id: i64, d: Option<chrono::NaiveDate>) -> StoreResult<()> {
             sqlx::query(
                 "INSERT INTO receivable_state (company_id, as_of) VALUES ($1, $2) \
