@@ -247,6 +247,40 @@ pub fn collections(input: &CollectionsInput, m: Month) -> Collections {
     }
 }
 
+/// Amounts issued and collected per month, oldest first: (month, issued,
+/// collected), collected counted in the month of the later of paid and issue
+/// date (as [`ReceivableFlows`] counts it by day).
+pub type MonthFlows = Vec<(Month, Decimal, Decimal)>;
+
+/// The parts of [`CollectionsInput`] besides the open groups, at the end of
+/// `m`, from the month flows: the same figures [`collections_input`] sums
+/// invoice by invoice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthTotals {
+    /// AR at the last day of M−1: issued minus collected through M−1.
+    pub ar_begin: Decimal,
+    /// Issued in M−2..M.
+    pub credit_sales_3m: Decimal,
+    /// Issued in M.
+    pub credit_sales_m: Decimal,
+}
+
+pub fn month_totals(flows: &[(Month, Decimal, Decimal)], m: Month) -> MonthTotals {
+    let mut t = MonthTotals::default();
+    for &(month, issued, collected) in flows {
+        if month < m {
+            t.ar_begin += issued - collected;
+        }
+        if month >= m.plus(-2) && month <= m {
+            t.credit_sales_3m += issued;
+            if month == m {
+                t.credit_sales_m += issued;
+            }
+        }
+    }
+    t
+}
+
 /// What receivables did on each day, for trends over many months in one
 /// pass: invoices issued (their amounts by issue date) and payments counted
 /// (paid amounts by the later of paid date and issue date: a payment counts

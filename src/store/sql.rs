@@ -760,7 +760,7 @@ macro_rules! shared_store {
                 .fetch_all(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                let t = $crate::store::summaries::totals(&flows, m);
+                let t = $crate::finance::collections::month_totals(&flows, m);
                 return $crate::store::collections_from(
                     rows.into_iter().map(|(c, b, open, due)| (c, b, open.0, due)).collect(),
                     t.ar_begin,
@@ -845,7 +845,7 @@ macro_rules! shared_store {
                 tx.commit().await?;
                 return Ok(ForecastInput {
                     late: late.into_iter().map(|(c, days, n)| (c, (days, n))).collect(),
-                    invoiced_t3m: $crate::store::summaries::totals(&flows, m).credit_sales_3m.normalize(),
+                    invoiced_t3m: $crate::finance::collections::month_totals(&flows, m).credit_sales_3m.normalize(),
                 });
             }
             let late: Vec<(String, i64, i64)> = sqlx::query_as(concat!(

@@ -8,49 +8,20 @@
 //! - at `receivable_state.as_of` (the company's latest month end of financials,
 //!   the month the interface and `report` open on): open amounts by customer
 //!   and aging bucket (`receivable_aging`), each customer's days late and
-//!   invoices paid (`receivable_late`), and open amounts by the week of the
-//!   13-week forecast they are expected in (`receivable_weeks`).
+//!   invoices paid (`receivable_late`), open amounts by the week of the
+//!   13-week forecast they are expected in (`receivable_weeks`), and the
+//!   invoices open only because paid after that day (`receivable_paid_after`).
 //!
-//! Every write of invoices or financials refreshes them in its own transaction
-//! ([`summary_helpers!`]). They are the engine's reductions in SQL, not new
-//! definitions: `tests/store.rs` proves on random data, on both stores, that
-//! they equal the engine computed from the raw rows. A read for another as-of
-//! month falls back to the one-pass aggregates over the invoices.
+//! Every write of invoices or financials keeps them in its own transaction
+//! ([`summary_helpers!`]): a company's first load of invoices reduces them as
+//! the rows pass (`finance::receivables`), an edit moves them by the
+//! difference, any other write refreshes them in SQL. The SQL is the engine's
+//! reductions written again, not new definitions: `tests/store.rs` proves on
+//! random data, on both stores, that every path equals the engine computed
+//! from the raw rows. A read for another as-of month falls back to the
+//! one-pass aggregates over the invoices.
 
-use crate::domain::Month;
-use crate::finance::collections::ReceivableFlows;
-use rust_decimal::Decimal;
-
-/// Per month, oldest first: (month, issued, collected).
-pub type MonthFlows = Vec<(Month, Decimal, Decimal)>;
-
-/// The receivables totals at the end of `m` and before it, from the month flows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MonthTotals {
-    /// AR at the last day of M−1.
-    pub ar_begin: Decimal,
-    /// Issued in M−2..M.
-    pub credit_sales_3m: Decimal,
-    /// Issued in M.
-    pub credit_sales_m: Decimal,
-}
-
-pub fn totals(flows: &MonthFlows, m: Month) -> MonthTotals {
-    let mut t = MonthTotals::default();
-    let prev = m.plus(-1);
-    for &(month, issued, collected) in flows {
-        if month <= prev {
-            t.ar_begin += issued - collected;
-        }
-        if month >= m.plus(-2) && month <= m {
-            t.credit_sales_3m += issued;
-            if month == m {
-                t.credit_sales_m += issued;
-            }
-        }
-    }
-    t
-}
+use crate::finance::collections::{MonthFlows, ReceivableFlows};
 
 /// The month flows as the DSO trend reads them (each month on its first day).
 pub fn as_flows(months: &MonthFlows) -> ReceivableFlows {
@@ -423,11 +394,7 @@ macro_rules! summary_helpers {
         /// After financials were written: the per-customer summaries follow the
         /// latest month when it moved (or were never made).
         async fn refresh_after_financials(conn: &mut $conn, company_id: i64) -> StoreResult<()> {
-            let state: Option<Option<chrono::NaiveDate>> =
-                sqlx::query_scalar("SELECT as_of FROM receivable_state WHERE company_id = $1")
-                    .bind(company_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+            let state = Self::summary_as_of(conn, company_id).await?;
             let latest = Self::latest_month_end(conn, company_id).await?;
             match state {
                 Some(as_of) if as_of == latest => Ok(()),
@@ -464,7 +431,7 @@ macro_rules! summary_helpers {
         async fn read_month_flows(
             conn: &mut $conn,
             company_id: i64,
-        ) -> StoreResult<$crate::store::summaries::MonthFlows> {
+        ) -> StoreResult<$crate::finance::collections::MonthFlows> {
             use $crate::store::sql::Money;
             let rows: Vec<(Month, Money, Money)> = sqlx::query_as(
                 "SELECT month, issued, collected FROM receivable_months WHERE company_id = $1 ORDER BY month",
