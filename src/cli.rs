@@ -214,9 +214,17 @@ pub struct JournalArgs {
 
 #[derive(Debug, Args)]
 pub struct CfdiArgs {
-    /// CFDI .xml files or folders (read recursively)
+    /// CFDI .xml files, .zip files of them (the SAT's bulk download) or folders (read recursively)
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// The SAT's metadata file of the download (Uuid~…~Estatus~…): cancelled CFDI are not
+    /// imported, and those imported before are removed (also found inside the zip or folder)
+    #[arg(long, value_name = "FILE")]
+    pub metadata: Option<PathBuf>,
+    /// Import the rest when a payment or credit note is for an invoice in neither the
+    /// import nor the store, and list what was skipped (default: refuse the import)
+    #[arg(long)]
+    pub skip_unknown: bool,
     /// The company's RFC: CFDIs it issued become invoices and payments
     #[arg(long, value_name = "RFC")]
     pub rfc: String,

@@ -312,54 +312,59 @@ fn check_rfc(rfc: &str) -> Result<String> {
 }
 
 async fn run_cfdi(store: &AnyStore, company_name: &str, a: &CfdiArgs) -> Result<()> {
+    use crate::import::source::{self, Plan};
     let rfc = check_rfc(&a.rfc)?;
     let (target, currency) = target(store, company_name, &a.new).await?;
-    let paths = a.paths.clone();
-    let terms = a.terms;
-    let r = rfc.clone();
-    let data = tokio::task::spawn_blocking(move || {
-        let files = cfdi::collect_files(&paths)?;
-        cfdi::read_cfdi(&files, &r, &currency, terms)
-    })
-    .await
-    .map_err(|e| eyre!("the reader stopped: {e}"))??;
-    let summary = format!(
-        "{} invoices from {} files ({} payments applied, {} credit notes; skipped: {} received, {} of other types, {} fully credited)",
-        data.invoices.len(),
-        data.files,
-        data.payments,
-        data.credit_notes,
-        data.received,
-        data.other,
-        data.fully_credited
-    );
-    if data.invoices.is_empty() {
+    let company_id = match &target {
+        ImportTarget::Existing(id) => Some(*id),
+        ImportTarget::Create(_) => None,
+    };
+    let options = cfdi::Options {
+        rfc: rfc.clone(),
+        currency,
+        terms: a.terms,
+        skip_unknown: a.skip_unknown,
+    };
+    let data = source::read_cfdi(store, company_id, a.paths.clone(), a.metadata.clone(), options)
+        .await
+        .map_err(|e| eyre!("{e}"))?;
+    let summary = data.summary();
+    if data.write.invoices.is_empty() && data.write.removed_invoices.is_empty() {
         bail!("no invoice issued by {rfc} to import: {summary}");
     }
-    let batch = ImportBatch::Invoices(data.invoices);
+    for (file, uuid) in &data.skipped {
+        eprintln!("skipped {file}: no invoice {uuid} in the import or the store");
+    }
+    let removed = data.write.removed_invoices.clone();
+    let plan = Plan::Cfdi(data.write);
     if a.dry_run {
-        let (header, rows) = crate::import::preview_table(&batch);
+        let (header, rows) = plan.preview();
         let rows: Vec<Vec<String>> = rows
             .into_iter()
             .map(|r| r.into_iter().map(|c| clean(&c)).collect())
             .collect();
         super::print(&table_text(&header, &rows))?;
+        for n in &removed {
+            eprintln!("would remove invoice {}", clean(n));
+        }
         eprintln!("{summary}; dry run: nothing written");
         return Ok(());
     }
     if let ImportTarget::Existing(_) = &target {
         super::require(store, &store.company(company_name).await?, Role::Owner, "importing").await?;
     }
-    let company = store.import(&target, &batch).await?;
+    let company = source::write_plan(store, &target, &plan).await?;
     let files: Vec<String> = a.paths.iter().map(|p| p.display().to_string()).collect();
+    let mut detail = format!("cfdi {}: {summary}", files.join(", "));
+    if !removed.is_empty() {
+        detail += &format!("; removed {}", removed.join(", "));
+    }
     store
-        .record_or_warn(&AuditEntry::new(
-            &company,
-            "import",
-            "invoices",
-            format!("cfdi {}: {summary}", files.join(", ")),
-        ))
+        .record_or_warn(&AuditEntry::new(&company, "import", "invoices", detail))
         .await;
+    for n in &removed {
+        eprintln!("removed invoice {} (cancelled at the SAT or fully credited)", clean(n));
+    }
     eprintln!("imported {summary} into {:?}", clean(&company.name));
     Ok(())
 }

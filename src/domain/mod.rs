@@ -97,6 +97,29 @@ pub struct Invoice {
     pub paid_date: Option<NaiveDate>,
 }
 
+/// One imported CFDI as kept for later imports, once per invoice it bears on:
+/// an invoice (`I`) bears on itself, a payment complement (`P`) or a credit
+/// note (`E`) on each invoice it relates. `body` is the document's parts that
+/// matter, as `import::cfdi` writes and reads them (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CfdiRecord {
+    pub uuid: String,
+    pub invoice_uuid: String,
+    pub kind: String,
+    pub body: String,
+}
+
+/// What a CFDI import writes, in one transaction: invoices upserted by number,
+/// invoices removed (cancelled at the SAT), the documents kept for later
+/// imports (each replaces the rows of its UUID), and documents dropped.
+#[derive(Debug, Clone, Default)]
+pub struct CfdiWrite {
+    pub invoices: Vec<Invoice>,
+    pub removed_invoices: Vec<String>,
+    pub records: Vec<CfdiRecord>,
+    pub removed_uuids: Vec<String>,
+}
+
 /// A stored, user-made scenario (the base scenario is derived, never stored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scenario {

@@ -14,12 +14,14 @@
 //! - Received CFDIs (the company is the receptor) are skipped and counted.
 
 use super::{ImportError, Problem, shorten};
-use crate::domain::Invoice;
+use crate::domain::{CfdiRecord, CfdiWrite, Invoice};
 use crate::sanitize;
 use chrono::NaiveDate;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -36,21 +38,21 @@ pub const MAX_CFDI_FILES: usize = 200_000;
 /// Default payment terms when `CondicionesDePago` gives no number of days.
 pub const DEFAULT_TERMS_DAYS: u32 = 30;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Docto {
     id: String,
     paid: Decimal,
     currency: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Pago {
     date: Option<NaiveDate>,
     doctos: Vec<Docto>,
 }
 
 /// The parts of one CFDI that matter here.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Doc {
     file: String,
     kind: String,
@@ -71,21 +73,85 @@ struct Doc {
     uuid: String,
 }
 
-/// What a set of CFDI yields, and what was left out.
+/// What a set of CFDI does to the company's invoices, and what was left out.
 #[derive(Debug, Clone, Default)]
 pub struct CfdiData {
-    pub invoices: Vec<Invoice>,
+    /// What to write: invoices upserted, removed, documents kept.
+    pub write: CfdiWrite,
     pub files: usize,
+    /// Invoices issued in this set (new or imported before).
+    pub invoices: usize,
+    /// Payments (`DoctoRelacionado`) applied from this set.
     pub payments: usize,
+    /// Of them, to invoices imported before.
+    pub payments_to_stored: usize,
     pub credit_notes: usize,
     pub received: usize,
     /// Issued CFDIs of other types (T, N) and credit notes without an `01` relation.
     pub other: usize,
-    /// Invoices fully cancelled by credit notes: not imported.
+    /// Invoices fully cancelled by credit notes: not imported (or removed).
     pub fully_credited: usize,
+    /// CFDI of this set imported before: applied once, not again.
+    pub already: usize,
+    /// CFDI the metadata marks cancelled: not imported.
+    pub cancelled: usize,
+    /// Invoices imported before and now removed (cancelled or fully credited).
+    pub removed: usize,
+    /// Payments and credit notes for invoices neither in the set nor stored,
+    /// skipped with `skip_unknown`: (file, UUID of the invoice).
+    pub skipped: Vec<(String, String)>,
 }
 
-/// Problems per file; the first file's are listed, the rest counted.
+impl CfdiData {
+    /// The one sentence every front-end says of a CFDI import.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{} invoices from {} files ({} payments applied",
+            self.write.invoices.len(),
+            self.files,
+            self.payments
+        );
+        if self.payments_to_stored > 0 {
+            s += &format!(", {} to invoices imported before", self.payments_to_stored);
+        }
+        s += &format!(
+            ", {} credit notes; skipped: {} received, {} of other types, {} fully credited",
+            self.credit_notes, self.received, self.other, self.fully_credited
+        );
+        if self.cancelled > 0 {
+            s += &format!(", {} cancelled", self.cancelled);
+        }
+        if !self.skipped.is_empty() {
+            s += &format!(", {} for unknown invoices", self.skipped.len());
+        }
+        s.push(')');
+        if self.already > 0 {
+            s += &format!("; {} CFDI were imported before and are applied once", self.already);
+        }
+        if self.removed > 0 {
+            s += &format!(
+                "; {} invoices imported before removed (cancelled or fully credited)",
+                self.removed
+            );
+        }
+        s
+    }
+}
+
+/// How to read a set for a company.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The company's RFC: what it issued is its invoices.
+    pub rfc: String,
+    /// The company's currency.
+    pub currency: String,
+    /// Payment terms when `CondicionesDePago` gives no number of days.
+    pub terms: u32,
+    /// Skip payments and credit notes for invoices not found, instead of refusing.
+    pub skip_unknown: bool,
+}
+
+/// Problems, each naming its file; the first ones are listed, the rest counted.
 struct Problems {
     list: Vec<(String, Problem)>,
 }
@@ -96,6 +162,7 @@ impl Problems {
             file.to_owned(),
             Problem {
                 row: None,
+                file: Some(file.to_owned()),
                 column: Some(element.to_owned()),
                 value: value.map(shorten),
                 expected: expected.into(),
@@ -103,80 +170,420 @@ impl Problems {
         ));
     }
 
-    fn into_result<T>(self, v: T) -> Result<T, ImportError> {
-        let Some((first, _)) = self.list.first().cloned() else {
+    fn into_result<T>(self, set: &str, v: T) -> Result<T, ImportError> {
+        if self.list.is_empty() {
             return Ok(v);
-        };
+        }
         let total = self.list.len();
-        let problems: Vec<Problem> = self
-            .list
-            .into_iter()
-            .map(|(f, mut p)| {
-                if f != first {
-                    p.column = Some(format!("{f}: {}", p.column.unwrap_or_default()));
-                }
-                p
-            })
-            .take(super::MAX_LISTED)
-            .collect();
+        let problems: Vec<Problem> = self.list.into_iter().map(|(_, p)| p).take(super::MAX_LISTED).collect();
         Err(ImportError {
-            file: first,
+            file: set.to_owned(),
             more: total - problems.len(),
             problems,
         })
     }
 }
 
-/// Every `.xml` under `paths` (folders recursively), sorted.
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
-    let mut out = Vec::new();
+/// A zip of CFDI larger than this is refused (a month of a busy company's
+/// downloads is a few MiB).
+pub const MAX_ZIP_BYTES: u64 = 512 * 1024 * 1024;
+/// A zip entry that unpacks to more than this many times its packed size (and
+/// past 1 MiB) is refused: a zip bomb, not a CFDI.
+pub const MAX_ZIP_RATIO: u64 = 100;
+
+/// The SAT's metadata of a bulk download: each CFDI's UUID and whether it is
+/// in force (`Estatus` 1) or cancelled (0).
+#[derive(Debug, Clone, Default)]
+pub struct Metadata {
+    /// UUID → cancelled.
+    pub status: HashMap<String, bool>,
+    /// The files it was read from.
+    pub files: Vec<String>,
+}
+
+impl Metadata {
+    /// The cancelled UUIDs, sorted.
+    pub fn cancelled(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .status
+            .iter()
+            .filter(|(_, c)| **c)
+            .map(|(u, _)| u.clone())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Every CFDI read from the paths of an import, before anything is decided.
+#[derive(Debug, Clone, Default)]
+pub struct CfdiSet {
+    docs: Vec<Doc>,
+    /// How many XML files were read.
+    pub files: usize,
+    pub metadata: Metadata,
+    /// The paths as given, for messages.
+    pub name: String,
+}
+
+impl CfdiSet {
+    /// What the store must be asked for: the kept rows bearing on any invoice
+    /// this set touches, or on any document it cancels.
+    pub fn lookups(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for d in &self.docs {
+            out.push(d.uuid.clone());
+            out.extend(d.related.iter().map(|(_, u)| u.clone()));
+            out.extend(d.pagos.iter().flat_map(|p| p.doctos.iter().map(|dr| dr.id.clone())));
+        }
+        out.extend(self.metadata.cancelled());
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// After a first lookup: the invoices that kept documents being cancelled
+    /// bear on, which must be read too (their other payments).
+    pub fn second_lookups(&self, prior: &[CfdiRecord]) -> Vec<String> {
+        let first = self.lookups();
+        let mut out: Vec<String> = prior
+            .iter()
+            .filter(|r| self.metadata.status.get(&r.uuid) == Some(&true))
+            .map(|r| r.invoice_uuid.clone())
+            .filter(|u| first.binary_search(u).is_err())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// A name for messages: the paths given, comma separated.
+fn set_name(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| sanitize::clean(&p.display().to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn has_ext(p: &Path, ext: &str) -> bool {
+    p.extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(ext))
+}
+
+/// Whether `text` is a SAT metadata file (its header line starts with `Uuid~`).
+fn is_metadata(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .get(..5)
+        .is_some_and(|h| h.eq_ignore_ascii_case("uuid~"))
+}
+
+/// Reads a SAT metadata file into `m`; problems go to `p`.
+fn read_metadata(file: &str, text: &str, m: &mut Metadata, p: &mut Problems) {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines().enumerate();
+    let Some((_, header)) = lines.next() else {
+        p.add(
+            file,
+            "line 1",
+            None,
+            "the metadata header Uuid~RfcEmisor~…~Estatus~FechaCancelacion",
+        );
+        return;
+    };
+    let cols: Vec<String> = header.split('~').map(|c| c.trim().to_ascii_lowercase()).collect();
+    let (Some(iu), Some(is)) = (
+        cols.iter().position(|c| c == "uuid"),
+        cols.iter().position(|c| c == "estatus"),
+    ) else {
+        p.add(
+            file,
+            "line 1",
+            Some(header),
+            "the metadata header Uuid~RfcEmisor~…~Estatus~FechaCancelacion (columns Uuid and Estatus)",
+        );
+        return;
+    };
+    m.files.push(file.to_owned());
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split('~').map(str::trim).collect();
+        let (Some(uuid), Some(status)) = (cells.get(iu), cells.get(is)) else {
+            p.add(
+                file,
+                &format!("line {}", i + 1),
+                Some(line),
+                format!("{} fields separated by ~", cols.len()),
+            );
+            continue;
+        };
+        let cancelled = match *status {
+            "0" => true,
+            "1" => false,
+            other => {
+                p.add(
+                    file,
+                    &format!("line {}, Estatus", i + 1),
+                    Some(other),
+                    "1 (in force) or 0 (cancelled)",
+                );
+                continue;
+            }
+        };
+        let uuid = uuid.to_ascii_uppercase();
+        // Cancelled wins when a CFDI is listed twice (two downloads).
+        let e = m.status.entry(uuid).or_insert(false);
+        *e |= cancelled;
+    }
+}
+
+/// One file's text: UTF-8 without its byte order mark, or a problem.
+fn utf8<'a>(file: &str, bytes: &'a [u8], p: &mut Problems) -> Option<&'a str> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Some(t.strip_prefix('\u{feff}').unwrap_or(t)),
+        Err(_) => {
+            p.add(
+                file,
+                "file",
+                None,
+                "UTF-8 text, as the SAT issues CFDI and their metadata",
+            );
+            None
+        }
+    }
+}
+
+/// The entries of a zip: XML read as CFDI, SAT metadata text read as such,
+/// anything else counted and left. Sizes are checked before unpacking, and
+/// again while reading (a header may lie).
+fn read_zip(path: &Path, set: &mut CfdiSet, p: &mut Problems) {
+    use std::io::Read;
+    let zname = sanitize::clean(&path.display().to_string());
+    let f = match super::open_regular(path) {
+        Ok(f) => f,
+        Err(e) => {
+            let why = e.problems.first().map(|p| p.expected.clone()).unwrap_or_default();
+            p.add(&zname, "file", None, why);
+            return;
+        }
+    };
+    if f.metadata().map(|m| m.len()).unwrap_or(0) > MAX_ZIP_BYTES {
+        p.add(
+            &zname,
+            "file",
+            None,
+            format!("a zip of at most {} MiB", MAX_ZIP_BYTES / 1024 / 1024),
+        );
+        return;
+    }
+    let mut zip = match zip::ZipArchive::new(std::io::BufReader::new(f)) {
+        Ok(z) => z,
+        Err(e) => {
+            p.add(
+                &zname,
+                "file",
+                None,
+                format!("a zip file ({})", sanitize::clean(&e.to_string())),
+            );
+            return;
+        }
+    };
+    if zip.len() > MAX_CFDI_FILES {
+        p.add(
+            &zname,
+            "file",
+            None,
+            format!("at most {MAX_CFDI_FILES} entries (this zip has {})", zip.len()),
+        );
+        return;
+    }
+    let mut unpacked: u64 = 0;
+    for i in 0..zip.len() {
+        let mut entry = match zip.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                p.add(
+                    &zname,
+                    &format!("entry {}", i + 1),
+                    None,
+                    format!("a readable entry ({})", sanitize::clean(&e.to_string())),
+                );
+                return;
+            }
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let ename = match entry.name() {
+            Ok(n) => sanitize::clean(&n),
+            Err(_) => sanitize::clean(&String::from_utf8_lossy(entry.name_raw())),
+        };
+        let file = format!("{zname}/{ename}");
+        let (xml, txt) = (has_ext(Path::new(&ename), "xml"), has_ext(Path::new(&ename), "txt"));
+        if !xml && !txt {
+            continue;
+        }
+        let size = entry.size();
+        let packed = entry.compressed_size().max(1);
+        if size > MAX_CFDI_BYTES || (size > 1024 * 1024 && size / packed > MAX_ZIP_RATIO) {
+            p.add(
+                &file,
+                "file",
+                None,
+                format!(
+                    "an entry under {} MiB that unpacks to at most {MAX_ZIP_RATIO} times its size",
+                    MAX_CFDI_BYTES / 1024 / 1024
+                ),
+            );
+            return;
+        }
+        unpacked += size;
+        if unpacked > super::table::MAX_UNPACKED_BYTES {
+            p.add(
+                &zname,
+                "file",
+                None,
+                format!(
+                    "a zip whose entries unpack to at most {} MiB",
+                    super::table::MAX_UNPACKED_BYTES / 1024 / 1024
+                ),
+            );
+            return;
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        if let Err(e) = (&mut entry).take(MAX_CFDI_BYTES + 1).read_to_end(&mut bytes) {
+            p.add(
+                &file,
+                "file",
+                None,
+                format!("a readable entry ({})", sanitize::clean(&e.to_string())),
+            );
+            return;
+        }
+        if bytes.len() as u64 > MAX_CFDI_BYTES {
+            p.add(
+                &file,
+                "file",
+                None,
+                format!("a CFDI under {} MiB", MAX_CFDI_BYTES / 1024 / 1024),
+            );
+            return;
+        }
+        read_bytes(&file, &bytes, xml, set, p);
+    }
+}
+
+/// One file's bytes: a CFDI when `xml`, else SAT metadata when it reads as such.
+fn read_bytes(file: &str, bytes: &[u8], xml: bool, set: &mut CfdiSet, p: &mut Problems) {
+    if xml {
+        set.files += 1;
+        if let Some(text) = utf8(file, bytes, p)
+            && let Some(d) = read_doc(file, text, p)
+        {
+            set.docs.push(d);
+        }
+    } else if let Ok(text) = std::str::from_utf8(bytes)
+        && is_metadata(text)
+    {
+        read_metadata(file, text, &mut set.metadata, p);
+    }
+}
+
+/// Reads every CFDI under `paths`: `.xml` files, folders (recursively) and
+/// `.zip` files (read in memory, never unpacked to disk); SAT metadata files
+/// found among them (`.txt` whose header starts `Uuid~`) or given as
+/// `metadata` mark cancelled CFDI. One bad file refuses the set.
+pub fn read_set(paths: &[PathBuf], metadata: Option<&Path>) -> Result<CfdiSet, ImportError> {
+    let name = set_name(paths);
+    let mut p = Problems { list: Vec::new() };
+    let mut set = CfdiSet {
+        name: name.clone(),
+        ..CfdiSet::default()
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
     let mut stack: Vec<PathBuf> = paths.to_vec();
-    while let Some(p) = stack.pop() {
-        let name = sanitize::clean(&p.display().to_string());
+    while let Some(path) = stack.pop() {
+        let shown = sanitize::clean(&path.display().to_string());
         let meta =
-            std::fs::metadata(&p).map_err(|e| super::Collector::whole(&name, format!("a readable path ({e})")))?;
+            std::fs::metadata(&path).map_err(|e| super::Collector::whole(&shown, format!("a readable path ({e})")))?;
         if meta.is_dir() {
-            let entries = std::fs::read_dir(&p)
-                .map_err(|e| super::Collector::whole(&name, format!("a readable folder ({e})")))?;
+            let entries = std::fs::read_dir(&path)
+                .map_err(|e| super::Collector::whole(&shown, format!("a readable folder ({e})")))?;
             for entry in entries {
-                let entry = entry.map_err(|e| super::Collector::whole(&name, format!("a readable folder ({e})")))?;
+                let entry = entry.map_err(|e| super::Collector::whole(&shown, format!("a readable folder ({e})")))?;
                 let path = entry.path();
-                let is_xml = path
-                    .extension()
-                    .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("xml"));
-                if path.is_dir() || is_xml {
+                if path.is_dir() || has_ext(&path, "xml") || has_ext(&path, "zip") || has_ext(&path, "txt") {
                     stack.push(path);
                 }
             }
         } else {
-            out.push(p);
+            files.push(path);
+        }
+        if files.len() > MAX_CFDI_FILES {
+            return Err(super::Collector::whole(
+                &name,
+                format!("at most {MAX_CFDI_FILES} CFDI files in one import; import a year or a month at a time"),
+            ));
         }
     }
-    out.sort();
-    out.dedup();
-    if out.len() > MAX_CFDI_FILES {
-        let name = paths
-            .iter()
-            .map(|p| sanitize::clean(&p.display().to_string()))
-            .collect::<Vec<_>>()
-            .join(", ");
+    files.sort();
+    files.dedup();
+    for path in &files {
+        let shown = sanitize::clean(&path.display().to_string());
+        if has_ext(path, "zip") {
+            read_zip(path, &mut set, &mut p);
+            continue;
+        }
+        let txt = has_ext(path, "txt");
+        match read_file(path) {
+            Ok(bytes) => read_bytes(&shown, &bytes, !txt, &mut set, &mut p),
+            Err(why) => p.add(&shown, "file", None, why),
+        }
+    }
+    if let Some(m) = metadata {
+        let shown = sanitize::clean(&m.display().to_string());
+        match read_file(m) {
+            Ok(bytes) => {
+                if let Some(text) = utf8(&shown, &bytes, &mut p) {
+                    read_metadata(&shown, text, &mut set.metadata, &mut p);
+                }
+            }
+            Err(why) => p.add(&shown, "file", None, why),
+        }
+    }
+    if set.docs.len() > MAX_CFDI_FILES {
+        p.add(
+            &name,
+            "file",
+            None,
+            format!("at most {MAX_CFDI_FILES} CFDI files in one import; import a year or a month at a time"),
+        );
+    }
+    if p.list.is_empty() && set.files == 0 {
         return Err(super::Collector::whole(
             &name,
-            format!(
-                "at most {MAX_CFDI_FILES} CFDI files in one import (found {}); import a year or a month at a time",
-                out.len()
-            ),
+            "at least one CFDI .xml file (alone, in a folder or in a .zip)",
         ));
     }
-    if out.is_empty() {
-        let name = paths
-            .iter()
-            .map(|p| sanitize::clean(&p.display().to_string()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(super::Collector::whole(&name, "at least one CFDI .xml file"));
+    p.into_result(&name, set)
+}
+
+/// A regular file of at most [`MAX_CFDI_BYTES`], or why not.
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let f =
+        super::open_regular(path).map_err(|e| e.problems.first().map(|p| p.expected.clone()).unwrap_or_default())?;
+    let mut bytes = Vec::new();
+    f.take(MAX_CFDI_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("a readable file ({e})"))?;
+    if bytes.len() as u64 > MAX_CFDI_BYTES {
+        return Err(format!("a file under {} MiB", MAX_CFDI_BYTES / 1024 / 1024));
     }
-    Ok(out)
+    Ok(bytes)
 }
 
 /// An element's attributes by local name, unescaped; problems go to `p`.
@@ -223,43 +630,9 @@ fn amount_of(s: &str) -> Option<Decimal> {
     Decimal::from_str_exact(s).ok()
 }
 
-/// Reads one CFDI file; problems go to `p`.
-fn read_doc(path: &Path, p: &mut Problems) -> Option<Doc> {
-    let file = sanitize::clean(&path.display().to_string());
-    let meta = match super::open_regular(path).and_then(|f| {
-        f.metadata()
-            .map_err(|e| super::Collector::whole(&file, format!("a readable file ({e})")))
-    }) {
-        Ok(m) => m,
-        Err(e) => {
-            let why = e.problems.first().map(|p| p.expected.clone()).unwrap_or_default();
-            p.add(&file, "file", None, why);
-            return None;
-        }
-    };
-    if meta.len() > MAX_CFDI_BYTES {
-        p.add(
-            &file,
-            "file",
-            None,
-            format!("a CFDI under {} MiB", MAX_CFDI_BYTES / 1024 / 1024),
-        );
-        return None;
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            p.add(&file, "file", None, format!("a readable file ({e})"));
-            return None;
-        }
-    };
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
-        Err(_) => {
-            p.add(&file, "file", None, "UTF-8 XML, as the SAT issues CFDI");
-            return None;
-        }
-    };
+/// Reads one CFDI's text; problems go to `p`.
+fn read_doc(file: &str, text: &str, p: &mut Problems) -> Option<Doc> {
+    let file = file.to_owned();
     let before = p.list.len();
     let mut doc = Doc {
         file: file.clone(),
@@ -471,40 +844,63 @@ fn read_doc(path: &Path, p: &mut Problems) -> Option<Doc> {
     (p.list.len() == before).then_some(doc)
 }
 
-/// Reads every CFDI in `files` and builds the company's invoices.
-pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u32) -> Result<CfdiData, ImportError> {
-    let rfc = rfc.trim().to_ascii_uppercase();
-    let currency = currency.to_ascii_uppercase();
+/// The CFDI of `set` applied to the company's kept ones (`prior`, read with
+/// [`CfdiSet::lookups`]): every invoice it touches computed over both, exactly
+/// as if all had come in one import; each document applied once.
+pub fn plan(set: CfdiSet, prior: &[CfdiRecord], o: &Options) -> Result<CfdiData, ImportError> {
+    let rfc = o.rfc.trim().to_ascii_uppercase();
+    let currency = o.currency.to_ascii_uppercase();
     let mut p = Problems { list: Vec::new() };
-    let docs: Vec<Doc> = files.iter().filter_map(|f| read_doc(f, &mut p)).collect();
     let mut data = CfdiData {
-        files: files.len(),
+        files: set.files,
         ..CfdiData::default()
     };
+    let cancelled: HashSet<&str> = set
+        .metadata
+        .status
+        .iter()
+        .filter(|(_, c)| **c)
+        .map(|(u, _)| u.as_str())
+        .collect();
+    // The kept documents, once each.
+    let mut stored: BTreeMap<String, Doc> = BTreeMap::new();
+    let mut stored_links: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in prior {
+        if !stored.contains_key(&r.uuid) {
+            match serde_json::from_str::<Doc>(&r.body) {
+                Ok(d) => {
+                    stored.insert(r.uuid.clone(), d);
+                }
+                Err(e) => p.add(
+                    &format!("the stored CFDI {}", r.uuid),
+                    "body",
+                    None,
+                    format!("a document as Katalis keeps it ({e})"),
+                ),
+            }
+        }
+        stored_links
+            .entry(r.uuid.clone())
+            .or_default()
+            .push(r.invoice_uuid.clone());
+    }
     // UUIDs are unique across the set.
-    let mut by_uuid: HashMap<&str, &Doc> = HashMap::new();
-    for d in &docs {
-        if let Some(prev) = by_uuid.insert(d.uuid.as_str(), d) {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for d in &set.docs {
+        if let Some(prev) = seen.insert(d.uuid.as_str(), d.file.as_str()) {
             p.add(
                 &d.file,
                 "tfd:TimbreFiscalDigital/@UUID",
                 Some(&d.uuid),
-                format!("a UUID seen once (also in {})", prev.file),
+                format!("a UUID seen once (also in {prev})"),
             );
         }
     }
-    // Issued invoices, in document currency until the end.
-    struct Open<'a> {
-        doc: &'a Doc,
-        amount: Decimal,
-        paid: Decimal,
-        paid_date: Option<NaiveDate>,
-    }
-    let mut invoices: BTreeMap<&str, Open<'_>> = BTreeMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    for d in &docs {
-        let issued = d.issuer == rfc;
-        if !issued {
+    // Which invoices this import bears on, and the documents it brings.
+    let mut touched: HashSet<String> = HashSet::new();
+    let mut new_docs: HashSet<String> = HashSet::new();
+    for d in &set.docs {
+        if d.issuer != rfc {
             if d.receiver_rfc == rfc {
                 data.received += 1;
             } else {
@@ -520,7 +916,54 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
             }
             continue;
         }
-        if d.kind == "I" {
+        if cancelled.contains(d.uuid.as_str()) {
+            data.cancelled += 1;
+            continue;
+        }
+        if stored.contains_key(&d.uuid) {
+            data.already += 1;
+        }
+        new_docs.insert(d.uuid.clone());
+        match d.kind.as_str() {
+            "I" => {
+                touched.insert(d.uuid.clone());
+            }
+            "E" => touched.extend(d.related.iter().filter(|(t, _)| t == "01").map(|(_, u)| u.clone())),
+            "P" => touched.extend(d.pagos.iter().flat_map(|pg| pg.doctos.iter().map(|dr| dr.id.clone()))),
+            _ => {}
+        }
+    }
+    // Kept documents now cancelled: dropped, and the invoices they bear on redone.
+    for (uuid, links) in &stored_links {
+        if cancelled.contains(uuid.as_str()) {
+            data.write.removed_uuids.push(uuid.clone());
+            touched.extend(links.iter().cloned());
+        }
+    }
+    // Every document to apply: the kept ones, then this set's (the same
+    // UUID is the same document, applied once), less the cancelled.
+    let mut all: BTreeMap<&str, &Doc> = BTreeMap::new();
+    for (u, d) in &stored {
+        all.insert(u.as_str(), d);
+    }
+    for d in set.docs.iter().filter(|d| new_docs.contains(&d.uuid)) {
+        all.insert(d.uuid.as_str(), d);
+    }
+    all.retain(|u, _| !cancelled.contains(u));
+    let is_new = |d: &Doc| new_docs.contains(&d.uuid);
+
+    // Issued invoices, in document currency until the end.
+    struct Open<'a> {
+        doc: &'a Doc,
+        amount: Decimal,
+        paid: Decimal,
+        paid_date: Option<NaiveDate>,
+    }
+    let mut invoices: BTreeMap<&str, Open<'_>> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for d in all.values().filter(|d| d.kind == "I") {
+        if is_new(d) {
+            data.invoices += 1;
             if d.currency != currency && d.rate.is_none() {
                 p.add(
                     &d.file,
@@ -535,23 +978,55 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
             if d.total.is_zero() {
                 p.add(&d.file, "cfdi:Comprobante/@Total", Some("0"), "an invoice total > 0");
             }
-            invoices.insert(
-                d.uuid.as_str(),
-                Open {
-                    doc: d,
-                    amount: d.total,
-                    paid: Decimal::ZERO,
-                    paid_date: None,
-                },
-            );
-            if !order.contains(&d.uuid.as_str()) {
-                order.push(d.uuid.as_str());
-            }
+        }
+        invoices.insert(
+            d.uuid.as_str(),
+            Open {
+                doc: d,
+                amount: d.total,
+                paid: Decimal::ZERO,
+                paid_date: None,
+            },
+        );
+    }
+    // The order of the files read, then the invoices imported before.
+    let mut placed: HashSet<&str> = HashSet::new();
+    for d in set.docs.iter().chain(stored.values()) {
+        if invoices.contains_key(d.uuid.as_str()) && placed.insert(d.uuid.as_str()) {
+            order.push(d.uuid.as_str());
         }
     }
-    for d in docs.iter().filter(|d| d.issuer == rfc) {
+    // Documents kept: each new one, once per invoice it was applied to.
+    let keep = |d: &Doc, invoice: &str, w: &mut CfdiWrite| {
+        if let Ok(body) = serde_json::to_string(d) {
+            w.records.push(CfdiRecord {
+                uuid: d.uuid.clone(),
+                invoice_uuid: invoice.to_owned(),
+                kind: d.kind.clone(),
+                body,
+            });
+        }
+    };
+    let unknown = |d: &Doc, el: &str, uuid: &str, p: &mut Problems, data: &mut CfdiData| {
+        if o.skip_unknown {
+            data.skipped.push((d.file.clone(), uuid.to_owned()));
+        } else {
+            p.add(
+                &d.file,
+                el,
+                Some(uuid),
+                "an invoice with this UUID in the import or the store (--skip-unknown imports the rest)",
+            );
+        }
+    };
+    for d in all.values() {
+        let new = is_new(d);
         match d.kind.as_str() {
-            "I" => {}
+            "I" => {
+                if new {
+                    keep(d, &d.uuid, &mut data.write);
+                }
+            }
             "E" => {
                 let related: Vec<&str> = d
                     .related
@@ -560,19 +1035,25 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
                     .map(|(_, u)| u.as_str())
                     .collect();
                 if related.is_empty() {
-                    data.other += 1;
+                    if new {
+                        data.other += 1;
+                    }
                     continue;
                 }
-                data.credit_notes += 1;
+                if new {
+                    data.credit_notes += 1;
+                }
                 let mut left = d.total;
+                let mut complete = true;
                 for uuid in related {
                     match invoices.get_mut(uuid) {
-                        None => p.add(
-                            &d.file,
-                            "cfdi:CfdiRelacionado/@UUID",
-                            Some(uuid),
-                            "the UUID of an invoice in this import",
-                        ),
+                        None => {
+                            // A kept credit note's other invoices are not read here.
+                            complete = false;
+                            if new {
+                                unknown(d, "cfdi:CfdiRelacionado/@UUID", uuid, &mut p, &mut data);
+                            }
+                        }
                         Some(inv) if inv.doc.currency != d.currency => p.add(
                             &d.file,
                             "cfdi:Comprobante/@Moneda",
@@ -583,10 +1064,13 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
                             let take = left.min(inv.amount);
                             inv.amount -= take;
                             left -= take;
+                            if new {
+                                keep(d, uuid, &mut data.write);
+                            }
                         }
                     }
                 }
-                if !left.is_zero() {
+                if new && complete && !left.is_zero() {
                     p.add(
                         &d.file,
                         "cfdi:Comprobante/@Total",
@@ -596,16 +1080,12 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
                 }
             }
             "P" => {
+                let mut kept: Vec<&str> = Vec::new();
                 for pg in &d.pagos {
                     for dr in &pg.doctos {
-                        data.payments += 1;
                         match invoices.get_mut(dr.id.as_str()) {
-                            None => p.add(
-                                &d.file,
-                                "pago20:DoctoRelacionado/@IdDocumento",
-                                Some(&dr.id),
-                                "the UUID of an invoice in this import",
-                            ),
+                            None if !new => {}
+                            None => unknown(d, "pago20:DoctoRelacionado/@IdDocumento", &dr.id, &mut p, &mut data),
                             Some(inv) if inv.doc.method == "PUE" => p.add(
                                 &d.file,
                                 "pago20:DoctoRelacionado/@IdDocumento",
@@ -621,21 +1101,51 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
                             Some(inv) => {
                                 inv.paid += dr.paid;
                                 inv.paid_date = inv.paid_date.max(pg.date);
+                                if new {
+                                    data.payments += 1;
+                                    if !is_new(inv.doc) {
+                                        data.payments_to_stored += 1;
+                                    }
+                                    if !kept.contains(&dr.id.as_str()) {
+                                        kept.push(dr.id.as_str());
+                                    }
+                                }
                             }
                         }
                     }
                 }
+                for uuid in kept {
+                    keep(d, uuid, &mut data.write);
+                }
             }
-            _ => data.other += 1,
+            _ => {
+                if new {
+                    data.other += 1;
+                }
+            }
+        }
+    }
+    // Kept invoices now cancelled: removed.
+    for (uuid, d) in &stored {
+        if d.kind == "I" && cancelled.contains(uuid.as_str()) {
+            data.write.removed_invoices.push(number_of(d));
+            data.removed += 1;
         }
     }
     let mut numbers: HashMap<String, &str> = HashMap::new();
     for uuid in order {
+        if !touched.contains(uuid) {
+            continue;
+        }
         let Some(inv) = invoices.get(uuid) else { continue };
         let d = inv.doc;
         let Some(issue) = d.date else { continue };
         if inv.amount.is_zero() {
             data.fully_credited += 1;
+            if stored.contains_key(uuid) {
+                data.write.removed_invoices.push(number_of(d));
+                data.removed += 1;
+            }
             continue;
         }
         let (paid, paid_date) = if d.method == "PUE" {
@@ -674,11 +1184,7 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
                 "an amount with at most 4 decimals",
             );
         }
-        let number = match (d.serie.is_empty(), d.folio.is_empty()) {
-            (false, false) => format!("{}-{}", d.serie, d.folio),
-            (true, false) => d.folio.clone(),
-            _ => d.uuid.clone(),
-        };
+        let number = number_of(d);
         if let Some(other) = numbers.insert(number.clone(), d.file.as_str()) {
             p.add(
                 &d.file,
@@ -687,7 +1193,7 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
                 format!("an invoice number used once (also in {other})"),
             );
         }
-        let days = terms_days(&d.terms).unwrap_or(default_terms);
+        let days = terms_days(&d.terms).unwrap_or(o.terms);
         let due = issue + chrono::Days::new(u64::from(days));
         if d.receiver_name.len() > super::MAX_TEXT_BYTES {
             p.add(
@@ -703,7 +1209,7 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
         } else {
             d.receiver_name.clone()
         };
-        data.invoices.push(Invoice {
+        data.write.invoices.push(Invoice {
             number,
             customer,
             issue_date: issue,
@@ -713,7 +1219,18 @@ pub fn read_cfdi(files: &[PathBuf], rfc: &str, currency: &str, default_terms: u3
             paid_date: if paid.is_zero() { None } else { paid_date },
         });
     }
-    p.into_result(data)
+    data.write.removed_invoices.sort();
+    data.write.removed_invoices.dedup();
+    p.into_result(&set.name, data)
+}
+
+/// An invoice's number: `Serie-Folio`, `Folio` alone, else its UUID.
+fn number_of(d: &Doc) -> String {
+    match (d.serie.is_empty(), d.folio.is_empty()) {
+        (false, false) => format!("{}-{}", d.serie, d.folio),
+        (true, false) => d.folio.clone(),
+        _ => d.uuid.clone(),
+    }
 }
 
 /// `CondicionesDePago` as a number of days: the text's only number, when it has

@@ -248,6 +248,7 @@ impl Reader<'_> {
     fn problem(&mut self, line: Option<u64>, column: Option<String>, value: Option<String>, expected: String) {
         self.c.push(Problem {
             row: line,
+            file: None,
             column,
             value,
             expected,
@@ -475,6 +476,7 @@ fn read_beancount(r: &mut Reader<'_>, text: &str) -> Result<(), ImportError> {
         file: r.file.to_owned(),
         problems: vec![Problem {
             row: Some(u64::from(e.line_number())),
+            file: None,
             column: None,
             value: text
                 .lines()
@@ -628,6 +630,7 @@ fn monthly(file: &str, postings: &[Posting], accounts: &Accounts) -> Result<Vec<
             {
                 c.push(Problem {
                     row: None,
+                    file: None,
                     column: Some(format!("{} {field}", row.month)),
                     value: Some(v.to_string()),
                     expected: "an amount with at most 14 digits before the point and 4 after".to_owned(),

@@ -7,6 +7,7 @@ pub mod cfdi;
 pub mod fields;
 pub mod journal;
 pub mod pipeline;
+pub mod source;
 pub mod table;
 
 pub use pipeline::{ImportFailure, ImportProgress, import_bytes, import_file, import_parsed};
@@ -90,6 +91,9 @@ impl Kind {
 pub struct Problem {
     /// 1-based line of the file (the header is row 1); `None` for the file as a whole.
     pub row: Option<u64>,
+    /// The file of a set (a CFDI among many) this problem is in; then `column`
+    /// names the element and the problem reads `FILE: ELEMENT "VALUE": expected …`.
+    pub file: Option<String>,
     pub column: Option<String>,
     /// The offending value, sanitised and shortened for display.
     pub value: Option<String>,
@@ -98,6 +102,13 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}: {}", self.column.as_deref().unwrap_or("file"))?;
+            if let Some(v) = &self.value {
+                write!(f, " {v:?}")?;
+            }
+            return write!(f, ": expected {}", self.expected);
+        }
         let mut sep = "";
         if let Some(r) = self.row {
             write!(f, "row {r}")?;
@@ -128,13 +139,22 @@ pub struct ImportError {
 impl fmt::Display for ImportError {
     /// The first line names the first problem (a one-line cause); the others follow.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A problem that names its own file (one of a set) is not prefixed
+        // with the set's name.
+        let lead = |p: &Problem| {
+            if p.file.is_some() {
+                String::new()
+            } else {
+                format!("{}: ", self.file)
+            }
+        };
         let mut problems = self.problems.iter();
         match problems.next() {
-            Some(p) => write!(f, "{}: {p} (nothing imported)", self.file)?,
+            Some(p) => write!(f, "{}{p} (nothing imported)", lead(p))?,
             None => write!(f, "{}: nothing imported", self.file)?,
         }
         for p in problems {
-            write!(f, "\n  {}: {p}", self.file)?;
+            write!(f, "\n  {}{p}", lead(p))?;
         }
         if self.more > 0 {
             write!(f, "\n  ... and {} more problems", self.more)?;
@@ -249,6 +269,7 @@ impl Collector {
             file: file.to_owned(),
             problems: vec![Problem {
                 row: None,
+                file: None,
                 column: None,
                 value: None,
                 expected: expected.into(),
@@ -403,6 +424,7 @@ pub fn parse_reader_keys(
         if record.len() != headers.len() {
             c.push(Problem {
                 row: Some(line),
+                file: None,
                 column: None,
                 value: None,
                 expected: format!("{} fields like the header, found {}", headers.len(), record.len()),
@@ -543,6 +565,7 @@ impl LineTracker {
         };
         Problem {
             row,
+            file: None,
             column: None,
             value: None,
             expected,
@@ -602,6 +625,7 @@ impl Layout {
                     if index.iter().any(|(seen, _)| seen == k) {
                         c.push(Problem {
                             row: Some(1),
+                            file: None,
                             column: Some(shorten(h)),
                             value: None,
                             expected: "each column once (this one appears twice)".to_owned(),
@@ -612,6 +636,7 @@ impl Layout {
                 }
                 None => c.push(Problem {
                     row: Some(1),
+                    file: None,
                     column: Some(shorten(h)),
                     value: None,
                     expected: format!(
@@ -625,6 +650,7 @@ impl Layout {
             if *required && !index.iter().any(|(seen, _)| seen == k) {
                 c.push(Problem {
                     row: Some(1),
+                    file: None,
                     column: Some((*k).to_owned()),
                     value: None,
                     expected: "this required column in the header".to_owned(),
@@ -719,6 +745,7 @@ impl<'a> Cells<'a> {
         self.ok = false;
         c.push(Problem {
             row: Some(self.line),
+            file: None,
             column: Some(self.layout.label(col).to_owned()),
             value: Some(shorten(value)),
             expected: expected.into(),

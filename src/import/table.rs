@@ -85,7 +85,7 @@ impl SourceKind {
         match ext.as_str() {
             "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => SourceKind::Spreadsheet,
             "journal" | "hledger" | "ledger" | "dat" | "beancount" | "bean" => SourceKind::Journal,
-            "xml" => SourceKind::Cfdi,
+            "xml" | "zip" => SourceKind::Cfdi,
             _ => SourceKind::Csv,
         }
     }
@@ -384,6 +384,7 @@ pub struct Resolved {
 pub fn resolve(kind: Kind, headers: &[String], mapping: &Mapping, row: u64) -> Result<Resolved, Vec<Problem>> {
     let problem = |column: &str, expected: String| Problem {
         row: Some(row),
+        file: None,
         column: Some(shorten(column)),
         value: None,
         expected,
@@ -505,6 +506,7 @@ impl<'a> Prepared<'a> {
             file: sheet.label.clone(),
             problems: vec![Problem {
                 row: None,
+                file: None,
                 column: None,
                 value: None,
                 expected,
@@ -571,6 +573,7 @@ impl<'a> Prepared<'a> {
                 file: sheet.label.clone(),
                 problems: vec![Problem {
                     row: Some(u64::from(r1) + 1),
+                    file: None,
                     column: Some(format!("{}{}:{}{}", col_letter(c1), r1 + 1, col_letter(c2), r2 + 1)),
                     value: None,
                     expected: "no merged cells among the data (unmerge them so every row has its own values)"
@@ -636,6 +639,7 @@ impl<'a> Prepared<'a> {
                     rec.push_field("");
                     c.push(Problem {
                         row: Some(row),
+                        file: None,
                         column: Some(self.layout.label(field).to_owned()),
                         value: Some(shorten(&cell.display())),
                         expected,
@@ -687,6 +691,7 @@ impl<'a> Prepared<'a> {
             for (r, v) in totals.drain(..) {
                 c.push(Problem {
                     row: Some(r),
+                    file: None,
                     column: Some(self.layout.label(self.kind.columns()[0].0).to_owned()),
                     value: Some(shorten(&v)),
                     expected: "a data row (a totals row is skipped only after the last data row)".to_owned(),

@@ -61,6 +61,9 @@ pub struct CompanyBackup {
     /// The questions asked of the advisors, oldest first.
     #[serde(default)]
     pub conversations: Vec<super::conversations::StoredTurn>,
+    /// The CFDI kept for later imports (absent in backups made before them).
+    #[serde(default)]
+    pub cfdi: Vec<crate::domain::CfdiRecord>,
 }
 
 /// A saved import mapping: `spec` is the JSON of `import::table::Mapping`.

@@ -215,6 +215,18 @@ pub trait Store: Send + Sync {
     /// Like `import`, with rows arriving while the file is still being read; one
     /// transaction, committed only on `Feed::End`.
     fn import_stream(&self, target: &ImportTarget, feed: FeedRx) -> impl Future<Output = StoreResult<Company>> + Send;
+    /// The kept CFDI rows whose document or invoice UUID is one of `uuids`.
+    fn cfdi_records(
+        &self,
+        company_id: i64,
+        uuids: &[String],
+    ) -> impl Future<Output = StoreResult<Vec<crate::domain::CfdiRecord>>> + Send;
+    /// Writes a CFDI import (invoices, removals, kept documents) in one transaction.
+    fn import_cfdi(
+        &self,
+        target: &ImportTarget,
+        w: &crate::domain::CfdiWrite,
+    ) -> impl Future<Output = StoreResult<Company>> + Send;
     fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
     /// The recommendations of the company's latest successful analysis, by priority.
     fn latest_recommendations(
@@ -506,6 +518,20 @@ impl Store for AnyStore {
         timed!(
             "import_stream",
             dispatch_write!(self, s => s.import_stream(target, feed).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "cfdi_records"))]
+    async fn cfdi_records(&self, company_id: i64, uuids: &[String]) -> StoreResult<Vec<crate::domain::CfdiRecord>> {
+        timed!(
+            "cfdi_records",
+            dispatch!(self, s => s.cfdi_records(company_id, uuids).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import_cfdi"))]
+    async fn import_cfdi(&self, target: &ImportTarget, w: &crate::domain::CfdiWrite) -> StoreResult<Company> {
+        timed!(
+            "import_cfdi",
+            dispatch_write!(self, s => s.import_cfdi(target, w).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "scenarios"))]

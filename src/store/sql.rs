@@ -921,6 +921,78 @@ macro_rules! shared_store {
             Ok(company)
         }
 
+        async fn cfdi_records(&self, company_id: i64, uuids: &[String]) -> StoreResult<Vec<$crate::domain::CfdiRecord>> {
+            // One snapshot; a lookup per UUID through the key and the invoice index.
+            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut out: Vec<$crate::domain::CfdiRecord> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for u in uuids {
+                let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                    "SELECT uuid, invoice_uuid, kind, body FROM cfdi_documents \
+                     WHERE company_id = $1 AND (invoice_uuid = $2 OR uuid = $2)",
+                )
+                .bind(company_id)
+                .bind(u)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (uuid, invoice_uuid, kind, body) in rows {
+                    if seen.insert((uuid.clone(), invoice_uuid.clone())) {
+                        out.push($crate::domain::CfdiRecord { uuid, invoice_uuid, kind, body });
+                    }
+                }
+            }
+            tx.commit().await?;
+            out.sort_by(|a, b| (&a.uuid, &a.invoice_uuid).cmp(&(&b.uuid, &b.invoice_uuid)));
+            Ok(out)
+        }
+
+        async fn import_cfdi(&self, target: &ImportTarget, w: &$crate::domain::CfdiWrite) -> StoreResult<Company> {
+            let mut tx = self.pool.begin_with($write).await?;
+            let company = Self::resolve(&mut tx, target).await?;
+            let mut builder = if w.removed_invoices.is_empty() {
+                Self::summary_builder(&mut tx, company.id).await?
+            } else {
+                None
+            };
+            for number in &w.removed_invoices {
+                sqlx::query("DELETE FROM invoices WHERE company_id = $1 AND number = $2")
+                    .bind(company.id)
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut replaced: Vec<&str> = w.removed_uuids.iter().map(String::as_str).collect();
+            replaced.extend(w.records.iter().map(|r| r.uuid.as_str()));
+            replaced.sort_unstable();
+            replaced.dedup();
+            for uuid in replaced {
+                sqlx::query("DELETE FROM cfdi_documents WHERE company_id = $1 AND uuid = $2")
+                    .bind(company.id)
+                    .bind(uuid)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for r in &w.records {
+                sqlx::query(
+                    "INSERT INTO cfdi_documents (company_id, uuid, invoice_uuid, kind, body) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(company.id)
+                .bind(&r.uuid)
+                .bind(&r.invoice_uuid)
+                .bind(&r.kind)
+                .bind(&r.body)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Self::write_invoices(&mut tx, company.id, &w.invoices).await?;
+            if let Some(b) = builder.as_mut() {
+                w.invoices.iter().for_each(|r| b.add(r));
+            }
+            Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
+            tx.commit().await?;
+            Ok(company)
+        }
+
         async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
             let mut conn = self.pool.acquire().await?;
             Self::read_scenarios(&mut conn, company_id).await
@@ -1129,6 +1201,24 @@ macro_rules! shared_store {
                     .await?
                     .into_iter()
                     .map($crate::store::conversations::canonical)
+                    .collect(),
+                    cfdi: sqlx::query_as::<_, (String, String, String, String)>(concat!(
+                        "SELECT uuid, invoice_uuid, kind, body FROM cfdi_documents WHERE company_id = $1 \
+                         ORDER BY uuid",
+                        $bytes,
+                        ", invoice_uuid",
+                        $bytes
+                    ))
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(uuid, invoice_uuid, kind, body)| $crate::domain::CfdiRecord {
+                        uuid,
+                        invoice_uuid,
+                        kind,
+                        body,
+                    })
                     .collect(),
                     profile: c.into(),
                 });
@@ -1368,6 +1458,18 @@ macro_rules! shared_helpers {
                     .bind(&t.question)
                     .bind(&t.answer)
                     .bind(sqlx::types::Json(&calls))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for r in &cb.cfdi {
+                    sqlx::query(
+                        "INSERT INTO cfdi_documents (company_id, uuid, invoice_uuid, kind, body) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(c.id)
+                    .bind(&r.uuid)
+                    .bind(&r.invoice_uuid)
+                    .bind(&r.kind)
+                    .bind(&r.body)
                     .execute(&mut *conn)
                     .await?;
                 }

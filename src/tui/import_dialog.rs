@@ -6,11 +6,12 @@
 //! (nothing is written) or closes.
 
 use crate::import::pipeline::ImportProgress;
+use crate::import::source::{self, Plan};
+pub use crate::import::source::{ImportWhat, ReadRequest, ReadResult};
 use crate::import::table::{self, Mapping, Prepared, PreviewRow, Sheet, SourceKind};
 use crate::import::{Kind, Problem};
 use crate::locale::Lang;
 use crate::sanitize::clean;
-use crate::store::ImportBatch;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -25,45 +26,6 @@ pub const CANCELLED: &str = "cancelled";
 
 /// Rows shown in the preview.
 pub const PREVIEW_ROWS: usize = 10;
-
-/// What the dialog asks the runtime to read.
-#[derive(Debug, Clone)]
-pub struct ReadRequest {
-    pub path: PathBuf,
-    pub source: SourceKind,
-    pub sheet: Option<String>,
-    pub rfc: String,
-    pub currency: String,
-}
-
-/// What reading a file gave.
-#[derive(Debug, Clone)]
-pub enum ReadResult {
-    /// A spreadsheet or CSV: its sheets and the one read (by name).
-    Table {
-        sheets: Vec<String>,
-        name: Option<String>,
-        sheet: Arc<Sheet>,
-    },
-    /// A journal or CFDI set, parsed whole: the rows it would import.
-    Ready {
-        batch: Arc<ImportBatch>,
-        header: Vec<&'static str>,
-        rows: Vec<Vec<String>>,
-        summary: String,
-    },
-}
-
-/// What to import, once the preview is good.
-#[derive(Debug, Clone)]
-pub enum ImportWhat {
-    Table {
-        kind: Kind,
-        sheet: Arc<Sheet>,
-        mapping: Mapping,
-    },
-    Batch(Arc<ImportBatch>),
-}
 
 /// An import for the runtime to run; `progress` is shared with the dialog.
 #[derive(Debug, Clone)]
@@ -82,15 +44,7 @@ impl ImportRequest {
     pub fn describe(&self) -> (String, String) {
         match &self.what {
             ImportWhat::Table { kind, sheet, .. } => (kind.name().to_owned(), format!("file {}", sheet.label)),
-            ImportWhat::Batch(b) => (
-                match b.as_ref() {
-                    ImportBatch::Financials(_) => "financials",
-                    ImportBatch::Products(_) => "products",
-                    ImportBatch::Invoices(_) => "invoices",
-                }
-                .to_owned(),
-                self.source.clone(),
-            ),
+            ImportWhat::Ready(plan) => (plan.target().to_owned(), self.source.clone()),
         }
     }
 }
@@ -98,12 +52,6 @@ impl ImportRequest {
 impl PartialEq for ImportRequest {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.progress, &other.progress)
-    }
-}
-
-impl PartialEq for ReadRequest {
-    fn eq(&self, other: &Self) -> bool {
-        self.path == other.path && self.sheet == other.sheet && self.rfc == other.rfc
     }
 }
 
@@ -139,7 +87,7 @@ pub enum Loaded {
         headers: Vec<String>,
     },
     Ready {
-        batch: Arc<ImportBatch>,
+        plan: Arc<Plan>,
         header: Vec<&'static str>,
         rows: Vec<Vec<String>>,
         summary: String,
@@ -164,7 +112,7 @@ pub struct ImportDialog {
     detected: Option<SourceKind>,
 }
 
-const KINDS: [Kind; 3] = [Kind::Financials, Kind::Products, Kind::Invoices];
+const KINDS: [Kind; 3] = source::KINDS;
 
 /// `~/x` → `$HOME/x`.
 fn expand(p: &str) -> PathBuf {
@@ -269,6 +217,7 @@ impl ImportDialog {
             sheet: self.mapping.sheet.clone(),
             rfc: self.rfc.trim().to_owned(),
             currency: self.currency.clone(),
+            company_id: Some(self.company_id),
         })
     }
 
@@ -279,18 +228,7 @@ impl ImportDialog {
             Err(e) => self.loaded = Loaded::Failed(e),
             Ok(ReadResult::Table { sheets, name, sheet }) => {
                 // The kind whose fields the headers name best (financials on a tie).
-                let (kind, headers) = KINDS
-                    .iter()
-                    .map(|k| (*k, table::likely_headers(*k, &sheet)))
-                    .fold(None::<(Kind, Vec<String>, usize)>, |best, (k, h)| {
-                        let n = table::guess(k, &h).len();
-                        match best {
-                            Some(b) if b.2 >= n => Some(b),
-                            _ => Some((k, h, n)),
-                        }
-                    })
-                    .map(|(k, h, _)| (k, h))
-                    .unwrap_or((self.kind, Vec::new()));
+                let (kind, headers) = source::guess_kind(&sheet).unwrap_or((self.kind, Vec::new()));
                 if self.mapping.sheet.is_none() {
                     self.kind = kind;
                 }
@@ -308,13 +246,13 @@ impl ImportDialog {
                 self.refresh();
             }
             Ok(ReadResult::Ready {
-                batch,
+                plan,
                 header,
                 rows,
                 summary,
             }) => {
                 self.loaded = Loaded::Ready {
-                    batch,
+                    plan,
                     header,
                     rows,
                     summary,
@@ -386,12 +324,12 @@ impl ImportDialog {
                     total: Prepared::new(self.kind, sheet, &self.mapping).map_or(0, |p| p.data_len()) as u64,
                 })
             }
-            Loaded::Ready { batch, .. } => Ok(ImportRequest {
+            Loaded::Ready { plan, .. } => Ok(ImportRequest {
                 company_id: self.company_id,
                 source: format!("{} {}", source_label(self.source(), Lang::En), clean(self.path.trim())),
-                what: ImportWhat::Batch(batch.clone()),
+                what: ImportWhat::Ready(plan.clone()),
                 progress,
-                total: batch.len() as u64,
+                total: plan.len() as u64,
             }),
             Loaded::Failed(e) => Err(e.clone()),
             _ => Err(String::new()),
@@ -812,121 +750,13 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
     Paragraph::new(hint).style(th.muted).render(hints, buf);
 }
 
-/// Reads what the dialog names (blocking: file I/O and parsing).
-pub fn read(req: ReadRequest) -> Result<ReadResult, String> {
-    use crate::import::{cfdi, journal, preview_table};
-    match req.source {
-        SourceKind::Spreadsheet => {
-            let sheets = table::sheet_names(&req.path).map_err(|e| e.to_string())?;
-            let read = |name: &str| table::read_spreadsheet(&req.path, Some(name)).map_err(|e| e.to_string());
-            let (name, sheet) = match (&req.sheet, sheets.as_slice()) {
-                (Some(name), _) => (name.clone(), read(name)?),
-                (None, [only]) => (only.clone(), read(only)?),
-                // Several sheets and none chosen: the one whose headers we recognise best.
-                (None, _) => {
-                    let mut best: Option<(usize, String, Sheet)> = None;
-                    for name in &sheets {
-                        let sheet = read(name)?;
-                        let score = KINDS
-                            .iter()
-                            .map(|k| table::guess(*k, &table::likely_headers(*k, &sheet)).len())
-                            .max()
-                            .unwrap_or(0);
-                        if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
-                            best = Some((score, name.clone(), sheet));
-                        }
-                    }
-                    let (_, name, sheet) = best.ok_or("the spreadsheet has no sheet")?;
-                    (name, sheet)
-                }
-            };
-            Ok(ReadResult::Table {
-                sheets,
-                name: Some(name),
-                sheet: Arc::new(sheet),
-            })
-        }
-        SourceKind::Csv => Ok(ReadResult::Table {
-            sheets: Vec::new(),
-            name: None,
-            sheet: Arc::new(table::read_csv(&req.path).map_err(|e| e.to_string())?),
-        }),
-        SourceKind::Journal => {
-            let format = journal::JournalFormat::guess(&req.path);
-            let data = journal::read_journal(&req.path, format, &journal::Accounts::default(), &req.currency)
-                .map_err(|e| e.to_string())?;
-            let mut summary = format!("{} months from {} transactions", data.months.len(), data.transactions);
-            if !data.skipped.is_empty() {
-                summary += &format!("; {} postings not in {} skipped", data.skipped.len(), req.currency);
-            }
-            let batch = ImportBatch::Financials(data.months);
-            let (header, rows) = preview_table(&batch);
-            Ok(ReadResult::Ready {
-                rows,
-                batch: Arc::new(batch),
-                header,
-                summary,
-            })
-        }
-        SourceKind::Cfdi => {
-            let files = cfdi::collect_files(std::slice::from_ref(&req.path)).map_err(|e| e.to_string())?;
-            let data = cfdi::read_cfdi(&files, &req.rfc, &req.currency, cfdi::DEFAULT_TERMS_DAYS)
-                .map_err(|e| e.to_string())?;
-            if data.invoices.is_empty() {
-                return Err(format!(
-                    "no invoice issued by {} among {} files",
-                    clean(&req.rfc),
-                    data.files
-                ));
-            }
-            let summary = format!(
-                "{} invoices from {} files ({} payments, {} credit notes; {} received skipped)",
-                data.invoices.len(),
-                data.files,
-                data.payments,
-                data.credit_notes,
-                data.received
-            );
-            let batch = ImportBatch::Invoices(data.invoices);
-            let (header, rows) = preview_table(&batch);
-            Ok(ReadResult::Ready {
-                rows,
-                batch: Arc::new(batch),
-                header,
-                summary,
-            })
-        }
-    }
-}
-
 /// Runs an import in one transaction: the rows imported and skipped.
 pub async fn run_import(store: &crate::store::AnyStore, req: ImportRequest) -> Result<(usize, usize), String> {
-    use crate::import::pipeline::CHUNK_ROWS;
-    use crate::import::{ImportFailure, import_parsed};
+    use crate::import::ImportFailure;
     use crate::store::ImportTarget;
     let target = ImportTarget::Existing(req.company_id);
-    let progress = Some(req.progress.clone());
-    let result = match req.what {
-        ImportWhat::Table { kind, sheet, mapping } => {
-            import_parsed(store, &target, progress, move |sink| {
-                Prepared::new(kind, &sheet, &mapping)?.validate(CHUNK_ROWS, sink)
-            })
-            .await
-        }
-        ImportWhat::Batch(batch) => {
-            import_parsed(store, &target, progress, move |sink| {
-                let rows = batch.len();
-                sink((*batch).clone());
-                Ok(table::Parsed {
-                    rows,
-                    skipped: Vec::new(),
-                })
-            })
-            .await
-        }
-    };
-    match result {
-        Ok((_, parsed)) => Ok((parsed.rows, parsed.skipped.len())),
+    match source::run(store, &target, req.what, Some(req.progress.clone())).await {
+        Ok((_, rows, skipped)) => Ok((rows, skipped)),
         Err(ImportFailure::Cancelled) => Err(CANCELLED.into()),
         Err(e) => Err(e.to_string()),
     }

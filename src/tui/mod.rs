@@ -171,11 +171,7 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         Effect::LoadAudit(company_id) => {
             Action::AuditLoaded(store.audit(Some(company_id), None).await.map_err(|e| e.to_string()))
         }
-        Effect::ImportRead(req) => Action::ImportRead(Box::new(
-            tokio::task::spawn_blocking(move || import_dialog::read(*req))
-                .await
-                .unwrap_or_else(|e| Err(format!("the reader stopped: {e}"))),
-        )),
+        Effect::ImportRead(req) => Action::ImportRead(Box::new(crate::import::source::read(store, *req).await)),
         Effect::Import(req) => {
             let (company_id, what) = (req.company_id, req.describe());
             let result = import_dialog::run_import(store, *req).await;

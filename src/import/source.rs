@@ -1,0 +1,305 @@
+//! One source reader for both front-ends: what a path is, reading it into a
+//! preview, applying CFDI to what the store already holds, running the
+//! import, and the one sentence said of each kind. `katalis import` and the
+//! interface's import dialog both call these.
+
+use super::cfdi::{self, CfdiData, CfdiSet};
+use super::journal::{self, JournalData};
+use super::pipeline::{CHUNK_ROWS, ImportProgress};
+use super::table::{self, Mapping, Prepared, Sheet, SourceKind};
+use super::{ImportError, ImportFailure, Kind, import_parsed, preview_table};
+use crate::domain::{CfdiRecord, CfdiWrite, Company};
+use crate::sanitize::clean;
+use crate::store::{AnyStore, ImportBatch, ImportTarget, Store, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The kinds a table may hold, in the order a tie is broken.
+pub const KINDS: [Kind; 3] = [Kind::Financials, Kind::Products, Kind::Invoices];
+
+/// What to read.
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    pub path: PathBuf,
+    pub source: SourceKind,
+    pub sheet: Option<String>,
+    /// CFDI: the company's RFC.
+    pub rfc: String,
+    /// The company's currency (journals keep its postings, CFDI convert to it).
+    pub currency: String,
+    /// The company imported into, when it exists (CFDI apply to its kept ones).
+    pub company_id: Option<i64>,
+}
+
+impl PartialEq for ReadRequest {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.sheet == other.sheet && self.rfc == other.rfc
+    }
+}
+
+/// What is ready to write once read whole.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    Batch(ImportBatch),
+    Cfdi(CfdiWrite),
+}
+
+impl Plan {
+    /// The rows written, for progress and messages.
+    pub fn len(&self) -> usize {
+        match self {
+            Plan::Batch(b) => b.len(),
+            Plan::Cfdi(w) => w.invoices.len() + w.removed_invoices.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// What it writes, for the audit trail.
+    pub fn target(&self) -> &'static str {
+        match self {
+            Plan::Batch(ImportBatch::Financials(_)) => "financials",
+            Plan::Batch(ImportBatch::Products(_)) => "products",
+            Plan::Batch(ImportBatch::Invoices(_)) | Plan::Cfdi(_) => "invoices",
+        }
+    }
+    /// Our column names and each row's text, for a preview.
+    pub fn preview(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        match self {
+            Plan::Batch(b) => preview_table(b),
+            Plan::Cfdi(w) => preview_table(&ImportBatch::Invoices(w.invoices.clone())),
+        }
+    }
+}
+
+/// What reading a path gave.
+#[derive(Debug, Clone)]
+pub enum ReadResult {
+    /// A spreadsheet or CSV: its sheets and the one read (by name).
+    Table {
+        sheets: Vec<String>,
+        name: Option<String>,
+        sheet: Arc<Sheet>,
+    },
+    /// A journal or CFDI set, read whole: what it would write.
+    Ready {
+        plan: Arc<Plan>,
+        header: Vec<&'static str>,
+        rows: Vec<Vec<String>>,
+        summary: String,
+    },
+}
+
+/// What to import, once the preview is good.
+#[derive(Debug, Clone)]
+pub enum ImportWhat {
+    Table {
+        kind: Kind,
+        sheet: Arc<Sheet>,
+        mapping: Mapping,
+    },
+    Ready(Arc<Plan>),
+}
+
+/// The one sentence said of a journal's months.
+pub fn journal_summary(data: &JournalData, currency: &str) -> String {
+    let mut s = format!("{} months from {} transactions", data.months.len(), data.transactions);
+    if !data.skipped.is_empty() {
+        s += &format!(
+            "; {} postings not in {currency} skipped (only the company's currency is imported)",
+            data.skipped.len()
+        );
+    }
+    s
+}
+
+/// The kind whose fields a sheet's headers name best (financials on a tie),
+/// with the headers read for it.
+pub fn guess_kind(sheet: &Sheet) -> Option<(Kind, Vec<String>)> {
+    KINDS
+        .iter()
+        .map(|k| (*k, table::likely_headers(*k, sheet)))
+        .fold(None::<(Kind, Vec<String>, usize)>, |best, (k, h)| {
+            let n = table::guess(k, &h).len();
+            match best {
+                Some(b) if b.2 >= n => Some(b),
+                _ => Some((k, h, n)),
+            }
+        })
+        .map(|(k, h, _)| (k, h))
+}
+
+/// A spreadsheet's sheet: the one named, the only one, or the one whose
+/// headers we recognise best; with every sheet's name.
+pub fn read_sheet(path: &std::path::Path, named: Option<&str>) -> Result<(Vec<String>, String, Sheet), ImportError> {
+    let sheets = table::sheet_names(path)?;
+    let read = |name: &str| table::read_spreadsheet(path, Some(name));
+    let (name, sheet) = match (named, sheets.as_slice()) {
+        (Some(name), _) => (name.to_owned(), read(name)?),
+        (None, [only]) => (only.clone(), read(only)?),
+        (None, _) => {
+            let mut best: Option<(usize, String, Sheet)> = None;
+            for name in &sheets {
+                let sheet = read(name)?;
+                let score = KINDS
+                    .iter()
+                    .map(|k| table::guess(*k, &table::likely_headers(*k, &sheet)).len())
+                    .max()
+                    .unwrap_or(0);
+                if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                    best = Some((score, name.clone(), sheet));
+                }
+            }
+            let (_, name, sheet) = best.ok_or_else(|| ImportError {
+                file: clean(&path.display().to_string()),
+                problems: Vec::new(),
+                more: 0,
+            })?;
+            (name, sheet)
+        }
+    };
+    Ok((sheets, name, sheet))
+}
+
+/// Reads a CFDI set off the async threads and applies it to what the store
+/// keeps of the company (nothing when it does not exist yet).
+pub async fn read_cfdi(
+    store: &AnyStore,
+    company_id: Option<i64>,
+    paths: Vec<PathBuf>,
+    metadata: Option<PathBuf>,
+    options: cfdi::Options,
+) -> Result<CfdiData, ReadError> {
+    let set: CfdiSet = tokio::task::spawn_blocking(move || cfdi::read_set(&paths, metadata.as_deref()))
+        .await
+        .map_err(|e| ReadError::Other(format!("the reader stopped: {e}")))??;
+    let mut prior: Vec<CfdiRecord> = Vec::new();
+    if let Some(id) = company_id {
+        prior = store.cfdi_records(id, &set.lookups()).await?;
+        let more = set.second_lookups(&prior);
+        if !more.is_empty() {
+            prior.extend(store.cfdi_records(id, &more).await?);
+        }
+    }
+    Ok(cfdi::plan(set, &prior, &options)?)
+}
+
+/// Why a source could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    File(#[from] ImportError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Reads what `req` names, as the dialog shows it.
+pub async fn read(store: &AnyStore, req: ReadRequest) -> Result<ReadResult, String> {
+    match req.source {
+        SourceKind::Spreadsheet | SourceKind::Csv | SourceKind::Journal => {
+            tokio::task::spawn_blocking(move || read_file(req))
+                .await
+                .unwrap_or_else(|e| Err(format!("the reader stopped: {e}")))
+        }
+        SourceKind::Cfdi => {
+            let options = cfdi::Options {
+                rfc: req.rfc.clone(),
+                currency: req.currency.clone(),
+                terms: cfdi::DEFAULT_TERMS_DAYS,
+                skip_unknown: false,
+            };
+            let data = read_cfdi(store, req.company_id, vec![req.path.clone()], None, options)
+                .await
+                .map_err(|e| e.to_string())?;
+            if data.write.invoices.is_empty() && data.write.removed_invoices.is_empty() {
+                return Err(format!(
+                    "no invoice issued by {} among {} files",
+                    clean(&req.rfc),
+                    data.files
+                ));
+            }
+            let summary = data.summary();
+            let plan = Plan::Cfdi(data.write);
+            let (header, rows) = plan.preview();
+            Ok(ReadResult::Ready {
+                plan: Arc::new(plan),
+                header,
+                rows,
+                summary,
+            })
+        }
+    }
+}
+
+/// The blocking part of [`read`]: file I/O and parsing.
+fn read_file(req: ReadRequest) -> Result<ReadResult, String> {
+    match req.source {
+        SourceKind::Spreadsheet => {
+            let (sheets, name, sheet) = read_sheet(&req.path, req.sheet.as_deref()).map_err(|e| e.to_string())?;
+            Ok(ReadResult::Table {
+                sheets,
+                name: Some(name),
+                sheet: Arc::new(sheet),
+            })
+        }
+        SourceKind::Journal => {
+            let format = journal::JournalFormat::guess(&req.path);
+            let data = journal::read_journal(&req.path, format, &journal::Accounts::default(), &req.currency)
+                .map_err(|e| e.to_string())?;
+            let summary = journal_summary(&data, &req.currency);
+            let plan = Plan::Batch(ImportBatch::Financials(data.months));
+            let (header, rows) = plan.preview();
+            Ok(ReadResult::Ready {
+                plan: Arc::new(plan),
+                header,
+                rows,
+                summary,
+            })
+        }
+        _ => Ok(ReadResult::Table {
+            sheets: Vec::new(),
+            name: None,
+            sheet: Arc::new(table::read_csv(&req.path).map_err(|e| e.to_string())?),
+        }),
+    }
+}
+
+/// Writes a plan read whole in one transaction (CFDI with their kept documents).
+pub async fn write_plan(store: &AnyStore, target: &ImportTarget, plan: &Plan) -> Result<Company, StoreError> {
+    match plan {
+        Plan::Batch(b) => store.import(target, b).await,
+        Plan::Cfdi(w) => store.import_cfdi(target, w).await,
+    }
+}
+
+/// Runs an import in one transaction: the rows imported and skipped.
+pub async fn run(
+    store: &AnyStore,
+    target: &ImportTarget,
+    what: ImportWhat,
+    progress: Option<Arc<ImportProgress>>,
+) -> Result<(Company, usize, usize), ImportFailure> {
+    match what {
+        ImportWhat::Table { kind, sheet, mapping } => {
+            let (company, parsed) = import_parsed(store, target, progress, move |sink| {
+                Prepared::new(kind, &sheet, &mapping)?.validate(CHUNK_ROWS, sink)
+            })
+            .await?;
+            Ok((company, parsed.rows, parsed.skipped.len()))
+        }
+        ImportWhat::Ready(plan) => {
+            if let Some(p) = &progress
+                && p.cancel.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                return Err(ImportFailure::Cancelled);
+            }
+            let company = write_plan(store, target, &plan).await?;
+            if let Some(p) = &progress {
+                p.rows.store(plan.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok((company, plan.len(), 0))
+        }
+    }
+}
