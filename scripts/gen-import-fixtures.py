@@ -4,6 +4,8 @@
 - spreadsheets written by openpyxl (.xlsx) and odfpy (.ods), Spanish headers,
   a title row, date cells, a totals row and extra columns; their canonical CSV;
 - a CSV with Spanish headers, DD/MM/YYYY dates and decimal commas;
+- a P&L and a balance sheet by month (months across, accounts down) as
+  QuickBooks exports them, and the same books as a Spanish workbook and CSV;
 - an hledger journal (checked with `hledger check` when hledger is present)
   and the same books in beancount (checked with `bean-check`);
 - CFDI 4.0 XML (invoices, Pagos 2.0 payments, a credit note, a received CFDI,
@@ -143,6 +145,210 @@ def spanish_csv():
         f.write("A-1,Ferretería Núñez,2025-01-15,2025-02-14,1234.56,1234.56,2025-02-10\n")
         f.write("A-2,Café Ñandú,2025-01-20,2025-02-19,12000.00,0,\n")
         f.write("A-3,Ferretería Núñez,2025-02-03,2025-03-05,980.5,500,2025-03-20\n")
+
+
+# ---------------------------------------------------------------- months across
+# A P&L "by month" and a balance sheet in the layout accounting systems export:
+# months as columns, accounts as rows under sections, subtotals between. The
+# same months as financials-across-expected.csv (one row per month).
+def across_accounts():
+    """Per month: the P&L accounts and the bank accounts, summing to the fields."""
+    out = []
+    for i, (m, r, c, o, cash, _cust) in enumerate(MONTHS):
+        discounts = Decimal("-150.00") - i * Decimal("10")
+        services = (r * Decimal("0.3")).quantize(Decimal("0.01"))
+        sales = r - services - discounts
+        freight = Decimal("1200.00") + i * 25
+        materials = c - freight
+        marketing = Decimal("5400.00") + i * 100
+        depreciation = Decimal("850.00")
+        rent = Decimal("9000.00")
+        wages = o - marketing - depreciation - rent
+        interest = Decimal("310.40") + i
+        bank_fees = Decimal("95.10")
+        savings = Decimal("100000.00") + i * 1000
+        checking = cash - savings
+        out.append(dict(
+            month=m, sales=sales, services=services, discounts=discounts,
+            materials=materials, freight=freight,
+            marketing=marketing, wages=wages, depreciation=depreciation, rent=rent,
+            interest=interest, bank_fees=bank_fees,
+            checking=checking, savings=savings,
+            revenue=r, cogs=c, opex=o, cash=cash,
+            other_income=interest - bank_fees,
+        ))
+    return out
+
+
+def qb_money(d):
+    """QuickBooks writes 1,234.56 and negatives in parentheses."""
+    s = f"{abs(d):,.2f}"
+    return f"({s})" if d < 0 else s
+
+
+def months_across():
+    import csv
+    acc = across_accounts()
+    with open(path("financials-across-expected.csv"), "w") as f:
+        f.write("month,revenue,cogs,opex,sales_marketing,depreciation,other_income,cash_end\n")
+        for a in acc:
+            f.write(f"{a['month']},{a['revenue']},{a['cogs']},{a['opex']},{a['marketing']},"
+                    f"{a['depreciation']},{a['other_income']},{a['cash']}\n")
+
+    heads = [dt.date(int(a["month"][:4]), int(a["month"][5:]), 1).strftime("%b %Y") for a in acc]
+
+    def line(label, key=None, total=True, indent=0):
+        if key is None:
+            return ["   " * indent + label] + [""] * (len(acc) + (1 if total else 0))
+        vals = [a[key] if not callable(key) else key(a) for a in acc]
+        row = ["   " * indent + label] + [qb_money(v) for v in vals]
+        if total:
+            row.append(qb_money(sum(vals)))
+        return row
+
+    pnl = [
+        ["Tallo SA de CV"], ["Profit and Loss by Month"], ["January - June 2025"], [],
+        [""] + heads + ["Total"],
+        line("Income"),
+        line("Sales", "sales", indent=1),
+        line("Services", "services", indent=1),
+        line("Discounts given", "discounts", indent=1),
+        line("Total Income", "revenue"),
+        line("Cost of Goods Sold"),
+        line("Materials", "materials", indent=1),
+        line("Freight In", "freight", indent=1),
+        line("Total Cost of Goods Sold", "cogs"),
+        line("Gross Profit", lambda a: a["revenue"] - a["cogs"]),
+        line("Expenses"),
+        line("Advertising & Marketing", "marketing", indent=1),
+        line("Payroll Expenses", indent=1),
+        line("Wages", "wages", indent=2),
+        line("Total Payroll Expenses", "wages", indent=1),
+        line("Depreciation Expense", "depreciation", indent=1),
+        line("Rent & Lease", "rent", indent=1),
+        line("Total Expenses", "opex"),
+        line("Net Operating Income", lambda a: a["revenue"] - a["cogs"] - a["opex"]),
+        line("Other Income"),
+        line("Interest Earned", "interest", indent=1),
+        line("Total Other Income", "interest"),
+        line("Other Expenses"),
+        line("Bank Charges", "bank_fees", indent=1),
+        line("Total Other Expenses", "bank_fees"),
+        line("Net Other Income", "other_income"),
+        line("Net Income", lambda a: a["revenue"] - a["cogs"] - a["opex"] + a["other_income"]),
+        [], ["Accrual basis Tuesday, July 1, 2025 09:14 AM GMT-06:00"],
+    ]
+    with open(path("pnl-by-month-qb.csv"), "w", newline="") as f:
+        csv.writer(f).writerows(pnl)
+
+    bs = [
+        ["Tallo SA de CV"], ["Balance Sheet"], ["As of June 30, 2025"], [],
+        [""] + heads,
+        line("ASSETS", total=False),
+        line("Current Assets", total=False, indent=1),
+        line("Bank Accounts", total=False, indent=2),
+        line("Checking", "checking", total=False, indent=3),
+        line("Savings", "savings", total=False, indent=3),
+        line("Total Bank Accounts", "cash", total=False, indent=2),
+        line("Accounts Receivable", total=False, indent=2),
+        line("Accounts Receivable (A/R)", lambda a: a["revenue"] / 2, total=False, indent=3),
+        line("Total Accounts Receivable", lambda a: a["revenue"] / 2, total=False, indent=2),
+        line("Total Current Assets", lambda a: a["cash"] + a["revenue"] / 2, total=False, indent=1),
+        line("Fixed Assets", total=False, indent=1),
+        line("Equipment", lambda a: Decimal("40000"), total=False, indent=2),
+        line("Total Fixed Assets", lambda a: Decimal("40000"), total=False, indent=1),
+        line("TOTAL ASSETS", lambda a: a["cash"] + a["revenue"] / 2 + 40000, total=False),
+        line("LIABILITIES AND EQUITY", total=False),
+        line("Liabilities", total=False, indent=1),
+        line("Accounts Payable (A/P)", lambda a: a["cogs"] / 3, total=False, indent=2),
+        line("Total Liabilities", lambda a: a["cogs"] / 3, total=False, indent=1),
+        line("Equity", total=False, indent=1),
+        line("Retained Earnings", lambda a: a["cash"] + a["revenue"] / 2 + 40000 - a["cogs"] / 3, total=False, indent=2),
+        line("Total Equity", lambda a: a["cash"] + a["revenue"] / 2 + 40000 - a["cogs"] / 3, total=False, indent=1),
+        line("TOTAL LIABILITIES AND EQUITY", lambda a: a["cash"] + a["revenue"] / 2 + 40000, total=False),
+    ]
+    with open(path("balance-by-month-qb.csv"), "w", newline="") as f:
+        csv.writer(f).writerows(bs)
+
+    # The same books as an accountant's Spanish workbook: two sheets, month
+    # date cells, a Total column, Spanish sections and subtotals.
+    from openpyxl import Workbook
+    wb = Workbook()
+    er = wb.active
+    er.title = "Estado de resultados"
+    er.append(["Tallo, S.A. de C.V."])
+    er.append(["Estado de resultados del 1 de enero al 30 de junio de 2025 (MXN)"])
+    er.append([])
+    er.append(["Cuenta"] + [dt.date(int(a["month"][:4]), int(a["month"][5:]), 1) for a in acc] + ["TOTAL"])
+    for col in range(2, 2 + len(acc)):
+        er.cell(row=er.max_row, column=col).number_format = "mmm-yy"
+
+    def add(ws, label, key=None, total=True):
+        if key is None:
+            ws.append([label])
+            return
+        vals = [a[key] if not callable(key) else key(a) for a in acc]
+        ws.append([label] + [float(v) for v in vals] + ([float(sum(vals))] if total else []))
+
+    add(er, "Ingresos")
+    add(er, "    Ventas de productos", "sales")
+    add(er, "    Servicios", "services")
+    add(er, "    Descuentos sobre ventas", "discounts")
+    add(er, "Total ingresos", "revenue")
+    add(er, "Costo de ventas")
+    add(er, "    Materiales", "materials")
+    add(er, "    Fletes", "freight")
+    add(er, "Total costo de ventas", "cogs")
+    add(er, "Utilidad bruta", lambda a: a["revenue"] - a["cogs"])
+    add(er, "Gastos de operación")
+    add(er, "    Publicidad y mercadotecnia", "marketing")
+    add(er, "    Sueldos y salarios", "wages")
+    add(er, "    Depreciación", "depreciation")
+    add(er, "    Renta", "rent")
+    add(er, "Total gastos de operación", "opex")
+    add(er, "Utilidad de operación", lambda a: a["revenue"] - a["cogs"] - a["opex"])
+    add(er, "Otros ingresos")
+    add(er, "    Intereses ganados", "interest")
+    add(er, "Otros gastos")
+    add(er, "    Comisiones bancarias", "bank_fees")
+    add(er, "Utilidad neta", lambda a: a["revenue"] - a["cogs"] - a["opex"] + a["other_income"])
+
+    bg = wb.create_sheet("Balance general")
+    bg.append(["Tallo, S.A. de C.V."])
+    bg.append(["Balance general mensual 2025"])
+    bg.append(["Concepto"] + [f"{['Enero','Febrero','Marzo','Abril','Mayo','Junio'][i]} 2025" for i in range(len(acc))])
+    add(bg, "Activo")
+    add(bg, "  Activo circulante")
+    add(bg, "    Bancos")
+    add(bg, "      BBVA 0123", "checking", total=False)
+    add(bg, "      Banorte inversión", "savings", total=False)
+    add(bg, "    Total bancos", "cash", total=False)
+    add(bg, "    Clientes", lambda a: a["revenue"] / 2, total=False)
+    add(bg, "  Total activo circulante", lambda a: a["cash"] + a["revenue"] / 2, total=False)
+    add(bg, "Total activo", lambda a: a["cash"] + a["revenue"] / 2, total=False)
+    add(bg, "Pasivo")
+    add(bg, "    Proveedores", lambda a: a["cogs"] / 3, total=False)
+    add(bg, "Total pasivo", lambda a: a["cogs"] / 3, total=False)
+    add(bg, "Capital contable")
+    add(bg, "    Resultados acumulados", lambda a: a["cash"] + a["revenue"] / 2 - a["cogs"] / 3, total=False)
+    add(bg, "Total capital contable", lambda a: a["cash"] + a["revenue"] / 2 - a["cogs"] / 3, total=False)
+    wb.save(path("estados-financieros-es.xlsx"))
+
+    # A Spanish CSV with ene-25 headers and decimal commas (1.234,56).
+    def es_money(d):
+        s = f"{abs(d):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        return f"-{s}" if d < 0 else s
+    mes = ["ene", "feb", "mar", "abr", "may", "jun"]
+    rows = [["Estado de resultados"], ["Cuenta"] + [f"{mes[i]}-25" for i in range(len(acc))]]
+    for label, key in [("Ingresos", None), ("Ventas", "sales"), ("Servicios", "services"),
+                       ("Descuentos", "discounts"), ("Costo de ventas", None), ("Materiales", "materials"),
+                       ("Fletes", "freight"), ("Gastos de operación", None), ("Publicidad", "marketing"),
+                       ("Sueldos", "wages"), ("Depreciación", "depreciation"), ("Renta", "rent"),
+                       ("Otros ingresos", None), ("Intereses", "interest"), ("Otros gastos", None),
+                       ("Comisiones bancarias", "bank_fees")]:
+        rows.append([label] + ([""] * len(acc) if key is None else [es_money(a[key]) for a in acc]))
+    with open(path("resultados-es.csv"), "w", newline="") as f:
+        csv.writer(f).writerows(rows)
 
 
 def broken_zip():
@@ -403,6 +609,7 @@ if __name__ == "__main__":
     xlsx()
     ods()
     spanish_csv()
+    months_across()
     broken_zip()
     hledger_journal()
     beancount_journal()

@@ -141,7 +141,8 @@ const TABLE_EXAMPLES: &str = "Examples:\n  katalis import financials financials.
     katalis import financials libro.xlsx --company Acme --sheet Resumen --map month=Mes \\\n      \
     --map revenue=\"Ventas netas\" --map cogs=\"Costo de ventas\" --map opex=Gastos \\\n      \
     --map cash_end=\"Caja al cierre\" --save-mapping libro\n  \
-    katalis import financials libro-2026.xlsx --company Acme --mapping libro";
+    katalis import financials libro-2026.xlsx --company Acme --mapping libro\n  \
+    katalis import financials pnl-by-month.csv balance-by-month.csv --layout months-across --company Acme --dry-run";
 
 /// How a new company is made when `--create` is given.
 #[derive(Debug, Args, Clone)]
@@ -167,6 +168,19 @@ pub struct CreateArgs {
 pub struct TableArgs {
     /// A .csv, .xlsx, .xls or .ods file
     pub file: PathBuf,
+    /// More files of the same import, with --layout months-across: the balance sheet beside the P&L
+    #[arg(value_name = "MORE")]
+    pub more: Vec<PathBuf>,
+    /// rows: one row per month (or product, or invoice); months-across: a P&L or balance
+    /// sheet with months as columns and accounts as rows (financials only)
+    #[arg(long, value_enum, default_value_t = Layout::Rows)]
+    pub layout: Layout,
+    /// With --layout months-across: a TOML file of account patterns (the same as `import journal`)
+    #[arg(long, value_name = "FILE.toml")]
+    pub accounts: Option<PathBuf>,
+    /// Print what would be imported (and, months across, every account row and its field); write nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// The sheet to read (default: the first)
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
@@ -187,6 +201,12 @@ pub struct TableArgs {
     pub mapping: Option<String>,
     #[command(flatten)]
     pub new: CreateArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    Rows,
+    MonthsAcross,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

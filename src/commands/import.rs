@@ -1,11 +1,12 @@
 //! `katalis import`: our CSV, spreadsheets with the user's headers, journals
 //! and CFDI. Every source is validated whole and written in one transaction.
 
-use crate::cli::{CfdiArgs, CreateArgs, ImportCommand, JournalArgs, JournalFormatArg, TableArgs};
+use crate::cli::{CfdiArgs, CreateArgs, ImportCommand, JournalArgs, JournalFormatArg, Layout, TableArgs};
 use crate::domain::{Company, NewCompany};
 use crate::import::cfdi;
 use crate::import::journal::{self, Accounts, JournalFormat};
 use crate::import::pipeline::CHUNK_ROWS;
+use crate::import::source;
 use crate::import::table::{self, Mapping, Prepared, SourceKind};
 use crate::import::{Kind, import_file, import_parsed};
 use crate::sanitize::clean;
@@ -111,10 +112,21 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
         ImportTarget::Existing(_) => Some(store.company(company_name).await?),
         ImportTarget::Create(_) => None,
     };
-    if let Some(c) = &existing {
+    if let Some(c) = &existing
+        && !a.dry_run
+    {
         super::require(store, c, Role::Owner, "importing").await?;
     }
-    let mapping = mapping_for(store, existing.as_ref(), kind, a).await?;
+    if a.layout == Layout::MonthsAcross {
+        return run_across(store, &target, existing.as_ref(), kind, a).await;
+    }
+    if !a.more.is_empty() {
+        bail!("one file at a time (several files are for --layout months-across: a P&L and its balance sheet)");
+    }
+    if a.accounts.is_some() {
+        bail!("--accounts applies to --layout months-across (and to `import journal`)");
+    }
+    let mut mapping = mapping_for(store, existing.as_ref(), kind, a).await?;
     let source = SourceKind::of(&a.file);
     if !matches!(source, SourceKind::Csv | SourceKind::Spreadsheet) {
         bail!(
@@ -125,8 +137,11 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
     if source == SourceKind::Csv && mapping.sheet.is_some() {
         bail!("--sheet applies to spreadsheets (.xlsx, .xls, .ods), not to a CSV file");
     }
-    let (company, parsed) = if source == SourceKind::Csv && mapping.is_plain() {
-        // Our own format, streamed: validation and writing overlap.
+    // Our own CSV (its header names our fields) streams: validation and writing overlap.
+    let ours = source == SourceKind::Csv
+        && mapping.is_plain()
+        && source::csv_header(&a.file).is_none_or(|h| table::resolve(kind, &h, &Mapping::default(), 1).is_ok());
+    let (company, parsed) = if ours && !a.dry_run {
         let (company, rows) = import_file(store, &target, kind, &a.file).await?;
         (
             company,
@@ -137,13 +152,82 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
         )
     } else {
         let path = a.file.clone();
-        let m = mapping.clone();
+        let named = mapping.sheet.clone();
         let sheet = tokio::task::spawn_blocking(move || match source {
-            SourceKind::Spreadsheet => table::read_spreadsheet(&path, m.sheet.as_deref()),
+            SourceKind::Spreadsheet => source::read_sheet(&path, named.as_deref()).map(|(_, _, s)| s),
             _ => table::read_csv(&path),
         })
         .await
         .map_err(|e| eyre!("the reader stopped: {e}"))??;
+        // Headers that are not ours and no mapping given: guessed as the dialog guesses.
+        if mapping.columns.is_empty() && a.mapping.is_none() && Prepared::new(kind, &sheet, &mapping).is_err() {
+            let g = source::guess_mapping(kind, &sheet);
+            if !g.missing.is_empty() {
+                let mut msg = format!(
+                    "{}: the columns are not Katalis's and no column was found for {} (nothing imported)",
+                    clean(&sheet.label),
+                    g.missing.join(", ")
+                );
+                if !g.columns.is_empty() {
+                    msg += &format!("\n  guessed: {}", source::map_flags(kind, &g.columns));
+                }
+                msg += &format!(
+                    "\n  add: {}",
+                    g.missing
+                        .iter()
+                        .map(|k| format!("--map {k}=COLUMN"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                let headers: Vec<String> = g
+                    .headers
+                    .iter()
+                    .filter(|h| !h.trim().is_empty())
+                    .map(|h| clean(h))
+                    .collect();
+                if !headers.is_empty() {
+                    msg += &format!("\n  the columns are: {}", headers.join(", "));
+                }
+                if kind == Kind::Financials && crate::import::across::find_header(&sheet).is_some() {
+                    msg += "\n  the months are across (one column per month): add --layout months-across";
+                }
+                bail!(msg);
+            }
+            eprintln!("the columns were guessed: {}", source::map_flags(kind, &g.columns));
+            if a.save_mapping.is_none() {
+                eprintln!("to reuse them, add --save-mapping NAME once and --mapping NAME after");
+            }
+            mapping.columns = g.columns;
+        }
+        if a.dry_run {
+            let prepared = Prepared::new(kind, &sheet, &mapping)?;
+            let mut rows = Vec::new();
+            let parsed = prepared.validate(usize::MAX, &mut |b| {
+                rows.push(b);
+                true
+            })?;
+            let batch = match rows.pop() {
+                Some(b) => b,
+                None => bail!("{}: no data row to import", clean(&sheet.label)),
+            };
+            let (header, rows) = crate::import::preview_table(&batch);
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|r| r.into_iter().map(|c| clean(&c)).collect())
+                .collect();
+            super::print(&table_text(&header, &rows))?;
+            eprintln!(
+                "{} {} rows{}; dry run: nothing written",
+                parsed.rows,
+                kind.name(),
+                if parsed.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} skipped", parsed.skipped.len())
+                }
+            );
+            return Ok(());
+        }
         let m = mapping.clone();
         import_parsed(store, &target, None, move |sink| {
             Prepared::new(kind, &sheet, &m)?.validate(CHUNK_ROWS, sink)
@@ -366,5 +450,73 @@ async fn run_cfdi(store: &AnyStore, company_name: &str, a: &CfdiArgs) -> Result<
         eprintln!("removed invoice {} (cancelled at the SAT or fully credited)", clean(n));
     }
     eprintln!("imported {summary} into {:?}", clean(&company.name));
+    Ok(())
+}
+
+/// `--layout months-across`: statements with months as columns, merged into
+/// the company's months (every field a statement does not give is kept).
+async fn run_across(
+    store: &AnyStore,
+    target: &ImportTarget,
+    existing: Option<&Company>,
+    kind: Kind,
+    a: &TableArgs,
+) -> Result<()> {
+    if kind != Kind::Financials {
+        bail!("--layout months-across is for financials (a P&L or a balance sheet by month)");
+    }
+    if !a.map.is_empty() || a.mapping.is_some() || a.save_mapping.is_some() || a.date_format.is_some() {
+        bail!("--map, --mapping, --save-mapping and --date-format apply to one row per month, not to months across");
+    }
+    let accounts = match &a.accounts {
+        Some(p) => Some(Accounts::load(p).map_err(|e| eyre!("{e}"))?),
+        None => None,
+    };
+    let mut files = vec![a.file.clone()];
+    files.extend(a.more.iter().cloned());
+    let sheet = a.sheet.clone();
+    let decimal_comma = a.decimal_comma;
+    let (statements, passed) = tokio::task::spawn_blocking(move || {
+        source::read_across(&files, sheet.as_deref(), accounts.as_ref(), decimal_comma)
+    })
+    .await
+    .map_err(|e| eyre!("the reader stopped: {e}"))??;
+    let before = match existing {
+        Some(c) => store.financials(c.id).await?,
+        None => Vec::new(),
+    };
+    let months = crate::import::across::merge(&before, &statements)?;
+    for p in &passed {
+        eprintln!("read past {} (no months across)", clean(p));
+    }
+    let batch = ImportBatch::Financials(months);
+    let what = format!(
+        "{} months from {}",
+        batch.len(),
+        statements
+            .iter()
+            .map(|s| clean(&s.label))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
+    if a.dry_run {
+        let (header, rows) = crate::import::preview_table(&batch);
+        let mut out = source::across_text(&statements);
+        out.push('\n');
+        out += &table_text(&header, &rows);
+        super::print(&out)?;
+        eprintln!("{what}; dry run: nothing written");
+        return Ok(());
+    }
+    let company = store.import(target, &batch).await?;
+    store
+        .record_or_warn(&AuditEntry::new(
+            &company,
+            "import",
+            "financials",
+            format!("months across: {what}"),
+        ))
+        .await;
+    eprintln!("imported {what} into {:?}", clean(&company.name));
     Ok(())
 }

@@ -140,7 +140,7 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-fn matches(patterns: &[String], account: &str) -> bool {
+pub(crate) fn matches(patterns: &[String], account: &str) -> bool {
     let mut yes = false;
     for p in patterns {
         match p.strip_prefix('!') {

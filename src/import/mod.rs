@@ -3,6 +3,7 @@
 //! row (the line in the file; the header is row 1), the column, the value and
 //! what was expected.
 
+pub mod across;
 pub mod cfdi;
 pub mod fields;
 pub mod journal;

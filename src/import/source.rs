@@ -303,3 +303,147 @@ pub async fn run(
         }
     }
 }
+
+/// The columns guessed for a kind on a sheet whose headers are not ours.
+#[derive(Debug, Clone, Default)]
+pub struct Guess {
+    /// Our field → the sheet's header.
+    pub columns: std::collections::BTreeMap<String, String>,
+    /// Required fields no header was guessed for.
+    pub missing: Vec<&'static str>,
+    /// The headers read (for the message).
+    pub headers: Vec<String>,
+}
+
+/// Guesses the mapping exactly as the import dialog does.
+pub fn guess_mapping(kind: Kind, sheet: &Sheet) -> Guess {
+    let headers = table::likely_headers(kind, sheet);
+    let columns = table::guess(kind, &headers);
+    let missing = kind
+        .columns()
+        .iter()
+        .filter(|(k, required)| *required && !columns.contains_key(*k))
+        .map(|(k, _)| *k)
+        .collect();
+    Guess {
+        columns,
+        missing,
+        headers,
+    }
+}
+
+/// `--map field="Header"` flags for a mapping, in our fields' order.
+pub fn map_flags(kind: Kind, columns: &std::collections::BTreeMap<String, String>) -> String {
+    kind.columns()
+        .iter()
+        .filter_map(|(k, _)| columns.get(*k).map(|h| format!("--map {k}={:?}", clean(h))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The header of a CSV file (its first record), to tell our own format from
+/// a user's; `None` when it cannot be read (the import then says why).
+pub fn csv_header(path: &std::path::Path) -> Option<Vec<String>> {
+    let f = super::open_regular(path).ok()?;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::Read::take(f, 1024 * 1024));
+    let rec = r.records().next()?.ok()?;
+    Some(
+        rec.iter()
+            .enumerate()
+            .map(|(i, c)| if i == 0 { c.trim_start_matches('\u{feff}') } else { c }.to_owned())
+            .collect(),
+    )
+}
+
+/// Every statement with months across in the files given: each CSV, and each
+/// sheet of a workbook (the one named by `sheet`, else every sheet with a
+/// months header; the others are listed in `passed`).
+pub fn read_across(
+    files: &[PathBuf],
+    sheet: Option<&str>,
+    accounts: Option<&journal::Accounts>,
+    decimal_comma: bool,
+) -> Result<(Vec<super::across::Across>, Vec<String>), ImportError> {
+    use super::across;
+    let mut out = Vec::new();
+    let mut passed = Vec::new();
+    for f in files {
+        match SourceKind::of(f) {
+            SourceKind::Spreadsheet => {
+                let names = match sheet {
+                    Some(s) => vec![s.to_owned()],
+                    None => table::sheet_names(f)?,
+                };
+                let named = sheet.is_some();
+                for name in names {
+                    let s = table::read_spreadsheet(f, Some(&name))?;
+                    if !named && across::find_header(&s).is_none() {
+                        passed.push(s.label.clone());
+                        continue;
+                    }
+                    out.push(across::read(&s, accounts, decimal_comma)?);
+                }
+            }
+            SourceKind::Csv => {
+                let s = table::read_csv(f)?;
+                out.push(across::read(&s, accounts, decimal_comma)?);
+            }
+            _ => {
+                return Err(ImportError {
+                    file: clean(&f.display().to_string()),
+                    problems: vec![super::Problem {
+                        row: None,
+                        file: None,
+                        column: None,
+                        value: None,
+                        expected: "a .csv, .xlsx, .xls or .ods statement with months across".into(),
+                    }],
+                    more: 0,
+                });
+            }
+        }
+    }
+    if out.is_empty() {
+        let file = files
+            .iter()
+            .map(|f| clean(&f.display().to_string()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ImportError {
+            file,
+            problems: vec![super::Problem {
+                row: None,
+                file: None,
+                column: None,
+                value: None,
+                expected: "a sheet with months across (a header row of months such as Jan 2025 or ene-25)".into(),
+            }],
+            more: 0,
+        });
+    }
+    Ok((out, passed))
+}
+
+/// The one text said of statements with months across: each account row and
+/// its field, then the months they give.
+pub fn across_text(statements: &[super::across::Across]) -> String {
+    let mut s = String::new();
+    for a in statements {
+        let kind = match a.statement {
+            super::across::Statement::ProfitAndLoss => "P&L",
+            super::across::Statement::BalanceSheet => "balance sheet",
+        };
+        s += &format!("{} ({kind}):\n", clean(&a.label));
+        for (row, label, what) in super::across::describe(a) {
+            if what == "group" || what == "section" {
+                s += &format!("  row {row:>4}  {}  [{what}]\n", clean(&label));
+            } else {
+                s += &format!("  row {row:>4}    {} → {what}\n", clean(&label));
+            }
+        }
+    }
+    s
+}
