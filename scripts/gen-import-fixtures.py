@@ -150,7 +150,7 @@ def spanish_csv():
 # ---------------------------------------------------------------- months across
 # A P&L "by month" and a balance sheet in the layout accounting systems export:
 # months as columns, accounts as rows under sections, subtotals between. The
-# same months as financials-across-expected.csv (one row per month).
+# same months as months-across-expected.csv (one row per month).
 def across_accounts():
     """Per month: the P&L accounts and the bank accounts, summing to the fields."""
     out = []
@@ -189,7 +189,7 @@ def qb_money(d):
 def months_across():
     import csv
     acc = across_accounts()
-    with open(path("financials-across-expected.csv"), "w") as f:
+    with open(path("months-across-expected.csv"), "w") as f:
         f.write("month,revenue,cogs,opex,sales_marketing,depreciation,other_income,cash_end\n")
         for a in acc:
             f.write(f"{a['month']},{a['revenue']},{a['cogs']},{a['opex']},{a['marketing']},"

@@ -57,7 +57,7 @@ const ACROSS: &[&str] = &["--layout", "months-across"];
 
 #[tokio::test]
 async fn quickbooks_and_spanish_statements_give_the_months_of_the_equivalent_rows() {
-    let expected = fixture("financials-across-expected.csv");
+    let expected = fixture("months-across-expected.csv");
     for ts in common::stores().await {
         let url = ts.url.as_str();
         ok(&import(url, "Rows", &[&expected], &[]));

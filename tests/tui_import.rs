@@ -270,3 +270,119 @@ async fn snapshots_in_both_languages_and_sizes() {
         assert_snapshot!(format!("import_xlsx_{lang:?}_120x40"), screen(&a, 120, 40));
     }
 }
+
+#[tokio::test]
+async fn a_first_run_imports_your_books_into_a_new_company_that_then_opens() {
+    for s in common::stores().await {
+        let store = &s.store;
+        for lang in [Lang::En, Lang::Es] {
+            let mut a = App::new(lang, Theme::monochrome("t"), Keymap::default(), None);
+            settle(&mut a, store, vec![Effect::LoadCompanies]).await;
+            let name = format!("Tallo {lang:?}");
+            if store.companies().await.unwrap().is_empty() {
+                // The empty store offers the demo, your own books, or quitting.
+                if s.name == "sqlite" {
+                    for l in [Lang::En, Lang::Es] {
+                        let mut b = App::new(l, Theme::monochrome("t"), Keymap::default(), None);
+                        b.update(Action::Companies(Ok(Vec::new())));
+                        assert_snapshot!(format!("first_run_{l:?}_80x24"), screen(&b, 80, 24));
+                        assert_snapshot!(format!("first_run_{l:?}_120x40"), screen(&b, 120, 40));
+                    }
+                }
+                press(&mut a, store, key('i')).await;
+            } else {
+                // Later: the company chooser has "+ new company" after the companies.
+                press(&mut a, store, key('c')).await;
+                for _ in 0..5 {
+                    press(&mut a, store, code(KeyCode::Down)).await;
+                }
+                if s.name == "sqlite" {
+                    assert_snapshot!(format!("chooser_new_company_{lang:?}_80x24"), screen(&a, 80, 24));
+                }
+                press(&mut a, store, code(KeyCode::Enter)).await;
+            }
+            let d = a.import.as_ref().expect("the import dialog for a new company");
+            assert_eq!(d.focus, Focus::Name);
+            type_text(&mut a, store, &name).await;
+            press(&mut a, store, code(KeyCode::Down)).await;
+            for _ in 0..3 {
+                press(&mut a, store, code(KeyCode::Backspace)).await;
+            }
+            type_text(&mut a, store, "mxn").await;
+            press(&mut a, store, code(KeyCode::Down)).await;
+            press(&mut a, store, code(KeyCode::Right)).await; // the other language
+            press(&mut a, store, code(KeyCode::Down)).await;
+            type_text(&mut a, store, "tests/fixtures/books/estados-financieros-es.xlsx").await;
+            press(&mut a, store, code(KeyCode::Enter)).await;
+            // Months across are recognised and read as statements, both sheets.
+            let d = a.import.as_ref().unwrap();
+            let Loaded::Ready { summary, rows, .. } = &d.loaded else {
+                panic!("{}: {:?}", s.name, d.loaded)
+            };
+            assert!(summary.starts_with("6 months from"), "{summary}");
+            assert_eq!(
+                summary,
+                "6 months from sheet Estado de resultados (P&L) and sheet Balance general (balance sheet)"
+            );
+            assert_eq!(rows.len(), 6);
+            if s.name == "sqlite" {
+                assert_snapshot!(format!("first_run_import_{lang:?}_120x40"), screen(&a, 120, 40));
+                assert_snapshot!(format!("first_run_import_{lang:?}_80x24"), screen(&a, 80, 24));
+            }
+            press(&mut a, store, code(KeyCode::Enter)).await;
+            assert!(a.import.is_none(), "{}: {:?}", s.name, a.message);
+            let c = store.company(&name).await.unwrap();
+            assert_eq!(c.currency, "MXN");
+            assert_eq!(c.locale, if lang == Lang::En { "es-MX" } else { "en-US" });
+            // The new company opens on its dashboard.
+            let data = a.data.as_ref().expect("the new company is open");
+            assert_eq!(data.company.name, name);
+            assert_eq!(data.snapshot.monthly.len(), 6);
+            let want = {
+                let mut v: Vec<String> = std::fs::read_to_string("tests/fixtures/books/months-across-expected.csv")
+                    .unwrap()
+                    .lines()
+                    .skip(1)
+                    .map(|l| l.split(',').nth(1).unwrap().to_owned())
+                    .collect();
+                v.sort();
+                v
+            };
+            let mut got: Vec<String> = store
+                .financials(c.id)
+                .await
+                .unwrap()
+                .iter()
+                .map(|m| format!("{:.2}", m.revenue))
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "{}", s.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_new_company_needs_a_name_and_a_currency_and_esc_goes_back_to_the_first_run() {
+    for s in common::stores().await {
+        let store = &s.store;
+        let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+        settle(&mut a, store, vec![Effect::LoadCompanies]).await;
+        press(&mut a, store, key('i')).await;
+        press(&mut a, store, code(KeyCode::Down)).await;
+        press(&mut a, store, code(KeyCode::Down)).await;
+        press(&mut a, store, code(KeyCode::Down)).await;
+        type_text(&mut a, store, "tests/fixtures/books/financials-canonical.csv").await;
+        press(&mut a, store, code(KeyCode::Enter)).await; // read
+        press(&mut a, store, code(KeyCode::Enter)).await; // import: no name yet
+        let d = a.import.as_ref().unwrap();
+        assert_eq!(d.error.as_deref(), Some("Type the new company's name"));
+        assert!(store.companies().await.unwrap().is_empty(), "{}", s.name);
+        press(&mut a, store, code(KeyCode::Esc)).await;
+        assert!(a.import.is_none());
+        assert_eq!(
+            a.overlay,
+            katalis::tui::app::Overlay::ConfirmDemo,
+            "back to the first-run choice"
+        );
+    }
+}

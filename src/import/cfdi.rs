@@ -114,15 +114,21 @@ impl CfdiData {
         if self.payments_to_stored > 0 {
             s += &format!(", {} to invoices imported before", self.payments_to_stored);
         }
-        s += &format!(
-            ", {} credit notes; skipped: {} received, {} of other types, {} fully credited",
-            self.credit_notes, self.received, self.other, self.fully_credited
-        );
-        if self.cancelled > 0 {
-            s += &format!(", {} cancelled", self.cancelled);
-        }
-        if !self.skipped.is_empty() {
-            s += &format!(", {} for unknown invoices", self.skipped.len());
+        s += &format!(", {} credit notes", self.credit_notes);
+        // What was left out, the counts that are not zero.
+        let skipped: Vec<String> = [
+            (self.received, "received"),
+            (self.other, "of other types"),
+            (self.fully_credited, "fully credited"),
+            (self.cancelled, "cancelled"),
+            (self.skipped.len(), "for unknown invoices"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if !skipped.is_empty() {
+            s += &format!("; skipped: {}", skipped.join(", "));
         }
         s.push(')');
         if self.already > 0 {

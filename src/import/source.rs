@@ -29,11 +29,13 @@ pub struct ReadRequest {
     pub currency: String,
     /// The company imported into, when it exists (CFDI apply to its kept ones).
     pub company_id: Option<i64>,
+    /// A table read as statements with months across (financials).
+    pub across: bool,
 }
 
 impl PartialEq for ReadRequest {
     fn eq(&self, other: &Self) -> bool {
-        self.path == other.path && self.sheet == other.sheet && self.rfc == other.rfc
+        self.path == other.path && self.sheet == other.sheet && self.rfc == other.rfc && self.across == other.across
     }
 }
 
@@ -197,6 +199,9 @@ pub enum ReadError {
 
 /// Reads what `req` names, as the dialog shows it.
 pub async fn read(store: &AnyStore, req: ReadRequest) -> Result<ReadResult, String> {
+    if req.across {
+        return read_across_ready(store, req).await;
+    }
     match req.source {
         SourceKind::Spreadsheet | SourceKind::Csv | SourceKind::Journal => {
             tokio::task::spawn_blocking(move || read_file(req))
@@ -446,4 +451,60 @@ pub fn across_text(statements: &[super::across::Across]) -> String {
         }
     }
     s
+}
+
+/// Statements with months across read whole (every sheet with months, as the
+/// CLI reads them; decimal commas when the numbers are written so) and merged
+/// into the company's months.
+async fn read_across_ready(store: &AnyStore, req: ReadRequest) -> Result<ReadResult, String> {
+    let path = req.path.clone();
+    let (statements, _) = tokio::task::spawn_blocking(move || {
+        let files = [path];
+        read_across(&files, None, None, false).or_else(|e| {
+            if e.to_string().contains("--decimal-comma") {
+                read_across(&files, None, None, true)
+            } else {
+                Err(e)
+            }
+        })
+    })
+    .await
+    .map_err(|e| format!("the reader stopped: {e}"))?
+    .map_err(|e| e.to_string())?;
+    let before = match req.company_id {
+        Some(id) => store.financials(id).await.map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let months = super::across::merge(&before, &statements).map_err(|e| e.to_string())?;
+    let summary = across_summary(months.len(), &statements);
+    let plan = Plan::Batch(ImportBatch::Financials(months));
+    let (header, rows) = plan.preview();
+    Ok(ReadResult::Ready {
+        plan: Arc::new(plan),
+        header,
+        rows,
+        summary,
+    })
+}
+
+/// The one sentence said of statements with months across: how many months,
+/// from which statements (a workbook's sheets by name, files by their name).
+pub fn across_summary(months: usize, statements: &[super::across::Across]) -> String {
+    let names: Vec<String> = statements
+        .iter()
+        .map(|a| {
+            let kind = match a.statement {
+                super::across::Statement::ProfitAndLoss => "P&L",
+                super::across::Statement::BalanceSheet => "balance sheet",
+            };
+            let name = match a.label.rsplit_once(", sheet ") {
+                Some((_, sheet)) => format!("sheet {sheet}"),
+                None => std::path::Path::new(&a.label)
+                    .file_name()
+                    .map_or_else(|| a.label.clone(), |f| f.to_string_lossy().into_owned()),
+            };
+            format!("{} ({kind})", clean(&name))
+        })
+        .collect();
+    format!("{months} months from {}", names.join(" and "))
 }

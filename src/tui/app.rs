@@ -266,7 +266,8 @@ pub enum Action {
     StoreUp,
     ImportRead(Box<Result<ReadResult, String>>),
     /// Rows imported and skipped, or why nothing was.
-    Imported(Result<(usize, usize), String>),
+    /// An import ended: the company it wrote (which then opens), rows imported and skipped.
+    Imported(Result<(String, usize, usize), String>),
     MappingSaved(Result<String, String>),
     /// The model's answer to a question of the panel (or why there is none,
     /// with the tool calls made and the text that arrived).
@@ -713,10 +714,8 @@ impl App {
                 vec![]
             }
             Action::ImportRead(result) => {
-                if let Some(dialog) = self.import.as_mut() {
-                    dialog.on_read(*result);
-                }
-                vec![]
+                let again = self.import.as_mut().and_then(|d| d.on_read(*result));
+                again.map(|r| Effect::ImportRead(Box::new(r))).into_iter().collect()
             }
             Action::Imported(result) => {
                 let result = result.map_err(|e| {
@@ -735,7 +734,7 @@ impl App {
                     dialog.on_imported(&result);
                 }
                 match result {
-                    Ok((rows, skipped)) => {
+                    Ok((company, rows, skipped)) => {
                         self.import = None;
                         let text = match self.lang {
                             Lang::En => format!("Imported {rows} rows ({skipped} skipped)"),
@@ -743,11 +742,9 @@ impl App {
                         };
                         self.say(text, false);
                         self.load = Load::Loading;
-                        self.data
-                            .as_ref()
-                            .map(|d| Effect::LoadCompany(d.company.clone()))
-                            .into_iter()
-                            .collect()
+                        // The company imported into opens (a new one is in the list only now).
+                        self.wanted_company = Some(company);
+                        vec![Effect::LoadCompanies]
                     }
                     Err(_) => vec![],
                 }
@@ -978,6 +975,10 @@ impl App {
                 Ask::Nothing => vec![],
                 Ask::Close => {
                     self.import = None;
+                    if self.companies.is_empty() && self.data.is_none() {
+                        // Back to the first-run choice.
+                        self.overlay = Overlay::ConfirmDemo;
+                    }
                     vec![]
                 }
                 Ask::Read(req) => vec![Effect::ImportRead(Box::new(req))],
@@ -1073,10 +1074,15 @@ impl App {
             }
             Overlay::ConfirmDemo => {
                 return match key.code {
-                    KeyCode::Char('y') | KeyCode::Char('s') | KeyCode::Enter => {
+                    KeyCode::Char('d') | KeyCode::Char('y') | KeyCode::Char('s') | KeyCode::Enter => {
                         self.overlay = Overlay::None;
                         self.load = Load::Loading;
                         vec![Effect::LoadDemo]
+                    }
+                    KeyCode::Char('i') => {
+                        self.overlay = Overlay::None;
+                        self.import = Some(ImportDialog::for_new_company(self.lang));
+                        vec![]
                     }
                     KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
                         self.quit = true;
@@ -1086,14 +1092,18 @@ impl App {
                 };
             }
             Overlay::Companies { selected } => {
-                let n = self.companies.len();
+                // The companies, then "+ new company".
+                let n = self.companies.len() + 1;
                 match (key.code, intent) {
                     (KeyCode::Esc, _) => self.overlay = Overlay::None,
                     (_, Some(Intent::Up)) => *selected = selected.saturating_sub(1),
-                    (_, Some(Intent::Down)) => *selected = (*selected + 1).min(n.saturating_sub(1)),
+                    (_, Some(Intent::Down)) => *selected = (*selected + 1).min(n - 1),
                     (KeyCode::Enter, _) => {
                         let pick = self.companies.get(*selected).cloned();
                         self.overlay = Overlay::None;
+                        if pick.is_none() {
+                            self.import = Some(ImportDialog::for_new_company(self.lang));
+                        }
                         if let Some(c) = pick {
                             self.load = Load::Loading;
                             self.rows = [0; Tab::ALL.len()];

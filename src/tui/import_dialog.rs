@@ -30,7 +30,8 @@ pub const PREVIEW_ROWS: usize = 10;
 /// An import for the runtime to run; `progress` is shared with the dialog.
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
-    pub company_id: i64,
+    /// The company imported into: an existing one, or one made in the import's transaction.
+    pub target: crate::store::ImportTarget,
     /// The file or folder, for the audit trail.
     pub source: String,
     pub what: ImportWhat,
@@ -58,6 +59,10 @@ impl PartialEq for ImportRequest {
 /// The dialog's rows, top to bottom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
+    /// A new company's name, currency and language (when the dialog creates it).
+    Name,
+    Currency,
+    Language,
     Path,
     Rfc,
     Kind,
@@ -106,13 +111,38 @@ pub struct ImportDialog {
     pub preview: Result<Vec<PreviewRow>, String>,
     pub running: Option<(Arc<ImportProgress>, u64)>,
     pub error: Option<String>,
-    company_id: i64,
-    currency: String,
+    /// The company imported into.
+    pub into: Destination,
+    /// Financials read as a statement with months across (a P&L or balance sheet by month).
+    pub across: bool,
+    /// The user picked the layout: it is no longer detected.
+    across_chosen: bool,
     /// What the path names, looked up when the path changes (not on every frame).
     detected: Option<SourceKind>,
 }
 
-const KINDS: [Kind; 3] = source::KINDS;
+/// Which company the dialog imports into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Existing {
+        id: i64,
+        currency: String,
+    },
+    /// A company made by the import (the first run, or `+ new company`).
+    New {
+        name: String,
+        currency: String,
+        lang: Lang,
+    },
+}
+
+/// The choices of "Import as": our kinds, financials also as months across.
+const CHOICES: [(Kind, bool); 4] = [
+    (Kind::Financials, false),
+    (Kind::Financials, true),
+    (Kind::Products, false),
+    (Kind::Invoices, false),
+];
 
 /// `~/x` → `$HOME/x`.
 fn expand(p: &str) -> PathBuf {
@@ -164,6 +194,25 @@ pub fn complete(typed: &str) -> (String, Vec<String>) {
 
 impl ImportDialog {
     pub fn new(company_id: i64, currency: String) -> ImportDialog {
+        ImportDialog::with(Destination::Existing {
+            id: company_id,
+            currency,
+        })
+    }
+
+    /// A dialog that creates the company it imports into.
+    pub fn for_new_company(lang: Lang) -> ImportDialog {
+        let currency = lang.pick("USD", "MXN").to_owned();
+        let mut d = ImportDialog::with(Destination::New {
+            name: String::new(),
+            currency,
+            lang,
+        });
+        d.focus = Focus::Name;
+        d
+    }
+
+    fn with(into: Destination) -> ImportDialog {
         ImportDialog {
             path: String::new(),
             rfc: String::new(),
@@ -175,9 +224,49 @@ impl ImportDialog {
             preview: Ok(Vec::new()),
             running: None,
             error: None,
-            company_id,
-            currency,
+            into,
+            across: false,
+            across_chosen: false,
             detected: None,
+        }
+    }
+
+    /// The currency of the company imported into.
+    fn currency(&self) -> String {
+        match &self.into {
+            Destination::Existing { currency, .. } => currency.clone(),
+            Destination::New { currency, .. } => currency.trim().to_ascii_uppercase(),
+        }
+    }
+
+    /// Where the import writes, or why the new company's fields are not right.
+    fn target(&self, lang: Lang) -> Result<crate::store::ImportTarget, String> {
+        use crate::store::ImportTarget;
+        match &self.into {
+            Destination::Existing { id, .. } => Ok(ImportTarget::Existing(*id)),
+            Destination::New { name, lang: l, .. } => {
+                let currency = self.currency();
+                if name.trim().is_empty() {
+                    return Err(lang
+                        .pick("Type the new company's name", "Escriba el nombre de la empresa")
+                        .into());
+                }
+                if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                    return Err(lang
+                        .pick(
+                            "Currency: an ISO 4217 code such as USD, MXN or COP",
+                            "Moneda: un código ISO 4217 como USD, MXN o COP",
+                        )
+                        .into());
+                }
+                Ok(ImportTarget::Create(crate::domain::NewCompany {
+                    name: name.trim().to_owned(),
+                    industry: String::new(),
+                    currency,
+                    fiscal_year_start: 1,
+                    locale: l.pick("en-US", "es-MX").to_owned(),
+                }))
+            }
         }
     }
 
@@ -197,14 +286,20 @@ impl ImportDialog {
 
     /// The rows the focus moves through.
     pub fn rows(&self) -> Vec<Focus> {
-        let mut rows = vec![Focus::Path];
+        let mut rows = Vec::new();
+        if matches!(self.into, Destination::New { .. }) {
+            rows.extend([Focus::Name, Focus::Currency, Focus::Language]);
+        }
+        rows.push(Focus::Path);
         match self.source() {
             Some(SourceKind::Cfdi) => rows.push(Focus::Rfc),
             Some(SourceKind::Csv) => rows.push(Focus::Kind),
+            // Months across reads every sheet with months: no sheet to choose.
+            Some(SourceKind::Spreadsheet) if self.across => rows.push(Focus::Kind),
             Some(SourceKind::Spreadsheet) => rows.extend([Focus::Kind, Focus::Sheet]),
             _ => {}
         }
-        if matches!(self.loaded, Loaded::Table { .. }) && self.is_table() {
+        if matches!(self.loaded, Loaded::Table { .. }) && self.is_table() && !self.across {
             rows.extend((0..self.kind.columns().len()).map(Focus::Field));
         }
         rows
@@ -216,13 +311,19 @@ impl ImportDialog {
             source: self.source()?,
             sheet: self.mapping.sheet.clone(),
             rfc: self.rfc.trim().to_owned(),
-            currency: self.currency.clone(),
-            company_id: Some(self.company_id),
+            currency: self.currency(),
+            company_id: match &self.into {
+                Destination::Existing { id, .. } => Some(*id),
+                Destination::New { .. } => None,
+            },
+            across: self.across && self.is_table(),
         })
     }
 
-    /// The file was read.
-    pub fn on_read(&mut self, result: Result<ReadResult, String>) {
+    /// The file was read. A table whose headers are not a kind of ours but
+    /// whose columns are months is read again as statements with months
+    /// across: the request for that is returned.
+    pub fn on_read(&mut self, result: Result<ReadResult, String>) -> Option<ReadRequest> {
         self.error = None;
         match result {
             Err(e) => self.loaded = Loaded::Failed(e),
@@ -238,12 +339,20 @@ impl ImportDialog {
                     table::likely_headers(self.kind, &sheet)
                 };
                 self.mapping.columns = table::guess(self.kind, &headers);
+                let months_across = self.kind == Kind::Financials
+                    && crate::import::across::find_header(&sheet).is_some()
+                    && !source::guess_mapping(Kind::Financials, &sheet).missing.is_empty();
                 self.mapping.sheet = if sheets.len() > 1 { name } else { None };
                 self.loaded = Loaded::Table { sheets, sheet, headers };
                 if self.focus == Focus::Path {
                     self.focus = Focus::Kind;
                 }
                 self.refresh();
+                if months_across && !self.across && !self.across_chosen {
+                    self.across = true;
+                    self.loaded = Loaded::Reading;
+                    return self.read_request();
+                }
             }
             Ok(ReadResult::Ready {
                 plan,
@@ -259,6 +368,7 @@ impl ImportDialog {
                 }
             }
         }
+        None
     }
 
     /// Recomputes the preview after the mapping or the kind changed.
@@ -272,7 +382,7 @@ impl ImportDialog {
     }
 
     /// The import finished (the app closes the dialog on success).
-    pub fn on_imported(&mut self, result: &Result<(usize, usize), String>) {
+    pub fn on_imported<T>(&mut self, result: &Result<T, String>) {
         self.running = None;
         if let Err(e) = result {
             self.error = Some(e.clone());
@@ -305,15 +415,16 @@ impl ImportDialog {
         self.refresh();
     }
 
-    fn import_request(&self) -> Result<ImportRequest, String> {
+    fn import_request(&self, lang: Lang) -> Result<ImportRequest, String> {
         let progress = Arc::new(ImportProgress::default());
+        let target = self.target(lang)?;
         match &self.loaded {
             Loaded::Table { sheet, .. } => {
                 if let Err(e) = &self.preview {
                     return Err(e.clone());
                 }
                 Ok(ImportRequest {
-                    company_id: self.company_id,
+                    target,
                     source: format!("file {}", clean(self.path.trim())),
                     what: ImportWhat::Table {
                         kind: self.kind,
@@ -325,7 +436,7 @@ impl ImportDialog {
                 })
             }
             Loaded::Ready { plan, .. } => Ok(ImportRequest {
-                company_id: self.company_id,
+                target,
                 source: format!("{} {}", source_label(self.source(), Lang::En), clean(self.path.trim())),
                 what: ImportWhat::Ready(plan.clone()),
                 progress,
@@ -345,7 +456,7 @@ impl ImportDialog {
         }
         let rows = self.rows();
         let at = rows.iter().position(|r| *r == self.focus).unwrap_or(0);
-        let typing = matches!(self.focus, Focus::Path | Focus::Rfc);
+        let typing = matches!(self.focus, Focus::Path | Focus::Rfc | Focus::Name | Focus::Currency);
         match key.code {
             KeyCode::Esc => return Ask::Close,
             KeyCode::Up => self.focus = rows[at.saturating_sub(1)],
@@ -361,9 +472,22 @@ impl ImportDialog {
             KeyCode::Left | KeyCode::Right => {
                 let step = if key.code == KeyCode::Left { -1 } else { 1 };
                 match self.focus {
+                    Focus::Language => {
+                        if let Destination::New { lang: l, .. } = &mut self.into {
+                            *l = if *l == Lang::En { Lang::Es } else { Lang::En };
+                        }
+                    }
                     Focus::Kind => {
-                        let i = KINDS.iter().position(|k| *k == self.kind).unwrap_or(0) as isize;
-                        self.kind = KINDS[(i + step).rem_euclid(3) as usize];
+                        let n = CHOICES.len() as isize;
+                        let i = CHOICES.iter().position(|c| *c == (self.kind, self.across)).unwrap_or(0) as isize;
+                        let was_across = self.across;
+                        self.across_chosen = true;
+                        (self.kind, self.across) = CHOICES[(i + step).rem_euclid(n) as usize];
+                        if self.across != was_across && !matches!(self.loaded, Loaded::Nothing | Loaded::Reading) {
+                            // Months across reads the file as statements (every sheet); back, as a table.
+                            self.loaded = Loaded::Reading;
+                            return self.read_request().map_or(Ask::Nothing, Ask::Read);
+                        }
                         if let Loaded::Table { headers, .. } = &self.loaded {
                             self.mapping.columns = table::guess(self.kind, headers);
                         }
@@ -397,6 +521,10 @@ impl ImportDialog {
                     Loaded::Table { .. } => self.focus == Focus::Path,
                     _ => true,
                 };
+                if read && matches!(self.focus, Focus::Name | Focus::Currency | Focus::Language) {
+                    self.focus = Focus::Path;
+                    return Ask::Nothing;
+                }
                 if read {
                     self.detect(); // the file may have appeared since the path was typed
                     self.completions.clear();
@@ -422,7 +550,7 @@ impl ImportDialog {
                     self.loaded = Loaded::Reading;
                     return Ask::Read(req);
                 }
-                return match self.import_request() {
+                return match self.import_request(lang) {
                     Ok(req) => {
                         self.error = None;
                         self.running = Some((req.progress.clone(), req.total));
@@ -449,22 +577,14 @@ impl ImportDialog {
                 }
             }
             KeyCode::Backspace if typing => {
-                let field = if self.focus == Focus::Path {
-                    &mut self.path
-                } else {
-                    &mut self.rfc
-                };
-                field.pop();
+                self.field().pop();
                 self.on_edit();
             }
             KeyCode::Char(c) if typing && !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
-                let field = if self.focus == Focus::Path {
-                    &mut self.path
-                } else {
-                    &mut self.rfc
-                };
-                if field.len() < 4096 {
-                    field.push(c);
+                let limit = if self.focus == Focus::Currency { 3 } else { 4096 };
+                let field = self.field();
+                if field.chars().count() < limit {
+                    field.push(if limit == 3 { c.to_ascii_uppercase() } else { c });
                 }
                 self.on_edit();
             }
@@ -473,12 +593,32 @@ impl ImportDialog {
         Ask::Nothing
     }
 
+    /// The text the focus types into.
+    fn field(&mut self) -> &mut String {
+        match (&mut self.into, self.focus) {
+            (Destination::New { name, .. }, Focus::Name) => name,
+            (Destination::New { currency, .. }, Focus::Currency) => currency,
+            (_, Focus::Rfc) => &mut self.rfc,
+            _ => &mut self.path,
+        }
+    }
+
     /// The path or the RFC changed: what was read no longer applies.
     fn on_edit(&mut self) {
+        if matches!(self.focus, Focus::Name | Focus::Currency) {
+            // A new currency changes how journals and CFDI read: read again.
+            if self.focus == Focus::Currency && matches!(self.loaded, Loaded::Ready { .. } | Loaded::Failed(_)) {
+                self.loaded = Loaded::Nothing;
+            }
+            self.error = None;
+            return;
+        }
         if self.focus == Focus::Path {
             self.detect();
             self.loaded = Loaded::Nothing;
             self.mapping = Mapping::default();
+            self.across = false;
+            self.across_chosen = false;
             self.preview = Ok(Vec::new());
             self.completions.clear();
         } else if matches!(self.loaded, Loaded::Ready { .. } | Loaded::Failed(_)) {
@@ -498,12 +638,36 @@ fn source_label(s: Option<SourceKind>, lang: Lang) -> &'static str {
     }
 }
 
-fn kind_label(k: Kind, lang: Lang) -> &'static str {
+fn kind_label(k: Kind, across: bool, lang: Lang) -> &'static str {
     match k {
+        Kind::Financials if across => lang.pick(
+            "monthly financials, months across (P&L, balance sheet)",
+            "estados mensuales, meses en columnas (resultados, balance)",
+        ),
         Kind::Financials => lang.pick("monthly financials", "estados mensuales"),
         Kind::Products => lang.pick("products", "productos"),
         Kind::Invoices => lang.pick("invoices", "facturas"),
     }
+}
+
+/// `text` in lines of at most `width` columns, broken between words.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let w = crate::sanitize::width(word);
+        if !line.is_empty() && crate::sanitize::width(&line) + 1 + w > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
 }
 
 fn problem_text(p: &[Problem]) -> String {
@@ -535,7 +699,13 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
         area.height.saturating_sub(2),
     );
     Clear.render(r, buf);
-    let title = format!(" {} ", t("Import into this company", "Importar a esta empresa"));
+    let title = match &d.into {
+        Destination::Existing { .. } => format!(" {} ", t("Import into this company", "Importar a esta empresa")),
+        Destination::New { .. } => format!(
+            " {} ",
+            t("A new company from your books", "Una empresa nueva con sus libros")
+        ),
+    };
     let b = super::widgets::block(&title, th);
     let inner = b.inner(r);
     b.render(r, buf);
@@ -547,6 +717,35 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
     let focused = |f: Focus| if d.focus == f { th.selected } else { th.base };
     let label = |s: &str| Span::styled(format!("{s:<label_w$}"), th.muted);
     let cursor = |f: Focus| if d.focus == f { "▏" } else { "" };
+    if let Destination::New {
+        name,
+        currency,
+        lang: l,
+    } = &d.into
+    {
+        lines.push(Line::from(vec![
+            label(t("Company name", "Nombre")),
+            Span::styled(format!("{}{}", clean(name), cursor(Focus::Name)), focused(Focus::Name)),
+        ]));
+        lines.push(Line::from(vec![
+            label(t("Currency", "Moneda")),
+            Span::styled(
+                format!("{}{}", clean(currency), cursor(Focus::Currency)),
+                focused(Focus::Currency),
+            ),
+            Span::styled(
+                t("  ISO code: USD, MXN, COP…", "  código ISO: USD, MXN, COP…"),
+                th.muted,
+            ),
+        ]));
+        lines.push(Line::from(vec![
+            label(t("Language", "Idioma")),
+            Span::styled(
+                format!("◀ {} ▶", l.pick("English", "Español")),
+                focused(Focus::Language),
+            ),
+        ]));
+    }
     lines.push(Line::from(vec![
         label(t("File", "Archivo")),
         Span::styled(
@@ -569,7 +768,10 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
     if rows.contains(&Focus::Kind) {
         let mut spans = vec![
             label(t("Import as", "Importar como")),
-            Span::styled(format!("◀ {} ▶", kind_label(d.kind, lang)), focused(Focus::Kind)),
+            Span::styled(
+                format!("◀ {} ▶", kind_label(d.kind, d.across, lang)),
+                focused(Focus::Kind),
+            ),
         ];
         if rows.contains(&Focus::Sheet) {
             let sheet = d
@@ -589,7 +791,11 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
         ))),
         Loaded::Reading => lines.push(Line::from(Span::styled(t("Reading…", "Leyendo…"), th.muted))),
         Loaded::Failed(e) => lines.push(Line::from(Span::styled(format!("✗ {}", clean(e)), th.bad))),
-        Loaded::Ready { summary, .. } => lines.push(Line::from(Span::styled(clean(summary), th.good))),
+        Loaded::Ready { summary, .. } => {
+            for part in wrap_words(&clean(summary), inner.width as usize) {
+                lines.push(Line::from(Span::styled(part, th.good)));
+            }
+        }
         Loaded::Table { .. } => {}
     }
     // The mapping table: as many fields as fit around the focus.
@@ -750,13 +956,14 @@ pub fn render(d: &ImportDialog, app: &super::app::App, area: Rect, buf: &mut Buf
     Paragraph::new(hint).style(th.muted).render(hints, buf);
 }
 
-/// Runs an import in one transaction: the rows imported and skipped.
-pub async fn run_import(store: &crate::store::AnyStore, req: ImportRequest) -> Result<(usize, usize), String> {
+/// Runs an import in one transaction: the company, the rows imported and skipped.
+pub async fn run_import(
+    store: &crate::store::AnyStore,
+    req: ImportRequest,
+) -> Result<(crate::domain::Company, usize, usize), String> {
     use crate::import::ImportFailure;
-    use crate::store::ImportTarget;
-    let target = ImportTarget::Existing(req.company_id);
-    match source::run(store, &target, req.what, Some(req.progress.clone())).await {
-        Ok((_, rows, skipped)) => Ok((rows, skipped)),
+    match source::run(store, &req.target, req.what, Some(req.progress.clone())).await {
+        Ok(done) => Ok(done),
         Err(ImportFailure::Cancelled) => Err(CANCELLED.into()),
         Err(e) => Err(e.to_string()),
     }

@@ -173,19 +173,19 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         }
         Effect::ImportRead(req) => Action::ImportRead(Box::new(crate::import::source::read(store, *req).await)),
         Effect::Import(req) => {
-            let (company_id, what) = (req.company_id, req.describe());
+            let what = req.describe();
             let result = import_dialog::run_import(store, *req).await;
-            if let Ok((rows, skipped)) = &result {
+            if let Ok((company, rows, skipped)) = &result {
                 audit(
                     store,
-                    company_id,
+                    company.id,
                     "import",
                     what.0,
                     format!("{}, {rows} rows, {skipped} skipped", what.1),
                 )
                 .await;
             }
-            Action::Imported(result)
+            Action::Imported(result.map(|(c, rows, skipped)| (c.name, rows, skipped)))
         }
         Effect::SaveMapping { company_id, mapping } => {
             let result = store.save_mapping(company_id, &mapping).await;

@@ -270,9 +270,9 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn companies(app: &App, area: Rect, buf: &mut Buffer, selected: usize) {
-    let r = popup(area, 50, app.companies.len() as u16 + 2);
+    let r = popup(area, 50, app.companies.len() as u16 + 3);
     Clear.render(r, buf);
-    let lines: Vec<Line> = app
+    let mut lines: Vec<Line> = app
         .companies
         .iter()
         .enumerate()
@@ -288,6 +288,18 @@ fn companies(app: &App, area: Rect, buf: &mut Buffer, selected: usize) {
             ))
         })
         .collect();
+    let style = if selected == app.companies.len() {
+        app.theme.selected
+    } else {
+        app.theme.accent
+    };
+    lines.push(Line::from(Span::styled(
+        app.lang.pick(
+            " + new company (import your books) ",
+            " + empresa nueva (importar sus libros) ",
+        ),
+        style,
+    )));
     Paragraph::new(lines)
         .block(block(app.lang.pick("Company", "Empresa"), &app.theme))
         .style(app.theme.base)
@@ -380,7 +392,7 @@ fn audit(app: &App, v: &super::app::AuditView, area: Rect, buf: &mut Buffer) {
 }
 
 fn confirm_demo(app: &App, area: Rect, buf: &mut Buffer) {
-    let r = popup(area, 60, 6);
+    let r = popup(area, 64, 8);
     Clear.render(r, buf);
     let t = |en, es| app.lang.pick(en, es);
     let lines = vec![
@@ -388,13 +400,22 @@ fn confirm_demo(app: &App, area: Rect, buf: &mut Buffer) {
             t("The store has no companies yet.", "La base aún no tiene empresas."),
             app.theme.base,
         )),
+        Line::from(""),
         Line::from(Span::styled(
             t(
-                "Load the three demo companies? [y]es / [n]o (quit)",
-                "¿Cargar las tres empresas de demostración? [s]í / [n]o (salir)",
+                "[i] import your books (spreadsheet, journal, CFDI)",
+                "[i] importar sus libros (hoja de cálculo, diario, CFDI)",
             ),
             app.theme.accent,
         )),
+        Line::from(Span::styled(
+            t(
+                "[d] load the three demo companies",
+                "[d] cargar las tres empresas de demostración",
+            ),
+            app.theme.accent,
+        )),
+        Line::from(Span::styled(t("[q] quit", "[q] salir"), app.theme.muted)),
     ];
     Paragraph::new(lines)
         .wrap(Wrap { trim: true })
