@@ -466,16 +466,16 @@ pub fn read(sheet: &Sheet, accounts: Option<&Accounts>, decimal_comma: bool) -> 
                 used,
             })
         };
-        if let Some(s) = section_of(&label) {
-            if filled.is_empty() {
-                section = Some(s);
-                cash_group = None;
-                if s == Section::Assets {
-                    statement = Statement::BalanceSheet;
-                }
-                line(RowUse::Section);
-                continue;
+        if let Some(s) = section_of(&label)
+            && filled.is_empty()
+        {
+            section = Some(s);
+            cash_group = None;
+            if s == Section::Assets {
+                statement = Statement::BalanceSheet;
             }
+            line(RowUse::Section);
+            continue;
         }
         if is_subtotal(&label) {
             if cash_group
