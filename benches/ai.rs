@@ -27,7 +27,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("ai.db").display());
     let store = AnyStore::connect(&url).await.expect("store");
-    katalis::commands::demo::load(&store).await.expect("demo");
+    katalis::demo::load(&store).await.expect("demo");
 
     println!("Prompt size per analysis (system + metrics, 4 characters a token; aim < 1,500)");
     println!(

@@ -195,7 +195,7 @@ async fn main() {
     println!("Demo store (SQLite)");
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
     let store = AnyStore::connect(&url).await.expect("store");
-    katalis::commands::demo::load(&store).await.expect("demo");
+    katalis::demo::load(&store).await.expect("demo");
     let mut best = Duration::MAX;
     let mut app = new_app();
     for _ in 0..5 {

@@ -329,15 +329,8 @@ pub enum MembersCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ReportFormat {
-    Json,
-    #[default]
-    Md,
-    Csv,
-    /// The board pack: one self-contained HTML file to print or send.
-    Html,
-}
+/// The report's formats are the report's own (`report::Format`).
+pub use crate::report::Format as ReportFormat;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {

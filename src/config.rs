@@ -96,9 +96,9 @@ pub struct Config {
     pub theme: String,
     /// The config file consulted, whether or not it exists.
     pub file: Option<PathBuf>,
-    /// The key bindings: the defaults with `[keys]` applied, checked for
-    /// collisions when the config is loaded.
-    pub keymap: crate::tui::keymap::Keymap,
+    /// The `[keys]` table as written: the interface builds its keymap from it
+    /// (`tui::keymap::Keymap::from_config`), and every command checks it first.
+    pub keys: Option<toml::Table>,
     /// The 13-week forecast reports the first week whose cash is below it (default 0).
     pub cash_floor: rust_decimal::Decimal,
     /// `[targets]`: held by every company unless it sets its own for the metric.
@@ -226,17 +226,13 @@ impl Config {
         };
         let mut warnings = Vec::new();
         let ai = ai_settings(file.ai.as_ref(), path.as_deref(), &mut warnings)?;
-        let mut keymap = crate::tui::keymap::Keymap::default();
-        if let Some(keys) = &file.keys {
-            keymap = keymap.with_overrides(keys).map_err(ConfigError::Keys)?;
-        }
         Ok(Config {
             database_url,
             database_is_default,
             lang,
             theme,
             file: path,
-            keymap,
+            keys: file.keys.clone(),
             cash_floor,
             targets,
             ai,

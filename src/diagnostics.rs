@@ -163,8 +163,6 @@ one_row!(
     Decimal,
     Duration,
     crate::domain::Company,
-    crate::store::MigrationStatus,
-    crate::store::Backup,
     crate::finance::forecast::ForecastInput
 );
 

@@ -7,12 +7,15 @@
 pub mod ai;
 pub mod cli;
 pub mod commands;
+pub mod company;
 pub mod config;
+pub mod demo;
 pub mod diagnostics;
 pub mod domain;
 pub mod finance;
 pub mod import;
 pub mod locale;
+pub mod numbers;
 pub mod report;
 pub mod sanitize;
 pub mod store;

@@ -69,7 +69,7 @@ impl Separators {
 
 /// `d` rounded half-even to `dp` decimals with grouping: `-1,234.50`.
 pub fn group(d: Decimal, dp: u32, sep: Separators) -> String {
-    let plain = crate::report::numbers::fixed(d, dp);
+    let plain = crate::numbers::fixed(d, dp);
     let (neg, body) = match plain.strip_prefix('-') {
         Some(b) => (true, b),
         None => (false, plain.as_str()),

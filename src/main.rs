@@ -86,8 +86,14 @@ fn print_bytes(out: &[u8]) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let cfg = match Config::load(&cli.global) {
-        Ok(cfg) => cfg,
+    // The configuration, its `[keys]` checked by every command.
+    let loaded = Config::load(&cli.global).and_then(|cfg| {
+        katalis::tui::keymap::Keymap::from_config(cfg.keys.as_ref())
+            .map(|keymap| (cfg, keymap))
+            .map_err(katalis::config::ConfigError::Keys)
+    });
+    let (cfg, keymap) = match loaded {
+        Ok(both) => both,
         Err(e) if matches!(cli.command, Some(Command::Doctor)) => {
             commands::doctor::config_refused(&e);
             return Ok(ExitCode::from(1));
@@ -114,7 +120,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             .await
             .map_err(|e| eyre!("cannot open the store: {e}"))?,
     );
-    let result = dispatch(&cli, &cfg, &store, explicit).await;
+    let result = dispatch(&cli, &cfg, keymap, &store, explicit).await;
     // Every connection closed: SQLite checkpoints and removes its WAL files.
     store.close().await;
     result
@@ -145,6 +151,7 @@ fn check_store_dir(url: &str) -> Result<()> {
 async fn dispatch(
     cli: &Cli,
     cfg: &Config,
+    keymap: katalis::tui::keymap::Keymap,
     shared: &std::sync::Arc<AnyStore>,
     explicit: Option<String>,
 ) -> Result<ExitCode> {
@@ -161,7 +168,7 @@ async fn dispatch(
     let company = explicit.as_deref().or(remembered.as_deref());
     match &cli.command {
         None if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
-            katalis::tui::run(shared.clone(), cfg, company.map(str::to_owned)).await?;
+            katalis::tui::run(shared.clone(), cfg, keymap, company.map(str::to_owned)).await?;
         }
         None => {
             // Not a terminal (a pipe, a script): print the dashboard report instead.

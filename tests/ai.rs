@@ -43,7 +43,7 @@ fn endpoint(url: &str) -> AiSettings {
 
 async fn demo_store() -> (common::TestStore, Loaded) {
     let s = common::stores().await.into_iter().next().expect("sqlite");
-    katalis::commands::demo::load(&s.store).await.expect("demo");
+    katalis::demo::load(&s.store).await.expect("demo");
     let c = s.store.company("Tallo Analytics").await.expect("company");
     let loaded = Loaded::load(&s.store, c).await.expect("load");
     (s, loaded)
@@ -168,7 +168,7 @@ async fn a_streamed_structured_answer_is_shown_grounded_and_stored() {
 #[tokio::test]
 async fn an_unchanged_input_reopens_the_stored_answer_and_r_asks_again() {
     for s in common::stores().await {
-        katalis::commands::demo::load(&s.store).await.unwrap();
+        katalis::demo::load(&s.store).await.unwrap();
         let c = s.store.company("Tallo Analytics").await.unwrap();
         let loaded = Loaded::load(&s.store, c).await.unwrap();
         let server = Server::start(vec![

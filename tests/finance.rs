@@ -9,7 +9,7 @@ use katalis::finance::health::{HealthInputs, health, piecewise};
 use katalis::finance::planning::{DriverKey, Start, Target, base_drivers, goal_seek, project};
 use katalis::finance::pricing::{cost_plus_price, product_economics, profit_max_price, target_margin_price, what_if};
 use katalis::finance::{Ledger, Pillar, as_of_month, cash_flow, profitability, unit_economics};
-use katalis::report::numbers::{fixed, money, ratio, two};
+use katalis::numbers::{fixed, money, ratio, two};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 

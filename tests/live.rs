@@ -48,7 +48,7 @@ async fn an_edit_in_one_interface_shows_in_another_within_a_second() {
         // Two people: two processes' worth of connections to one store.
         let ana_store = Arc::new(AnyStore::connect(&url).await.unwrap());
         let bruno_store = Arc::new(AnyStore::connect(&url).await.unwrap());
-        katalis::commands::demo::load(&ana_store).await.unwrap();
+        katalis::demo::load(&ana_store).await.unwrap();
         let mut ana = open(&ana_store, "Tallo Analytics").await;
         let mut bruno = open(&bruno_store, "Tallo Analytics").await;
         let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
@@ -104,7 +104,7 @@ async fn an_edit_in_one_interface_shows_in_another_within_a_second() {
 async fn an_older_load_never_replaces_newer_data() {
     let (_dir, url) = common::fresh_sqlite();
     let store = AnyStore::connect(&url).await.unwrap();
-    katalis::commands::demo::load(&store).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
     let c = store.company("Tallo Analytics").await.unwrap();
     let older = katalis::tui::data::load(&store, c.clone()).await.unwrap();
     let newer = katalis::tui::data::load(&store, c).await.unwrap();
@@ -119,7 +119,7 @@ async fn an_older_load_never_replaces_newer_data() {
 async fn while_the_store_is_away_writes_are_refused_and_the_text_kept() {
     let (_dir, url) = common::fresh_sqlite();
     let store = AnyStore::connect(&url).await.unwrap();
-    katalis::commands::demo::load(&store).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
     let mut a = open(&store, "Tallo Analytics").await;
     a.update(Action::StoreDown("10:42".into()));
     a.update(key(KeyCode::Char('3')));
@@ -172,7 +172,7 @@ async fn the_audit_trail_opens_from_the_dashboard_and_filters() {
     use katalis::tui::app::Overlay;
     let (_dir, url) = common::fresh_sqlite();
     let store = AnyStore::connect(&url).await.unwrap();
-    katalis::commands::demo::load(&store).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
     let c = store.company("Tallo Analytics").await.unwrap();
     for (action, target) in [("edit", "invoice TA-00001"), ("scenario", "scenario Seed")] {
         store
@@ -209,7 +209,7 @@ async fn a_viewer_is_told_what_its_role_does_not_allow() {
     use katalis::store::team::{Access, Role};
     let (_dir, url) = common::fresh_sqlite();
     let store = AnyStore::connect(&url).await.unwrap();
-    katalis::commands::demo::load(&store).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
     let mut a = open(&store, "Tallo Analytics").await;
     a.data.as_mut().unwrap().access = Access::Role(Some(Role::Viewer));
     a.update(key(KeyCode::Char('3')));
@@ -251,7 +251,7 @@ async fn the_diagnostics_overlay_shows_store_calls_frames_and_memory() {
     use katalis::tui::app::Overlay;
     let (_dir, url) = common::fresh_sqlite();
     let store = AnyStore::connect(&url).await.unwrap();
-    katalis::commands::demo::load(&store).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
     let mut a = open(&store, "Tallo Analytics").await;
     let draw = |a: &App| {
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
@@ -298,7 +298,7 @@ async fn the_diagnostics_overlay_shows_store_calls_frames_and_memory() {
 async fn panel_questions_survive_a_restart() {
     let (_dir, url) = common::fresh_sqlite();
     let store = AnyStore::connect(&url).await.unwrap();
-    katalis::commands::demo::load(&store).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
     let mut a = open(&store, "Tallo Analytics").await;
     a.update(key(KeyCode::Char('a')));
     a.update(key(KeyCode::Char(':')));

@@ -80,7 +80,7 @@ async fn the_interface_survives_a_server_restart() {
     }
     let server = Server::start();
     let store = Arc::new(AnyStore::connect(&server.url).await.unwrap());
-    katalis::commands::demo::load(&store).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
     let c = store.company("Tallo Analytics").await.unwrap();
     let data = katalis::tui::data::load(&store, c.clone()).await.unwrap();
     let mut app = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);

@@ -6,7 +6,7 @@ use katalis::finance::Ledger;
 use katalis::finance::forecast::{average_days_late, thirteen_weeks};
 use katalis::finance::planning::Start;
 use katalis::finance::variance::{Line, budget_vs_actual, worst};
-use katalis::report::numbers::{money, ratio};
+use katalis::numbers::{money, ratio};
 use rust_decimal::Decimal;
 
 fn m(s: &str) -> Month {

@@ -9,7 +9,7 @@ use katalis::finance::Ledger;
 use katalis::finance::forecast::with_events;
 use katalis::finance::planning::{Start, project};
 use katalis::finance::variance::budget_vs_actual;
-use katalis::report::numbers::fixed;
+use katalis::numbers::fixed;
 use katalis::store::{AnyStore, Store};
 use serde_json::Value;
 use std::process::Output;

@@ -5,7 +5,8 @@
 mod common;
 
 use common::{corpus, stores};
-use katalis::commands::{demo, load_snapshot};
+use katalis::commands::load_snapshot;
+use katalis::demo;
 use katalis::domain::{Invoice, Month, NewCompany};
 use katalis::finance::collections::collections_input;
 use katalis::finance::forecast::forecast_input;

@@ -5,7 +5,7 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use insta::assert_snapshot;
-use katalis::commands::demo::DEMO;
+use katalis::demo::DEMO;
 use katalis::domain::{Company, Invoice, Product};
 use katalis::finance::collections::{collections, collections_input, open_at};
 use katalis::finance::forecast::{forecast_input, weekly_base};
@@ -331,7 +331,7 @@ fn outside_text_is_neutralised_on_screen() {
 async fn a_product_edited_in_the_interface_changes_the_report() {
     use katalis::store::Store;
     for s in common::stores().await {
-        katalis::commands::demo::load(&s.store).await.unwrap();
+        katalis::demo::load(&s.store).await.unwrap();
         let c = s.store.company("Tallo Analytics").await.unwrap();
         let data = katalis::tui::data::load(&s.store, c.clone()).await.unwrap();
         let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
@@ -406,7 +406,7 @@ fn screenshots_in_assets_match_the_app() {
 async fn months_and_invoices_are_edited_through_the_store() {
     use katalis::store::Store;
     for s in common::stores().await {
-        katalis::commands::demo::load(&s.store).await.unwrap();
+        katalis::demo::load(&s.store).await.unwrap();
         let c = s.store.company("Distribuidora Río Bravo").await.unwrap();
         let data = katalis::tui::data::load(&s.store, c.clone()).await.unwrap();
         let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
@@ -496,7 +496,7 @@ fn invoice_form_checks_fields_against_each_other() {
 async fn dashboard_shows_stored_recommendations() {
     use katalis::store::{AnalysisRecord, RecommendationRecord, Store};
     let source = common::stores().await;
-    katalis::commands::demo::load(&source[0].store).await.unwrap();
+    katalis::demo::load(&source[0].store).await.unwrap();
     let mut snapshot = source[0].store.backup().await.unwrap();
     let rec = |priority, title: &str, impact| RecommendationRecord {
         category: "cash_flow".into(),
@@ -1002,7 +1002,7 @@ async fn scenario_edits_persist_and_concurrent_edits_are_detected() {
     use katalis::store::Store;
     use katalis::tui::execute;
     for s in common::stores().await {
-        katalis::commands::demo::load(&s.store).await.unwrap();
+        katalis::demo::load(&s.store).await.unwrap();
         let c = s.store.company("Tallo Analytics").await.unwrap();
         async fn open(store: &katalis::store::AnyStore, c: &Company) -> App {
             let data = katalis::tui::data::load(store, c.clone()).await.unwrap();
@@ -1197,7 +1197,7 @@ async fn a_finished_answer_shows_recommendations_scores_and_unverified_figures()
     use katalis::ai::service::{AiSettings, Provider, Structured, Subject, analyze};
     use std::time::Duration;
     let s = common::stores().await.into_iter().next().unwrap();
-    katalis::commands::demo::load(&s.store).await.unwrap();
+    katalis::demo::load(&s.store).await.unwrap();
     let c = s.store.company("Tallo Analytics").await.unwrap();
     let data = katalis::tui::data::load(&s.store, c.clone()).await.unwrap();
     let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);

@@ -8,8 +8,8 @@ use crate::finance::advice::{opex_cut, price_moves, receivables};
 use crate::finance::planning::Projection;
 use crate::finance::{Ledger, Snapshot};
 use crate::locale::{Lang, Separators};
+use crate::numbers::{fixed, j_ratio, j_two, money};
 use crate::report::Report;
-use crate::report::numbers::{fixed, j_ratio, j_two, money};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -78,19 +78,13 @@ impl Loaded {
         store: &crate::store::AnyStore,
         company: Company,
     ) -> Result<Loaded, Box<dyn std::error::Error + Send + Sync>> {
-        use crate::finance::planning::{Start, base_drivers, project};
-        use crate::store::Store;
-        let (financials, products) = tokio::try_join!(store.financials(company.id), store.products(company.id))?;
-        let ledger = Ledger::new(financials);
-        let m = crate::finance::as_of_month(&ledger, None)?;
-        let receivables = store.collections_input(company.id, m).await?;
-        let snapshot = crate::finance::snapshot(&ledger, m, &products, &receivables);
-        let projection = Start::from_ledger(&ledger, m).map(|s| project(s, &base_drivers(&ledger, m)));
+        let crate::company::Figures { books, snapshot } = crate::company::load(store, company, None).await?;
+        let projection = books.projection();
         Ok(Loaded {
-            company,
-            ledger,
+            company: books.company,
+            ledger: books.ledger,
             snapshot,
-            products,
+            products: books.products,
             projection,
         })
     }

@@ -21,14 +21,7 @@ fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a number")))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recommendation {
-    pub category: String,
-    pub priority: u8,
-    pub title: String,
-    pub description: String,
-    pub impact_score: u8,
-}
+pub use crate::domain::Recommendation;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdvisorResult {

@@ -15,7 +15,7 @@ use crate::domain::{Drivers, Invoice};
 use crate::finance::planning::{
     DriverKey, Projection, Start, Target, apply_setting, driver_number, goal_seek, project,
 };
-use crate::report::numbers::{fixed, money};
+use crate::numbers::{fixed, money};
 use serde_json::{Value, json};
 
 /// What the tools compute from: one company at its as-of month.

@@ -32,14 +32,9 @@ pub async fn run(
         ));
     }
     let company = pick_company(store, company).await?;
-    let (financials, products) = tokio::try_join!(store.financials(company.id), store.products(company.id))?;
-    let ledger = crate::finance::Ledger::new(financials);
-    let m = crate::finance::as_of_month(&ledger, None)?;
-    let (receivables, open) = tokio::try_join!(
-        store.collections_input(company.id, m),
-        store.open_invoices(company.id, m.last_day())
-    )?;
-    let snapshot = crate::finance::snapshot(&ledger, m, &products, &receivables);
+    let crate::company::Figures { books, snapshot } = crate::company::load(store, company.clone(), None).await?;
+    let (ledger, m) = (books.ledger, books.as_of);
+    let open = store.open_invoices(company.id, m.last_day()).await?;
     let report = crate::report::Report {
         company: &company,
         snapshot: &snapshot,

@@ -13,7 +13,7 @@ pub mod scenario;
 pub mod team;
 
 use crate::domain::Company;
-use crate::finance::{Ledger, Snapshot};
+use crate::finance::Snapshot;
 use crate::store::{AnyStore, Store};
 use color_eyre::eyre::{Result, eyre};
 
@@ -39,19 +39,11 @@ pub async fn require(store: &AnyStore, company: &Company, need: crate::store::te
         .map_err(|e| eyre!(e))
 }
 
-/// Loads and computes the snapshot at `as_of` (default: the latest month).
+/// The snapshot at `--as-of` (default: the latest month), through the one
+/// company loader (`crate::company`).
 pub async fn load_snapshot(store: &AnyStore, company: &Company, as_of: Option<&str>) -> Result<Snapshot> {
-    let requested = as_of
-        .map(|s| {
-            s.parse()
-                .map_err(|_| eyre!("--as-of {s:?}: expected a month as YYYY-MM"))
-        })
-        .transpose()?;
-    let (financials, products) = tokio::try_join!(store.financials(company.id), store.products(company.id))?;
-    let ledger = Ledger::new(financials);
-    let m = crate::finance::as_of_month(&ledger, requested)?;
-    let receivables = store.collections_input(company.id, m).await?;
-    Ok(crate::finance::snapshot(&ledger, m, &products, &receivables))
+    let requested = crate::company::parse_as_of(as_of).map_err(|e| eyre!(e))?;
+    Ok(crate::company::load(store, company.clone(), requested).await?.snapshot)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

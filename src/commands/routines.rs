@@ -8,8 +8,8 @@ use crate::finance::alerts::{Alert, Reading, Threshold, Watch, alerts, threshold
 use crate::finance::forecast::{CashForecast, shift_events, weekly_base_for, weekly_base_from, with_events};
 use crate::finance::planning::driver_number;
 use crate::finance::{Ledger, as_of_month};
+use crate::numbers::fixed;
 use crate::report::Report;
-use crate::report::numbers::fixed;
 use crate::report::targets::{Target, TargetCheck, evaluate, merge, resolve};
 use crate::sanitize::{clean, json_pretty};
 use crate::store::team::{AuditEntry, Role};
@@ -67,14 +67,7 @@ fn week_cells(w: &crate::finance::forecast::Week) -> [String; 8] {
 pub async fn forecast(store: &AnyStore, cfg: &Config, company: Option<&str>, a: &ForecastArgs) -> Result<()> {
     let company = pick_company(store, company).await?;
     let ledger = Ledger::new(store.financials(company.id).await?);
-    let requested = a
-        .as_of
-        .as_deref()
-        .map(|s| {
-            s.parse::<Month>()
-                .map_err(|_| eyre!("--as-of {:?}: expected a month as YYYY-MM", clean(s)))
-        })
-        .transpose()?;
+    let requested = crate::company::parse_as_of(a.as_of.as_deref()).map_err(|e| eyre!(e))?;
     let m = as_of_month(&ledger, requested)?;
     let floor = match &a.floor {
         Some(f) => driver_number(f).map_err(|e| eyre!("--floor {}", clean(&e)))?,

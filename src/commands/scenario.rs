@@ -5,7 +5,7 @@ use crate::finance::planning::{
     DriverKey, Start, Target, apply_setting, base_drivers, driver_number, goal_seek, project,
 };
 use crate::finance::{Ledger, as_of_month};
-use crate::report::numbers::{fixed, money};
+use crate::numbers::{fixed, money};
 use crate::report::scenario::{drivers_json, projection_json};
 use crate::sanitize::clean;
 use crate::store::team::{AuditEntry, Role};

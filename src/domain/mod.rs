@@ -97,6 +97,38 @@ pub struct Invoice {
     pub paid_date: Option<NaiveDate>,
 }
 
+/// A validated file's rows.
+#[derive(Debug, Clone)]
+pub enum ImportBatch {
+    Financials(Vec<MonthlyFinancials>),
+    Products(Vec<Product>),
+    Invoices(Vec<Invoice>),
+}
+
+impl ImportBatch {
+    pub fn len(&self) -> usize {
+        match self {
+            ImportBatch::Financials(r) => r.len(),
+            ImportBatch::Products(r) => r.len(),
+            ImportBatch::Invoices(r) => r.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One recommendation of an advisor: what the AI returns, the store keeps and
+/// the board pack prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub category: String,
+    pub priority: u8,
+    pub title: String,
+    pub description: String,
+    pub impact_score: u8,
+}
+
 /// One imported CFDI as kept for later imports, once per invoice it bears on:
 /// an invoice (`I`) bears on itself, a payment complement (`P`) or a credit
 /// note (`E`) on each invoice it relates. `body` is the document's parts that

@@ -13,9 +13,9 @@ pub mod table;
 
 pub use pipeline::{ImportFailure, ImportProgress, import_bytes, import_file, import_parsed};
 
+use crate::domain::ImportBatch;
 use crate::domain::{Invoice, MonthlyFinancials, Product};
 use crate::sanitize;
-use crate::store::ImportBatch;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::fmt;

@@ -8,9 +8,9 @@
 //! our own CSV format, so a file imports exactly as its canonical CSV would.
 
 use super::{Collector, ImportError, Kind, Layout, Problem, Rows, shorten};
+use crate::domain::ImportBatch;
 use crate::domain::Month;
 use crate::sanitize;
-use crate::store::ImportBatch;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -23,7 +23,7 @@ use std::fmt::Write;
 pub struct Commentary {
     /// Markdown; raw HTML in it is shown as text.
     pub text: String,
-    pub recommendations: Vec<crate::ai::result::Recommendation>,
+    pub recommendations: Vec<crate::domain::Recommendation>,
     /// Figures grounding could not match, marked in the text.
     pub unverified: Vec<String>,
     /// Who wrote it: "local rules" or the model's name.
@@ -492,7 +492,7 @@ pub fn to_html(p: &Pack) -> String {
             let tag = |field: &str, value: rust_decimal::Decimal, dp: u32| {
                 format!(
                     "<data value=\"{}\" data-key=\"variance.{month}.{}.{field}\">{}</data>",
-                    super::numbers::fixed(value, dp),
+                    crate::numbers::fixed(value, dp),
                     super::variance::line_key(v.line),
                     if dp == 2 {
                         group(value, 0, p.sep)

@@ -3,7 +3,7 @@
 
 pub mod html;
 mod markdown;
-pub mod numbers;
+
 pub mod scenario;
 pub mod targets;
 pub mod variance;
@@ -12,8 +12,19 @@ pub use markdown::{pillar_label, to_markdown};
 
 use crate::domain::Company;
 use crate::finance::{Pillar, Snapshot};
-use numbers::{j_money, j_ratio, j_two, money};
+use crate::numbers::{self, j_money, j_ratio, j_two, money};
 use serde_json::{Value, json};
+
+/// What a report (or a variance table) is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    #[default]
+    Md,
+    Csv,
+    /// The board pack: one self-contained HTML file to print or send.
+    Html,
+}
 
 /// Entries of the call list in the report.
 pub const CALL_LIST_LEN: usize = 10;

@@ -1,9 +1,9 @@
 //! `scenario project NAME --format json` (PRODUCT.md §3.2): drivers at the
 //! precision they are kept at (rates 6, amounts 2), outputs at report scales.
 
-use super::numbers::{fixed, j_money, j_two, money};
 use crate::domain::{Drivers, Month};
 use crate::finance::planning::{AMOUNT_DP, Projection, RATE_DP};
+use crate::numbers::{fixed, j_money, j_two, money};
 use serde_json::{Value, json};
 
 pub fn drivers_json(d: &Drivers) -> Value {

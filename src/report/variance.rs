@@ -1,10 +1,10 @@
 //! `scenario variance`: budget vs actual per month and the worst five, as JSON,
 //! CSV or Markdown; money as fixed 2-decimal strings like the report.
 
-use super::numbers::fixed;
-use crate::cli::ReportFormat;
+use super::Format as ReportFormat;
 use crate::domain::Month;
 use crate::finance::variance::{Line, Variance};
+use crate::numbers::fixed;
 use crate::sanitize::{clean, json_pretty};
 use serde_json::{Map, Value, json};
 

@@ -120,8 +120,8 @@ pub struct RecommendationRecord {
     pub impact_score: i64,
 }
 
-impl From<&crate::ai::result::Recommendation> for RecommendationRecord {
-    fn from(r: &crate::ai::result::Recommendation) -> RecommendationRecord {
+impl From<&crate::domain::Recommendation> for RecommendationRecord {
+    fn from(r: &crate::domain::Recommendation) -> RecommendationRecord {
         RecommendationRecord {
             category: r.category.clone(),
             priority: r.priority.into(),

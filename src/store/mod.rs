@@ -94,26 +94,7 @@ pub enum ImportTarget {
     Create(NewCompany),
 }
 
-/// A validated file's rows.
-#[derive(Debug, Clone)]
-pub enum ImportBatch {
-    Financials(Vec<MonthlyFinancials>),
-    Products(Vec<Product>),
-    Invoices(Vec<Invoice>),
-}
-
-impl ImportBatch {
-    pub fn len(&self) -> usize {
-        match self {
-            ImportBatch::Financials(r) => r.len(),
-            ImportBatch::Products(r) => r.len(),
-            ImportBatch::Invoices(r) => r.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+pub use crate::domain::ImportBatch;
 
 /// What a parser sends the writer of a streamed import: rows as they are
 /// validated, then `End` once the whole file is known to be good. A feed that
@@ -623,7 +604,6 @@ impl Store for AnyStore {
     }
 }
 
-/// An edit based on data someone else changed since it was loaded.
 /// What identifies a cached AI answer.
 #[derive(Debug, Clone, Copy)]
 pub struct CacheKey<'a> {
@@ -716,6 +696,19 @@ pub(crate) fn iso_date(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> &[u8] {
         *slot = if v == 10 { b'-' } else { b'0' + v as u8 };
     }
     &buf[..]
+}
+
+// The store's own results, counted for the diagnostics overlay as one row.
+impl crate::diagnostics::Rows for MigrationStatus {
+    fn rows(&self) -> u64 {
+        1
+    }
+}
+
+impl crate::diagnostics::Rows for Backup {
+    fn rows(&self) -> u64 {
+        1
+    }
 }
 
 #[cfg(test)]

@@ -36,15 +36,6 @@ impl Role {
             Role::Admin => "admin",
         }
     }
-
-    pub fn label(self, lang: crate::locale::Lang) -> &'static str {
-        match self {
-            Role::Viewer => lang.pick("viewer", "lector"),
-            Role::Analyst => lang.pick("analyst", "analista"),
-            Role::Owner => lang.pick("owner", "dueño"),
-            Role::Admin => lang.pick("admin", "administrador"),
-        }
-    }
 }
 
 /// What the current login may do in a company: `None` on SQLite (one person's

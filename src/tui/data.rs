@@ -9,7 +9,7 @@ use crate::finance::forecast::{WEEKS, WeeklyBase, expected_collections, weekly_b
 use crate::finance::planning::{Projection, Start, base_drivers, project};
 use crate::finance::profitability::{PeriodTotals, year_to_date};
 use crate::finance::unit_economics::{UnitEconomics, unit_economics};
-use crate::finance::{Ledger, Snapshot, as_of_month, cash_flow, snapshot};
+use crate::finance::{Ledger, Snapshot, cash_flow, snapshot};
 use crate::store::{AnyStore, RecommendationRecord, Store, StoredScenario};
 use rust_decimal::Decimal;
 
@@ -289,13 +289,12 @@ impl OpenInvoices {
 pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, String> {
     let started = std::time::Instant::now();
     let id = company.id;
-    let (financials, products) =
-        tokio::try_join!(store.financials(id), store.products(id)).map_err(|e| e.to_string())?;
-    let ledger = Ledger::new(financials);
-    let m = as_of_month(&ledger, None).map_err(|e| e.to_string())?;
-    let (receivables, (first, total), weeks, recommendations, scenarios, history, access, targets, conversations) =
+    let books = crate::company::Books::read(store, company, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let m = books.as_of;
+    let ((first, total), weeks, recommendations, scenarios, history, access, targets, conversations) =
         tokio::try_join!(
-            store.collections_input(id, m),
             store.open_invoice_page(id, m.last_day(), "", 0, PAGE),
             store.weekly_collections(id, m),
             store.latest_recommendations(id, 5),
@@ -323,8 +322,8 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         }
     };
     let mut data = tokio::task::spawn_blocking(move || {
-        let weeks = weekly_base_from(&ledger, m, weeks, &history);
-        let mut data = CompanyData::build(company, ledger, products, &receivables, open, m);
+        let weeks = weekly_base_from(&books.ledger, m, weeks, &history);
+        let mut data = CompanyData::build(books.company, books.ledger, books.products, &books.receivables, open, m);
         data.weeks = Some(weeks);
         data
     })

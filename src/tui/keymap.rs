@@ -459,6 +459,15 @@ impl Keymap {
     }
 
     /// Applies `[keys]` overrides from the config: `name = "key"` or a list of keys.
+    /// The defaults with a config's `[keys]` applied; an error names a key
+    /// bound to two actions, or a name that is not an action.
+    pub fn from_config(keys: Option<&toml::Table>) -> Result<Keymap, String> {
+        match keys {
+            Some(t) => Keymap::default().with_overrides(t),
+            None => Ok(Keymap::default()),
+        }
+    }
+
     pub fn with_overrides(mut self, table: &toml::Table) -> Result<Keymap, String> {
         let known: Vec<&str> = self.bindings.iter().map(|b| b.name).collect();
         for (name, value) in table {

@@ -114,12 +114,7 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
             company_id,
             series: data::dso_trend(store, company_id, &months).await,
         },
-        Effect::LoadDemo => Action::DemoLoaded(
-            crate::commands::demo::load(store)
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string()),
-        ),
+        Effect::LoadDemo => Action::DemoLoaded(crate::demo::load(store).await.map(drop).map_err(|e| e.to_string())),
         Effect::Save(save) => {
             use form::Record;
             let id = save.company.id;
@@ -400,10 +395,10 @@ fn spawn_analysis(
 }
 
 /// Runs the interface until the user quits or the process is told to stop.
-pub async fn run(store: Arc<AnyStore>, cfg: &Config, company: Option<String>) -> Result<()> {
+pub async fn run(store: Arc<AnyStore>, cfg: &Config, keymap: keymap::Keymap, company: Option<String>) -> Result<()> {
     let _log = init_logging();
     let theme = theme::Theme::load(&cfg.theme, theme::Palette::detect()).map_err(|e| eyre!(e))?;
-    let mut app = App::new(cfg.lang, theme, cfg.keymap.clone(), company);
+    let mut app = App::new(cfg.lang, theme, keymap, company);
     app.cash_floor = cfg.cash_floor;
     app.config_targets = cfg.targets.clone();
     let settings = Arc::new(cfg.ai.clone());

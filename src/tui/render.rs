@@ -163,7 +163,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         _ => Span::raw(""),
     };
     let role = match app.data.as_ref().map(|d| d.access) {
-        Some(crate::store::team::Access::Role(Some(r))) => format!("{} · ", r.label(app.lang)),
+        Some(crate::store::team::Access::Role(Some(r))) => format!("{} · ", role_label(r, app.lang)),
         Some(crate::store::team::Access::Role(None)) => format!("{} · ", t("not a member", "sin acceso")),
         _ => String::new(),
     };
@@ -588,4 +588,15 @@ fn diagnostics(app: &App, area: Rect, buf: &mut Buffer) {
         .block(block(&title, th))
         .style(th.base)
         .render(r, buf);
+}
+
+/// A team role as the interface names it.
+fn role_label(r: crate::store::team::Role, lang: crate::locale::Lang) -> &'static str {
+    use crate::store::team::Role;
+    match r {
+        Role::Viewer => lang.pick("viewer", "lector"),
+        Role::Analyst => lang.pick("analyst", "analista"),
+        Role::Owner => lang.pick("owner", "dueño"),
+        Role::Admin => lang.pick("admin", "administrador"),
+    }
 }

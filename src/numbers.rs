@@ -1,4 +1,4 @@
-//! Output formatting of decimals at the fixed scales of METRICS.md: money 2,
+//! Output formatting of decimals at the fixed scales of docs/metrics.md: money 2,
 //! ratios and multiples 4, months, days and scores 2; half-even; `-0.00` → `0.00`.
 
 use rust_decimal::{Decimal, RoundingStrategy};
