@@ -1,4 +1,4 @@
-//! The engine against hand-computed values (METRICS.md), with the edge cases.
+//! The engine against hand-computed values (docs/metrics.md), with the edge cases.
 //! Expected figures were worked out with exact fractions, then rounded half-even.
 
 use chrono::NaiveDate;

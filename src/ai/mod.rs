@@ -1,4 +1,4 @@
-//! The AI layer (PRODUCT.md §4): five agents, each with a brief and the computed
+//! The AI layer (README.md#the-ai-advisors): five agents, each with a brief and the computed
 //! metrics it needs; two providers (the offline rules engine and any
 //! OpenAI-compatible endpoint, streamed); grounding of the figures an answer
 //! states; the cache and the record of every run in the store.

@@ -46,7 +46,7 @@ impl From<Company> for NewCompany {
     }
 }
 
-/// One month of financials. Optional columns follow METRICS.md: an absent
+/// One month of financials. Optional columns follow docs/metrics.md#ground-rules: an absent
 /// `depreciation` or `other_income` counts as 0; an absent `sales_marketing`,
 /// `financing` or customer count is unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

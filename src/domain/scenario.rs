@@ -1,4 +1,4 @@
-//! Planning drivers (METRICS.md "Planning projection").
+//! Planning drivers (docs/metrics.md#planning).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

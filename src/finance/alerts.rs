@@ -1,4 +1,4 @@
-//! The alert thresholds METRICS.md and PRODUCT.md define: the dashboard's
+//! The alert thresholds docs/metrics.md#alerts defines: the dashboard's
 //! Alerts card and `katalis check` read them from here.
 
 use super::Snapshot;

@@ -1,4 +1,4 @@
-//! Cash flow, burn and runway (METRICS.md "Cash flow").
+//! Cash flow, burn and runway (docs/metrics.md#cash-flow).
 
 use super::ledger::{Ledger, mean, ratio};
 use crate::domain::Month;

@@ -1,4 +1,4 @@
-//! Receivables: aging, DSO, CEI and whom to call first (METRICS.md "Collections").
+//! Receivables: aging, DSO, CEI and whom to call first (docs/metrics.md#collections-invoices-as-of-d).
 //!
 //! The per-invoice rules (what is open at a date, how late it is, which bucket it
 //! falls in) live in [`collections_input`]; it reduces the invoices to per-customer,

@@ -1,4 +1,4 @@
-//! The 13-week cash forecast (METRICS.md "Forecasts and variance").
+//! The 13-week cash forecast (docs/metrics.md#13-week-cash-forecast-and-budget-vs-actual).
 
 use super::collections::open_at;
 use super::ledger::{Ledger, mean, ratio};
@@ -230,7 +230,7 @@ pub fn shift_events(events: &[CashEvent], scenario_start: Month, m: Month) -> Ve
         .collect()
 }
 
-/// Weekly cash from D (METRICS.md "13-week cash forecast") from the full list of invoices.
+/// Weekly cash from D (docs/metrics.md#13-week-cash-forecast-and-budget-vs-actual) from the full list of invoices.
 pub fn thirteen_weeks(
     ledger: &Ledger,
     m: Month,

@@ -1,4 +1,4 @@
-//! Growth and efficiency (METRICS.md "Growth").
+//! Growth and efficiency (docs/metrics.md#growth).
 
 use super::ledger::{Ledger, ratio};
 use super::profitability::PeriodTotals;

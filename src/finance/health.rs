@@ -1,4 +1,4 @@
-//! The health score and its four pillars (METRICS.md "Health score").
+//! The health score and its four pillars (docs/metrics.md#health-score-0100).
 
 use super::cash_flow::CashFlow;
 use super::collections::Collections;

@@ -1,5 +1,5 @@
 //! The metric engine: pure functions over domain types, no I/O, no async.
-//! Every number Katalis shows is computed here, as METRICS.md defines it.
+//! Every number Katalis shows is computed here, as docs/metrics.md defines it.
 
 pub mod advice;
 pub mod alerts;

@@ -1,5 +1,5 @@
 //! The planning projection, the base scenario's drivers and goal seek
-//! (METRICS.md "Planning projection").
+//! (docs/metrics.md#planning).
 
 use super::growth::{cmgr, nth_root};
 use super::ledger::{Ledger, ratio};
@@ -85,7 +85,7 @@ pub struct Projection {
     pub npv: Decimal,
 }
 
-/// Projects `d` from `start`, month by month, as METRICS.md defines.
+/// Projects `d` from `start`, month by month, as docs/metrics.md#planning defines.
 pub fn project(start: Start, d: &Drivers) -> Projection {
     let horizon = d.horizon_months.max(1);
     let growth = Decimal::ONE + d.revenue_growth;
@@ -274,7 +274,7 @@ pub struct GoalSeek {
     pub value: Option<Decimal>,
 }
 
-/// Bisection on one driver between `min` and `max`, as METRICS.md "Goal seek" defines.
+/// Bisection on one driver between `min` and `max`, as docs/metrics.md#planning defines for goal seek.
 pub fn goal_seek(
     start: Start,
     drivers: &Drivers,
@@ -349,7 +349,7 @@ fn whole(key: &str, v: &str, range: std::ops::RangeInclusive<u32>) -> Result<u32
     })
 }
 
-/// Applies `key=value` as `katalis scenario set` takes it (PRODUCT.md §3):
+/// Applies `key=value` as `katalis scenario set` takes it (README.md#commands):
 /// a driver (rounded to its precision: rates 6 decimals, amounts 2),
 /// `hire=MONTH:COUNT:COST` or `cash_event=MONTH:AMOUNT:LABEL` to append, and
 /// `hires=` / `cash_events=` to clear.

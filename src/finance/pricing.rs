@@ -1,4 +1,4 @@
-//! Per-product costs and prices (METRICS.md "Pricing").
+//! Per-product costs and prices (docs/metrics.md#pricing-per-product).
 
 use super::ledger::ratio;
 use crate::domain::Product;

@@ -1,4 +1,4 @@
-//! Profitability over the trailing twelve months (METRICS.md "Profitability").
+//! Profitability over the trailing twelve months (docs/metrics.md#profitability-ttm-sums).
 
 use super::ledger::{Ledger, ratio};
 use crate::domain::{Month, MonthlyFinancials};

@@ -1,4 +1,4 @@
-//! Unit economics over T3M (METRICS.md "Unit economics").
+//! Unit economics over T3M (docs/metrics.md#unit-economics-t3m).
 
 use super::ledger::{Ledger, ratio};
 use crate::domain::Month;

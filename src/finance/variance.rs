@@ -1,4 +1,4 @@
-//! Budget vs actual (METRICS.md "Forecasts and variance").
+//! Budget vs actual (docs/metrics.md#13-week-cash-forecast-and-budget-vs-actual).
 
 use super::ledger::{Ledger, ratio};
 use super::planning::Projection;

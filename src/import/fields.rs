@@ -1,4 +1,4 @@
-//! Strict parsers for the fields of the import formats (PRODUCT.md §2.1). Each
+//! Strict parsers for the fields of the import formats (docs/formats.md#our-csv-format). Each
 //! returns what was expected when it refuses, for the error message.
 
 use crate::domain::Month;

@@ -1,7 +1,10 @@
-//! CSV import (PRODUCT.md §2.1): a file is parsed and validated completely before
-//! anything is written, so a bad row imports nothing. Errors name the file, the
-//! row (the line in the file; the header is row 1), the column, the value and
-//! what was expected.
+//! Imports (docs/formats.md): our CSV (parsed here, streamed to the store),
+//! spreadsheets and CSV with the user's headers (`table`), statements with
+//! months across (`across`), journals (`journal`) and CFDI (`cfdi`); one
+//! source reader for the CLI and the interface (`source`). Every source is
+//! validated whole: a bad row commits nothing. Errors name the file, the row
+//! (the line in the file; the header is row 1) or element, the column, the
+//! value and what was expected.
 
 pub mod across;
 pub mod cfdi;

@@ -2,7 +2,7 @@
 //!
 //! A source is read into a [`Sheet`] of typed cells; a [`Mapping`] says which of
 //! the user's columns holds each of our fields; every cell is then turned into
-//! the canonical text of PRODUCT.md §2.1 (date cells and serial numbers into
+//! the canonical text of docs/formats.md#our-csv-format (date cells and serial numbers into
 //! ISO dates, number cells into the shortest decimal that round-trips, text in
 //! the company's locale into plain decimals) and validated by the same rules as
 //! our own CSV format, so a file imports exactly as its canonical CSV would.

@@ -1,5 +1,5 @@
 //! The report: every module's metrics as JSON (the stable machine interface of
-//! PRODUCT.md §3.1), CSV (one row per value) and Markdown (for people).
+//! docs/json.md#katalis-report---format-json), CSV (one row per value) and Markdown (for people).
 
 pub mod html;
 mod markdown;

@@ -1,4 +1,4 @@
-//! `scenario project NAME --format json` (PRODUCT.md §3.2): drivers at the
+//! `scenario project NAME --format json` (docs/json.md#katalis-scenario-project-name---format-json): drivers at the
 //! precision they are kept at (rates 6, amounts 2), outputs at report scales.
 
 use crate::domain::{Drivers, Month};

@@ -5,7 +5,8 @@
 //!
 //! Adding a tab: write `views/NAME.rs` with a unit struct implementing
 //! [`View`], add a [`Tab`] variant and register it in [`Tab::ALL`] and
-//! [`Tab::view`]. Nothing else names a tab.
+//! [`Tab::view`]. The app names tabs only where one is the destination (a
+//! key that switches to Planning or Cash flow) or holds state of its own.
 
 use super::app::{App, Effect, Tab};
 use super::data::CompanyData;

@@ -47,7 +47,7 @@ pub enum Row {
     AddEvent,
 }
 
-/// The drivers in METRICS.md order, then the hires and the cash events, each list
+/// The drivers in the order of docs/metrics.md#planning, then the hires and the cash events, each list
 /// followed by a line that adds to it.
 pub fn rows(d: &Drivers) -> Vec<Row> {
     use DriverKey::*;

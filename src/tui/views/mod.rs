@@ -1,4 +1,5 @@
-//! One file per tab. Each view only reads the app state and draws.
+//! One file per tab. A view draws from the app state; the handlers of its
+//! commands (`View::handle`) may change it.
 
 pub mod cash_flow;
 pub mod collections;
