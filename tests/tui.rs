@@ -8,7 +8,7 @@ use insta::assert_snapshot;
 use katalis::demo::DEMO;
 use katalis::domain::{Company, Invoice, Product};
 use katalis::finance::collections::{collections, collections_input, open_at};
-use katalis::finance::forecast::{forecast_input, weekly_base};
+use katalis::finance::forecast::{forecast_input, weekly_base_from_invoices};
 use katalis::finance::{Ledger, as_of_month};
 use katalis::import::{Kind, parse};
 use katalis::locale::Lang;
@@ -65,7 +65,7 @@ fn demo(i: usize) -> CompanyData {
         .filter(|x| open_at(x, m.last_day()) > rust_decimal::Decimal::ZERO)
         .collect();
     open.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.number.cmp(&b.number)));
-    let weeks = weekly_base(&ledger, m, &open, &history);
+    let weeks = weekly_base_from_invoices(&ledger, m, &open, &history);
     let mut data = CompanyData::build(
         company(i),
         ledger,

@@ -5,7 +5,9 @@ use crate::cli::{ForecastArgs, OutputFormat, ReportFormat, TargetCommand};
 use crate::config::Config;
 use crate::domain::{Company, Month};
 use crate::finance::alerts::{Alert, Reading, Threshold, Watch, alerts, thresholds};
-use crate::finance::forecast::{CashForecast, shift_events, weekly_base_for, weekly_base_from, with_events};
+use crate::finance::forecast::{
+    CashForecast, shift_events, weekly_base_from_collections, weekly_base_from_invoices_over, with_events,
+};
 use crate::finance::planning::driver_number;
 use crate::finance::{Ledger, as_of_month};
 use crate::numbers::fixed;
@@ -35,10 +37,10 @@ pub async fn forecast_of(
     // 13 weeks at the latest month come from the summaries kept by writes;
     // another horizon or month places the open invoices here.
     let base = match kept.filter(|w| w.len() == weeks) {
-        Some(collections) => weekly_base_from(ledger, m, collections, &input),
+        Some(collections) => weekly_base_from_collections(ledger, m, collections, &input),
         None => {
             let open = store.open_invoices(company.id, m.last_day()).await?;
-            weekly_base_for(ledger, m, &open, &input, weeks)
+            weekly_base_from_invoices_over(ledger, m, &open, &input, weeks)
         }
     };
     let events = if scenario == super::scenario::BASE {

@@ -202,6 +202,7 @@ pub struct Collections {
     pub call_list: Vec<CallEntry>,
 }
 
+/// Every collections metric at as-of month `m` from the reduced invoices: aging, DSO, CEI and the call list.
 pub fn collections(input: &CollectionsInput, m: Month) -> Collections {
     let d = m.last_day();
     let mut aging = Aging::default();

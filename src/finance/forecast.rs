@@ -124,13 +124,19 @@ pub fn week_of(first: NaiveDate, date: NaiveDate, weeks: usize) -> Option<usize>
 /// customer's average days late, rounded half-even to whole days), non-invoiced
 /// revenue and gross burn at 12/52 of the monthly rate. `open` may hold invoices
 /// that are not open at D; they count for nothing.
-pub fn weekly_base(ledger: &Ledger, m: Month, open: &[Invoice], input: &ForecastInput) -> WeeklyBase {
-    weekly_base_for(ledger, m, open, input, WEEKS as usize)
+pub fn weekly_base_from_invoices(ledger: &Ledger, m: Month, open: &[Invoice], input: &ForecastInput) -> WeeklyBase {
+    weekly_base_from_invoices_over(ledger, m, open, input, WEEKS as usize)
 }
 
-/// [`weekly_base`] over `weeks` weeks instead of 13.
-pub fn weekly_base_for(ledger: &Ledger, m: Month, open: &[Invoice], input: &ForecastInput, weeks: usize) -> WeeklyBase {
-    weekly_base_from(ledger, m, expected_collections(m, open, input, weeks), input)
+/// [`weekly_base_from_invoices`] over `weeks` weeks instead of 13.
+pub fn weekly_base_from_invoices_over(
+    ledger: &Ledger,
+    m: Month,
+    open: &[Invoice],
+    input: &ForecastInput,
+    weeks: usize,
+) -> WeeklyBase {
+    weekly_base_from_collections(ledger, m, expected_collections(m, open, input, weeks), input)
 }
 
 /// Open invoices at the end of `m` by the week they are expected in (the
@@ -157,7 +163,12 @@ pub fn expected_collections(m: Month, open: &[Invoice], input: &ForecastInput, w
 
 /// The weekly base from the expected collections per week (computed by
 /// [`expected_collections`], or read from the store's summaries).
-pub fn weekly_base_from(ledger: &Ledger, m: Month, collections: Vec<Decimal>, input: &ForecastInput) -> WeeklyBase {
+pub fn weekly_base_from_collections(
+    ledger: &Ledger,
+    m: Month,
+    collections: Vec<Decimal>,
+    input: &ForecastInput,
+) -> WeeklyBase {
     let weekly = |monthly: Decimal| monthly * Decimal::from(12) / Decimal::from(52);
     let revenue = ledger.mean_t3m(m, |r| r.revenue).unwrap_or_default();
     let months_with_rows = ledger.t3m(m).count();
@@ -238,6 +249,6 @@ pub fn thirteen_weeks(
     events: &[CashEvent],
     floor: Decimal,
 ) -> CashForecast {
-    let base = weekly_base(ledger, m, invoices, &forecast_input(invoices, m));
+    let base = weekly_base_from_invoices(ledger, m, invoices, &forecast_input(invoices, m));
     with_events(&base, events, floor)
 }

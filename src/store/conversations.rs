@@ -58,7 +58,7 @@ impl AnyStore {
             .execute(pool)
             .await
             .map(drop))
-        .map_err(|e| self.explain(e.into()))
+        .map_err(|e| self.explain_refusal(e.into()))
     }
 
     /// Forgets the company's conversation with `agent`; how many turns went.
@@ -70,6 +70,6 @@ impl AnyStore {
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
-        .map_err(|e| self.explain(e.into()))
+        .map_err(|e| self.explain_refusal(e.into()))
     }
 }

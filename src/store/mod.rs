@@ -183,7 +183,7 @@ pub trait Store: Send + Sync {
     /// (see `finance::forecast::forecast_input`).
     fn forecast_input(&self, company_id: i64, m: Month) -> impl Future<Output = StoreResult<ForecastInput>> + Send;
     /// Open amounts at the end of `m` by the week of the 13-week forecast they
-    /// are expected in (see `finance::forecast::weekly_base`), from the
+    /// are expected in (see `finance::forecast::weekly_base_from_invoices`), from the
     /// summaries kept by writes; `None` when they are not at `m` (then the
     /// caller places the open invoices itself).
     fn weekly_collections(
@@ -316,14 +316,14 @@ macro_rules! dispatch {
 /// [`dispatch!`] for writes: a refused write explains itself.
 macro_rules! dispatch_write {
     ($self:ident, $s:ident => $e:expr) => {
-        dispatch!($self, $s => $e).map_err(|e| $self.explain(e))
+        dispatch!($self, $s => $e).map_err(|e| $self.explain_refusal(e))
     };
 }
 
 impl AnyStore {
     /// A refused write said in words: SQLite's read-only or busy file named,
     /// PostgreSQL's privilege or row-level-security refusal said as such.
-    pub fn explain(&self, e: StoreError) -> StoreError {
+    pub fn explain_refusal(&self, e: StoreError) -> StoreError {
         match self {
             AnyStore::Sqlite(s) => s.explain(e),
             AnyStore::Postgres(_) => postgres::explain(e),
@@ -339,7 +339,7 @@ impl AnyStore {
     /// The month end the company's per-customer receivables summaries are at
     /// (its latest month of financials): `None` when it has no summaries,
     /// `Some(None)` while it has no financials. Reads at another month scan.
-    pub async fn summary_as_of(&self, company_id: i64) -> StoreResult<Option<Option<NaiveDate>>> {
+    pub async fn receivables_as_of(&self, company_id: i64) -> StoreResult<Option<Option<NaiveDate>>> {
         with_pool!(self, pool => Ok(sqlx::query_scalar("SELECT as_of FROM receivable_state WHERE company_id = $1")
             .bind(company_id)
             .fetch_optional(pool)

@@ -553,7 +553,7 @@ macro_rules! shared_store {
             let mut tx = self.pool.begin_with($snapshot).await?;
             // Those paid in full after D: listed by the summaries when they
             // are at D, else found by reading the invoices.
-            let kept = Self::summary_as_of(&mut tx, company_id).await? == Some(Some(d));
+            let kept = Self::read_summary_as_of(&mut tx, company_id).await? == Some(Some(d));
             let (rows_sql, count_sql) = if kept {
                 (
                     concat!(
@@ -750,7 +750,7 @@ macro_rules! shared_store {
             use $crate::store::sql::Money;
             let d = m.last_day();
             let mut tx = self.pool.begin_with($snapshot).await?;
-            if Self::summary_as_of(&mut tx, company_id).await? == Some(Some(d)) {
+            if Self::read_summary_as_of(&mut tx, company_id).await? == Some(Some(d)) {
                 // The summaries kept by writes: O(customers + months).
                 let flows = Self::read_month_flows(&mut tx, company_id).await?;
                 let rows: Vec<(String, i32, Money, chrono::NaiveDate)> = sqlx::query_as(
@@ -806,7 +806,7 @@ macro_rules! shared_store {
         ) -> StoreResult<$crate::finance::collections::ReceivableFlows> {
             use $crate::store::sql::Money;
             let mut tx = self.pool.begin_with($snapshot).await?;
-            if Self::summary_as_of(&mut tx, company_id).await?.is_some() {
+            if Self::read_summary_as_of(&mut tx, company_id).await?.is_some() {
                 let flows = Self::read_month_flows(&mut tx, company_id).await?;
                 tx.commit().await?;
                 return Ok($crate::store::summaries::as_flows(&flows));
@@ -835,7 +835,7 @@ macro_rules! shared_store {
         async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
             let d = m.last_day();
             let mut tx = self.pool.begin_with($snapshot).await?;
-            if Self::summary_as_of(&mut tx, company_id).await? == Some(Some(d)) {
+            if Self::read_summary_as_of(&mut tx, company_id).await? == Some(Some(d)) {
                 let flows = Self::read_month_flows(&mut tx, company_id).await?;
                 let late: Vec<(String, i64, i64)> =
                     sqlx::query_as("SELECT customer, late_days, paid FROM receivable_late WHERE company_id = $1")
@@ -877,7 +877,7 @@ macro_rules! shared_store {
         async fn weekly_collections(&self, company_id: i64, m: Month) -> StoreResult<Option<Vec<rust_decimal::Decimal>>> {
             use $crate::store::sql::Money;
             let mut tx = self.pool.begin_with($snapshot).await?;
-            if Self::summary_as_of(&mut tx, company_id).await? != Some(Some(m.last_day())) {
+            if Self::read_summary_as_of(&mut tx, company_id).await? != Some(Some(m.last_day())) {
                 tx.commit().await?;
                 return Ok(None);
             }

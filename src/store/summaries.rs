@@ -199,7 +199,7 @@ macro_rules! summary_helpers {
             .execute(&mut *conn)
             .await?;
             // Open at D by the forecast week each is expected in: due date plus
-            // the customer's mean days late rounded half to even (weekly_base).
+            // the customer's mean days late rounded half to even (weekly_base_from_invoices).
             sqlx::query(concat!(
                 "INSERT INTO receivable_weeks (company_id, customer, week, amount) \
                  SELECT $1, customer, CASE WHEN off < 0 THEN 0 ELSE off / 7 END AS week, SUM(open) FROM ( \
@@ -232,7 +232,7 @@ macro_rules! summary_helpers {
         /// forecast weeks of the customer(s) are read again from their open
         /// invoices. A company without summaries gets them whole.
         async fn summaries_after_edit(conn: &mut $conn, company_id: i64, o: &Invoice, u: &Invoice) -> StoreResult<()> {
-            let Some(as_of) = Self::summary_as_of(conn, company_id).await? else {
+            let Some(as_of) = Self::read_summary_as_of(conn, company_id).await? else {
                 return Self::refresh_receivables(conn, company_id, true, None).await;
             };
             Self::shift_months(conn, company_id, o, -rust_decimal::Decimal::ONE).await?;
@@ -394,7 +394,7 @@ macro_rules! summary_helpers {
         /// After financials were written: the per-customer summaries follow the
         /// latest month when it moved (or were never made).
         async fn refresh_after_financials(conn: &mut $conn, company_id: i64) -> StoreResult<()> {
-            let state = Self::summary_as_of(conn, company_id).await?;
+            let state = Self::read_summary_as_of(conn, company_id).await?;
             let latest = Self::latest_month_end(conn, company_id).await?;
             match state {
                 Some(as_of) if as_of == latest => Ok(()),
@@ -419,7 +419,10 @@ macro_rules! summary_helpers {
 
         /// The month the per-customer summaries are at: `None` when the
         /// company has no summaries, `Some(None)` without financials.
-        async fn summary_as_of(conn: &mut $conn, company_id: i64) -> StoreResult<Option<Option<chrono::NaiveDate>>> {
+        async fn read_summary_as_of(
+            conn: &mut $conn,
+            company_id: i64,
+        ) -> StoreResult<Option<Option<chrono::NaiveDate>>> {
             Ok(
                 sqlx::query_scalar("SELECT as_of FROM receivable_state WHERE company_id = $1")
                     .bind(company_id)

@@ -235,14 +235,14 @@ impl AnyStore {
         const SQL: &str = "INSERT INTO targets (company_id, metric, rule) VALUES ($1, $2, $3) \
                            ON CONFLICT (company_id, metric) DO UPDATE SET rule = excluded.rule";
         with_pool!(self, pool => sqlx::query(SQL).bind(company_id).bind(metric).bind(rule).execute(pool).await.map(drop))
-            .map_err(|e| self.explain(e.into()))
+            .map_err(|e| self.explain_refusal(e.into()))
     }
 
     /// Removes a company's target; false when it had none for that metric.
     pub async fn remove_target(&self, company_id: i64, metric: &str) -> StoreResult<bool> {
         const SQL: &str = "DELETE FROM targets WHERE company_id = $1 AND metric = $2";
         let n = with_pool!(self, pool => sqlx::query(SQL).bind(company_id).bind(metric).execute(pool).await.map(|r| r.rows_affected()))
-            .map_err(|e| self.explain(e.into()))?;
+            .map_err(|e| self.explain_refusal(e.into()))?;
         Ok(n > 0)
     }
 

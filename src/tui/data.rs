@@ -5,7 +5,7 @@ use super::format::Fmt;
 use crate::domain::{Company, Drivers, Invoice, Month, Product};
 use crate::finance::cash_flow::CashFlow;
 use crate::finance::collections::open_at;
-use crate::finance::forecast::{WEEKS, WeeklyBase, expected_collections, weekly_base_from};
+use crate::finance::forecast::{WEEKS, WeeklyBase, expected_collections, weekly_base_from_collections};
 use crate::finance::planning::{Projection, Start, base_drivers, project};
 use crate::finance::profitability::{PeriodTotals, year_to_date};
 use crate::finance::unit_economics::{UnitEconomics, unit_economics};
@@ -322,7 +322,7 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         }
     };
     let mut data = tokio::task::spawn_blocking(move || {
-        let weeks = weekly_base_from(&books.ledger, m, weeks, &history);
+        let weeks = weekly_base_from_collections(&books.ledger, m, weeks, &history);
         let mut data = CompanyData::build(books.company, books.ledger, books.products, &books.receivables, open, m);
         data.weeks = Some(weeks);
         data
