@@ -10,7 +10,7 @@ use katalis::store::{AnyStore, Store};
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const RFC: &str = "TLA010101AB1";
 
@@ -21,20 +21,7 @@ fn fixture(p: &str) -> PathBuf {
 }
 
 fn katalis(url: &str, args: &[&str]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_katalis"))
-        .arg("--db")
-        .arg(url)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_STATE_HOME", home.path().join("state"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("LANG", "C")
-        .output()
-        .unwrap()
+    common::katalis(url, args)
 }
 
 fn ok(o: &Output) -> String {

@@ -28,16 +28,8 @@ impl Env {
     }
     /// The binary with a private HOME/XDG and `env`, not yet started.
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let home = self.dir.path().join("home");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_katalis"));
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("LANG", "C");
+        let mut cmd = common::command(None, &self.dir.path().join("home"));
+        cmd.args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -1,8 +1,9 @@
 //! The engine against hand-computed values (docs/metrics.md), with the edge cases.
 //! Expected figures were worked out with exact fractions, then rounded half-even.
 
-use chrono::NaiveDate;
-use katalis::domain::{CashEvent, Drivers, Hire, Invoice, Month, MonthlyFinancials, Product};
+mod common;
+
+use katalis::domain::{CashEvent, Drivers, Hire, Invoice, MonthlyFinancials, Product};
 use katalis::finance::collections::{collections, collections_input};
 use katalis::finance::growth::{BurnMultiple, burn_multiple, cmgr, growth, nth_root};
 use katalis::finance::health::{HealthInputs, health, piecewise};
@@ -11,17 +12,9 @@ use katalis::finance::pricing::{cost_plus_price, product_economics, profit_max_p
 use katalis::finance::{Ledger, Pillar, as_of_month, cash_flow, profitability, unit_economics};
 use katalis::numbers::{fixed, money, ratio, two};
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
-fn dec(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap()
-}
-fn m(s: &str) -> Month {
-    s.parse().unwrap()
-}
-fn day(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
+use common::fixtures::{dec, inv, m};
+
 fn r4(v: Option<Decimal>) -> Option<String> {
     v.map(ratio)
 }
@@ -252,18 +245,6 @@ fn nth_root_is_exact_to_the_last_digits() {
     assert_eq!(nth_root(dec("16"), 4), Some(dec("2")));
     assert_eq!(nth_root(dec("-1"), 3), None);
     assert_eq!(nth_root(Decimal::ZERO, 12), Some(Decimal::ZERO));
-}
-
-fn inv(n: &str, c: &str, issue: &str, due: &str, amount: i64, paid: i64, paid_on: Option<&str>) -> Invoice {
-    Invoice {
-        number: n.into(),
-        customer: c.into(),
-        issue_date: day(issue),
-        due_date: day(due),
-        amount: Decimal::from(amount),
-        paid_amount: Decimal::from(paid),
-        paid_date: paid_on.map(day),
-    }
 }
 
 fn receivables() -> Vec<Invoice> {

@@ -32,20 +32,8 @@ impl Env {
     }
     /// The binary with a private HOME, RUST_BACKTRACE set as many users have it.
     fn command(&self, url: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let home = self.path("home");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_katalis"));
-        cmd.arg("--db")
-            .arg(url)
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("RUST_BACKTRACE", "1")
-            .env("LANG", "C")
-            .stdin(Stdio::null());
+        let mut cmd = common::command(Some(url), &self.path("home"));
+        cmd.args(args).env("RUST_BACKTRACE", "1");
         for (k, v) in env {
             cmd.env(k, v);
         }

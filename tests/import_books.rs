@@ -20,21 +20,7 @@ fn fixture(p: &str) -> PathBuf {
 
 /// The binary on `url` with a private HOME, so no real config is read.
 fn katalis(url: &str, args: &[&str]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_katalis"))
-        .arg("--db")
-        .arg(url)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_STATE_HOME", home.path().join("state"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("LANG", "C")
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap()
+    common::katalis(url, args)
 }
 
 fn ok(o: &Output) -> String {

@@ -25,17 +25,7 @@ async fn open(store: &AnyStore, name: &str) -> App {
     a
 }
 
-async fn settle(a: &mut App, store: &AnyStore, mut effects: Vec<Effect>) {
-    while let Some(e) = effects.pop() {
-        if let Some(action) = execute(store, e).await {
-            effects.extend(a.update(action));
-        }
-    }
-}
-
-fn key(c: KeyCode) -> Action {
-    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
+use common::tui::{code as key, settle};
 
 #[tokio::test]
 async fn an_edit_in_one_interface_shows_in_another_within_a_second() {

@@ -4,14 +4,14 @@
 
 mod common;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use katalis::locale::Lang;
 use katalis::store::{AnyStore, Store};
 use katalis::tui::app::{Action, App, Effect, SaveRecord};
 use katalis::tui::form::Record;
 use katalis::tui::keymap::Keymap;
+use katalis::tui::live;
 use katalis::tui::theme::Theme;
-use katalis::tui::{execute, live};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,17 +53,7 @@ impl Drop for Server {
     }
 }
 
-fn key(c: KeyCode) -> Action {
-    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-async fn settle(a: &mut App, store: &AnyStore, mut effects: Vec<Effect>) {
-    while let Some(e) = effects.pop() {
-        if let Some(action) = execute(store, e).await {
-            effects.extend(a.update(action));
-        }
-    }
-}
+use common::tui::{code as key, settle};
 
 async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>, within: Duration, what: &str) -> Action {
     tokio::time::timeout(within, rx.recv())

@@ -1,7 +1,8 @@
 //! The 13-week forecast and budget vs actual, against hand-computed values.
 
-use chrono::NaiveDate;
-use katalis::domain::{CashEvent, Drivers, Invoice, Month, MonthlyFinancials};
+mod common;
+
+use katalis::domain::{CashEvent, Drivers, MonthlyFinancials};
 use katalis::finance::Ledger;
 use katalis::finance::forecast::{average_days_late, thirteen_weeks};
 use katalis::finance::planning::Start;
@@ -9,12 +10,8 @@ use katalis::finance::variance::{Line, budget_vs_actual, worst};
 use katalis::numbers::{money, ratio};
 use rust_decimal::Decimal;
 
-fn m(s: &str) -> Month {
-    s.parse().unwrap()
-}
-fn day(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
+use common::fixtures::{day, inv, m};
+
 fn dec(v: i64) -> Decimal {
     Decimal::from(v)
 }
@@ -36,18 +33,6 @@ fn row(month: &str, revenue: i64, cogs: i64, opex: i64, cash: i64) -> MonthlyFin
     }
 }
 
-fn inv(n: &str, c: &str, issue: &str, due: &str, amount: i64, paid: Option<&str>) -> Invoice {
-    Invoice {
-        number: n.into(),
-        customer: c.into(),
-        issue_date: day(issue),
-        due_date: day(due),
-        amount: dec(amount),
-        paid_amount: if paid.is_some() { dec(amount) } else { Decimal::ZERO },
-        paid_date: paid.map(day),
-    }
-}
-
 #[test]
 fn thirteen_week_forecast() {
     let ledger = Ledger::new([
@@ -56,11 +41,11 @@ fn thirteen_week_forecast() {
         row("2025-03", 1000, 400, 300, 5000),
     ]);
     let invoices = vec![
-        inv("X1", "X", "2025-01-05", "2025-01-20", 100, Some("2025-01-25")), // 5 days late
-        inv("X2", "X", "2025-01-10", "2025-01-31", 100, Some("2025-02-10")), // 10 days late
-        inv("A", "X", "2025-03-11", "2025-04-10", 520, None),                // + 7.5 → 8 days: 04-18, week 3
-        inv("B", "Y", "2025-02-13", "2025-03-15", 260, None),                // overdue: week 1
-        inv("C", "Y", "2025-03-20", "2025-07-15", 999, None),                // after week 13: left out
+        inv("X1", "X", "2025-01-05", "2025-01-20", 100, 100, Some("2025-01-25")), // 5 days late
+        inv("X2", "X", "2025-01-10", "2025-01-31", 100, 100, Some("2025-02-10")), // 10 days late
+        inv("A", "X", "2025-03-11", "2025-04-10", 520, 0, None),                  // + 7.5 → 8 days: 04-18, week 3
+        inv("B", "Y", "2025-02-13", "2025-03-15", 260, 0, None),                  // overdue: week 1
+        inv("C", "Y", "2025-03-20", "2025-07-15", 999, 0, None),                  // after week 13: left out
     ];
     let late = average_days_late(&invoices, day("2025-03-31"));
     assert_eq!(late.get("X").copied(), Some(Decimal::new(75, 1)));

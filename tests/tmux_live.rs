@@ -61,15 +61,7 @@ impl Drop for Tmux {
 }
 
 fn katalis(url: &str, home: &std::path::Path, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_katalis"))
-        .arg("--db")
-        .arg(url)
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .output()
-        .unwrap();
+    let out = common::katalis_in(url, home, args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -84,10 +76,14 @@ async fn an_edit_typed_in_one_terminal_shows_in_another() {
         let home = tempfile::tempdir().unwrap();
         katalis(&url, home.path(), &["demo"]);
         let tmux = Tmux::new();
+        // The same private environment as every other launch, through `env -i`.
+        let env: Vec<String> = common::private_env(home.path())
+            .into_iter()
+            .map(|(k, v)| format!("{k}='{v}'"))
+            .collect();
         let cmd = format!(
-            "HOME={} XDG_STATE_HOME={}/state {} --db '{url}' --company 'Tallo Analytics'",
-            home.path().display(),
-            home.path().display(),
+            "env -i {} TERM=\"$TERM\" {} --db '{url}' --company 'Tallo Analytics'",
+            env.join(" "),
             env!("CARGO_BIN_EXE_katalis")
         );
         tmux.open("ana", &cmd);

@@ -88,19 +88,7 @@ fn app(lang: Lang, i: usize) -> App {
     app
 }
 
-fn key(c: char) -> Action {
-    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
-}
-
-fn code(c: KeyCode) -> Action {
-    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| draw(app, f)).unwrap();
-    t.backend().to_string()
-}
+use common::tui::{code, key, screen};
 
 #[test]
 fn every_tab_at_80x24_and_120x40() {
@@ -1000,7 +988,7 @@ fn planning_help_lists_the_planner_keys() {
 #[tokio::test]
 async fn scenario_edits_persist_and_concurrent_edits_are_detected() {
     use katalis::store::Store;
-    use katalis::tui::execute;
+
     for s in common::stores().await {
         katalis::demo::load(&s.store).await.unwrap();
         let c = s.store.company("Tallo Analytics").await.unwrap();
@@ -1012,14 +1000,7 @@ async fn scenario_edits_persist_and_concurrent_edits_are_detected() {
             a
         }
         let mut ana = open(&s.store, &c).await;
-        // Run every effect against the store and feed the result back, as the runtime does.
-        async fn settle(a: &mut App, store: &katalis::store::AnyStore, mut effects: Vec<Effect>) {
-            while let Some(e) = effects.pop() {
-                if let Some(action) = execute(store, e).await {
-                    effects.extend(a.update(action));
-                }
-            }
-        }
+        use common::tui::settle;
         ana.update(key('n'));
         clear_input(&mut ana);
         type_text(&mut ana, "Shared");

@@ -4,54 +4,18 @@
 
 mod common;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 use katalis::locale::Lang;
 use katalis::store::{AnyStore, Store};
 use katalis::tui::app::{Action, App, Effect};
-use katalis::tui::execute;
 use katalis::tui::import_dialog::{Focus, Loaded};
 use katalis::tui::keymap::Keymap;
-use katalis::tui::render::draw;
 use katalis::tui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const XLSX: &str = "tests/fixtures/books/financials-es.xlsx";
 
-fn code(c: KeyCode) -> Action {
-    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-fn key(c: char) -> Action {
-    code(KeyCode::Char(c))
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| draw(app, f)).unwrap();
-    t.backend().to_string()
-}
-
-/// Runs every effect against the store and feeds the result back, as the runtime does.
-async fn settle(a: &mut App, store: &AnyStore, mut effects: Vec<Effect>) {
-    while let Some(e) = effects.pop() {
-        if let Some(action) = execute(store, e).await {
-            effects.extend(a.update(action));
-        }
-    }
-}
-
-async fn press(a: &mut App, store: &AnyStore, action: Action) {
-    let effects = a.update(action);
-    settle(a, store, effects).await;
-}
-
-async fn type_text(a: &mut App, store: &AnyStore, text: &str) {
-    for c in text.chars() {
-        press(a, store, key(c)).await;
-    }
-}
+use common::tui::{code, key, press, screen, settle, type_text};
 
 /// A store with company "Libro" holding one month, and "Canon" with the six
 /// months of the spreadsheet as our CSV; the app opened on Libro.

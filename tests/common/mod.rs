@@ -4,7 +4,9 @@
 //! leaving it out.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod llm_server;
+pub mod tui;
 
 use katalis::store::AnyStore;
 use sqlx::Connection;
@@ -86,24 +88,43 @@ pub fn corpus(path: &str) -> std::path::PathBuf {
         .join(path)
 }
 
-/// The binary on store `url` with a private HOME (no real config or data is
-/// touched), the OS user "founder", no terminal on stdin.
+/// The environment every launch of the binary gets: a private HOME (no real
+/// config or data is touched), the OS user "founder", the C locale, no
+/// backtrace setting from the shell. The tmux tests pass the same through `env -i`.
+pub fn private_env(home: &std::path::Path) -> Vec<(String, String)> {
+    vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("HOME".into(), home.display().to_string()),
+        ("XDG_CONFIG_HOME".into(), home.join("config").display().to_string()),
+        ("XDG_STATE_HOME".into(), home.join("state").display().to_string()),
+        ("XDG_DATA_HOME".into(), home.join("data").display().to_string()),
+        ("USER".into(), "founder".into()),
+        ("LANG".into(), "C".into()),
+    ]
+}
+
+/// The one launcher: the binary with [`private_env`] and nothing else of the
+/// shell's, no terminal on stdin; `--db url` first when a store is named.
+pub fn command(url: Option<&str>, home: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_katalis"));
+    if let Some(u) = url {
+        cmd.arg("--db").arg(u);
+    }
+    cmd.env_clear()
+        .envs(private_env(home))
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// The binary on store `url` with a private HOME, run to the end.
 pub fn katalis_in(url: &str, home: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_katalis"))
-        .arg("--db")
-        .arg(url)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("USER", "founder")
-        .env("LANG", "C")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run katalis")
+    command(Some(url), home).args(args).output().expect("run katalis")
+}
+
+/// The binary on store `url` in a HOME of its own, removed after.
+pub fn katalis(url: &str, args: &[&str]) -> std::process::Output {
+    let home = tempfile::tempdir().unwrap();
+    katalis_in(url, home.path(), args)
 }
 
 /// The stdout of a command that must succeed (its stderr shown when it did not).
