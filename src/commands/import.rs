@@ -345,15 +345,12 @@ async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> R
             eprintln!("  ... and {} more", data.skipped.len() - 10);
         }
     }
+    let summary = source::journal_summary(&data, &currency);
     let batch = ImportBatch::Financials(data.months);
     if a.dry_run {
         let (header, rows) = crate::import::preview_table(&batch);
         super::print(&table_text(&header, &rows))?;
-        eprintln!(
-            "{} months from {} transactions; dry run: nothing written",
-            batch.len(),
-            data.transactions
-        );
+        eprintln!("{summary}; dry run: nothing written");
         return Ok(());
     }
     if let ImportTarget::Existing(_) = &target {
@@ -365,20 +362,10 @@ async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> R
             &company,
             "import",
             "financials",
-            format!(
-                "journal {}, {} months from {} transactions",
-                a.file.display(),
-                batch.len(),
-                data.transactions
-            ),
+            format!("journal {}, {summary}", a.file.display()),
         ))
         .await;
-    eprintln!(
-        "imported {} months from {} transactions into {:?}",
-        batch.len(),
-        data.transactions,
-        clean(&company.name)
-    );
+    eprintln!("imported {summary} into {:?}", clean(&company.name));
     Ok(())
 }
 

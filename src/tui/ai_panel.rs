@@ -3,7 +3,7 @@
 //! cancelled, failed), the recommendations with priority and impact, and the
 //! engine's scores against the model's.
 
-use super::app::{App, Effect};
+use super::app::{Action, App, Effect};
 use super::data::CompanyData;
 use super::keymap::Intent;
 use super::markdown;
@@ -500,4 +500,198 @@ pub fn chooser(app: &App, area: Rect, buf: &mut Buffer, selected: usize) {
     Paragraph::new(lines)
         .block(block(app.lang.pick("Advisor", "Asesor"), &app.theme))
         .render(r, buf);
+}
+
+/// A turn as the store keeps it.
+fn stored_turn(agent: &str, t: &super::ai_panel::Turn) -> crate::store::conversations::StoredTurn {
+    crate::store::conversations::StoredTurn {
+        agent: agent.to_owned(),
+        question: t.question.clone(),
+        answer: t.answer.clone(),
+        tool_calls: serde_json::to_string(&t.tool_calls).unwrap_or_else(|_| "[]".into()),
+    }
+}
+
+/// The AI conversation, as the app's actions and keys drive it.
+impl App {
+    /// A streamed piece of an answer, a saved conversation, a finished answer.
+    pub(super) fn on_ai_action(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::AskText {
+                company_id,
+                agent,
+                text,
+            } => {
+                if let Some(turn) = self
+                    .ai
+                    .conversations
+                    .get_mut(&(company_id, agent))
+                    .and_then(|turns| turns.iter_mut().find(|t| t.pending))
+                {
+                    turn.answer.push_str(&text);
+                }
+                vec![]
+            }
+            Action::ConversationSaved(r) => {
+                if let Err(e) = r {
+                    let what = self
+                        .lang
+                        .pick("the conversation was not saved", "la conversación no se guardó");
+                    self.say(format!("{what} ({e})"), true);
+                }
+                vec![]
+            }
+            Action::Asked {
+                company_id,
+                agent,
+                result,
+            } => {
+                let turn = self
+                    .ai
+                    .conversations
+                    .get_mut(&(company_id, agent))
+                    .and_then(|turns| turns.iter_mut().find(|t| t.pending));
+                let mut effects = vec![];
+                if let Some(turn) = turn {
+                    turn.pending = false;
+                    match result {
+                        Ok(a) => {
+                            turn.tool_calls = a.tool_calls;
+                            turn.answer = a.answer;
+                            turn.unverified = a.unverified;
+                            effects.push(Effect::SaveTurn {
+                                company_id,
+                                turn: stored_turn(agent, turn),
+                            });
+                        }
+                        Err((error, calls, partial)) => {
+                            turn.tool_calls = calls;
+                            turn.answer = format!("{partial}\n\n✗ {error}");
+                        }
+                    }
+                }
+                self.ai.back = 0;
+                effects
+            }
+            _ => vec![],
+        }
+    }
+
+    /// A key on the question line: the one line editor; Enter asks.
+    pub(super) fn on_question_key(&mut self, key: &crossterm::event::KeyEvent) -> Vec<Effect> {
+        use super::line_input::{self, Edit};
+        let Some(q) = self.ai.asking.as_mut() else {
+            return vec![];
+        };
+        match line_input::edit(q, key, 500, line_input::any) {
+            Edit::Cancel => self.ai.asking = None,
+            Edit::Submit => {
+                let question = q.trim().to_owned();
+                self.ai.asking = None;
+                if !question.is_empty() {
+                    return self.ask(&question);
+                }
+            }
+            Edit::Changed | Edit::Ignored => {}
+        }
+        vec![]
+    }
+
+    pub(super) fn on_ai_event(&mut self, event: crate::ai::service::AiEvent) {
+        if let Some(recommendations) = self.ai.on_event(event, self.lang)
+            && let Some(d) = self.data.as_mut()
+        {
+            d.recommendations = recommendations;
+        }
+    }
+
+    /// Asks the panel's advisor about the current company.
+    pub fn ai_start(&mut self, no_cache: bool) -> Vec<Effect> {
+        match self.data.as_deref() {
+            Some(d) => self.ai.start(d, self.lang, no_cache),
+            None => vec![],
+        }
+    }
+
+    /// Answers a question in the panel with the engine's tools (the local
+    /// advisor's question shapes), and keeps it in the company's conversation
+    /// with the advisor.
+    pub(super) fn ask(&mut self, question: &str) -> Vec<Effect> {
+        let Some(d) = self.data.as_deref() else { return vec![] };
+        let Some(start) = d.start else {
+            self.say(
+                self.lang.pick(
+                    "No financials to answer from yet.",
+                    "Aún no hay estados financieros para responder.",
+                ),
+                true,
+            );
+            return vec![];
+        };
+        let report = crate::report::Report {
+            company: &d.company,
+            snapshot: &d.snapshot,
+        }
+        .to_json();
+        let scenarios: Vec<(String, crate::domain::Drivers, crate::finance::planning::Start)> = self
+            .planner
+            .scenarios
+            .iter()
+            .filter(|s| !s.base)
+            .map(|s| (s.name.clone(), s.drivers.clone(), s.start))
+            .collect();
+        let key = (d.company.id, self.ai.agent.key());
+        {
+            // The local advisor's shapes or the configured model answer, with
+            // the engine's tools over the open invoices the runtime reads from
+            // the store; the turn waits for it.
+            let history = self
+                .ai
+                .conversations
+                .get(&key)
+                .map(|turns| {
+                    turns
+                        .iter()
+                        .filter(|t| !t.pending)
+                        .map(|t| (t.question.clone(), t.answer.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let request = super::ai_panel::AskRequest {
+                company_id: d.company.id,
+                agent: self.ai.agent.key(),
+                question: question.to_owned(),
+                history,
+                report,
+                start,
+                drivers: d.drivers.clone(),
+                scenarios,
+                lang: self.lang,
+                local: self.ai.local,
+                sep: d.fmt.sep,
+                currency: d.fmt.currency.clone(),
+            };
+            self.ai
+                .conversations
+                .entry(key)
+                .or_default()
+                .push(super::ai_panel::Turn {
+                    question: question.to_owned(),
+                    tool_calls: Vec::new(),
+                    answer: String::new(),
+                    pending: true,
+                    unverified: Vec::new(),
+                });
+            self.ai.back = 0;
+            vec![Effect::Ask(Box::new(request))]
+        }
+    }
+
+    pub(super) fn ai_reset(&mut self) -> Vec<Effect> {
+        self.ai.reset(self.data.as_deref(), self.lang)
+    }
+
+    pub(super) fn ai_cancel(&mut self) -> Vec<Effect> {
+        self.ai.cancel()
+    }
 }

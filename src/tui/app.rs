@@ -2,112 +2,29 @@
 //! Nothing here draws or waits; the runtime performs the effects and feeds
 //! their results back as actions.
 
-use super::ai_panel::{AiPanel, AnalyzeRequest, Status};
+use super::ai_panel::{AiPanel, Status};
 use super::component::Handled;
-use super::data::{CompanyData, Series};
+pub use super::component::Tab;
+use super::data::CompanyData;
 use super::form::{Record, RecordForm};
-use super::import_dialog::{Ask, ImportDialog, ImportRequest, ReadRequest, ReadResult};
+use super::import_dialog::ImportDialog;
 use super::keymap::{Intent, Keymap, Scope};
+use super::line_input::{self, Edit};
+pub use super::message::{Action, Effect, SaveRecord};
+pub use super::overlay::{AuditView, Overlay};
 use super::planner::Planner;
 use super::theme::Theme;
+pub use super::views::pricing::PricingInputs;
 use crate::domain::{Company, Product};
 
 use crate::locale::Lang;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-/// The seven modules, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Dashboard,
-    UnitEconomics,
-    CashFlow,
-    Pricing,
-    Profitability,
-    Planning,
-    Collections,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 7] = [
-        Tab::Dashboard,
-        Tab::UnitEconomics,
-        Tab::CashFlow,
-        Tab::Pricing,
-        Tab::Profitability,
-        Tab::Planning,
-        Tab::Collections,
-    ];
-
-    pub fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-
-    pub fn title(self, lang: Lang) -> &'static str {
-        self.view().title(lang)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Load {
     Idle,
     Loading,
     Failed(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Overlay {
-    None,
-    Help,
-    Companies {
-        selected: usize,
-    },
-    ConfirmDemo,
-    Agents {
-        selected: usize,
-    },
-    /// The company's audit trail (newest at the bottom): `/` filters it.
-    Audit(AuditView),
-    /// Frame times, store calls, memory and AI use since start (F12).
-    Diagnostics,
-}
-
-/// The audit overlay's state: the rows as loaded, a filter, and how far up
-/// from the newest the view is scrolled.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AuditView {
-    pub rows: Option<Result<Vec<crate::store::team::AuditRow>, String>>,
-    pub filter: String,
-    pub filtering: bool,
-    pub back: usize,
-}
-
-impl AuditView {
-    /// The rows matching the filter (any field, case-insensitive).
-    pub fn shown(&self) -> Vec<&crate::store::team::AuditRow> {
-        let f = self.filter.to_lowercase();
-        match &self.rows {
-            Some(Ok(rows)) => rows
-                .iter()
-                .filter(|r| {
-                    f.is_empty()
-                        || [&r.at, &r.who, &r.action, &r.target, &r.detail]
-                            .iter()
-                            .any(|t| t.to_lowercase().contains(&f))
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-}
-
-/// A turn as the store keeps it.
-fn stored_turn(agent: &str, t: &super::ai_panel::Turn) -> crate::store::conversations::StoredTurn {
-    crate::store::conversations::StoredTurn {
-        agent: agent.to_owned(),
-        question: t.question.clone(),
-        answer: t.answer.clone(),
-        tool_calls: serde_json::to_string(&t.tool_calls).unwrap_or_else(|_| "[]".into()),
-    }
 }
 
 /// What the views show that is computed rather than stored: the budget's
@@ -121,172 +38,6 @@ pub struct Derived {
     /// Actual − budget of the budget the dashboard compares with: the current
     /// scenario when it is locked, else the first locked one.
     pub budget: Vec<crate::finance::variance::Variance>,
-}
-
-/// The what-if inputs of the pricing detail pane, kept as typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PricingInputs {
-    /// 0: markup %, 1: target margin %, 2: elasticity.
-    pub focus: usize,
-    pub editing: bool,
-    pub values: [String; 3],
-}
-
-impl Default for PricingInputs {
-    fn default() -> Self {
-        PricingInputs {
-            focus: 0,
-            editing: false,
-            values: ["50".into(), "40".into(), "-2".into()],
-        }
-    }
-}
-
-/// What the runtime must do for the app.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Remember the company opened on this store for the next start.
-    RememberCompany(String),
-    LoadCompanies,
-    LoadCompany(Company),
-    LoadDso {
-        company_id: i64,
-        months: Vec<crate::domain::Month>,
-    },
-    LoadDemo,
-    /// Read a window of the Collections table's open invoices.
-    LoadOpenPage {
-        company_id: i64,
-        day: chrono::NaiveDate,
-        filter: String,
-        offset: usize,
-    },
-    Save(Box<SaveRecord>),
-    /// Reload the current company (after a refused save).
-    Reload,
-    SaveScenario {
-        company_id: i64,
-        scenario: Box<crate::store::StoredScenario>,
-    },
-    RenameScenario {
-        company_id: i64,
-        from: String,
-        to: String,
-        version: i64,
-    },
-    DeleteScenario {
-        company_id: i64,
-        name: String,
-        version: i64,
-    },
-    /// Start an analysis (the runtime keeps its task to cancel it).
-    Analyze(Box<AnalyzeRequest>),
-    /// A question for the configured model, with the engine as its tools.
-    Ask(Box<super::ai_panel::AskRequest>),
-    /// Keep a question and its answer in the company's conversation.
-    SaveTurn {
-        company_id: i64,
-        turn: crate::store::conversations::StoredTurn,
-    },
-    /// Forget the company's conversation with an advisor.
-    ClearConversation {
-        company_id: i64,
-        agent: &'static str,
-    },
-    /// Drop a running analysis (its connection with it).
-    CancelAnalysis(u64),
-    /// Read a company's audit trail.
-    LoadAudit(i64),
-    /// Read a file for the import dialog.
-    ImportRead(Box<ReadRequest>),
-    /// Import into the current company (one transaction).
-    Import(Box<ImportRequest>),
-    SaveMapping {
-        company_id: i64,
-        mapping: crate::store::SavedMapping,
-    },
-}
-
-/// An edited record to write, with what it was when loaded (to detect stale edits).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SaveRecord {
-    pub company: Company,
-    pub original: Record,
-    pub updated: Record,
-}
-
-/// Results and events, in.
-#[derive(Debug)]
-pub enum Action {
-    Key(KeyEvent),
-    /// The terminal changed size: the next frame is drawn at the new one.
-    Resize,
-    Companies(Result<Vec<Company>, String>),
-    Loaded(Box<Result<CompanyData, String>>),
-    Dso {
-        company_id: i64,
-        series: Result<Series, String>,
-    },
-    DemoLoaded(Result<(), String>),
-    /// A window of open invoices read for the Collections table.
-    OpenPage {
-        company_id: i64,
-        filter: String,
-        offset: usize,
-        result: Result<(Vec<crate::domain::Invoice>, usize), String>,
-    },
-    Saved(Result<String, String>),
-    ScenarioSaved {
-        name: String,
-        result: Result<i64, String>,
-    },
-    ScenarioRenamed {
-        from: String,
-        to: String,
-        result: Result<i64, String>,
-    },
-    ScenarioDeleted {
-        name: String,
-        result: Result<(), String>,
-    },
-    Ai {
-        run_id: u64,
-        event: crate::ai::service::AiEvent,
-    },
-    AuditLoaded(Result<Vec<crate::store::team::AuditRow>, String>),
-    /// Someone else wrote to a company (live refresh).
-    Changed {
-        company_id: i64,
-        who: String,
-        action: String,
-    },
-    /// The store stopped answering (the time it was noticed, HH:MM).
-    StoreDown(String),
-    /// The store answers again.
-    StoreUp,
-    ImportRead(Box<Result<ReadResult, String>>),
-    /// Rows imported and skipped, or why nothing was.
-    /// An import ended: the company it wrote (which then opens), rows imported and skipped.
-    Imported(Result<(String, usize, usize), String>),
-    MappingSaved(Result<String, String>),
-    /// The model's answer to a question of the panel (or why there is none,
-    /// with the tool calls made and the text that arrived).
-    Asked {
-        company_id: i64,
-        agent: &'static str,
-        result: Result<crate::ai::ask::Answer, (String, Vec<crate::ai::tools::ToolCall>, String)>,
-    },
-    /// Text of the model's answer to a panel question, as it arrives.
-    AskText {
-        company_id: i64,
-        agent: &'static str,
-        text: String,
-    },
-    /// A conversation write ended (an error is said; the turns on screen stay).
-    ConversationSaved(Result<(), String>),
-    /// A redraw while an import runs (its progress bar moves) or the
-    /// diagnostics are open (they are drawn anew every second).
-    Tick,
 }
 
 pub struct App {
@@ -306,7 +57,7 @@ pub struct App {
     pub filter: String,
     pub filtering: bool,
     /// The window of open invoices asked of the store: (company, filter, offset).
-    paging: Option<(i64, String, usize)>,
+    pub(super) paging: Option<(i64, String, usize)>,
     pub pricing: PricingInputs,
     /// Computed in `update` from the data and the planner; read by the views.
     pub derived: Derived,
@@ -371,7 +122,7 @@ impl App {
         vec![Effect::LoadCompanies]
     }
 
-    fn say(&mut self, text: impl Into<String>, error: bool) {
+    pub(super) fn say(&mut self, text: impl Into<String>, error: bool) {
         self.message = Some((text.into(), error));
     }
 
@@ -417,29 +168,6 @@ impl App {
         effects
     }
 
-    /// The window of open invoices the Collections table needs around its
-    /// selection and for its filter, when it is neither here nor asked for.
-    fn page(&mut self) -> Option<Effect> {
-        if self.tab != Tab::Collections {
-            return None;
-        }
-        let d = self.data.as_deref()?;
-        let offset = d.open.wanted(&self.filter, self.row())?;
-        let want = (d.company.id, self.filter.clone(), offset);
-        // One read at a time: while one is on its way (for text typed over
-        // since, say), the next is asked for when it answers.
-        if self.paging.is_some() {
-            return None;
-        }
-        self.paging = Some(want.clone());
-        Some(Effect::LoadOpenPage {
-            company_id: want.0,
-            day: d.snapshot.as_of.last_day(),
-            filter: want.1,
-            offset,
-        })
-    }
-
     /// What the views draw that is computed from the data and the planner,
     /// made here once per change rather than on every frame.
     fn derive(&mut self) {
@@ -472,62 +200,7 @@ impl App {
         self.dirty = true;
         match action {
             Action::Resize => vec![],
-            Action::AskText {
-                company_id,
-                agent,
-                text,
-            } => {
-                if let Some(turn) = self
-                    .ai
-                    .conversations
-                    .get_mut(&(company_id, agent))
-                    .and_then(|turns| turns.iter_mut().find(|t| t.pending))
-                {
-                    turn.answer.push_str(&text);
-                }
-                vec![]
-            }
-            Action::ConversationSaved(r) => {
-                if let Err(e) = r {
-                    let what = self
-                        .lang
-                        .pick("the conversation was not saved", "la conversación no se guardó");
-                    self.say(format!("{what} ({e})"), true);
-                }
-                vec![]
-            }
-            Action::Asked {
-                company_id,
-                agent,
-                result,
-            } => {
-                let turn = self
-                    .ai
-                    .conversations
-                    .get_mut(&(company_id, agent))
-                    .and_then(|turns| turns.iter_mut().find(|t| t.pending));
-                let mut effects = vec![];
-                if let Some(turn) = turn {
-                    turn.pending = false;
-                    match result {
-                        Ok(a) => {
-                            turn.tool_calls = a.tool_calls;
-                            turn.answer = a.answer;
-                            turn.unverified = a.unverified;
-                            effects.push(Effect::SaveTurn {
-                                company_id,
-                                turn: stored_turn(agent, turn),
-                            });
-                        }
-                        Err((error, calls, partial)) => {
-                            turn.tool_calls = calls;
-                            turn.answer = format!("{partial}\n\n✗ {error}");
-                        }
-                    }
-                }
-                self.ai.back = 0;
-                effects
-            }
+            a @ (Action::AskText { .. } | Action::ConversationSaved(_) | Action::Asked { .. }) => self.on_ai_action(a),
             Action::Key(key) => self.on_key(key),
             Action::Companies(Ok(list)) => {
                 self.companies = list;
@@ -635,26 +308,7 @@ impl App {
                 filter,
                 offset,
                 result,
-            } => {
-                if self.paging.as_ref() == Some(&(company_id, filter.clone(), offset)) {
-                    self.paging = None;
-                }
-                let current = self.data.as_deref().is_some_and(|d| d.company.id == company_id);
-                match result {
-                    // An answer for a filter typed over since is dropped: the
-                    // current one is asked for now (see `page`).
-                    Ok((rows, total)) if current && filter == self.filter => {
-                        if let Some(d) = self.data.as_mut() {
-                            d.open = super::data::OpenInvoices::window(filter, offset, rows, total);
-                        }
-                        let row = &mut self.rows[Tab::Collections.index()];
-                        *row = (*row).min(total.saturating_sub(1));
-                    }
-                    Ok(_) => {}
-                    Err(e) => self.say(e, true),
-                }
-                vec![]
-            }
+            } => self.on_open_page(company_id, filter, offset, result),
             Action::Dso { company_id, series } => {
                 match (series, self.data.as_mut()) {
                     // The last months of the window; the older ones stay unknown.
@@ -678,23 +332,7 @@ impl App {
                 }
                 vec![Effect::LoadCompanies]
             }
-            Action::Saved(r) => {
-                let company = self.data.as_ref().map(|d| d.company.clone());
-                match r {
-                    Ok(what) => {
-                        self.form = None;
-                        self.say(format!("{} {what}", self.lang.pick("Saved", "Guardado")), false);
-                    }
-                    Err(e) => {
-                        // Stale data: the form stays open with the user's text; the view refreshes.
-                        if let Some(f) = self.form.as_mut() {
-                            f.saving = false;
-                        }
-                        self.say(e, true);
-                    }
-                }
-                company.map(Effect::LoadCompany).into_iter().collect()
-            }
+            Action::Saved(r) => self.on_saved(r),
             Action::ScenarioSaved { name, result } => {
                 let effects = self.planner.saved(&name, result);
                 self.after_planner(effects)
@@ -713,52 +351,7 @@ impl App {
                 }
                 vec![]
             }
-            Action::ImportRead(result) => {
-                let again = self.import.as_mut().and_then(|d| d.on_read(*result));
-                again.map(|r| Effect::ImportRead(Box::new(r))).into_iter().collect()
-            }
-            Action::Imported(result) => {
-                let result = result.map_err(|e| {
-                    if e == super::import_dialog::CANCELLED {
-                        self.lang
-                            .pick(
-                                "Import cancelled; nothing was written",
-                                "Importación cancelada; no se escribió nada",
-                            )
-                            .to_owned()
-                    } else {
-                        e
-                    }
-                });
-                if let Some(dialog) = self.import.as_mut() {
-                    dialog.on_imported(&result);
-                }
-                match result {
-                    Ok((company, rows, skipped)) => {
-                        self.import = None;
-                        let text = match self.lang {
-                            Lang::En => format!("Imported {rows} rows ({skipped} skipped)"),
-                            Lang::Es => format!("Importadas {rows} filas ({skipped} omitidas)"),
-                        };
-                        self.say(text, false);
-                        self.load = Load::Loading;
-                        // The company imported into opens (a new one is in the list only now).
-                        self.wanted_company = Some(company);
-                        vec![Effect::LoadCompanies]
-                    }
-                    Err(_) => vec![],
-                }
-            }
-            Action::MappingSaved(result) => {
-                match result {
-                    Ok(name) => self.say(
-                        format!("{} {name:?}", self.lang.pick("Mapping saved as", "Mapeo guardado como")),
-                        false,
-                    ),
-                    Err(e) => self.say(e, true),
-                }
-                vec![]
-            }
+            a @ (Action::ImportRead(_) | Action::Imported(_) | Action::MappingSaved(_)) => self.on_import_action(a),
             Action::Tick => vec![],
             Action::AuditLoaded(rows) => {
                 if let Overlay::Audit(v) = &mut self.overlay {
@@ -807,104 +400,6 @@ impl App {
                 }
             }
         }
-    }
-
-    fn on_ai_event(&mut self, event: crate::ai::service::AiEvent) {
-        if let Some(recommendations) = self.ai.on_event(event, self.lang)
-            && let Some(d) = self.data.as_mut()
-        {
-            d.recommendations = recommendations;
-        }
-    }
-
-    /// Asks the panel's advisor about the current company.
-    pub fn ai_start(&mut self, no_cache: bool) -> Vec<Effect> {
-        match self.data.as_deref() {
-            Some(d) => self.ai.start(d, self.lang, no_cache),
-            None => vec![],
-        }
-    }
-
-    /// Answers a question in the panel with the engine's tools (the local
-    /// advisor's question shapes), and keeps it in the company's conversation
-    /// with the advisor.
-    fn ask(&mut self, question: &str) -> Vec<Effect> {
-        let Some(d) = self.data.as_deref() else { return vec![] };
-        let Some(start) = d.start else {
-            self.say(
-                self.lang.pick(
-                    "No financials to answer from yet.",
-                    "Aún no hay estados financieros para responder.",
-                ),
-                true,
-            );
-            return vec![];
-        };
-        let report = crate::report::Report {
-            company: &d.company,
-            snapshot: &d.snapshot,
-        }
-        .to_json();
-        let scenarios: Vec<(String, crate::domain::Drivers, crate::finance::planning::Start)> = self
-            .planner
-            .scenarios
-            .iter()
-            .filter(|s| !s.base)
-            .map(|s| (s.name.clone(), s.drivers.clone(), s.start))
-            .collect();
-        let key = (d.company.id, self.ai.agent.key());
-        {
-            // The local advisor's shapes or the configured model answer, with
-            // the engine's tools over the open invoices the runtime reads from
-            // the store; the turn waits for it.
-            let history = self
-                .ai
-                .conversations
-                .get(&key)
-                .map(|turns| {
-                    turns
-                        .iter()
-                        .filter(|t| !t.pending)
-                        .map(|t| (t.question.clone(), t.answer.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let request = super::ai_panel::AskRequest {
-                company_id: d.company.id,
-                agent: self.ai.agent.key(),
-                question: question.to_owned(),
-                history,
-                report,
-                start,
-                drivers: d.drivers.clone(),
-                scenarios,
-                lang: self.lang,
-                local: self.ai.local,
-                sep: d.fmt.sep,
-                currency: d.fmt.currency.clone(),
-            };
-            self.ai
-                .conversations
-                .entry(key)
-                .or_default()
-                .push(super::ai_panel::Turn {
-                    question: question.to_owned(),
-                    tool_calls: Vec::new(),
-                    answer: String::new(),
-                    pending: true,
-                    unverified: Vec::new(),
-                });
-            self.ai.back = 0;
-            vec![Effect::Ask(Box::new(request))]
-        }
-    }
-
-    fn ai_reset(&mut self) -> Vec<Effect> {
-        self.ai.reset(self.data.as_deref(), self.lang)
-    }
-
-    fn ai_cancel(&mut self) -> Vec<Effect> {
-        self.ai.cancel()
     }
 
     /// Writes still on their way to the store (the runtime waits for them on quit).
@@ -970,31 +465,8 @@ impl App {
         if self.form.is_some() {
             return self.on_form_key(key);
         }
-        if let Some(dialog) = self.import.as_mut() {
-            return match dialog.on_key(key, self.lang) {
-                Ask::Nothing => vec![],
-                Ask::Close => {
-                    self.import = None;
-                    if self.companies.is_empty() && self.data.is_none() {
-                        // Back to the first-run choice.
-                        self.overlay = Overlay::ConfirmDemo;
-                    }
-                    vec![]
-                }
-                Ask::Read(req) => vec![Effect::ImportRead(Box::new(req))],
-                Ask::Import(req) => vec![Effect::Import(Box::new(req))],
-                Ask::SaveMapping { name, kind, mapping } => match (&self.data, serde_json::to_string(&mapping)) {
-                    (Some(d), Ok(spec)) => vec![Effect::SaveMapping {
-                        company_id: d.company.id,
-                        mapping: crate::store::SavedMapping {
-                            name,
-                            kind: kind.name().to_owned(),
-                            spec,
-                        },
-                    }],
-                    _ => vec![],
-                },
-            };
+        if self.import.is_some() {
+            return self.on_import_key(key);
         }
         if self.tab == Tab::Planning
             && self.planner.capturing()
@@ -1005,164 +477,31 @@ impl App {
             return self.after_planner(effects);
         }
         if self.filtering {
-            match key.code {
-                KeyCode::Esc => {
+            match line_input::edit(&mut self.filter, &key, 200, line_input::any) {
+                Edit::Cancel => {
                     self.filter.clear();
                     self.filtering = false;
                 }
-                KeyCode::Enter => self.filtering = false,
-                KeyCode::Backspace => {
-                    self.filter.pop();
-                }
-                KeyCode::Char(c) if !c.is_control() => self.filter.push(c),
-                _ => {}
+                Edit::Submit => self.filtering = false,
+                Edit::Changed | Edit::Ignored => {}
             }
             self.rows[self.tab.index()] = 0;
             return vec![];
         }
         if self.pricing.editing {
             let v = &mut self.pricing.values[self.pricing.focus];
-            match key.code {
-                KeyCode::Esc | KeyCode::Enter => self.pricing.editing = false,
-                KeyCode::Backspace => {
-                    v.pop();
-                }
-                KeyCode::Char(c) if (c.is_ascii_digit() || c == '.' || c == '-') && v.len() < 12 => v.push(c),
-                _ => {}
+            let number = |c: char| c.is_ascii_digit() || c == '.' || c == '-';
+            if let Edit::Cancel | Edit::Submit = line_input::edit(v, &key, 12, number) {
+                self.pricing.editing = false;
             }
             return vec![];
         }
         // The AI panel's question line takes the keys while it is open.
-        if let Some(q) = self.ai.asking.as_mut() {
-            match key.code {
-                KeyCode::Esc => self.ai.asking = None,
-                KeyCode::Enter => {
-                    let question = q.trim().to_owned();
-                    self.ai.asking = None;
-                    if !question.is_empty() {
-                        return self.ask(&question);
-                    }
-                }
-                KeyCode::Backspace => {
-                    q.pop();
-                }
-                KeyCode::Char(c) if !c.is_control() && q.chars().count() < 500 => q.push(c),
-                _ => {}
-            }
-            return vec![];
+        if self.ai.asking.is_some() {
+            return self.on_question_key(&key);
         }
-        // Overlays read the keymap too: moving, filtering and closing follow `[keys]`.
-        let intent = self.keymap.intent(&key);
-        match &mut self.overlay {
-            Overlay::Diagnostics => {
-                if key.code == KeyCode::Esc || matches!(intent, Some(Intent::Diagnostics | Intent::Quit)) {
-                    self.overlay = Overlay::None;
-                }
-                return vec![];
-            }
-            Overlay::Help => {
-                match (key.code, intent) {
-                    (KeyCode::Esc, _) | (_, Some(Intent::Help | Intent::Quit)) => {
-                        self.overlay = Overlay::None;
-                        self.help_scroll = 0;
-                    }
-                    (_, Some(Intent::Down)) => self.help_scroll += 1,
-                    (_, Some(Intent::Up)) => self.help_scroll = self.help_scroll.saturating_sub(1),
-                    _ => {}
-                }
-                return vec![];
-            }
-            Overlay::ConfirmDemo => {
-                return match key.code {
-                    KeyCode::Char('d') | KeyCode::Char('y') | KeyCode::Char('s') | KeyCode::Enter => {
-                        self.overlay = Overlay::None;
-                        self.load = Load::Loading;
-                        vec![Effect::LoadDemo]
-                    }
-                    KeyCode::Char('i') => {
-                        self.overlay = Overlay::None;
-                        self.import = Some(ImportDialog::for_new_company(self.lang));
-                        vec![]
-                    }
-                    KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
-                        self.quit = true;
-                        vec![]
-                    }
-                    _ => vec![],
-                };
-            }
-            Overlay::Companies { selected } => {
-                // The companies, then "+ new company".
-                let n = self.companies.len() + 1;
-                match (key.code, intent) {
-                    (KeyCode::Esc, _) => self.overlay = Overlay::None,
-                    (_, Some(Intent::Up)) => *selected = selected.saturating_sub(1),
-                    (_, Some(Intent::Down)) => *selected = (*selected + 1).min(n - 1),
-                    (KeyCode::Enter, _) => {
-                        let pick = self.companies.get(*selected).cloned();
-                        self.overlay = Overlay::None;
-                        if pick.is_none() {
-                            self.import = Some(ImportDialog::for_new_company(self.lang));
-                        }
-                        if let Some(c) = pick {
-                            self.load = Load::Loading;
-                            self.rows = [0; Tab::ALL.len()];
-                            self.filter.clear();
-                            return vec![Effect::LoadCompany(c)];
-                        }
-                    }
-                    _ => {}
-                }
-                return vec![];
-            }
-            Overlay::Agents { selected } => {
-                let n = crate::ai::Agent::ALL.len();
-                match (key.code, intent) {
-                    (KeyCode::Esc, _) => self.overlay = Overlay::None,
-                    (_, Some(Intent::Up)) => *selected = selected.saturating_sub(1),
-                    (_, Some(Intent::Down)) => *selected = (*selected + 1).min(n - 1),
-                    (KeyCode::Enter, _) => {
-                        let agent = crate::ai::Agent::ALL[*selected];
-                        self.overlay = Overlay::None;
-                        self.ai.agent = agent;
-                        self.ai.chosen = true;
-                        self.ai.open = true;
-                        return self.ai_start(false);
-                    }
-                    _ => {}
-                }
-                return vec![];
-            }
-            Overlay::Audit(v) => {
-                if v.filtering {
-                    match key.code {
-                        KeyCode::Esc => {
-                            v.filter.clear();
-                            v.filtering = false;
-                        }
-                        KeyCode::Enter => v.filtering = false,
-                        KeyCode::Backspace => {
-                            v.filter.pop();
-                        }
-                        KeyCode::Char(c) if !c.is_control() && v.filter.len() < 200 => v.filter.push(c),
-                        _ => {}
-                    }
-                    v.back = 0;
-                    return vec![];
-                }
-                let n = v.shown().len();
-                match (key.code, intent) {
-                    (KeyCode::Esc, _) | (_, Some(Intent::Quit | Intent::Audit)) => self.overlay = Overlay::None,
-                    (_, Some(Intent::Filter)) => v.filtering = true,
-                    (_, Some(Intent::Up)) => v.back = (v.back + 1).min(n.saturating_sub(1)),
-                    (_, Some(Intent::Down)) => v.back = v.back.saturating_sub(1),
-                    (_, Some(Intent::PageUp)) => v.back = (v.back + 10).min(n.saturating_sub(1)),
-                    (_, Some(Intent::PageDown)) => v.back = v.back.saturating_sub(10),
-                    _ => {}
-                }
-                return vec![];
-            }
-            Overlay::None => {}
+        if let Some(effects) = self.on_overlay_key(key) {
+            return effects;
         }
         if key.code == KeyCode::Esc {
             if self.ai.running() {
@@ -1335,47 +674,5 @@ impl App {
             return self.ai_reset();
         }
         vec![]
-    }
-
-    fn on_form_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(form) = self.form.as_mut() else { return vec![] };
-        match key.code {
-            KeyCode::Esc => {
-                self.form = None;
-                vec![]
-            }
-            KeyCode::Enter if self.outage.is_some() => {
-                let since = self.outage.clone().unwrap_or_default();
-                let msg = match self.lang {
-                    Lang::En => format!("Not saved: the store is unreachable since {since}; your text is kept"),
-                    Lang::Es => format!("No se guardó: la base no responde desde las {since}; su texto se conserva"),
-                };
-                self.say(msg, true);
-                vec![]
-            }
-            KeyCode::Enter => match (form.validated(), self.data.as_ref()) {
-                (Ok(updated), Some(d)) if !form.saving => {
-                    form.saving = true;
-                    self.message = None;
-                    vec![Effect::Save(Box::new(SaveRecord {
-                        company: d.company.clone(),
-                        original: form.original.clone(),
-                        updated,
-                    }))]
-                }
-                (Err(_), _) => {
-                    let msg = self
-                        .lang
-                        .pick("Fix the marked fields first", "Corrija primero los campos marcados");
-                    self.say(msg, true);
-                    vec![]
-                }
-                _ => vec![],
-            },
-            _ => {
-                form.input(key);
-                vec![]
-            }
-        }
     }
 }

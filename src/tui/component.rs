@@ -8,7 +8,7 @@
 //! [`Tab::view`]. The app names tabs only where one is the destination (a
 //! key that switches to Planning or Cash flow) or holds state of its own.
 
-use super::app::{App, Effect, Tab};
+use super::app::{App, Effect};
 use super::data::CompanyData;
 use super::form::Record;
 use super::keymap::Intent;
@@ -29,6 +29,38 @@ pub enum Handled {
 impl Handled {
     pub fn done() -> Handled {
         Handled::Consumed(Vec::new())
+    }
+}
+
+/// The seven modules, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Dashboard,
+    UnitEconomics,
+    CashFlow,
+    Pricing,
+    Profitability,
+    Planning,
+    Collections,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 7] = [
+        Tab::Dashboard,
+        Tab::UnitEconomics,
+        Tab::CashFlow,
+        Tab::Pricing,
+        Tab::Profitability,
+        Tab::Planning,
+        Tab::Collections,
+    ];
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    pub fn title(self, lang: Lang) -> &'static str {
+        self.view().title(lang)
     }
 }
 

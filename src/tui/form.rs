@@ -2,6 +2,7 @@
 //! area per field, validated as typed with the import rules. The text is never
 //! lost: a refused save keeps it.
 
+use super::app::{Effect, SaveRecord};
 use crate::domain::{Invoice, MonthlyFinancials, Product};
 use crate::import::fields;
 use crate::locale::Lang;
@@ -414,6 +415,71 @@ pub fn describe_edit(original: &Record, updated: &Record) -> (String, String) {
         .map(|k| format!("{k} {} → {}", show(o.get(k)), show(u.get(k))))
         .collect();
     (target, changes.join("; "))
+}
+
+/// The edit form as the app drives it: its keys, and the save's answer.
+impl super::app::App {
+    pub(super) fn on_form_key(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+        let Some(form) = self.form.as_mut() else { return vec![] };
+        match key.code {
+            KeyCode::Esc => {
+                self.form = None;
+                vec![]
+            }
+            KeyCode::Enter if self.outage.is_some() => {
+                let since = self.outage.clone().unwrap_or_default();
+                let msg = match self.lang {
+                    Lang::En => format!("Not saved: the store is unreachable since {since}; your text is kept"),
+                    Lang::Es => format!("No se guardó: la base no responde desde las {since}; su texto se conserva"),
+                };
+                self.say(msg, true);
+                vec![]
+            }
+            KeyCode::Enter => match (form.validated(), self.data.as_ref()) {
+                (Ok(updated), Some(d)) if !form.saving => {
+                    form.saving = true;
+                    self.message = None;
+                    vec![Effect::Save(Box::new(SaveRecord {
+                        company: d.company.clone(),
+                        original: form.original.clone(),
+                        updated,
+                    }))]
+                }
+                (Err(_), _) => {
+                    let msg = self
+                        .lang
+                        .pick("Fix the marked fields first", "Corrija primero los campos marcados");
+                    self.say(msg, true);
+                    vec![]
+                }
+                _ => vec![],
+            },
+            _ => {
+                form.input(key);
+                vec![]
+            }
+        }
+    }
+
+    /// The store answered a save: the form closes, or stays with the user's
+    /// text when refused (the view reloads either way).
+    pub(super) fn on_saved(&mut self, r: Result<String, String>) -> Vec<Effect> {
+        let company = self.data.as_ref().map(|d| d.company.clone());
+        match r {
+            Ok(what) => {
+                self.form = None;
+                self.say(format!("{} {what}", self.lang.pick("Saved", "Guardado")), false);
+            }
+            Err(e) => {
+                // Stale data: the form stays open with the user's text; the view refreshes.
+                if let Some(f) = self.form.as_mut() {
+                    f.saving = false;
+                }
+                self.say(e, true);
+            }
+        }
+        company.map(Effect::LoadCompany).into_iter().collect()
+    }
 }
 
 #[cfg(test)]

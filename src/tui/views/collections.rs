@@ -3,7 +3,7 @@
 use super::{LazyTable, left, right};
 use crate::finance::collections::{Bucket, days_past_due};
 use crate::sanitize::clean;
-use crate::tui::app::App;
+use crate::tui::app::{App, Effect, Tab};
 use crate::tui::data::CompanyData;
 use crate::tui::widgets::{block, card, columns};
 use ratatui::buffer::Buffer;
@@ -209,5 +209,59 @@ impl crate::tui::component::View for Collections {
         view.get(app.row())
             .filter(|_| !view.stale)
             .map(|i| crate::tui::form::Record::Invoice(i.clone()))
+    }
+}
+
+/// Collections' paging of open invoices, as the app drives it.
+impl App {
+    /// The window of open invoices the Collections table needs around its
+    /// selection and for its filter, when it is neither here nor asked for.
+    pub(crate) fn page(&mut self) -> Option<Effect> {
+        if self.tab != Tab::Collections {
+            return None;
+        }
+        let d = self.data.as_deref()?;
+        let offset = d.open.wanted(&self.filter, self.row())?;
+        let want = (d.company.id, self.filter.clone(), offset);
+        // One read at a time: while one is on its way (for text typed over
+        // since, say), the next is asked for when it answers.
+        if self.paging.is_some() {
+            return None;
+        }
+        self.paging = Some(want.clone());
+        Some(Effect::LoadOpenPage {
+            company_id: want.0,
+            day: d.snapshot.as_of.last_day(),
+            filter: want.1,
+            offset,
+        })
+    }
+
+    /// The store answered a page.
+    pub(crate) fn on_open_page(
+        &mut self,
+        company_id: i64,
+        filter: String,
+        offset: usize,
+        result: Result<(Vec<crate::domain::Invoice>, usize), String>,
+    ) -> Vec<Effect> {
+        if self.paging.as_ref() == Some(&(company_id, filter.clone(), offset)) {
+            self.paging = None;
+        }
+        let current = self.data.as_deref().is_some_and(|d| d.company.id == company_id);
+        match result {
+            // An answer for a filter typed over since is dropped: the
+            // current one is asked for now (see `page`).
+            Ok((rows, total)) if current && filter == self.filter => {
+                if let Some(d) = self.data.as_mut() {
+                    d.open = crate::tui::data::OpenInvoices::window(filter, offset, rows, total);
+                }
+                let row = &mut self.rows[Tab::Collections.index()];
+                *row = (*row).min(total.saturating_sub(1));
+            }
+            Ok(_) => {}
+            Err(e) => self.say(e, true),
+        }
+        vec![]
     }
 }

@@ -16,6 +16,25 @@ use ratatui::widgets::{Paragraph, Widget};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+/// The what-if inputs of the pricing detail pane, kept as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricingInputs {
+    /// 0: markup %, 1: target margin %, 2: elasticity.
+    pub focus: usize,
+    pub editing: bool,
+    pub values: [String; 3],
+}
+
+impl Default for PricingInputs {
+    fn default() -> Self {
+        PricingInputs {
+            focus: 0,
+            editing: false,
+            values: ["50".into(), "40".into(), "-2".into()],
+        }
+    }
+}
+
 pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let t = |en, es| app.lang.pick(en, es);
     let f = &d.fmt;
