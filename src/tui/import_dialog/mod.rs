@@ -9,6 +9,7 @@ mod glue;
 mod render;
 pub use render::render;
 
+use super::line_input;
 use crate::import::Kind;
 use crate::import::pipeline::ImportProgress;
 use crate::import::source::{self, Plan};
@@ -16,7 +17,7 @@ pub use crate::import::source::{ImportWhat, ReadRequest, ReadResult};
 use crate::import::table::{self, Mapping, Prepared, PreviewRow, Sheet, SourceKind};
 use crate::locale::Lang;
 use crate::sanitize::clean;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -576,17 +577,18 @@ impl ImportDialog {
                     };
                 }
             }
-            KeyCode::Backspace if typing => {
-                self.field().pop();
-                self.on_edit();
-            }
-            KeyCode::Char(c) if typing && !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
-                let limit = if self.focus == Focus::Currency { 3 } else { 4096 };
-                let field = self.field();
-                if field.chars().count() < limit {
-                    field.push(if limit == 3 { c.to_ascii_uppercase() } else { c });
+            KeyCode::Backspace | KeyCode::Char(_) if typing => {
+                // The one line editor; a currency is three letters, kept upper case.
+                let currency = self.focus == Focus::Currency;
+                let limit = if currency { 3 } else { 4096 };
+                let accept = |c: char| !currency || c.is_ascii_alphabetic();
+                if line_input::edit(self.field(), &key, limit, accept) == line_input::Edit::Changed {
+                    if currency {
+                        let up = self.field().to_ascii_uppercase();
+                        *self.field() = up;
+                    }
+                    self.on_edit();
                 }
-                self.on_edit();
             }
             _ => {}
         }
