@@ -111,12 +111,15 @@ pub struct AnalysisRecord {
     pub recommendations: Vec<RecommendationRecord>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A stored recommendation, as both stores read it (SMALLINT on PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct RecommendationRecord {
     pub category: String,
+    #[sqlx(try_from = "i16")]
     pub priority: i64,
     pub title: String,
     pub description: String,
+    #[sqlx(try_from = "i16")]
     pub impact_score: i64,
 }
 

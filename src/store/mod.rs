@@ -7,21 +7,27 @@ macro_rules! with_pool {
     ($self:expr, $pool:ident => $e:expr) => {
         match $self {
             AnyStore::Sqlite(s) => {
-                let $pool = s.pool();
+                let $pool = $crate::store::sql::Backend::pool(s);
                 $e
             }
             AnyStore::Postgres(p) => {
-                let $pool = p.pool();
+                let $pool = $crate::store::sql::Backend::pool(p);
                 $e
             }
         }
     };
 }
 
+mod ai_cache;
 mod backup;
 pub mod conversations;
+mod helpers;
+mod ledger;
 mod pg_copy;
+mod plans;
 mod postgres;
+mod receivables;
+mod snapshot;
 pub(crate) mod sql;
 mod sqlite;
 mod sqlite_bulk;
@@ -31,6 +37,7 @@ pub mod team;
 pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, SavedMapping, StoredScenario};
 pub use postgres::PgStore;
 pub use sql::COLLECTIONS_SQL;
+pub(crate) use sql::iso_date;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
@@ -350,38 +357,21 @@ impl AnyStore {
     /// store's own sessions run it: `EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL,
     /// `EXPLAIN QUERY PLAN` on SQLite. For the scale test and for a slow report.
     pub async fn explain_collections(&self, company_id: i64, m: Month) -> StoreResult<String> {
-        let d = m.last_day();
-        let back = |n: i64| d - chrono::Duration::days(n);
         Ok(match self {
             AnyStore::Sqlite(s) => {
-                let rows: Vec<(i64, i64, i64, String)> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {COLLECTIONS_SQL}")))
-                        .bind(company_id)
-                        .bind(d)
-                        .bind(back(30))
-                        .bind(back(60))
-                        .bind(back(90))
-                        .bind(m.plus(-1).last_day())
-                        .bind(m.plus(-2).first_day())
-                        .bind(m.first_day())
-                        .fetch_all(s.pool())
-                        .await?;
+                let query = sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {COLLECTIONS_SQL}")));
+                let rows: Vec<(i64, i64, i64, String)> = sql::bind_collections!(query, company_id, m)
+                    .fetch_all(sql::Backend::pool(s))
+                    .await?;
                 rows.into_iter().map(|r| r.3 + "\n").collect()
             }
             AnyStore::Postgres(p) => {
-                let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "EXPLAIN (ANALYZE, BUFFERS) {COLLECTIONS_SQL}"
-                )))
-                .bind(company_id)
-                .bind(d)
-                .bind(back(30))
-                .bind(back(60))
-                .bind(back(90))
-                .bind(m.plus(-1).last_day())
-                .bind(m.plus(-2).first_day())
-                .bind(m.first_day())
-                .fetch_all(p.pool())
-                .await?;
+                )));
+                let rows: Vec<(String,)> = sql::bind_collections!(query, company_id, m)
+                    .fetch_all(sql::Backend::pool(p))
+                    .await?;
                 rows.into_iter().map(|r| r.0 + "\n").collect()
             }
         })
@@ -675,29 +665,6 @@ pub(crate) fn collections_from(
     Ok(input)
 }
 
-/// `YYYY-MM-DD` into a stack buffer, without allocating (bulk writes format
-/// millions of dates). Dates are validated to years 1..=9999.
-pub(crate) fn iso_date(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> &[u8] {
-    use chrono::Datelike;
-    let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
-    let digits = [
-        y / 1000,
-        y / 100 % 10,
-        y / 10 % 10,
-        y % 10,
-        10,
-        m / 10,
-        m % 10,
-        10,
-        day / 10,
-        day % 10,
-    ];
-    for (slot, v) in buf.iter_mut().zip(digits) {
-        *slot = if v == 10 { b'-' } else { b'0' + v as u8 };
-    }
-    &buf[..]
-}
-
 // The store's own results, counted for the diagnostics overlay as one row.
 impl crate::diagnostics::Rows for MigrationStatus {
     fn rows(&self) -> u64 {
@@ -708,17 +675,5 @@ impl crate::diagnostics::Rows for MigrationStatus {
 impl crate::diagnostics::Rows for Backup {
     fn rows(&self) -> u64 {
         1
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn formats_iso_dates() {
-        let mut buf = [0u8; 10];
-        let d = chrono::NaiveDate::from_ymd_opt(2025, 3, 9).unwrap();
-        assert_eq!(super::iso_date(d, &mut buf), b"2025-03-09");
-        let d = chrono::NaiveDate::from_ymd_opt(7, 12, 31).unwrap();
-        assert_eq!(super::iso_date(d, &mut buf), b"0007-12-31");
     }
 }

@@ -6,8 +6,7 @@
 
 use super::backup::{AnalysisRecord, Backup, RecommendationRecord, StoredScenario};
 use super::pg_copy;
-use super::sql::{shared_helpers, shared_store};
-use super::summaries::summary_helpers;
+use super::sql::Backend;
 use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, SavedMapping, Store, StoreError, StoreResult};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::CollectionsInput;
@@ -73,21 +72,8 @@ pub(super) fn explain(e: StoreError) -> StoreError {
 }
 
 impl PgStore {
-    shared_helpers!(conn = PgConnection, bytes = " COLLATE \"C\"");
-    summary_helpers!(
-        conn = PgConnection,
-        issue_month = "to_char(issue_date, 'YYYY-MM')",
-        counted_month = "to_char(GREATEST(paid_date, issue_date), 'YYYY-MM')",
-        due_offset = "(i.due_date - CAST($6 AS DATE))",
-        days_late = "GREATEST(0, paid_date - due_date)",
-    );
-
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
     }
 
     /// Applies the migrations this binary carries (`katalis migrate`).
@@ -207,6 +193,15 @@ impl PgStore {
         }
         Ok(store)
     }
+}
+
+impl super::sql::Backend for PgStore {
+    type Db = sqlx::Postgres;
+    type Conn = PgConnection;
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
 
     async fn write_financials(tx: &mut PgConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
         pg_copy::copy_feed(
@@ -320,80 +315,84 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
-    shared_store!(
-        conn = PgConnection,
-        write = "BEGIN",
-        snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-        now = "now()",
-        bytes = " COLLATE \"C\"",
-        days_late = "GREATEST(0, paid_date - due_date)",
-    );
-
-    fn kind(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn migration_status(&self) -> StoreResult<MigrationStatus> {
-        Ok(MigrationStatus {
-            applied: self.applied().await?,
-            known: MIGRATOR.iter().map(|m| m.version).collect(),
-        })
-    }
-
-    async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
-        let mut tx = self.pool.begin().await?;
-        let company = Self::resolve(&mut tx, target).await?;
-        let (id, feed) = (company.id, &mut feed);
-        let (rows, spec) = match feed.recv().await {
-            Some(Feed::Rows(ImportBatch::Financials(r))) => {
-                let spec = &pg_copy::FINANCIALS;
-                (
-                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials, &mut |_| {}).await?,
-                    spec,
-                )
-            }
-            Some(Feed::Rows(ImportBatch::Products(r))) => {
-                let spec = &pg_copy::PRODUCTS;
-                (
-                    pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products, &mut |_| {}).await?,
-                    spec,
-                )
-            }
-            Some(Feed::Rows(ImportBatch::Invoices(r))) => {
-                let spec = &pg_copy::INVOICES;
-                let mut builder = Self::summary_builder(&mut tx, id).await?;
-                let mut observe = |rows: &[Invoice]| {
-                    if let Some(b) = builder.as_mut() {
-                        rows.iter().for_each(|r| b.add(r));
-                    }
-                };
-                let n = pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices, &mut observe).await?;
-                Self::summaries_after_invoices(&mut tx, id, builder).await?;
-                (n, spec)
-            }
-            Some(Feed::End) => (0, &pg_copy::INVOICES),
-            None => return Err(super::abandoned()),
-        };
-        if std::ptr::eq(spec, &pg_copy::FINANCIALS) {
-            Self::refresh_after_financials(&mut tx, id).await?;
+super::sql::backend!(
+    store = PgStore,
+    conn = PgConnection,
+    write = "BEGIN",
+    snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    now = "now()",
+    bytes = " COLLATE \"C\"",
+    days_late = "GREATEST(0, paid_date - due_date)",
+    issue_month = "to_char(issue_date, 'YYYY-MM')",
+    counted_month = "to_char(GREATEST(paid_date, issue_date), 'YYYY-MM')",
+    due_offset = "(i.due_date - CAST($6 AS DATE))",
+    own = {
+        fn kind(&self) -> &'static str {
+            "postgres"
         }
-        tx.commit().await?;
-        if rows >= pg_copy::ANALYZE_FROM_ROWS {
-            sqlx::query(spec.analyze).execute(&self.pool).await?;
-        }
-        Ok(company)
-    }
 
-    async fn restore(&self, b: &Backup) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        let mut tx = conn.begin().await?;
-        sqlx::query("LOCK TABLE companies IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
-        Self::restore_into(&mut tx, b).await?;
-        tx.commit().await?;
-        sqlx::query("ANALYZE").execute(&self.pool).await?;
-        Ok(())
-    }
-}
+        async fn migration_status(&self) -> StoreResult<MigrationStatus> {
+            Ok(MigrationStatus {
+                applied: self.applied().await?,
+                known: MIGRATOR.iter().map(|m| m.version).collect(),
+            })
+        }
+
+        async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
+            let mut tx = self.pool.begin().await?;
+            let company = Self::resolve(&mut tx, target).await?;
+            let (id, feed) = (company.id, &mut feed);
+            let (rows, spec) = match feed.recv().await {
+                Some(Feed::Rows(ImportBatch::Financials(r))) => {
+                    let spec = &pg_copy::FINANCIALS;
+                    (
+                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials, &mut |_| {}).await?,
+                        spec,
+                    )
+                }
+                Some(Feed::Rows(ImportBatch::Products(r))) => {
+                    let spec = &pg_copy::PRODUCTS;
+                    (
+                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products, &mut |_| {}).await?,
+                        spec,
+                    )
+                }
+                Some(Feed::Rows(ImportBatch::Invoices(r))) => {
+                    let spec = &pg_copy::INVOICES;
+                    let mut builder = Self::summary_builder(&mut tx, id).await?;
+                    let mut observe = |rows: &[Invoice]| {
+                        if let Some(b) = builder.as_mut() {
+                            rows.iter().for_each(|r| b.add(r));
+                        }
+                    };
+                    let n =
+                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices, &mut observe).await?;
+                    Self::summaries_after_invoices(&mut tx, id, builder).await?;
+                    (n, spec)
+                }
+                Some(Feed::End) => (0, &pg_copy::INVOICES),
+                None => return Err(super::abandoned()),
+            };
+            if std::ptr::eq(spec, &pg_copy::FINANCIALS) {
+                Self::refresh_after_financials(&mut tx, id).await?;
+            }
+            tx.commit().await?;
+            if rows >= pg_copy::ANALYZE_FROM_ROWS {
+                sqlx::query(spec.analyze).execute(&self.pool).await?;
+            }
+            Ok(company)
+        }
+
+        async fn restore(&self, b: &Backup) -> StoreResult<()> {
+            let mut conn = self.pool.acquire().await?;
+            let mut tx = conn.begin().await?;
+            sqlx::query("LOCK TABLE companies IN EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+            Self::restore_into(&mut tx, b).await?;
+            tx.commit().await?;
+            sqlx::query("ANALYZE").execute(&self.pool).await?;
+            Ok(())
+        }
+    },
+);

@@ -4,8 +4,7 @@
 //! bulk writes, and the errors of a file (read-only, busy).
 
 use super::backup::{AnalysisRecord, Backup, RecommendationRecord, StoredScenario};
-use super::sql::{shared_helpers, shared_store, to_units};
-use super::summaries::summary_helpers;
+use super::sql::{Backend, to_units};
 use super::{Feed, FeedRx, ImportBatch, ImportTarget, MigrationStatus, SavedMapping, Store, StoreError, StoreResult};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
 use crate::finance::collections::CollectionsInput;
@@ -52,15 +51,6 @@ fn explain(path: &str, e: StoreError) -> StoreError {
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl SqliteStore {
-    shared_helpers!(conn = SqliteConnection, bytes = "");
-    summary_helpers!(
-        conn = SqliteConnection,
-        issue_month = "substr(issue_date, 1, 7)",
-        counted_month = "substr(CASE WHEN paid_date > issue_date THEN paid_date ELSE issue_date END, 1, 7)",
-        due_offset = "CAST(julianday(i.due_date) - julianday($6) AS INTEGER)",
-        days_late = "MAX(0, CAST(julianday(paid_date) - julianday(due_date) AS INTEGER))",
-    );
-
     pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         if !memory {
@@ -120,7 +110,7 @@ impl SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         if missing {
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.pool.begin_with(<Self as super::sql::Dialect>::WRITE).await?;
             Self::backfill_summaries(&mut tx).await?;
             tx.commit().await?;
         }
@@ -136,10 +126,6 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     /// An in-memory store: one connection, and no other process can write to it.
     pub(crate) fn is_memory(&self) -> bool {
         self.path == ":memory:"
@@ -148,10 +134,19 @@ impl SqliteStore {
     pub async fn writable(&self) -> StoreResult<()> {
         // A write statement that changes no row still needs the write lock and a
         // writable file; the transaction is rolled back.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.pool.begin_with(<Self as super::sql::Dialect>::WRITE).await?;
         sqlx::query("DELETE FROM companies WHERE 0").execute(&mut *tx).await?;
         tx.rollback().await?;
         Ok(())
+    }
+}
+
+impl super::sql::Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+    type Conn = SqliteConnection;
+
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     async fn write_financials(tx: &mut SqliteConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
@@ -266,80 +261,83 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    shared_store!(
-        conn = SqliteConnection,
-        write = "BEGIN IMMEDIATE",
-        snapshot = "BEGIN",
-        now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-        bytes = "",
-        days_late = "MAX(0, CAST(julianday(paid_date) - julianday(due_date) AS INTEGER))",
-    );
+super::sql::backend!(
+    store = SqliteStore,
+    conn = SqliteConnection,
+    write = "BEGIN IMMEDIATE",
+    snapshot = "BEGIN",
+    now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    bytes = "",
+    days_late = "MAX(0, CAST(julianday(paid_date) - julianday(due_date) AS INTEGER))",
+    issue_month = "substr(issue_date, 1, 7)",
+    counted_month = "substr(CASE WHEN paid_date > issue_date THEN paid_date ELSE issue_date END, 1, 7)",
+    due_offset = "CAST(julianday(i.due_date) - julianday($6) AS INTEGER)",
+    own = {
+        fn kind(&self) -> &'static str {
+            "sqlite"
+        }
 
-    fn kind(&self) -> &'static str {
-        "sqlite"
-    }
+        async fn migration_status(&self) -> StoreResult<MigrationStatus> {
+            let applied: Vec<i64> =
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                    .fetch_all(&self.pool)
+                    .await?;
+            Ok(MigrationStatus {
+                applied,
+                known: MIGRATOR.iter().map(|m| m.version).collect(),
+            })
+        }
 
-    async fn migration_status(&self) -> StoreResult<MigrationStatus> {
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(MigrationStatus {
-            applied,
-            known: MIGRATOR.iter().map(|m| m.version).collect(),
-        })
-    }
-
-    async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let company = Self::resolve(&mut tx, target).await?;
-        let (mut financials, mut invoices) = (false, false);
-        let mut reducer = None;
-        loop {
-            match feed.recv().await {
-                Some(Feed::Rows(ImportBatch::Financials(rows))) => {
-                    financials = true;
-                    Self::write_financials(&mut tx, company.id, &rows).await?
-                }
-                Some(Feed::Rows(ImportBatch::Products(rows))) => {
-                    Self::write_products(&mut tx, company.id, &rows).await?
-                }
-                Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
-                    if !invoices {
-                        let builder = Self::summary_builder(&mut tx, company.id).await?;
-                        reducer = builder.map(super::summaries::Reducer::start);
-                        invoices = true;
+        async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
+            let mut tx = self.pool.begin_with(<Self as super::sql::Dialect>::WRITE).await?;
+            let company = Self::resolve(&mut tx, target).await?;
+            let (mut financials, mut invoices) = (false, false);
+            let mut reducer = None;
+            loop {
+                match feed.recv().await {
+                    Some(Feed::Rows(ImportBatch::Financials(rows))) => {
+                        financials = true;
+                        Self::write_financials(&mut tx, company.id, &rows).await?
                     }
-                    let rows = std::sync::Arc::new(rows);
-                    if let Some(r) = &reducer {
-                        r.feed(rows.clone());
+                    Some(Feed::Rows(ImportBatch::Products(rows))) => {
+                        Self::write_products(&mut tx, company.id, &rows).await?
                     }
-                    Self::write_invoices(&mut tx, company.id, &rows).await?
+                    Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
+                        if !invoices {
+                            let builder = Self::summary_builder(&mut tx, company.id).await?;
+                            reducer = builder.map(super::summaries::Reducer::start);
+                            invoices = true;
+                        }
+                        let rows = std::sync::Arc::new(rows);
+                        if let Some(r) = &reducer {
+                            r.feed(rows.clone());
+                        }
+                        Self::write_invoices(&mut tx, company.id, &rows).await?
+                    }
+                    Some(Feed::End) => break,
+                    // Dropping the transaction rolls everything back.
+                    None => return Err(super::abandoned()),
                 }
-                Some(Feed::End) => break,
-                // Dropping the transaction rolls everything back.
-                None => return Err(super::abandoned()),
             }
+            if invoices {
+                let builder = match reducer {
+                    Some(r) => Some(r.finish().await?),
+                    None => None,
+                };
+                Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
+            }
+            if financials {
+                Self::refresh_after_financials(&mut tx, company.id).await?;
+            }
+            tx.commit().await?;
+            Ok(company)
         }
-        if invoices {
-            let builder = match reducer {
-                Some(r) => Some(r.finish().await?),
-                None => None,
-            };
-            Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
-        }
-        if financials {
-            Self::refresh_after_financials(&mut tx, company.id).await?;
-        }
-        tx.commit().await?;
-        Ok(company)
-    }
 
-    async fn restore(&self, b: &Backup) -> StoreResult<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Self::restore_into(&mut tx, b).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
+        async fn restore(&self, b: &Backup) -> StoreResult<()> {
+            let mut tx = self.pool.begin_with(<Self as super::sql::Dialect>::WRITE).await?;
+            Self::restore_into(&mut tx, b).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+    },
+);

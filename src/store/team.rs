@@ -2,6 +2,7 @@
 //! security; see migrations/postgres/0003_team.sql), members, and the audit
 //! trail of every write (both stores).
 
+use super::sql::Backend as _;
 use super::{AnyStore, StoreError, StoreResult};
 use serde::Serialize;
 use sqlx::Row;

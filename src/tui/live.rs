@@ -6,6 +6,7 @@
 
 use super::app::Action;
 use crate::store::AnyStore;
+use crate::store::sql::Backend as _;
 use crate::store::team::Change;
 use std::sync::Arc;
 use std::time::Duration;

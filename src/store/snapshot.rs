@@ -1,0 +1,95 @@
+//! The consistent snapshot of every company (`katalis backup`), both
+//! backends, written once; `restore_into` loads one back.
+
+/// The [`super::Store`] methods of this part, for [`super::sql::backend!`].
+macro_rules! snapshot_store {
+    (
+        conn = $conn:ty,
+        write = $write:literal,
+        snapshot = $snapshot:literal,
+        now = $now:literal,
+        bytes = $bytes:literal,
+        days_late = $late:literal $(,)?
+    ) => {
+        async fn backup(&self) -> StoreResult<Backup> {
+            // One read transaction: every table seen at the same instant.
+            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut companies = Vec::new();
+            for c in Self::read_companies(&mut tx).await? {
+                let analyses = sqlx::query_as(
+                    "SELECT id, agent, provider, model, input_hash, input, output, CAST(result AS TEXT) AS result, \
+                     prompt_tokens, completion_tokens, cost, latency_ms, status, created_at FROM ai_analysis \
+                     WHERE company_id = $1 ORDER BY id",
+                )
+                .bind(c.id)
+                .fetch_all(&mut *tx)
+                .await?;
+                companies.push($crate::store::CompanyBackup {
+                    financials: Self::read_financials(&mut tx, c.id).await?,
+                    products: Self::read_products(&mut tx, c.id).await?,
+                    invoices: Self::read_invoices(&mut tx, c.id).await?,
+                    scenarios: Self::read_scenarios(&mut tx, c.id).await?,
+                    analyses: Self::with_recommendations(&mut tx, analyses).await?,
+                    members: sqlx::query_as(concat!(
+                        "SELECT member, role FROM company_members WHERE company_id = $1 ORDER BY member",
+                        $bytes
+                    ))
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    mappings: sqlx::query_as($crate::store::READ_MAPPINGS_SQL)
+                        .bind(c.id)
+                        .fetch_all(&mut *tx)
+                        .await?,
+                    audit: sqlx::query_as(
+                        "SELECT at, who, company, action, target, detail FROM audit WHERE company_id = $1 \
+                         ORDER BY at, id",
+                    )
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    targets: sqlx::query_as(concat!(
+                        "SELECT metric, rule FROM targets WHERE company_id = $1 ORDER BY metric",
+                        $bytes
+                    ))
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    conversations: sqlx::query_as(
+                        "SELECT agent, question, answer, CAST(tool_calls AS TEXT) AS tool_calls \
+                         FROM conversations WHERE company_id = $1 ORDER BY id",
+                    )
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map($crate::store::conversations::canonical)
+                    .collect(),
+                    cfdi: sqlx::query_as::<_, (String, String, String, String)>(concat!(
+                        "SELECT uuid, invoice_uuid, kind, body FROM cfdi_documents WHERE company_id = $1 \
+                         ORDER BY uuid",
+                        $bytes,
+                        ", invoice_uuid",
+                        $bytes
+                    ))
+                    .bind(c.id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(uuid, invoice_uuid, kind, body)| $crate::domain::CfdiRecord {
+                        uuid,
+                        invoice_uuid,
+                        kind,
+                        body,
+                    })
+                    .collect(),
+                    profile: c.into(),
+                });
+            }
+            tx.commit().await?;
+            Ok(Backup::new(companies))
+        }
+    };
+}
+
+pub(crate) use snapshot_store;
