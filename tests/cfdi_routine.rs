@@ -7,50 +7,13 @@
 mod common;
 
 use katalis::store::{AnyStore, Store};
-use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use common::{book as fixture, katalis, refused as err, report_json as report, stderr_ok as ok};
+
 const RFC: &str = "TLA010101AB1";
-
-fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/books")
-        .join(p)
-}
-
-fn katalis(url: &str, args: &[&str]) -> Output {
-    common::katalis(url, args)
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "stdout: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn report(url: &str, company: &str) -> Value {
-    let o = katalis(url, &["--company", company, "report", "--format", "json"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    v.as_object_mut().unwrap().remove("company");
-    v
-}
 
 /// A company with the canonical financials, so reports have an as-of month.
 fn company(url: &str, name: &str) {

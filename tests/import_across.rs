@@ -8,36 +8,18 @@ mod common;
 
 use katalis::domain::MonthlyFinancials;
 use katalis::store::{AnyStore, Store};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
+use common::{refused as err, stderr_ok as ok};
+
 fn fixture(p: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/books")
-        .join(p)
-        .to_string_lossy()
-        .into_owned()
+    common::book(p).display().to_string()
 }
 
 fn run(url: &str, args: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap();
     common::katalis_in(url, home.path(), args)
-}
-
-/// Stderr of a command that must succeed.
-fn ok(o: &Output) -> String {
-    common::stdout_ok(o);
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "stdout: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn import(url: &str, company: &str, files: &[&str], extra: &[&str]) -> Output {

@@ -7,55 +7,14 @@ mod common;
 
 use katalis::store::{AnyStore, Store};
 use rust_decimal::Decimal;
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::str::FromStr;
 
-fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/books")
-        .join(p)
-}
-
-/// The binary on `url` with a private HOME, so no real config is read.
-fn katalis(url: &str, args: &[&str]) -> Output {
-    common::katalis(url, args)
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn err(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "stdout: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{book as fixture, katalis, refused as err, report_json as report, stdout_ok as ok};
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// The report without the company's name, for comparing two companies.
-fn report(url: &str, company: &str) -> Value {
-    let mut v: Value = serde_json::from_str(&ok(&katalis(
-        url,
-        &["--company", company, "report", "--format", "json"],
-    )))
-    .unwrap();
-    v.as_object_mut().unwrap().remove("company");
-    v
 }
 
 async fn company_id(store: &AnyStore, name: &str) -> i64 {

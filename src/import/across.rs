@@ -410,17 +410,7 @@ fn number(cell: &Cell, decimal_comma: bool) -> Result<Option<Decimal>, String> {
 /// their names (its patterns are tried against the folded account name).
 pub fn read(sheet: &Sheet, accounts: Option<&Accounts>, decimal_comma: bool) -> Result<Across, ImportError> {
     let label = sheet.label.clone();
-    let whole = |expected: String| ImportError {
-        file: label.clone(),
-        problems: vec![Problem {
-            row: None,
-            file: None,
-            column: None,
-            value: None,
-            expected,
-        }],
-        more: 0,
-    };
+    let whole = |expected: String| super::Collector::whole(&label, expected);
     let Some((header_at, columns)) = find_header(sheet) else {
         return Err(whole(
             "a header row of months across (Jan 2025, ene-25, 2025-01, 01/2025 or date cells) in the first 30 rows"

@@ -92,6 +92,19 @@ pub enum ReadResult {
     },
 }
 
+impl ReadResult {
+    /// A source read whole: what it would write, previewed, and its sentence.
+    pub fn ready(plan: Plan, summary: String) -> ReadResult {
+        let (header, rows) = plan.preview();
+        ReadResult::Ready {
+            plan: Arc::new(plan),
+            header,
+            rows,
+            summary,
+        }
+    }
+}
+
 /// What to import, once the preview is good.
 #[derive(Debug, Clone)]
 pub enum ImportWhat {
@@ -152,11 +165,8 @@ pub fn read_sheet(path: &std::path::Path, named: Option<&str>) -> Result<(Vec<St
                     best = Some((score, name.clone(), sheet));
                 }
             }
-            let (_, name, sheet) = best.ok_or_else(|| ImportError {
-                file: clean(&path.display().to_string()),
-                problems: Vec::new(),
-                more: 0,
-            })?;
+            let (_, name, sheet) =
+                best.ok_or_else(|| super::Collector::whole(&clean(&path.display().to_string()), "a sheet"))?;
             (name, sheet)
         }
     };
@@ -227,13 +237,7 @@ pub async fn read(store: &AnyStore, req: ReadRequest) -> Result<ReadResult, Stri
             }
             let summary = data.summary();
             let plan = Plan::Cfdi(data.write);
-            let (header, rows) = plan.preview();
-            Ok(ReadResult::Ready {
-                plan: Arc::new(plan),
-                header,
-                rows,
-                summary,
-            })
+            Ok(ReadResult::ready(plan, summary))
         }
     }
 }
@@ -255,13 +259,7 @@ fn read_file(req: ReadRequest) -> Result<ReadResult, String> {
                 .map_err(|e| e.to_string())?;
             let summary = journal_summary(&data, &req.currency);
             let plan = Plan::Batch(ImportBatch::Financials(data.months));
-            let (header, rows) = plan.preview();
-            Ok(ReadResult::Ready {
-                plan: Arc::new(plan),
-                header,
-                rows,
-                summary,
-            })
+            Ok(ReadResult::ready(plan, summary))
         }
         _ => Ok(ReadResult::Table {
             sheets: Vec::new(),
@@ -397,17 +395,10 @@ pub fn read_across(
                 out.push(across::read(&s, accounts, decimal_comma)?);
             }
             _ => {
-                return Err(ImportError {
-                    file: clean(&f.display().to_string()),
-                    problems: vec![super::Problem {
-                        row: None,
-                        file: None,
-                        column: None,
-                        value: None,
-                        expected: "a .csv, .xlsx, .xls or .ods statement with months across".into(),
-                    }],
-                    more: 0,
-                });
+                return Err(super::Collector::whole(
+                    &clean(&f.display().to_string()),
+                    "a .csv, .xlsx, .xls or .ods statement with months across",
+                ));
             }
         }
     }
@@ -417,17 +408,10 @@ pub fn read_across(
             .map(|f| clean(&f.display().to_string()))
             .collect::<Vec<_>>()
             .join(", ");
-        return Err(ImportError {
-            file,
-            problems: vec![super::Problem {
-                row: None,
-                file: None,
-                column: None,
-                value: None,
-                expected: "a sheet with months across (a header row of months such as Jan 2025 or ene-25)".into(),
-            }],
-            more: 0,
-        });
+        return Err(super::Collector::whole(
+            &file,
+            "a sheet with months across (a header row of months such as Jan 2025 or ene-25)",
+        ));
     }
     Ok((out, passed))
 }
@@ -478,13 +462,7 @@ async fn read_across_ready(store: &AnyStore, req: ReadRequest) -> Result<ReadRes
     let months = super::across::merge(&before, &statements).map_err(|e| e.to_string())?;
     let summary = across_summary(months.len(), &statements);
     let plan = Plan::Batch(ImportBatch::Financials(months));
-    let (header, rows) = plan.preview();
-    Ok(ReadResult::Ready {
-        plan: Arc::new(plan),
-        header,
-        rows,
-        summary,
-    })
+    Ok(ReadResult::ready(plan, summary))
 }
 
 /// The one sentence said of statements with months across: how many months,

@@ -89,8 +89,9 @@ pub fn corpus(path: &str) -> std::path::PathBuf {
 }
 
 /// The environment every launch of the binary gets: a private HOME (no real
-/// config or data is touched), the OS user "founder", the C locale, no
-/// backtrace setting from the shell. The tmux tests pass the same through `env -i`.
+/// config or data is touched), the OS user "founder", the C locale, and
+/// `RUST_BACKTRACE=1` as many users have it (what a user sees must not depend
+/// on it). The tmux tests pass the same through `env -i`.
 pub fn private_env(home: &std::path::Path) -> Vec<(String, String)> {
     vec![
         ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
@@ -100,6 +101,7 @@ pub fn private_env(home: &std::path::Path) -> Vec<(String, String)> {
         ("XDG_DATA_HOME".into(), home.join("data").display().to_string()),
         ("USER".into(), "founder".into()),
         ("LANG".into(), "C".into()),
+        ("RUST_BACKTRACE".into(), "1".into()),
     ]
 }
 
@@ -136,4 +138,40 @@ pub fn stdout_ok(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A file of `tests/fixtures/books`.
+pub fn book(p: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/books")
+        .join(p)
+}
+
+/// The stderr of a command that must succeed (what an import says it did).
+pub fn stderr_ok(o: &std::process::Output) -> String {
+    stdout_ok(o);
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The stderr of a command that must be refused (exit 1, a one-line cause).
+pub fn refused(o: &std::process::Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `report --format json` of a company without its name, for comparing two companies.
+pub fn report_json(url: &str, company: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(&stdout_ok(&katalis(
+        url,
+        &["--company", company, "report", "--format", "json"],
+    )))
+    .unwrap();
+    v.as_object_mut().unwrap().remove("company");
+    v
 }
