@@ -3,14 +3,7 @@
 
 /// The [`super::Store`] methods of this part, for [`super::sql::backend!`].
 macro_rules! ai_store {
-    (
-        conn = $conn:ty,
-        write = $write:literal,
-        snapshot = $snapshot:literal,
-        now = $now:literal,
-        bytes = $bytes:literal,
-        days_late = $late:literal $(,)?
-    ) => {
+    (write = $write:literal $(,)?) => {
         async fn save_analysis(&self, company_id: i64, a: &AnalysisRecord) -> StoreResult<i64> {
             let mut tx = self.pool.begin_with($write).await?;
             let id = Self::insert_analysis(&mut tx, company_id, a).await?;

@@ -4,14 +4,7 @@
 
 /// The [`super::Store`] methods of this part, for [`super::sql::backend!`].
 macro_rules! ledger_store {
-    (
-        conn = $conn:ty,
-        write = $write:literal,
-        snapshot = $snapshot:literal,
-        now = $now:literal,
-        bytes = $bytes:literal,
-        days_late = $late:literal $(,)?
-    ) => {
+    (write = $write:literal, snapshot = $snapshot:literal, now = $now:literal, bytes = $bytes:literal $(,)?) => {
         async fn ping(&self) -> StoreResult<std::time::Duration> {
             let t = std::time::Instant::now();
             sqlx::query("SELECT 1").execute(&self.pool).await?;

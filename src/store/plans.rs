@@ -3,14 +3,7 @@
 
 /// The [`super::Store`] methods of this part, for [`super::sql::backend!`].
 macro_rules! plans_store {
-    (
-        conn = $conn:ty,
-        write = $write:literal,
-        snapshot = $snapshot:literal,
-        now = $now:literal,
-        bytes = $bytes:literal,
-        days_late = $late:literal $(,)?
-    ) => {
+    (write = $write:literal, now = $now:literal $(,)?) => {
         async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
             let mut conn = self.pool.acquire().await?;
             Self::read_scenarios(&mut conn, company_id).await

@@ -4,14 +4,7 @@
 
 /// The [`super::Store`] methods of this part, for [`super::sql::backend!`].
 macro_rules! receivables_store {
-    (
-        conn = $conn:ty,
-        write = $write:literal,
-        snapshot = $snapshot:literal,
-        now = $now:literal,
-        bytes = $bytes:literal,
-        days_late = $late:literal $(,)?
-    ) => {
+    (snapshot = $snapshot:literal, days_late = $late:literal $(,)?) => {
         async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
             use $crate::store::sql::Money;
             let d = m.last_day();

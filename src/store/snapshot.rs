@@ -3,14 +3,7 @@
 
 /// The [`super::Store`] methods of this part, for [`super::sql::backend!`].
 macro_rules! snapshot_store {
-    (
-        conn = $conn:ty,
-        write = $write:literal,
-        snapshot = $snapshot:literal,
-        now = $now:literal,
-        bytes = $bytes:literal,
-        days_late = $late:literal $(,)?
-    ) => {
+    (snapshot = $snapshot:literal, bytes = $bytes:literal $(,)?) => {
         async fn backup(&self) -> StoreResult<Backup> {
             // One read transaction: every table seen at the same instant.
             let mut tx = self.pool.begin_with($snapshot).await?;

@@ -551,11 +551,11 @@ macro_rules! backend {
         }
 
         impl Store for $store {
-            $crate::store::ledger::ledger_store!(conn = $conn, write = $write, snapshot = $snapshot, now = $now, bytes = $bytes, days_late = $late);
-            $crate::store::receivables::receivables_store!(conn = $conn, write = $write, snapshot = $snapshot, now = $now, bytes = $bytes, days_late = $late);
-            $crate::store::plans::plans_store!(conn = $conn, write = $write, snapshot = $snapshot, now = $now, bytes = $bytes, days_late = $late);
-            $crate::store::ai_cache::ai_store!(conn = $conn, write = $write, snapshot = $snapshot, now = $now, bytes = $bytes, days_late = $late);
-            $crate::store::snapshot::snapshot_store!(conn = $conn, write = $write, snapshot = $snapshot, now = $now, bytes = $bytes, days_late = $late);
+            $crate::store::ledger::ledger_store!(write = $write, snapshot = $snapshot, now = $now, bytes = $bytes);
+            $crate::store::receivables::receivables_store!(snapshot = $snapshot, days_late = $late);
+            $crate::store::plans::plans_store!(write = $write, now = $now);
+            $crate::store::ai_cache::ai_store!(write = $write);
+            $crate::store::snapshot::snapshot_store!(snapshot = $snapshot, bytes = $bytes);
             $($own)*
         }
     };
