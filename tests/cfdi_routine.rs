@@ -115,6 +115,17 @@ async fn february_download_applies_to_januarys_invoices_exactly_as_one_import() 
             before
         );
 
+        // The kept CFDI travel in a backup: restored, a re-import still changes nothing.
+        let backup = ts.store.backup().await.unwrap();
+        let kept: usize = backup.companies.iter().map(|c| c.cfdi.len()).sum();
+        assert!(kept >= 10, "{}: {kept} kept CFDI rows in the backup", ts.name);
+        let (_fresh_dir, fresh_url) = common::fresh_sqlite();
+        let fresh = AnyStore::connect(&fresh_url).await.unwrap();
+        fresh.restore(&backup).await.unwrap();
+        assert_eq!(fresh.backup().await.unwrap(), backup, "{}", ts.name);
+        ok(&cfdi(&fresh_url, "Monthly", &feb_refs, &[]));
+        assert_eq!(invoices(&fresh, "Monthly").await, invoices(&ts.store, "Monthly").await);
+
         // The same from the SAT's zip, read without unpacking.
         let dir = tempfile::tempdir().unwrap();
         let (z1, z2) = (dir.path().join("enero.zip"), dir.path().join("febrero.zip"));

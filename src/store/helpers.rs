@@ -174,6 +174,23 @@ macro_rules! shared_helpers {
             Ok(records)
         }
 
+        /// Keeps a company's imported CFDI (one row per document and invoice).
+        async fn insert_cfdi(conn: &mut $conn, company_id: i64, records: &[$crate::domain::CfdiRecord]) -> StoreResult<()> {
+            for r in records {
+                sqlx::query(
+                    "INSERT INTO cfdi_documents (company_id, uuid, invoice_uuid, kind, body) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(company_id)
+                .bind(&r.uuid)
+                .bind(&r.invoice_uuid)
+                .bind(&r.kind)
+                .bind(&r.body)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(())
+        }
+
         /// Loads a snapshot's companies into an empty store, inside `conn`'s transaction.
         async fn restore_into(conn: &mut $conn, b: &Backup) -> StoreResult<()> {
             use $crate::store::sql::{Money, Stamp};
@@ -234,18 +251,7 @@ macro_rules! shared_helpers {
                     .execute(&mut *conn)
                     .await?;
                 }
-                for r in &cb.cfdi {
-                    sqlx::query(
-                        "INSERT INTO cfdi_documents (company_id, uuid, invoice_uuid, kind, body) VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(c.id)
-                    .bind(&r.uuid)
-                    .bind(&r.invoice_uuid)
-                    .bind(&r.kind)
-                    .bind(&r.body)
-                    .execute(&mut *conn)
-                    .await?;
-                }
+                Self::insert_cfdi(conn, c.id, &cb.cfdi).await?;
                 for (metric, rule) in &cb.targets {
                     sqlx::query("INSERT INTO targets (company_id, metric, rule) VALUES ($1, $2, $3)")
                         .bind(c.id)

@@ -346,18 +346,7 @@ macro_rules! ledger_store {
                     .execute(&mut *tx)
                     .await?;
             }
-            for r in &w.records {
-                sqlx::query(
-                    "INSERT INTO cfdi_documents (company_id, uuid, invoice_uuid, kind, body) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(company.id)
-                .bind(&r.uuid)
-                .bind(&r.invoice_uuid)
-                .bind(&r.kind)
-                .bind(&r.body)
-                .execute(&mut *tx)
-                .await?;
-            }
+            Self::insert_cfdi(&mut tx, company.id, &w.records).await?;
             Self::write_invoices(&mut tx, company.id, &w.invoices).await?;
             if let Some(b) = builder.as_mut() {
                 w.invoices.iter().for_each(|r| b.add(r));
