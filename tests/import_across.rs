@@ -190,7 +190,9 @@ async fn refusals_name_the_row_or_the_month_and_write_nothing() {
         // A P&L alone for months the company does not have: refused, naming the month.
         let e = err(&import(url, "New", &[&fixture("pnl-by-month-qb.csv")], ACROSS));
         assert!(
-            e.contains("expected cash_end for 2025-01: the month is not in the store yet"),
+            e.contains(
+                "expected cash_end for 2025-01 to 2025-06 (6 months): not in the store yet and in no file given"
+            ),
             "{e}"
         );
         assert!(ts.store.company("New").await.is_err(), "{}", ts.name);

@@ -640,6 +640,7 @@ pub fn merge(existing: &[MonthlyFinancials], statements: &[Across]) -> Result<Ve
     }
     let mut out = Vec::new();
     let mut problems = Vec::new();
+    let mut gaps: Vec<(String, Vec<Month>)> = Vec::new();
     for (m, fields) in by_month {
         let old = existing.iter().find(|x| x.month == m);
         let get = |f: Field| fields.get(&f).copied();
@@ -661,17 +662,12 @@ pub fn merge(existing: &[MonthlyFinancials], statements: &[Across]) -> Result<Ve
         .map(|(f, _)| f.name())
         .collect();
         if !missing.is_empty() {
-            problems.push(Problem {
-                row: None,
-                file: None,
-                column: None,
-                value: None,
-                expected: format!(
-                    "{} for {m}: the month is not in the store yet and no file given has it (a P&L gives \
-                     revenue, cogs and opex, a balance sheet cash_end: import both together)",
-                    missing.join(", ")
-                ),
-            });
+            // Months missing the same fields are one problem.
+            let what = missing.join(", ");
+            match gaps.iter_mut().find(|(w, _)| *w == what) {
+                Some((_, months)) => months.push(m),
+                None => gaps.push((what, vec![m])),
+            }
             continue;
         }
         let opt = |f: Field, old: Option<Decimal>| get(f).or(old);
@@ -688,6 +684,23 @@ pub fn merge(existing: &[MonthlyFinancials], statements: &[Across]) -> Result<Ve
             customers_new: old.and_then(|o| o.customers_new),
             customers_churned: old.and_then(|o| o.customers_churned),
             customers_end: old.and_then(|o| o.customers_end),
+        });
+    }
+    for (what, months) in gaps {
+        let when = match months.as_slice() {
+            [one] => one.to_string(),
+            [first, .., last] => format!("{first} to {last} ({} months)", months.len()),
+            [] => continue,
+        };
+        problems.push(Problem {
+            row: None,
+            file: None,
+            column: None,
+            value: None,
+            expected: format!(
+                "{what} for {when}: not in the store yet and in no file given (a P&L gives revenue, cogs \
+                 and opex, a balance sheet cash_end: import both together)"
+            ),
         });
     }
     if !problems.is_empty() {

@@ -163,7 +163,15 @@ pub fn render(d: &ImportDialog, app: &crate::tui::app::App, area: Rect, buf: &mu
             th.muted,
         ))),
         Loaded::Reading => lines.push(Line::from(Span::styled(t("Reading…", "Leyendo…"), th.muted))),
-        Loaded::Failed(e) => lines.push(Line::from(Span::styled(format!("✗ {}", clean(e)), th.bad))),
+        Loaded::Failed(e) => {
+            // Each problem on its own lines, wrapped to the dialog (the first few).
+            for problem in e.lines().take(4) {
+                let text = format!("✗ {}", clean(problem.trim()));
+                for part in wrap_words(&text, inner.width as usize).into_iter().take(3) {
+                    lines.push(Line::from(Span::styled(part, th.bad)));
+                }
+            }
+        }
         Loaded::Ready { summary, .. } => {
             for part in wrap_words(&clean(summary), inner.width as usize) {
                 lines.push(Line::from(Span::styled(part, th.good)));
