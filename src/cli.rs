@@ -132,7 +132,7 @@ pub enum ImportCommand {
         katalis import journal books.beancount --company Acme --accounts accounts.toml"
     )]
     Journal(JournalArgs),
-    /// Invoices, payments and credit notes from Mexican CFDI 4.0 XML files or folders
+    /// Invoices, payments and credit notes from Mexican CFDI 4.0: XML files, folders, the SAT's zips
     #[command(after_help = "Example:\n  katalis import cfdi ~/sat/2025 --company \"Tallo\" --rfc TAL010101AB1")]
     Cfdi(CfdiArgs),
 }
