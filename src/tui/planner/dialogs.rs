@@ -244,17 +244,14 @@ impl Planner {
                         }
                         seek.outcome = None;
                     }
-                    KeyCode::Backspace if seek.field >= 2 => {
-                        seek.values[seek.field - 2].pop();
-                        seek.outcome = None;
-                    }
-                    KeyCode::Char(c)
-                        if seek.field >= 2
-                            && (c.is_ascii_digit() || matches!(c, '.' | ',' | '-'))
-                            && seek.values[seek.field - 2].len() < 16 =>
-                    {
-                        seek.values[seek.field - 2].push(c);
-                        seek.outcome = None;
+                    KeyCode::Backspace | KeyCode::Char(_) if seek.field >= 2 => {
+                        let number = |c: char| c.is_ascii_digit() || matches!(c, '.' | ',' | '-');
+                        let value = &mut seek.values[seek.field - 2];
+                        if crate::tui::line_input::edit(value, &key, 16, number)
+                            == crate::tui::line_input::Edit::Changed
+                        {
+                            seek.outcome = None;
+                        }
                     }
                     KeyCode::Enter => {
                         if let Some(Ok(SeekOutcome::Found(v))) = seek.outcome {
