@@ -172,13 +172,13 @@ fn keys_move_between_tabs_and_rows() {
     a.update(key('2'));
     a.update(key('j'));
     a.update(code(KeyCode::Down));
-    assert_eq!(a.rows[1], 2);
+    assert_eq!(a.views.rows[1], 2);
     a.update(key('G'));
-    assert_eq!(a.rows[1], 29, "30 months, the last row");
+    assert_eq!(a.views.rows[1], 29, "30 months, the last row");
     a.update(key('g'));
-    assert_eq!(a.rows[1], 0);
+    assert_eq!(a.views.rows[1], 0);
     a.update(key('k'));
-    assert_eq!(a.rows[1], 0, "never above the first row");
+    assert_eq!(a.views.rows[1], 0, "never above the first row");
     a.update(key('q'));
     assert!(a.quit);
 }
@@ -197,10 +197,10 @@ fn filtering_takes_digits_as_text_not_tabs() {
     assert!(some > 0 && some < all, "{some} of {all}");
     a.update(key('1'));
     assert_eq!(a.tab, Tab::Collections, "a digit while filtering goes to the filter");
-    assert_eq!(a.filter, "Linderos1");
+    assert_eq!(a.views.filter, "Linderos1");
     assert_eq!(a.row_count(), 0);
     a.update(code(KeyCode::Esc));
-    assert_eq!(a.filter, "");
+    assert_eq!(a.views.filter, "");
     assert_eq!(a.row_count(), all);
 }
 
@@ -284,7 +284,7 @@ fn pricing_inputs_take_typed_values() {
     a.update(key('4'));
     a.update(key('l'));
     a.update(code(KeyCode::Enter));
-    assert!(a.pricing.editing);
+    assert!(a.views.pricing.editing);
     for _ in 0..3 {
         a.update(code(KeyCode::Backspace));
     }
@@ -292,7 +292,7 @@ fn pricing_inputs_take_typed_values() {
         a.update(key(c));
     }
     a.update(code(KeyCode::Enter));
-    assert_eq!(a.pricing.values[1], "25");
+    assert_eq!(a.views.pricing.values[1], "25");
     // ADD-API costs 12.50: a 25 % target margin prices it at 16.67.
     assert!(screen(&a, 80, 24).contains("Target-margin price: 16.67"));
 }
@@ -939,14 +939,14 @@ fn thirteen_week_forecast_in_cash_flow() {
     saved(&a.update(code(KeyCode::Enter)));
     a.update(key('3'));
     a.update(key('w'));
-    assert!(a.weeks);
+    assert!(a.views.weeks);
     assert_eq!(a.row_count(), 13);
     let s = screen(&a, 120, 40);
     assert!(s.contains("13-week cash") && s.contains("Plan"), "{s}");
     assert_snapshot!("cash_flow_weeks_120x40", s);
     assert_snapshot!("cash_flow_weeks_80x24", screen(&a, 80, 24));
     a.update(key('w'));
-    assert!(!a.weeks);
+    assert!(!a.views.weeks);
     // Locked as a budget from 2025-12, the same event falls in 2026-01: before the forecast.
     assert!(s.contains(" 300,000"), "{s}");
     a.update(Action::ScenarioSaved {
@@ -1326,15 +1326,15 @@ fn view_commands_appear_in_help_and_hints_from_the_keymap() {
     let last = s.lines().last().unwrap();
     assert!(last.contains("f filter") && !last.contains("/ filter"), "{last}");
     a.update(key('/'));
-    assert!(!a.filtering, "/ no longer filters");
+    assert!(!a.views.filtering, "/ no longer filters");
     a.update(key('f'));
-    assert!(a.filtering);
+    assert!(a.views.filtering);
     a.update(code(KeyCode::Esc));
     a.update(key('3'));
     let s = screen(&a, 120, 40);
     assert!(s.lines().last().unwrap().contains("W weeks"));
     a.update(key('W'));
-    assert!(a.weeks);
+    assert!(a.views.weeks);
     // Overlays follow the keymap: `K` moves up in the company chooser, `k` does not.
     a.update(key('c'));
     assert!(matches!(a.overlay, Overlay::Companies { selected: 2 }));

@@ -53,12 +53,9 @@ pub struct App {
     pub message: Option<(String, bool)>,
     pub overlay: Overlay,
     /// Selected row per tab.
-    pub rows: [usize; Tab::ALL.len()],
-    pub filter: String,
-    pub filtering: bool,
-    /// The window of open invoices asked of the store: (company, filter, offset).
-    pub(super) paging: Option<(i64, String, usize)>,
-    pub pricing: PricingInputs,
+    /// What each tab keeps of its own: selections, the filter, the pricing
+    /// inputs, the cash-flow view, Collections' paging.
+    pub views: super::views::Views,
     /// Computed in `update` from the data and the planner; read by the views.
     pub derived: Derived,
     /// First line of the help overlay shown (it scrolls when taller than the screen).
@@ -67,8 +64,6 @@ pub struct App {
     pub import: Option<ImportDialog>,
     pub planner: Planner,
     pub ai: AiPanel,
-    /// The Cash flow tab shows the 13-week forecast instead of the months.
-    pub weeks: bool,
     /// The forecast's cash floor (config `cash_floor`).
     pub cash_floor: rust_decimal::Decimal,
     /// `[targets]` of the config, held by every company.
@@ -96,18 +91,13 @@ impl App {
             load: Load::Loading,
             message: None,
             overlay: Overlay::None,
-            rows: [0; Tab::ALL.len()],
-            filter: String::new(),
-            filtering: false,
-            paging: None,
-            pricing: PricingInputs::default(),
             derived: Derived::default(),
+            views: super::views::Views::default(),
             help_scroll: 0,
             form: None,
             import: None,
             planner: Planner::empty(lang),
             ai: AiPanel::new("local".into(), true, false),
-            weeks: false,
             cash_floor: rust_decimal::Decimal::ZERO,
             config_targets: Vec::new(),
             outage: None,
@@ -133,16 +123,16 @@ impl App {
 
     /// The selected row of the current tab.
     pub fn row(&self) -> usize {
-        self.rows[self.tab.index()]
+        self.views.rows[self.tab.index()]
     }
 
     pub fn row_mut(&mut self) -> &mut usize {
-        &mut self.rows[self.tab.index()]
+        &mut self.views.rows[self.tab.index()]
     }
 
     /// Products matching the filter, in the table's order (by sku).
     pub fn filtered_products<'a>(&self, d: &'a CompanyData) -> Vec<&'a crate::finance::ProductEconomics> {
-        let f = self.filter.to_lowercase();
+        let f = self.views.filter.to_lowercase();
         d.snapshot
             .pricing
             .iter()
@@ -152,7 +142,7 @@ impl App {
 
     pub fn selected_product(&self) -> Option<Product> {
         let d = self.data.as_ref()?;
-        let pe = *self.filtered_products(d).get(self.rows[self.tab.index()])?;
+        let pe = *self.filtered_products(d).get(self.views.rows[self.tab.index()])?;
         d.products.iter().find(|p| p.sku == pe.sku).cloned()
     }
 
@@ -286,7 +276,7 @@ impl App {
                         self.data = Some(Box::new(data));
                         self.load = Load::Idle;
                         let max = self.row_count();
-                        let row = &mut self.rows[self.tab.index()];
+                        let row = &mut self.views.rows[self.tab.index()];
                         *row = (*row).min(max.saturating_sub(1));
                         let mut effects = vec![effect];
                         if other_company {
@@ -476,23 +466,23 @@ impl App {
             self.data = Some(d);
             return self.after_planner(effects);
         }
-        if self.filtering {
-            match line_input::edit(&mut self.filter, &key, 200, line_input::any) {
+        if self.views.filtering {
+            match line_input::edit(&mut self.views.filter, &key, 200, line_input::any) {
                 Edit::Cancel => {
-                    self.filter.clear();
-                    self.filtering = false;
+                    self.views.filter.clear();
+                    self.views.filtering = false;
                 }
-                Edit::Submit => self.filtering = false,
+                Edit::Submit => self.views.filtering = false,
                 Edit::Changed | Edit::Ignored => {}
             }
-            self.rows[self.tab.index()] = 0;
+            self.views.rows[self.tab.index()] = 0;
             return vec![];
         }
-        if self.pricing.editing {
-            let v = &mut self.pricing.values[self.pricing.focus];
+        if self.views.pricing.editing {
+            let v = &mut self.views.pricing.values[self.views.pricing.focus];
             let number = |c: char| c.is_ascii_digit() || c == '.' || c == '-';
             if let Edit::Cancel | Edit::Submit = line_input::edit(v, &key, 12, number) {
-                self.pricing.editing = false;
+                self.views.pricing.editing = false;
             }
             return vec![];
         }
@@ -565,7 +555,7 @@ impl App {
         } else {
             0
         };
-        let row = &mut self.rows[self.tab.index()];
+        let row = &mut self.views.rows[self.tab.index()];
         match intent {
             Intent::Quit => self.quit = true,
             Intent::Help => self.overlay = Overlay::Help,
@@ -580,7 +570,7 @@ impl App {
             Intent::PageDown => *row = (*row + 10).min(rows.saturating_sub(1)),
             Intent::Top => *row = 0,
             Intent::Bottom => *row = rows.saturating_sub(1),
-            Intent::Filter => self.filtering = true,
+            Intent::Filter => self.views.filtering = true,
             Intent::Company => {
                 let current = self.data.as_ref().map(|d| d.company.id);
                 let selected = self.companies.iter().position(|c| Some(c.id) == current).unwrap_or(0);
@@ -666,8 +656,8 @@ impl App {
             return vec![];
         }
         self.tab = tab;
-        self.filter.clear();
-        self.filtering = false;
+        self.views.filter.clear();
+        self.views.filtering = false;
         let agent = tab.view().agent();
         if self.ai.open && !self.ai.chosen && agent != self.ai.agent {
             self.ai.agent = agent;

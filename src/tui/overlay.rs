@@ -112,8 +112,8 @@ impl App {
                         }
                         if let Some(c) = pick {
                             self.load = Load::Loading;
-                            self.rows = [0; Tab::ALL.len()];
-                            self.filter.clear();
+                            self.views.rows = [0; Tab::ALL.len()];
+                            self.views.filter.clear();
                             return Some(vec![Effect::LoadCompany(c)]);
                         }
                     }

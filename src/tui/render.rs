@@ -153,7 +153,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         (Some((m, err)), _) => Span::styled(clean(m), if *err { app.theme.bad } else { app.theme.good }),
         (None, Load::Loading) if app.data.is_some() => Span::styled(t("Refreshing…", "Actualizando…"), app.theme.muted),
         (None, Load::Failed(e)) => Span::styled(clean(e), app.theme.bad),
-        _ if app.filtering => Span::styled(
+        _ if app.views.filtering => Span::styled(
             t(
                 "Filter: type, Enter keeps, Esc clears",
                 "Filtro: escriba, Enter conserva, Esc borra",

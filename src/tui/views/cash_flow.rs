@@ -71,7 +71,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         if c.cash_zero_month.is_some() { th.bad } else { th.base },
     );
 
-    if app.weeks {
+    if app.views.weeks {
         return weeks(app, d, chart, table, buf);
     }
     // Chart coordinates are screen positions only; the figures stay decimal.
@@ -152,7 +152,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             Constraint::Length(7),
         ],
         total,
-        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+        selected: app.views.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
     .render(buf, table, th, |i| {
         let m = &monthly[total - 1 - i];
@@ -272,7 +272,7 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
             Constraint::Min(9),
         ],
         total,
-        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+        selected: app.views.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
     .render(buf, table, th, |i| {
         let w = &fc.weeks[i];
@@ -308,20 +308,24 @@ impl crate::tui::component::View for CashFlow {
         &[Weeks, Edit, Up, Down, PageUp, PageDown, Top, Bottom]
     }
     fn rows(&self, app: &App, d: &CompanyData) -> usize {
-        if app.weeks {
+        if app.views.weeks {
             crate::finance::forecast::WEEKS as usize
         } else {
             d.snapshot.monthly.len()
         }
     }
     fn record(&self, app: &App, d: &CompanyData) -> Option<crate::tui::form::Record> {
-        if app.weeks { None } else { super::month_record(app, d) }
+        if app.views.weeks {
+            None
+        } else {
+            super::month_record(app, d)
+        }
     }
     fn handle(&self, app: &mut App, intent: crate::tui::keymap::Intent) -> crate::tui::component::Handled {
         if intent != crate::tui::keymap::Intent::Weeks {
             return crate::tui::component::Handled::NotConsumed;
         }
-        app.weeks = !app.weeks;
+        app.views.weeks = !app.views.weeks;
         *app.row_mut() = 0;
         crate::tui::component::Handled::done()
     }

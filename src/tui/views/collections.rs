@@ -120,18 +120,18 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         ))
         .render(calls, buf);
 
-    let invoices = d.open.view(&app.filter);
+    let invoices = d.open.view(&app.views.filter);
     let total = invoices.total;
     let reading = if invoices.stale { " …" } else { "" };
     let day = d.snapshot.as_of.last_day();
-    let title = if app.filter.is_empty() && !app.filtering {
+    let title = if app.views.filter.is_empty() && !app.views.filtering {
         format!("{} ({total})", t("Open invoices", "Facturas abiertas"))
     } else {
         format!(
             "{} ({total}{reading}) /{}{}",
             t("Open invoices", "Facturas abiertas"),
-            clean(&app.filter),
-            if app.filtering { "▏" } else { "" }
+            clean(&app.views.filter),
+            if app.views.filtering { "▏" } else { "" }
         )
     };
     // The receivables total bounds every open amount: one unit for the column
@@ -156,7 +156,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             Constraint::Length(16),
         ],
         total,
-        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+        selected: app.views.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
     .render(buf, table, th, |i| {
         // A row outside the window read so far: its place, until the store answers.
@@ -202,10 +202,10 @@ impl crate::tui::component::View for Collections {
         &[Filter, Edit, Up, Down, PageUp, PageDown, Top, Bottom]
     }
     fn rows(&self, app: &App, d: &CompanyData) -> usize {
-        d.open.count(&app.filter)
+        d.open.count(&app.views.filter)
     }
     fn record(&self, app: &App, d: &CompanyData) -> Option<crate::tui::form::Record> {
-        let view = d.open.view(&app.filter);
+        let view = d.open.view(&app.views.filter);
         view.get(app.row())
             .filter(|_| !view.stale)
             .map(|i| crate::tui::form::Record::Invoice(i.clone()))
@@ -221,14 +221,14 @@ impl App {
             return None;
         }
         let d = self.data.as_deref()?;
-        let offset = d.open.wanted(&self.filter, self.row())?;
-        let want = (d.company.id, self.filter.clone(), offset);
+        let offset = d.open.wanted(&self.views.filter, self.row())?;
+        let want = (d.company.id, self.views.filter.clone(), offset);
         // One read at a time: while one is on its way (for text typed over
         // since, say), the next is asked for when it answers.
-        if self.paging.is_some() {
+        if self.views.paging.is_some() {
             return None;
         }
-        self.paging = Some(want.clone());
+        self.views.paging = Some(want.clone());
         Some(Effect::LoadOpenPage {
             company_id: want.0,
             day: d.snapshot.as_of.last_day(),
@@ -245,18 +245,18 @@ impl App {
         offset: usize,
         result: Result<(Vec<crate::domain::Invoice>, usize), String>,
     ) -> Vec<Effect> {
-        if self.paging.as_ref() == Some(&(company_id, filter.clone(), offset)) {
-            self.paging = None;
+        if self.views.paging.as_ref() == Some(&(company_id, filter.clone(), offset)) {
+            self.views.paging = None;
         }
         let current = self.data.as_deref().is_some_and(|d| d.company.id == company_id);
         match result {
             // An answer for a filter typed over since is dropped: the
             // current one is asked for now (see `page`).
-            Ok((rows, total)) if current && filter == self.filter => {
+            Ok((rows, total)) if current && filter == self.views.filter => {
                 if let Some(d) = self.data.as_mut() {
                     d.open = crate::tui::data::OpenInvoices::window(filter, offset, rows, total);
                 }
-                let row = &mut self.rows[Tab::Collections.index()];
+                let row = &mut self.views.rows[Tab::Collections.index()];
                 *row = (*row).min(total.saturating_sub(1));
             }
             Ok(_) => {}

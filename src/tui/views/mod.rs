@@ -19,6 +19,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
 use rust_decimal::Decimal;
 
+/// What the tabs keep of their own, held by the app in one value: the
+/// selected row of each tab, the table filter, the pricing what-if inputs,
+/// the cash-flow tab's weekly view, and the window of open invoices
+/// Collections has asked the store for.
+#[derive(Debug, Clone, Default)]
+pub struct Views {
+    /// Selected row per tab.
+    pub rows: [usize; super::component::Tab::ALL.len()],
+    pub filter: String,
+    pub filtering: bool,
+    pub pricing: pricing::PricingInputs,
+    /// The Cash flow tab shows the 13-week forecast instead of the months.
+    pub weeks: bool,
+    /// The window of open invoices asked of the store: (company, filter, offset).
+    pub(crate) paging: Option<(i64, String, usize)>,
+}
+
 /// A cell's text, style, and whether it is right-aligned (figures are).
 pub type Styled = (String, Style, bool);
 

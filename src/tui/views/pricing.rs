@@ -56,7 +56,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         [t, Rect::default(), d]
     };
     let total = products.len();
-    let selected = app.rows[app.tab.index()].min(total.saturating_sub(1));
+    let selected = app.views.rows[app.tab.index()].min(total.saturating_sub(1));
     let wide = area.width >= 110;
     let mut headers = vec![
         "SKU",
@@ -102,14 +102,14 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         headers.push(&h_profit);
         widths.push(Constraint::Length(14));
     }
-    let title = if app.filter.is_empty() {
+    let title = if app.views.filter.is_empty() {
         format!("{} · {}", t("Products", "Productos"), tf.currency)
     } else {
         format!(
             "{} · {} /{}",
             t("Products", "Productos"),
             tf.currency,
-            clean(&app.filter)
+            clean(&app.views.filter)
         )
     };
     LazyTable {
@@ -164,11 +164,17 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         t("target margin %", "margen objetivo %"),
         t("elasticity", "elasticidad"),
     ];
-    let values: Vec<Result<Decimal, String>> = app.pricing.values.iter().map(|v| fields::decimal(v.trim())).collect();
+    let values: Vec<Result<Decimal, String>> = app
+        .views
+        .pricing
+        .values
+        .iter()
+        .map(|v| fields::decimal(v.trim()))
+        .collect();
     let mut inputs = Vec::new();
     for (i, label) in labels.iter().enumerate() {
-        let focused = app.pricing.focus == i;
-        let style = if focused && app.pricing.editing {
+        let focused = app.views.pricing.focus == i;
+        let style = if focused && app.views.pricing.editing {
             th.selected
         } else if focused {
             th.accent
@@ -180,8 +186,12 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         inputs.push(Span::styled(
             format!(
                 "[{}{}]",
-                app.pricing.values[i],
-                if focused && app.pricing.editing { "▏" } else { "" }
+                app.views.pricing.values[i],
+                if focused && app.views.pricing.editing {
+                    "▏"
+                } else {
+                    ""
+                }
             ),
             if bad { th.bad } else { style },
         ));
@@ -382,14 +392,14 @@ impl crate::tui::component::View for Pricing {
         if key.code != crossterm::event::KeyCode::Enter {
             return crate::tui::component::Handled::NotConsumed;
         }
-        app.pricing.editing = true;
+        app.views.pricing.editing = true;
         crate::tui::component::Handled::done()
     }
     fn handle(&self, app: &mut App, intent: crate::tui::keymap::Intent) -> crate::tui::component::Handled {
         use crate::tui::keymap::Intent;
         match intent {
-            Intent::Left => app.pricing.focus = app.pricing.focus.saturating_sub(1),
-            Intent::Right => app.pricing.focus = (app.pricing.focus + 1).min(2),
+            Intent::Left => app.views.pricing.focus = app.views.pricing.focus.saturating_sub(1),
+            Intent::Right => app.views.pricing.focus = (app.views.pricing.focus + 1).min(2),
             _ => return crate::tui::component::Handled::NotConsumed,
         }
         crate::tui::component::Handled::done()

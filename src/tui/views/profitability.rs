@@ -136,7 +136,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             Constraint::Min(12),
         ],
         total,
-        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+        selected: app.views.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
     .render(buf, table, th, |i| {
         let m = &rows[total - 1 - i].totals;

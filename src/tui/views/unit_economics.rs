@@ -75,7 +75,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         ],
         total,
         // Newest first reads best; the selection counts from the top.
-        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+        selected: app.views.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
     .render(buf, table, th, |i| {
         let m = &rows[total - 1 - i];

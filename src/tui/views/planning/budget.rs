@@ -58,7 +58,7 @@ pub(super) fn budget_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buff
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
     };
     let total = months.len();
-    let selected = app.rows[app.tab.index()].min(total.saturating_sub(1));
+    let selected = app.views.rows[app.tab.index()].min(total.saturating_sub(1));
     // Every variance in one unit, chosen over all of them.
     let tf = f.themed(th);
     let sc = tf.scale(variances.iter().map(|v| v.variance), 8);

@@ -202,7 +202,7 @@ pub(super) fn drivers_view(app: &App, d: &CompanyData, area: Rect, buf: &mut Buf
             Constraint::Min(9),
         ],
         total,
-        selected: app.rows[app.tab.index()].min(total.saturating_sub(1)),
+        selected: app.views.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
     .render(buf, table, th, |i| {
         let m = &p.months[i];
