@@ -448,6 +448,43 @@ async fn a_plain_text_answer_is_an_answer() {
     assert_eq!(again.text, prose);
 }
 
+/// A local server's placeholder key (`k`, `x`, `ollama`, `lm-studio`) is sent
+/// as given and never scrubbed from the answer; a real-looking key echoed by
+/// the server is.
+#[tokio::test]
+async fn a_short_api_key_leaves_the_answer_whole() {
+    let (s, loaded) = demo_store().await;
+    let prose = "Raise prices 7% to break even; keep churn under control with x-sell and lm-studio ollama notes.";
+    for key in ["k", "x", "ollama", "lm-studio"] {
+        let server = Server::start(vec![Reply::Stream(answer(prose, 4, Duration::ZERO))]).await;
+        let mut settings = endpoint(&server.url);
+        if let Provider::OpenAi(ep) = &mut settings.provider {
+            ep.api_key = Some(Secret::new(key));
+        }
+        let input = input(&loaded, Agent::Advisor, true);
+        let done = run(&s.store, &settings, &loaded, &input, true)
+            .await
+            .result
+            .expect("an answer");
+        assert_eq!(done.text, prose, "key {key:?}");
+        let sent = server.requests();
+        assert_eq!(sent[0].header("authorization"), Some(format!("Bearer {key}").as_str()));
+    }
+    let echoed = format!("{prose} {KEY}");
+    let server = Server::start(vec![Reply::Stream(answer(&echoed, 4, Duration::ZERO))]).await;
+    let settings = endpoint(&server.url);
+    let input = input(&loaded, Agent::Advisor, true);
+    let done = run(&s.store, &settings, &loaded, &input, true)
+        .await
+        .result
+        .expect("an answer");
+    assert!(
+        !done.text.contains(KEY) && done.text.starts_with(prose),
+        "{}",
+        done.text
+    );
+}
+
 #[tokio::test]
 async fn usage_only_chunks_and_a_finish_reason_without_done_are_fine() {
     let (s, loaded) = demo_store().await;

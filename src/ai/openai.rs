@@ -41,13 +41,26 @@ impl Secret {
     /// one masking applied wherever an endpoint's text enters (error bodies,
     /// streamed answers, mid-stream errors), so the key reaches no screen, log,
     /// stored analysis or backup even when a proxy echoes it.
+    ///
+    /// Only a key that can be a secret ([`MIN_SECRET_CHARS`] or more) is
+    /// scrubbed: local servers take any key (`x`, `ollama`, `lm-studio`), and
+    /// masking every `x` of an answer would destroy it. Katalis itself never
+    /// prints a key, short or long.
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.is_empty() || !text.contains(self.0.as_str()) {
+        if !self.is_secret() || !text.contains(self.0.as_str()) {
             return text.to_owned();
         }
         text.replace(self.0.as_str(), &self.masked())
     }
+
+    /// Whether the key is long enough to be a secret worth scrubbing from text.
+    pub fn is_secret(&self) -> bool {
+        self.0.chars().count() >= MIN_SECRET_CHARS
+    }
 }
+
+/// A key shorter than this is a placeholder a local server accepts, not a secret.
+pub const MIN_SECRET_CHARS: usize = 12;
 
 /// [`Secret::scrub`] for text arriving in pieces: a key split across two pieces
 /// is still masked, because the tail that could begin a key is held back
@@ -60,7 +73,7 @@ pub struct Scrubber<'a> {
 impl<'a> Scrubber<'a> {
     pub fn new(key: Option<&'a Secret>) -> Scrubber<'a> {
         Scrubber {
-            key: key.filter(|k| !k.0.is_empty()),
+            key: key.filter(|k| k.is_secret()),
             pending: String::new(),
         }
     }
@@ -399,6 +412,24 @@ mod tests {
             Scrubber::new(None).push("sk-test-abcdefghijklmnop9876"),
             "sk-test-abcdefghijklmnop9876"
         );
+    }
+
+    #[test]
+    fn placeholder_keys_are_never_scrubbed_from_text_and_real_ones_always() {
+        let text = "raise prices 7% to break even by 2027-03; keep churn under control (x, ollama, lm-studio)";
+        for placeholder in ["k", "x", "ollama", "lm-studio", "none"] {
+            let k = Secret::new(placeholder);
+            assert_eq!(k.scrub(text), text, "{placeholder}");
+            let mut sc = Scrubber::new(Some(&k));
+            let streamed = sc.push(&text[..20]) + &sc.push(&text[20..]) + &sc.finish();
+            assert_eq!(streamed, text, "{placeholder}");
+        }
+        let real = Secret::new("sk-live-0123456789abcdef");
+        let leaked = format!("{text} sk-live-0123456789abcdef");
+        assert_eq!(real.scrub(&leaked), format!("{text} sk-…cdef"));
+        let mut sc = Scrubber::new(Some(&real));
+        let streamed = sc.push(&leaked[..leaked.len() - 10]) + &sc.push(&leaked[leaked.len() - 10..]) + &sc.finish();
+        assert!(!streamed.contains("0123456789abcdef"), "{streamed}");
     }
 
     #[test]
