@@ -1004,10 +1004,18 @@ fn synonyms(field: &str) -> &'static [&'static str] {
         ],
         "sales_marketing" => &[
             "sales marketing",
+            "sales and marketing",
             "ventas y marketing",
             "marketing",
             "sales & marketing",
             "mercadeo",
+            "mercadotecnia",
+            "publicidad",
+            "publicidad y mercadotecnia",
+            "gastos de venta",
+            "gastos de ventas",
+            "advertising",
+            "selling expenses",
         ],
         "depreciation" => &[
             "depreciation",
@@ -1015,6 +1023,8 @@ fn synonyms(field: &str) -> &'static [&'static str] {
             "depreciacion y amortizacion",
             "d&a",
             "amortizacion",
+            "amortization",
+            "depreciation and amortization",
         ],
         "other_income" => &[
             "other income",
@@ -1022,7 +1032,16 @@ fn synonyms(field: &str) -> &'static [&'static str] {
             "otros ingresos y gastos",
             "resultado no operativo",
         ],
-        "financing" => &["financing", "financiamiento", "financiacion"],
+        "financing" => &[
+            "financing",
+            "financiamiento",
+            "financiacion",
+            "flujo de financiamiento",
+            "flujo de financiacion",
+            "flujo de efectivo de financiamiento",
+            "financing cash flow",
+            "cash from financing",
+        ],
         "cash_end" => &[
             "cash end",
             "caja al cierre",
@@ -1226,6 +1245,26 @@ mod tests {
         assert_eq!(g.get("opex").map(String::as_str), Some("Gastos operativos"));
         assert_eq!(g.get("cash_end").map(String::as_str), Some("Caja al cierre"));
         assert_eq!(g.len(), 5);
+    }
+
+    #[test]
+    fn the_synonyms_users_write_for_the_optional_fields() {
+        let guessed = |header: &str| {
+            let g = guess(Kind::Financials, &["Mes".to_owned(), header.to_owned()]);
+            g.iter().find(|(_, h)| h.as_str() == header).map(|(k, _)| k.clone())
+        };
+        for (header, field) in [
+            ("Mercadotecnia", "sales_marketing"),
+            ("Publicidad", "sales_marketing"),
+            ("Gastos de venta", "sales_marketing"),
+            ("Advertising", "sales_marketing"),
+            ("Amortización", "depreciation"),
+            ("Depreciation and amortization", "depreciation"),
+            ("Flujo de financiamiento", "financing"),
+            ("Cash from financing", "financing"),
+        ] {
+            assert_eq!(guessed(header).as_deref(), Some(field), "{header}");
+        }
     }
 
     #[test]
