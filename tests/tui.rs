@@ -981,6 +981,10 @@ fn planning_help_lists_the_planner_keys() {
         !lines.iter().any(|(key, _)| key == "L"),
         "dashboard has no planner keys"
     );
+    // The tab digits are said once, from the registry; no binding repeats a fixed range.
+    let digits = format!("1-{}", katalis::tui::app::Tab::ALL.len());
+    assert_eq!(lines.iter().filter(|(k, _)| *k == digits).count(), 1, "{lines:?}");
+    assert!(lines.iter().all(|(_, help)| !help.contains("1-7")), "{lines:?}");
 }
 
 /// Two people on one store: the second save of the same scenario is refused,

@@ -127,8 +127,8 @@ impl Default for Keymap {
                     "next_tab",
                     vec![k(KeyCode::Tab)],
                     Global,
-                    "next tab (or 1-7)",
-                    "pestaña siguiente (o 1-7)",
+                    "next tab",
+                    "pestaña siguiente",
                 ),
                 b(
                     PrevTab,
