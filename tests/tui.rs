@@ -1677,3 +1677,53 @@ async fn with_an_endpoint_the_panel_asks_the_model_with_the_tools() {
     assert_eq!(next.history.len(), 1);
     assert_eq!(next.history[0].0, "what if we hire 2 engineers?");
 }
+
+/// A burst of teammates' writes reloads the company once, and once more after
+/// it for the writes that came meanwhile: never one reload per notification.
+#[test]
+fn a_burst_of_teammates_writes_reloads_once_and_once_more() {
+    let mut a = app(Lang::En, 0);
+    let id = a.data.as_ref().unwrap().company.id;
+    let changed = |n: usize| Action::Changed {
+        company_id: id,
+        who: format!("ana{n}"),
+        action: "invoice".into(),
+    };
+    let reloads = |effects: &[Effect]| effects.iter().filter(|e| matches!(e, Effect::LoadCompany(_))).count();
+    assert_eq!(reloads(&a.update(changed(0))), 1, "the first write reloads");
+    for n in 1..6 {
+        assert_eq!(
+            reloads(&a.update(changed(n))),
+            0,
+            "write {n} waits for the reload in flight"
+        );
+    }
+    // The reload ends: the writes that came meanwhile get one more.
+    assert_eq!(reloads(&a.update(Action::Loaded(Box::new(Ok(demo(0)))))), 1);
+    assert_eq!(
+        reloads(&a.update(Action::Loaded(Box::new(Ok(demo(0)))))),
+        0,
+        "nothing queued now"
+    );
+    assert_eq!(reloads(&a.update(changed(9))), 1, "a later write reloads again");
+}
+
+/// What the views derive is computed when the data or the planner changed,
+/// not on every streamed word of an answer or redraw tick.
+#[test]
+fn derived_values_are_not_recomputed_for_a_streamed_word_or_a_tick() {
+    let mut a = app(Lang::En, 0);
+    let id = a.data.as_ref().unwrap().company.id;
+    let before = a.derive_runs;
+    for i in 0..50 {
+        a.update(Action::AskText {
+            company_id: id,
+            agent: "advisor",
+            text: format!("word {i} "),
+        });
+        a.update(Action::Tick);
+    }
+    assert_eq!(a.derive_runs, before);
+    a.update(key('6'));
+    assert!(a.derive_runs > before, "a key may change the planner: derived again");
+}

@@ -14,6 +14,7 @@ pub use super::message::{Action, Effect, SaveRecord};
 pub use super::overlay::{AuditView, Overlay};
 use super::planner::Planner;
 use super::theme::Theme;
+pub use super::views::Derived;
 pub use super::views::pricing::PricingInputs;
 use crate::domain::{Company, Product};
 
@@ -25,19 +26,6 @@ pub enum Load {
     Idle,
     Loading,
     Failed(String),
-}
-
-/// What the views show that is computed rather than stored: the budget's
-/// variances and the 13-week forecast with the current scenario's events.
-#[derive(Debug, Clone, Default)]
-pub struct Derived {
-    /// Actual − budget of the current scenario when it is a locked budget.
-    pub variances: Vec<crate::finance::variance::Variance>,
-    /// The 13-week forecast with the current scenario's cash events.
-    pub forecast: Option<crate::finance::forecast::CashForecast>,
-    /// Actual − budget of the budget the dashboard compares with: the current
-    /// scenario when it is locked, else the first locked one.
-    pub budget: Vec<crate::finance::variance::Variance>,
 }
 
 pub struct App {
@@ -73,6 +61,12 @@ pub struct App {
     pub outage: Option<String>,
     /// Another person's write waits for the user to finish typing.
     pub reload_waiting: bool,
+    /// Reloads for teammates' writes: the company one is in flight for, and
+    /// whether another write came meanwhile (one more reload, the newest wins).
+    reloading: Option<i64>,
+    reload_queued: bool,
+    /// How many times the derived values were computed (for diagnostics and tests).
+    pub derive_runs: u64,
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -102,6 +96,9 @@ impl App {
             config_targets: Vec::new(),
             outage: None,
             reload_waiting: false,
+            reloading: None,
+            reload_queued: false,
+            derive_runs: 0,
             dirty: true,
             quit: false,
         }
@@ -152,38 +149,102 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        // A streamed word, a redraw tick or a saved turn changes neither the
+        // data nor the planner: nothing derived from them is computed again.
+        let derives = !matches!(
+            action,
+            Action::AskText { .. }
+                | Action::Ai { .. }
+                | Action::Tick
+                | Action::Resize
+                | Action::ConversationSaved(_)
+                | Action::AuditLoaded(_)
+                | Action::MappingSaved(_)
+                | Action::ImportRead(_)
+        );
         let mut effects = self.step(action);
-        self.derive();
+        if derives {
+            self.derive();
+        }
         effects.extend(self.page());
         effects
     }
 
-    /// What the views draw that is computed from the data and the planner,
-    /// made here once per change rather than on every frame.
-    fn derive(&mut self) {
-        let Some(d) = &self.data else {
-            self.derived = Derived::default();
-            return;
-        };
-        let scenario = self.planner.current();
-        self.derived.variances = match scenario {
-            Some(s) if s.locked => crate::finance::variance::budget_vs_actual(&d.ledger, &s.projection),
-            _ => Vec::new(),
-        };
-        let budget = scenario
-            .filter(|s| s.locked)
-            .or_else(|| self.planner.scenarios.iter().find(|s| s.locked));
-        self.derived.budget = match budget {
-            Some(s) if Some(s.name.as_str()) == scenario.map(|c| c.name.as_str()) => self.derived.variances.clone(),
-            Some(s) => crate::finance::variance::budget_vs_actual(&d.ledger, &s.projection),
-            None => Vec::new(),
-        };
-        self.derived.forecast = d.weeks.as_ref().map(|base| {
-            let events = scenario
-                .map(|s| crate::finance::forecast::shift_events(&s.drivers.cash_events, s.start.month, base.month))
-                .unwrap_or_default();
-            crate::finance::forecast::with_events(base, &events, self.cash_floor)
-        });
+    /// A company's figures arrived (or could not be had).
+    fn on_loaded(&mut self, result: Result<CompanyData, String>) -> Vec<Effect> {
+        match result {
+            // A load that started before the one shown ended later: older data, dropped.
+            Ok(data)
+                if self
+                    .data
+                    .as_ref()
+                    .is_some_and(|d| d.company.id == data.company.id && d.started > data.started) =>
+            {
+                vec![]
+            }
+            Ok(mut data) => {
+                let targets = crate::report::targets::merge(&self.config_targets, &data.stored_targets);
+                if !targets.is_empty() {
+                    let report = crate::report::Report {
+                        company: &data.company,
+                        snapshot: &data.snapshot,
+                    }
+                    .to_json();
+                    // A target on a key the report lacks is reported by `check`; here it is skipped.
+                    data.target_checks = targets
+                        .iter()
+                        .filter_map(|t| crate::report::targets::evaluate(&report, std::slice::from_ref(t)).ok())
+                        .flatten()
+                        .collect();
+                }
+                let effect = Effect::LoadDso {
+                    company_id: data.company.id,
+                    months: data.trends.months.clone(),
+                };
+                self.wanted_company = Some(data.company.name.clone());
+                self.planner = Planner::load(self.lang, &data, Some(&self.planner));
+                let other_company = self.data.as_ref().is_none_or(|d| d.company.id != data.company.id);
+                let remember = Effect::RememberCompany(data.company.name.clone());
+                // The stored conversations, unless this session already holds
+                // the company's (a reload keeps what is on screen).
+                let id = data.company.id;
+                if !self.ai.conversations.keys().any(|(c, _)| *c == id) {
+                    for t in &data.conversations {
+                        let Some(agent) = crate::ai::Agent::parse(&t.agent) else {
+                            continue;
+                        };
+                        self.ai
+                            .conversations
+                            .entry((id, agent.key()))
+                            .or_default()
+                            .push(super::ai_panel::Turn {
+                                question: t.question.clone(),
+                                tool_calls: serde_json::from_str(&t.tool_calls).unwrap_or_default(),
+                                answer: t.answer.clone(),
+                                pending: false,
+                                unverified: Vec::new(),
+                            });
+                    }
+                }
+                self.data = Some(Box::new(data));
+                self.load = Load::Idle;
+                let max = self.row_count();
+                let row = &mut self.views.rows[self.tab.index()];
+                *row = (*row).min(max.saturating_sub(1));
+                let mut effects = vec![effect];
+                if other_company {
+                    effects.push(remember);
+                }
+                if other_company && self.ai.open {
+                    effects.extend(self.ai_reset());
+                }
+                effects
+            }
+            Err(e) => {
+                self.load = Load::Failed(e);
+                vec![]
+            }
+        }
     }
 
     fn step(&mut self, action: Action) -> Vec<Effect> {
@@ -221,77 +282,16 @@ impl App {
                 vec![]
             }
             Action::Loaded(result) => {
-                match *result {
-                    // A load that started before the one shown ended later: older data, dropped.
-                    Ok(data)
-                        if self
-                            .data
-                            .as_ref()
-                            .is_some_and(|d| d.company.id == data.company.id && d.started > data.started) =>
-                    {
-                        vec![]
-                    }
-                    Ok(mut data) => {
-                        let targets = crate::report::targets::merge(&self.config_targets, &data.stored_targets);
-                        if !targets.is_empty() {
-                            let report = crate::report::Report {
-                                company: &data.company,
-                                snapshot: &data.snapshot,
-                            }
-                            .to_json();
-                            // A target on a key the report lacks is reported by `check`; here it is skipped.
-                            data.target_checks = targets
-                                .iter()
-                                .filter_map(|t| crate::report::targets::evaluate(&report, std::slice::from_ref(t)).ok())
-                                .flatten()
-                                .collect();
-                        }
-                        let effect = Effect::LoadDso {
-                            company_id: data.company.id,
-                            months: data.trends.months.clone(),
-                        };
-                        self.wanted_company = Some(data.company.name.clone());
-                        self.planner = Planner::load(self.lang, &data, Some(&self.planner));
-                        let other_company = self.data.as_ref().is_none_or(|d| d.company.id != data.company.id);
-                        let remember = Effect::RememberCompany(data.company.name.clone());
-                        // The stored conversations, unless this session already holds
-                        // the company's (a reload keeps what is on screen).
-                        let id = data.company.id;
-                        if !self.ai.conversations.keys().any(|(c, _)| *c == id) {
-                            for t in &data.conversations {
-                                let Some(agent) = crate::ai::Agent::parse(&t.agent) else {
-                                    continue;
-                                };
-                                self.ai.conversations.entry((id, agent.key())).or_default().push(
-                                    super::ai_panel::Turn {
-                                        question: t.question.clone(),
-                                        tool_calls: serde_json::from_str(&t.tool_calls).unwrap_or_default(),
-                                        answer: t.answer.clone(),
-                                        pending: false,
-                                        unverified: Vec::new(),
-                                    },
-                                );
-                            }
-                        }
-                        self.data = Some(Box::new(data));
-                        self.load = Load::Idle;
-                        let max = self.row_count();
-                        let row = &mut self.views.rows[self.tab.index()];
-                        *row = (*row).min(max.saturating_sub(1));
-                        let mut effects = vec![effect];
-                        if other_company {
-                            effects.push(remember);
-                        }
-                        if other_company && self.ai.open {
-                            effects.extend(self.ai_reset());
-                        }
-                        effects
-                    }
-                    Err(e) => {
-                        self.load = Load::Failed(e);
-                        vec![]
-                    }
+                // The reload in flight ended: the queued one (the newest writes) goes now.
+                let queued = self.reloading.take().is_some() && std::mem::take(&mut self.reload_queued);
+                let mut effects = self.on_loaded(*result);
+                if queued && let Some(d) = self.data.as_ref() {
+                    let company = d.company.clone();
+                    self.reloading = Some(company.id);
+                    self.load = Load::Loading;
+                    effects.push(Effect::LoadCompany(company));
                 }
+                effects
             }
             Action::OpenPage {
                 company_id,
@@ -371,6 +371,12 @@ impl App {
                     self.reload_waiting = true;
                     return vec![];
                 }
+                // A burst of writes: one reload in flight, one more queued after it.
+                if self.reloading == Some(company.id) {
+                    self.reload_queued = true;
+                    return vec![];
+                }
+                self.reloading = Some(company.id);
                 self.load = Load::Loading;
                 vec![Effect::LoadCompany(company)]
             }

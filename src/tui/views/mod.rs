@@ -181,3 +181,47 @@ impl crate::tui::component::View for MonthTable {
         (self.render)(app, d, area, buf)
     }
 }
+
+/// What the views show that is computed rather than stored: the budget's
+/// variances and the 13-week forecast with the current scenario's events.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    /// Actual − budget of the current scenario when it is a locked budget.
+    pub variances: Vec<crate::finance::variance::Variance>,
+    /// The 13-week forecast with the current scenario's cash events.
+    pub forecast: Option<crate::finance::forecast::CashForecast>,
+    /// Actual − budget of the budget the dashboard compares with: the current
+    /// scenario when it is locked, else the first locked one.
+    pub budget: Vec<crate::finance::variance::Variance>,
+}
+
+impl crate::tui::app::App {
+    /// What the views draw that is computed from the data and the planner,
+    /// made here once per change rather than on every frame.
+    pub(crate) fn derive(&mut self) {
+        self.derive_runs += 1;
+        let Some(d) = &self.data else {
+            self.derived = Derived::default();
+            return;
+        };
+        let scenario = self.planner.current();
+        self.derived.variances = match scenario {
+            Some(s) if s.locked => crate::finance::variance::budget_vs_actual(&d.ledger, &s.projection),
+            _ => Vec::new(),
+        };
+        let budget = scenario
+            .filter(|s| s.locked)
+            .or_else(|| self.planner.scenarios.iter().find(|s| s.locked));
+        self.derived.budget = match budget {
+            Some(s) if Some(s.name.as_str()) == scenario.map(|c| c.name.as_str()) => self.derived.variances.clone(),
+            Some(s) => crate::finance::variance::budget_vs_actual(&d.ledger, &s.projection),
+            None => Vec::new(),
+        };
+        self.derived.forecast = d.weeks.as_ref().map(|base| {
+            let events = scenario
+                .map(|s| crate::finance::forecast::shift_events(&s.drivers.cash_events, s.start.month, base.month))
+                .unwrap_or_default();
+            crate::finance::forecast::with_events(base, &events, self.cash_floor)
+        });
+    }
+}
