@@ -3,10 +3,16 @@
 //! written (`%`, `k`, `M`, `B`), rounds to it at the decimals written; the
 //! others are marked unverified in the panel.
 //!
-//! Not checked (they are not metrics): years 1900-2100, the parts of dates such
-//! as 2026-10, integers up to 12 written bare (list numbers, priorities, months),
-//! 30/60/90/100 written bare (aging limits, "out of 100"), and digits inside words.
+//! Months are checked too: `2027-03`, `March 2027`, `marzo de 2027`, `mar-27`
+//! stated in an answer must be among the months the agent was given (the
+//! as-of month, cash-zero, break-even, every month of the metrics, the
+//! projections and the tools' results); the others are unverified like figures.
+//!
+//! Not checked (they are not metrics): years 1900-2100 written alone, integers
+//! up to 12 written bare (list numbers, priorities), 30/60/90/100 written bare
+//! (aging limits, "out of 100"), and digits inside words.
 
+use crate::domain::{Month, month_number};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -26,6 +32,8 @@ pub struct Unverified {
 pub struct Inputs {
     pub values: Vec<Decimal>,
     pub names: Vec<String>,
+    /// The months given (`YYYY-MM` strings, and the months of `YYYY-MM-DD` dates).
+    pub months: Vec<Month>,
 }
 
 impl Inputs {
@@ -33,11 +41,14 @@ impl Inputs {
         fn walk(v: &Value, out: &mut Inputs) {
             match v {
                 Value::Number(n) => out.values.extend(n.to_string().parse::<Decimal>().ok()),
-                Value::String(s) => match s.parse::<Decimal>() {
-                    Ok(d) => out.values.push(d),
-                    Err(_) if s.chars().any(|c| c.is_ascii_digit()) => out.names.push(s.clone()),
-                    Err(_) => {}
-                },
+                Value::String(s) => {
+                    out.months.extend(month_of_text(s));
+                    match s.parse::<Decimal>() {
+                        Ok(d) => out.values.push(d),
+                        Err(_) if s.chars().any(|c| c.is_ascii_digit()) => out.names.push(s.clone()),
+                        Err(_) => {}
+                    }
+                }
                 Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
                 Value::Object(o) => o.values().for_each(|x| walk(x, out)),
                 _ => {}
@@ -47,6 +58,82 @@ impl Inputs {
         walk(metrics, &mut out);
         out
     }
+}
+
+/// A month given as `YYYY-MM` or the date `YYYY-MM-DD`.
+fn month_of_text(s: &str) -> Option<Month> {
+    let s = s.trim();
+    match s.len() {
+        7 => s.parse().ok(),
+        10 => s.parse::<chrono::NaiveDate>().ok().map(Month::of_date),
+        _ => None,
+    }
+}
+
+/// The months an answer states, with their byte ranges: `2027-03` (or a
+/// date in it), `March 2027`, `Mar 2027`, `marzo de 2027`, `mar-27`.
+fn stated_months(text: &str) -> Vec<(usize, usize, Month)> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| r.end <= b.len() && b[r].iter().all(u8::is_ascii_digit);
+    let mut out = Vec::new();
+    // YYYY-MM and YYYY-MM-DD.
+    let mut i = 0;
+    while i + 7 <= b.len() {
+        let starts = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-');
+        if starts && digits(i..i + 4) && b[i + 4] == b'-' && digits(i + 5..i + 7) && !digits(i + 7..i + 8) {
+            let mut end = i + 7;
+            if b.get(end) == Some(&b'-') && digits(end + 1..end + 3) && !digits(end + 3..end + 4) {
+                end += 3;
+            }
+            let (y, m) = (text[i..i + 4].parse().ok(), text[i + 5..i + 7].parse().ok());
+            if let (Some(y), Some(m)) = (y, m)
+                && let Some(month) = Month::new(y, m)
+            {
+                out.push((i, end, month));
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    // A month's name and a year.
+    let words: Vec<(usize, &str)> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .scan(0usize, |at, w| {
+            let start = text[*at..].find(w).map_or(*at, |k| *at + k);
+            *at = start + w.len();
+            Some((start, w))
+        })
+        .filter(|(_, w)| !w.is_empty())
+        .collect();
+    for (k, (start, word)) in words.iter().enumerate() {
+        let Some(number) = month_number(&word.to_lowercase()) else {
+            continue;
+        };
+        let mut next = k + 1;
+        if words
+            .get(next)
+            .is_some_and(|(_, w)| w.eq_ignore_ascii_case("de") || w.eq_ignore_ascii_case("del"))
+        {
+            next += 1;
+        }
+        let Some((ys, year)) = words.get(next) else { continue };
+        let between = &text[start + word.len()..*ys];
+        let year = match year.len() {
+            4 if between.chars().all(|c| c == ' ' || c == ',' || c.is_alphabetic()) => year.parse::<i32>().ok(),
+            // mar-27, Mar '27
+            2 if between == "-" || between == " '" => year.parse::<i32>().ok().map(|y| 2000 + y),
+            _ => None,
+        };
+        if let Some(month) = year
+            .filter(|y| (1900..=2100).contains(y))
+            .and_then(|y| Month::new(y, number))
+        {
+            out.push((*start, ys + words[next].1.len(), month));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A number as written: its value in the written unit, its decimals, and the scale
@@ -200,16 +287,31 @@ pub fn unverified(text: &str, inputs: &Inputs) -> Vec<Unverified> {
     for n in &inputs.names {
         named.extend(text.match_indices(n.as_str()).map(|(i, m)| (i, i + m.len())));
     }
-    stated_numbers(text)
+    let months = stated_months(text);
+    let mut out: Vec<Unverified> = stated_numbers(text)
         .into_iter()
         .filter(|s| !named.iter().any(|(a, b)| *a <= s.start && s.end <= *b))
+        // The digits of a stated month are the month's, checked below.
+        .filter(|s| !months.iter().any(|(a, b, _)| *a <= s.start && s.end <= *b))
         .filter(|s| !exempt(s) && !matches(&inputs.values, s))
         .map(|s| Unverified {
             text: text[s.start..s.end].to_owned(),
             start: s.start,
             end: s.end,
         })
-        .collect()
+        .collect();
+    out.extend(
+        months
+            .into_iter()
+            .filter(|(a, b, m)| !inputs.months.contains(m) && !named.iter().any(|(x, y)| x <= a && b <= y))
+            .map(|(start, end, _)| Unverified {
+                text: text[start..end].to_owned(),
+                start,
+                end,
+            }),
+    );
+    out.sort_by_key(|u| u.start);
+    out
 }
 
 #[cfg(test)]
@@ -227,7 +329,7 @@ mod tests {
     #[test]
     fn figures_are_checked_against_the_inputs_within_rounding() {
         let m = json!({"runway_months": "8.28", "gross_margin": "0.7892", "cash_end": "764240.43",
-                       "net_burn": "92329.37", "revenue_ttm": "2152530.25", "dso": "26.52"});
+                       "net_burn": "92329.37", "revenue_ttm": "2152530.25", "dso": "26.52", "as_of": "2026-10"});
         assert!(check("Runway is 8.28 months, about 8.3.", m.clone()).is_empty());
         assert!(check("Gross margin 78.9% (78.92 %), 79%.", m.clone()).is_empty());
         assert!(check("Cash USD 764,240.43 or 764.240,43 or $764k; burn 92,329.", m.clone()).is_empty());
@@ -242,5 +344,36 @@ mod tests {
         let named = json!({"name": "Azúcar estándar 50 kg", "unit_price": "1090.00"});
         assert!(check("Raise Azúcar estándar 50 kg to 1,090.00.", named.clone()).is_empty());
         assert_eq!(check("Sell 50 kg more.", named), vec!["50"]);
+    }
+
+    #[test]
+    fn months_are_checked_against_the_months_computed() {
+        let m = json!({"as_of": "2025-06", "break_even_month": "2026-11", "cash_zero": null,
+                       "weeks": [{"start": "2025-07-07"}], "opex_cut_pct": "12.0", "price_rise": "0.0741"});
+        // The break-even month Katalis computed is 2026-11: 2027-03 is not it, in any spelling.
+        for wrong in ["2027-03", "March 2027", "marzo de 2027", "mar-27", "Mar 2027"] {
+            let text = format!("Cut opex by 12% to break even by {wrong}.");
+            assert_eq!(check(&text, m.clone()), vec![wrong], "{text}");
+        }
+        for right in [
+            "2026-11",
+            "November 2026",
+            "noviembre de 2026",
+            "nov-26",
+            "Nov 2026",
+            "2025-06",
+            "July 2025",
+        ] {
+            let text = format!("Break even by {right}; raise prices 7%.");
+            assert!(
+                check(&text, m.clone()).is_empty(),
+                "{text}: {:?}",
+                check(&text, m.clone())
+            );
+        }
+        // A percentage that rounds to a computed one stays verified: 7% for 7.41%.
+        assert!(check("A 7% rise (7.4%) is enough.", m.clone()).is_empty());
+        // A year alone is no month; a word that names a month without a year neither.
+        assert!(check("In 2027 we may grow; in May we hire.", m).is_empty());
     }
 }

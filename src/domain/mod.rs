@@ -3,7 +3,7 @@
 mod month;
 mod scenario;
 
-pub use month::{Month, MonthParseError};
+pub use month::{Month, MonthParseError, month_number};
 pub use scenario::{CashEvent, Drivers, Hire};
 
 use chrono::NaiveDate;

@@ -99,6 +99,61 @@ impl<'de> serde::Deserialize<'de> for Month {
     }
 }
 
+fn month_names() -> [(&'static str, u32); 40] {
+    [
+        ("january", 1),
+        ("february", 2),
+        ("march", 3),
+        ("april", 4),
+        ("may", 5),
+        ("june", 6),
+        ("july", 7),
+        ("august", 8),
+        ("september", 9),
+        ("october", 10),
+        ("november", 11),
+        ("december", 12),
+        ("jan", 1),
+        ("feb", 2),
+        ("mar", 3),
+        ("apr", 4),
+        ("jun", 6),
+        ("jul", 7),
+        ("aug", 8),
+        ("sep", 9),
+        ("sept", 9),
+        ("oct", 10),
+        ("nov", 11),
+        ("dec", 12),
+        ("enero", 1),
+        ("febrero", 2),
+        ("marzo", 3),
+        ("abril", 4),
+        ("mayo", 5),
+        ("junio", 6),
+        ("julio", 7),
+        ("agosto", 8),
+        ("septiembre", 9),
+        ("setiembre", 9),
+        ("octubre", 10),
+        ("noviembre", 11),
+        ("diciembre", 12),
+        ("ene", 1),
+        ("abr", 4),
+        ("ago", 8),
+    ]
+}
+
+/// The number of a month named in English or Spanish, in full or as its usual
+/// abbreviation, lower case without accents (`march`, `mar`, `marzo`, `sept`, `dic`).
+pub fn month_number(name: &str) -> Option<u32> {
+    match name {
+        "set" => Some(9),
+        "dic" => Some(12),
+        _ => month_names().iter().find(|(n, _)| *n == name).map(|(_, m)| *m),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
