@@ -136,7 +136,7 @@ impl CfdiData {
         }
         if self.removed > 0 {
             s += &format!(
-                "; {} invoices imported before removed (cancelled or fully credited)",
+                "; {} invoices imported before are no longer owed (cancelled or fully credited): removed",
                 self.removed
             );
         }
