@@ -635,3 +635,62 @@ async fn an_endless_answer_is_cut_with_the_text_kept() {
         partial.len()
     );
 }
+
+/// A company in overdraft: the local advisors say so and what it takes to be
+/// back above zero (the engine's goal seek), not "covers 0.00 months", in both
+/// languages; the figures they state are grounded.
+#[tokio::test]
+async fn advice_for_a_company_in_overdraft_says_what_it_takes() {
+    use katalis::domain::NewCompany;
+    use katalis::import::{Kind, import_file};
+    use katalis::store::ImportTarget;
+    for s in common::stores().await {
+        let csv = tempfile::NamedTempFile::with_suffix(".csv").unwrap();
+        std::fs::write(
+            csv.path(),
+            "month,revenue,cogs,opex,cash_end\n2025-01,10000,4000,9000,-20000\n2025-02,10000,4000,9000,-23000\n2025-03,10000,4000,9000,-26000\n",
+        )
+        .unwrap();
+        let target = ImportTarget::Create(NewCompany {
+            name: "Sobregiro".into(),
+            industry: String::new(),
+            currency: "COP".into(),
+            fiscal_year_start: 1,
+            locale: "es-CO".into(),
+        });
+        import_file(&s.store, &target, Kind::Financials, csv.path())
+            .await
+            .unwrap();
+        let c = s.store.company("Sobregiro").await.unwrap();
+        let loaded = Loaded::load(&s.store, c).await.unwrap();
+        for (lang, says, not) in [
+            (Lang::En, "the company is overdrawn", "covers"),
+            (Lang::Es, "la empresa está en sobregiro", "cubre"),
+        ] {
+            for agent in [Agent::Advisor, Agent::CashFlow] {
+                let input = context::build(agent, lang, &loaded.facts(), true);
+                let funding = input.metrics["overdrawn"]["funding_needed"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let (text, result) = katalis::ai::local::answer(&input);
+                let recs = result.recommendations();
+                let first = &recs[0];
+                assert!(
+                    first.description.contains(says),
+                    "{}: {agent:?} {lang:?}: {}",
+                    s.name,
+                    first.description
+                );
+                assert!(!first.description.contains(not), "{}", first.description);
+                let grouped: Decimal = funding.parse().unwrap();
+                assert!(grouped > Decimal::ZERO, "{funding}");
+                // The figures stated are the engine's.
+                let inputs = katalis::ai::grounding::Inputs::of(&input.metrics);
+                let unverified = katalis::ai::grounding::unverified(&first.description, &inputs);
+                assert!(unverified.is_empty(), "{unverified:?} in {}", first.description);
+                assert!(!text.is_empty());
+            }
+        }
+    }
+}

@@ -131,3 +131,49 @@ fn budget_against_actuals() {
         ]
     );
 }
+
+/// Cash at or below zero: the funding now, or the opex, that keeps cash at zero
+/// or above over the horizon — both checked by projecting them.
+#[test]
+fn what_it_takes_to_be_back_above_zero() {
+    use katalis::domain::CashEvent;
+    use katalis::finance::planning::{back_above_zero, project};
+    let drivers = Drivers {
+        horizon_months: 12,
+        revenue_growth: Decimal::ZERO,
+        gross_margin: Decimal::new(5, 1),
+        opex_base: dec(800),
+        opex_growth: Decimal::ZERO,
+        other_income: Decimal::ZERO,
+        depreciation: Decimal::ZERO,
+        price_change: Decimal::ZERO,
+        price_change_month: 1,
+        hires: vec![],
+        cash_events: vec![],
+        discount_rate: Decimal::ZERO,
+    };
+    // −100 now and −300 a month: 3,700 of funding, or opex down to 400 (+100 in month 1).
+    let start = Start {
+        month: m("2025-01"),
+        revenue: dec(1000),
+        cash: dec(-100),
+    };
+    let b = back_above_zero(start, &drivers);
+    assert_eq!(b.funding, dec(3700));
+    assert_eq!(b.opex_base, Some(dec(400)));
+    assert_eq!((b.opex_base_now, b.horizon), (dec(800), 12));
+    let mut funded = drivers.clone();
+    funded.cash_events.push(CashEvent {
+        month: 1,
+        amount: b.funding,
+        label: "funding".into(),
+    });
+    assert_eq!(project(start, &funded).min_cash, Decimal::ZERO);
+    // Deep in overdraft: no opex cut alone is enough by month 1.
+    let deep = Start {
+        cash: dec(-5000),
+        ..start
+    };
+    let b = back_above_zero(deep, &drivers);
+    assert_eq!((b.funding, b.opex_base), (dec(8600), None));
+}

@@ -138,8 +138,28 @@ pub fn metrics(agent: Agent, f: &Facts<'_>) -> Value {
             })
         })
     };
+    // Cash at or below zero: what it takes to be back above zero (the engine's goal seek).
+    let overdrawn = (s.cash_flow.cash_end <= Decimal::ZERO)
+        .then(|| crate::finance::planning::Start::from_ledger(f.ledger, s.as_of))
+        .flatten()
+        .map(|start| {
+            let drivers = crate::finance::planning::base_drivers(f.ledger, s.as_of);
+            let b = crate::finance::planning::back_above_zero(start, &drivers);
+            json!({
+                "cash": money(s.cash_flow.cash_end),
+                "funding_needed": money(b.funding),
+                "opex_base_now": money(b.opex_base_now),
+                "opex_base_keeping_cash_above_zero": b.opex_base.map(money),
+                "horizon_months": b.horizon,
+            })
+        });
     let mut out = json!({ "company": company, "as_of": s.as_of.to_string() });
     let obj = out.as_object_mut().expect("object");
+    if let Some(o) = &overdrawn
+        && matches!(agent, Agent::Advisor | Agent::CashFlow)
+    {
+        obj.insert("overdrawn".into(), o.clone());
+    }
     match agent {
         Agent::Advisor => {
             obj.insert("health".into(), report["health"].clone());

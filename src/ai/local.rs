@@ -130,7 +130,43 @@ pub fn output(input: &AgentInput) -> (String, AgentResult) {
     (format!("{text}\n```json\n{json}\n```\n"), result)
 }
 
+/// Cash at or below zero: no runway to count, and what it takes to be back
+/// above zero (funding now, or the opex the engine's goal seek found).
+fn overdrawn_rec(w: &Writer<'_>) -> Option<Recommendation> {
+    let cash = w.get("/overdrawn/cash")?;
+    let funding = w.get("/overdrawn/funding_needed")?;
+    let now = w.get("/overdrawn/opex_base_now").unwrap_or_default();
+    let h = w.get("/overdrawn/horizon_months").unwrap_or_default();
+    let mut d = w.say(
+        "Cash is {cash}: the company is overdrawn, so there is no runway to count in months. To be back above zero and stay there over the next {h} months it needs {funding} of funding now",
+        "La caja está en {cash}: la empresa está en sobregiro y no tiene meses de caja que contar. Para volver a estar sobre cero y seguir así los próximos {h} meses necesita {funding} de financiamiento ahora",
+        &[("cash", w.money(cash)), ("h", h.trunc().to_string()), ("funding", w.money(funding))],
+    );
+    d.push_str(&match w.get("/overdrawn/opex_base_keeping_cash_above_zero") {
+        Some(opex) => w.say(
+            ", or opex brought to {opex}/month (from {now}).",
+            ", o bajar los gastos a {opex}/mes (desde {now}).",
+            &[("opex", w.money(opex)), ("now", w.money(now))],
+        ),
+        None => w.say(
+            "; no opex cut alone does it.",
+            "; ningún recorte de gastos lo logra por sí solo.",
+            &[],
+        ),
+    });
+    Some(rec(
+        "cash_flow",
+        1,
+        w.t("Get back above zero", "Volver a tener caja").into(),
+        d,
+        100,
+    ))
+}
+
 fn runway_rec(w: &Writer<'_>, what_if: &str) -> Option<Recommendation> {
+    if w.get("/cash_flow/cash_end").is_some_and(|c| c <= Decimal::ZERO) {
+        return overdrawn_rec(w);
+    }
     let runway = w.get("/cash_flow/runway_months")?;
     let burn = w.get("/cash_flow/net_burn")?;
     let cash = w.get("/cash_flow/cash_end")?;

@@ -313,6 +313,40 @@ pub fn goal_seek(
     }
 }
 
+/// What it takes a company whose projected cash dips to or below zero to be
+/// back above zero and stay there over the horizon: funding now (a cash event
+/// in the first month; every month's cash rises by it), or the opex base that
+/// alone keeps the lowest cash at zero or above (goal seek; `None` when no cut
+/// does it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackAboveZero {
+    pub funding: Decimal,
+    pub opex_base: Option<Decimal>,
+    pub opex_base_now: Decimal,
+    pub horizon: u32,
+}
+
+pub fn back_above_zero(start: Start, drivers: &Drivers) -> BackAboveZero {
+    let base = project(start, drivers);
+    let funding = (-base.min_cash)
+        .max(Decimal::ZERO)
+        .round_dp_with_strategy(2, RoundingStrategy::AwayFromZero);
+    let seek = goal_seek(
+        start,
+        drivers,
+        DriverKey::OpexBase,
+        Target::MinCashNonNegative,
+        Decimal::ZERO,
+        drivers.opex_base.max(Decimal::ZERO),
+    );
+    BackAboveZero {
+        funding,
+        opex_base: seek.value,
+        opex_base_now: drivers.opex_base,
+        horizon: drivers.horizon_months.max(1),
+    }
+}
+
 /// A plain decimal as a user types it for a driver (any number of decimals;
 /// the driver's precision is applied when set).
 pub fn driver_number(v: &str) -> Result<Decimal, String> {
