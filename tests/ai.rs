@@ -692,5 +692,17 @@ async fn advice_for_a_company_in_overdraft_says_what_it_takes() {
                 assert!(!text.is_empty());
             }
         }
+        // The board pack says the same, with the engine's figure in the company's separators (es-CO).
+        let html = common::stdout_ok(&common::katalis(
+            &s.url,
+            &["--company", "Sobregiro", "report", "--format", "html"],
+        ));
+        assert!(
+            html.contains("the company is overdrawn") && html.contains("98.000 of funding now"),
+            "{}: {}",
+            s.name,
+            &html[html.find("Cash and runway").unwrap_or(0)..][..600.min(html.len())]
+        );
+        assert!(html.contains("no opex cut alone does it"));
     }
 }

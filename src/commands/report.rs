@@ -129,6 +129,13 @@ async fn board_pack(
             .zip(projection_json.as_ref())
             .map(|((_, p), j)| (p, j)),
         budget: budget.as_ref().map(|(n, v)| (n.as_str(), v.as_slice())),
+        overdrawn: (snapshot.cash_flow.cash_end <= rust_decimal::Decimal::ZERO)
+            .then(|| {
+                projection
+                    .as_ref()
+                    .map(|(s, _)| crate::finance::planning::back_above_zero(*s, &drivers))
+            })
+            .flatten(),
         commentary: Some(commentary),
     };
     Ok(crate::report::html::to_html(&pack))

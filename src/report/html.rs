@@ -39,6 +39,8 @@ pub struct Pack<'a> {
     pub projection: Option<(&'a Projection, &'a Value)>,
     /// A locked budget: its name and actual − budget by month.
     pub budget: Option<(&'a str, &'a [Variance])>,
+    /// Cash at or below zero: what it takes to be back above zero.
+    pub overdrawn: Option<crate::finance::planning::BackAboveZero>,
     pub commentary: Option<Commentary>,
 }
 
@@ -370,6 +372,27 @@ pub fn to_html(p: &Pack) -> String {
         t("cash runs out", "la caja se agota"),
         p.fig("cash_flow.cash_zero_month", Kind::Plain),
     );
+    if let Some(b) = &p.overdrawn {
+        let money = |d: Decimal| group(d, 0, p.sep);
+        let (funding, months, now) = (money(b.funding), b.horizon, money(b.opex_base_now));
+        let mut text = match p.lang {
+            Lang::En => format!(
+                "Cash is at or below zero: the company is overdrawn, and runway is not a number of months. \
+                 To be back above zero and stay there over the next {months} months it needs {funding} of funding now"
+            ),
+            Lang::Es => format!(
+                "La caja está en cero o por debajo: la empresa está en sobregiro y no tiene meses de caja que contar. \
+                 Para volver a estar sobre cero y seguir así los próximos {months} meses necesita {funding} de financiamiento ahora"
+            ),
+        };
+        text += &match (b.opex_base, p.lang) {
+            (Some(o), Lang::En) => format!(", or opex brought to {} a month (from {now}).", money(o)),
+            (Some(o), Lang::Es) => format!(", o bajar los gastos a {} al mes (desde {now}).", money(o)),
+            (None, Lang::En) => "; no opex cut alone does it.".to_owned(),
+            (None, Lang::Es) => "; ningún recorte de gastos lo logra por sí solo.".to_owned(),
+        };
+        let _ = write!(o, "<p class=\"overdrawn\"><strong>{}</strong></p>", esc(&text));
+    }
     if let Some((proj, pj)) = p.projection {
         let actual = series(r, "cash_end", 12);
         let projected: Vec<Option<Decimal>> = proj.months.iter().map(|m| Some(m.cash)).collect();
