@@ -54,7 +54,11 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 
     let [aging, calls] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(mid);
     let names = [t("current", "vigente"), "1-30", "31-60", "61-90", "90+"];
-    // Bar heights are screen units (whole currency units); labels carry the figures.
+    // Bar heights are screen units (whole currency units); labels carry the
+    // figures, all in one unit, said once in the title.
+    let tf = f.themed(th);
+    let width = (aging.width.saturating_sub(2) / 5).saturating_sub(1).max(1);
+    let aging_sc = tf.scale(Bucket::ALL.iter().map(|b| c.aging.get(*b)), width as usize);
     let bars: Vec<Bar> = Bucket::ALL
         .iter()
         .zip(names)
@@ -63,7 +67,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             Bar::default()
                 .value(v.round().to_u64().unwrap_or(0))
                 .label(Line::from(name))
-                .text_value(f.money(Some(v), true).replace(&format!("{} ", f.currency), ""))
+                .text_value(tf.scaled(Some(v), aging_sc))
                 .style(if *b == Bucket::Current {
                     th.good
                 } else if *b == Bucket::D90Plus {
@@ -73,9 +77,15 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                 })
         })
         .collect();
-    let width = (aging.width.saturating_sub(2) / 5).saturating_sub(1).max(1);
     BarChart::default()
-        .block(block(t("Aging (days past due)", "Antigüedad (días vencido)"), th))
+        .block(block(
+            &format!(
+                "{} · {}",
+                t("Aging (days past due)", "Antigüedad (días vencido)"),
+                tf.unit(aging_sc, app.lang)
+            ),
+            th,
+        ))
         .data(BarGroup::default().bars(&bars))
         .bar_width(width)
         .bar_gap(1)
@@ -83,29 +93,51 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .label_style(th.muted)
         .render(aging, buf);
 
+    // Whom to call first, as a table: names left, amounts and days right.
     let mut lines = Vec::new();
-    let tf = f.themed(th);
     let call_sc = tf.scale(c.call_list.iter().map(|e| e.open), 9);
-    for (i, e) in c.call_list.iter().take(mid_h as usize - 2).enumerate() {
+    let shown: Vec<_> = c.call_list.iter().take(mid_h as usize - 2).collect();
+    let amounts: Vec<String> = shown.iter().map(|e| tf.scaled(Some(e.open), call_sc)).collect();
+    let days: Vec<String> = shown.iter().map(|e| e.max_days_past_due.to_string()).collect();
+    let amount_w = amounts.iter().map(|a| crate::sanitize::width(a)).max().unwrap_or(0);
+    let days_w = days
+        .iter()
+        .map(|d| d.len())
+        .max()
+        .unwrap_or(0)
+        .max(t("days", "días").len());
+    let inner_w = calls.width.saturating_sub(2) as usize;
+    let name_w = inner_w.saturating_sub(4 + 2 + amount_w + 2 + days_w).max(4);
+    for (i, e) in shown.iter().enumerate() {
+        let late_style = if e.max_days_past_due > 60 {
+            th.bad
+        } else if e.max_days_past_due > 0 {
+            th.warn
+        } else {
+            th.muted
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("{:>2}. ", i + 1), th.muted),
-            Span::styled(clean(&e.customer), th.base),
             Span::styled(
-                format!(
-                    "  {} · {} {}",
-                    tf.scaled(Some(e.open), call_sc),
-                    e.max_days_past_due,
-                    t("days late", "días vencido")
-                ),
-                if e.max_days_past_due > 60 {
-                    th.bad
-                } else if e.max_days_past_due > 0 {
-                    th.warn
-                } else {
-                    th.muted
-                },
+                crate::sanitize::pad_right(&crate::sanitize::fit(&clean(&e.customer), name_w), name_w),
+                th.base,
             ),
+            Span::styled(
+                format!("  {}", crate::sanitize::pad_left(&amounts[i], amount_w)),
+                th.base,
+            ),
+            Span::styled(format!("  {}", crate::sanitize::pad_left(&days[i], days_w)), late_style),
         ]));
+    }
+    if !shown.is_empty() {
+        let head = format!(
+            "    {}  {}  {}",
+            crate::sanitize::pad_right(t("customer", "cliente"), name_w),
+            crate::sanitize::pad_left("", amount_w),
+            crate::sanitize::pad_left(t("days", "días"), days_w)
+        );
+        lines.insert(0, Line::from(Span::styled(head, th.muted)));
+        lines.truncate(mid_h as usize - 2);
     }
     if lines.is_empty() {
         lines.push(Line::from(Span::styled(
@@ -136,7 +168,6 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     };
     // The receivables total bounds every open amount: one unit for the column
     // without reading every invoice.
-    let tf = f.themed(th);
     let open_sc = tf.scale([d.snapshot.collections.ar_total], crate::tui::format::COLUMN_WIDTH);
     let h_open = tf.header(t("Open", "Saldo"), open_sc, app.lang);
     LazyTable {

@@ -54,15 +54,30 @@ impl LazyTable<'_> {
         let inner_h = b.inner(area).height.saturating_sub(1) as usize; // header line
         let start = window_start(self.selected, inner_h, self.total);
         let end = (start + inner_h).min(self.total);
-        let rows: Vec<Row> = (start..end)
-            .map(|i| {
-                Row::new(row(i).into_iter().map(|(t, s, r)| {
+        let cells: Vec<Vec<Styled>> = (start..end).map(&row).collect();
+        // A header sits over its column's figures: right-aligned where they are.
+        let right_aligned: Vec<bool> = cells
+            .iter()
+            .find(|r| r.len() == self.headers.len())
+            .map(|r| r.iter().map(|(_, _, right)| *right).collect())
+            .unwrap_or_default();
+        let rows: Vec<Row> = cells
+            .into_iter()
+            .map(|r| {
+                Row::new(r.into_iter().map(|(t, s, r)| {
                     let line = Line::from(Span::styled(t, s));
                     Cell::from(if r { line.alignment(Alignment::Right) } else { line })
                 }))
             })
             .collect();
-        let header = Row::new(self.headers.iter().map(|h| Cell::from(Span::styled(*h, theme.muted))));
+        let header = Row::new(self.headers.iter().enumerate().map(|(i, h)| {
+            let line = Line::from(Span::styled(*h, theme.muted));
+            Cell::from(if right_aligned.get(i) == Some(&true) {
+                line.alignment(Alignment::Right)
+            } else {
+                line
+            })
+        }));
         let table = Table::new(rows, self.widths.clone())
             .header(header)
             .block(b)
