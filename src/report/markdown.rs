@@ -127,7 +127,7 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
         vec![
             (t("Ending cash", "Caja al cierre"), f.money(Some(c.cash_end))),
             (
-                t("Net burn (monthly)", "Quema de caja neta (mensual)"),
+                t("Net burn (monthly, T3M)", "Quema de caja neta (mensual, 3m)"),
                 f.money(c.net_burn),
             ),
             (

@@ -33,7 +33,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         buf,
         cols[1],
         th,
-        t("Net burn", "Quema neta"),
+        t("Net burn (T3M)", "Quema neta (3m)"),
         &f.money(c.net_burn, true),
         th.base,
     );

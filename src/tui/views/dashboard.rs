@@ -65,7 +65,10 @@ pub fn alerts(app: &App, d: &CompanyData) -> Vec<(String, Style)> {
                 t("Overdue receivables", "Cartera vencida"),
                 t("alert over 30%", "alerta sobre 30%"),
             ),
-            Watch::GrossMargin => (t("Gross margin", "Margen bruto"), t("alert below 0%", "alerta bajo 0%")),
+            Watch::GrossMargin => (
+                t("Gross margin TTM", "Margen bruto 12m"),
+                t("alert below 0%", "alerta bajo 0%"),
+            ),
         };
         let line = |mark: &str| format!("{mark} {label} {value} ({rule})");
         if th.crossed {
@@ -245,9 +248,13 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         _ => None,
     };
     let top = columns(r1, 3);
-    let (gross_margin_label, gross_margin_style) =
-        marked(app, d, t("Gross margin", "Margen bruto"), "profitability.gross_margin");
-    let (net_burn_label, net_burn_style) = marked(app, d, t("Net burn", "Quema neta"), "cash_flow.net_burn");
+    let (gross_margin_label, gross_margin_style) = marked(
+        app,
+        d,
+        t("Gross margin (month)", "Margen bruto (mes)"),
+        "profitability.gross_margin",
+    );
+    let (net_burn_label, net_burn_style) = marked(app, d, t("Net burn (T3M)", "Quema neta (3m)"), "cash_flow.net_burn");
     let runway = s.cash_flow.runway_months.map_or_else(
         || t("not burning", "sin quema").to_owned(),
         |r| format!("{} {}", f.num(Some(r), 1), t("months", "meses")),

@@ -27,7 +27,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         buf,
         c[1],
         th,
-        t("Gross margin", "Margen bruto"),
+        t("Gross margin TTM", "Margen bruto 12m"),
         &f.pct(p.gross_margin),
         signed(th, p.gross_margin),
     );
