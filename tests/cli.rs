@@ -1113,6 +1113,18 @@ fn the_board_pack_is_self_contained_and_every_figure_equals_the_json_report() {
             assert!(!html.contains(bad), "{name}: {bad:?} in the pack");
         }
         assert!(html.contains("@media print") && html.contains("break-before: page"));
+        // The cash chart carries its axis: four values and the months it spans.
+        assert_eq!(
+            html.matches("<text class=\"tick\"").count(),
+            4,
+            "{name}: the value axis"
+        );
+        assert!(html.matches("<text class=\"month\"").count() >= 2, "{name}: the months");
+        // Whom to call: names left, figures right; the advisor's headings under the sections'.
+        assert!(html.contains("<th class=\"text\">"), "{name}: the customer column");
+        let advisor = &html[html.find("<section class=\"page-break\"><h2>").unwrap_or(0)..];
+        assert!(!html.contains("<h1>Financial") && !html.contains("<h1>Salud"), "{name}");
+        assert!(advisor.contains("<h3>"), "{name}: the advisor's heading is an h3");
         let report = json(&with(&["report", "--format", "json"]));
         let projection = json(&with(&["scenario", "project", "base", "--format", "json"]));
         let variance = budget.then(|| json(&with(&["scenario", "variance", "Budget", "--format", "json"])));

@@ -184,7 +184,8 @@ svg.spark { width: 100%; height: 28pt; } svg polyline { fill: none; stroke: #2f6
 svg .projected { stroke: #c46a1b; stroke-dasharray: 4 2; } svg .zero { stroke: #8a93a3; stroke-width: 0.8; }
 table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
 th, td { padding: 2pt 4pt; border-bottom: 1px solid #e3e7ee; text-align: right; } th:first-child, td:first-child { text-align: left; }
-th { color: #5b6472; font-weight: 600; }
+th { color: #5b6472; font-weight: 600; } th.text, td.text { text-align: left; }
+svg text { font-size: 9px; fill: #5b6472; } svg .grid { stroke: #e3e7ee; stroke-width: 0.6; }
 .bar { display: inline-block; height: 8pt; background: #2f6db3; vertical-align: middle; }
 .unverified { text-decoration: underline dotted; } .unverified::after { content: '?'; }
 .pillars td.name { width: 40%; }
@@ -407,20 +408,84 @@ pub fn to_html(p: &Pack) -> String {
             all.iter().min().copied().unwrap_or_default(),
             all.iter().max().copied().unwrap_or_default(),
         );
+        // The plot sits right of the value axis and above the month labels.
+        let (left, bottom) = (56.0, 14.0);
         let (w, h) = (480.0, 120.0);
         let n = actual.len() + projected.len();
         let step = w / n.max(2) as f64;
-        let zero_y =
-            h - ((Decimal::ZERO - lo).to_f64().unwrap_or(0.0) / (hi - lo).to_f64().unwrap_or(1.0).max(1e-9)) * h;
+        let span = (hi - lo).to_f64().unwrap_or(1.0).max(1e-9);
+        let y_of = |v: Decimal| h - ((v - lo).to_f64().unwrap_or(0.0) / span) * h;
+        let zero_y = y_of(Decimal::ZERO);
+        // Four values on the vertical axis, in the tables' unit (whole currency units).
+        let mut axis = String::new();
+        for k in 0..4 {
+            let v = lo + (hi - lo) * Decimal::from(k) / Decimal::from(3);
+            let y = y_of(v);
+            let _ = write!(
+                axis,
+                "<line class=\"grid\" x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                left + w,
+                left - 3.0,
+                y + 3.0,
+                group(v.round(), 0, p.sep)
+            );
+        }
+        // The first and last months, and the projection's cash-zero and break-even months.
+        let first_month = r["monthly"]
+            .as_array()
+            .and_then(|m| m.get(m.len().saturating_sub(12)))
+            .and_then(|m| m["month"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut marks: Vec<(f64, String)> = vec![(0.0, first_month)];
+        if let Some(last) = proj.months.last() {
+            marks.push(((n - 1) as f64 * step, last.month.to_string()));
+        }
+        for (month, what) in [
+            (proj.cash_zero_month, t("cash zero", "caja en cero")),
+            (proj.break_even_month, t("break-even", "equilibrio")),
+        ] {
+            if let Some(m) = month
+                && let Some(i) = proj.months.iter().position(|x| x.month == m)
+            {
+                marks.push(((actual.len() + i) as f64 * step, format!("{what} {m}")));
+            }
+        }
+        let mut labels = String::new();
+        for (i, (x, text)) in marks.iter().enumerate() {
+            let anchor = match i {
+                0 => "start",
+                1 => "end",
+                _ => "middle",
+            };
+            let _ = write!(
+                labels,
+                "<text class=\"month\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+                left + x,
+                h + bottom - 2.0,
+                esc(text)
+            );
+        }
         let _ = write!(
             o,
-            "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" style=\"width:100%;height:120pt\"><line class=\"zero\" x1=\"0\" y1=\"{zero_y:.1}\" x2=\"{w}\" y2=\"{zero_y:.1}\" stroke=\"#8a93a3\"/><polyline points=\"{}\"/><polyline class=\"projected\" points=\"{}\"/></svg>",
+            "<svg viewBox=\"0 0 {vw} {vh}\" role=\"img\" aria-label=\"{}\" style=\"width:100%;height:140pt\">{axis}<g transform=\"translate({left},0)\"><line class=\"zero\" x1=\"0\" y1=\"{zero_y:.1}\" x2=\"{w}\" y2=\"{zero_y:.1}\" stroke=\"#8a93a3\"/><polyline points=\"{}\"/><polyline class=\"projected\" points=\"{}\"/></g>{labels}</svg>",
             esc(t(
                 "Cash: twelve months of actuals, then the base projection (dashed)",
                 "Caja: doce meses reales, luego la proyección base (punteada)"
             )),
             polyline(&actual, lo, hi, h, 0.0, step),
             polyline(&projected, lo, hi, h, actual.len() as f64 * step, step),
+            vw = left + w + 4.0,
+            vh = h + bottom,
+        );
+        // What each date assumes.
+        let _ = write!(
+            o,
+            "<p class=\"muted\">{}</p>",
+            t(
+                "“Cash runs out” above assumes today's burn (the last three months' average) goes on unchanged; the base projection's cash zero and break-even apply the base drivers (revenue growth, margin and opex trends) month by month.",
+                "“La caja se agota” supone que la quema de hoy (el promedio de los últimos tres meses) sigue igual; la caja en cero y el equilibrio de la proyección base aplican los supuestos base (crecimiento de ingresos, margen y tendencia de gastos) mes a mes."
+            )
         );
         let _ = write!(
             o,
@@ -477,7 +542,7 @@ pub fn to_html(p: &Pack) -> String {
     if calls > 0 {
         let _ = write!(
             o,
-            "<h3>{}</h3><table><tr><th>#</th><th>{}</th><th>{} ({cur})</th><th>{}</th></tr>",
+            "<h3>{}</h3><table><tr><th>#</th><th class=\"text\">{}</th><th>{} ({cur})</th><th>{}</th></tr>",
             t("Call first", "Llamar primero"),
             t("Customer", "Cliente"),
             t("Open", "Saldo"),
@@ -486,7 +551,7 @@ pub fn to_html(p: &Pack) -> String {
         for i in 0..calls {
             let _ = write!(
                 o,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td></tr>",
                 i + 1,
                 p.fig(&format!("collections.call_list.{i}.customer"), Kind::Plain),
                 p.fig(&format!("collections.call_list.{i}.open"), Kind::Money),
@@ -598,8 +663,28 @@ fn mark(text: &str, unverified: &[String]) -> String {
 /// The advisor's markdown as HTML: raw HTML in it becomes text, links are
 /// shown as text with their address (nothing in the pack points outside it).
 fn markdown_html(text: &str, unverified: &[String]) -> String {
+    use pulldown_cmark::HeadingLevel::{H3, H4, H5, H6};
     use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    // The advisor's headings sit under the section's title: # becomes h3.
+    let demote = |l: pulldown_cmark::HeadingLevel| match l as u8 {
+        1 => H3,
+        2 => H4,
+        3 => H5,
+        _ => H6,
+    };
     let events = Parser::new(text).map(|e| match e {
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: demote(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demote(level))),
         Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
         Event::Start(Tag::Link { dest_url, .. }) => Event::Text(format!("[{}] ", dest_url).into()),
         Event::End(TagEnd::Link) => Event::Text("".into()),
