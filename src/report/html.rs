@@ -173,6 +173,7 @@ const CSS: &str = "
 body { font: 11pt/1.4 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1d2430; background: #fff;
        max-width: 180mm; margin: 0 auto; padding: 12mm 0; }
 h1 { font-size: 18pt; margin: 0; } h2 { font-size: 13pt; border-bottom: 1px solid #c8ced8; padding-bottom: 2pt; margin-top: 0; }
+h3 { font-size: 11pt; margin: 10pt 0 4pt; } h4, h5, h6 { font-size: 10pt; margin: 8pt 0 2pt; }
 .sub { color: #5b6472; margin: 2pt 0 12pt; }
 section { margin-bottom: 14pt; break-inside: avoid; }
 .tiles { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6pt; }
@@ -408,8 +409,16 @@ pub fn to_html(p: &Pack) -> String {
             all.iter().min().copied().unwrap_or_default(),
             all.iter().max().copied().unwrap_or_default(),
         );
-        // The plot sits right of the value axis and above the month labels.
-        let (left, bottom) = (56.0, 14.0);
+        // The plot sits right of the value axis (as wide as its longest value)
+        // and above the month labels.
+        let ticks: Vec<(Decimal, String)> = (0..4)
+            .map(|k| {
+                let v = lo + (hi - lo) * Decimal::from(k) / Decimal::from(3);
+                (v, group(v.round(), 0, p.sep))
+            })
+            .collect();
+        let widest = ticks.iter().map(|(_, t)| t.chars().count()).max().unwrap_or(1);
+        let (left, bottom) = (widest as f64 * 5.6 + 8.0, 14.0);
         let (w, h) = (480.0, 120.0);
         let n = actual.len() + projected.len();
         let step = w / n.max(2) as f64;
@@ -418,16 +427,15 @@ pub fn to_html(p: &Pack) -> String {
         let zero_y = y_of(Decimal::ZERO);
         // Four values on the vertical axis, in the tables' unit (whole currency units).
         let mut axis = String::new();
-        for k in 0..4 {
-            let v = lo + (hi - lo) * Decimal::from(k) / Decimal::from(3);
-            let y = y_of(v);
+        for (v, label) in &ticks {
+            let y = y_of(*v);
             let _ = write!(
                 axis,
                 "<line class=\"grid\" x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
                 left + w,
                 left - 3.0,
                 y + 3.0,
-                group(v.round(), 0, p.sep)
+                label
             );
         }
         // The first and last months, and the projection's cash-zero and break-even months.
