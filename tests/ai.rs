@@ -704,5 +704,16 @@ async fn advice_for_a_company_in_overdraft_says_what_it_takes() {
             &html[html.find("Cash and runway").unwrap_or(0)..][..600.min(html.len())]
         );
         assert!(html.contains("no opex cut alone does it"));
+        // And `ask`: no runway counted in months, and the funding that keeps cash at zero or above.
+        let said = common::stdout_ok(&common::katalis(
+            &s.url,
+            &["--company", "Sobregiro", "ask", "what if we cut opex 10%?"],
+        ));
+        assert!(said.contains("none (cash at or below zero)"), "{said}");
+        assert!(
+            said.contains("takes COP 76.400 of funding in the first month"),
+            "{said}"
+        );
+        assert!(!said.contains("0.0 months"), "{said}");
     }
 }

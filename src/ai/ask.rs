@@ -156,13 +156,30 @@ impl Say<'_> {
             return format!("{} {e}", self.t("The engine refused it:", "El motor lo rechazó:"));
         }
         let b = &r["base"];
+        // At or below zero at the horizon there is no runway to count.
+        let runway = |p: &Value| {
+            let gone = p["cash_at_horizon"]
+                .as_str()
+                .and_then(|s| s.parse::<Decimal>().ok())
+                .is_some_and(|c| c <= Decimal::ZERO);
+            if gone {
+                self.t("none (cash at or below zero)", "ninguno (caja en cero o menos)")
+                    .to_owned()
+            } else {
+                self.months(&p["runway_at_horizon"])
+            }
+        };
+        let below = r["min_cash"]
+            .as_str()
+            .and_then(|s| s.parse::<Decimal>().ok())
+            .filter(|m| *m < Decimal::ZERO);
         let template = self.t(
             "Runway at the horizon: {runway} (base: {runway0}). Cash runs out: {zero} (base: {zero0}). Lowest cash: {min} (base: {min0}). Break-even: {even} (base: {even0}).",
             "Meses de caja al final del horizonte: {runway} (base: {runway0}). La caja se agota: {zero} (base: {zero0}). Caja mínima: {min} (base: {min0}). Equilibrio: {even} (base: {even0}).",
         );
         [
-            ("{runway0}", self.months(&b["runway_at_horizon"])),
-            ("{runway}", self.months(&r["runway_at_horizon"])),
+            ("{runway0}", runway(b)),
+            ("{runway}", runway(r)),
             ("{zero0}", self.month(&b["cash_zero_month"])),
             ("{zero}", self.month(&r["cash_zero_month"])),
             ("{min0}", self.money(&b["min_cash"])),
@@ -172,6 +189,17 @@ impl Say<'_> {
         ]
         .iter()
         .fold(template.to_owned(), |text, (k, v)| text.replace(k, v))
+            + &below.map_or_else(String::new, |m| {
+                let funding = format!("{} {}", self.currency, group(-m, 0, self.sep));
+                match self.lang {
+                    Lang::En => format!(
+                        " Cash goes below zero: keeping it at zero or above over the horizon takes {funding} of funding in the first month."
+                    ),
+                    Lang::Es => format!(
+                        " La caja baja de cero: mantenerla en cero o más durante el horizonte requiere {funding} de financiamiento en el primer mes."
+                    ),
+                }
+            })
     }
 }
 
