@@ -1272,3 +1272,48 @@ async fn concurrent_edits_keep_the_summaries_exact() {
         reads_equal_the_engine(&s, c.id, &now, m, "after concurrent edits").await;
     }
 }
+
+/// The kept CFDI are written, read and dropped in chunks: more than one chunk
+/// of each comes back whole, on both stores.
+#[tokio::test]
+async fn kept_cfdi_round_trip_past_a_chunk() {
+    use katalis::domain::{CfdiRecord, CfdiWrite};
+    for s in stores().await {
+        let t = ImportTarget::Create(new_company("Kept"));
+        let records: Vec<CfdiRecord> = (0..1200)
+            .map(|i| CfdiRecord {
+                uuid: format!("U-{i:05}"),
+                invoice_uuid: format!("I-{:05}", i / 2),
+                kind: "P".into(),
+                body: format!("{{\"n\":{i}}}"),
+            })
+            .collect();
+        let c = s
+            .store
+            .import_cfdi(
+                &t,
+                &CfdiWrite {
+                    records: records.clone(),
+                    ..CfdiWrite::default()
+                },
+            )
+            .await
+            .unwrap();
+        let asked: Vec<String> = records.iter().map(|r| r.invoice_uuid.clone()).collect();
+        let got = s.store.cfdi_records(c.id, &asked).await.unwrap();
+        assert_eq!(got, records, "{}", s.name);
+        let dropped: Vec<String> = records[..700].iter().map(|r| r.uuid.clone()).collect();
+        s.store
+            .import_cfdi(
+                &ImportTarget::Existing(c.id),
+                &CfdiWrite {
+                    removed_uuids: dropped,
+                    ..CfdiWrite::default()
+                },
+            )
+            .await
+            .unwrap();
+        let left = s.store.cfdi_records(c.id, &asked).await.unwrap();
+        assert_eq!(left, records[700..].to_vec(), "{}", s.name);
+    }
+}

@@ -175,18 +175,23 @@ macro_rules! shared_helpers {
         }
 
         /// Keeps a company's imported CFDI (one row per document and invoice).
-        async fn insert_cfdi(conn: &mut $conn, company_id: i64, records: &[$crate::domain::CfdiRecord]) -> StoreResult<()> {
-            for r in records {
-                sqlx::query(
-                    "INSERT INTO cfdi_documents (company_id, uuid, invoice_uuid, kind, body) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(company_id)
-                .bind(&r.uuid)
-                .bind(&r.invoice_uuid)
-                .bind(&r.kind)
-                .bind(&r.body)
-                .execute(&mut *conn)
-                .await?;
+        async fn insert_cfdi(
+            conn: &mut $conn,
+            company_id: i64,
+            records: &[$crate::domain::CfdiRecord],
+        ) -> StoreResult<()> {
+            // Multi-row inserts: 5 parameters a row, well under either database's limit.
+            for chunk in records.chunks(500) {
+                let mut q =
+                    sqlx::QueryBuilder::new("INSERT INTO cfdi_documents (company_id, uuid, invoice_uuid, kind, body) ");
+                q.push_values(chunk, |mut row, r| {
+                    row.push_bind(company_id)
+                        .push_bind(&r.uuid)
+                        .push_bind(&r.invoice_uuid)
+                        .push_bind(&r.kind)
+                        .push_bind(&r.body);
+                });
+                q.build().execute(&mut *conn).await?;
             }
             Ok(())
         }

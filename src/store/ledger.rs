@@ -296,19 +296,26 @@ macro_rules! ledger_store {
         }
 
         async fn cfdi_records(&self, company_id: i64, uuids: &[String]) -> StoreResult<Vec<$crate::domain::CfdiRecord>> {
-            // One snapshot; a lookup per UUID through the key and the invoice index.
+            // One snapshot; the UUIDs asked for in chunks, through the key and the invoice index.
             let mut tx = self.pool.begin_with($snapshot).await?;
             let mut out: Vec<$crate::domain::CfdiRecord> = Vec::new();
             let mut seen = std::collections::HashSet::new();
-            for u in uuids {
-                let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-                    "SELECT uuid, invoice_uuid, kind, body FROM cfdi_documents \
-                     WHERE company_id = $1 AND (invoice_uuid = $2 OR uuid = $2)",
-                )
-                .bind(company_id)
-                .bind(u)
-                .fetch_all(&mut *tx)
-                .await?;
+            for chunk in uuids.chunks(500) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT uuid, invoice_uuid, kind, body FROM cfdi_documents WHERE company_id = ",
+                );
+                q.push_bind(company_id).push(" AND (invoice_uuid IN (");
+                let mut list = q.separated(", ");
+                for u in chunk {
+                    list.push_bind(u);
+                }
+                q.push(") OR uuid IN (");
+                let mut list = q.separated(", ");
+                for u in chunk {
+                    list.push_bind(u);
+                }
+                q.push("))");
+                let rows: Vec<(String, String, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
                 for (uuid, invoice_uuid, kind, body) in rows {
                     if seen.insert((uuid.clone(), invoice_uuid.clone())) {
                         out.push($crate::domain::CfdiRecord { uuid, invoice_uuid, kind, body });
@@ -339,12 +346,15 @@ macro_rules! ledger_store {
             replaced.extend(w.records.iter().map(|r| r.uuid.as_str()));
             replaced.sort_unstable();
             replaced.dedup();
-            for uuid in replaced {
-                sqlx::query("DELETE FROM cfdi_documents WHERE company_id = $1 AND uuid = $2")
-                    .bind(company.id)
-                    .bind(uuid)
-                    .execute(&mut *tx)
-                    .await?;
+            for chunk in replaced.chunks(500) {
+                let mut q = sqlx::QueryBuilder::new("DELETE FROM cfdi_documents WHERE company_id = ");
+                q.push_bind(company.id).push(" AND uuid IN (");
+                let mut list = q.separated(", ");
+                for uuid in chunk {
+                    list.push_bind(*uuid);
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
             }
             Self::insert_cfdi(&mut tx, company.id, &w.records).await?;
             Self::write_invoices(&mut tx, company.id, &w.invoices).await?;
