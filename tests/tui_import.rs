@@ -337,6 +337,12 @@ async fn a_new_company_needs_a_name_and_a_currency_and_esc_goes_back_to_the_firs
         press(&mut a, store, code(KeyCode::Down)).await;
         type_text(&mut a, store, "tests/fixtures/books/financials-canonical.csv").await;
         press(&mut a, store, code(KeyCode::Enter)).await; // read
+        // A mapping belongs to the company imported into, which the import makes.
+        press(&mut a, store, key('s')).await;
+        assert_eq!(
+            a.message.as_ref().map(|m| m.0.as_str()),
+            Some("The new company is made by the import: save the mapping after it")
+        );
         press(&mut a, store, code(KeyCode::Enter)).await; // import: no name yet
         let d = a.import.as_ref().unwrap();
         assert_eq!(d.error.as_deref(), Some("Type the new company's name"));

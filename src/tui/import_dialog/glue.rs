@@ -1,7 +1,7 @@
 //! The import dialog as the app drives it: its keys, and the runtime's answers
 //! (a file read, an import finished, a mapping saved).
 
-use super::Ask;
+use super::{Ask, Destination};
 use crate::locale::Lang;
 use crate::tui::app::{Action, App, Effect, Load, Overlay};
 use crossterm::event::KeyEvent;
@@ -24,17 +24,29 @@ impl App {
             }
             Ask::Read(req) => vec![Effect::ImportRead(Box::new(req))],
             Ask::Import(req) => vec![Effect::Import(Box::new(req))],
-            Ask::SaveMapping { name, kind, mapping } => match (&self.data, serde_json::to_string(&mapping)) {
-                (Some(d), Ok(spec)) => vec![Effect::SaveMapping {
-                    company_id: d.company.id,
-                    mapping: crate::store::SavedMapping {
-                        name,
-                        kind: kind.name().to_owned(),
-                        spec,
-                    },
-                }],
-                _ => vec![],
-            },
+            Ask::SaveMapping { name, kind, mapping } => {
+                // The mapping belongs to the company imported into; a new one exists only after the import.
+                let into = self.import.as_ref().map(|d| d.into.clone());
+                match (into, serde_json::to_string(&mapping)) {
+                    (Some(Destination::Existing { id, .. }), Ok(spec)) => vec![Effect::SaveMapping {
+                        company_id: id,
+                        mapping: crate::store::SavedMapping {
+                            name,
+                            kind: kind.name().to_owned(),
+                            spec,
+                        },
+                    }],
+                    (Some(Destination::New { .. }), _) => {
+                        let msg = self.lang.pick(
+                            "The new company is made by the import: save the mapping after it",
+                            "La empresa nueva se crea con la importación: guarde el mapeo después",
+                        );
+                        self.say(msg, true);
+                        vec![]
+                    }
+                    _ => vec![],
+                }
+            }
         }
     }
 
