@@ -1,4 +1,4 @@
-use super::{load_snapshot, pick_company};
+use super::pick_company;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::Config;
 use crate::report::{Report, to_markdown};
@@ -7,7 +7,8 @@ use color_eyre::eyre::{Result, eyre};
 
 pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &ReportArgs) -> Result<()> {
     let company = pick_company(store, company).await?;
-    let snapshot = load_snapshot(store, &company, args.as_of.as_deref()).await?;
+    let as_of = crate::company::parse_as_of(args.as_of.as_deref()).map_err(|e| eyre!(e))?;
+    let crate::company::Figures { books, snapshot } = crate::company::load(store, company.clone(), as_of).await?;
     let report = Report {
         company: &company,
         snapshot: &snapshot,
@@ -16,7 +17,7 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &R
         ReportFormat::Json => crate::sanitize::json_pretty(&report.to_json())? + "\n",
         ReportFormat::Csv => report.to_csv(),
         ReportFormat::Md => to_markdown(&company, &snapshot, cfg.lang),
-        ReportFormat::Html => board_pack(store, cfg, &company, &snapshot, args.ai).await?,
+        ReportFormat::Html => board_pack(store, cfg, &books, &snapshot, args.ai).await?,
     };
     match &args.out {
         Some(path) => {
@@ -55,37 +56,34 @@ fn write_whole(path: &std::path::Path, text: &str) -> Result<()> {
 async fn board_pack(
     store: &AnyStore,
     cfg: &Config,
-    company: &crate::domain::Company,
+    books: &crate::company::Books,
     snapshot: &crate::finance::Snapshot,
     ai: bool,
 ) -> Result<String> {
     use crate::ai::{Agent, context};
     use crate::finance::planning::{Start, base_drivers, project};
     let m = snapshot.as_of;
-    let (financials, products, stored) = tokio::try_join!(
-        store.financials(company.id),
-        store.products(company.id),
-        store.scenarios(company.id)
-    )?;
-    let ledger = crate::finance::Ledger::new(financials);
-    let drivers = base_drivers(&ledger, m);
-    let projection = Start::from_ledger(&ledger, m).map(|s| (s, project(s, &drivers)));
+    // The books the snapshot was computed from: nothing is read twice.
+    let (company, ledger, products) = (&books.company, &books.ledger, &books.products);
+    let stored = store.scenarios(company.id).await?;
+    let drivers = base_drivers(ledger, m);
+    let projection = Start::from_ledger(ledger, m).map(|s| (s, project(s, &drivers)));
     let projection_json = projection
         .as_ref()
         .map(|(s, p)| crate::report::scenario::projection_json("base", s.month, &drivers, p));
     let budget = match stored.iter().find(|s| s.locked) {
         Some(s) => {
-            let r = super::scenario::resolve(store, company.id, &ledger, &s.name).await?;
+            let r = super::scenario::resolve(store, company.id, ledger, &s.name).await?;
             let plan = project(r.start, &r.drivers);
-            Some((r.name, crate::finance::variance::budget_vs_actual(&ledger, &plan)))
+            Some((r.name, crate::finance::variance::budget_vs_actual(ledger, &plan)))
         }
         None => None,
     };
     let facts = context::Facts {
         company,
-        ledger: &ledger,
+        ledger,
         snapshot,
-        products: &products,
+        products,
         projection: projection.as_ref().map(|(_, p)| p),
     };
     let commentary = if ai {
