@@ -243,23 +243,52 @@ fn section_of(label: &str) -> Option<Section> {
 }
 
 fn is_subtotal(label: &str) -> bool {
-    let words = [
+    // Whole subtotal phrases, not bare words: "Utilidad cambiaria", "Pérdida
+    // cambiaria" or "Net sales" are accounts, and must never be read past.
+    let phrases = [
         "total",
+        "suma",
         "gross profit",
         "gross margin",
-        "net ",
-        "utilidad",
-        "perdida",
+        "gross loss",
+        "operating profit",
+        "ebitda",
+        "net income",
+        "net operating income",
+        "net other income",
+        "net ordinary income",
+        "net profit",
+        "net loss",
+        "net earnings",
+        "utilidad bruta",
+        "utilidad de operacion",
+        "utilidad operativa",
+        "utilidad neta",
+        "utilidad antes",
+        "utilidad del ejercicio",
+        "utilidad (perdida)",
+        "utilidad o perdida",
+        "utilidad/perdida",
+        "perdida bruta",
+        "perdida de operacion",
+        "perdida neta",
+        "perdida antes",
+        "perdida del ejercicio",
         "resultado neto",
         "resultado del ejercicio",
         "resultado de operacion",
         "resultado antes",
-        "ebitda",
-        "operating profit",
-        "margen",
-        "suma",
+        "margen bruto",
+        "margen de operacion",
+        "margen operativo",
+        "margen neto",
+        "margen de contribucion",
     ];
-    words.iter().any(|w| label.starts_with(w)) || label == "net income" || label == "net"
+    phrases.iter().any(|p| {
+        label
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ':', '(', ',']))
+    })
 }
 
 /// Groups of bank and cash accounts in a balance sheet.
@@ -718,6 +747,57 @@ mod tests {
         for s in ["Total", "Notes", "2025", "13/2025", "Q1 2025", "Jan"] {
             assert_eq!(month_of(&t(s)), None, "{s}");
         }
+    }
+
+    #[test]
+    fn subtotals_are_whole_phrases_and_accounts_named_alike_are_kept() {
+        for sub in [
+            "total income",
+            "gross profit",
+            "net income",
+            "net other income",
+            "utilidad bruta",
+            "utilidad neta",
+            "perdida neta",
+            "utilidad (perdida) neta",
+            "margen bruto",
+            "total",
+        ] {
+            assert!(is_subtotal(sub), "{sub}");
+        }
+        for account in [
+            "net sales",
+            "utilidad cambiaria",
+            "perdida cambiaria",
+            "totalplay servicios",
+            "margenes",
+        ] {
+            assert!(!is_subtotal(account), "{account}");
+        }
+        // In a statement: foreign-exchange gain and loss are accounts of their sections.
+        let cell = |s: &str| Cell::Text(s.into());
+        let sheet = Sheet {
+            label: "fx.csv".into(),
+            rows: [
+                vec![cell(""), cell("Jan 2025")],
+                vec![cell("Ingresos")],
+                vec![cell("Ventas netas"), cell("1000")],
+                vec![cell("Otros ingresos")],
+                vec![cell("Utilidad cambiaria"), cell("50")],
+                vec![cell("Otros gastos")],
+                vec![cell("Pérdida cambiaria"), cell("20")],
+                vec![cell("Utilidad neta"), cell("1030")],
+            ]
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (i as u64 + 1, r))
+            .collect(),
+            merged: Vec::new(),
+        };
+        let a = read(&sheet, None, false).unwrap();
+        let jan = &a.values[&Month::new(2025, 1).unwrap()];
+        assert_eq!(jan[&Field::Revenue], Decimal::from(1000));
+        assert_eq!(jan[&Field::OtherIncome], Decimal::from(30));
     }
 
     #[test]
