@@ -193,7 +193,8 @@ async fn the_dialog_imports_a_cfdi_folder_and_a_journal() {
         assert_eq!(d.error.as_deref(), Some("Escriba el RFC de la empresa"));
         type_text(&mut a, store, "TLA010101AB1").await;
         press(&mut a, store, code(KeyCode::Enter)).await;
-        let Loaded::Ready { summary, rows, .. } = &a.import.as_ref().unwrap().loaded else {
+        let Loaded::Ready(katalis::import::source::Ready { summary, rows, .. }) = &a.import.as_ref().unwrap().loaded
+        else {
             panic!("{}: {:?}", s.name, a.import.as_ref().unwrap().loaded)
         };
         assert!(summary.starts_with("6 invoices from 10 files"), "{summary}");
@@ -211,7 +212,7 @@ async fn the_dialog_imports_a_cfdi_folder_and_a_journal() {
         press(&mut a, store, key('i')).await;
         type_text(&mut a, store, "tests/fixtures/books/company.journal").await;
         press(&mut a, store, code(KeyCode::Enter)).await;
-        let Loaded::Ready { summary, .. } = &a.import.as_ref().unwrap().loaded else {
+        let Loaded::Ready(katalis::import::source::Ready { summary, .. }) = &a.import.as_ref().unwrap().loaded else {
             panic!()
         };
         assert!(summary.contains("4 months from 22 transactions"), "{summary}");
@@ -280,7 +281,7 @@ async fn a_first_run_imports_your_books_into_a_new_company_that_then_opens() {
             press(&mut a, store, code(KeyCode::Enter)).await;
             // Months across are recognised and read as statements, both sheets.
             let d = a.import.as_ref().unwrap();
-            let Loaded::Ready { summary, rows, .. } = &d.loaded else {
+            let Loaded::Ready(katalis::import::source::Ready { summary, rows, .. }) = &d.loaded else {
                 panic!("{}: {:?}", s.name, d.loaded)
             };
             assert!(summary.starts_with("6 months from"), "{summary}");

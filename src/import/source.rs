@@ -83,25 +83,30 @@ pub enum ReadResult {
         name: Option<String>,
         sheet: Arc<Sheet>,
     },
-    /// A journal or CFDI set, read whole: what it would write.
-    Ready {
-        plan: Arc<Plan>,
-        header: Vec<&'static str>,
-        rows: Vec<Vec<String>>,
-        summary: String,
-    },
+    /// A journal, CFDI set or statements, read whole.
+    Ready(Ready),
+}
+
+/// A source read whole: what it would write, its preview and its sentence
+/// (what the dialog holds until the import runs).
+#[derive(Debug, Clone)]
+pub struct Ready {
+    pub plan: Arc<Plan>,
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+    pub summary: String,
 }
 
 impl ReadResult {
-    /// A source read whole: what it would write, previewed, and its sentence.
+    /// A source read whole, previewed.
     pub fn ready(plan: Plan, summary: String) -> ReadResult {
         let (header, rows) = plan.preview();
-        ReadResult::Ready {
+        ReadResult::Ready(Ready {
             plan: Arc::new(plan),
             header,
             rows,
             summary,
-        }
+        })
     }
 }
 

@@ -12,7 +12,7 @@ pub use render::render;
 use super::line_input;
 use crate::import::Kind;
 use crate::import::pipeline::ImportProgress;
-use crate::import::source::{self, Plan};
+use crate::import::source;
 pub use crate::import::source::{ImportWhat, ReadRequest, ReadResult};
 use crate::import::table::{self, Mapping, Prepared, PreviewRow, Sheet, SourceKind};
 use crate::locale::Lang;
@@ -92,12 +92,7 @@ pub enum Loaded {
         sheet: Arc<Sheet>,
         headers: Vec<String>,
     },
-    Ready {
-        plan: Arc<Plan>,
-        header: Vec<&'static str>,
-        rows: Vec<Vec<String>>,
-        summary: String,
-    },
+    Ready(source::Ready),
 }
 
 pub struct ImportDialog {
@@ -355,19 +350,7 @@ impl ImportDialog {
                     return self.read_request();
                 }
             }
-            Ok(ReadResult::Ready {
-                plan,
-                header,
-                rows,
-                summary,
-            }) => {
-                self.loaded = Loaded::Ready {
-                    plan,
-                    header,
-                    rows,
-                    summary,
-                }
-            }
+            Ok(ReadResult::Ready(ready)) => self.loaded = Loaded::Ready(ready),
         }
         None
     }
@@ -436,7 +419,7 @@ impl ImportDialog {
                     total: Prepared::new(self.kind, sheet, &self.mapping).map_or(0, |p| p.data_len()) as u64,
                 })
             }
-            Loaded::Ready { plan, .. } => Ok(ImportRequest {
+            Loaded::Ready(source::Ready { plan, .. }) => Ok(ImportRequest {
                 target,
                 source: format!("{} {}", source_label(self.source(), Lang::En), clean(self.path.trim())),
                 what: ImportWhat::Ready(plan.clone()),
@@ -518,7 +501,7 @@ impl ImportDialog {
                 // Enter reads the file; once read, Enter imports it (on the path
                 // row only a parsed journal or CFDI set imports: a table reads again).
                 let read = match self.loaded {
-                    Loaded::Ready { .. } => false,
+                    Loaded::Ready(_) => false,
                     Loaded::Table { .. } => self.focus == Focus::Path,
                     _ => true,
                 };
@@ -609,7 +592,7 @@ impl ImportDialog {
     fn on_edit(&mut self) {
         if matches!(self.focus, Focus::Name | Focus::Currency) {
             // A new currency changes how journals and CFDI read: read again.
-            if self.focus == Focus::Currency && matches!(self.loaded, Loaded::Ready { .. } | Loaded::Failed(_)) {
+            if self.focus == Focus::Currency && matches!(self.loaded, Loaded::Ready(_) | Loaded::Failed(_)) {
                 self.loaded = Loaded::Nothing;
             }
             self.error = None;
@@ -623,7 +606,7 @@ impl ImportDialog {
             self.across_chosen = false;
             self.preview = Ok(Vec::new());
             self.completions.clear();
-        } else if matches!(self.loaded, Loaded::Ready { .. } | Loaded::Failed(_)) {
+        } else if matches!(self.loaded, Loaded::Ready(_) | Loaded::Failed(_)) {
             self.loaded = Loaded::Nothing;
         }
         self.error = None;

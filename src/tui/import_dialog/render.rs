@@ -172,7 +172,7 @@ pub fn render(d: &ImportDialog, app: &crate::tui::app::App, area: Rect, buf: &mu
                 }
             }
         }
-        Loaded::Ready { summary, .. } => {
+        Loaded::Ready(crate::import::source::Ready { summary, .. }) => {
             for part in wrap_words(&clean(summary), inner.width as usize) {
                 lines.push(Line::from(Span::styled(part, th.good)));
             }
@@ -263,7 +263,7 @@ pub fn render(d: &ImportDialog, app: &crate::tui::app::App, area: Rect, buf: &mu
             }
         }
     }
-    if let Loaded::Ready { header, rows, .. } = &d.loaded {
+    if let Loaded::Ready(crate::import::source::Ready { header, rows, .. }) = &d.loaded {
         let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
         for r in rows.iter().take(PREVIEW_ROWS) {
             for (w, c) in widths.iter_mut().zip(r) {
