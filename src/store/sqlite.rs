@@ -124,6 +124,15 @@ impl SqliteStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        // Connections closing at the same moment may each leave the WAL to
+        // the other; one last connection, alone, checkpoints and removes it.
+        if !self.is_memory() {
+            use sqlx::Connection;
+            let opts = self.pool.connect_options();
+            if let Ok(c) = SqliteConnection::connect_with(&opts).await {
+                let _ = c.close().await;
+            }
+        }
     }
 
     /// An in-memory store: one connection, and no other process can write to it.
