@@ -1,7 +1,10 @@
 //! Plain domain types shared by the engine, the stores, import and the report.
 
+mod bank;
 mod month;
 mod scenario;
+
+pub use bank::{AccountTarget, BankAccount, BankLine, StatementImported, StatementWrite, StoredLine};
 
 pub use month::{Month, MonthParseError, month_number};
 pub use scenario::{CashEvent, Drivers, Hire};
@@ -103,6 +106,9 @@ pub enum ImportBatch {
     Financials(Vec<MonthlyFinancials>),
     Products(Vec<Product>),
     Invoices(Vec<Invoice>),
+    /// Bank statement lines (imported with `Store::import_statement`, never
+    /// with the company's books).
+    Statement(Vec<BankLine>),
 }
 
 impl ImportBatch {
@@ -111,6 +117,7 @@ impl ImportBatch {
             ImportBatch::Financials(r) => r.len(),
             ImportBatch::Products(r) => r.len(),
             ImportBatch::Invoices(r) => r.len(),
+            ImportBatch::Statement(r) => r.len(),
         }
     }
     pub fn is_empty(&self) -> bool {

@@ -71,6 +71,44 @@ pub fn decimal(s: &str) -> Result<Decimal, String> {
     Decimal::try_from_i128_with_scale(mantissa, frac.len() as u32).map_err(|_| "a smaller number".to_owned())
 }
 
+/// An amount as bank exports write it: a plain decimal, or with a currency
+/// sign (`$`), grouped thousands (`1,234.56`) or in parentheses for a
+/// negative (`(1,234.56)`). A decimal comma is read with `--decimal-comma`.
+pub fn money(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    let (neg, t) = match t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        Some(inner) => (true, inner.trim()),
+        None => (false, t),
+    };
+    let (sign, t) = match t.strip_prefix('-') {
+        Some(r) => ("-", r.trim_start()),
+        None => ("", t),
+    };
+    let t = t.strip_prefix('$').unwrap_or(t).trim_start();
+    let t = t.strip_suffix('$').unwrap_or(t).trim_end();
+    let (int, frac) = match t.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (t, None),
+    };
+    let groups: Vec<&str> = int.split(',').collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+    let plain = if grouped {
+        let mut p = groups.concat();
+        if let Some(f) = frac {
+            p.push('.');
+            p.push_str(f);
+        }
+        p
+    } else {
+        t.to_owned()
+    };
+    let d = decimal(&format!("{sign}{plain}")).map_err(|e| e.replace("a plain decimal without thousands separators, e.g. 1234.50", "an amount such as 1234.50, 1,234.50 or $1,234.50"))?;
+    Ok(if neg { -d } else { d })
+}
+
 /// A whole number ≥ 0 (customer counts).
 pub fn count(s: &str) -> Result<i64, String> {
     if s.starts_with('-') && s.len() > 1 {
@@ -141,6 +179,23 @@ mod tests {
         ] {
             let err = decimal(bad).unwrap_err();
             assert!(err.contains(hint), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn bank_amounts() {
+        for (raw, want) in [
+            ("1234.50", "1234.50"),
+            ("$1,234.50", "1234.50"),
+            ("-$1,234.50", "-1234.50"),
+            ("(1,234.50)", "-1234.50"),
+            ("1,234,567", "1234567"),
+            (" 12 ", "12"),
+        ] {
+            assert_eq!(money(raw).unwrap().to_string(), want, "{raw}");
+        }
+        for bad in ["1,23.4", "12,5", "$", "1.234,50"] {
+            assert!(money(bad).is_err(), "{bad}");
         }
     }
 

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod journal;
 pub mod pipeline;
 pub mod source;
+pub mod statement;
 pub mod table;
 
 pub use pipeline::{ImportFailure, ImportProgress, import_bytes, import_file, import_parsed};
@@ -30,6 +31,8 @@ pub enum Kind {
     Financials,
     Products,
     Invoices,
+    /// Bank statement lines (a spreadsheet or CSV a bank portal exports).
+    Statement,
 }
 
 impl Kind {
@@ -38,11 +41,12 @@ impl Kind {
             Kind::Financials => "financials",
             Kind::Products => "products",
             Kind::Invoices => "invoices",
+            Kind::Statement => "statement",
         }
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Financials, Kind::Products, Kind::Invoices]
+        [Kind::Financials, Kind::Products, Kind::Invoices, Kind::Statement]
             .into_iter()
             .find(|k| k.name() == s)
     }
@@ -86,7 +90,27 @@ impl Kind {
                 ("paid_amount", true),
                 ("paid_date", true),
             ],
+            // `amount` (signed) or `debit` and `credit`: checked in `table::resolve`
+            // and `Layout::new`.
+            Kind::Statement => &[
+                ("date", true),
+                ("description", true),
+                ("amount", false),
+                ("debit", false),
+                ("credit", false),
+                ("reference", false),
+                ("balance", false),
+                ("bank_ref", false),
+                ("value_date", false),
+                ("counterparty", false),
+            ],
         }
+    }
+
+    /// A statement's amount columns, when none of them is there: what to say.
+    pub fn missing_amount(self, present: &dyn Fn(&str) -> bool) -> Option<&'static str> {
+        (self == Kind::Statement && !present("amount") && !present("debit") && !present("credit"))
+            .then_some("a column for amount (signed), or debit and credit (add --map amount=COLUMN or --map debit=COLUMN --map credit=COLUMN)")
     }
 }
 
@@ -175,6 +199,10 @@ pub fn preview_table(batch: &ImportBatch) -> (Vec<&'static str>, Vec<Vec<String>
         ImportBatch::Financials(_) => Kind::Financials,
         ImportBatch::Products(_) => Kind::Products,
         ImportBatch::Invoices(_) => Kind::Invoices,
+        ImportBatch::Statement(_) => {
+            let header = vec!["date", "amount", "description", "counterparty", "reference", "bank_ref", "balance"];
+            return (header, display_rows(batch));
+        }
     };
     let mut header: Vec<&'static str> = kind.columns().iter().map(|(k, _)| *k).collect();
     let mut rows = display_rows(batch);
@@ -236,6 +264,20 @@ pub fn display_rows(batch: &ImportBatch) -> Vec<Vec<String>> {
                     r.amount.to_string(),
                     r.paid_amount.to_string(),
                     r.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+        ImportBatch::Statement(rows) => rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.date.to_string(),
+                    r.amount.to_string(),
+                    r.description.clone(),
+                    r.counterparty.clone(),
+                    r.reference.clone(),
+                    r.bank_ref.clone(),
+                    opt(&r.balance),
                 ]
             })
             .collect(),
@@ -661,6 +703,15 @@ impl Layout {
                 });
             }
         }
+        if let Some(expected) = kind.missing_amount(&|k| index.iter().any(|(seen, _)| *seen == k)) {
+            c.push(Problem {
+                row: Some(1),
+                file: None,
+                column: Some("amount".to_owned()),
+                value: None,
+                expected: expected.to_owned(),
+            });
+        }
         c.finish(Layout {
             index,
             labels: Vec::new(),
@@ -724,6 +775,7 @@ enum Rows {
     Financials(Vec<MonthlyFinancials>),
     Products(Vec<Product>),
     Invoices(Vec<Invoice>),
+    Statement(Vec<crate::domain::BankLine>),
 }
 
 /// Reads one record's cells by column name, recording every problem.
@@ -801,6 +853,7 @@ impl Rows {
             Kind::Financials => Rows::Financials(Vec::new()),
             Kind::Products => Rows::Products(Vec::new()),
             Kind::Invoices => Rows::Invoices(Vec::new()),
+            Kind::Statement => Rows::Statement(Vec::new()),
         }
     }
 
@@ -809,6 +862,7 @@ impl Rows {
             Rows::Financials(r) => r.len(),
             Rows::Products(r) => r.len(),
             Rows::Invoices(r) => r.len(),
+            Rows::Statement(r) => r.len(),
         }
     }
 
@@ -966,6 +1020,60 @@ impl Rows {
                     });
                 }
             }
+            Rows::Statement(rows) => {
+                let date = cells.parse(c, "date", fields::date);
+                let value_date = cells.optional(c, "value_date", fields::date);
+                let description = cells.text(c, "description", false);
+                let counterparty = cells.text(c, "counterparty", false);
+                let reference = cells.text(c, "reference", false);
+                let bank_ref = cells.text(c, "bank_ref", false);
+                let balance = cells.optional(c, "balance", fields::money);
+                let amount = if layout.index.iter().any(|(k, _)| *k == "amount") {
+                    cells.parse(c, "amount", fields::money)
+                } else {
+                    // Debit and credit: either may be empty; money out is the
+                    // debit (written positive or negative), in the credit.
+                    let debit = cells.optional(c, "debit", fields::money).filter(|d| !d.is_zero());
+                    let credit = cells.optional(c, "credit", fields::money).filter(|d| !d.is_zero());
+                    match (debit, credit) {
+                        (Some(d), None) => Some(-d.abs()),
+                        (None, Some(k)) => Some(k.abs()),
+                        (None, None) if cells.ok => {
+                            let raw = cells.raw("debit");
+                            cells.fail(c, "debit", raw, "an amount in debit or credit (both are empty or zero)");
+                            None
+                        }
+                        (Some(_), Some(k)) => {
+                            cells.fail(
+                                c,
+                                "credit",
+                                &k.to_string(),
+                                "an amount in debit or credit, not both on one line",
+                            );
+                            None
+                        }
+                        (None, None) => None,
+                    }
+                };
+                if description.is_empty() && counterparty.is_empty() && reference.is_empty() {
+                    cells.fail(c, "description", "", "a description of the line (it is empty)");
+                }
+                if let (Some(date), Some(amount)) = (date, amount)
+                    && cells.ok
+                {
+                    rows.push(crate::domain::BankLine {
+                        date,
+                        value_date,
+                        amount,
+                        description,
+                        counterparty,
+                        reference,
+                        bank_ref,
+                        balance,
+                        at: format!("row {line}"),
+                    });
+                }
+            }
         }
         cells.ok
     }
@@ -976,6 +1084,7 @@ impl Rows {
             Rows::Financials(r) => ImportBatch::Financials(std::mem::take(r)),
             Rows::Products(r) => ImportBatch::Products(std::mem::take(r)),
             Rows::Invoices(r) => ImportBatch::Invoices(std::mem::take(r)),
+            Rows::Statement(r) => ImportBatch::Statement(std::mem::take(r)),
         }
     }
 }

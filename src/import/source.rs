@@ -63,6 +63,7 @@ impl Plan {
             Plan::Batch(ImportBatch::Financials(_)) => "financials",
             Plan::Batch(ImportBatch::Products(_)) => "products",
             Plan::Batch(ImportBatch::Invoices(_)) | Plan::Cfdi(_) => "invoices",
+            Plan::Batch(ImportBatch::Statement(_)) => "statement",
         }
     }
     /// Our column names and each row's text, for a preview.

@@ -235,9 +235,11 @@ enum FieldType {
 fn field_type(field: &str) -> FieldType {
     match field {
         "month" => FieldType::Month,
-        "issue_date" | "due_date" | "paid_date" => FieldType::Date,
+        "issue_date" | "due_date" | "paid_date" | "date" | "value_date" => FieldType::Date,
         "customers_new" | "customers_churned" | "customers_end" => FieldType::Count,
-        "sku" | "name" | "number" | "customer" => FieldType::Text,
+        "sku" | "name" | "number" | "customer" | "description" | "reference" | "bank_ref" | "counterparty" => {
+            FieldType::Text
+        }
         _ => FieldType::Decimal,
     }
 }
@@ -450,6 +452,9 @@ pub fn resolve(kind: Kind, headers: &[String], mapping: &Mapping, row: u64) -> R
                 format!("a column for the required field {k} (add --map {k}=COLUMN)"),
             ));
         }
+    }
+    if let Some(expected) = kind.missing_amount(&|k| columns.iter().any(|(f, _, _)| *f == k)) {
+        problems.push(problem("amount", expected.to_owned()));
     }
     if problems.is_empty() {
         columns.sort_by_key(|(f, _, _)| kind.columns().iter().position(|(k, _)| k == f));
@@ -1102,6 +1107,62 @@ fn synonyms(field: &str) -> &'static [&'static str] {
             "paid",
         ],
         "paid_date" => &["paid date", "fecha de pago", "fecha pago", "fecha de cobro", "paid on"],
+        // Bank statements, as Mexican, Colombian and US portals export them.
+        "date" => &[
+            "fecha",
+            "fecha operacion",
+            "fecha de operacion",
+            "fecha movimiento",
+            "fecha de movimiento",
+            "fecha contable",
+            "posting date",
+            "transaction date",
+            "booking date",
+            "posted",
+        ],
+        "value_date" => &["fecha valor", "fecha de valor", "value date"],
+        "description" => &[
+            "concepto",
+            "descripcion",
+            "descripcion del movimiento",
+            "detalle",
+            "movimiento",
+            "description",
+            "details",
+            "memo",
+            "narrative",
+        ],
+        "debit" => &[
+            "cargo",
+            "cargos",
+            "retiro",
+            "retiros",
+            "debito",
+            "debitos",
+            "debit",
+            "debits",
+            "withdrawal",
+            "withdrawals",
+            "egreso",
+            "egresos",
+        ],
+        "credit" => &[
+            "abono",
+            "abonos",
+            "deposito",
+            "depositos",
+            "credito",
+            "creditos",
+            "credit",
+            "credits",
+            "deposit",
+            "deposits",
+            "ingreso",
+        ],
+        "balance" => &["saldo", "saldo final", "balance", "running balance"],
+        "reference" => &["referencia", "reference", "ref", "referencia numerica", "numero de referencia"],
+        "bank_ref" => &["folio", "clave de rastreo", "rastreo", "transaction id", "id"],
+        "counterparty" => &["beneficiario", "ordenante", "contraparte", "payee", "payer", "counterparty"],
         _ => &[],
     }
 }

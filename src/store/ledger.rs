@@ -287,6 +287,7 @@ macro_rules! ledger_store {
                     }
                     Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
                 }
+                ImportBatch::Statement(_) => return Err($crate::store::statement_elsewhere()),
             }
             if let ImportBatch::Financials(_) = batch {
                 Self::refresh_after_financials(&mut tx, company.id).await?;

@@ -623,6 +623,11 @@ pub(crate) fn scenario_taken(name: &str) -> StoreError {
     ))
 }
 
+/// Statement lines go to `import_statement`, never with the company's books.
+pub(crate) fn statement_elsewhere() -> StoreError {
+    StoreError::Aborted("bank statement lines are imported with `katalis import statement`".to_owned())
+}
+
 pub(crate) fn abandoned() -> StoreError {
     StoreError::Aborted("the import was abandoned; nothing was written".into())
 }

@@ -370,6 +370,7 @@ super::sql::backend!(
                     Self::summaries_after_invoices(&mut tx, id, builder).await?;
                     (n, spec)
                 }
+                Some(Feed::Rows(ImportBatch::Statement(_))) => return Err(super::statement_elsewhere()),
                 Some(Feed::End) => (0, &pg_copy::INVOICES),
                 None => return Err(super::abandoned()),
             };

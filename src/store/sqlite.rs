@@ -323,6 +323,7 @@ super::sql::backend!(
                         }
                         Self::write_invoices(&mut tx, company.id, &rows).await?
                     }
+                    Some(Feed::Rows(ImportBatch::Statement(_))) => return Err(super::statement_elsewhere()),
                     Some(Feed::End) => break,
                     // Dropping the transaction rolls everything back.
                     None => return Err(super::abandoned()),

@@ -20,6 +20,7 @@ fn kind_label(k: Kind, across: bool, lang: Lang) -> &'static str {
         Kind::Financials => lang.pick("monthly financials", "estados mensuales"),
         Kind::Products => lang.pick("products", "productos"),
         Kind::Invoices => lang.pick("invoices", "facturas"),
+        Kind::Statement => lang.pick("bank statement", "estado de cuenta bancario"),
     }
 }
 

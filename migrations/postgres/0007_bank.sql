@@ -1,0 +1,70 @@
+-- Bank accounts and the lines of their statements (src/import/statement).
+-- An account's balance is as of `balance_date` (the last statement's closing
+-- balance, or the lines summed when no statement gave one).
+CREATE TABLE bank_accounts (
+    id           BIGSERIAL PRIMARY KEY,
+    company_id   BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    name         TEXT   NOT NULL CHECK (name <> ''),
+    currency     TEXT   NOT NULL,
+    number       TEXT,
+    balance      NUMERIC(18,4) NOT NULL DEFAULT 0,
+    balance_date DATE,
+    UNIQUE (company_id, name)
+);
+
+-- One row per statement import: what the lines came with.
+CREATE TABLE bank_imports (
+    id          BIGSERIAL PRIMARY KEY,
+    company_id  BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    account_id  BIGINT NOT NULL REFERENCES bank_accounts (id) ON DELETE CASCADE,
+    source      TEXT   NOT NULL,
+    format      TEXT   NOT NULL,
+    added       BIGINT NOT NULL,
+    skipped     BIGINT NOT NULL,
+    imported_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+-- `id` is the line's stable id (reconciliation refers to it). `key` finds a
+-- line again when a statement is imported twice: 16 bytes of a hash of the
+-- bank's reference, or of the date, amount, description, running balance and
+-- occurrence among identical lines of that day in the file.
+CREATE TABLE bank_lines (
+    id           BIGSERIAL PRIMARY KEY,
+    company_id   BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    account_id   BIGINT NOT NULL REFERENCES bank_accounts (id) ON DELETE CASCADE,
+    import_id    BIGINT NOT NULL REFERENCES bank_imports (id) ON DELETE CASCADE,
+    date         DATE   NOT NULL,
+    value_date   DATE,
+    amount       NUMERIC(18,4) NOT NULL,
+    description  TEXT   NOT NULL,
+    counterparty TEXT   NOT NULL,
+    reference    TEXT   NOT NULL,
+    bank_ref     TEXT   NOT NULL,
+    balance      NUMERIC(18,4),
+    key          BYTEA  NOT NULL,
+    UNIQUE (account_id, key)
+);
+
+CREATE INDEX bank_lines_account_date ON bank_lines (account_id, date, id);
+CREATE INDEX bank_lines_company_date ON bank_lines (company_id, date);
+
+-- As the invoices: members read, owners write.
+DO $$
+DECLARE t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['bank_accounts', 'bank_imports', 'bank_lines'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR SELECT USING (katalis_can(company_id, 1, current_user))',
+                       t || '_read', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR INSERT WITH CHECK (katalis_can(company_id, 3, current_user))',
+                       t || '_insert', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE USING (katalis_can(company_id, 3, current_user)) '
+                       'WITH CHECK (katalis_can(company_id, 3, current_user))', t || '_update', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR DELETE USING (katalis_can(company_id, 3, current_user))',
+                       t || '_delete', t);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO PUBLIC', t);
+    END LOOP;
+END
+$$;
+GRANT USAGE ON SEQUENCE bank_accounts_id_seq, bank_imports_id_seq, bank_lines_id_seq TO PUBLIC;

@@ -1,0 +1,108 @@
+//! Bank accounts and the lines of their statements (docs/bank.md).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// One line of a statement as read from a file: money in is positive, out
+/// negative, in the account's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankLine {
+    /// The booking date.
+    pub date: NaiveDate,
+    pub value_date: Option<NaiveDate>,
+    pub amount: Decimal,
+    pub description: String,
+    pub counterparty: String,
+    /// The payer's or payee's reference (an invoice number, an end-to-end id).
+    pub reference: String,
+    /// The bank's own id of the line (`FITID`, `AcctSvcrRef`, the `:61:` bank
+    /// reference); empty when the format has none.
+    pub bank_ref: String,
+    /// The running balance after this line, when the file gives it.
+    pub balance: Option<Decimal>,
+    /// Where the line is in its file, for messages: `row 12`, `STMTTRN 3 (line 40)`.
+    pub at: String,
+}
+
+/// A bank account of a company with what its lines say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BankAccount {
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(rename = "account")]
+    pub name: String,
+    pub currency: String,
+    /// IBAN, CLABE or the bank's account number, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// The balance after the last line (as the last statement's closing
+    /// balance says when it gave one).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub balance: Decimal,
+    /// The last line's date.
+    pub as_of: Option<NaiveDate>,
+    pub lines: i64,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+}
+
+/// A stored line, with its stable id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredLine {
+    pub id: i64,
+    pub account: String,
+    pub date: NaiveDate,
+    #[serde(skip)]
+    pub value_date: Option<NaiveDate>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    pub description: String,
+    #[serde(skip)]
+    pub counterparty: String,
+    pub reference: String,
+    pub bank_ref: String,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub balance: Option<Decimal>,
+}
+
+/// Which account a statement goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountTarget {
+    Existing(String),
+    Create {
+        name: String,
+        currency: String,
+        number: Option<String>,
+    },
+}
+
+impl AccountTarget {
+    pub fn name(&self) -> &str {
+        match self {
+            AccountTarget::Existing(n) | AccountTarget::Create { name: n, .. } => n,
+        }
+    }
+}
+
+/// What a statement import writes, in one transaction: its lines each with
+/// the key that finds it again (a line whose key the account holds is
+/// skipped), and the closing balance the file states.
+#[derive(Debug, Clone)]
+pub struct StatementWrite {
+    pub account: AccountTarget,
+    pub lines: Vec<(String, BankLine)>,
+    /// The file's closing balance and its date, when it gives one.
+    pub closing: Option<(Decimal, NaiveDate)>,
+    /// For the import's row: the file(s) and format.
+    pub source: String,
+    pub format: String,
+}
+
+/// What a statement import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementImported {
+    pub account: BankAccount,
+    pub added: usize,
+    pub skipped: usize,
+}

@@ -1,0 +1,428 @@
+//! Bank statements (docs/bank.md): spreadsheets and CSV through the mapping
+//! reader (`Kind::Statement`), OFX/QFX 1.x and 2.x, camt.053 and MT940, each
+//! read by a small reader of its own into [`Statement`]s; then checked
+//! (currencies, running and closing balances) and keyed so that a line
+//! imported twice is found again.
+
+mod camt;
+mod mt940;
+mod ofx;
+
+use super::table::{Mapping, Prepared, SourceKind};
+use super::{ImportError, Kind, Problem};
+use crate::domain::BankLine;
+use crate::sanitize::clean;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The formats a statement comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CSV or a spreadsheet, with the user's headers.
+    Table,
+    Ofx,
+    Camt053,
+    Mt940,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Ofx => "ofx",
+            Format::Camt053 => "camt053",
+            Format::Mt940 => "mt940",
+        }
+    }
+
+    /// The format of a file: by its first bytes, then its extension.
+    pub fn of(path: &Path, head: &[u8]) -> Format {
+        let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+        if trimmed.starts_with("OFXHEADER") || text.contains("<OFX>") || text.contains("OFXHEADER=") {
+            return Format::Ofx;
+        }
+        if text.contains("camt.053") {
+            return Format::Camt053;
+        }
+        if trimmed.starts_with(":20:") || trimmed.starts_with("{1:") || text.contains("\n:20:") {
+            return Format::Mt940;
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "ofx" | "qfx" => Format::Ofx,
+            "xml" | "camt" => Format::Camt053,
+            "sta" | "mt940" | "940" | "swi" => Format::Mt940,
+            _ => Format::Table,
+        }
+    }
+}
+
+/// One statement as a file gives it (a camt or MT940 file may hold several).
+#[derive(Debug, Clone, Default)]
+pub struct Statement {
+    /// The account the file names (IBAN, account id), when it does.
+    pub account: Option<String>,
+    pub currency: Option<String>,
+    /// The balance before the first line, and where the file says it.
+    pub opening: Option<(Decimal, String)>,
+    /// The balance after the last line, its date, and where the file says it.
+    pub closing: Option<(Decimal, Option<NaiveDate>, String)>,
+    pub lines: Vec<BankLine>,
+    /// Lines in a currency of their own: (where, currency).
+    pub currencies: Vec<(String, String)>,
+}
+
+/// What reading statement files gives: their statements, each file's name.
+#[derive(Debug, Clone, Default)]
+pub struct Read {
+    pub files: Vec<(String, Vec<Statement>)>,
+}
+
+/// The largest statement file read (a CSV is streamed by the mapping reader's own limits).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+fn whole(file: &str, expected: impl Into<String>) -> ImportError {
+    ImportError {
+        file: file.to_owned(),
+        problems: vec![Problem {
+            row: None,
+            file: None,
+            column: None,
+            value: None,
+            expected: expected.into(),
+        }],
+        more: 0,
+    }
+}
+
+/// A problem at a place of a file (`STMTTRN 3 (line 40)`, `:61: (line 12)`).
+pub(crate) fn at(file: &str, place: &str, value: Option<String>, expected: impl Into<String>) -> ImportError {
+    ImportError {
+        file: file.to_owned(),
+        problems: vec![Problem {
+            row: None,
+            file: Some(file.to_owned()),
+            column: Some(place.to_owned()),
+            value: value.map(|v| clean(&v)),
+            expected: expected.into(),
+        }],
+        more: 0,
+    }
+}
+
+/// Reads one statement file of `format` (or the format its content shows).
+pub fn read_file(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Vec<Statement>, ImportError> {
+    let name = clean(&path.display().to_string());
+    let file = super::open_regular(path)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = vec![0u8; 4096];
+    let n = {
+        use std::io::Read;
+        let mut f = &file;
+        f.read(&mut head).map_err(|e| whole(&name, format!("a readable file ({e})")))?
+    };
+    head.truncate(n);
+    if size == 0 {
+        return Err(whole(&name, "a bank statement; the file is empty"));
+    }
+    let format = format.unwrap_or_else(|| Format::of(path, &head));
+    if format == Format::Table {
+        return read_table(path, mapping);
+    }
+    if size > MAX_FILE_BYTES {
+        return Err(whole(
+            &name,
+            format!("a statement of at most {} MiB", MAX_FILE_BYTES >> 20),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| whole(&name, format!("a readable file ({e})")))?;
+    let text = decode(&bytes);
+    let statements = match format {
+        Format::Ofx => ofx::read(&name, &text)?,
+        Format::Camt053 => camt::read(&name, &text)?,
+        Format::Mt940 => mt940::read(&name, &text)?,
+        Format::Table => unreachable!("read above"),
+    };
+    if statements.iter().all(|s| s.lines.is_empty()) && statements.iter().all(|s| s.closing.is_none()) {
+        return Err(whole(&name, format!("statement lines; the file has none ({} read)", format.name())));
+    }
+    Ok(statements)
+}
+
+/// UTF-8, or Latin-1 as older bank exports (OFX 1.x, MT940) are written.
+fn decode(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+    }
+}
+
+/// A CSV or spreadsheet with the statement fields (our names, a mapping, or guessed).
+fn read_table(path: &Path, mapping: &Mapping) -> Result<Vec<Statement>, ImportError> {
+    let sheet = match SourceKind::of(path) {
+        SourceKind::Spreadsheet => super::source::read_sheet(path, mapping.sheet.as_deref())?.2,
+        _ => super::table::read_csv(path)?,
+    };
+    let mut mapping = mapping.clone();
+    if mapping.columns.is_empty() && Prepared::new(Kind::Statement, &sheet, &mapping).is_err() {
+        let g = super::source::guess_mapping(Kind::Statement, &sheet);
+        mapping.columns = g.columns;
+    }
+    let prepared = Prepared::new(Kind::Statement, &sheet, &mapping)?;
+    let mut lines = Vec::new();
+    prepared.validate(usize::MAX, &mut |b| {
+        if let crate::domain::ImportBatch::Statement(mut l) = b {
+            lines.append(&mut l);
+        }
+        true
+    })?;
+    Ok(vec![Statement {
+        lines,
+        ..Statement::default()
+    }])
+}
+
+/// The checked lines of a set of files, keyed, and the closing balance they state.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    pub lines: Vec<(Vec<u8>, BankLine)>,
+    pub closing: Option<(Decimal, NaiveDate)>,
+    /// The account number the files name (the first that does).
+    pub number: Option<String>,
+    pub currency: Option<String>,
+}
+
+/// Checks every statement of every file against `currency` (the account's)
+/// and their balances, orders lines oldest first, and keys them.
+pub fn check(read: Read, currency: &str) -> Result<Checked, ImportError> {
+    let mut out = Checked::default();
+    for (file, statements) in read.files {
+        let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
+        for mut s in statements {
+            if let Some(c) = &s.currency
+                && !c.eq_ignore_ascii_case(currency)
+            {
+                return Err(whole(
+                    &file,
+                    format!(
+                        "a statement in {currency}, the account's currency; this one is in {} (accounts in another currency come with multi-currency support)",
+                        clean(c)
+                    ),
+                ));
+            }
+            if let Some((place, c)) = s.currencies.iter().find(|(_, c)| !c.eq_ignore_ascii_case(currency)) {
+                return Err(at(
+                    &file,
+                    place,
+                    Some(c.clone()),
+                    format!(
+                        "a line in {currency}, the account's currency (lines in another currency come with multi-currency support)"
+                    ),
+                ));
+            }
+            // Newest first (as many portals export): read oldest first.
+            if s.lines.first().map(|l| l.date) > s.lines.last().map(|l| l.date) {
+                s.lines.reverse();
+            }
+            balances(&file, &s)?;
+            if out.number.is_none() {
+                out.number = s.account.clone();
+            }
+            if out.currency.is_none() {
+                out.currency = s.currency.clone();
+            }
+            let last_date = s.lines.last().map(|l| l.date);
+            let closing = match &s.closing {
+                Some((c, d, _)) => d.max(&last_date).map(|d| (*c, d)),
+                None => s
+                    .lines
+                    .iter()
+                    .rev()
+                    .find_map(|l| l.balance.map(|b| (l, b)))
+                    .filter(|(l, _)| Some(l.date) == last_date)
+                    .map(|(l, b)| (b, l.date)),
+            };
+            if let Some((c, d)) = closing
+                && out.closing.is_none_or(|(_, od)| d >= od)
+            {
+                out.closing = Some((c, d));
+            }
+            for line in s.lines {
+                let key = key(&line, &mut occurrences);
+                out.lines.push((key, line));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Running balances follow one from the other, and opening + lines = closing.
+fn balances(file: &str, s: &Statement) -> Result<(), ImportError> {
+    let money = crate::numbers::fixed;
+    let mut prev: Option<Decimal> = s.opening.as_ref().map(|(o, _)| *o);
+    for l in &s.lines {
+        match (prev, l.balance) {
+            (Some(p), Some(b)) if p + l.amount != b => {
+                return Err(at(
+                    file,
+                    &l.at,
+                    Some(money(b, 2)),
+                    format!(
+                        "the running balance to follow from the one before: {} {} {} = {} (the balance does not add up; nothing imported)",
+                        money(p, 2),
+                        if l.amount.is_sign_negative() { "−" } else { "+" },
+                        money(l.amount.abs(), 2),
+                        money(p + l.amount, 2)
+                    ),
+                ));
+            }
+            (_, Some(b)) => prev = Some(b),
+            (Some(p), None) => prev = Some(p + l.amount),
+            (None, None) => {}
+        }
+    }
+    if let (Some(p), Some((c, _, place))) = (prev, &s.closing)
+        && p != *c
+    {
+        let opening = s
+            .opening
+            .as_ref()
+            .map(|(o, place)| format!("{place} {}", money(*o, 2)))
+            .unwrap_or_else(|| "the balances".to_owned());
+        let sum: Decimal = s.lines.iter().map(|l| l.amount).sum();
+        return Err(at(
+            file,
+            place,
+            Some(money(*c, 2)),
+            format!(
+                "the closing balance to equal {opening} plus the lines ({}) = {} (the balance does not add up; nothing imported)",
+                money(sum, 2),
+                money(p, 2)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// 16 bytes that find a line again: a hash of the bank's reference when the
+/// format has one; else of its date, amount, description and running balance
+/// and its occurrence among identical lines of that day in the file.
+fn key(l: &BankLine, occurrences: &mut HashMap<[u8; 32], u32>) -> Vec<u8> {
+    let mut h = blake3::Hasher::new();
+    if !l.bank_ref.is_empty() {
+        h.update(b"r\0");
+        h.update(l.bank_ref.as_bytes());
+    } else {
+        let mut same = blake3::Hasher::new();
+        same.update(l.date.to_string().as_bytes());
+        same.update(b"\0");
+        same.update(l.amount.normalize().to_string().as_bytes());
+        same.update(b"\0");
+        same.update(l.description.as_bytes());
+        same.update(b"\0");
+        if let Some(b) = l.balance {
+            same.update(b.normalize().to_string().as_bytes());
+        }
+        let same = *same.finalize().as_bytes();
+        let n = occurrences.entry(same).or_insert(0);
+        *n += 1;
+        h.update(b"h\0");
+        h.update(&same);
+        h.update(&n.to_le_bytes());
+    }
+    h.finalize().as_bytes()[..16].to_vec()
+}
+
+/// Text of an element or tag as a line field: entities already decoded,
+/// whitespace folded, at most `MAX_TEXT_BYTES`.
+pub(crate) fn text(s: &str) -> String {
+    let folded = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.len() > super::MAX_TEXT_BYTES {
+        let mut end = super::MAX_TEXT_BYTES;
+        while !folded.is_char_boundary(end) {
+            end -= 1;
+        }
+        folded[..end].to_owned()
+    } else {
+        folded
+    }
+}
+
+/// A decimal as statement formats write it: `-50.00`, `50,00` (MT940, some OFX).
+pub(crate) fn amount(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    let t = if !t.contains('.') && t.matches(',').count() == 1 {
+        t.replace(',', ".")
+    } else {
+        t.to_owned()
+    };
+    let t = t.strip_prefix('+').unwrap_or(&t);
+    let t = t.strip_suffix('.').unwrap_or(t);
+    super::fields::decimal(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(date: &str, amount: &str, desc: &str, balance: Option<&str>) -> BankLine {
+        BankLine {
+            date: date.parse().unwrap(),
+            value_date: None,
+            amount: amount.parse().unwrap(),
+            description: desc.to_owned(),
+            counterparty: String::new(),
+            reference: String::new(),
+            bank_ref: String::new(),
+            balance: balance.map(|b| b.parse().unwrap()),
+            at: format!("row {desc}"),
+        }
+    }
+
+    #[test]
+    fn identical_lines_of_a_day_are_two_lines_and_a_second_read_finds_them() {
+        let mut occ = HashMap::new();
+        let a = key(&line("2026-11-02", "-3.50", "coffee", None), &mut occ);
+        let b = key(&line("2026-11-02", "-3.5", "coffee", None), &mut occ);
+        assert_ne!(a, b, "two identical coffees are two lines");
+        let mut again = HashMap::new();
+        assert_eq!(a, key(&line("2026-11-02", "-3.50", "coffee", None), &mut again));
+        let mut r = line("2026-11-02", "-3.50", "coffee", None);
+        r.bank_ref = "FIT1".into();
+        let mut other = line("2026-11-03", "-9", "tea", None);
+        other.bank_ref = "FIT1".into();
+        assert_eq!(key(&r, &mut occ), key(&other, &mut occ), "the bank's id decides");
+    }
+
+    #[test]
+    fn a_running_balance_that_breaks_is_named() {
+        let s = Statement {
+            opening: Some(("100".parse().unwrap(), ":60F:".into())),
+            lines: vec![
+                line("2026-11-01", "50", "a", Some("150")),
+                line("2026-11-02", "-20", "b", Some("131")),
+            ],
+            ..Statement::default()
+        };
+        let e = balances("s.csv", &s).unwrap_err().to_string();
+        assert!(e.starts_with("s.csv: row b \"131.00\": expected the running balance"), "{e}");
+        assert!(e.contains("150.00 − 20.00 = 130.00"), "{e}");
+        let s = Statement {
+            opening: Some(("100".parse().unwrap(), ":60F:".into())),
+            closing: Some(("140".parse().unwrap(), None, ":62F:".into())),
+            lines: vec![line("2026-11-01", "50", "a", None)],
+            ..Statement::default()
+        };
+        let e = balances("s.sta", &s).unwrap_err().to_string();
+        assert!(e.contains(":62F: \"140.00\""), "{e}");
+        assert!(e.contains(":60F: 100.00 plus the lines (50.00) = 150.00"), "{e}");
+    }
+}
