@@ -108,6 +108,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Bank accounts and their statement lines (imported with `import statement`)
+    #[command(subcommand)]
+    Bank(BankCommand),
     /// Write a consistent snapshot of the store to FILE
     Backup { file: PathBuf },
     /// Load a snapshot into an empty store
@@ -135,6 +138,97 @@ pub enum ImportCommand {
     /// Invoices, payments and credit notes from Mexican CFDI 4.0: XML files, folders, the SAT's zips
     #[command(after_help = "Example:\n  katalis import cfdi ~/sat/2025 --company \"Tallo\" --rfc TAL010101AB1")]
     Cfdi(CfdiArgs),
+    /// Bank statement lines: CSV, .xlsx/.ods, OFX/QFX, camt.053 or MT940
+    #[command(after_help = STATEMENT_EXAMPLES)]
+    Statement(StatementArgs),
+}
+
+const STATEMENT_EXAMPLES: &str = "Examples:\n  \
+    katalis import statement movimientos.csv --company Acme --account \"BBVA 1234\" --create-account\n  \
+    katalis import statement estado.xlsx --company Acme --account \"BBVA 1234\" --date-format DD/MM/YYYY\n  \
+    katalis import statement nov.ofx dic.ofx --company Acme --account \"Chase\"\n  \
+    katalis import statement camt053.xml --company Acme --account \"Santander\" --dry-run";
+
+/// `import statement`.
+#[derive(Debug, Args)]
+pub struct StatementArgs {
+    /// Statement files of one account (overlapping downloads are fine: a line is stored once)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The bank account, by the name you give it
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: String,
+    /// Create the account when it does not exist
+    #[arg(long)]
+    pub create_account: bool,
+    /// The new account's currency (default: the company's, or the file's)
+    #[arg(long, value_name = "XXX", requires = "create_account")]
+    pub currency: Option<String>,
+    /// The file's format (default: from its content and extension)
+    #[arg(long, value_enum)]
+    pub format: Option<StatementFormat>,
+    /// Our field = your column header (CSV and spreadsheets); repeatable
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// The sheet to read (default: the first)
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Dates written like this pattern, e.g. DD/MM/YYYY
+    #[arg(long, value_name = "PATTERN")]
+    pub date_format: Option<String>,
+    /// Text numbers use a decimal comma and dots for thousands: 1.234,56
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// Save this mapping for the company under NAME after a successful import
+    #[arg(long, value_name = "NAME", conflicts_with = "mapping")]
+    pub save_mapping: Option<String>,
+    /// Use the mapping saved under NAME
+    #[arg(long, value_name = "NAME")]
+    pub mapping: Option<String>,
+    /// Print the lines it would import and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatementFormat {
+    Csv,
+    Xlsx,
+    Ods,
+    Ofx,
+    Camt053,
+    Mt940,
+}
+
+/// `katalis bank`.
+#[derive(Debug, Subcommand)]
+pub enum BankCommand {
+    /// The company's bank accounts: balance, as-of date, lines
+    Accounts {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Statement lines in booking order
+    Lines {
+        /// One account (default: all)
+        #[arg(long, value_name = "ACCOUNT")]
+        account: Option<String>,
+        /// From this date (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// To this date (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = LinesFormat::Text)]
+        format: LinesFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LinesFormat {
+    Text,
+    Json,
+    Csv,
 }
 
 const TABLE_EXAMPLES: &str = "Examples:\n  katalis import financials financials.csv --company Acme\n  \

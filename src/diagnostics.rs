@@ -166,6 +166,12 @@ one_row!(
     crate::finance::forecast::ForecastInput
 );
 
+impl Rows for crate::domain::StatementImported {
+    fn rows(&self) -> u64 {
+        self.added as u64
+    }
+}
+
 impl<T> Rows for Option<T> {
     fn rows(&self) -> u64 {
         u64::from(self.is_some())

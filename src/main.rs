@@ -191,6 +191,7 @@ async fn dispatch(
         Some(Command::Import(args)) => commands::import::run(store, company.unwrap_or_default(), args).await?,
         Some(Command::Report(args)) => commands::report::run(store, cfg, company, args).await?,
         Some(Command::Scenario(cmd)) => commands::scenario::run(store, company, cmd).await?,
+        Some(Command::Bank(cmd)) => commands::bank::run(store, company, cmd).await?,
         Some(Command::Backup { file }) => commands::backup::backup(store, file).await?,
         Some(Command::Restore { file }) => commands::backup::restore(store, file).await?,
         Some(Command::Analyze { agent, no_cache }) => {

@@ -22,6 +22,7 @@ pub async fn run(store: &AnyStore, company_name: &str, cmd: &ImportCommand) -> R
         ImportCommand::Invoices(a) => run_table(store, company_name, Kind::Invoices, a).await,
         ImportCommand::Journal(a) => run_journal(store, company_name, a).await,
         ImportCommand::Cfdi(a) => run_cfdi(store, company_name, a).await,
+        ImportCommand::Statement(a) => super::bank::import_statement(store, company_name, a).await,
     }
 }
 
@@ -59,7 +60,33 @@ pub async fn target(store: &AnyStore, company_name: &str, new: &CreateArgs) -> R
 /// The mapping a table import uses: the saved one named by `--mapping`, with
 /// `--map`, `--sheet`, `--date-format` and `--decimal-comma` applied over it.
 pub async fn mapping_for(store: &AnyStore, company: Option<&Company>, kind: Kind, a: &TableArgs) -> Result<Mapping> {
-    let mut m = match &a.mapping {
+    mapping_from(
+        store,
+        company,
+        kind,
+        MappingArgs {
+            mapping: a.mapping.as_deref(),
+            map: &a.map,
+            sheet: a.sheet.as_deref(),
+            date_format: a.date_format.as_deref(),
+            decimal_comma: a.decimal_comma,
+        },
+    )
+    .await
+}
+
+/// The options of a table import that make its mapping.
+pub struct MappingArgs<'a> {
+    pub mapping: Option<&'a str>,
+    pub map: &'a [String],
+    pub sheet: Option<&'a str>,
+    pub date_format: Option<&'a str>,
+    pub decimal_comma: bool,
+}
+
+/// [`mapping_for`] from its pieces.
+pub async fn mapping_from(store: &AnyStore, company: Option<&Company>, kind: Kind, a: MappingArgs<'_>) -> Result<Mapping> {
+    let mut m = match a.mapping {
         Some(name) => {
             let Some(c) = company else {
                 bail!(
@@ -68,7 +95,7 @@ pub async fn mapping_for(store: &AnyStore, company: Option<&Company>, kind: Kind
                 );
             };
             let saved = store.mappings(c.id).await?;
-            let Some(found) = saved.iter().find(|s| &s.name == name) else {
+            let Some(found) = saved.iter().find(|s| s.name == name) else {
                 let names: Vec<String> = saved.iter().map(|s| clean(&s.name)).collect();
                 bail!(
                     "no saved mapping named {:?} for {:?} (saved: {})",
@@ -94,12 +121,12 @@ pub async fn mapping_for(store: &AnyStore, company: Option<&Company>, kind: Kind
         }
         None => Mapping::default(),
     };
-    m.apply_args(kind, &a.map).map_err(|e| eyre!(e))?;
-    if a.sheet.is_some() {
-        m.sheet = a.sheet.clone();
+    m.apply_args(kind, a.map).map_err(|e| eyre!(e))?;
+    if let Some(sheet) = a.sheet {
+        m.sheet = Some(sheet.to_owned());
     }
-    if a.date_format.is_some() {
-        m.date_format = a.date_format.clone();
+    if let Some(f) = a.date_format {
+        m.date_format = Some(f.to_owned());
     }
     m.decimal_comma |= a.decimal_comma;
     m.check().map_err(|e| eyre!(e))?;
@@ -261,39 +288,51 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
         clean(&company.name)
     );
     if let Some(name) = &a.save_mapping {
-        if name.trim().is_empty() {
-            bail!("--save-mapping: expected a name");
-        }
-        let spec = serde_json::to_string(&mapping)?;
-        store
-            .save_mapping(
-                company.id,
-                &SavedMapping {
-                    name: name.trim().to_owned(),
-                    kind: kind.name().to_owned(),
-                    spec,
-                },
-            )
-            .await?;
-        store
-            .record_or_warn(&AuditEntry::new(
-                &company,
-                "mapping",
-                format!("mapping {}", name.trim()),
-                kind.name(),
-            ))
-            .await;
-        eprintln!(
-            "saved the mapping as {:?}; reuse it with --mapping {:?}",
-            clean(name.trim()),
-            clean(name.trim())
-        );
+        save_named_mapping(store, &company, name, kind, &mapping).await?;
     }
     Ok(())
 }
 
+/// Saves `mapping` for `company` under `name` (`--save-mapping`), audited.
+pub(crate) async fn save_named_mapping(
+    store: &AnyStore,
+    company: &Company,
+    name: &str,
+    kind: Kind,
+    mapping: &Mapping,
+) -> Result<()> {
+    if name.trim().is_empty() {
+        bail!("--save-mapping: expected a name");
+    }
+    let spec = serde_json::to_string(mapping)?;
+    store
+        .save_mapping(
+            company.id,
+            &SavedMapping {
+                name: name.trim().to_owned(),
+                kind: kind.name().to_owned(),
+                spec,
+            },
+        )
+        .await?;
+    store
+        .record_or_warn(&AuditEntry::new(
+            company,
+            "mapping",
+            format!("mapping {}", name.trim()),
+            kind.name(),
+        ))
+        .await;
+    eprintln!(
+        "saved the mapping as {:?}; reuse it with --mapping {:?}",
+        clean(name.trim()),
+        clean(name.trim())
+    );
+    Ok(())
+}
+
 /// Right-aligned columns under a header, for dry runs.
-fn table_text(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table_text(header: &[&str], rows: &[Vec<String>]) -> String {
     use crate::sanitize::{pad_left, width};
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for r in rows {

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod ask;
 pub mod backup;
+pub mod bank;
 pub mod demo;
 pub mod doctor;
 pub mod import;

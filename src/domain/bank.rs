@@ -38,7 +38,7 @@ pub struct BankAccount {
     pub number: Option<String>,
     /// The balance after the last line (as the last statement's closing
     /// balance says when it gave one).
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(serialize_with = "money")]
     pub balance: Decimal,
     /// The last line's date.
     pub as_of: Option<NaiveDate>,
@@ -55,15 +55,36 @@ pub struct StoredLine {
     pub date: NaiveDate,
     #[serde(skip)]
     pub value_date: Option<NaiveDate>,
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(serialize_with = "money")]
     pub amount: Decimal,
     pub description: String,
     #[serde(skip)]
     pub counterparty: String,
     pub reference: String,
     pub bank_ref: String,
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(serialize_with = "money_opt")]
     pub balance: Option<Decimal>,
+}
+
+/// Money as a decimal string with its cents (`"1230850.35"`, `"-85.00"`),
+/// and every further decimal it has (`"0.1250"` stays exact).
+pub fn money_text(d: Decimal) -> String {
+    let mut n = d.normalize();
+    if n.scale() < 2 {
+        n.rescale(2);
+    }
+    n.to_string()
+}
+
+fn money<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&money_text(*d))
+}
+
+fn money_opt<S: serde::Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => money(d, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// Which account a statement goes to.
@@ -91,7 +112,7 @@ impl AccountTarget {
 #[derive(Debug, Clone)]
 pub struct StatementWrite {
     pub account: AccountTarget,
-    pub lines: Vec<(String, BankLine)>,
+    pub lines: Vec<(Vec<u8>, BankLine)>,
     /// The file's closing balance and its date, when it gives one.
     pub closing: Option<(Decimal, NaiveDate)>,
     /// For the import's row: the file(s) and format.

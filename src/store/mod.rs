@@ -20,6 +20,7 @@ macro_rules! with_pool {
 
 mod ai_cache;
 mod backup;
+mod bank;
 pub mod conversations;
 mod helpers;
 mod ledger;
@@ -40,7 +41,11 @@ pub use sql::COLLECTIONS_SQL;
 pub(crate) use sql::iso_date;
 pub use sqlite::SqliteStore;
 
-use crate::domain::{Company, Invoice, Month, MonthlyFinancials, NewCompany, Product};
+pub use bank::LineQuery;
+use crate::domain::{
+    BankAccount, Company, Invoice, Month, MonthlyFinancials, NewCompany, Product, StatementImported, StatementWrite,
+    StoredLine,
+};
 use crate::finance::CollectionsInput;
 use crate::finance::forecast::ForecastInput;
 use chrono::NaiveDate;
@@ -215,6 +220,24 @@ pub trait Store: Send + Sync {
         target: &ImportTarget,
         w: &crate::domain::CfdiWrite,
     ) -> impl Future<Output = StoreResult<Company>> + Send;
+    /// A company's bank accounts with their balances and line counts.
+    fn bank_accounts(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<BankAccount>>> + Send;
+    /// A page of statement lines in booking order (date, then as imported),
+    /// of one account or all, between two dates, whose description,
+    /// counterparty or reference contains `filter`; and how many match.
+    fn bank_lines(
+        &self,
+        company_id: i64,
+        q: &LineQuery,
+    ) -> impl Future<Output = StoreResult<(Vec<StoredLine>, usize)>> + Send;
+    /// A statement's lines into an account (made in the same transaction when
+    /// asked), those already stored skipped, and the account's balance moved
+    /// to the statement's closing balance.
+    fn import_statement(
+        &self,
+        company_id: i64,
+        w: &StatementWrite,
+    ) -> impl Future<Output = StoreResult<StatementImported>> + Send;
     fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
     /// The recommendations of the company's latest successful analysis, by priority.
     fn latest_recommendations(
@@ -503,6 +526,21 @@ impl Store for AnyStore {
         timed!(
             "import_cfdi",
             dispatch_write!(self, s => s.import_cfdi(target, w).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "bank_accounts"))]
+    async fn bank_accounts(&self, company_id: i64) -> StoreResult<Vec<BankAccount>> {
+        timed!("bank_accounts", dispatch!(self, s => s.bank_accounts(company_id).await))
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "bank_lines"))]
+    async fn bank_lines(&self, company_id: i64, q: &LineQuery) -> StoreResult<(Vec<StoredLine>, usize)> {
+        timed!("bank_lines", dispatch!(self, s => s.bank_lines(company_id, q).await))
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import_statement"))]
+    async fn import_statement(&self, company_id: i64, w: &StatementWrite) -> StoreResult<StatementImported> {
+        timed!(
+            "import_statement",
+            dispatch_write!(self, s => s.import_statement(company_id, w).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "scenarios"))]

@@ -324,3 +324,75 @@ pub(super) async fn copy_feed<T: FromBatch>(
     }
     Ok(count)
 }
+
+/// Copies statement lines of `account` into a staging table and inserts them
+/// in the order given, skipping those whose key the account already holds
+/// (row-level security applies: COPY goes to the staging table only).
+/// Returns how many were added.
+pub(super) async fn copy_bank_lines(
+    tx: &mut PgConnection,
+    company: i64,
+    account: i64,
+    import: i64,
+    lines: &[(Vec<u8>, crate::domain::BankLine)],
+) -> StoreResult<usize> {
+    sqlx::query(
+        "CREATE TEMP TABLE katalis_bank_stage (seq BIGINT, date DATE, value_date DATE, amount NUMERIC(18,4), \
+         description TEXT, counterparty TEXT, reference TEXT, bank_ref TEXT, balance NUMERIC(18,4), key BYTEA) \
+         ON COMMIT DROP",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut copy_in = tx
+        .copy_in_raw(
+            "COPY katalis_bank_stage FROM STDIN WITH (FORMAT csv, \
+             FORCE_NOT_NULL (description, counterparty, reference, bank_ref))",
+        )
+        .await?;
+    let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
+    for (seq, (key, l)) in lines.iter().enumerate() {
+        let mut e = CopyRow {
+            buf: &mut buf,
+            first: true,
+        };
+        e.int(Some(seq as i64));
+        e.date(Some(l.date));
+        e.date(l.value_date);
+        e.money(Some(l.amount))?;
+        e.text(&l.description);
+        e.text(&l.counterparty);
+        e.text(&l.reference);
+        e.text(&l.bank_ref);
+        e.money(l.balance)?;
+        e.sep();
+        e.buf.extend_from_slice(b"\\x");
+        for b in key {
+            use std::io::Write;
+            let _ = write!(e.buf, "{b:02x}");
+        }
+        buf.push(b'\n');
+        if buf.len() >= COPY_BUFFER {
+            copy_in
+                .send(std::mem::replace(&mut buf, Vec::with_capacity(COPY_BUFFER + 4096)))
+                .await?;
+        }
+    }
+    if !buf.is_empty() {
+        copy_in.send(buf).await?;
+    }
+    copy_in.finish().await?;
+    let added = sqlx::query(
+        "INSERT INTO bank_lines (company_id, account_id, import_id, date, value_date, amount, description, \
+         counterparty, reference, bank_ref, balance, key) \
+         SELECT $1, $2, $3, date, value_date, amount, description, counterparty, reference, bank_ref, balance, key \
+         FROM katalis_bank_stage ORDER BY seq ON CONFLICT (account_id, key) DO NOTHING",
+    )
+    .bind(company)
+    .bind(account)
+    .bind(import)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("DROP TABLE katalis_bank_stage").execute(&mut *tx).await?;
+    Ok(added as usize)
+}

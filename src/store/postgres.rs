@@ -199,6 +199,16 @@ impl super::sql::Backend for PgStore {
     type Db = sqlx::Postgres;
     type Conn = PgConnection;
 
+    async fn write_bank_lines(
+        tx: &mut PgConnection,
+        company: i64,
+        account: i64,
+        import: i64,
+        lines: &[(Vec<u8>, crate::domain::BankLine)],
+    ) -> StoreResult<usize> {
+        pg_copy::copy_bank_lines(tx, company, account, import, lines).await
+    }
+
     fn pool(&self) -> &PgPool {
         &self.pool
     }

@@ -507,6 +507,15 @@ pub(crate) trait Backend: Dialect {
         company: i64,
         s: &crate::finance::receivables::Summaries,
     ) -> StoreResult<()>;
+    /// Statement lines in the order given, those whose key the account holds
+    /// skipped; how many were added.
+    async fn write_bank_lines(
+        tx: &mut Self::Conn,
+        company: i64,
+        account: i64,
+        import: i64,
+        lines: &[(Vec<u8>, crate::domain::BankLine)],
+    ) -> StoreResult<usize>;
 }
 
 /// A backend's store, from its phrases written once: the [`Dialect`]
@@ -556,6 +565,7 @@ macro_rules! backend {
             $crate::store::plans::plans_store!(write = $write, now = $now);
             $crate::store::ai_cache::ai_store!(write = $write);
             $crate::store::snapshot::snapshot_store!(snapshot = $snapshot, bytes = $bytes);
+            $crate::store::bank::bank_store!(write = $write, snapshot = $snapshot);
             $($own)*
         }
     };

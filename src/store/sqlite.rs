@@ -154,6 +154,16 @@ impl super::sql::Backend for SqliteStore {
     type Db = sqlx::Sqlite;
     type Conn = SqliteConnection;
 
+    async fn write_bank_lines(
+        tx: &mut SqliteConnection,
+        company: i64,
+        account: i64,
+        import: i64,
+        lines: &[(Vec<u8>, crate::domain::BankLine)],
+    ) -> StoreResult<usize> {
+        super::sqlite_bulk::write_bank_lines(tx, company, account, import, lines).await
+    }
+
     fn pool(&self) -> &SqlitePool {
         &self.pool
     }

@@ -70,6 +70,14 @@ impl Statement {
         })
     }
 
+    fn blob(&self, i: c_int, v: &[u8]) -> StoreResult<()> {
+        let len = c_int::try_from(v.len()).map_err(|_| StoreError::OutOfRange("blob field".into()))?;
+        // SAFETY: as for `text`: SQLite copies the bytes before returning.
+        self.check(unsafe {
+            ffi::sqlite3_bind_blob(self.stmt.as_ptr(), i, v.as_ptr().cast(), len, ffi::SQLITE_TRANSIENT())
+        })
+    }
+
     fn null(&self, i: c_int) -> StoreResult<()> {
         // SAFETY: as for `int`.
         self.check(unsafe { ffi::sqlite3_bind_null(self.stmt.as_ptr(), i) })
@@ -189,4 +197,49 @@ pub(crate) async fn write_summaries(
         stmt.step()?;
     }
     Ok(())
+}
+
+/// Inserts statement lines of `account` in the order given, skipping those
+/// whose key the account already holds; returns how many were added.
+pub(crate) async fn write_bank_lines(
+    conn: &mut SqliteConnection,
+    company: i64,
+    account: i64,
+    import: i64,
+    lines: &[(Vec<u8>, crate::domain::BankLine)],
+) -> StoreResult<usize> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle();
+    let stmt = Statement::prepare(
+        db,
+        c"INSERT INTO bank_lines (company_id, account_id, import_id, date, value_date, amount, description, \
+          counterparty, reference, bank_ref, balance, key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+          ON CONFLICT (account_id, key) DO NOTHING",
+    )?;
+    let mut buf = [0u8; 10];
+    let mut added = 0usize;
+    for (key, l) in lines {
+        stmt.int(1, company)?;
+        stmt.int(2, account)?;
+        stmt.int(3, import)?;
+        stmt.text(4, iso_date(l.date, &mut buf))?;
+        match l.value_date {
+            Some(d) => stmt.text(5, iso_date(d, &mut buf))?,
+            None => stmt.null(5)?,
+        }
+        stmt.int(6, to_units(l.amount)?)?;
+        stmt.text(7, l.description.as_bytes())?;
+        stmt.text(8, l.counterparty.as_bytes())?;
+        stmt.text(9, l.reference.as_bytes())?;
+        stmt.text(10, l.bank_ref.as_bytes())?;
+        match l.balance {
+            Some(b) => stmt.int(11, to_units(b)?)?,
+            None => stmt.null(11)?,
+        }
+        stmt.blob(12, key)?;
+        stmt.step()?;
+        // SAFETY: `db` is the live connection the statement ran on.
+        added += usize::from(unsafe { ffi::sqlite3_changes(db.as_ptr()) } > 0);
+    }
+    Ok(added)
 }

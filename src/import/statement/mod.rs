@@ -165,8 +165,39 @@ fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// Reads statement files (`format` or each file's own), the first problem refusing all.
+pub fn read_files(paths: &[std::path::PathBuf], format: Option<Format>, mapping: &Mapping) -> Result<Read, ImportError> {
+    let mut read = Read::default();
+    for p in paths {
+        read.files
+            .push((clean(&p.display().to_string()), read_file(p, format, mapping)?));
+    }
+    Ok(read)
+}
+
 /// A CSV or spreadsheet with the statement fields (our names, a mapping, or guessed).
 fn read_table(path: &Path, mapping: &Mapping) -> Result<Vec<Statement>, ImportError> {
+    // Our own CSV (its header names our fields) is read as it streams.
+    let csv = SourceKind::of(path) == SourceKind::Csv;
+    if csv
+        && mapping.is_plain()
+        && super::source::csv_header(path)
+            .is_some_and(|h| super::table::resolve(Kind::Statement, &h, &Mapping::default(), 1).is_ok())
+    {
+        let name = clean(&path.display().to_string());
+        let input = std::io::BufReader::with_capacity(256 * 1024, super::open_regular(path)?);
+        let mut lines = Vec::new();
+        super::parse_reader(Kind::Statement, &name, input, super::pipeline::CHUNK_ROWS, &mut |b| {
+            if let crate::domain::ImportBatch::Statement(mut l) = b {
+                lines.append(&mut l);
+            }
+            true
+        })?;
+        return Ok(vec![Statement {
+            lines,
+            ..Statement::default()
+        }]);
+    }
     let sheet = match SourceKind::of(path) {
         SourceKind::Spreadsheet => super::source::read_sheet(path, mapping.sheet.as_deref())?.2,
         _ => super::table::read_csv(path)?,
@@ -276,7 +307,7 @@ fn balances(file: &str, s: &Statement) -> Result<(), ImportError> {
                     &l.at,
                     Some(money(b, 2)),
                     format!(
-                        "the running balance to follow from the one before: {} {} {} = {} (the balance does not add up; nothing imported)",
+                        "the running balance to follow from the one before: {} {} {} = {} (the balance does not add up)",
                         money(p, 2),
                         if l.amount.is_sign_negative() { "−" } else { "+" },
                         money(l.amount.abs(), 2),
@@ -303,7 +334,7 @@ fn balances(file: &str, s: &Statement) -> Result<(), ImportError> {
             place,
             Some(money(*c, 2)),
             format!(
-                "the closing balance to equal {opening} plus the lines ({}) = {} (the balance does not add up; nothing imported)",
+                "the closing balance to equal {opening} plus the lines ({}) = {} (the balance does not add up)",
                 money(sum, 2),
                 money(p, 2)
             ),

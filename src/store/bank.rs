@@ -1,0 +1,244 @@
+//! Bank accounts and statement lines, both backends, written once: the
+//! accounts with their balances, pages of lines, a statement's import (one
+//! transaction, lines already stored skipped), and the days the forecast
+//! reads.
+
+use chrono::NaiveDate;
+
+/// Which lines to read (`Store::bank_lines`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineQuery {
+    /// One account by name, or all.
+    pub account: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Text the description, counterparty or reference contains.
+    pub filter: String,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    pub id: i64,
+    pub name: String,
+    pub currency: String,
+    pub number: Option<String>,
+    pub balance: super::sql::Money,
+    pub lines: i64,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+}
+
+impl From<AccountRow> for crate::domain::BankAccount {
+    fn from(r: AccountRow) -> Self {
+        crate::domain::BankAccount {
+            id: r.id,
+            name: r.name,
+            currency: r.currency,
+            number: r.number,
+            balance: r.balance.0,
+            as_of: r.last_date,
+            lines: r.lines,
+            first_date: r.first_date,
+            last_date: r.last_date,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LineRow {
+    pub id: i64,
+    pub account: String,
+    pub date: NaiveDate,
+    pub value_date: Option<NaiveDate>,
+    pub amount: super::sql::Money,
+    pub description: String,
+    pub counterparty: String,
+    pub reference: String,
+    pub bank_ref: String,
+    pub balance: Option<super::sql::Money>,
+}
+
+impl From<LineRow> for crate::domain::StoredLine {
+    fn from(r: LineRow) -> Self {
+        crate::domain::StoredLine {
+            id: r.id,
+            account: r.account,
+            date: r.date,
+            value_date: r.value_date,
+            amount: r.amount.0,
+            description: r.description,
+            counterparty: r.counterparty,
+            reference: r.reference,
+            bank_ref: r.bank_ref,
+            balance: r.balance.map(|b| b.0),
+        }
+    }
+}
+
+/// The accounts of company $1 (and, with `AND a.id = $2`, one of them).
+macro_rules! accounts_sql {
+    () => {
+        "SELECT a.id, a.name, a.currency, a.number, a.balance, \
+     (SELECT COUNT(*) FROM bank_lines l WHERE l.account_id = a.id) AS lines, \
+     (SELECT MIN(l.date) FROM bank_lines l WHERE l.account_id = a.id) AS first_date, \
+     (SELECT MAX(l.date) FROM bank_lines l WHERE l.account_id = a.id) AS last_date \
+     FROM bank_accounts a WHERE a.company_id = $1"
+    };
+}
+pub(crate) use accounts_sql;
+
+/// The lines of company $1 matching account $2 (NULL: all), dates $3..$4
+/// (NULL: open) and the LIKE pattern $5.
+macro_rules! lines_where {
+    () => {
+        "FROM bank_lines l JOIN bank_accounts a ON a.id = l.account_id \
+         WHERE l.company_id = $1 AND (CAST($2 AS TEXT) IS NULL OR a.name = $2) \
+         AND (CAST($3 AS DATE) IS NULL OR l.date >= $3) AND (CAST($4 AS DATE) IS NULL OR l.date <= $4) \
+         AND ($5 = '%%' OR lower(l.description || ' ' || l.counterparty || ' ' || l.reference) LIKE $5 ESCAPE '\\')"
+    };
+}
+pub(crate) use lines_where;
+
+/// The [`super::Store`] methods of this part, for [`super::sql::backend!`].
+macro_rules! bank_store {
+    (write = $write:literal, snapshot = $snapshot:literal $(,)?) => {
+        async fn bank_accounts(&self, company_id: i64) -> StoreResult<Vec<$crate::domain::BankAccount>> {
+            let rows: Vec<$crate::store::bank::AccountRow> =
+                sqlx::query_as(concat!($crate::store::bank::accounts_sql!(), " ORDER BY a.name"))
+                    .bind(company_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+            Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        async fn bank_lines(
+            &self,
+            company_id: i64,
+            q: &$crate::store::LineQuery,
+        ) -> StoreResult<(Vec<$crate::domain::StoredLine>, usize)> {
+            let pattern = $crate::store::sql::like_pattern(&q.filter);
+            let mut tx = self.pool.begin_with($snapshot).await?;
+            let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) ", $crate::store::bank::lines_where!()))
+                .bind(company_id)
+                .bind(&q.account)
+                .bind(q.from)
+                .bind(q.to)
+                .bind(&pattern)
+                .fetch_one(&mut *tx)
+                .await?;
+            let rows: Vec<$crate::store::bank::LineRow> = sqlx::query_as(concat!(
+                "SELECT l.id, a.name AS account, l.date, l.value_date, l.amount, l.description, l.counterparty, \
+                 l.reference, l.bank_ref, l.balance ",
+                $crate::store::bank::lines_where!(),
+                " ORDER BY l.date, l.id LIMIT $6 OFFSET $7"
+            ))
+            .bind(company_id)
+            .bind(&q.account)
+            .bind(q.from)
+            .bind(q.to)
+            .bind(&pattern)
+            .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
+            .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok((rows.into_iter().map(Into::into).collect(), total as usize))
+        }
+
+        async fn import_statement(
+            &self,
+            company_id: i64,
+            w: &$crate::domain::StatementWrite,
+        ) -> StoreResult<$crate::domain::StatementImported> {
+            use $crate::domain::AccountTarget;
+            use $crate::store::sql::Money;
+            let mut tx = self.pool.begin_with($write).await?;
+            let found: Option<(i64, Money, Option<chrono::NaiveDate>)> = sqlx::query_as(
+                "SELECT id, balance, balance_date FROM bank_accounts WHERE company_id = $1 AND name = $2",
+            )
+            .bind(company_id)
+            .bind(w.account.name())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (account, balance, balance_date) = match (found, &w.account) {
+                (Some(f), _) => f,
+                (None, AccountTarget::Create { name, currency, number }) => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO bank_accounts (company_id, name, currency, number) VALUES ($1, $2, $3, $4) \
+                         RETURNING id",
+                    )
+                    .bind(company_id)
+                    .bind(name)
+                    .bind(currency)
+                    .bind(number)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    (id, Money(rust_decimal::Decimal::ZERO), None)
+                }
+                (None, AccountTarget::Existing(name)) => {
+                    return Err(StoreError::Conflict(format!(
+                        "no bank account named {:?}; add --create-account to create it",
+                        $crate::sanitize::clean(name)
+                    )));
+                }
+            };
+            let import: i64 = sqlx::query_scalar(
+                "INSERT INTO bank_imports (company_id, account_id, source, format, added, skipped) \
+                 VALUES ($1, $2, $3, $4, 0, 0) RETURNING id",
+            )
+            .bind(company_id)
+            .bind(account)
+            .bind(&w.source)
+            .bind(&w.format)
+            .fetch_one(&mut *tx)
+            .await?;
+            let added = Self::write_bank_lines(&mut tx, company_id, account, import, &w.lines).await?;
+            let skipped = w.lines.len() - added;
+            sqlx::query("UPDATE bank_imports SET added = $1, skipped = $2 WHERE id = $3")
+                .bind(added as i64)
+                .bind(skipped as i64)
+                .bind(import)
+                .execute(&mut *tx)
+                .await?;
+            // The balance: the statement's closing balance when it is the
+            // latest known; else the lines added after the last one summed on.
+            let (after, last): (Option<Money>, Option<chrono::NaiveDate>) = sqlx::query_as(
+                "SELECT SUM(CASE WHEN CAST($2 AS DATE) IS NULL OR date > $2 THEN amount ELSE 0 END), MAX(date) \
+                 FROM bank_lines WHERE import_id = $1",
+            )
+            .bind(import)
+            .bind(balance_date)
+            .fetch_one(&mut *tx)
+            .await?;
+            let (balance, balance_date) = match w.closing {
+                Some((c, d)) if balance_date.is_none_or(|bd| d >= bd) => (c, Some(d)),
+                _ => (
+                    balance.0 + after.map_or(rust_decimal::Decimal::ZERO, |m| m.0),
+                    balance_date.max(last),
+                ),
+            };
+            sqlx::query("UPDATE bank_accounts SET balance = $1, balance_date = $2 WHERE id = $3")
+                .bind(Money::new(balance)?)
+                .bind(balance_date)
+                .bind(account)
+                .execute(&mut *tx)
+                .await?;
+            let row: $crate::store::bank::AccountRow =
+                sqlx::query_as(concat!($crate::store::bank::accounts_sql!(), " AND a.id = $2"))
+                    .bind(company_id)
+                    .bind(account)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            Ok($crate::domain::StatementImported {
+                account: row.into(),
+                added,
+                skipped,
+            })
+        }
+    };
+}
+
+pub(crate) use bank_store;
