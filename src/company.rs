@@ -27,12 +27,18 @@ pub struct Books {
     pub as_of: Month,
     pub products: Vec<Product>,
     pub receivables: CollectionsInput,
+    /// The company's bank accounts (statements imported).
+    pub bank: Vec<crate::domain::BankAccount>,
 }
 
 impl Books {
     /// Reads the company's books at `as_of` (default: its latest month).
     pub async fn read(store: &AnyStore, company: Company, as_of: Option<Month>) -> Result<Books, LoadError> {
-        let (financials, products) = tokio::try_join!(store.financials(company.id), store.products(company.id))?;
+        let (financials, products, bank) = tokio::try_join!(
+            store.financials(company.id),
+            store.products(company.id),
+            store.bank_accounts(company.id)
+        )?;
         let ledger = Ledger::new(financials);
         let m = as_of_month(&ledger, as_of)?;
         let receivables = store.collections_input(company.id, m).await?;
@@ -42,13 +48,16 @@ impl Books {
             as_of: m,
             products,
             receivables,
+            bank,
         })
     }
 
     /// Every metric at the as-of month (the engine's work: off the async threads
     /// where a screen waits on it).
     pub fn snapshot(&self) -> Snapshot {
-        crate::finance::snapshot(&self.ledger, self.as_of, &self.products, &self.receivables)
+        let mut s = crate::finance::snapshot(&self.ledger, self.as_of, &self.products, &self.receivables);
+        s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
+        s
     }
 
     /// The base scenario's projection from the as-of month.

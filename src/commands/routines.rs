@@ -49,7 +49,16 @@ pub async fn forecast_of(
         let r = super::scenario::resolve(store, company.id, ledger, scenario).await?;
         shift_events(&r.drivers.cash_events, r.start.month, m)
     };
-    Ok(with_events(&base, &events, floor))
+    let fc = with_events(&base, &events, floor);
+    // Statements newer than the month end: the forecast opens from the bank.
+    let accounts = store.bank_accounts(company.id).await?;
+    Ok(match crate::finance::bank::bank_cash(&accounts, &company.currency, m) {
+        Some(bank) => {
+            let days = store.bank_days(company.id, &company.currency, m.last_day()).await?;
+            crate::finance::bank::open_from_bank(&fc, &bank, &days)
+        }
+        None => fc,
+    })
 }
 
 /// One week as the CSV and Markdown forms print it, in the JSON's order.
@@ -96,6 +105,8 @@ pub async fn forecast(store: &AnyStore, cfg: &Config, company: Option<&str>, a: 
                         "outflows": fixed(w.outflows, 2),
                         "events": fixed(w.events, 2),
                         "closing_cash": fixed(w.closing, 2),
+                        "bank_inflows": w.actual_inflows.map(|v| fixed(v, 2)),
+                        "bank_outflows": w.actual_outflows.map(|v| fixed(v, 2)),
                     })
                 })
                 .collect();
@@ -103,6 +114,11 @@ pub async fn forecast(store: &AnyStore, cfg: &Config, company: Option<&str>, a: 
                 "as_of": m.to_string(),
                 "currency": company.currency,
                 "opening_cash": fixed(fc.opening, 2),
+                "opening": {
+                    "date": fc.opening_date.unwrap_or(m.last_day()).to_string(),
+                    "cash": fixed(fc.opening, 2),
+                    "source": if fc.opening_date.is_some() { "bank" } else { "financials" },
+                },
                 "floor": fixed(fc.floor, 2),
                 "scenario": a.scenario,
                 "first_week_below_floor": fc.below_floor,

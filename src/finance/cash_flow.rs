@@ -17,6 +17,9 @@ pub struct CashFlow {
     pub runway_months: Option<Decimal>,
     /// M + ceil(cash_end / net_burn); M when cash is gone; `None` when not burning.
     pub cash_zero_month: Option<Month>,
+    /// The bank's cash when statements are newer than the month end (set
+    /// from the company's accounts by `company::Books::snapshot`).
+    pub bank_cash: Option<super::bank::BankCash>,
 }
 
 pub fn cash_flow(ledger: &Ledger, m: Month) -> CashFlow {
@@ -42,6 +45,7 @@ pub fn cash_flow(ledger: &Ledger, m: Month) -> CashFlow {
         gross_burn,
         runway_months,
         cash_zero_month,
+        bank_cash: None,
     }
 }
 

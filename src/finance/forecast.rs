@@ -25,11 +25,18 @@ pub struct Week {
     /// Scenario cash events falling in this week.
     pub events: Decimal,
     pub closing: Decimal,
+    /// What the bank shows came in and went out this week (weeks the
+    /// statements reach; see `finance::bank::open_from_bank`).
+    pub actual_inflows: Option<Decimal>,
+    pub actual_outflows: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CashForecast {
+    /// Cash at the month end, or the bank's cash at `opening_date`.
     pub opening: Decimal,
+    /// Opened from the bank: its last statement date (else the month end).
+    pub opening_date: Option<NaiveDate>,
     pub weeks: Vec<Week>,
     /// The first week whose closing cash is below the floor.
     pub below_floor: Option<u32>,
@@ -213,10 +220,13 @@ pub fn with_events(base: &WeeklyBase, events: &[CashEvent], floor: Decimal) -> C
             outflows: base.outflows,
             events,
             closing: cash,
+            actual_inflows: None,
+            actual_outflows: None,
         });
     }
     CashForecast {
         opening: base.opening,
+        opening_date: None,
         weeks,
         below_floor,
         floor,

@@ -71,6 +71,11 @@ impl Report<'_> {
                 "gross_burn": j_money(cf.gross_burn),
                 "runway_months": j_two(cf.runway_months),
                 "cash_zero_month": cf.cash_zero_month.map(|m| m.to_string()),
+                "bank_cash": cf.bank_cash.as_ref().map(|b| json!({
+                    "cash": money(b.cash),
+                    "as_of": b.as_of.to_string(),
+                    "accounts": b.accounts,
+                })),
             },
             "growth": {
                 "revenue_mom": j_ratio(g.revenue_mom),

@@ -147,6 +147,34 @@ macro_rules! bank_store {
             Ok((rows.into_iter().map(Into::into).collect(), total as usize))
         }
 
+        async fn bank_days(
+            &self,
+            company_id: i64,
+            currency: &str,
+            after: chrono::NaiveDate,
+        ) -> StoreResult<Vec<$crate::finance::bank::BankDay>> {
+            use $crate::store::sql::Money;
+            let rows: Vec<(chrono::NaiveDate, Money, Money)> = sqlx::query_as(
+                "SELECT l.date, SUM(CASE WHEN l.amount > 0 THEN l.amount ELSE 0 END), \
+                 SUM(CASE WHEN l.amount < 0 THEN -l.amount ELSE 0 END) \
+                 FROM bank_lines l JOIN bank_accounts a ON a.id = l.account_id \
+                 WHERE l.company_id = $1 AND a.currency = $2 AND l.date > $3 GROUP BY l.date ORDER BY l.date",
+            )
+            .bind(company_id)
+            .bind(currency)
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(date, i, o)| $crate::finance::bank::BankDay {
+                    date,
+                    inflows: i.0,
+                    outflows: o.0,
+                })
+                .collect())
+        }
+
         async fn import_statement(
             &self,
             company_id: i64,

@@ -230,6 +230,13 @@ pub trait Store: Send + Sync {
         company_id: i64,
         q: &LineQuery,
     ) -> impl Future<Output = StoreResult<(Vec<StoredLine>, usize)>> + Send;
+    /// Money in and out of the company's accounts in `currency`, per day after `after`.
+    fn bank_days(
+        &self,
+        company_id: i64,
+        currency: &str,
+        after: NaiveDate,
+    ) -> impl Future<Output = StoreResult<Vec<crate::finance::bank::BankDay>>> + Send;
     /// A statement's lines into an account (made in the same transaction when
     /// asked), those already stored skipped, and the account's balance moved
     /// to the statement's closing balance.
@@ -535,6 +542,18 @@ impl Store for AnyStore {
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "bank_lines"))]
     async fn bank_lines(&self, company_id: i64, q: &LineQuery) -> StoreResult<(Vec<StoredLine>, usize)> {
         timed!("bank_lines", dispatch!(self, s => s.bank_lines(company_id, q).await))
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "bank_days"))]
+    async fn bank_days(
+        &self,
+        company_id: i64,
+        currency: &str,
+        after: NaiveDate,
+    ) -> StoreResult<Vec<crate::finance::bank::BankDay>> {
+        timed!(
+            "bank_days",
+            dispatch!(self, s => s.bank_days(company_id, currency, after).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import_statement"))]
     async fn import_statement(&self, company_id: i64, w: &StatementWrite) -> StoreResult<StatementImported> {

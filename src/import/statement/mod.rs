@@ -207,18 +207,60 @@ fn read_table(path: &Path, mapping: &Mapping) -> Result<Vec<Statement>, ImportEr
         let g = super::source::guess_mapping(Kind::Statement, &sheet);
         mapping.columns = g.columns;
     }
-    let prepared = Prepared::new(Kind::Statement, &sheet, &mapping)?;
-    let mut lines = Vec::new();
-    prepared.validate(usize::MAX, &mut |b| {
-        if let crate::domain::ImportBatch::Statement(mut l) = b {
-            lines.append(&mut l);
+    let collect = |mapping: &Mapping| -> Result<Vec<BankLine>, ImportError> {
+        let prepared = Prepared::new(Kind::Statement, &sheet, mapping)?;
+        let mut lines = Vec::new();
+        prepared.validate(usize::MAX, &mut |b| {
+            if let crate::domain::ImportBatch::Statement(mut l) = b {
+                lines.append(&mut l);
+            }
+            true
+        })?;
+        Ok(lines)
+    };
+    let lines = match collect(&mapping) {
+        // Dates such as 27/11/2026 and no --date-format: the day first when a
+        // date shows it (a first part over 12) or the headers are Spanish.
+        Err(e) if mapping.date_format.is_none() && e.problems.iter().any(|p| p.expected.contains("--date-format")) => {
+            match slashed_order(&sheet) {
+                Some(pattern) => {
+                    mapping.date_format = Some(pattern.to_owned());
+                    collect(&mapping)?
+                }
+                None => return Err(e),
+            }
         }
-        true
-    })?;
+        other => other?,
+    };
     Ok(vec![Statement {
         lines,
         ..Statement::default()
     }])
+}
+
+/// `DD/MM/YYYY` or `MM/DD/YYYY` from a sheet's slashed dates: the one a date
+/// proves (a part over 12), else the day first when the headers are Spanish.
+fn slashed_order(sheet: &super::table::Sheet) -> Option<&'static str> {
+    let (mut day_first, mut month_first, mut spanish) = (false, false, false);
+    for (_, cells) in &sheet.rows {
+        for c in cells {
+            let super::table::Cell::Text(t) = c else { continue };
+            let parts: Vec<&str> = t.trim().split('/').collect();
+            if parts.len() == 3 && parts[2].len() == 4 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+                let (a, b) = (parts[0].parse::<u32>().unwrap_or(0), parts[1].parse::<u32>().unwrap_or(0));
+                day_first |= a > 12;
+                month_first |= b > 12;
+            } else if super::table::fold(t) == "fecha" || super::table::fold(t).starts_with("fecha ") {
+                spanish = true;
+            }
+        }
+    }
+    match (day_first, month_first) {
+        (true, false) => Some("DD/MM/YYYY"),
+        (false, true) => Some("MM/DD/YYYY"),
+        (false, false) if spanish => Some("DD/MM/YYYY"),
+        _ => None,
+    }
 }
 
 /// The checked lines of a set of files, keyed, and the closing balance they state.
