@@ -436,7 +436,35 @@ async fn backup_restores_into_an_empty_store_of_either_kind() {
             tool_calls: r#"[{"name":"open_invoices","arguments":{"min_days_late":1},"result":{"total":3}}]"#.into(),
         };
         from.store.save_turn(tallo.id, &turn).await.unwrap();
+        // A bank account's statement lines travel with their ids.
+        let rio = from.store.company("Distribuidora Río Bravo").await.unwrap();
+        let statement = |file: &str| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bank").join(file);
+            let read = katalis::import::statement::read_files(&[path], None, &Default::default()).unwrap();
+            katalis::import::statement::check(read, "MXN").unwrap()
+        };
+        let write = |file: &str, create: bool| {
+            let c = statement(file);
+            katalis::domain::StatementWrite {
+                account: if create {
+                    katalis::domain::AccountTarget::Create {
+                        name: "Banorte".into(),
+                        currency: "MXN".into(),
+                        number: c.number.clone(),
+                    }
+                } else {
+                    katalis::domain::AccountTarget::Existing("Banorte".into())
+                },
+                lines: c.lines,
+                closing: c.closing,
+                source: file.into(),
+                format: "ofx".into(),
+            }
+        };
+        from.store.import_statement(rio.id, &write("first-half.ofx", true)).await.unwrap();
         let snapshot = from.store.backup().await.unwrap();
+        let bank = &snapshot.companies.iter().find(|c| c.profile.name == rio.name).unwrap().bank;
+        assert_eq!(bank[0].imports[0].lines.len(), 7, "{}", from.name);
         assert_eq!(snapshot.companies[0].conversations.len(), 1, "{}", from.name);
         let json = serde_json::to_string(&snapshot).unwrap();
         let back: katalis::store::Backup = serde_json::from_str(&json).unwrap();
@@ -459,6 +487,21 @@ async fn backup_restores_into_an_empty_store_of_either_kind() {
                     to.name
                 );
             }
+            // New lines after a restore get new ids past the restored ones.
+            let rio_to = to.store.company("Distribuidora Río Bravo").await.unwrap();
+            let done = to.store.import_statement(rio_to.id, &write("second-half.ofx", false)).await.unwrap();
+            assert_eq!((done.added, done.skipped), (4, 3), "{} -> {}", from.name, to.name);
+            assert_eq!(katalis::domain::money_text(done.account.balance), "1230850.35");
+            let q = katalis::store::LineQuery {
+                limit: 100,
+                ..Default::default()
+            };
+            let (lines, total) = to.store.bank_lines(rio_to.id, &q).await.unwrap();
+            assert_eq!(total, 11);
+            let mut ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), 11, "{} -> {}: ids are unique", from.name, to.name);
             let again = to.store.restore(&back).await.unwrap_err().to_string();
             assert!(again.contains("not empty"), "{again}");
         }

@@ -64,6 +64,50 @@ pub struct CompanyBackup {
     /// The CFDI kept for later imports (absent in backups made before them).
     #[serde(default)]
     pub cfdi: Vec<crate::domain::CfdiRecord>,
+    /// Bank accounts, their statement imports and lines (absent in backups made before them).
+    #[serde(default)]
+    pub bank: Vec<BankAccountBackup>,
+}
+
+/// A bank account as backed up: its balance and its imports with their lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankAccountBackup {
+    pub name: String,
+    pub currency: String,
+    pub number: Option<String>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub balance: Decimal,
+    pub balance_date: Option<chrono::NaiveDate>,
+    pub imports: Vec<BankImportBackup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankImportBackup {
+    pub source: String,
+    pub format: String,
+    pub added: i64,
+    pub skipped: i64,
+    /// RFC 3339, UTC.
+    pub imported_at: String,
+    pub lines: Vec<BankLineBackup>,
+}
+
+/// A statement line with its id (kept on restore: other rows refer to it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankLineBackup {
+    pub id: i64,
+    pub date: chrono::NaiveDate,
+    pub value_date: Option<chrono::NaiveDate>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    pub description: String,
+    pub counterparty: String,
+    pub reference: String,
+    pub bank_ref: String,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub balance: Option<Decimal>,
+    /// The line's key, hex.
+    pub key: String,
 }
 
 /// A saved import mapping: `spec` is the JSON of `import::table::Mapping`.

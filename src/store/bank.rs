@@ -270,3 +270,169 @@ macro_rules! bank_store {
 }
 
 pub(crate) use bank_store;
+
+/// A key as hex (backups) and back.
+pub(crate) fn hex(key: &[u8]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The bank part of a company's backup and restore, for `snapshot_store!`
+/// and `shared_helpers!`.
+macro_rules! bank_backup {
+    (conn = $conn:ty) => {
+        async fn read_bank(conn: &mut $conn, company_id: i64) -> StoreResult<Vec<$crate::store::BankAccountBackup>> {
+            use $crate::store::sql::{Money, Stamp};
+            let accounts: Vec<(i64, String, String, Option<String>, Money, Option<chrono::NaiveDate>)> =
+                sqlx::query_as(
+                    "SELECT id, name, currency, number, balance, balance_date FROM bank_accounts \
+                     WHERE company_id = $1 ORDER BY id",
+                )
+                .bind(company_id)
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut out = Vec::new();
+            for (id, name, currency, number, balance, balance_date) in accounts {
+                let imports: Vec<(i64, String, String, i64, i64, Stamp)> = sqlx::query_as(
+                    "SELECT id, source, format, added, skipped, imported_at FROM bank_imports \
+                     WHERE account_id = $1 ORDER BY id",
+                )
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut backups = Vec::new();
+                for (import, source, format, added, skipped, at) in imports {
+                    type Row = (
+                        i64,
+                        chrono::NaiveDate,
+                        Option<chrono::NaiveDate>,
+                        Money,
+                        String,
+                        String,
+                        String,
+                        String,
+                        Option<Money>,
+                        Vec<u8>,
+                    );
+                    let lines: Vec<Row> = sqlx::query_as(
+                        "SELECT id, date, value_date, amount, description, counterparty, reference, bank_ref, \
+                         balance, key FROM bank_lines WHERE import_id = $1 ORDER BY id",
+                    )
+                    .bind(import)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    backups.push($crate::store::BankImportBackup {
+                        source,
+                        format,
+                        added,
+                        skipped,
+                        imported_at: at.into(),
+                        lines: lines
+                            .into_iter()
+                            .map(|(id, date, value_date, amount, description, counterparty, reference, bank_ref, balance, key)| {
+                                $crate::store::BankLineBackup {
+                                    id,
+                                    date,
+                                    value_date,
+                                    amount: amount.0,
+                                    description,
+                                    counterparty,
+                                    reference,
+                                    bank_ref,
+                                    balance: balance.map(|b| b.0),
+                                    key: $crate::store::bank::hex(&key),
+                                }
+                            })
+                            .collect(),
+                    });
+                }
+                out.push($crate::store::BankAccountBackup {
+                    name,
+                    currency,
+                    number,
+                    balance: balance.0,
+                    balance_date,
+                    imports: backups,
+                });
+            }
+            Ok(out)
+        }
+
+        async fn restore_bank(
+            conn: &mut $conn,
+            company_id: i64,
+            accounts: &[$crate::store::BankAccountBackup],
+        ) -> StoreResult<()> {
+            use $crate::store::sql::{Money, Stamp};
+            for a in accounts {
+                let account: i64 = sqlx::query_scalar(
+                    "INSERT INTO bank_accounts (company_id, name, currency, number, balance, balance_date) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(company_id)
+                .bind(&a.name)
+                .bind(&a.currency)
+                .bind(&a.number)
+                .bind(Money::new(a.balance)?)
+                .bind(a.balance_date)
+                .fetch_one(&mut *conn)
+                .await?;
+                for i in &a.imports {
+                    let import: i64 = sqlx::query_scalar(
+                        "INSERT INTO bank_imports (company_id, account_id, source, format, added, skipped, imported_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    )
+                    .bind(company_id)
+                    .bind(account)
+                    .bind(&i.source)
+                    .bind(&i.format)
+                    .bind(i.added)
+                    .bind(i.skipped)
+                    .bind(Stamp::parse(&i.imported_at)?)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    for chunk in i.lines.chunks(500) {
+                        let mut q = sqlx::QueryBuilder::new(
+                            "INSERT INTO bank_lines (id, company_id, account_id, import_id, date, value_date, amount, \
+                             description, counterparty, reference, bank_ref, balance, key) ",
+                        );
+                        let mut rows = Vec::with_capacity(chunk.len());
+                        for l in chunk {
+                            let key = $crate::store::bank::unhex(&l.key)
+                                .ok_or_else(|| StoreError::Corrupt(format!("bank line {}: a bad key", l.id)))?;
+                            rows.push((l, Money::new(l.amount)?, Money::opt(l.balance)?, key));
+                        }
+                        q.push_values(rows, |mut b, (l, amount, balance, key)| {
+                            b.push_bind(l.id)
+                                .push_bind(company_id)
+                                .push_bind(account)
+                                .push_bind(import)
+                                .push_bind(l.date)
+                                .push_bind(l.value_date)
+                                .push_bind(amount)
+                                .push_bind(l.description.clone())
+                                .push_bind(l.counterparty.clone())
+                                .push_bind(l.reference.clone())
+                                .push_bind(l.bank_ref.clone())
+                                .push_bind(balance)
+                                .push_bind(key);
+                        });
+                        q.build().execute(&mut *conn).await?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use bank_backup;

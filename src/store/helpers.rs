@@ -257,6 +257,7 @@ macro_rules! shared_helpers {
                     .await?;
                 }
                 Self::insert_cfdi(conn, c.id, &cb.cfdi).await?;
+                Self::restore_bank(conn, c.id, &cb.bank).await?;
                 for (metric, rule) in &cb.targets {
                     sqlx::query("INSERT INTO targets (company_id, metric, rule) VALUES ($1, $2, $3)")
                         .bind(c.id)

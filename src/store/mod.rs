@@ -35,7 +35,10 @@ mod sqlite_bulk;
 pub mod summaries;
 pub mod team;
 
-pub use backup::{AnalysisRecord, Backup, CompanyBackup, Member, RecommendationRecord, SavedMapping, StoredScenario};
+pub use backup::{
+    AnalysisRecord, Backup, BankAccountBackup, BankImportBackup, BankLineBackup, CompanyBackup, Member,
+    RecommendationRecord, SavedMapping, StoredScenario,
+};
 pub use postgres::PgStore;
 pub use sql::COLLECTIONS_SQL;
 pub(crate) use sql::iso_date;

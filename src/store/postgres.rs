@@ -401,6 +401,10 @@ super::sql::backend!(
                 .execute(&mut *tx)
                 .await?;
             Self::restore_into(&mut tx, b).await?;
+            // Line ids were kept: the sequence moves on past them.
+            sqlx::query("SELECT setval('bank_lines_id_seq', GREATEST((SELECT MAX(id) FROM bank_lines), 1))")
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             sqlx::query("ANALYZE").execute(&self.pool).await?;
             Ok(())

@@ -76,6 +76,7 @@ macro_rules! snapshot_store {
                         body,
                     })
                     .collect(),
+                    bank: Self::read_bank(&mut tx, c.id).await?,
                     profile: c.into(),
                 });
             }

@@ -550,6 +550,7 @@ macro_rules! backend {
 
         impl $store {
             $crate::store::helpers::shared_helpers!(conn = $conn, bytes = $bytes);
+            $crate::store::bank::bank_backup!(conn = $conn);
             $crate::store::summaries::summary_helpers!(
                 conn = $conn,
                 issue_month = $issue_month,
