@@ -175,6 +175,7 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &BankCommand) -> 
                 filter: String::new(),
                 offset: 0,
                 limit: 50_000,
+                newest_first: false,
             };
             if let Some(name) = account
                 && !store.bank_accounts(company.id).await?.iter().any(|x| &x.name == name)

@@ -16,6 +16,8 @@ pub struct LineQuery {
     pub filter: String,
     pub offset: usize,
     pub limit: usize,
+    /// Newest first (the interface) instead of booking order.
+    pub newest_first: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -96,7 +98,8 @@ macro_rules! lines_where {
         "FROM bank_lines l JOIN bank_accounts a ON a.id = l.account_id \
          WHERE l.company_id = $1 AND (CAST($2 AS TEXT) IS NULL OR a.name = $2) \
          AND (CAST($3 AS DATE) IS NULL OR l.date >= $3) AND (CAST($4 AS DATE) IS NULL OR l.date <= $4) \
-         AND ($5 = '%%' OR lower(l.description || ' ' || l.counterparty || ' ' || l.reference) LIKE $5 ESCAPE '\\')"
+         AND ($5 = '%%' OR lower(l.description || ' ' || l.counterparty || ' ' || l.reference || ' ' || a.name) \
+         LIKE $5 ESCAPE '\\')"
     };
 }
 pub(crate) use lines_where;
@@ -128,12 +131,22 @@ macro_rules! bank_store {
                 .bind(&pattern)
                 .fetch_one(&mut *tx)
                 .await?;
-            let rows: Vec<$crate::store::bank::LineRow> = sqlx::query_as(concat!(
-                "SELECT l.id, a.name AS account, l.date, l.value_date, l.amount, l.description, l.counterparty, \
-                 l.reference, l.bank_ref, l.balance ",
-                $crate::store::bank::lines_where!(),
-                " ORDER BY l.date, l.id LIMIT $6 OFFSET $7"
-            ))
+            let query = if q.newest_first {
+                sqlx::query_as(concat!(
+                    "SELECT l.id, a.name AS account, l.date, l.value_date, l.amount, l.description, l.counterparty, \
+                     l.reference, l.bank_ref, l.balance ",
+                    $crate::store::bank::lines_where!(),
+                    " ORDER BY l.date DESC, l.id DESC LIMIT $6 OFFSET $7"
+                ))
+            } else {
+                sqlx::query_as(concat!(
+                    "SELECT l.id, a.name AS account, l.date, l.value_date, l.amount, l.description, l.counterparty, \
+                     l.reference, l.bank_ref, l.balance ",
+                    $crate::store::bank::lines_where!(),
+                    " ORDER BY l.date, l.id LIMIT $6 OFFSET $7"
+                ))
+            };
+            let rows: Vec<$crate::store::bank::LineRow> = query
             .bind(company_id)
             .bind(&q.account)
             .bind(q.from)

@@ -167,6 +167,7 @@ impl App {
             self.derive();
         }
         effects.extend(self.page());
+        effects.extend(self.bank_page());
         effects
     }
 
@@ -299,6 +300,12 @@ impl App {
                 offset,
                 result,
             } => self.on_open_page(company_id, filter, offset, result),
+            Action::BankPage {
+                company_id,
+                filter,
+                offset,
+                result,
+            } => self.on_bank_page(company_id, filter, offset, result),
             Action::Dso { company_id, series } => {
                 match (series, self.data.as_mut()) {
                     // The last months of the window; the older ones stay unknown.

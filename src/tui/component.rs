@@ -32,7 +32,7 @@ impl Handled {
     }
 }
 
-/// The seven modules, in tab order.
+/// The modules, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Dashboard,
@@ -42,10 +42,11 @@ pub enum Tab {
     Profitability,
     Planning,
     Collections,
+    Bank,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Dashboard,
         Tab::UnitEconomics,
         Tab::CashFlow,
@@ -53,6 +54,7 @@ impl Tab {
         Tab::Profitability,
         Tab::Planning,
         Tab::Collections,
+        Tab::Bank,
     ];
 
     pub fn index(self) -> usize {
@@ -142,6 +144,7 @@ impl Tab {
             Tab::Profitability => &profitability::VIEW,
             Tab::Planning => &planning::Planning,
             Tab::Collections => &collections::Collections,
+            Tab::Bank => &bank::Bank,
         }
     }
 }

@@ -38,6 +38,12 @@ pub struct CompanyData {
     pub products: Vec<Product>,
     /// Open at D, oldest due first: all of them, or the window of the table.
     pub open: OpenInvoices,
+    /// The company's bank accounts, and their lines newest first (all, or the
+    /// window of the Bank tab's table).
+    pub bank: Vec<crate::domain::BankAccount>,
+    pub lines: Paged<crate::domain::StoredLine>,
+    /// The bank's days after the month end (when statements are newer), for the forecast.
+    pub bank_days: Vec<crate::finance::bank::BankDay>,
     pub drivers: Drivers,
     pub start: Option<Start>,
     pub projection: Option<Projection>,
@@ -122,6 +128,9 @@ impl CompanyData {
         };
         let ytd = year_to_date(&ledger, m, company.fiscal_year_start);
         CompanyData {
+            bank: Vec::new(),
+            lines: Paged::default(),
+            bank_days: Vec::new(),
             recommendations: Vec::new(),
             scenarios: Vec::new(),
             weeks: None,
@@ -168,16 +177,38 @@ pub const PAGE: usize = 400;
 /// Rows kept loaded on each side of the selection before the next window is read.
 const MARGIN: usize = 100;
 
-/// The open invoices the Collections table shows. A company with at most
-/// [`PAGE`] of them has them all here and filters them as you type; a larger
-/// one has a window of the list filtered and ordered by the store, read again
-/// when the selection nears its edge or the filter changes.
-#[derive(Debug, Clone, Default)]
-pub struct OpenInvoices {
-    /// All open invoices (`complete`), or those at `offset..` of the list
-    /// matching `filter`, oldest due first.
-    pub rows: Vec<Invoice>,
-    /// Lower-cased "number customer" of each row, for filtering here.
+/// What a paged table's rows are searched by when all of them are here.
+pub trait Searchable {
+    /// Lower-cased text the filter is looked for in.
+    fn search_text(&self) -> String;
+}
+
+impl Searchable for Invoice {
+    fn search_text(&self) -> String {
+        format!("{} {}", self.number, self.customer).to_lowercase()
+    }
+}
+
+impl Searchable for crate::domain::StoredLine {
+    fn search_text(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.description, self.counterparty, self.reference, self.account
+        )
+        .to_lowercase()
+    }
+}
+
+/// The rows of a table paged from the store (Collections' open invoices, the
+/// Bank tab's lines). A table of at most [`PAGE`] rows has them all here and
+/// filters them as you type; a larger one has a window of the list filtered
+/// and ordered by the store, read again when the selection nears its edge or
+/// the filter changes.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    /// All rows (`complete`), or those at `offset..` of the list matching `filter`.
+    pub rows: Vec<T>,
+    /// Each row's search text, for filtering here.
     search: Vec<String>,
     pub offset: usize,
     /// How many match `filter` (all of them when `complete`).
@@ -186,30 +217,45 @@ pub struct OpenInvoices {
     pub complete: bool,
 }
 
+impl<T> Default for Paged<T> {
+    fn default() -> Self {
+        Paged {
+            rows: Vec::new(),
+            search: Vec::new(),
+            offset: 0,
+            total: 0,
+            filter: String::new(),
+            complete: false,
+        }
+    }
+}
+
+/// The open invoices the Collections table shows, oldest due first.
+pub type OpenInvoices = Paged<Invoice>;
+
 /// What the table draws: how many rows match, and those loaded from `offset`.
-pub struct OpenView<'a> {
+pub struct PageView<'a, T> {
     pub total: usize,
     pub offset: usize,
-    pub rows: Vec<&'a Invoice>,
+    pub rows: Vec<&'a T>,
     /// The rows are for an earlier filter (the store is reading the new one).
     pub stale: bool,
 }
 
-impl<'a> OpenView<'a> {
-    /// The `i`-th matching invoice, when it is loaded.
-    pub fn get(&self, i: usize) -> Option<&'a Invoice> {
+pub type OpenView<'a> = PageView<'a, Invoice>;
+
+impl<'a, T> PageView<'a, T> {
+    /// The `i`-th matching row, when it is loaded.
+    pub fn get(&self, i: usize) -> Option<&'a T> {
         i.checked_sub(self.offset).and_then(|k| self.rows.get(k)).copied()
     }
 }
 
-impl OpenInvoices {
-    /// Every open invoice, held here.
-    pub fn complete(rows: Vec<Invoice>) -> OpenInvoices {
-        OpenInvoices {
-            search: rows
-                .iter()
-                .map(|i| format!("{} {}", i.number, i.customer).to_lowercase())
-                .collect(),
+impl<T: Searchable> Paged<T> {
+    /// Every row, held here.
+    pub fn complete(rows: Vec<T>) -> Paged<T> {
+        Paged {
+            search: rows.iter().map(Searchable::search_text).collect(),
             total: rows.len(),
             rows,
             offset: 0,
@@ -218,9 +264,10 @@ impl OpenInvoices {
         }
     }
 
-    /// Rows `offset..` of the invoices matching `filter`, of `total`.
-    pub fn window(filter: String, offset: usize, rows: Vec<Invoice>, total: usize) -> OpenInvoices {
-        OpenInvoices {
+    /// Rows `offset..` of those matching `filter`, of `total`; all of them
+    /// when they are all here.
+    pub fn window(filter: String, offset: usize, rows: Vec<T>, total: usize) -> Paged<T> {
+        Paged {
             rows,
             search: Vec::new(),
             offset,
@@ -230,10 +277,19 @@ impl OpenInvoices {
         }
     }
 
-    /// The invoices matching `filter` (number or customer, case-insensitive).
-    pub fn view(&self, filter: &str) -> OpenView<'_> {
+    /// A first page of `total`: complete when it holds them all.
+    pub fn first(rows: Vec<T>, total: usize) -> Paged<T> {
+        if total <= rows.len() {
+            Paged::complete(rows)
+        } else {
+            Paged::window(String::new(), 0, rows, total)
+        }
+    }
+
+    /// The rows matching `filter` (case-insensitive).
+    pub fn view(&self, filter: &str) -> PageView<'_, T> {
         if !self.complete {
-            return OpenView {
+            return PageView {
                 total: self.total,
                 offset: self.offset,
                 rows: self.rows.iter().collect(),
@@ -241,7 +297,7 @@ impl OpenInvoices {
             };
         }
         let f = filter.to_lowercase();
-        let rows: Vec<&Invoice> = if f.is_empty() {
+        let rows: Vec<&T> = if f.is_empty() {
             self.rows.iter().collect()
         } else {
             self.rows
@@ -251,7 +307,7 @@ impl OpenInvoices {
                 .map(|(i, _)| i)
                 .collect()
         };
-        OpenView {
+        PageView {
             total: rows.len(),
             offset: 0,
             rows,
@@ -259,7 +315,7 @@ impl OpenInvoices {
         }
     }
 
-    /// How many invoices match `filter` (for an unread filter: the last count).
+    /// How many rows match `filter` (for an unread filter: the last count).
     pub fn count(&self, filter: &str) -> usize {
         if self.complete {
             self.view(filter).total
@@ -285,6 +341,17 @@ impl OpenInvoices {
     }
 }
 
+/// The Bank tab's window of lines at `offset` matching `filter`, newest first.
+pub fn line_page(filter: String, offset: usize) -> crate::store::LineQuery {
+    crate::store::LineQuery {
+        filter,
+        offset,
+        limit: PAGE,
+        newest_first: true,
+        ..Default::default()
+    }
+}
+
 /// Reads and computes one company; errors are one line for the status bar.
 pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, String> {
     let started = std::time::Instant::now();
@@ -293,9 +360,11 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         .await
         .map_err(|e| e.to_string())?;
     let m = books.as_of;
-    let ((first, total), weeks, recommendations, scenarios, history, access, targets, conversations) =
+    let first_lines = line_page(String::new(), 0);
+    let ((first, total), (lines, lines_total), weeks, recommendations, scenarios, history, access, targets, conversations) =
         tokio::try_join!(
             store.open_invoice_page(id, m.last_day(), "", 0, PAGE),
+            store.bank_lines(id, &first_lines),
             store.weekly_collections(id, m),
             store.latest_recommendations(id, 5),
             store.scenarios(id),
@@ -307,11 +376,7 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         .map_err(|e| e.to_string())?;
     // The engine's work runs on the blocking pool, never on a runtime worker
     // that serves keys and frames.
-    let open = if total <= PAGE {
-        OpenInvoices::complete(first)
-    } else {
-        OpenInvoices::window(String::new(), 0, first, total)
-    };
+    let open = OpenInvoices::first(first, total);
     // The forecast's weeks come from the summaries kept by writes; without
     // them (a month they are not at), from every open invoice.
     let weeks = match weeks {
@@ -324,11 +389,20 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
     let mut data = tokio::task::spawn_blocking(move || {
         let weeks = weekly_base_from_collections(&books.ledger, m, weeks, &history);
         let mut data = CompanyData::build(books.company, books.ledger, books.products, &books.receivables, open, m);
+        data.snapshot.cash_flow.bank_cash = crate::finance::bank::bank_cash(&books.bank, &data.company.currency, m);
         data.weeks = Some(weeks);
+        data.bank = books.bank;
         data
     })
     .await
     .map_err(|e| format!("computing the company's figures failed: {e}"))?;
+    data.lines = Paged::first(lines, lines_total);
+    if data.snapshot.cash_flow.bank_cash.is_some() {
+        data.bank_days = store
+            .bank_days(id, &data.company.currency, m.last_day())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     data.recommendations = recommendations;
     data.scenarios = scenarios;
     data.conversations = conversations;

@@ -579,7 +579,7 @@ pub fn short(intent: Intent, lang: Lang) -> &'static str {
 fn reserved(k: &KeyEvent) -> Option<&'static str> {
     let plain = k.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE;
     match k.code {
-        KeyCode::Char('1'..='7') if plain => Some("going to a tab"),
+        KeyCode::Char('1'..='8') if plain => Some("going to a tab"),
         KeyCode::Esc => Some("closing the innermost thing"),
         KeyCode::Enter => Some("confirming"),
         KeyCode::Backspace => Some("deleting typed text"),

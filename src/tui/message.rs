@@ -27,6 +27,12 @@ pub enum Effect {
         filter: String,
         offset: usize,
     },
+    /// Read a window of the Bank tab's lines.
+    LoadBankPage {
+        company_id: i64,
+        filter: String,
+        offset: usize,
+    },
     Save(Box<SaveRecord>),
     /// Reload the current company (after a refused save).
     Reload,
@@ -100,6 +106,13 @@ pub enum Action {
         filter: String,
         offset: usize,
         result: Result<(Vec<crate::domain::Invoice>, usize), String>,
+    },
+    /// A window of statement lines read for the Bank tab.
+    BankPage {
+        company_id: i64,
+        filter: String,
+        offset: usize,
+        result: Result<(Vec<crate::domain::StoredLine>, usize), String>,
     },
     Saved(Result<String, String>),
     ScenarioSaved {

@@ -151,6 +151,19 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
             filter,
             offset,
         },
+        Effect::LoadBankPage {
+            company_id,
+            filter,
+            offset,
+        } => Action::BankPage {
+            result: store
+                .bank_lines(company_id, &data::line_page(filter.clone(), offset))
+                .await
+                .map_err(|e| e.to_string()),
+            company_id,
+            filter,
+            offset,
+        },
         // The local advisor answers here; a model's question is a task the
         // run loop starts (see `spawn_question`).
         Effect::Ask(req) if req.local => match store.open_invoices(req.company_id, req.start.month.last_day()).await {

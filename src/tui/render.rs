@@ -220,7 +220,7 @@ pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
         .filter(|b| b.scope == Scope::Global || app.tab.view().commands(app).contains(&b.intent))
         .map(|b| (b.keys_label(), b.help(app.lang)))
         .collect();
-    // The tab digits follow the registry: 1-7 today, 1-8 once an eighth tab is registered.
+    // The tab digits follow the registry (1-8).
     out.push((
         format!("1-{}", Tab::ALL.len()),
         app.lang.pick("go to a tab", "ir a una pestaña"),

@@ -182,7 +182,13 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
     let f = &d.fmt;
     let th = &app.theme;
     let Some(fc) = &app.derived.forecast else { return };
-    let points: Vec<(f64, f64)> = std::iter::once((0.0, fc.opening.to_f64().unwrap_or(0.0)))
+    // At the month end: the books' cash, or (opened from the bank) the bank's
+    // cash less what its lines moved since.
+    let start = match fc.opening_date {
+        Some(_) => fc.opening - d.bank_days.iter().map(|x| x.inflows - x.outflows).sum::<rust_decimal::Decimal>(),
+        None => fc.opening,
+    };
+    let points: Vec<(f64, f64)> = std::iter::once((0.0, start.to_f64().unwrap_or(0.0)))
         .chain(
             fc.weeks
                 .iter()
@@ -234,7 +240,7 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
             fc.weeks.first().map(|w| w.start.to_string()).unwrap_or_default(),
             fc.weeks.last().map(|w| w.end.to_string()).unwrap_or_default(),
         ),
-        std::iter::once(fc.opening)
+        std::iter::once(start)
             .chain(fc.weeks.iter().map(|w| w.closing))
             .chain(std::iter::once(fc.floor)),
     );
@@ -248,29 +254,39 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
         crate::tui::format::COLUMN_WIDTH,
     );
     let unit = tf.unit(sc, app.lang);
+    let from_bank = fc.opening_date.map_or(String::new(), |day| {
+        format!(" · {} {day}", t("from the bank on", "desde el banco al"))
+    });
     let title = format!(
-        "{} · {unit} · {}",
+        "{} · {unit}{from_bank} · {}",
         t("By week", "Por semana"),
         t("w: months", "w: meses")
     );
+    let mut headers = vec![
+        t("Week of", "Semana del"),
+        t("Collections", "Cobros"),
+        t("Other in", "Otros ingr."),
+        t("Outflows", "Egresos"),
+        t("Events", "Eventos"),
+        t("Closing", "Cierre"),
+    ];
+    let mut widths = vec![
+        Constraint::Length(10),
+        Constraint::Min(9),
+        Constraint::Min(9),
+        Constraint::Min(9),
+        Constraint::Min(8),
+        Constraint::Min(9),
+    ];
+    // Weeks the statements reach: what the bank saw, beside the forecast.
+    if fc.opening_date.is_some() {
+        headers.insert(5, t("Bank net", "Banco neto"));
+        widths.insert(5, Constraint::Min(9));
+    }
     LazyTable {
         title: &title,
-        headers: vec![
-            t("Week of", "Semana del"),
-            t("Collections", "Cobros"),
-            t("Other in", "Otros ingr."),
-            t("Outflows", "Egresos"),
-            t("Events", "Eventos"),
-            t("Closing", "Cierre"),
-        ],
-        widths: vec![
-            Constraint::Length(10),
-            Constraint::Min(9),
-            Constraint::Min(9),
-            Constraint::Min(9),
-            Constraint::Min(8),
-            Constraint::Min(9),
-        ],
+        headers,
+        widths,
         total,
         selected: app.views.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
@@ -281,14 +297,20 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
         } else {
             signed(th, Some(w.closing))
         };
-        vec![
+        let mut row = vec![
             left(w.start.to_string(), th.base),
             right(tf.scaled(Some(w.collections), sc), th.base),
             right(tf.scaled(Some(w.other_inflows), sc), th.base),
             right(tf.scaled(Some(-w.outflows), sc), th.base),
             right(tf.scaled(Some(w.events), sc), signed(th, Some(w.events))),
             right(tf.scaled(Some(w.closing), sc), closing_style),
-        ]
+        ];
+        if fc.opening_date.is_some() {
+            let net = w.actual_inflows.zip(w.actual_outflows).map(|(i, o)| i - o);
+            let text = net.map_or(String::new(), |n| tf.scaled(Some(n), sc));
+            row.insert(5, right(text, signed(th, net)));
+        }
+        row
     });
 }
 

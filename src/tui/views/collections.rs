@@ -221,7 +221,7 @@ impl crate::tui::component::View for Collections {
     fn info(&self) -> &crate::tui::component::Info {
         &crate::tui::component::Info {
             title: ["Collections", "Cobranza"],
-            short: ["Collect", "Cobranza"],
+            short: ["Collect", "Cobros"],
             agent: crate::ai::Agent::Collections,
         }
     }

@@ -359,6 +359,24 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             )
         },
     );
+    // Cash as the bank shows it, beside the books' month end.
+    if let Some(b) = &s.cash_flow.bank_cash {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", t("Cash in the bank", "Caja en banco")), app.theme.muted),
+            Span::styled(d.fmt.money(Some(b.cash), true), super::signed(&app.theme, Some(b.cash))),
+            Span::styled(
+                format!(
+                    " {} {} · {} {} {}",
+                    t("on", "al"),
+                    b.as_of,
+                    t("books", "libros"),
+                    s.as_of,
+                    d.fmt.money(Some(s.cash_flow.cash_end), true)
+                ),
+                app.theme.muted,
+            ),
+        ]));
+    }
     lines.push(Line::from(vec![
         Span::styled(format!("{} ", t("Focus area:", "Área a atender:")), app.theme.muted),
         Span::styled(focus, app.theme.accent),

@@ -1,6 +1,7 @@
 //! One file per tab. A view draws from the app state; the handlers of its
 //! commands (`View::handle`) may change it.
 
+pub mod bank;
 pub mod cash_flow;
 pub mod collections;
 pub mod dashboard;
@@ -49,10 +50,22 @@ pub struct LazyTable<'a> {
 }
 
 impl LazyTable<'_> {
+    /// A table without a selection (every row in the base style).
+    pub fn render_plain(&self, buf: &mut Buffer, area: Rect, theme: &Theme, row: impl Fn(usize) -> Vec<Styled>) {
+        let plain = LazyTable {
+            title: self.title,
+            headers: self.headers.clone(),
+            widths: self.widths.clone(),
+            total: self.total,
+            selected: usize::MAX,
+        };
+        plain.render(buf, area, theme, row)
+    }
+
     pub fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, row: impl Fn(usize) -> Vec<Styled>) {
         let b = block(self.title, theme);
         let inner_h = b.inner(area).height.saturating_sub(1) as usize; // header line
-        let start = window_start(self.selected, inner_h, self.total);
+        let start = window_start(self.selected.min(self.total.saturating_sub(1)), inner_h, self.total);
         let end = (start + inner_h).min(self.total);
         let cells: Vec<Vec<Styled>> = (start..end).map(&row).collect();
         // A header sits over its column's figures: right-aligned where they are.
@@ -84,7 +97,7 @@ impl LazyTable<'_> {
             .style(theme.base)
             .row_highlight_style(theme.selected)
             .column_spacing(1);
-        let mut state = TableState::default().with_selected(if self.total == 0 {
+        let mut state = TableState::default().with_selected(if self.total == 0 || self.selected == usize::MAX {
             None
         } else {
             Some(self.selected - start)
@@ -236,7 +249,12 @@ impl crate::tui::app::App {
             let events = scenario
                 .map(|s| crate::finance::forecast::shift_events(&s.drivers.cash_events, s.start.month, base.month))
                 .unwrap_or_default();
-            crate::finance::forecast::with_events(base, &events, self.cash_floor)
+            let fc = crate::finance::forecast::with_events(base, &events, self.cash_floor);
+            // Statements newer than the month end: the forecast opens from the bank.
+            match &d.snapshot.cash_flow.bank_cash {
+                Some(bank) => crate::finance::bank::open_from_bank(&fc, bank, &d.bank_days),
+                None => fc,
+            }
         });
     }
 }

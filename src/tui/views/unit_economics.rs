@@ -97,7 +97,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 pub static VIEW: super::MonthTable = super::MonthTable {
     info: crate::tui::component::Info {
         title: ["Unit economics", "Economía unitaria"],
-        short: ["Units", "Unitaria"],
+        short: ["Units", "Unidad"],
         agent: crate::ai::Agent::Growth,
     },
     render,
