@@ -168,7 +168,7 @@ fn keys_move_between_tabs_and_rows() {
     assert_eq!(a.tab, Tab::UnitEconomics);
     a.update(code(KeyCode::BackTab));
     a.update(code(KeyCode::BackTab));
-    assert_eq!(a.tab, Tab::Collections);
+    assert_eq!(a.tab, Tab::Bank);
     a.update(key('2'));
     a.update(key('j'));
     a.update(code(KeyCode::Down));
@@ -1726,4 +1726,79 @@ fn derived_values_are_not_recomputed_for_a_streamed_word_or_a_tick() {
     assert_eq!(a.derive_runs, before);
     a.update(key('6'));
     assert!(a.derive_runs > before, "a key may change the planner: derived again");
+}
+
+/// The distributor with its November statement read from the fixture (as the
+/// store would give it back): one account, eleven lines newest first.
+fn with_bank(lang: Lang) -> App {
+    let mut d = demo(2);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bank/movimientos-es.csv");
+    let read = katalis::import::statement::read_files(&[path], None, &Default::default()).unwrap();
+    let checked = katalis::import::statement::check(read, "MXN").unwrap();
+    let (closing, day) = checked.closing.unwrap();
+    let mut lines: Vec<katalis::domain::StoredLine> = checked
+        .lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, l))| katalis::domain::StoredLine {
+            id: i as i64 + 1,
+            account: "BBVA 1234".into(),
+            date: l.date,
+            value_date: l.value_date,
+            amount: l.amount,
+            description: l.description,
+            counterparty: l.counterparty,
+            reference: l.reference,
+            bank_ref: l.bank_ref,
+            balance: l.balance,
+        })
+        .collect();
+    lines.reverse();
+    d.bank = vec![katalis::domain::BankAccount {
+        id: 1,
+        name: "BBVA 1234".into(),
+        currency: "MXN".into(),
+        number: None,
+        balance: closing,
+        as_of: Some(day),
+        lines: lines.len() as i64,
+        first_date: lines.last().map(|l| l.date),
+        last_date: Some(day),
+    }];
+    d.snapshot.cash_flow.bank_cash = katalis::finance::bank::bank_cash(&d.bank, "MXN", d.snapshot.as_of);
+    d.lines = katalis::tui::data::Paged::complete(lines);
+    let mut app = App::new(lang, Theme::monochrome("test"), Keymap::default(), None);
+    app.update(Action::Companies(Ok((0..3).map(company).collect())));
+    app.update(Action::Loaded(Box::new(Ok(d))));
+    app.message = None;
+    app
+}
+
+#[test]
+fn the_bank_tab_shows_accounts_cash_and_lines_in_both_languages() {
+    for lang in [Lang::En, Lang::Es] {
+        let mut a = with_bank(lang);
+        a.update(key('8'));
+        assert_eq!(a.tab, Tab::Bank);
+        let narrow = screen(&a, 80, 24);
+        assert!(narrow.contains("1,230,850.35"), "{narrow}");
+        assert!(narrow.contains(if lang == Lang::En { "8 Bank" } else { "8 Banco" }), "{narrow}");
+        assert_snapshot!(format!("bank_{lang:?}_80x24"), narrow);
+        assert_snapshot!(format!("bank_{lang:?}_120x40"), screen(&a, 120, 40));
+    }
+    // `/` filters the lines; the selection moves through them.
+    let mut a = with_bank(Lang::En);
+    a.update(key('8'));
+    for c in "/nomina".chars() {
+        a.update(key(c));
+    }
+    let s = screen(&a, 120, 40);
+    assert!(s.contains("Lines (2) /nomina"), "{s}");
+    assert!(!s.contains("CAFETERIA"), "{s}");
+    // The 13-week view opens from the bank's cash.
+    a.update(code(crossterm::event::KeyCode::Esc));
+    a.update(key('3'));
+    a.update(key('w'));
+    let s = screen(&a, 120, 40);
+    assert!(s.contains("from the bank on 2026-11-27"), "{s}");
 }
