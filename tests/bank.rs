@@ -108,7 +108,10 @@ async fn every_format_of_one_account_gives_the_same_lines_and_the_closing_balanc
         for f in formats {
             let said = stderr_ok(&statement(url, f, &[f], &["--create-account"]));
             assert!(said.contains("11 lines added"), "{}: {f}: {said}", ts.name);
-            assert!(said.contains(&format!("balance MXN {CLOSING} as of 2026-11-27")), "{said}");
+            assert!(
+                said.contains(&format!("balance MXN {CLOSING} as of 2026-11-27")),
+                "{said}"
+            );
             let a = account(url, f);
             assert_eq!(a["balance"], CLOSING, "{}: {f}", ts.name);
             assert_eq!(a["as_of"], "2026-11-27");
@@ -118,7 +121,10 @@ async fn every_format_of_one_account_gives_the_same_lines_and_the_closing_balanc
             assert_eq!(got, expected(), "{}: {f}", ts.name);
             // Again: nothing added, the balance unchanged.
             let again = stderr_ok(&statement(url, f, &[f], &[]));
-            assert!(again.contains("0 lines added") && again.contains("11 already there"), "{again}");
+            assert!(
+                again.contains("0 lines added") && again.contains("11 already there"),
+                "{again}"
+            );
             assert_eq!(account(url, f)["balance"], CLOSING);
         }
         // The CSV's running balances are kept, and follow the file's.
@@ -139,7 +145,10 @@ async fn overlapping_downloads_give_their_union_once() {
         let first = stderr_ok(&statement(url, "csv", &["first-half.csv"], &["--create-account"]));
         assert!(first.contains("7 lines added"), "{first}");
         let second = stderr_ok(&statement(url, "csv", &["second-half.csv"], &[]));
-        assert!(second.contains("4 lines added") && second.contains("3 already there"), "{second}");
+        assert!(
+            second.contains("4 lines added") && second.contains("3 already there"),
+            "{second}"
+        );
         let got: Vec<(String, String)> = lines(url, "csv").into_iter().map(|(d, a, _)| (d, a)).collect();
         assert_eq!(got, expected(), "{}", ts.name);
         assert_eq!(account(url, "csv")["balance"], CLOSING);
@@ -150,7 +159,10 @@ async fn overlapping_downloads_give_their_union_once() {
             &["second-half.ofx", "first-half.ofx"],
             &["--create-account"],
         ));
-        assert!(both.contains("11 lines added") && both.contains("3 already there"), "{both}");
+        assert!(
+            both.contains("11 lines added") && both.contains("3 already there"),
+            "{both}"
+        );
         assert_eq!(account(url, "ofx")["balance"], CLOSING, "{}", ts.name);
         let got: Vec<(String, String)> = lines(url, "ofx").into_iter().map(|(d, a, _)| (d, a)).collect();
         assert_eq!(got, expected());
@@ -184,10 +196,16 @@ async fn broken_statements_are_refused_at_their_place_and_write_nothing() {
             assert!(!err.contains("RUST_BACKTRACE") && !err.contains("panicked"), "{err}");
         }
         // Nothing written: not even the account.
-        assert_eq!(json(url, &["bank", "accounts", "--format", "json"]), Value::Array(vec![]));
+        assert_eq!(
+            json(url, &["bank", "accounts", "--format", "json"]),
+            Value::Array(vec![])
+        );
         // An account that does not exist is named with a way out.
         let err = refused(&statement(url, "Nope", &["statement.sta"], &[]));
-        assert!(err.contains("no bank account named \"Nope\"") && err.contains("--create-account"), "{err}");
+        assert!(
+            err.contains("no bank account named \"Nope\"") && err.contains("--create-account"),
+            "{err}"
+        );
     }
 }
 
@@ -204,7 +222,11 @@ async fn the_forecast_and_the_report_open_from_the_bank() {
         // dates to the month after the as-of month.
         let dir = tempfile::tempdir().unwrap();
         let (y, m): (i32, u32) = (as_of[..4].parse().unwrap(), as_of[5..].parse().unwrap());
-        let next = if m == 12 { format!("{}-01", y + 1) } else { format!("{y}-{:02}", m + 1) };
+        let next = if m == 12 {
+            format!("{}-01", y + 1)
+        } else {
+            format!("{y}-{:02}", m + 1)
+        };
         let (yy, mm) = (&next[2..4], &next[5..7]);
         let text: String = std::fs::read_to_string(bank("statement.sta"))
             .unwrap()

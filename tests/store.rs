@@ -439,7 +439,9 @@ async fn backup_restores_into_an_empty_store_of_either_kind() {
         // A bank account's statement lines travel with their ids.
         let rio = from.store.company("Distribuidora Río Bravo").await.unwrap();
         let statement = |file: &str| {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bank").join(file);
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/bank")
+                .join(file);
             let read = katalis::import::statement::read_files(&[path], None, &Default::default()).unwrap();
             katalis::import::statement::check(read, "MXN").unwrap()
         };
@@ -461,9 +463,17 @@ async fn backup_restores_into_an_empty_store_of_either_kind() {
                 format: "ofx".into(),
             }
         };
-        from.store.import_statement(rio.id, &write("first-half.ofx", true)).await.unwrap();
+        from.store
+            .import_statement(rio.id, &write("first-half.ofx", true))
+            .await
+            .unwrap();
         let snapshot = from.store.backup().await.unwrap();
-        let bank = &snapshot.companies.iter().find(|c| c.profile.name == rio.name).unwrap().bank;
+        let bank = &snapshot
+            .companies
+            .iter()
+            .find(|c| c.profile.name == rio.name)
+            .unwrap()
+            .bank;
         assert_eq!(bank[0].imports[0].lines.len(), 7, "{}", from.name);
         assert_eq!(snapshot.companies[0].conversations.len(), 1, "{}", from.name);
         let json = serde_json::to_string(&snapshot).unwrap();
@@ -489,7 +499,11 @@ async fn backup_restores_into_an_empty_store_of_either_kind() {
             }
             // New lines after a restore get new ids past the restored ones.
             let rio_to = to.store.company("Distribuidora Río Bravo").await.unwrap();
-            let done = to.store.import_statement(rio_to.id, &write("second-half.ofx", false)).await.unwrap();
+            let done = to
+                .store
+                .import_statement(rio_to.id, &write("second-half.ofx", false))
+                .await
+                .unwrap();
             assert_eq!((done.added, done.skipped), (4, 3), "{} -> {}", from.name, to.name);
             assert_eq!(katalis::domain::money_text(done.account.balance), "1230850.35");
             let q = katalis::store::LineQuery {

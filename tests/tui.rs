@@ -1782,7 +1782,10 @@ fn the_bank_tab_shows_accounts_cash_and_lines_in_both_languages() {
         assert_eq!(a.tab, Tab::Bank);
         let narrow = screen(&a, 80, 24);
         assert!(narrow.contains("1,230,850.35"), "{narrow}");
-        assert!(narrow.contains(if lang == Lang::En { "8 Bank" } else { "8 Banco" }), "{narrow}");
+        assert!(
+            narrow.contains(if lang == Lang::En { "8 Bank" } else { "8 Banco" }),
+            "{narrow}"
+        );
         assert_snapshot!(format!("bank_{lang:?}_80x24"), narrow);
         assert_snapshot!(format!("bank_{lang:?}_120x40"), screen(&a, 120, 40));
     }

@@ -357,3 +357,76 @@ async fn a_new_company_needs_a_name_and_a_currency_and_esc_goes_back_to_the_firs
         );
     }
 }
+
+#[tokio::test]
+async fn the_dialog_imports_bank_statements_into_an_account() {
+    for s in common::stores().await {
+        let store = &s.store;
+        let mut a = setup(store, Lang::Es).await;
+        // The portal's CSV: read as a statement, its Spanish dates day first.
+        press(&mut a, store, key('i')).await;
+        type_text(&mut a, store, "tests/fixtures/bank/movimientos-es.csv").await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        let d = a.import.as_ref().unwrap();
+        assert_eq!(d.kind, katalis::import::Kind::Statement, "{}", s.name);
+        assert_eq!(d.mapping.date_format.as_deref(), Some("DD/MM/YYYY"));
+        assert!(
+            d.preview.as_ref().is_ok_and(|rows| rows.iter().all(|(_, r)| r.is_ok())),
+            "{:?}",
+            d.preview
+        );
+        // The account: typed over the name suggested.
+        press(&mut a, store, code(KeyCode::Down)).await;
+        assert_eq!(a.import.as_ref().unwrap().focus, Focus::Account);
+        for _ in 0..a.import.as_ref().unwrap().account.chars().count() {
+            press(&mut a, store, code(KeyCode::Backspace)).await;
+        }
+        type_text(&mut a, store, "BBVA 1234").await;
+        if s.name == "sqlite" {
+            assert_snapshot!("import_statement_es_80x24", screen(&a, 80, 24));
+        }
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        assert!(a.import.is_none(), "{}: {:?}", s.name, a.message);
+        assert_eq!(a.message.as_ref().unwrap().0, "Importadas 11 filas (0 omitidas)");
+        let libro = store.company("Libro").await.unwrap();
+        let accounts = store.bank_accounts(libro.id).await.unwrap();
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].name, "BBVA 1234");
+        assert_eq!(katalis::domain::money_text(accounts[0].balance), "1230850.35");
+
+        // An OFX of the same account: read whole, its lines already there.
+        press(&mut a, store, key('i')).await;
+        type_text(&mut a, store, "tests/fixtures/bank/statement-v2.ofx").await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        let d = a.import.as_ref().unwrap();
+        let Loaded::Ready(katalis::import::source::Ready { summary, rows, .. }) = &d.loaded else {
+            panic!("{}: {:?}", s.name, d.loaded)
+        };
+        assert!(
+            summary.starts_with("11 lines (ofx), account 012180001234567897"),
+            "{summary}"
+        );
+        assert_eq!(rows.len(), 11);
+        assert_eq!(d.account, "012180001234567897", "the account the file names");
+        // Into the CSV's account: every line has another key there (the OFX
+        // has the bank's ids), so they are added as a second account's would be.
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        assert_eq!(a.message.as_ref().unwrap().0, "Importadas 11 filas (0 omitidas)");
+        // Again: nothing added.
+        press(&mut a, store, key('i')).await;
+        type_text(&mut a, store, "tests/fixtures/bank/statement-v2.ofx").await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        assert_eq!(a.message.as_ref().unwrap().0, "Importadas 0 filas (11 omitidas)");
+        let accounts = store.bank_accounts(libro.id).await.unwrap();
+        assert_eq!(accounts.len(), 2, "{}", s.name);
+        // A broken statement: refused in the dialog, nothing written.
+        press(&mut a, store, key('i')).await;
+        type_text(&mut a, store, "tests/fixtures/bank/missing-close.ofx").await;
+        press(&mut a, store, code(KeyCode::Enter)).await;
+        let Loaded::Failed(e) = &a.import.as_ref().unwrap().loaded else {
+            panic!()
+        };
+        assert!(e.contains("expected </STMTTRN>"), "{e}");
+    }
+}

@@ -25,7 +25,10 @@ fn format_of(f: StatementFormat) -> Format {
 fn currency_code(c: &str) -> Result<String> {
     let up = c.trim().to_ascii_uppercase();
     if up.len() != 3 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
-        bail!("--currency {:?}: expected an ISO 4217 code such as USD, MXN or COP", clean(c));
+        bail!(
+            "--currency {:?}: expected an ISO 4217 code such as USD, MXN or COP",
+            clean(c)
+        );
     }
     Ok(up)
 }
@@ -54,7 +57,11 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
                 "no bank account named {:?} in {:?} (accounts: {}); add --create-account to create it",
                 clean(a.account.trim()),
                 clean(&company.name),
-                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
             );
         }
         (None, Some(c)) => currency_code(c)?,
@@ -91,7 +98,9 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
     let format_name = format
         .map(Format::name)
         .unwrap_or_else(|| {
-            let head = std::fs::read(&a.files[0]).map(|b| b[..b.len().min(4096)].to_vec()).unwrap_or_default();
+            let head = std::fs::read(&a.files[0])
+                .map(|b| b[..b.len().min(4096)].to_vec())
+                .unwrap_or_default();
             Format::of(&a.files[0], &head).name()
         })
         .to_owned();
@@ -196,7 +205,16 @@ pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &BankCommand) -> 
                 LinesFormat::Json => print(&(json_pretty(&all)? + "\n")),
                 LinesFormat::Csv => {
                     let mut w = csv::Writer::from_writer(Vec::new());
-                    w.write_record(["id", "account", "date", "amount", "description", "reference", "bank_ref", "balance"])?;
+                    w.write_record([
+                        "id",
+                        "account",
+                        "date",
+                        "amount",
+                        "description",
+                        "reference",
+                        "bank_ref",
+                        "balance",
+                    ])?;
                     for l in &all {
                         w.write_record([
                             l.id.to_string(),

@@ -85,7 +85,12 @@ pub struct MappingArgs<'a> {
 }
 
 /// [`mapping_for`] from its pieces.
-pub async fn mapping_from(store: &AnyStore, company: Option<&Company>, kind: Kind, a: MappingArgs<'_>) -> Result<Mapping> {
+pub async fn mapping_from(
+    store: &AnyStore,
+    company: Option<&Company>,
+    kind: Kind,
+    a: MappingArgs<'_>,
+) -> Result<Mapping> {
     let mut m = match a.mapping {
         Some(name) => {
             let Some(c) = company else {

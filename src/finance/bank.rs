@@ -72,7 +72,9 @@ pub fn open_from_bank(fc: &CashForecast, bank: &BankCash, days: &[BankDay]) -> C
         let flows = w.collections + w.other_inflows - w.outflows + w.events;
         if w.end <= bank.as_of {
             let inside = days.iter().filter(|x| x.date >= w.start && x.date <= w.end);
-            let (i, o) = inside.fold((Decimal::ZERO, Decimal::ZERO), |(i, o), x| (i + x.inflows, o + x.outflows));
+            let (i, o) = inside.fold((Decimal::ZERO, Decimal::ZERO), |(i, o), x| {
+                (i + x.inflows, o + x.outflows)
+            });
             w.actual_inflows = Some(i);
             w.actual_outflows = Some(o);
             w.closing = bank.cash - net_after(w.end);
@@ -80,7 +82,9 @@ pub fn open_from_bank(fc: &CashForecast, bank: &BankCash, days: &[BankDay]) -> C
             let (i, o) = days
                 .iter()
                 .filter(|x| x.date >= w.start)
-                .fold((Decimal::ZERO, Decimal::ZERO), |(i, o), x| (i + x.inflows, o + x.outflows));
+                .fold((Decimal::ZERO, Decimal::ZERO), |(i, o), x| {
+                    (i + x.inflows, o + x.outflows)
+                });
             w.actual_inflows = Some(i);
             w.actual_outflows = Some(o);
             let left = (w.end - bank.as_of).num_days();
@@ -129,9 +133,18 @@ mod tests {
             account("USD", "99", "2026-11-28"),
         ];
         let b = bank_cash(&accounts, "MXN", m).unwrap();
-        assert_eq!((b.as_of, b.cash.to_string(), b.accounts), (d("2026-11-27"), "1200.50".into(), 2));
-        assert!(bank_cash(&accounts, "MXN", "2026-11".parse().unwrap()).is_none(), "not newer");
-        assert!(bank_cash(&accounts, "MXN", "2026-06".parse().unwrap()).is_none(), "past the 13 weeks");
+        assert_eq!(
+            (b.as_of, b.cash.to_string(), b.accounts),
+            (d("2026-11-27"), "1200.50".into(), 2)
+        );
+        assert!(
+            bank_cash(&accounts, "MXN", "2026-11".parse().unwrap()).is_none(),
+            "not newer"
+        );
+        assert!(
+            bank_cash(&accounts, "MXN", "2026-06".parse().unwrap()).is_none(),
+            "past the 13 weeks"
+        );
     }
 
     #[test]
@@ -152,16 +165,31 @@ mod tests {
             accounts: 1,
         };
         let days = [
-            BankDay { date: d("2026-11-03"), inflows: Decimal::from(300), outflows: Decimal::from(50) },
-            BankDay { date: d("2026-11-09"), inflows: Decimal::ZERO, outflows: Decimal::from(100) },
+            BankDay {
+                date: d("2026-11-03"),
+                inflows: Decimal::from(300),
+                outflows: Decimal::from(50),
+            },
+            BankDay {
+                date: d("2026-11-09"),
+                inflows: Decimal::ZERO,
+                outflows: Decimal::from(100),
+            },
         ];
         let o = open_from_bank(&fc, &bank, &days);
-        assert_eq!(o.weeks[0].closing, Decimal::from(1100), "1000 + the 100 out on 11-09 after the week");
+        assert_eq!(
+            o.weeks[0].closing,
+            Decimal::from(1100),
+            "1000 + the 100 out on 11-09 after the week"
+        );
         assert_eq!(o.weeks[0].actual_inflows, Some(Decimal::from(300)));
         assert_eq!(o.weeks[0].actual_outflows, Some(Decimal::from(50)));
         // Week 2 holds 11-10: four days left of seven of 56 net.
         assert_eq!(o.weeks[1].closing, Decimal::from(1032));
         assert_eq!(o.weeks[2].closing, Decimal::from(1088));
-        assert_eq!((o.opening, o.opening_date), (Decimal::from(1000), Some(d("2026-11-10"))));
+        assert_eq!(
+            (o.opening, o.opening_date),
+            (Decimal::from(1000), Some(d("2026-11-10")))
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! Every number Katalis shows is computed here, as docs/metrics.md defines it.
 
 pub mod advice;
-pub mod bank;
 pub mod alerts;
+pub mod bank;
 pub mod cash_flow;
 pub mod collections;
 pub mod forecast;

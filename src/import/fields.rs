@@ -105,7 +105,12 @@ pub fn money(s: &str) -> Result<Decimal, String> {
     } else {
         t.to_owned()
     };
-    let d = decimal(&format!("{sign}{plain}")).map_err(|e| e.replace("a plain decimal without thousands separators, e.g. 1234.50", "an amount such as 1234.50, 1,234.50 or $1,234.50"))?;
+    let d = decimal(&format!("{sign}{plain}")).map_err(|e| {
+        e.replace(
+            "a plain decimal without thousands separators, e.g. 1234.50",
+            "an amount such as 1234.50, 1,234.50 or $1,234.50",
+        )
+    })?;
     Ok(if neg { -d } else { d })
 }
 

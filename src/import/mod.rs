@@ -200,8 +200,15 @@ pub fn preview_table(batch: &ImportBatch) -> (Vec<&'static str>, Vec<Vec<String>
         ImportBatch::Products(_) => Kind::Products,
         ImportBatch::Invoices(_) => Kind::Invoices,
         ImportBatch::Statement(_) => {
-            let header = vec!["date", "amount", "description", "counterparty", "reference", "bank_ref", "balance"];
-            return (header, display_rows(batch));
+            // Our columns in `Kind::Statement` order, the amount signed (no debit and credit).
+            const SHOWN: [usize; 7] = [0, 2, 1, 9, 5, 7, 6];
+            let names = Kind::Statement.columns();
+            let header = SHOWN.iter().map(|i| names[*i].0).collect();
+            let rows = display_rows(batch)
+                .into_iter()
+                .map(|r| SHOWN.iter().map(|i| r[*i].clone()).collect())
+                .collect();
+            return (header, rows);
         }
     };
     let mut header: Vec<&'static str> = kind.columns().iter().map(|(k, _)| *k).collect();
@@ -267,17 +274,21 @@ pub fn display_rows(batch: &ImportBatch) -> Vec<Vec<String>> {
                 ]
             })
             .collect(),
+        // In `Kind::Statement`'s column order; debit and credit are read into the signed amount.
         ImportBatch::Statement(rows) => rows
             .iter()
             .map(|r| {
                 vec![
                     r.date.to_string(),
-                    r.amount.to_string(),
                     r.description.clone(),
-                    r.counterparty.clone(),
+                    r.amount.to_string(),
+                    String::new(),
+                    String::new(),
                     r.reference.clone(),
-                    r.bank_ref.clone(),
                     opt(&r.balance),
+                    r.bank_ref.clone(),
+                    r.value_date.map(|d| d.to_string()).unwrap_or_default(),
+                    r.counterparty.clone(),
                 ]
             })
             .collect(),

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The kinds a table may hold, in the order a tie is broken.
-pub const KINDS: [Kind; 3] = [Kind::Financials, Kind::Products, Kind::Invoices];
+pub const KINDS: [Kind; 4] = [Kind::Financials, Kind::Products, Kind::Invoices, Kind::Statement];
 
 /// What to read.
 #[derive(Debug, Clone)]
@@ -44,6 +44,9 @@ impl PartialEq for ReadRequest {
 pub enum Plan {
     Batch(ImportBatch),
     Cfdi(CfdiWrite),
+    /// Bank statements read whole (OFX, camt.053, MT940), not yet checked
+    /// against the account they go to.
+    Statement(super::statement::Read),
 }
 
 impl Plan {
@@ -52,6 +55,7 @@ impl Plan {
         match self {
             Plan::Batch(b) => b.len(),
             Plan::Cfdi(w) => w.invoices.len() + w.removed_invoices.len(),
+            Plan::Statement(r) => r.lines(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -63,7 +67,7 @@ impl Plan {
             Plan::Batch(ImportBatch::Financials(_)) => "financials",
             Plan::Batch(ImportBatch::Products(_)) => "products",
             Plan::Batch(ImportBatch::Invoices(_)) | Plan::Cfdi(_) => "invoices",
-            Plan::Batch(ImportBatch::Statement(_)) => "statement",
+            Plan::Batch(ImportBatch::Statement(_)) | Plan::Statement(_) => "statement",
         }
     }
     /// Our column names and each row's text, for a preview.
@@ -71,6 +75,12 @@ impl Plan {
         match self {
             Plan::Batch(b) => preview_table(b),
             Plan::Cfdi(w) => preview_table(&ImportBatch::Invoices(w.invoices.clone())),
+            Plan::Statement(r) => preview_table(&ImportBatch::Statement(
+                r.files
+                    .iter()
+                    .flat_map(|(_, s)| s.iter().flat_map(|s| s.lines.iter().cloned()))
+                    .collect(),
+            )),
         }
     }
 }
@@ -120,6 +130,18 @@ pub enum ImportWhat {
         mapping: Mapping,
     },
     Ready(Arc<Plan>),
+    /// Bank statement lines into the company's account `account` (made when new).
+    Statement {
+        input: StatementInput,
+        account: String,
+    },
+}
+
+/// A statement as the dialog read it: a table with its mapping, or files read whole.
+#[derive(Debug, Clone)]
+pub enum StatementInput {
+    Table { sheet: Arc<Sheet>, mapping: Mapping },
+    Read(Arc<Plan>),
 }
 
 /// The one sentence said of a journal's months.
@@ -219,7 +241,7 @@ pub async fn read(store: &AnyStore, req: ReadRequest) -> Result<ReadResult, Stri
         return read_across_ready(store, req).await;
     }
     match req.source {
-        SourceKind::Spreadsheet | SourceKind::Csv | SourceKind::Journal => {
+        SourceKind::Spreadsheet | SourceKind::Csv | SourceKind::Journal | SourceKind::Statement => {
             tokio::task::spawn_blocking(move || read_file(req))
                 .await
                 .unwrap_or_else(|e| Err(format!("the reader stopped: {e}")))
@@ -267,6 +289,12 @@ fn read_file(req: ReadRequest) -> Result<ReadResult, String> {
             let plan = Plan::Batch(ImportBatch::Financials(data.months));
             Ok(ReadResult::ready(plan, summary))
         }
+        SourceKind::Statement => {
+            let read = super::statement::read_files(std::slice::from_ref(&req.path), None, &Mapping::default())
+                .map_err(|e| e.to_string())?;
+            let summary = read.summary();
+            Ok(ReadResult::ready(Plan::Statement(read), summary))
+        }
         _ => Ok(ReadResult::Table {
             sheets: Vec::new(),
             name: None,
@@ -280,7 +308,93 @@ pub async fn write_plan(store: &AnyStore, target: &ImportTarget, plan: &Plan) ->
     match plan {
         Plan::Batch(b) => store.import(target, b).await,
         Plan::Cfdi(w) => store.import_cfdi(target, w).await,
+        Plan::Statement(_) => Err(crate::store::statement_elsewhere()),
     }
+}
+
+/// Imports statement lines into `account` of an existing company: checked
+/// against the account's currency (the company's for a new account), the
+/// account made when new; (lines added, lines already there).
+pub async fn run_statement(
+    store: &AnyStore,
+    target: &ImportTarget,
+    input: StatementInput,
+    account: &str,
+    progress: Option<Arc<ImportProgress>>,
+) -> Result<(Company, usize, usize), ImportFailure> {
+    let ImportTarget::Existing(id) = target else {
+        return Err(StoreError::Conflict(
+            "a bank statement goes into a company that exists: import its books first".into(),
+        )
+        .into());
+    };
+    let account = account.trim();
+    if account.is_empty() {
+        return Err(StoreError::Conflict("type the bank account's name".into()).into());
+    }
+    let company = store.company(&id.to_string()).await?;
+    let existing = store.bank_accounts(*id).await?.into_iter().find(|a| a.name == account);
+    let currency = existing
+        .as_ref()
+        .map_or(company.currency.clone(), |a| a.currency.clone());
+    let (source, format) = match &input {
+        StatementInput::Table { sheet, .. } => (sheet.label.clone(), "table".to_owned()),
+        StatementInput::Read(plan) => match plan.as_ref() {
+            Plan::Statement(r) => (
+                r.files.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>().join(", "),
+                r.format.to_owned(),
+            ),
+            _ => (String::new(), String::new()),
+        },
+    };
+    let cur = currency.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let read = match input {
+            StatementInput::Table { sheet, mapping } => {
+                let mut lines = Vec::new();
+                Prepared::new(Kind::Statement, &sheet, &mapping)?.validate(usize::MAX, &mut |b| {
+                    if let ImportBatch::Statement(mut l) = b {
+                        lines.append(&mut l);
+                    }
+                    true
+                })?;
+                super::statement::Read::of_lines(&sheet.label, lines)
+            }
+            StatementInput::Read(plan) => match plan.as_ref() {
+                Plan::Statement(r) => r.clone(),
+                _ => super::statement::Read::default(),
+            },
+        };
+        super::statement::check(read, &cur)
+    })
+    .await
+    .map_err(|e| StoreError::Aborted(format!("the reader stopped: {e}")))??;
+    if progress
+        .as_ref()
+        .is_some_and(|p| p.cancel.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        return Err(ImportFailure::Cancelled);
+    }
+    let write = crate::domain::StatementWrite {
+        account: match existing {
+            Some(a) => crate::domain::AccountTarget::Existing(a.name),
+            None => crate::domain::AccountTarget::Create {
+                name: account.to_owned(),
+                currency,
+                number: checked.number.clone(),
+            },
+        },
+        lines: checked.lines,
+        closing: checked.closing,
+        source,
+        format,
+    };
+    let done = store.import_statement(*id, &write).await?;
+    if let Some(p) = &progress {
+        p.rows
+            .store(write.lines.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok((company, done.added, done.skipped))
 }
 
 /// Runs an import in one transaction: the rows imported and skipped.
@@ -298,6 +412,7 @@ pub async fn run(
             .await?;
             Ok((company, parsed.rows, parsed.skipped.len()))
         }
+        ImportWhat::Statement { input, account } => run_statement(store, target, input, &account, progress).await,
         ImportWhat::Ready(plan) => {
             if let Some(p) = &progress
                 && p.cancel.load(std::sync::atomic::Ordering::Relaxed)

@@ -71,6 +71,8 @@ pub enum SourceKind {
     Spreadsheet,
     Journal,
     Cfdi,
+    /// A bank statement: OFX/QFX, camt.053 or MT940.
+    Statement,
 }
 
 impl SourceKind {
@@ -85,10 +87,23 @@ impl SourceKind {
         match ext.as_str() {
             "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => SourceKind::Spreadsheet,
             "journal" | "hledger" | "ledger" | "dat" | "beancount" | "bean" => SourceKind::Journal,
+            "ofx" | "qfx" | "sta" | "mt940" | "940" => SourceKind::Statement,
+            // An XML is a CFDI unless its first bytes name camt.053.
+            "xml" if head(path).contains("camt.053") => SourceKind::Statement,
             "xml" | "zip" => SourceKind::Cfdi,
             _ => SourceKind::Csv,
         }
     }
+}
+
+/// The first 4 KiB of a file as text (empty when it cannot be read).
+fn head(path: &Path) -> String {
+    use std::io::Read;
+    let mut buf = vec![0u8; 4096];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut buf))
+        .unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 /// How the user's columns map onto ours, and how their cells are written.
@@ -1160,9 +1175,22 @@ fn synonyms(field: &str) -> &'static [&'static str] {
             "ingreso",
         ],
         "balance" => &["saldo", "saldo final", "balance", "running balance"],
-        "reference" => &["referencia", "reference", "ref", "referencia numerica", "numero de referencia"],
+        "reference" => &[
+            "referencia",
+            "reference",
+            "ref",
+            "referencia numerica",
+            "numero de referencia",
+        ],
         "bank_ref" => &["folio", "clave de rastreo", "rastreo", "transaction id", "id"],
-        "counterparty" => &["beneficiario", "ordenante", "contraparte", "payee", "payer", "counterparty"],
+        "counterparty" => &[
+            "beneficiario",
+            "ordenante",
+            "contraparte",
+            "payee",
+            "payer",
+            "counterparty",
+        ],
         _ => &[],
     }
 }

@@ -147,15 +147,15 @@ macro_rules! bank_store {
                 ))
             };
             let rows: Vec<$crate::store::bank::LineRow> = query
-            .bind(company_id)
-            .bind(&q.account)
-            .bind(q.from)
-            .bind(q.to)
-            .bind(&pattern)
-            .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
-            .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
-            .fetch_all(&mut *tx)
-            .await?;
+                .bind(company_id)
+                .bind(&q.account)
+                .bind(q.from)
+                .bind(q.to)
+                .bind(&pattern)
+                .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
+                .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
+                .fetch_all(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok((rows.into_iter().map(Into::into).collect(), total as usize))
         }
@@ -205,7 +205,14 @@ macro_rules! bank_store {
             .await?;
             let (account, balance, balance_date) = match (found, &w.account) {
                 (Some(f), _) => f,
-                (None, AccountTarget::Create { name, currency, number }) => {
+                (
+                    None,
+                    AccountTarget::Create {
+                        name,
+                        currency,
+                        number,
+                    },
+                ) => {
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO bank_accounts (company_id, name, currency, number) VALUES ($1, $2, $3, $4) \
                          RETURNING id",
@@ -290,7 +297,7 @@ pub(crate) fn hex(key: &[u8]) -> String {
 }
 
 pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -44,13 +44,13 @@ pub use sql::COLLECTIONS_SQL;
 pub(crate) use sql::iso_date;
 pub use sqlite::SqliteStore;
 
-pub use bank::LineQuery;
 use crate::domain::{
     BankAccount, Company, Invoice, Month, MonthlyFinancials, NewCompany, Product, StatementImported, StatementWrite,
     StoredLine,
 };
 use crate::finance::CollectionsInput;
 use crate::finance::forecast::ForecastInput;
+pub use bank::LineQuery;
 use chrono::NaiveDate;
 use std::future::Future;
 use std::time::Duration;

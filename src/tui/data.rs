@@ -361,19 +361,28 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
         .map_err(|e| e.to_string())?;
     let m = books.as_of;
     let first_lines = line_page(String::new(), 0);
-    let ((first, total), (lines, lines_total), weeks, recommendations, scenarios, history, access, targets, conversations) =
-        tokio::try_join!(
-            store.open_invoice_page(id, m.last_day(), "", 0, PAGE),
-            store.bank_lines(id, &first_lines),
-            store.weekly_collections(id, m),
-            store.latest_recommendations(id, 5),
-            store.scenarios(id),
-            store.forecast_input(id, m),
-            store.access(id),
-            store.targets(id),
-            store.conversations(id),
-        )
-        .map_err(|e| e.to_string())?;
+    let (
+        (first, total),
+        (lines, lines_total),
+        weeks,
+        recommendations,
+        scenarios,
+        history,
+        access,
+        targets,
+        conversations,
+    ) = tokio::try_join!(
+        store.open_invoice_page(id, m.last_day(), "", 0, PAGE),
+        store.bank_lines(id, &first_lines),
+        store.weekly_collections(id, m),
+        store.latest_recommendations(id, 5),
+        store.scenarios(id),
+        store.forecast_input(id, m),
+        store.access(id),
+        store.targets(id),
+        store.conversations(id),
+    )
+    .map_err(|e| e.to_string())?;
     // The engine's work runs on the blocking pool, never on a runtime worker
     // that serves keys and frames.
     let open = OpenInvoices::first(first, total);

@@ -86,12 +86,7 @@ pub fn read(file: &str, src: &str) -> Result<Vec<Statement>, ImportError> {
                 let line = line_at(pos);
                 match (local.as_str(), path.last().map(String::as_str)) {
                     ("Stmt", _) => stmt = Some(Statement::default()),
-                    ("Bal", Some("Stmt")) => {
-                        bal = Some(Bal {
-                            line,
-                            ..Bal::default()
-                        })
-                    }
+                    ("Bal", Some("Stmt")) => bal = Some(Bal { line, ..Bal::default() }),
                     ("Ntry", Some("Stmt")) => {
                         entries += 1;
                         entry = Some(Entry {
@@ -288,15 +283,28 @@ fn to_line(file: &str, e: Entry, n: usize) -> Result<Option<(BankLine, String)>,
         return Ok(None); // pending or informational: not yet on the account
     }
     let amount = signed(file, &place, &e.amount, &e.credit)?;
-    let booked = date(&e.booked)
-        .or_else(|| date(&e.value))
-        .ok_or_else(|| at(file, &format!("{place} BookgDt"), Some(e.booked.clone()), "a date as YYYY-MM-DD"))?;
-    let counterparty = if amount.is_sign_negative() { e.creditor } else { e.debtor };
+    let booked = date(&e.booked).or_else(|| date(&e.value)).ok_or_else(|| {
+        at(
+            file,
+            &format!("{place} BookgDt"),
+            Some(e.booked.clone()),
+            "a date as YYYY-MM-DD",
+        )
+    })?;
+    let counterparty = if amount.is_sign_negative() {
+        e.creditor
+    } else {
+        e.debtor
+    };
     let description = [e.ustrd.join(" "), e.addtl, e.tx_addtl]
         .into_iter()
         .find(|s| !s.is_empty())
         .unwrap_or_else(|| counterparty.clone());
-    let bank_ref = if e.svcr_ref.is_empty() { e.tx_svcr_ref } else { e.svcr_ref };
+    let bank_ref = if e.svcr_ref.is_empty() {
+        e.tx_svcr_ref
+    } else {
+        e.svcr_ref
+    };
     Ok(Some((
         BankLine {
             date: booked,

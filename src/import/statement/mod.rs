@@ -83,6 +83,46 @@ pub struct Statement {
 #[derive(Debug, Clone, Default)]
 pub struct Read {
     pub files: Vec<(String, Vec<Statement>)>,
+    /// The format of the (first) file.
+    pub format: &'static str,
+}
+
+impl Read {
+    /// One file's lines read from a table.
+    pub fn of_lines(file: &str, lines: Vec<BankLine>) -> Read {
+        Read {
+            files: vec![(
+                file.to_owned(),
+                vec![Statement {
+                    lines,
+                    ..Statement::default()
+                }],
+            )],
+            format: Format::Table.name(),
+        }
+    }
+
+    /// How many lines the files hold.
+    pub fn lines(&self) -> usize {
+        self.files.iter().flat_map(|(_, s)| s).map(|s| s.lines.len()).sum()
+    }
+
+    /// One sentence for people: the lines, the account the file names, its closing balance.
+    pub fn summary(&self) -> String {
+        let statements: Vec<&Statement> = self.files.iter().flat_map(|(_, s)| s).collect();
+        let mut out = format!("{} lines ({})", self.lines(), self.format);
+        if let Some(a) = statements.iter().find_map(|s| s.account.as_deref()) {
+            out += &format!(", account {}", clean(a));
+        }
+        if let Some((c, d, _)) = statements.iter().rev().find_map(|s| s.closing.as_ref()) {
+            let cur = statements.iter().find_map(|s| s.currency.as_deref()).unwrap_or("");
+            out += &format!(", closing balance {} {}", clean(cur), crate::numbers::fixed(*c, 2));
+            if let Some(d) = d {
+                out += &format!(" on {d}");
+            }
+        }
+        out
+    }
 }
 
 /// The largest statement file read (a CSV is streamed by the mapping reader's own limits).
@@ -126,7 +166,8 @@ pub fn read_file(path: &Path, format: Option<Format>, mapping: &Mapping) -> Resu
     let n = {
         use std::io::Read;
         let mut f = &file;
-        f.read(&mut head).map_err(|e| whole(&name, format!("a readable file ({e})")))?
+        f.read(&mut head)
+            .map_err(|e| whole(&name, format!("a readable file ({e})")))?
     };
     head.truncate(n);
     if size == 0 {
@@ -151,7 +192,10 @@ pub fn read_file(path: &Path, format: Option<Format>, mapping: &Mapping) -> Resu
         Format::Table => unreachable!("read above"),
     };
     if statements.iter().all(|s| s.lines.is_empty()) && statements.iter().all(|s| s.closing.is_none()) {
-        return Err(whole(&name, format!("statement lines; the file has none ({} read)", format.name())));
+        return Err(whole(
+            &name,
+            format!("statement lines; the file has none ({} read)", format.name()),
+        ));
     }
     Ok(statements)
 }
@@ -166,9 +210,19 @@ fn decode(bytes: &[u8]) -> String {
 }
 
 /// Reads statement files (`format` or each file's own), the first problem refusing all.
-pub fn read_files(paths: &[std::path::PathBuf], format: Option<Format>, mapping: &Mapping) -> Result<Read, ImportError> {
+pub fn read_files(
+    paths: &[std::path::PathBuf],
+    format: Option<Format>,
+    mapping: &Mapping,
+) -> Result<Read, ImportError> {
     let mut read = Read::default();
     for p in paths {
+        if read.files.is_empty() {
+            let head = std::fs::read(p)
+                .map(|b| b[..b.len().min(4096)].to_vec())
+                .unwrap_or_default();
+            read.format = format.unwrap_or_else(|| Format::of(p, &head)).name();
+        }
         read.files
             .push((clean(&p.display().to_string()), read_file(p, format, mapping)?));
     }
@@ -240,14 +294,17 @@ fn read_table(path: &Path, mapping: &Mapping) -> Result<Vec<Statement>, ImportEr
 
 /// `DD/MM/YYYY` or `MM/DD/YYYY` from a sheet's slashed dates: the one a date
 /// proves (a part over 12), else the day first when the headers are Spanish.
-fn slashed_order(sheet: &super::table::Sheet) -> Option<&'static str> {
+pub fn slashed_order(sheet: &super::table::Sheet) -> Option<&'static str> {
     let (mut day_first, mut month_first, mut spanish) = (false, false, false);
     for (_, cells) in &sheet.rows {
         for c in cells {
             let super::table::Cell::Text(t) = c else { continue };
             let parts: Vec<&str> = t.trim().split('/').collect();
             if parts.len() == 3 && parts[2].len() == 4 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
-                let (a, b) = (parts[0].parse::<u32>().unwrap_or(0), parts[1].parse::<u32>().unwrap_or(0));
+                let (a, b) = (
+                    parts[0].parse::<u32>().unwrap_or(0),
+                    parts[1].parse::<u32>().unwrap_or(0),
+                );
                 day_first |= a > 12;
                 month_first |= b > 12;
             } else if super::table::fold(t) == "fecha" || super::table::fold(t).starts_with("fecha ") {
@@ -486,7 +543,10 @@ mod tests {
             ..Statement::default()
         };
         let e = balances("s.csv", &s).unwrap_err().to_string();
-        assert!(e.starts_with("s.csv: row b \"131.00\": expected the running balance"), "{e}");
+        assert!(
+            e.starts_with("s.csv: row b \"131.00\": expected the running balance"),
+            "{e}"
+        );
         assert!(e.contains("150.00 − 20.00 = 130.00"), "{e}");
         let s = Statement {
             opening: Some(("100".parse().unwrap(), ":60F:".into())),

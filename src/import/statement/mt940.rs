@@ -14,7 +14,7 @@ pub fn read(file: &str, src: &str) -> Result<Vec<Statement>, ImportError> {
     let mut fields: Vec<(String, String, usize)> = Vec::new();
     for (i, raw) in src.lines().enumerate() {
         let line = raw.trim_end_matches('\r');
-        let body = line.trim_start_matches(|c| c == '{' || c == '}');
+        let body = line.trim_start_matches(['{', '}']);
         let body = body
             .strip_prefix("4:")
             .filter(|_| line.starts_with('{'))
@@ -95,7 +95,14 @@ fn statement<'a>(s: &'a mut Option<Statement>, file: &str, place: &str) -> Resul
 /// `C260101MXN1234,56` → (signed amount, date, currency).
 fn balance(file: &str, place: &str, v: &str) -> Result<(Decimal, NaiveDate, String), ImportError> {
     let v = v.trim();
-    let bad = || at(file, place, Some(v.to_owned()), "C or D, a date YYMMDD, a currency and an amount, e.g. C260101MXN1234,56");
+    let bad = || {
+        at(
+            file,
+            place,
+            Some(v.to_owned()),
+            "C or D, a date YYMMDD, a currency and an amount, e.g. C260101MXN1234,56",
+        )
+    };
     if v.len() < 11 || !v.is_char_boundary(10) {
         return Err(bad());
     }

@@ -68,7 +68,10 @@ pub fn read(file: &str, src: &str) -> Result<Vec<Statement>, ImportError> {
                         file,
                         &format!("{} (line {})", open.tag, open.line),
                         None,
-                        format!("</{}> before </{name}> on line {line} (the element is not closed)", open.tag),
+                        format!(
+                            "</{}> before </{name}> on line {line} (the element is not closed)",
+                            open.tag
+                        ),
                     ));
                 }
                 None => {
@@ -83,7 +86,10 @@ pub fn read(file: &str, src: &str) -> Result<Vec<Statement>, ImportError> {
             continue;
         }
         if value.is_empty() {
-            if let Some(open) = stack.iter().find(|o| o.tag == tag && AGGREGATES_NOT_NESTED.contains(&tag.as_str())) {
+            if let Some(open) = stack
+                .iter()
+                .find(|o| o.tag == tag && AGGREGATES_NOT_NESTED.contains(&tag.as_str()))
+            {
                 return Err(at(
                     file,
                     &format!("{} (line {})", open.tag, open.line),
@@ -116,14 +122,26 @@ pub fn read(file: &str, src: &str) -> Result<Vec<Statement>, ImportError> {
         out.push(current);
     }
     if out.is_empty() {
-        return Err(at(file, "file", None, "a bank statement (STMTRS or CCSTMTRS) in the OFX"));
+        return Err(at(
+            file,
+            "file",
+            None,
+            "a bank statement (STMTRS or CCSTMTRS) in the OFX",
+        ));
     }
     Ok(out)
 }
 
 /// Aggregates that never hold one of their own kind (a second one opening
 /// means the first was not closed).
-const AGGREGATES_NOT_NESTED: [&str; 6] = ["STMTTRN", "STMTRS", "CCSTMTRS", "BANKTRANLIST", "LEDGERBAL", "STMTTRNRS"];
+const AGGREGATES_NOT_NESTED: [&str; 6] = [
+    "STMTTRN",
+    "STMTRS",
+    "CCSTMTRS",
+    "BANKTRANLIST",
+    "LEDGERBAL",
+    "STMTTRNRS",
+];
 
 fn close(
     file: &str,
@@ -144,8 +162,14 @@ fn close(
                     .ok_or_else(|| at(file, &place, None, format!("<{k}> in the transaction")))
             };
             let posted = need("DTPOSTED")?;
-            let date = date(&posted)
-                .ok_or_else(|| at(file, &format!("{place} DTPOSTED"), Some(posted.clone()), "a date as YYYYMMDD"))?;
+            let date = date(&posted).ok_or_else(|| {
+                at(
+                    file,
+                    &format!("{place} DTPOSTED"),
+                    Some(posted.clone()),
+                    "a date as YYYYMMDD",
+                )
+            })?;
             let raw = need("TRNAMT")?;
             let amount = amount(&raw).map_err(|e| at(file, &format!("{place} TRNAMT"), Some(raw.clone()), e))?;
             let name = l.get("NAME").map(|s| text(s)).unwrap_or_default();
@@ -285,7 +309,10 @@ mod tests {
     fn a_missing_close_is_named_where_it_opened() {
         let broken = SGML.replacen("<MEMO>F-001</STMTTRN>", "<MEMO>F-001", 1);
         let e = read("b.ofx", &broken).unwrap_err().to_string();
-        assert!(e.starts_with("b.ofx: STMTTRN (line 10): expected </STMTTRN> before the next <STMTTRN> on line 11"), "{e}");
+        assert!(
+            e.starts_with("b.ofx: STMTTRN (line 10): expected </STMTTRN> before the next <STMTTRN> on line 11"),
+            "{e}"
+        );
     }
 
     #[test]

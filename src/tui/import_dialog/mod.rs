@@ -47,6 +47,9 @@ impl ImportRequest {
         match &self.what {
             ImportWhat::Table { kind, sheet, .. } => (kind.name().to_owned(), format!("file {}", sheet.label)),
             ImportWhat::Ready(plan) => (plan.target().to_owned(), self.source.clone()),
+            ImportWhat::Statement { account, .. } => {
+                ("statement".to_owned(), format!("{} into {account}", self.source))
+            }
         }
     }
 }
@@ -66,6 +69,8 @@ pub enum Focus {
     Language,
     Path,
     Rfc,
+    /// The bank account a statement goes to.
+    Account,
     Kind,
     Sheet,
     Field(usize),
@@ -98,6 +103,8 @@ pub enum Loaded {
 pub struct ImportDialog {
     pub path: String,
     pub rfc: String,
+    /// The bank account a statement goes to (made when new).
+    pub account: String,
     pub focus: Focus,
     pub kind: Kind,
     pub completions: Vec<String>,
@@ -133,11 +140,12 @@ pub enum Destination {
 }
 
 /// The choices of "Import as": our kinds, financials also as months across.
-const CHOICES: [(Kind, bool); 4] = [
+const CHOICES: [(Kind, bool); 5] = [
     (Kind::Financials, false),
     (Kind::Financials, true),
     (Kind::Products, false),
     (Kind::Invoices, false),
+    (Kind::Statement, false),
 ];
 
 /// `~/x` → `$HOME/x`.
@@ -212,6 +220,7 @@ impl ImportDialog {
         ImportDialog {
             path: String::new(),
             rfc: String::new(),
+            account: String::new(),
             focus: Focus::Path,
             kind: Kind::Financials,
             completions: Vec::new(),
@@ -289,11 +298,15 @@ impl ImportDialog {
         rows.push(Focus::Path);
         match self.source() {
             Some(SourceKind::Cfdi) => rows.push(Focus::Rfc),
+            Some(SourceKind::Statement) => rows.push(Focus::Account),
             Some(SourceKind::Csv) => rows.push(Focus::Kind),
             // Months across reads every sheet with months: no sheet to choose.
             Some(SourceKind::Spreadsheet) if self.across => rows.push(Focus::Kind),
             Some(SourceKind::Spreadsheet) => rows.extend([Focus::Kind, Focus::Sheet]),
             _ => {}
+        }
+        if self.is_table() && self.kind == Kind::Statement {
+            rows.push(Focus::Account);
         }
         if matches!(self.loaded, Loaded::Table { .. }) && self.is_table() && !self.across {
             rows.extend((0..self.kind.columns().len()).map(Focus::Field));
@@ -350,14 +363,49 @@ impl ImportDialog {
                     return self.read_request();
                 }
             }
-            Ok(ReadResult::Ready(ready)) => self.loaded = Loaded::Ready(ready),
+            Ok(ReadResult::Ready(ready)) => {
+                if let source::Plan::Statement(r) = ready.plan.as_ref() {
+                    let named = r.files.iter().flat_map(|(_, s)| s).find_map(|s| s.account.clone());
+                    self.default_account(named);
+                }
+                self.loaded = Loaded::Ready(ready);
+            }
         }
         None
     }
 
+    /// The account a statement goes to, when none is typed: the one the file
+    /// names, else the file's name.
+    fn default_account(&mut self, named: Option<String>) {
+        if self.account.trim().is_empty() {
+            self.account = named.unwrap_or_else(|| {
+                Path::new(self.path.trim())
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        }
+    }
+
     /// Recomputes the preview after the mapping or the kind changed.
     pub fn refresh(&mut self) {
+        if self.kind == Kind::Statement && self.is_table() {
+            self.default_account(None);
+        }
         if let Loaded::Table { sheet, .. } = &self.loaded {
+            // A statement's dates like 27/11/2026: the day first when a date
+            // or the Spanish headers say so (as `import statement` reads them).
+            if self.kind == Kind::Statement && self.mapping.date_format.is_none() {
+                let fails = Prepared::new(self.kind, sheet, &self.mapping).is_ok_and(|p| {
+                    p.preview(PREVIEW_ROWS).iter().any(|(_, r)| {
+                        r.as_ref()
+                            .is_err_and(|ps| ps.iter().any(|p| p.expected.contains("--date-format")))
+                    })
+                });
+                if fails {
+                    self.mapping.date_format = crate::import::statement::slashed_order(sheet).map(str::to_owned);
+                }
+            }
             self.preview = match Prepared::new(self.kind, sheet, &self.mapping) {
                 Ok(p) => Ok(p.preview(PREVIEW_ROWS)),
                 Err(e) => Err(e.to_string()),
@@ -403,6 +451,36 @@ impl ImportDialog {
         let progress = Arc::new(ImportProgress::default());
         let target = self.target(lang)?;
         match &self.loaded {
+            Loaded::Table { sheet, .. } if self.kind == Kind::Statement => {
+                if let Err(e) = &self.preview {
+                    return Err(e.clone());
+                }
+                Ok(ImportRequest {
+                    target,
+                    source: format!("file {}", clean(self.path.trim())),
+                    what: ImportWhat::Statement {
+                        input: source::StatementInput::Table {
+                            sheet: sheet.clone(),
+                            mapping: self.mapping.clone(),
+                        },
+                        account: self.account.trim().to_owned(),
+                    },
+                    progress,
+                    total: Prepared::new(self.kind, sheet, &self.mapping).map_or(0, |p| p.data_len()) as u64,
+                })
+            }
+            Loaded::Ready(source::Ready { plan, .. }) if matches!(plan.as_ref(), source::Plan::Statement(_)) => {
+                Ok(ImportRequest {
+                    target,
+                    source: format!("{} {}", source_label(self.source(), Lang::En), clean(self.path.trim())),
+                    what: ImportWhat::Statement {
+                        input: source::StatementInput::Read(plan.clone()),
+                        account: self.account.trim().to_owned(),
+                    },
+                    progress,
+                    total: plan.len() as u64,
+                })
+            }
             Loaded::Table { sheet, .. } => {
                 if let Err(e) = &self.preview {
                     return Err(e.clone());
@@ -440,7 +518,10 @@ impl ImportDialog {
         }
         let rows = self.rows();
         let at = rows.iter().position(|r| *r == self.focus).unwrap_or(0);
-        let typing = matches!(self.focus, Focus::Path | Focus::Rfc | Focus::Name | Focus::Currency);
+        let typing = matches!(
+            self.focus,
+            Focus::Path | Focus::Rfc | Focus::Account | Focus::Name | Focus::Currency
+        );
         match key.code {
             KeyCode::Esc => return Ask::Close,
             KeyCode::Up => self.focus = rows[at.saturating_sub(1)],
@@ -584,6 +665,7 @@ impl ImportDialog {
             (Destination::New { name, .. }, Focus::Name) => name,
             (Destination::New { currency, .. }, Focus::Currency) => currency,
             (_, Focus::Rfc) => &mut self.rfc,
+            (_, Focus::Account) => &mut self.account,
             _ => &mut self.path,
         }
     }
@@ -620,6 +702,10 @@ pub(super) fn source_label(s: Option<SourceKind>, lang: Lang) -> &'static str {
         Some(SourceKind::Spreadsheet) => lang.pick("Spreadsheet", "Hoja de cálculo"),
         Some(SourceKind::Journal) => lang.pick("Accounting journal", "Diario contable"),
         Some(SourceKind::Cfdi) => "CFDI (XML)",
+        Some(SourceKind::Statement) => lang.pick(
+            "Bank statement (OFX, camt.053, MT940)",
+            "Estado de cuenta (OFX, camt.053, MT940)",
+        ),
     }
 }
 

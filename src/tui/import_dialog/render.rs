@@ -139,6 +139,19 @@ pub fn render(d: &ImportDialog, app: &crate::tui::app::App, area: Rect, buf: &mu
             Span::styled(format!("{}{}", clean(&d.rfc), cursor(Focus::Rfc)), focused(Focus::Rfc)),
         ]));
     }
+    let account_row = |lines: &mut Vec<Line>| {
+        lines.push(Line::from(vec![
+            label(t("Bank account", "Cuenta bancaria")),
+            Span::styled(
+                format!("{}{}", clean(&d.account), cursor(Focus::Account)),
+                focused(Focus::Account),
+            ),
+            Span::styled(t("  made when new", "  se crea si es nueva"), th.muted),
+        ]));
+    };
+    if rows.contains(&Focus::Account) && !rows.contains(&Focus::Kind) {
+        account_row(&mut lines);
+    }
     if rows.contains(&Focus::Kind) {
         let mut spans = vec![
             label(t("Import as", "Importar como")),
@@ -157,6 +170,9 @@ pub fn render(d: &ImportDialog, app: &crate::tui::app::App, area: Rect, buf: &mu
             spans.push(Span::styled(format!("◀ {} ▶", clean(&sheet)), focused(Focus::Sheet)));
         }
         lines.push(Line::from(spans));
+        if rows.contains(&Focus::Account) {
+            account_row(&mut lines);
+        }
     }
     match &d.loaded {
         Loaded::Nothing => lines.push(Line::from(Span::styled(
@@ -214,8 +230,14 @@ pub fn render(d: &ImportDialog, app: &crate::tui::app::App, area: Rect, buf: &mu
             Err(e) => body.push(Line::from(Span::styled(format!("✗ {}", clean(e)), th.bad))),
             Ok(rows) => {
                 let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+                // A statement shows its signed amount, however it was read.
+                let statement = d.kind == crate::import::Kind::Statement;
                 let mapped: Vec<usize> = (0..names.len())
-                    .filter(|i| d.mapping.columns.contains_key(names[*i]) || fields[*i].1)
+                    .filter(|i| match names[*i] {
+                        "amount" if statement => true,
+                        "debit" | "credit" if statement => false,
+                        n => d.mapping.columns.contains_key(n) || fields[*i].1,
+                    })
                     .collect();
                 let mut widths: Vec<usize> = mapped.iter().map(|i| names[*i].len()).collect();
                 for (_, r) in rows {

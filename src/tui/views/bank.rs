@@ -140,7 +140,10 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let total = view.total;
     let reading = if view.stale { " …" } else { "" };
     let title = if app.views.filter.is_empty() && !app.views.filtering {
-        format!("{} ({total})", t("Lines, newest first", "Movimientos, recientes primero"))
+        format!(
+            "{} ({total})",
+            t("Lines, newest first", "Movimientos, recientes primero")
+        )
     } else {
         format!(
             "{} ({total}{reading}) /{}{}",
@@ -175,13 +178,20 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         let Some(l) = view.get(i).filter(|_| !view.stale) else {
             return vec![left("…".to_owned(), th.muted)];
         };
-        let text = if l.description.is_empty() { &l.counterparty } else { &l.description };
+        let text = if l.description.is_empty() {
+            &l.counterparty
+        } else {
+            &l.description
+        };
         let mut row = vec![left(l.date.to_string(), th.base), left(clean(text), th.base)];
         if !narrow {
             row.insert(1, left(clean(&l.account), th.muted));
             row.push(left(clean(&l.reference), th.muted));
         }
-        row.push(right(f.amount(l.amount), if l.amount < Decimal::ZERO { th.bad } else { th.good }));
+        row.push(right(
+            f.amount(l.amount),
+            if l.amount < Decimal::ZERO { th.bad } else { th.good },
+        ));
         row.push(right(l.balance.map(|b| f.amount(b)).unwrap_or_default(), th.muted));
         row
     });

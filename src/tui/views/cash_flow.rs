@@ -185,7 +185,13 @@ fn weeks(app: &App, d: &CompanyData, chart: Rect, table: Rect, buf: &mut Buffer)
     // At the month end: the books' cash, or (opened from the bank) the bank's
     // cash less what its lines moved since.
     let start = match fc.opening_date {
-        Some(_) => fc.opening - d.bank_days.iter().map(|x| x.inflows - x.outflows).sum::<rust_decimal::Decimal>(),
+        Some(_) => {
+            fc.opening
+                - d.bank_days
+                    .iter()
+                    .map(|x| x.inflows - x.outflows)
+                    .sum::<rust_decimal::Decimal>()
+        }
         None => fc.opening,
     };
     let points: Vec<(f64, f64)> = std::iter::once((0.0, start.to_f64().unwrap_or(0.0)))
