@@ -458,6 +458,7 @@ async fn backup_restores_into_an_empty_store_of_either_kind() {
                     katalis::domain::AccountTarget::Existing("Banorte".into())
                 },
                 lines: c.lines,
+                keys: c.keys,
                 closing: c.closing,
                 source: file.into(),
                 format: "ofx".into(),

@@ -1740,7 +1740,7 @@ fn with_bank(lang: Lang) -> App {
         .lines
         .into_iter()
         .enumerate()
-        .map(|(i, (_, l))| katalis::domain::StoredLine {
+        .map(|(i, l)| katalis::domain::StoredLine {
             id: i as i64 + 1,
             account: "BBVA 1234".into(),
             date: l.date,

@@ -46,4 +46,4 @@ CREATE TABLE bank_lines (
 ) STRICT;
 
 CREATE INDEX bank_lines_account_date ON bank_lines (account_id, date, id);
-CREATE INDEX bank_lines_company_date ON bank_lines (company_id, date);
+CREATE INDEX bank_lines_company_date ON bank_lines (company_id, date, id);

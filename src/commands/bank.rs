@@ -105,7 +105,7 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
         })
         .to_owned();
     if a.dry_run {
-        let batch = ImportBatch::Statement(checked.lines.into_iter().map(|(_, l)| l).collect());
+        let batch = ImportBatch::Statement(checked.lines);
         let (header, rows) = crate::import::preview_table(&batch);
         let rows: Vec<Vec<String>> = rows
             .into_iter()
@@ -126,6 +126,7 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
     let write = StatementWrite {
         account,
         lines: checked.lines,
+        keys: checked.keys,
         closing: checked.closing,
         source: sources.join(", "),
         format: format_name.clone(),

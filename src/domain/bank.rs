@@ -22,7 +22,24 @@ pub struct BankLine {
     /// The running balance after this line, when the file gives it.
     pub balance: Option<Decimal>,
     /// Where the line is in its file, for messages: `row 12`, `STMTTRN 3 (line 40)`.
-    pub at: String,
+    pub at: Place,
+}
+
+/// Where a line is in its file: a table's row (no allocation for the million
+/// rows of a large CSV), or an element of a statement format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Row(u64),
+    Named(Box<str>),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Row(r) => write!(f, "row {r}"),
+            Place::Named(n) => f.write_str(n),
+        }
+    }
 }
 
 /// A bank account of a company with what its lines say.
@@ -112,12 +129,23 @@ impl AccountTarget {
 #[derive(Debug, Clone)]
 pub struct StatementWrite {
     pub account: AccountTarget,
-    pub lines: Vec<(Vec<u8>, BankLine)>,
+    pub lines: Vec<BankLine>,
+    /// Each line's key (`import::statement`), in the same order.
+    pub keys: Vec<[u8; 16]>,
     /// The file's closing balance and its date, when it gives one.
     pub closing: Option<(Decimal, NaiveDate)>,
     /// For the import's row: the file(s) and format.
     pub source: String,
     pub format: String,
+}
+
+/// What writing a statement's lines added: how many, the sum of those dated
+/// after a given day (the account's balance moves by it), the last date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinesAdded {
+    pub count: usize,
+    pub sum_after: Decimal,
+    pub last: Option<NaiveDate>,
 }
 
 /// What a statement import did.

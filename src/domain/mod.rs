@@ -4,7 +4,9 @@ mod bank;
 mod month;
 mod scenario;
 
-pub use bank::{AccountTarget, BankAccount, BankLine, StatementImported, StatementWrite, StoredLine, money_text};
+pub use bank::{
+    AccountTarget, BankAccount, BankLine, LinesAdded, Place, StatementImported, StatementWrite, StoredLine, money_text,
+};
 
 pub use month::{Month, MonthParseError, month_number};
 pub use scenario::{CashEvent, Drivers, Hire};

@@ -1081,7 +1081,7 @@ impl Rows {
                         reference,
                         bank_ref,
                         balance,
-                        at: format!("row {line}"),
+                        at: crate::domain::Place::Row(line),
                     });
                 }
             }

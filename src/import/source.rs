@@ -385,6 +385,7 @@ pub async fn run_statement(
             },
         },
         lines: checked.lines,
+        keys: checked.keys,
         closing: checked.closing,
         source,
         format,

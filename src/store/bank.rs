@@ -242,7 +242,20 @@ macro_rules! bank_store {
             .bind(&w.format)
             .fetch_one(&mut *tx)
             .await?;
-            let added = Self::write_bank_lines(&mut tx, company_id, account, import, &w.lines).await?;
+            if w.keys.len() != w.lines.len() {
+                return Err(StoreError::Aborted("a statement line without its key".into()));
+            }
+            let written = Self::write_bank_lines(
+                &mut tx,
+                company_id,
+                account,
+                import,
+                &w.lines,
+                &w.keys,
+                balance_date,
+            )
+            .await?;
+            let added = written.count;
             let skipped = w.lines.len() - added;
             sqlx::query("UPDATE bank_imports SET added = $1, skipped = $2 WHERE id = $3")
                 .bind(added as i64)
@@ -252,20 +265,9 @@ macro_rules! bank_store {
                 .await?;
             // The balance: the statement's closing balance when it is the
             // latest known; else the lines added after the last one summed on.
-            let (after, last): (Option<Money>, Option<chrono::NaiveDate>) = sqlx::query_as(
-                "SELECT SUM(CASE WHEN CAST($2 AS DATE) IS NULL OR date > $2 THEN amount ELSE 0 END), MAX(date) \
-                 FROM bank_lines WHERE import_id = $1",
-            )
-            .bind(import)
-            .bind(balance_date)
-            .fetch_one(&mut *tx)
-            .await?;
             let (balance, balance_date) = match w.closing {
                 Some((c, d)) if balance_date.is_none_or(|bd| d >= bd) => (c, Some(d)),
-                _ => (
-                    balance.0 + after.map_or(rust_decimal::Decimal::ZERO, |m| m.0),
-                    balance_date.max(last),
-                ),
+                _ => (balance.0 + written.sum_after, balance_date.max(written.last)),
             };
             sqlx::query("UPDATE bank_accounts SET balance = $1, balance_date = $2 WHERE id = $3")
                 .bind(Money::new(balance)?)

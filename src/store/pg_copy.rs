@@ -334,8 +334,10 @@ pub(super) async fn copy_bank_lines(
     company: i64,
     account: i64,
     import: i64,
-    lines: &[(Vec<u8>, crate::domain::BankLine)],
-) -> StoreResult<usize> {
+    lines: &[crate::domain::BankLine],
+    keys: &[[u8; 16]],
+    after: Option<chrono::NaiveDate>,
+) -> StoreResult<crate::domain::LinesAdded> {
     sqlx::query(
         "CREATE TEMP TABLE katalis_bank_stage (seq BIGINT, date DATE, value_date DATE, amount NUMERIC(18,4), \
          description TEXT, counterparty TEXT, reference TEXT, bank_ref TEXT, balance NUMERIC(18,4), key BYTEA) \
@@ -350,7 +352,7 @@ pub(super) async fn copy_bank_lines(
         )
         .await?;
     let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
-    for (seq, (key, l)) in lines.iter().enumerate() {
+    for (seq, (key, l)) in keys.iter().zip(lines).enumerate() {
         let mut e = CopyRow {
             buf: &mut buf,
             first: true,
@@ -381,18 +383,24 @@ pub(super) async fn copy_bank_lines(
         copy_in.send(buf).await?;
     }
     copy_in.finish().await?;
-    let added = sqlx::query(
-        "INSERT INTO bank_lines (company_id, account_id, import_id, date, value_date, amount, description, \
-         counterparty, reference, bank_ref, balance, key) \
+    let (count, sum_after, last): (i64, Option<Decimal>, Option<chrono::NaiveDate>) = sqlx::query_as(
+        "WITH added AS (INSERT INTO bank_lines (company_id, account_id, import_id, date, value_date, amount, \
+         description, counterparty, reference, bank_ref, balance, key) \
          SELECT $1, $2, $3, date, value_date, amount, description, counterparty, reference, bank_ref, balance, key \
-         FROM katalis_bank_stage ORDER BY seq ON CONFLICT (account_id, key) DO NOTHING",
+         FROM katalis_bank_stage ORDER BY seq ON CONFLICT (account_id, key) DO NOTHING RETURNING date, amount) \
+         SELECT COUNT(*), SUM(CASE WHEN CAST($4 AS DATE) IS NULL OR date > $4 THEN amount ELSE 0 END), MAX(date) \
+         FROM added",
     )
     .bind(company)
     .bind(account)
     .bind(import)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .bind(after)
+    .fetch_one(&mut *tx)
+    .await?;
     sqlx::query("DROP TABLE katalis_bank_stage").execute(&mut *tx).await?;
-    Ok(added as usize)
+    Ok(crate::domain::LinesAdded {
+        count: count as usize,
+        sum_after: sum_after.unwrap_or_default(),
+        last,
+    })
 }

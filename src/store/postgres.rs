@@ -204,9 +204,11 @@ impl super::sql::Backend for PgStore {
         company: i64,
         account: i64,
         import: i64,
-        lines: &[(Vec<u8>, crate::domain::BankLine)],
-    ) -> StoreResult<usize> {
-        pg_copy::copy_bank_lines(tx, company, account, import, lines).await
+        lines: &[crate::domain::BankLine],
+        keys: &[[u8; 16]],
+        after: Option<chrono::NaiveDate>,
+    ) -> StoreResult<crate::domain::LinesAdded> {
+        pg_copy::copy_bank_lines(tx, company, account, import, lines, keys, after).await
     }
 
     fn pool(&self) -> &PgPool {

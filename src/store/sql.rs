@@ -514,8 +514,10 @@ pub(crate) trait Backend: Dialect {
         company: i64,
         account: i64,
         import: i64,
-        lines: &[(Vec<u8>, crate::domain::BankLine)],
-    ) -> StoreResult<usize>;
+        lines: &[crate::domain::BankLine],
+        keys: &[[u8; 16]],
+        after: Option<chrono::NaiveDate>,
+    ) -> StoreResult<crate::domain::LinesAdded>;
 }
 
 /// A backend's store, from its phrases written once: the [`Dialect`]

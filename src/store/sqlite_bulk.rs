@@ -206,8 +206,10 @@ pub(crate) async fn write_bank_lines(
     company: i64,
     account: i64,
     import: i64,
-    lines: &[(Vec<u8>, crate::domain::BankLine)],
-) -> StoreResult<usize> {
+    lines: &[crate::domain::BankLine],
+    keys: &[[u8; 16]],
+    after: Option<chrono::NaiveDate>,
+) -> StoreResult<crate::domain::LinesAdded> {
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle();
     let stmt = Statement::prepare(
@@ -217,8 +219,8 @@ pub(crate) async fn write_bank_lines(
           ON CONFLICT (account_id, key) DO NOTHING",
     )?;
     let mut buf = [0u8; 10];
-    let mut added = 0usize;
-    for (key, l) in lines {
+    let mut added = crate::domain::LinesAdded::default();
+    for (key, l) in keys.iter().zip(lines) {
         stmt.int(1, company)?;
         stmt.int(2, account)?;
         stmt.int(3, import)?;
@@ -239,7 +241,13 @@ pub(crate) async fn write_bank_lines(
         stmt.blob(12, key)?;
         stmt.step()?;
         // SAFETY: `db` is the live connection the statement ran on.
-        added += usize::from(unsafe { ffi::sqlite3_changes(db.as_ptr()) } > 0);
+        if unsafe { ffi::sqlite3_changes(db.as_ptr()) } > 0 {
+            added.count += 1;
+            if after.is_none_or(|a| l.date > a) {
+                added.sum_after += l.amount;
+            }
+            added.last = added.last.max(Some(l.date));
+        }
     }
     Ok(added)
 }

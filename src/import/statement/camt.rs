@@ -161,7 +161,8 @@ pub fn read(file: &str, src: &str) -> Result<Vec<Statement>, ImportError> {
                             if let (Some(s), Some(line)) = (stmt.as_mut(), to_line(file, done, entries)?) {
                                 s.lines.push(line.0);
                                 if !line.1.is_empty() {
-                                    s.currencies.push((s.lines.last().expect("pushed").at.clone(), line.1));
+                                    s.currencies
+                                        .push((s.lines.last().expect("pushed").at.to_string(), line.1));
                                 }
                             }
                         }
@@ -315,7 +316,7 @@ fn to_line(file: &str, e: Entry, n: usize) -> Result<Option<(BankLine, String)>,
             reference: e.end_to_end,
             bank_ref,
             balance: None,
-            at: place,
+            at: crate::domain::Place::Named(place.into()),
         },
         e.ccy,
     )))

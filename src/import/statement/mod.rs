@@ -323,7 +323,9 @@ pub fn slashed_order(sheet: &super::table::Sheet) -> Option<&'static str> {
 /// The checked lines of a set of files, keyed, and the closing balance they state.
 #[derive(Debug, Clone, Default)]
 pub struct Checked {
-    pub lines: Vec<(Vec<u8>, BankLine)>,
+    pub lines: Vec<BankLine>,
+    /// Each line's key, in the same order.
+    pub keys: Vec<[u8; 16]>,
     pub closing: Option<(Decimal, NaiveDate)>,
     /// The account number the files name (the first that does).
     pub number: Option<String>,
@@ -335,7 +337,7 @@ pub struct Checked {
 pub fn check(read: Read, currency: &str) -> Result<Checked, ImportError> {
     let mut out = Checked::default();
     for (file, statements) in read.files {
-        let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
+        let mut occurrences: HashMap<[u8; 16], u32> = HashMap::new();
         for mut s in statements {
             if let Some(c) = &s.currency
                 && !c.eq_ignore_ascii_case(currency)
@@ -385,9 +387,11 @@ pub fn check(read: Read, currency: &str) -> Result<Checked, ImportError> {
             {
                 out.closing = Some((c, d));
             }
-            for line in s.lines {
-                let key = key(&line, &mut occurrences);
-                out.lines.push((key, line));
+            out.keys.extend(s.lines.iter().map(|l| key(l, &mut occurrences)));
+            if out.lines.is_empty() {
+                out.lines = std::mem::take(&mut s.lines);
+            } else {
+                out.lines.append(&mut s.lines);
             }
         }
     }
@@ -403,7 +407,7 @@ fn balances(file: &str, s: &Statement) -> Result<(), ImportError> {
             (Some(p), Some(b)) if p + l.amount != b => {
                 return Err(at(
                     file,
-                    &l.at,
+                    &l.at.to_string(),
                     Some(money(b, 2)),
                     format!(
                         "the running balance to follow from the one before: {} {} {} = {} (the balance does not add up)",
@@ -442,33 +446,45 @@ fn balances(file: &str, s: &Statement) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// 16 bytes that find a line again: a hash of the bank's reference when the
-/// format has one; else of its date, amount, description and running balance
-/// and its occurrence among identical lines of that day in the file.
-fn key(l: &BankLine, occurrences: &mut HashMap<[u8; 32], u32>) -> Vec<u8> {
+/// 16 bytes that find a line again: its booking day (4 bytes, so that a
+/// statement's keys follow one another in the index as its dates do), then 12
+/// bytes of a hash of the bank's reference when the format has one; else of
+/// its date, amount, description and running balance and its occurrence among
+/// identical lines of that day in the file.
+fn key(l: &BankLine, occurrences: &mut HashMap<[u8; 16], u32>) -> [u8; 16] {
+    use chrono::Datelike;
     let mut h = blake3::Hasher::new();
     if !l.bank_ref.is_empty() {
         h.update(b"r\0");
         h.update(l.bank_ref.as_bytes());
     } else {
+        // A decimal by its normalised mantissa and scale (1.50 and 1.5 alike), without text.
+        let number = |h: &mut blake3::Hasher, d: Decimal| {
+            let n = d.normalize();
+            h.update(&n.mantissa().to_le_bytes());
+            h.update(&n.scale().to_le_bytes());
+        };
         let mut same = blake3::Hasher::new();
-        same.update(l.date.to_string().as_bytes());
-        same.update(b"\0");
-        same.update(l.amount.normalize().to_string().as_bytes());
-        same.update(b"\0");
+        same.update(&l.date.num_days_from_ce().to_le_bytes());
+        number(&mut same, l.amount);
+        same.update(&(l.description.len() as u64).to_le_bytes());
         same.update(l.description.as_bytes());
-        same.update(b"\0");
+        same.update(&[u8::from(l.balance.is_some())]);
         if let Some(b) = l.balance {
-            same.update(b.normalize().to_string().as_bytes());
+            number(&mut same, b);
         }
-        let same = *same.finalize().as_bytes();
-        let n = occurrences.entry(same).or_insert(0);
+        let mut print = [0u8; 16];
+        print.copy_from_slice(&same.finalize().as_bytes()[..16]);
+        let n = occurrences.entry(print).or_insert(0);
         *n += 1;
         h.update(b"h\0");
-        h.update(&same);
+        h.update(&print);
         h.update(&n.to_le_bytes());
     }
-    h.finalize().as_bytes()[..16].to_vec()
+    let mut key = [0u8; 16];
+    key[..4].copy_from_slice(&(l.date.num_days_from_ce() as u32).to_be_bytes());
+    key[4..].copy_from_slice(&h.finalize().as_bytes()[..12]);
+    key
 }
 
 /// Text of an element or tag as a line field: entities already decoded,
@@ -513,7 +529,7 @@ mod tests {
             reference: String::new(),
             bank_ref: String::new(),
             balance: balance.map(|b| b.parse().unwrap()),
-            at: format!("row {desc}"),
+            at: crate::domain::Place::Named(format!("row {desc}").into()),
         }
     }
 

@@ -191,7 +191,7 @@ fn entry(file: &str, place: &str, v: &str) -> Result<BankLine, ImportError> {
         reference: text(customer),
         bank_ref: text(bank),
         balance: None,
-        at: place.to_owned(),
+        at: crate::domain::Place::Named(place.into()),
     })
 }
 

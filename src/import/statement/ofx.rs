@@ -200,7 +200,7 @@ fn close(
                 reference,
                 bank_ref: l.get("FITID").map(|s| text(s)).unwrap_or_default(),
                 balance: None,
-                at: place,
+                at: crate::domain::Place::Named(place.into()),
             });
         }
         // A transaction's other currency: its symbol is the line's.
