@@ -264,3 +264,172 @@ async fn the_forecast_and_the_report_open_from_the_bank() {
         assert_eq!(report["cash_flow"]["bank_cash"]["as_of"], format!("{next}-27"));
     }
 }
+
+#[tokio::test]
+async fn without_balances_the_account_sums_its_lines_and_amounts_in_a_debit_column_are_money_out() {
+    for ts in common::stores().await {
+        let url = ts.url.as_str();
+        company(url);
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("first.csv");
+        std::fs::write(
+            &first,
+            "date,description,debit,credit\n2026-11-02,Rent,\"$12,000.00\",\n2026-11-03,Customer pays,,5000.50\n\
+             2026-11-03,Coffee,(3.50),\n2026-11-03,Coffee,3.50,\n",
+        )
+        .unwrap();
+        let said = stderr_ok(&katalis(
+            url,
+            &[
+                "import",
+                "statement",
+                first.to_str().unwrap(),
+                "--company",
+                COMPANY,
+                "--account",
+                "Cash box",
+                "--create-account",
+            ],
+        ));
+        assert!(said.contains("4 lines added"), "{}: {said}", ts.name);
+        assert_eq!(account(url, "Cash box")["balance"], "-7006.50", "{}", ts.name);
+        // The next file overlaps the last day: its two coffees are the same two.
+        let second = dir.path().join("second.csv");
+        std::fs::write(
+            &second,
+            "date,description,amount\n2026-11-03,Coffee,-3.50\n2026-11-03,Coffee,-3.50\n2026-11-04,Customer pays,7007\n",
+        )
+        .unwrap();
+        let said = stderr_ok(&katalis(
+            url,
+            &[
+                "import",
+                "statement",
+                second.to_str().unwrap(),
+                "--company",
+                COMPANY,
+                "--account",
+                "Cash box",
+            ],
+        ));
+        assert!(
+            said.contains("1 lines added") && said.contains("2 already there"),
+            "{said}"
+        );
+        let a = account(url, "Cash box");
+        assert_eq!(
+            (a["balance"].as_str(), a["lines"].as_i64()),
+            (Some("0.50"), Some(5)),
+            "{a}"
+        );
+        // A line with money in both columns is refused at its row.
+        let both = dir.path().join("both.csv");
+        std::fs::write(&both, "date,description,debit,credit\n2026-11-05,Odd,1,2\n").unwrap();
+        let err = refused(&katalis(
+            url,
+            &[
+                "import",
+                "statement",
+                both.to_str().unwrap(),
+                "--company",
+                COMPANY,
+                "--account",
+                "Cash box",
+            ],
+        ));
+        assert!(err.contains("row 2, column credit"), "{err}");
+    }
+}
+
+/// A long statement with our own header streams into the store as it is read:
+/// a balance that breaks after whole chunks were written still writes
+/// nothing, and the same file newest first gives the same lines.
+#[tokio::test]
+async fn a_long_statement_streams_and_a_late_break_writes_nothing() {
+    fn write(path: &std::path::Path, n: usize, break_at: Option<usize>, newest_first: bool) {
+        let mut rows = Vec::new();
+        let mut bal: i64 = 1_000_000;
+        for i in 0..n {
+            let amount: i64 = if i % 3 == 0 {
+                125_050
+            } else {
+                -(1_025 + (i as i64 % 90) * 100)
+            };
+            bal += amount;
+            let shown = if Some(i) == break_at { bal + 1 } else { bal };
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days((i / 100) as i64);
+            let m = |c: i64| format!("{}{}.{:02}", if c < 0 { "-" } else { "" }, c.abs() / 100, c.abs() % 100);
+            rows.push(format!("{day},Line {},{},{}", i % 7, m(amount), m(shown)));
+        }
+        if newest_first {
+            rows.reverse();
+        }
+        std::fs::write(path, format!("date,description,amount,balance\n{}\n", rows.join("\n"))).unwrap();
+    }
+    for ts in common::stores().await {
+        let url = ts.url.as_str();
+        company(url);
+        let dir = tempfile::tempdir().unwrap();
+        let broken = dir.path().join("broken.csv");
+        write(&broken, 25_000, Some(20_000), false);
+        let err = refused(&katalis(
+            url,
+            &[
+                "import",
+                "statement",
+                broken.to_str().unwrap(),
+                "--company",
+                COMPANY,
+                "--account",
+                "Long",
+                "--create-account",
+            ],
+        ));
+        assert!(err.contains("row 20002"), "{}: {err}", ts.name);
+        assert_eq!(
+            json(url, &["bank", "accounts", "--format", "json"]),
+            Value::Array(vec![]),
+            "{}",
+            ts.name
+        );
+        let newest = dir.path().join("newest.csv");
+        write(&newest, 25_000, None, true);
+        let said = stderr_ok(&katalis(
+            url,
+            &[
+                "import",
+                "statement",
+                newest.to_str().unwrap(),
+                "--company",
+                COMPANY,
+                "--account",
+                "Long",
+                "--create-account",
+            ],
+        ));
+        assert!(said.contains("25000 lines added"), "{said}");
+        let oldest = dir.path().join("oldest.csv");
+        write(&oldest, 25_000, None, false);
+        let said = stderr_ok(&katalis(
+            url,
+            &[
+                "import",
+                "statement",
+                oldest.to_str().unwrap(),
+                "--company",
+                COMPANY,
+                "--account",
+                "Long",
+            ],
+        ));
+        assert!(
+            said.contains("0 lines added") && said.contains("25000 already there"),
+            "{}: {said}",
+            ts.name
+        );
+        let a = account(url, "Long");
+        let last = std::fs::read_to_string(&oldest).unwrap();
+        let closing = last.lines().last().unwrap().rsplit(',').next().unwrap().to_owned();
+        assert_eq!(a["balance"], closing.as_str(), "{}", ts.name);
+    }
+}

@@ -82,6 +82,30 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
     .await?;
     let files = a.files.clone();
     let format = a.format.map(format_of);
+    // One CSV with our own header streams: checked and written as it is read.
+    if !a.dry_run
+        && files.len() == 1
+        && format.is_none_or(|f| f == Format::Table)
+        && statement::streams(&files[0], &mapping)
+    {
+        let head = StatementWrite {
+            account: match existing {
+                Some(x) => AccountTarget::Existing(x.name.clone()),
+                None => AccountTarget::Create {
+                    name: a.account.trim().to_owned(),
+                    currency: currency.clone(),
+                    number: None,
+                },
+            },
+            lines: Vec::new(),
+            keys: Vec::new(),
+            closing: None,
+            source: clean(&files[0].display().to_string()),
+            format: Format::Table.name().to_owned(),
+        };
+        let done = crate::import::source::stream_statement(store, company.id, head, files[0].clone()).await?;
+        return finish_statement(store, &company, a, &mapping, Format::Table.name(), &done).await;
+    }
     let m = mapping.clone();
     let cur = currency.clone();
     let checked = tokio::task::spawn_blocking(move || {
@@ -132,6 +156,20 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
         format: format_name.clone(),
     };
     let done = store.import_statement(company.id, &write).await?;
+    finish_statement(store, &company, a, &mapping, &format_name, &done).await
+}
+
+/// What an import says and records once written: lines added and already
+/// there, the balance; the audit entry; the mapping saved when asked.
+async fn finish_statement(
+    store: &AnyStore,
+    company: &crate::domain::Company,
+    a: &StatementArgs,
+    mapping: &crate::import::table::Mapping,
+    format_name: &str,
+    done: &crate::domain::StatementImported,
+) -> Result<()> {
+    let sources: Vec<String> = a.files.iter().map(|p| clean(&p.display().to_string())).collect();
     let acct = &done.account;
     let said = format!(
         "{} lines added to {:?}, {} already there; balance {} {}{}",
@@ -144,7 +182,7 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
     );
     store
         .record_or_warn(&AuditEntry::new(
-            &company,
+            company,
             "import",
             "statement",
             format!("{format_name} {}: {said}", sources.join(", ")),
@@ -152,7 +190,7 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
         .await;
     eprintln!("{said}");
     if let Some(name) = &a.save_mapping {
-        save_named_mapping(store, &company, name, Kind::Statement, &mapping).await?;
+        save_named_mapping(store, company, name, Kind::Statement, mapping).await?;
     }
     Ok(())
 }

@@ -312,6 +312,37 @@ pub async fn write_plan(store: &AnyStore, target: &ImportTarget, plan: &Plan) ->
     }
 }
 
+/// Streams a statement CSV with our own header into company `company_id`'s
+/// account that `head` names (its lines empty): the reader checks and keys
+/// lines on a blocking thread while the store writes them, in one transaction
+/// committed only when the whole file proved good.
+pub async fn stream_statement(
+    store: &AnyStore,
+    company_id: i64,
+    head: crate::domain::StatementWrite,
+    path: PathBuf,
+) -> Result<crate::domain::StatementImported, ImportFailure> {
+    use crate::store::StatementFeed;
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let read = super::statement::stream_csv(&path, &mut |lines, keys| {
+            tx.blocking_send(StatementFeed::Lines(lines, keys)).is_ok()
+        });
+        if let Ok(done) = &read {
+            // Only a good file says End; otherwise the channel just closes.
+            let _ = tx.blocking_send(StatementFeed::End { closing: done.closing });
+        }
+        read
+    });
+    let written = store.import_statement_stream(company_id, &head, rx).await;
+    let read = reader
+        .await
+        .map_err(|e| StoreError::Aborted(format!("the reader stopped: {e}")))?;
+    // A file problem explains an abandoned write; it is said first.
+    read?;
+    Ok(written?)
+}
+
 /// Imports statement lines into `account` of an existing company: checked
 /// against the account's currency (the company's for a new account), the
 /// account made when new; (lines added, lines already there).

@@ -193,9 +193,53 @@ macro_rules! bank_store {
             company_id: i64,
             w: &$crate::domain::StatementWrite,
         ) -> StoreResult<$crate::domain::StatementImported> {
+            Self::write_statement(&self.pool, company_id, w, None).await
+        }
+
+        async fn import_statement_stream(
+            &self,
+            company_id: i64,
+            head: &$crate::domain::StatementWrite,
+            mut feed: $crate::store::StatementRx,
+        ) -> StoreResult<$crate::domain::StatementImported> {
+            Self::write_statement(&self.pool, company_id, head, Some(&mut feed)).await
+        }
+    };
+}
+
+pub(crate) use bank_store;
+
+/// A key as hex (backups) and back.
+pub(crate) fn hex(key: &[u8]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The bank part of a company's backup and restore, for `snapshot_store!`
+/// and `shared_helpers!`.
+macro_rules! bank_backup {
+    (conn = $conn:ty, write = $write:literal) => {
+        /// A statement's import in one transaction: `w`'s lines, then (streamed)
+        /// those of `feed` until its `End`, which may bring the closing balance;
+        /// a feed that closes without `End` writes nothing.
+        async fn write_statement(
+            pool: &sqlx::Pool<<Self as $crate::store::sql::Backend>::Db>,
+            company_id: i64,
+            w: &$crate::domain::StatementWrite,
+            mut feed: Option<&mut $crate::store::StatementRx>,
+        ) -> StoreResult<$crate::domain::StatementImported> {
             use $crate::domain::AccountTarget;
             use $crate::store::sql::Money;
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = pool.begin_with($write).await?;
             let found: Option<(i64, Money, Option<chrono::NaiveDate>)> = sqlx::query_as(
                 "SELECT id, balance, balance_date FROM bank_accounts WHERE company_id = $1 AND name = $2",
             )
@@ -245,18 +289,36 @@ macro_rules! bank_store {
             if w.keys.len() != w.lines.len() {
                 return Err(StoreError::Aborted("a statement line without its key".into()));
             }
-            let written = Self::write_bank_lines(
-                &mut tx,
-                company_id,
-                account,
-                import,
-                &w.lines,
-                &w.keys,
-                balance_date,
-            )
-            .await?;
+            let mut written =
+                Self::write_bank_lines(&mut tx, company_id, account, import, &w.lines, &w.keys, balance_date).await?;
+            let mut total = w.lines.len();
+            let mut closing = w.closing;
+            if let Some(rx) = feed.as_deref_mut() {
+                loop {
+                    match rx.recv().await {
+                        Some($crate::store::StatementFeed::Lines(lines, keys)) => {
+                            if keys.len() != lines.len() {
+                                return Err(StoreError::Aborted("a statement line without its key".into()));
+                            }
+                            let more =
+                                Self::write_bank_lines(&mut tx, company_id, account, import, &lines, &keys, balance_date)
+                                    .await?;
+                            total += lines.len();
+                            written.count += more.count;
+                            written.sum_after += more.sum_after;
+                            written.last = written.last.max(more.last);
+                        }
+                        Some($crate::store::StatementFeed::End { closing: c }) => {
+                            closing = c.or(closing);
+                            break;
+                        }
+                        // Dropping the transaction rolls everything back.
+                        None => return Err($crate::store::abandoned()),
+                    }
+                }
+            }
             let added = written.count;
-            let skipped = w.lines.len() - added;
+            let skipped = total - added;
             sqlx::query("UPDATE bank_imports SET added = $1, skipped = $2 WHERE id = $3")
                 .bind(added as i64)
                 .bind(skipped as i64)
@@ -265,7 +327,7 @@ macro_rules! bank_store {
                 .await?;
             // The balance: the statement's closing balance when it is the
             // latest known; else the lines added after the last one summed on.
-            let (balance, balance_date) = match w.closing {
+            let (balance, balance_date) = match closing {
                 Some((c, d)) if balance_date.is_none_or(|bd| d >= bd) => (c, Some(d)),
                 _ => (balance.0 + written.sum_after, balance_date.max(written.last)),
             };
@@ -288,30 +350,8 @@ macro_rules! bank_store {
                 skipped,
             })
         }
-    };
-}
 
-pub(crate) use bank_store;
 
-/// A key as hex (backups) and back.
-pub(crate) fn hex(key: &[u8]) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// The bank part of a company's backup and restore, for `snapshot_store!`
-/// and `shared_helpers!`.
-macro_rules! bank_backup {
-    (conn = $conn:ty) => {
         async fn read_bank(conn: &mut $conn, company_id: i64) -> StoreResult<Vec<$crate::store::BankAccountBackup>> {
             use $crate::store::sql::{Money, Stamp};
             let accounts: Vec<(i64, String, String, Option<String>, Money, Option<chrono::NaiveDate>)> =

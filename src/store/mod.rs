@@ -122,6 +122,18 @@ pub enum Feed {
 
 pub type FeedRx = tokio::sync::mpsc::Receiver<Feed>;
 
+/// What a statement's reader sends its writer: lines with their keys as they
+/// are checked, then `End` with the closing balance once the whole file is.
+#[derive(Debug)]
+pub enum StatementFeed {
+    Lines(Vec<crate::domain::BankLine>, Vec<[u8; 16]>),
+    End {
+        closing: Option<(rust_decimal::Decimal, NaiveDate)>,
+    },
+}
+
+pub type StatementRx = tokio::sync::mpsc::Receiver<StatementFeed>;
+
 /// Migrations applied versus those this binary carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationStatus {
@@ -247,6 +259,14 @@ pub trait Store: Send + Sync {
         &self,
         company_id: i64,
         w: &StatementWrite,
+    ) -> impl Future<Output = StoreResult<StatementImported>> + Send;
+    /// [`Store::import_statement`] with `head`'s lines and then those that
+    /// come on `feed` (one transaction, committed on its `End`).
+    fn import_statement_stream(
+        &self,
+        company_id: i64,
+        head: &StatementWrite,
+        feed: StatementRx,
     ) -> impl Future<Output = StoreResult<StatementImported>> + Send;
     fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
     /// The recommendations of the company's latest successful analysis, by priority.
@@ -563,6 +583,18 @@ impl Store for AnyStore {
         timed!(
             "import_statement",
             dispatch_write!(self, s => s.import_statement(company_id, w).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import_statement_stream"))]
+    async fn import_statement_stream(
+        &self,
+        company_id: i64,
+        head: &StatementWrite,
+        feed: StatementRx,
+    ) -> StoreResult<StatementImported> {
+        timed!(
+            "import_statement_stream",
+            dispatch_write!(self, s => s.import_statement_stream(company_id, head, feed).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "scenarios"))]

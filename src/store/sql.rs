@@ -552,7 +552,7 @@ macro_rules! backend {
 
         impl $store {
             $crate::store::helpers::shared_helpers!(conn = $conn, bytes = $bytes);
-            $crate::store::bank::bank_backup!(conn = $conn);
+            $crate::store::bank::bank_backup!(conn = $conn, write = $write);
             $crate::store::summaries::summary_helpers!(
                 conn = $conn,
                 issue_month = $issue_month,

@@ -232,12 +232,7 @@ pub fn read_files(
 /// A CSV or spreadsheet with the statement fields (our names, a mapping, or guessed).
 fn read_table(path: &Path, mapping: &Mapping) -> Result<Vec<Statement>, ImportError> {
     // Our own CSV (its header names our fields) is read as it streams.
-    let csv = SourceKind::of(path) == SourceKind::Csv;
-    if csv
-        && mapping.is_plain()
-        && super::source::csv_header(path)
-            .is_some_and(|h| super::table::resolve(Kind::Statement, &h, &Mapping::default(), 1).is_ok())
-    {
+    if streams(path, mapping) {
         let name = clean(&path.display().to_string());
         let input = std::io::BufReader::with_capacity(256 * 1024, super::open_regular(path)?);
         let mut lines = Vec::new();
@@ -401,28 +396,11 @@ pub fn check(read: Read, currency: &str) -> Result<Checked, ImportError> {
 /// Running balances follow one from the other, and opening + lines = closing.
 fn balances(file: &str, s: &Statement) -> Result<(), ImportError> {
     let money = crate::numbers::fixed;
-    let mut prev: Option<Decimal> = s.opening.as_ref().map(|(o, _)| *o);
+    let mut running = Running(s.opening.as_ref().map(|(o, _)| *o));
     for l in &s.lines {
-        match (prev, l.balance) {
-            (Some(p), Some(b)) if p + l.amount != b => {
-                return Err(at(
-                    file,
-                    &l.at.to_string(),
-                    Some(money(b, 2)),
-                    format!(
-                        "the running balance to follow from the one before: {} {} {} = {} (the balance does not add up)",
-                        money(p, 2),
-                        if l.amount.is_sign_negative() { "−" } else { "+" },
-                        money(l.amount.abs(), 2),
-                        money(p + l.amount, 2)
-                    ),
-                ));
-            }
-            (_, Some(b)) => prev = Some(b),
-            (Some(p), None) => prev = Some(p + l.amount),
-            (None, None) => {}
-        }
+        running.line(file, l)?;
     }
+    let prev = running.0;
     if let (Some(p), Some((c, _, place))) = (prev, &s.closing)
         && p != *c
     {
@@ -444,6 +422,137 @@ fn balances(file: &str, s: &Statement) -> Result<(), ImportError> {
         ));
     }
     Ok(())
+}
+
+/// The balance after the lines read so far, when known: each running
+/// balance a line gives must follow from it.
+struct Running(Option<Decimal>);
+
+impl Running {
+    fn line(&mut self, file: &str, l: &BankLine) -> Result<(), ImportError> {
+        let money = crate::numbers::fixed;
+        match (self.0, l.balance) {
+            (Some(p), Some(b)) if p + l.amount != b => {
+                return Err(at(
+                    file,
+                    &l.at.to_string(),
+                    Some(money(b, 2)),
+                    format!(
+                        "the running balance to follow from the one before: {} {} {} = {} (the balance does not add up)",
+                        money(p, 2),
+                        if l.amount.is_sign_negative() { "−" } else { "+" },
+                        money(l.amount.abs(), 2),
+                        money(p + l.amount, 2)
+                    ),
+                ));
+            }
+            (_, Some(b)) => self.0 = Some(b),
+            (Some(p), None) => self.0 = Some(p + l.amount),
+            (None, None) => {}
+        }
+        Ok(())
+    }
+}
+
+/// What streaming a statement handed on.
+#[derive(Debug, Clone, Default)]
+pub struct Streamed {
+    pub lines: usize,
+    /// The last line's running balance and date, when it gives one.
+    pub closing: Option<(Decimal, NaiveDate)>,
+}
+
+/// Checks, keys and hands on lines as they come, oldest first.
+struct Streamer<'a> {
+    file: String,
+    running: Running,
+    occurrences: HashMap<[u8; 16], u32>,
+    done: Streamed,
+    send: &'a mut dyn FnMut(Vec<BankLine>, Vec<[u8; 16]>) -> bool,
+}
+
+impl Streamer<'_> {
+    /// Checks and sends `lines`; false when the receiver stopped.
+    fn flush(&mut self, lines: Vec<BankLine>) -> Result<bool, ImportError> {
+        if lines.is_empty() {
+            return Ok(true);
+        }
+        let mut keys = Vec::with_capacity(lines.len());
+        for l in &lines {
+            self.running.line(&self.file, l)?;
+            keys.push(key(l, &mut self.occurrences));
+        }
+        self.done.lines += lines.len();
+        let last = lines.last().expect("not empty");
+        self.done.closing = last.balance.map(|b| (b, last.date));
+        Ok((self.send)(lines, keys))
+    }
+}
+
+/// A CSV with our own header (`date,description,amount,balance…`), read as it
+/// streams: a file oldest first is checked, keyed and handed to `send` chunk
+/// by chunk (memory holds a chunk and the keys of the lines seen); a file
+/// newest first is held whole and read backwards. Problems refuse the whole
+/// file (the receiver then writes nothing).
+pub fn stream_csv(
+    path: &Path,
+    send: &mut dyn FnMut(Vec<BankLine>, Vec<[u8; 16]>) -> bool,
+) -> Result<Streamed, ImportError> {
+    let name = clean(&path.display().to_string());
+    let input = std::io::BufReader::with_capacity(256 * 1024, super::open_regular(path)?);
+    let mut s = Streamer {
+        file: name.clone(),
+        running: Running(None),
+        occurrences: HashMap::new(),
+        done: Streamed::default(),
+        send,
+    };
+    let mut held: Vec<BankLine> = Vec::new();
+    let mut ascending: Option<bool> = None;
+    let mut failed: Option<ImportError> = None;
+    super::parse_reader(Kind::Statement, &name, input, super::pipeline::CHUNK_ROWS, &mut |b| {
+        let crate::domain::ImportBatch::Statement(mut lines) = b else {
+            return true;
+        };
+        held.append(&mut lines);
+        if ascending.is_none()
+            && let Some(first) = held.first()
+        {
+            ascending = held.iter().find(|l| l.date != first.date).map(|l| l.date > first.date);
+        }
+        if ascending != Some(true) {
+            return true; // newest first, or not known yet: held
+        }
+        match s.flush(std::mem::take(&mut held)) {
+            Ok(go_on) => go_on,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if ascending == Some(false) {
+        held.reverse();
+    }
+    while !held.is_empty() {
+        let rest = held.split_off(held.len().min(super::pipeline::CHUNK_ROWS));
+        let chunk = std::mem::replace(&mut held, rest);
+        if !s.flush(chunk)? {
+            break;
+        }
+    }
+    Ok(s.done)
+}
+
+/// Whether `path` is a CSV whose header names our statement fields (it can stream).
+pub fn streams(path: &Path, mapping: &Mapping) -> bool {
+    SourceKind::of(path) == SourceKind::Csv
+        && mapping.is_plain()
+        && super::source::csv_header(path)
+            .is_some_and(|h| super::table::resolve(Kind::Statement, &h, &Mapping::default(), 1).is_ok())
 }
 
 /// 16 bytes that find a line again: its booking day (4 bytes, so that a
