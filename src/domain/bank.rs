@@ -148,6 +148,14 @@ pub struct LinesAdded {
     pub last: Option<NaiveDate>,
 }
 
+impl std::ops::AddAssign for LinesAdded {
+    fn add_assign(&mut self, more: LinesAdded) {
+        self.count += more.count;
+        self.sum_after += more.sum_after;
+        self.last = self.last.max(more.last);
+    }
+}
+
 /// What a statement import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementImported {

@@ -84,8 +84,8 @@ macro_rules! accounts_sql {
     () => {
         "SELECT a.id, a.name, a.currency, a.number, a.balance, \
      (SELECT COUNT(*) FROM bank_lines l WHERE l.account_id = a.id) AS lines, \
-     (SELECT MIN(l.date) FROM bank_lines l WHERE l.account_id = a.id) AS first_date, \
-     (SELECT MAX(l.date) FROM bank_lines l WHERE l.account_id = a.id) AS last_date \
+     (SELECT l.date FROM bank_lines l WHERE l.account_id = a.id ORDER BY l.key LIMIT 1) AS first_date, \
+     (SELECT l.date FROM bank_lines l WHERE l.account_id = a.id ORDER BY l.key DESC LIMIT 1) AS last_date \
      FROM bank_accounts a WHERE a.company_id = $1"
     };
 }
@@ -304,9 +304,7 @@ macro_rules! bank_backup {
                                 Self::write_bank_lines(&mut tx, company_id, account, import, &lines, &keys, balance_date)
                                     .await?;
                             total += lines.len();
-                            written.count += more.count;
-                            written.sum_after += more.sum_after;
-                            written.last = written.last.max(more.last);
+                            written += more;
                         }
                         Some($crate::store::StatementFeed::End { closing: c }) => {
                             closing = c.or(closing);
@@ -317,6 +315,7 @@ macro_rules! bank_backup {
                     }
                 }
             }
+            written += Self::finish_bank_lines(&mut tx, company_id, account, import, balance_date).await?;
             let added = written.count;
             let skipped = total - added;
             sqlx::query("UPDATE bank_imports SET added = $1, skipped = $2 WHERE id = $3")

@@ -325,39 +325,34 @@ pub(super) async fn copy_feed<T: FromBatch>(
     Ok(count)
 }
 
-/// Copies statement lines of `account` into a staging table and inserts them
-/// in the order given, skipping those whose key the account already holds
-/// (row-level security applies: COPY goes to the staging table only).
-/// Returns how many were added.
+/// Copies statement lines into the import's staging table (made by the
+/// first chunk, dropped at commit), in the order given; nothing is added to
+/// the account until [`merge_bank_lines`]. COPY goes to the staging table
+/// only, so row-level security applies to what is merged.
 pub(super) async fn copy_bank_lines(
     tx: &mut PgConnection,
-    company: i64,
-    account: i64,
-    import: i64,
     lines: &[crate::domain::BankLine],
     keys: &[[u8; 16]],
-    after: Option<chrono::NaiveDate>,
-) -> StoreResult<crate::domain::LinesAdded> {
+) -> StoreResult<()> {
     sqlx::query(
-        "CREATE TEMP TABLE katalis_bank_stage (seq BIGINT, date DATE, value_date DATE, amount NUMERIC(18,4), \
-         description TEXT, counterparty TEXT, reference TEXT, bank_ref TEXT, balance NUMERIC(18,4), key BYTEA) \
-         ON COMMIT DROP",
+        "CREATE TEMP TABLE IF NOT EXISTS katalis_bank_stage (seq BIGINT GENERATED ALWAYS AS IDENTITY, date DATE, \
+         value_date DATE, amount NUMERIC(18,4), description TEXT, counterparty TEXT, reference TEXT, \
+         bank_ref TEXT, balance NUMERIC(18,4), key BYTEA) ON COMMIT DROP",
     )
     .execute(&mut *tx)
     .await?;
     let mut copy_in = tx
         .copy_in_raw(
-            "COPY katalis_bank_stage FROM STDIN WITH (FORMAT csv, \
-             FORCE_NOT_NULL (description, counterparty, reference, bank_ref))",
+            "COPY katalis_bank_stage (date, value_date, amount, description, counterparty, reference, bank_ref, \
+             balance, key) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (description, counterparty, reference, bank_ref))",
         )
         .await?;
     let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
-    for (seq, (key, l)) in keys.iter().zip(lines).enumerate() {
+    for (key, l) in keys.iter().zip(lines) {
         let mut e = CopyRow {
             buf: &mut buf,
             first: true,
         };
-        e.int(Some(seq as i64));
         e.date(Some(l.date));
         e.date(l.value_date);
         e.money(Some(l.amount))?;
@@ -383,6 +378,25 @@ pub(super) async fn copy_bank_lines(
         copy_in.send(buf).await?;
     }
     copy_in.finish().await?;
+    Ok(())
+}
+
+/// Inserts the staged lines into `account` in the order staged, skipping
+/// those whose key the account already holds (or the import held before);
+/// what it added.
+pub(super) async fn merge_bank_lines(
+    tx: &mut PgConnection,
+    company: i64,
+    account: i64,
+    import: i64,
+    after: Option<chrono::NaiveDate>,
+) -> StoreResult<crate::domain::LinesAdded> {
+    let staged: bool = sqlx::query_scalar("SELECT to_regclass('pg_temp.katalis_bank_stage') IS NOT NULL")
+        .fetch_one(&mut *tx)
+        .await?;
+    if !staged {
+        return Ok(crate::domain::LinesAdded::default());
+    }
     let (count, sum_after, last): (i64, Option<Decimal>, Option<chrono::NaiveDate>) = sqlx::query_as(
         "WITH added AS (INSERT INTO bank_lines (company_id, account_id, import_id, date, value_date, amount, \
          description, counterparty, reference, bank_ref, balance, key) \

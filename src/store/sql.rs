@@ -518,6 +518,15 @@ pub(crate) trait Backend: Dialect {
         keys: &[[u8; 16]],
         after: Option<chrono::NaiveDate>,
     ) -> StoreResult<crate::domain::LinesAdded>;
+    /// What the writes of one import left to do (PostgreSQL merges its
+    /// staged lines here; SQLite wrote them already).
+    async fn finish_bank_lines(
+        tx: &mut Self::Conn,
+        company: i64,
+        account: i64,
+        import: i64,
+        after: Option<chrono::NaiveDate>,
+    ) -> StoreResult<crate::domain::LinesAdded>;
 }
 
 /// A backend's store, from its phrases written once: the [`Dialect`]

@@ -166,6 +166,16 @@ impl super::sql::Backend for SqliteStore {
         super::sqlite_bulk::write_bank_lines(tx, company, account, import, lines, keys, after).await
     }
 
+    async fn finish_bank_lines(
+        _tx: &mut SqliteConnection,
+        _company: i64,
+        _account: i64,
+        _import: i64,
+        _after: Option<chrono::NaiveDate>,
+    ) -> StoreResult<crate::domain::LinesAdded> {
+        Ok(crate::domain::LinesAdded::default())
+    }
+
     fn pool(&self) -> &SqlitePool {
         &self.pool
     }
