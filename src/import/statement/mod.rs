@@ -652,9 +652,11 @@ mod tests {
         assert_eq!(a, key(&line("2026-11-02", "-3.50", "coffee", None), &mut again));
         let mut r = line("2026-11-02", "-3.50", "coffee", None);
         r.bank_ref = "FIT1".into();
-        let mut other = line("2026-11-03", "-9", "tea", None);
+        let mut other = line("2026-11-02", "-9", "tea", None);
         other.bank_ref = "FIT1".into();
         assert_eq!(key(&r, &mut occ), key(&other, &mut occ), "the bank's id decides");
+        other.date = "2026-11-03".parse().unwrap();
+        assert_ne!(key(&r, &mut occ), key(&other, &mut occ), "on its booking day");
     }
 
     #[test]
