@@ -25,9 +25,10 @@ const RULES: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The import parsers see the domain and sanitize; only the import's writers
-/// (the pipeline, the source reader) reach the store.
-const IMPORT: &[&str] = &["domain", "sanitize"];
+/// The import parsers see the domain, sanitize and numbers (fixed-scale
+/// figures in their messages); only the import's writers (the pipeline, the
+/// source reader) reach the store.
+const IMPORT: &[&str] = &["domain", "sanitize", "numbers"];
 const IMPORT_WRITERS: &[&str] = &["src/import/pipeline.rs", "src/import/source.rs"];
 
 /// Pairs that never import each other, either way.

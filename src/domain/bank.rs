@@ -1,4 +1,4 @@
-//! Bank accounts and the lines of their statements (docs/bank.md).
+//! Bank accounts and the lines of their statements (docs/formats.md#bank-statements).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

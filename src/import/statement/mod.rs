@@ -1,4 +1,4 @@
-//! Bank statements (docs/bank.md): spreadsheets and CSV through the mapping
+//! Bank statements (docs/formats.md#bank-statements): spreadsheets and CSV through the mapping
 //! reader (`Kind::Statement`), OFX/QFX 1.x and 2.x, camt.053 and MT940, each
 //! read by a small reader of its own into [`Statement`]s; then checked
 //! (currencies, running and closing balances) and keyed so that a line
