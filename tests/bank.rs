@@ -433,3 +433,64 @@ async fn a_long_statement_streams_and_a_late_break_writes_nothing() {
         assert_eq!(a["balance"], closing.as_str(), "{}", ts.name);
     }
 }
+
+/// A bank reference repeated within one file is one line, wherever in a long
+/// file it comes: PostgreSQL copies the first chunks straight into the table
+/// and sends the chunk with the repeat, and the rest, through the staging
+/// table; SQLite skips it as it inserts.
+#[tokio::test]
+async fn a_bank_reference_repeated_within_a_long_file_is_one_line() {
+    for ts in common::stores().await {
+        let url = ts.url.as_str();
+        company(url);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("refs.csv");
+        let mut rows = vec!["date,description,amount,bank_ref".to_owned()];
+        let mut total = 0i64;
+        for i in 0..25_000usize {
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days((i / 100) as i64);
+            let cents = 100 + i as i64;
+            // Line 15,001 repeats the bank's reference of line 15,000 (the same day).
+            let r = if i == 15_001 { 15_000 } else { i };
+            if i != 15_001 {
+                total += cents;
+            }
+            rows.push(format!("{day},Line {i},{}.{:02},R{r}", cents / 100, cents % 100));
+        }
+        std::fs::write(&path, rows.join("\n") + "\n").unwrap();
+        let args = [
+            "import",
+            "statement",
+            path.to_str().unwrap(),
+            "--company",
+            COMPANY,
+            "--account",
+            "Refs",
+            "--create-account",
+        ];
+        let said = stderr_ok(&katalis(url, &args));
+        assert!(
+            said.contains("24999 lines added") && said.contains(", 1 already there"),
+            "{}: {said}",
+            ts.name
+        );
+        let a = account(url, "Refs");
+        assert_eq!(a["lines"], 24_999, "{}", ts.name);
+        assert_eq!(
+            a["balance"],
+            format!("{}.{:02}", total / 100, total % 100).as_str(),
+            "{}",
+            ts.name
+        );
+        // The lines keep the file's order: the repeat is not among them.
+        let got = lines(url, "Refs");
+        assert_eq!(got.len(), 24_999);
+        assert_eq!(got[15_001].1, "151.02", "{}", ts.name);
+        let said = stderr_ok(&katalis(url, &args[..7]));
+        assert!(
+            said.contains("0 lines added") && said.contains("25000 already there"),
+            "{}: {said}",
+            ts.name
+        );
+    }
+}

@@ -184,6 +184,68 @@ async fn roles_are_enforced_by_the_database_through_katalis_and_raw_sql() {
     )))
     .unwrap();
     assert_eq!(seen["collections"], owner["collections"]);
+    // A bank statement: the owner's lines go through the staging table (COPY
+    // straight into a table with policies is refused); a viewer reads the
+    // account and can neither import nor touch its lines.
+    let st = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bank/movimientos-es.csv");
+    let st = st.to_str().unwrap();
+    let said = String::from_utf8_lossy(
+        &katalis(
+            &o,
+            h,
+            &[
+                "import",
+                "statement",
+                st,
+                "--company",
+                tallo,
+                "--account",
+                "BBVA",
+                "--create-account",
+            ],
+        )
+        .stderr,
+    )
+    .into_owned();
+    assert!(said.contains("11 lines added"), "{said}");
+    let said = String::from_utf8_lossy(
+        &katalis(
+            &o,
+            h,
+            &["import", "statement", st, "--company", tallo, "--account", "BBVA"],
+        )
+        .stderr,
+    )
+    .into_owned();
+    assert!(
+        said.contains("0 lines added") && said.contains("11 already there"),
+        "{said}"
+    );
+    let accounts: Value = serde_json::from_str(&ok(&katalis(
+        &v,
+        h,
+        &["bank", "accounts", "--company", tallo, "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(accounts[0]["lines"], 11, "{accounts}");
+    let e = refused(&katalis(
+        &v,
+        h,
+        &["import", "statement", st, "--company", tallo, "--account", "BBVA"],
+    ));
+    assert!(e.contains("your role in \"Tallo Analytics\" is viewer"), "{e}");
+    // The row policies: a viewer's writes reach no row, or are refused.
+    for q in ["DELETE FROM bank_lines", "UPDATE bank_accounts SET balance = 0"] {
+        assert_eq!(sql(&v, q).await, Ok(0), "viewer {q}");
+    }
+    let e = sql(
+        &v,
+        "INSERT INTO bank_accounts (company_id, name, currency) SELECT id, 'sneak', 'MXN' FROM companies",
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("row-level security"), "{e}");
+    assert_eq!(count(&v, "SELECT count(*) FROM bank_lines").await, 11);
     assert_eq!(
         count(&v, "SELECT count(*) FROM receivable_aging WHERE company_id <> 1").await,
         0

@@ -289,8 +289,8 @@ macro_rules! bank_backup {
             if w.keys.len() != w.lines.len() {
                 return Err(StoreError::Aborted("a statement line without its key".into()));
             }
-            let mut written =
-                Self::write_bank_lines(&mut tx, company_id, account, import, &w.lines, &w.keys, balance_date).await?;
+            let mut bw = $crate::store::sql::BankWrite::new(company_id, account, import, balance_date);
+            let mut written = Self::write_bank_lines(&mut tx, &mut bw, &w.lines, &w.keys).await?;
             let mut total = w.lines.len();
             let mut closing = w.closing;
             if let Some(rx) = feed.as_deref_mut() {
@@ -300,9 +300,7 @@ macro_rules! bank_backup {
                             if keys.len() != lines.len() {
                                 return Err(StoreError::Aborted("a statement line without its key".into()));
                             }
-                            let more =
-                                Self::write_bank_lines(&mut tx, company_id, account, import, &lines, &keys, balance_date)
-                                    .await?;
+                            let more = Self::write_bank_lines(&mut tx, &mut bw, &lines, &keys).await?;
                             total += lines.len();
                             written += more;
                         }
@@ -315,7 +313,7 @@ macro_rules! bank_backup {
                     }
                 }
             }
-            written += Self::finish_bank_lines(&mut tx, company_id, account, import, balance_date).await?;
+            written += Self::finish_bank_lines(&mut tx, &mut bw).await?;
             let added = written.count;
             let skipped = total - added;
             sqlx::query("UPDATE bank_imports SET added = $1, skipped = $2 WHERE id = $3")

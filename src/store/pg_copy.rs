@@ -2,6 +2,7 @@
 //! buffer. A company's first load goes directly into the table; later loads go
 //! through a temporary table and one merge that upserts by key.
 
+use super::sql::BankWrite;
 use super::{Feed, FeedRx, ImportBatch, StoreError, StoreResult};
 use crate::domain::{Invoice, MonthlyFinancials, Product};
 use rust_decimal::Decimal;
@@ -259,11 +260,7 @@ pub(super) async fn copy_feed<T: FromBatch>(
     // COPY straight into a table is for a company's first load by a role that
     // row-level security does not apply to (COPY FROM refuses tables with
     // policies otherwise); every other load goes through the staging table.
-    let bypass: bool = sqlx::query_scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or(false);
-    let fresh = bypass
+    let fresh = bypasses_row_security(tx).await?
         && !sqlx::query_scalar::<_, bool>(spec.exists)
             .bind(company)
             .fetch_one(&mut *tx)
@@ -325,15 +322,55 @@ pub(super) async fn copy_feed<T: FromBatch>(
     Ok(count)
 }
 
-/// Copies statement lines into the import's staging table (made by the
-/// first chunk, dropped at commit), in the order given; nothing is added to
-/// the account until [`merge_bank_lines`]. COPY goes to the staging table
-/// only, so row-level security applies to what is merged.
+/// Writes statement lines. Straight into `bank_lines` by COPY while that
+/// cannot meet a line the account holds — a role row-level security does not
+/// apply to (COPY FROM refuses tables with policies otherwise), and no line
+/// of this chunk booked on or before the account's newest day before the
+/// import (a key begins with its day) — each chunk under a savepoint, so that
+/// a line repeated within the file (the same bank reference twice) sends that
+/// chunk and the rest to the staging table instead. Staged lines are merged,
+/// skipping keys already held, by [`merge_bank_lines`].
 pub(super) async fn copy_bank_lines(
     tx: &mut PgConnection,
+    w: &mut BankWrite,
     lines: &[crate::domain::BankLine],
     keys: &[[u8; 16]],
-) -> StoreResult<()> {
+) -> StoreResult<crate::domain::LinesAdded> {
+    if lines.is_empty() {
+        return Ok(crate::domain::LinesAdded::default());
+    }
+    if w.direct && w.newest_day.is_none() {
+        w.direct = bypasses_row_security(tx).await?;
+        let newest: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT key FROM bank_lines WHERE account_id = $1 ORDER BY key DESC LIMIT 1")
+                .bind(w.account)
+                .fetch_optional(&mut *tx)
+                .await?;
+        w.newest_day = Some(newest.and_then(|k| Some(u32::from_be_bytes(k.get(..4)?.try_into().ok()?))));
+    }
+    let day = |k: &[u8; 16]| u32::from_be_bytes([k[0], k[1], k[2], k[3]]);
+    let earliest = keys.iter().map(day).min();
+    if w.direct && w.newest_day.flatten().is_some_and(|n| earliest.is_some_and(|e| e <= n)) {
+        w.direct = false;
+    }
+    if w.direct {
+        sqlx::query("SAVEPOINT katalis_bank_chunk").execute(&mut *tx).await?;
+        match copy_lines(tx, Some(w), lines, keys).await {
+            Ok(()) => {
+                sqlx::query("RELEASE SAVEPOINT katalis_bank_chunk")
+                    .execute(&mut *tx)
+                    .await?;
+                return Ok(w.added(lines));
+            }
+            Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                sqlx::query("ROLLBACK TO SAVEPOINT katalis_bank_chunk")
+                    .execute(&mut *tx)
+                    .await?;
+                w.direct = false;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     sqlx::query(
         "CREATE TEMP TABLE IF NOT EXISTS katalis_bank_stage (seq BIGINT GENERATED ALWAYS AS IDENTITY, date DATE, \
          value_date DATE, amount NUMERIC(18,4), description TEXT, counterparty TEXT, reference TEXT, \
@@ -341,11 +378,41 @@ pub(super) async fn copy_bank_lines(
     )
     .execute(&mut *tx)
     .await?;
+    copy_lines(tx, None, lines, keys).await?;
+    Ok(crate::domain::LinesAdded::default())
+}
+
+/// Whether row-level security does not apply to the current role.
+async fn bypasses_row_security(tx: &mut PgConnection) -> StoreResult<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(false),
+    )
+}
+
+/// COPYs lines into `bank_lines` (with the import's ids from `w`) or, without
+/// `w`, into the staging table.
+async fn copy_lines(
+    tx: &mut PgConnection,
+    w: Option<&BankWrite>,
+    lines: &[crate::domain::BankLine],
+    keys: &[[u8; 16]],
+) -> StoreResult<()> {
     let mut copy_in = tx
-        .copy_in_raw(
-            "COPY katalis_bank_stage (date, value_date, amount, description, counterparty, reference, bank_ref, \
-             balance, key) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (description, counterparty, reference, bank_ref))",
-        )
+        .copy_in_raw(match w {
+            Some(_) => {
+                "COPY bank_lines (company_id, account_id, import_id, date, value_date, amount, description, \
+                 counterparty, reference, bank_ref, balance, key) FROM STDIN WITH (FORMAT csv, \
+                 FORCE_NOT_NULL (description, counterparty, reference, bank_ref))"
+            }
+            None => {
+                "COPY katalis_bank_stage (date, value_date, amount, description, counterparty, reference, bank_ref, \
+                 balance, key) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (description, counterparty, reference, \
+                 bank_ref))"
+            }
+        })
         .await?;
     let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
     for (key, l) in keys.iter().zip(lines) {
@@ -353,6 +420,11 @@ pub(super) async fn copy_bank_lines(
             buf: &mut buf,
             first: true,
         };
+        if let Some(w) = w {
+            e.int(Some(w.company));
+            e.int(Some(w.account));
+            e.int(Some(w.import));
+        }
         e.date(Some(l.date));
         e.date(l.value_date);
         e.money(Some(l.amount))?;
@@ -381,15 +453,12 @@ pub(super) async fn copy_bank_lines(
     Ok(())
 }
 
-/// Inserts the staged lines into `account` in the order staged, skipping
+/// Inserts the staged lines into the account in the order staged, skipping
 /// those whose key the account already holds (or the import held before);
 /// what it added.
 pub(super) async fn merge_bank_lines(
     tx: &mut PgConnection,
-    company: i64,
-    account: i64,
-    import: i64,
-    after: Option<chrono::NaiveDate>,
+    w: &mut BankWrite,
 ) -> StoreResult<crate::domain::LinesAdded> {
     let staged: bool = sqlx::query_scalar("SELECT to_regclass('pg_temp.katalis_bank_stage') IS NOT NULL")
         .fetch_one(&mut *tx)
@@ -405,10 +474,10 @@ pub(super) async fn merge_bank_lines(
          SELECT COUNT(*), SUM(CASE WHEN CAST($4 AS DATE) IS NULL OR date > $4 THEN amount ELSE 0 END), MAX(date) \
          FROM added",
     )
-    .bind(company)
-    .bind(account)
-    .bind(import)
-    .bind(after)
+    .bind(w.company)
+    .bind(w.account)
+    .bind(w.import)
+    .bind(w.after)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query("DROP TABLE katalis_bank_stage").execute(&mut *tx).await?;

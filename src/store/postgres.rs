@@ -201,25 +201,18 @@ impl super::sql::Backend for PgStore {
 
     async fn write_bank_lines(
         tx: &mut PgConnection,
-        _company: i64,
-        _account: i64,
-        _import: i64,
+        w: &mut super::sql::BankWrite,
         lines: &[crate::domain::BankLine],
         keys: &[[u8; 16]],
-        _after: Option<chrono::NaiveDate>,
     ) -> StoreResult<crate::domain::LinesAdded> {
-        pg_copy::copy_bank_lines(tx, lines, keys).await?;
-        Ok(crate::domain::LinesAdded::default())
+        pg_copy::copy_bank_lines(tx, w, lines, keys).await
     }
 
     async fn finish_bank_lines(
         tx: &mut PgConnection,
-        company: i64,
-        account: i64,
-        import: i64,
-        after: Option<chrono::NaiveDate>,
+        w: &mut super::sql::BankWrite,
     ) -> StoreResult<crate::domain::LinesAdded> {
-        pg_copy::merge_bank_lines(tx, company, account, import, after).await
+        pg_copy::merge_bank_lines(tx, w).await
     }
 
     fn pool(&self) -> &PgPool {

@@ -511,22 +511,59 @@ pub(crate) trait Backend: Dialect {
     /// skipped; how many were added.
     async fn write_bank_lines(
         tx: &mut Self::Conn,
-        company: i64,
-        account: i64,
-        import: i64,
+        w: &mut BankWrite,
         lines: &[crate::domain::BankLine],
         keys: &[[u8; 16]],
-        after: Option<chrono::NaiveDate>,
     ) -> StoreResult<crate::domain::LinesAdded>;
     /// What the writes of one import left to do (PostgreSQL merges its
     /// staged lines here; SQLite wrote them already).
-    async fn finish_bank_lines(
-        tx: &mut Self::Conn,
-        company: i64,
-        account: i64,
-        import: i64,
-        after: Option<chrono::NaiveDate>,
-    ) -> StoreResult<crate::domain::LinesAdded>;
+    async fn finish_bank_lines(tx: &mut Self::Conn, w: &mut BankWrite) -> StoreResult<crate::domain::LinesAdded>;
+}
+
+/// One statement import's writes, chunk after chunk.
+#[derive(Debug)]
+pub(crate) struct BankWrite {
+    pub company: i64,
+    pub account: i64,
+    pub import: i64,
+    /// The account's balance date before the import: lines after it move the balance.
+    pub after: Option<chrono::NaiveDate>,
+    /// PostgreSQL: the booking day of the account's newest line before the
+    /// import (days from the common era), once looked up, and whether lines
+    /// may still be copied straight into the table (see `pg_copy`).
+    pub newest_day: Option<Option<u32>>,
+    pub direct: bool,
+}
+
+impl BankWrite {
+    pub fn new(company: i64, account: i64, import: i64, after: Option<chrono::NaiveDate>) -> BankWrite {
+        BankWrite {
+            company,
+            account,
+            import,
+            after,
+            newest_day: None,
+            direct: true,
+        }
+    }
+
+    /// What adding `lines` (all of them) did to the account.
+    pub fn added(&self, lines: &[crate::domain::BankLine]) -> crate::domain::LinesAdded {
+        let mut added = crate::domain::LinesAdded::default();
+        for l in lines {
+            self.count(&mut added, l);
+        }
+        added
+    }
+
+    /// Counts one line added.
+    pub fn count(&self, added: &mut crate::domain::LinesAdded, l: &crate::domain::BankLine) {
+        added.count += 1;
+        if self.after.is_none_or(|a| l.date > a) {
+            added.sum_after += l.amount;
+        }
+        added.last = added.last.max(Some(l.date));
+    }
 }
 
 /// A backend's store, from its phrases written once: the [`Dialect`]

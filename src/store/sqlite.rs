@@ -156,22 +156,16 @@ impl super::sql::Backend for SqliteStore {
 
     async fn write_bank_lines(
         tx: &mut SqliteConnection,
-        company: i64,
-        account: i64,
-        import: i64,
+        w: &mut super::sql::BankWrite,
         lines: &[crate::domain::BankLine],
         keys: &[[u8; 16]],
-        after: Option<chrono::NaiveDate>,
     ) -> StoreResult<crate::domain::LinesAdded> {
-        super::sqlite_bulk::write_bank_lines(tx, company, account, import, lines, keys, after).await
+        super::sqlite_bulk::write_bank_lines(tx, w, lines, keys).await
     }
 
     async fn finish_bank_lines(
         _tx: &mut SqliteConnection,
-        _company: i64,
-        _account: i64,
-        _import: i64,
-        _after: Option<chrono::NaiveDate>,
+        _w: &mut super::sql::BankWrite,
     ) -> StoreResult<crate::domain::LinesAdded> {
         Ok(crate::domain::LinesAdded::default())
     }

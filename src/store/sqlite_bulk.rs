@@ -203,12 +203,9 @@ pub(crate) async fn write_summaries(
 /// whose key the account already holds; returns how many were added.
 pub(crate) async fn write_bank_lines(
     conn: &mut SqliteConnection,
-    company: i64,
-    account: i64,
-    import: i64,
+    w: &super::sql::BankWrite,
     lines: &[crate::domain::BankLine],
     keys: &[[u8; 16]],
-    after: Option<chrono::NaiveDate>,
 ) -> StoreResult<crate::domain::LinesAdded> {
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle();
@@ -221,9 +218,9 @@ pub(crate) async fn write_bank_lines(
     let mut buf = [0u8; 10];
     let mut added = crate::domain::LinesAdded::default();
     for (key, l) in keys.iter().zip(lines) {
-        stmt.int(1, company)?;
-        stmt.int(2, account)?;
-        stmt.int(3, import)?;
+        stmt.int(1, w.company)?;
+        stmt.int(2, w.account)?;
+        stmt.int(3, w.import)?;
         stmt.text(4, iso_date(l.date, &mut buf))?;
         match l.value_date {
             Some(d) => stmt.text(5, iso_date(d, &mut buf))?,
@@ -242,11 +239,7 @@ pub(crate) async fn write_bank_lines(
         stmt.step()?;
         // SAFETY: `db` is the live connection the statement ran on.
         if unsafe { ffi::sqlite3_changes(db.as_ptr()) } > 0 {
-            added.count += 1;
-            if after.is_none_or(|a| l.date > a) {
-                added.sum_after += l.amount;
-            }
-            added.last = added.last.max(Some(l.date));
+            w.count(&mut added, l);
         }
     }
     Ok(added)
