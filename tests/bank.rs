@@ -166,6 +166,27 @@ async fn overlapping_downloads_give_their_union_once() {
         assert_eq!(account(url, "ofx")["balance"], CLOSING, "{}", ts.name);
         let got: Vec<(String, String)> = lines(url, "ofx").into_iter().map(|(d, a, _)| (d, a)).collect();
         assert_eq!(got, expected());
+        // An account removed takes its lines, and only its own, with it.
+        assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 22);
+        raw(url, "DELETE FROM bank_accounts WHERE name = 'csv'").await;
+        assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 11, "{}", ts.name);
+        assert_eq!(lines(url, "ofx").len(), 11);
+        raw(url, "DELETE FROM companies").await;
+        assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 0, "{}", ts.name);
+    }
+}
+
+/// Runs `q` on the store at `url` with its own connection: the count a
+/// query selects, or 0 for a statement.
+async fn raw(url: &str, q: &str) -> i64 {
+    use sqlx::Connection;
+    let q = sqlx::AssertSqlSafe(q.to_owned());
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(q).fetch_optional(&mut c).await.unwrap().unwrap_or(0)
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(q).fetch_optional(&mut c).await.unwrap().unwrap_or(0)
     }
 }
 

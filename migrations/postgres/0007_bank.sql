@@ -28,15 +28,16 @@ CREATE TABLE bank_imports (
 -- line again when a statement is imported twice: the booking day (4 bytes, big
 -- endian, so an account's keys are in date order) and 12 bytes of a hash of the
 -- bank's reference, or of the date, amount, description, running balance and
--- occurrence among identical lines of that day in the file. The line goes with
--- its account (one foreign key); `company_id` (the account's, for row policies
--- and the company's date order) and `import_id` are written with it by the
--- import that adds it: a foreign key each would double the cost of a million
--- lines.
+-- occurrence among identical lines of that day in the file. `account_id`,
+-- `company_id` (the account's, for row policies and the company's date order)
+-- and `import_id` are written together by the import that adds the line, in
+-- the transaction that made or locked the account; a foreign key's check per
+-- row would double the cost of a million lines, so the lines go with their
+-- account by the trigger below instead of a cascade.
 CREATE TABLE bank_lines (
     id           BIGSERIAL PRIMARY KEY,
     company_id   BIGINT NOT NULL,
-    account_id   BIGINT NOT NULL REFERENCES bank_accounts (id) ON DELETE CASCADE,
+    account_id   BIGINT NOT NULL,
     import_id    BIGINT NOT NULL,
     date         DATE   NOT NULL,
     value_date   DATE,
@@ -51,6 +52,16 @@ CREATE TABLE bank_lines (
 );
 
 CREATE INDEX bank_lines_company_date ON bank_lines (company_id, date, id);
+
+-- An account removed (or its company) takes its lines with it.
+CREATE FUNCTION katalis_bank_account_gone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM bank_lines WHERE account_id = OLD.id;
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER bank_account_gone AFTER DELETE ON bank_accounts
+    FOR EACH ROW EXECUTE FUNCTION katalis_bank_account_gone();
 
 -- As the invoices: members read, owners write.
 DO $$
