@@ -167,24 +167,8 @@ pub struct StatementArgs {
     /// The file's format (default: from its content and extension)
     #[arg(long, value_enum)]
     pub format: Option<StatementFormat>,
-    /// Our field = your column header (CSV and spreadsheets); repeatable
-    #[arg(long = "map", value_name = "FIELD=COLUMN")]
-    pub map: Vec<String>,
-    /// The sheet to read (default: the first)
-    #[arg(long, value_name = "NAME")]
-    pub sheet: Option<String>,
-    /// Dates written like this pattern, e.g. DD/MM/YYYY
-    #[arg(long, value_name = "PATTERN")]
-    pub date_format: Option<String>,
-    /// Text numbers use a decimal comma and dots for thousands: 1.234,56
-    #[arg(long)]
-    pub decimal_comma: bool,
-    /// Save this mapping for the company under NAME after a successful import
-    #[arg(long, value_name = "NAME", conflicts_with = "mapping")]
-    pub save_mapping: Option<String>,
-    /// Use the mapping saved under NAME
-    #[arg(long, value_name = "NAME")]
-    pub mapping: Option<String>,
+    #[command(flatten)]
+    pub table: MapOptions,
     /// Print the lines it would import and write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -275,6 +259,15 @@ pub struct TableArgs {
     /// Print what would be imported (and, months across, every account row and its field); write nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub table: MapOptions,
+    #[command(flatten)]
+    pub new: CreateArgs,
+}
+
+/// How a spreadsheet or CSV's columns are read (every table import).
+#[derive(Debug, Args)]
+pub struct MapOptions {
     /// The sheet to read (default: the first)
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
@@ -293,8 +286,6 @@ pub struct TableArgs {
     /// Use the mapping saved under NAME (--map and the other options override it)
     #[arg(long, value_name = "NAME")]
     pub mapping: Option<String>,
-    #[command(flatten)]
-    pub new: CreateArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,6 @@
 //! `katalis import statement` and `katalis bank accounts|lines`.
 
-use super::import::{MappingArgs, mapping_from, save_named_mapping, table_text};
+use super::import::{mapping_from, save_named_mapping, table_text};
 use super::{pick_company, print, require};
 use crate::cli::{BankCommand, LinesFormat, OutputFormat, StatementArgs, StatementFormat};
 use crate::domain::{AccountTarget, BankAccount, ImportBatch, StatementWrite, money_text};
@@ -67,19 +67,7 @@ pub async fn import_statement(store: &AnyStore, company_name: &str, a: &Statemen
         (None, Some(c)) => currency_code(c)?,
         (None, None) => company.currency.clone(),
     };
-    let mapping = mapping_from(
-        store,
-        Some(&company),
-        Kind::Statement,
-        MappingArgs {
-            mapping: a.mapping.as_deref(),
-            map: &a.map,
-            sheet: a.sheet.as_deref(),
-            date_format: a.date_format.as_deref(),
-            decimal_comma: a.decimal_comma,
-        },
-    )
-    .await?;
+    let mapping = mapping_from(store, Some(&company), Kind::Statement, &a.table).await?;
     let files = a.files.clone();
     let format = a.format.map(format_of);
     // One CSV with our own header streams: checked and written as it is read.
@@ -189,7 +177,7 @@ async fn finish_statement(
         ))
         .await;
     eprintln!("{said}");
-    if let Some(name) = &a.save_mapping {
+    if let Some(name) = &a.table.save_mapping {
         save_named_mapping(store, company, name, Kind::Statement, mapping).await?;
     }
     Ok(())

@@ -60,38 +60,17 @@ pub async fn target(store: &AnyStore, company_name: &str, new: &CreateArgs) -> R
 /// The mapping a table import uses: the saved one named by `--mapping`, with
 /// `--map`, `--sheet`, `--date-format` and `--decimal-comma` applied over it.
 pub async fn mapping_for(store: &AnyStore, company: Option<&Company>, kind: Kind, a: &TableArgs) -> Result<Mapping> {
-    mapping_from(
-        store,
-        company,
-        kind,
-        MappingArgs {
-            mapping: a.mapping.as_deref(),
-            map: &a.map,
-            sheet: a.sheet.as_deref(),
-            date_format: a.date_format.as_deref(),
-            decimal_comma: a.decimal_comma,
-        },
-    )
-    .await
+    mapping_from(store, company, kind, &a.table).await
 }
 
-/// The options of a table import that make its mapping.
-pub struct MappingArgs<'a> {
-    pub mapping: Option<&'a str>,
-    pub map: &'a [String],
-    pub sheet: Option<&'a str>,
-    pub date_format: Option<&'a str>,
-    pub decimal_comma: bool,
-}
-
-/// [`mapping_for`] from its pieces.
+/// [`mapping_for`] from the options alone (a statement's too).
 pub async fn mapping_from(
     store: &AnyStore,
     company: Option<&Company>,
     kind: Kind,
-    a: MappingArgs<'_>,
+    a: &crate::cli::MapOptions,
 ) -> Result<Mapping> {
-    let mut m = match a.mapping {
+    let mut m = match a.mapping.as_deref() {
         Some(name) => {
             let Some(c) = company else {
                 bail!(
@@ -126,12 +105,12 @@ pub async fn mapping_from(
         }
         None => Mapping::default(),
     };
-    m.apply_args(kind, a.map).map_err(|e| eyre!(e))?;
-    if let Some(sheet) = a.sheet {
-        m.sheet = Some(sheet.to_owned());
+    m.apply_args(kind, &a.map).map_err(|e| eyre!(e))?;
+    if let Some(sheet) = &a.sheet {
+        m.sheet = Some(sheet.clone());
     }
-    if let Some(f) = a.date_format {
-        m.date_format = Some(f.to_owned());
+    if let Some(f) = &a.date_format {
+        m.date_format = Some(f.clone());
     }
     m.decimal_comma |= a.decimal_comma;
     m.check().map_err(|e| eyre!(e))?;
@@ -192,7 +171,7 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
         .await
         .map_err(|e| eyre!("the reader stopped: {e}"))??;
         // Headers that are not ours and no mapping given: guessed as the dialog guesses.
-        if mapping.columns.is_empty() && a.mapping.is_none() && Prepared::new(kind, &sheet, &mapping).is_err() {
+        if mapping.columns.is_empty() && a.table.mapping.is_none() && Prepared::new(kind, &sheet, &mapping).is_err() {
             let g = source::guess_mapping(kind, &sheet);
             if !g.missing.is_empty() {
                 let mut msg = format!(
@@ -226,7 +205,7 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
                 bail!(msg);
             }
             eprintln!("the columns were guessed: {}", source::map_flags(kind, &g.columns));
-            if a.save_mapping.is_none() {
+            if a.table.save_mapping.is_none() {
                 eprintln!("to reuse them, add --save-mapping NAME once and --mapping NAME after");
             }
             mapping.columns = g.columns;
@@ -292,7 +271,7 @@ async fn run_table(store: &AnyStore, company_name: &str, kind: Kind, a: &TableAr
         kind.name(),
         clean(&company.name)
     );
-    if let Some(name) = &a.save_mapping {
+    if let Some(name) = &a.table.save_mapping {
         save_named_mapping(store, &company, name, kind, &mapping).await?;
     }
     Ok(())
@@ -496,7 +475,11 @@ async fn run_across(
     if kind != Kind::Financials {
         bail!("--layout months-across is for financials (a P&L or a balance sheet by month)");
     }
-    if !a.map.is_empty() || a.mapping.is_some() || a.save_mapping.is_some() || a.date_format.is_some() {
+    if !a.table.map.is_empty()
+        || a.table.mapping.is_some()
+        || a.table.save_mapping.is_some()
+        || a.table.date_format.is_some()
+    {
         bail!("--map, --mapping, --save-mapping and --date-format apply to one row per month, not to months across");
     }
     let accounts = match &a.accounts {
@@ -505,8 +488,8 @@ async fn run_across(
     };
     let mut files = vec![a.file.clone()];
     files.extend(a.more.iter().cloned());
-    let sheet = a.sheet.clone();
-    let decimal_comma = a.decimal_comma;
+    let sheet = a.table.sheet.clone();
+    let decimal_comma = a.table.decimal_comma;
     let (statements, passed) = tokio::task::spawn_blocking(move || {
         source::read_across(&files, sheet.as_deref(), accounts.as_ref(), decimal_comma)
     })

@@ -299,13 +299,13 @@ impl App {
                 filter,
                 offset,
                 result,
-            } => self.on_open_page(company_id, filter, offset, result),
+            } => self.on_page(Tab::Collections, |d| &mut d.open, company_id, filter, offset, result),
             Action::BankPage {
                 company_id,
                 filter,
                 offset,
                 result,
-            } => self.on_bank_page(company_id, filter, offset, result),
+            } => self.on_page(Tab::Bank, |d| &mut d.lines, company_id, filter, offset, result),
             Action::Dso { company_id, series } => {
                 match (series, self.data.as_mut()) {
                     // The last months of the window; the older ones stay unknown.

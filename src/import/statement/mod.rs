@@ -129,17 +129,7 @@ impl Read {
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
 fn whole(file: &str, expected: impl Into<String>) -> ImportError {
-    ImportError {
-        file: file.to_owned(),
-        problems: vec![Problem {
-            row: None,
-            file: None,
-            column: None,
-            value: None,
-            expected: expected.into(),
-        }],
-        more: 0,
-    }
+    super::Collector::whole(file, expected)
 }
 
 /// A problem at a place of a file (`STMTTRN 3 (line 40)`, `:61: (line 12)`).

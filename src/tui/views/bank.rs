@@ -241,30 +241,4 @@ impl App {
             offset,
         })
     }
-
-    /// The store answered a page of lines.
-    pub(crate) fn on_bank_page(
-        &mut self,
-        company_id: i64,
-        filter: String,
-        offset: usize,
-        result: Result<(Vec<crate::domain::StoredLine>, usize), String>,
-    ) -> Vec<Effect> {
-        if self.views.paging.as_ref() == Some(&(company_id, filter.clone(), offset)) {
-            self.views.paging = None;
-        }
-        let current = self.data.as_deref().is_some_and(|d| d.company.id == company_id);
-        match result {
-            Ok((rows, total)) if current && filter == self.views.filter => {
-                if let Some(d) = self.data.as_mut() {
-                    d.lines = crate::tui::data::Paged::window(filter, offset, rows, total);
-                }
-                let row = &mut self.views.rows[Tab::Bank.index()];
-                *row = (*row).min(total.saturating_sub(1));
-            }
-            Ok(_) => {}
-            Err(e) => self.say(e, true),
-        }
-        vec![]
-    }
 }

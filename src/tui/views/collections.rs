@@ -268,13 +268,16 @@ impl App {
         })
     }
 
-    /// The store answered a page.
-    pub(crate) fn on_open_page(
+    /// The store answered a page of the table `tab` pages (Collections'
+    /// open invoices, the bank's lines), kept at `place` in the company's data.
+    pub(crate) fn on_page<T: crate::tui::data::Searchable>(
         &mut self,
+        tab: Tab,
+        place: fn(&mut CompanyData) -> &mut crate::tui::data::Paged<T>,
         company_id: i64,
         filter: String,
         offset: usize,
-        result: Result<(Vec<crate::domain::Invoice>, usize), String>,
+        result: Result<(Vec<T>, usize), String>,
     ) -> Vec<Effect> {
         if self.views.paging.as_ref() == Some(&(company_id, filter.clone(), offset)) {
             self.views.paging = None;
@@ -285,9 +288,9 @@ impl App {
             // current one is asked for now (see `page`).
             Ok((rows, total)) if current && filter == self.views.filter => {
                 if let Some(d) = self.data.as_mut() {
-                    d.open = crate::tui::data::OpenInvoices::window(filter, offset, rows, total);
+                    *place(d) = crate::tui::data::Paged::window(filter, offset, rows, total);
                 }
-                let row = &mut self.views.rows[Tab::Collections.index()];
+                let row = &mut self.views.rows[tab.index()];
                 *row = (*row).min(total.saturating_sub(1));
             }
             Ok(_) => {}
