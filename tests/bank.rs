@@ -171,6 +171,20 @@ async fn overlapping_downloads_give_their_union_once() {
         raw(url, "DELETE FROM bank_accounts WHERE name = 'csv'").await;
         assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 11, "{}", ts.name);
         assert_eq!(lines(url, "ofx").len(), 11);
+        // A line of no account (or of another company's) is refused.
+        for (account, company) in [
+            "(SELECT max(id) + 1 FROM bank_accounts)",
+            "(SELECT max(id) FROM bank_accounts)",
+        ]
+        .iter()
+        .zip(["(SELECT max(id) FROM companies)", "(SELECT max(id) + 1 FROM companies)"])
+        {
+            let q = format!(
+                "INSERT INTO bank_lines (company_id, account_id, import_id, date, amount, description, counterparty, \
+                 reference, bank_ref, key) VALUES ({company}, {account}, 1, '2026-12-01', 1, 'x', '', '', '', X'00')"
+            );
+            assert!(try_raw(url, &q).await.is_err(), "{}: {q}", ts.name);
+        }
         raw(url, "DELETE FROM companies").await;
         assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 0, "{}", ts.name);
     }
@@ -179,15 +193,19 @@ async fn overlapping_downloads_give_their_union_once() {
 /// Runs `q` on the store at `url` with its own connection: the count a
 /// query selects, or 0 for a statement.
 async fn raw(url: &str, q: &str) -> i64 {
+    try_raw(url, q).await.unwrap()
+}
+
+async fn try_raw(url: &str, q: &str) -> Result<i64, sqlx::Error> {
     use sqlx::Connection;
     let q = sqlx::AssertSqlSafe(q.to_owned());
-    if url.starts_with("sqlite") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(q).fetch_optional(&mut c).await.unwrap().unwrap_or(0)
+    Ok(if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::query_scalar(q).fetch_optional(&mut c).await?.unwrap_or(0)
     } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(q).fetch_optional(&mut c).await.unwrap().unwrap_or(0)
-    }
+        let mut c = sqlx::PgConnection::connect(url).await?;
+        sqlx::query_scalar(q).fetch_optional(&mut c).await?.unwrap_or(0)
+    })
 }
 
 #[tokio::test]

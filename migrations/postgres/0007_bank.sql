@@ -31,9 +31,10 @@ CREATE TABLE bank_imports (
 -- occurrence among identical lines of that day in the file. `account_id`,
 -- `company_id` (the account's, for row policies and the company's date order)
 -- and `import_id` are written together by the import that adds the line, in
--- the transaction that made or locked the account; a foreign key's check per
--- row would double the cost of a million lines, so the lines go with their
--- account by the trigger below instead of a cascade.
+-- the transaction that made or locked the account. As the invoices' company
+-- (0001), the account is checked once per statement by the triggers below,
+-- not by a foreign key, whose check per row would double the cost of a
+-- million lines; removing an account removes its lines, as a cascade would.
 CREATE TABLE bank_lines (
     id           BIGSERIAL PRIMARY KEY,
     company_id   BIGINT NOT NULL,
@@ -52,6 +53,25 @@ CREATE TABLE bank_lines (
 );
 
 CREATE INDEX bank_lines_company_date ON bank_lines (company_id, date, id);
+
+CREATE FUNCTION katalis_bank_lines_account_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM katalis_new_bank_lines n
+               WHERE NOT EXISTS (SELECT 1 FROM bank_accounts a
+                                 WHERE a.id = n.account_id AND a.company_id = n.company_id)) THEN
+        RAISE EXCEPTION 'bank_lines.account_id refers to no bank account of the line''s company'
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER bank_lines_account_insert AFTER INSERT ON bank_lines
+    REFERENCING NEW TABLE AS katalis_new_bank_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION katalis_bank_lines_account_check();
+
+CREATE TRIGGER bank_lines_account_update AFTER UPDATE ON bank_lines
+    REFERENCING NEW TABLE AS katalis_new_bank_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION katalis_bank_lines_account_check();
 
 -- An account removed (or its company) takes its lines with it.
 CREATE FUNCTION katalis_bank_account_gone() RETURNS trigger LANGUAGE plpgsql AS $$
