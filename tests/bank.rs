@@ -171,19 +171,27 @@ async fn overlapping_downloads_give_their_union_once() {
         raw(url, "DELETE FROM bank_accounts WHERE name = 'csv'").await;
         assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 11, "{}", ts.name);
         assert_eq!(lines(url, "ofx").len(), 11);
-        // A line of no account (or of another company's) is refused.
-        for (account, company) in [
-            "(SELECT max(id) + 1 FROM bank_accounts)",
-            "(SELECT max(id) FROM bank_accounts)",
-        ]
-        .iter()
-        .zip(["(SELECT max(id) FROM companies)", "(SELECT max(id) + 1 FROM companies)"])
-        {
-            let q = format!(
+        // A line of no account is refused; on PostgreSQL, one of another
+        // company's account too (SQLite keeps the account's foreign key and
+        // the code that writes a line gives it its account's company: a
+        // trigger per row would double an import's time).
+        let line = |company: &str, account: &str| {
+            format!(
                 "INSERT INTO bank_lines (company_id, account_id, import_id, date, amount, description, counterparty, \
                  reference, bank_ref, key) VALUES ({company}, {account}, 1, '2026-12-01', 1, 'x', '', '', '', X'00')"
+            )
+        };
+        let no_account = line(
+            "(SELECT max(id) FROM companies)",
+            "(SELECT max(id) + 1 FROM bank_accounts)",
+        );
+        assert!(try_raw(url, &no_account).await.is_err(), "{}", ts.name);
+        if ts.name != "sqlite" {
+            let elsewhere = line(
+                "(SELECT max(id) + 1 FROM companies)",
+                "(SELECT max(id) FROM bank_accounts)",
             );
-            assert!(try_raw(url, &q).await.is_err(), "{}: {q}", ts.name);
+            assert!(try_raw(url, &elsewhere).await.is_err(), "{}", ts.name);
         }
         raw(url, "DELETE FROM companies").await;
         assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 0, "{}", ts.name);

@@ -52,15 +52,3 @@ CREATE TABLE bank_lines (
 
 CREATE INDEX bank_lines_company_date ON bank_lines (company_id, date, id);
 
--- A line's company is its account's.
-CREATE TRIGGER bank_lines_company_insert BEFORE INSERT ON bank_lines
-    WHEN NOT EXISTS (SELECT 1 FROM bank_accounts a WHERE a.id = NEW.account_id AND a.company_id = NEW.company_id)
-BEGIN
-    SELECT RAISE(ABORT, 'bank_lines.account_id refers to no bank account of the line''s company');
-END;
-
-CREATE TRIGGER bank_lines_company_update BEFORE UPDATE OF company_id, account_id ON bank_lines
-    WHEN NOT EXISTS (SELECT 1 FROM bank_accounts a WHERE a.id = NEW.account_id AND a.company_id = NEW.company_id)
-BEGIN
-    SELECT RAISE(ABORT, 'bank_lines.account_id refers to no bank account of the line''s company');
-END;
