@@ -265,7 +265,7 @@ async fn postgres(admin: &str, dir: &Path, n: usize, company_months: &[Month]) {
     });
     if let Some(cli) = cli {
         println!("  psql \\copy, table with the same primary key           {}", secs(cli));
-        ratio("import: katalis / psql \\copy", ours, cli, 1.3);
+        ratio("import: katalis / psql \\copy", ours, cli, 1.5);
     }
     // And into Katalis's own table: also its foreign key, checks, defaults
     // and partial index.
