@@ -93,6 +93,11 @@ pub fn money_text(d: Decimal) -> String {
     n.to_string()
 }
 
+/// Serialises money as [`money_text`] does.
+pub fn money_serde<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    money(d, s)
+}
+
 fn money<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&money_text(*d))
 }

@@ -14,6 +14,8 @@ pub mod planning;
 pub mod pricing;
 pub mod profitability;
 pub mod receivables;
+pub mod reconcile;
+pub mod rules;
 pub mod unit_economics;
 pub mod variance;
 
