@@ -111,6 +111,12 @@ pub enum Command {
     /// Bank accounts and their statement lines (imported with `import statement`)
     #[command(subcommand)]
     Bank(BankCommand),
+    /// Match bank receipts to open invoices: proposals, --auto, accept, reject, undo
+    #[command(args_conflicts_with_subcommands = true, after_help = RECONCILE_EXAMPLES)]
+    Reconcile(ReconcileArgs),
+    /// Rules that categorise bank lines: store them, test them on the lines
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Write a consistent snapshot of the store to FILE
     Backup { file: PathBuf },
     /// Load a snapshot into an empty store
@@ -205,6 +211,74 @@ pub enum BankCommand {
         to: Option<String>,
         #[arg(long, value_enum, default_value_t = LinesFormat::Text)]
         format: LinesFormat,
+    },
+}
+
+const RECONCILE_EXAMPLES: &str = "Examples:\n  \
+    katalis reconcile --company Acme                      proposals for the unmatched receipts\n  \
+    katalis reconcile --company Acme --auto               accept the reference and payer matches\n  \
+    katalis reconcile accept 1734 --company Acme          accept line 1734's proposal\n  \
+    katalis reconcile accept 1734 --invoice F-0012=800 --invoice F-0013=200\n  \
+    katalis reconcile undo 1734 --company Acme";
+
+/// `katalis reconcile`.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(subcommand)]
+    pub action: Option<ReconcileCommand>,
+    /// One account's lines (default: every account's)
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Accept the `reference` and `payer` proposals (`partial` and `amount` stay proposals)
+    #[arg(long)]
+    pub auto: bool,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Categorisation rules (TOML) instead of the company's stored or the configuration's
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReconcileCommand {
+    /// Apply a receipt to invoices: its proposal, or the --invoice parts given
+    Accept {
+        line_id: i64,
+        /// An invoice and the part of the receipt it gets (repeat to split)
+        #[arg(long = "invoice", value_name = "NUMBER=AMOUNT")]
+        invoices: Vec<String>,
+    },
+    /// Reject a line's proposal: it is not proposed again (until undone)
+    Reject { line_id: i64 },
+    /// Remove what was decided for a line: its payments, rejection and category
+    Undo { line_id: i64 },
+    /// Set a line's category by hand (wins over the rules); `none` removes it
+    Category {
+        line_id: i64,
+        /// revenue, cogs, opex, sales_marketing, other_income, financing, transfer, ignore or none
+        category: String,
+    },
+}
+
+/// `katalis rules`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Store FILE as the company's rules (they then win over the configuration's rules.toml)
+    Import { file: PathBuf },
+    /// Print the company's stored rules
+    Show,
+    /// Remove the company's stored rules
+    Clear,
+    /// Print each line with the rule that catches it and its category
+    Test {
+        /// One account's lines (default: every account's)
+        #[arg(long, value_name = "ACCOUNT")]
+        account: Option<String>,
+        /// Rules (TOML) to test instead of the company's
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
 }
 

@@ -15,6 +15,87 @@ pub enum LoadError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Engine(#[from] EngineError),
+    /// A rules file that does not read (its name, the rule and the line said).
+    #[error("{0}")]
+    Rules(String),
+}
+
+/// The rules of the configuration directory's `rules.toml` (text, path), set once at start.
+static CONFIG_RULES: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+
+/// Sets the configuration directory's rules (`main`, once).
+pub fn set_config_rules(text: String, origin: String) {
+    let _ = CONFIG_RULES.set((text, origin));
+}
+
+/// A company's categorisation rules: `explicit` (`--rules FILE`: text and
+/// name), else those stored with `katalis rules import`, else the
+/// configuration directory's `rules.toml`, else none.
+pub async fn rules(
+    store: &AnyStore,
+    company_id: i64,
+    explicit: Option<&(String, String)>,
+) -> Result<crate::finance::rules::Rules, LoadError> {
+    let (text, origin) = match explicit {
+        Some(e) => e.clone(),
+        None => match store.bank_rules(company_id).await? {
+            Some(t) => (t, "the company's rules (katalis rules import)".to_owned()),
+            None => match CONFIG_RULES.get() {
+                Some(c) => c.clone(),
+                None => return Ok(crate::finance::rules::Rules::default()),
+            },
+        },
+    };
+    crate::finance::rules::Rules::parse(&text, &origin).map_err(LoadError::Rules)
+}
+
+/// A line's rule (the first that catches it) and its category: set by hand,
+/// else the rule's (none when the rule sends it to matching).
+pub fn categorise<'r>(
+    rules: &'r crate::finance::rules::Rules,
+    l: &crate::store::ReconLine,
+) -> (Option<&'r crate::finance::rules::Rule>, Option<crate::finance::rules::Category>) {
+    use crate::finance::rules::Action;
+    let rule = rules.first(&l.account, &l.description, &l.counterparty, l.amount);
+    let by_rule = rule.and_then(|r| match r.action {
+        Action::Categorise(c) => Some(c),
+        Action::MatchInvoices => None,
+    });
+    (rule, l.category.or(by_rule))
+}
+
+/// The month after the latest closed one, from the bank: its dates and lines
+/// as counted, when the bank has lines in it.
+async fn month_so_far(
+    store: &AnyStore,
+    company_id: i64,
+    ledger: &Ledger,
+    bank: &[crate::domain::BankAccount],
+) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate, Vec<crate::finance::reconcile::CountedLine>)>, LoadError> {
+    let Some(closed) = ledger.latest_month() else { return Ok(None) };
+    let month = closed.plus(1);
+    let (from, end) = (month.first_day(), month.last_day());
+    let Some(last) = bank.iter().filter_map(|a| a.last_date).max().filter(|d| *d >= from) else {
+        return Ok(None);
+    };
+    let rules = rules(store, company_id, None).await?;
+    let f = crate::store::LineFilter {
+        from: Some(from),
+        to: Some(end),
+        lines_only: true,
+        ..Default::default()
+    };
+    let input = store.reconcile_input(company_id, &f).await?;
+    let lines = input
+        .lines
+        .iter()
+        .map(|l| crate::finance::reconcile::CountedLine {
+            amount: l.amount,
+            allocated: l.allocated,
+            category: categorise(&rules, l).1,
+        })
+        .collect();
+    Ok(Some((from, last.min(end), lines)))
 }
 
 /// What is read of a company: its ledger, the as-of month, its products and
@@ -29,6 +110,8 @@ pub struct Books {
     pub receivables: CollectionsInput,
     /// The company's bank accounts (statements imported).
     pub bank: Vec<crate::domain::BankAccount>,
+    /// The month so far from the bank: its first day, its latest line's day, its lines.
+    pub month: Option<(chrono::NaiveDate, chrono::NaiveDate, Vec<crate::finance::reconcile::CountedLine>)>,
 }
 
 impl Books {
@@ -42,7 +125,9 @@ impl Books {
         let ledger = Ledger::new(financials);
         let m = as_of_month(&ledger, as_of)?;
         let receivables = store.collections_input(company.id, m).await?;
+        let month = month_so_far(store, company.id, &ledger, &bank).await?;
         Ok(Books {
+            month,
             company,
             ledger,
             as_of: m,
@@ -57,6 +142,10 @@ impl Books {
     pub fn snapshot(&self) -> Snapshot {
         let mut s = crate::finance::snapshot(&self.ledger, self.as_of, &self.products, &self.receivables);
         s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
+        s.month_to_date = self
+            .month
+            .as_ref()
+            .map(|(from, to, lines)| crate::finance::reconcile::month_to_date(*from, *to, lines));
         s
     }
 

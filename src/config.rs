@@ -96,6 +96,8 @@ pub struct Config {
     pub theme: String,
     /// The config file consulted, whether or not it exists.
     pub file: Option<PathBuf>,
+    /// `rules.toml` beside the config file, when there is one: (text, path).
+    pub rules: Option<(String, String)>,
     /// The `[keys]` table as written: the interface builds its keymap from it
     /// (`tui::keymap::Keymap::from_config`), and every command checks it first.
     pub keys: Option<toml::Table>,
@@ -226,11 +228,25 @@ impl Config {
         };
         let mut warnings = Vec::new();
         let ai = ai_settings(file.ai.as_ref(), path.as_deref(), &mut warnings)?;
+        let rules = match path.as_deref().and_then(Path::parent).map(|d| d.join("rules.toml")) {
+            Some(r) => match std::fs::read_to_string(&r) {
+                Ok(text) => Some((text, r.display().to_string())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(ConfigError::File {
+                        path: r.display().to_string(),
+                        message: e.to_string(),
+                    });
+                }
+            },
+            None => None,
+        };
         Ok(Config {
             database_url,
             database_is_default,
             lang,
             theme,
+            rules,
             file: path,
             keys: file.keys.clone(),
             cash_floor,

@@ -16,6 +16,7 @@ pub mod finance;
 pub mod import;
 pub mod locale;
 pub mod numbers;
+pub mod reconcile;
 pub mod report;
 pub mod sanitize;
 pub mod store;

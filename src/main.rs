@@ -100,6 +100,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some((text, origin)) = &cfg.rules {
+        katalis::company::set_config_rules(text.clone(), origin.clone());
+    }
     let explicit = cli.global.company.clone();
     if let Some(Command::Doctor) = cli.command {
         return Ok(if commands::doctor::run(&cfg).await {
@@ -192,6 +195,8 @@ async fn dispatch(
         Some(Command::Report(args)) => commands::report::run(store, cfg, company, args).await?,
         Some(Command::Scenario(cmd)) => commands::scenario::run(store, company, cmd).await?,
         Some(Command::Bank(cmd)) => commands::bank::run(store, company, cmd).await?,
+        Some(Command::Reconcile(args)) => commands::reconcile::run(store, company, args).await?,
+        Some(Command::Rules(cmd)) => commands::reconcile::rules(store, company, cmd).await?,
         Some(Command::Backup { file }) => commands::backup::backup(store, file).await?,
         Some(Command::Restore { file }) => commands::backup::restore(store, file).await?,
         Some(Command::Analyze { agent, no_cache }) => {

@@ -79,6 +79,8 @@ pub struct Snapshot {
     pub pricing: Vec<ProductEconomics>,
     pub health: Health,
     pub monthly: Vec<MonthSummary>,
+    /// The month after the latest closed one, from the bank (provisional).
+    pub month_to_date: Option<reconcile::MonthToDate>,
 }
 
 /// Computes every metric at M from the ledger, the products and the reduced invoices.
@@ -97,6 +99,7 @@ pub fn snapshot(ledger: &Ledger, m: Month, products: &[Product], receivables: &C
         burn_multiple: growth::burn_multiple(ledger, m),
     });
     Snapshot {
+        month_to_date: None,
         as_of: m,
         monthly: ledger.up_to(m).map(|r| month_summary(ledger, r)).collect(),
         pricing: pricing::pricing(products),

@@ -672,6 +672,76 @@ pub fn restate(word: (Decimal, Option<NaiveDate>), paid: Decimal) -> (Decimal, O
     (part, if part > Decimal::ZERO { word.1 } else { None })
 }
 
+/// A bank line as the month so far counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedLine {
+    pub amount: Decimal,
+    /// What payments of invoices take of it.
+    pub allocated: Decimal,
+    /// Its category: set by hand, else the first rule's (none for a rule that sends it to matching).
+    pub category: Option<crate::finance::rules::Category>,
+}
+
+/// The month after the latest closed month, from the bank: provisional
+/// figures signed as the monthly financials (costs positive).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MonthToDate {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Receipts matched to invoices plus lines categorised `revenue`.
+    pub revenue: Decimal,
+    pub cogs: Decimal,
+    /// Every operating cost, `sales_marketing` included (as in the financials).
+    pub opex: Decimal,
+    pub sales_marketing: Decimal,
+    pub other_income: Decimal,
+    pub financing: Decimal,
+    /// Every line but `transfer` and `ignore`, signed.
+    pub net_cash_flow: Decimal,
+    /// What no match or rule covers, signed.
+    pub uncategorised: Decimal,
+    pub lines: usize,
+}
+
+/// Sums the month's lines (docs/reconcile.md#the-month-so-far): a matched
+/// receipt's allocated part is revenue, the rest of it goes by its category
+/// like any other line; `transfer` and `ignore` count nowhere.
+pub fn month_to_date(from: NaiveDate, to: NaiveDate, lines: &[CountedLine]) -> MonthToDate {
+    use crate::finance::rules::Category as C;
+    let mut m = MonthToDate {
+        from,
+        to,
+        lines: lines.len(),
+        ..MonthToDate::default()
+    };
+    for l in lines {
+        if matches!(l.category, Some(C::Transfer | C::Ignore)) {
+            continue;
+        }
+        m.net_cash_flow += l.amount;
+        let allocated = if l.amount > Decimal::ZERO { l.allocated.min(l.amount) } else { Decimal::ZERO };
+        m.revenue += allocated;
+        let rest = l.amount - allocated;
+        if rest.is_zero() {
+            continue;
+        }
+        match l.category {
+            Some(C::Revenue) => m.revenue += rest,
+            Some(C::Cogs) => m.cogs -= rest,
+            Some(C::Opex) => m.opex -= rest,
+            Some(C::SalesMarketing) => {
+                m.opex -= rest;
+                m.sales_marketing -= rest;
+            }
+            Some(C::OtherIncome) => m.other_income += rest,
+            Some(C::Financing) => m.financing += rest,
+            Some(C::Transfer | C::Ignore) => {}
+            None => m.uncategorised += rest,
+        }
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,6 +821,39 @@ mod tests {
         assert!(matches!(e, AllocationError::OverLine { .. }), "{e}");
         let e = check_allocation(7, Decimal::from(150), Decimal::ZERO, &[a("F-9", 10)], open).unwrap_err();
         assert_eq!(e, AllocationError::UnknownInvoice("F-9".into()));
+    }
+
+    #[test]
+    fn the_month_so_far_signs_costs_positive_and_skips_transfers() {
+        use crate::finance::rules::Category as C;
+        let n = Decimal::from;
+        let l = |amount: i64, allocated: i64, category: Option<C>| CountedLine {
+            amount: n(amount),
+            allocated: n(allocated),
+            category,
+        };
+        let m = month_to_date(
+            d("2026-11-01"),
+            d("2026-11-20"),
+            &[
+                l(1000, 1000, None),
+                l(500, 300, Some(C::Revenue)),
+                l(250, 0, None),
+                l(-100, 0, Some(C::Opex)),
+                l(-40, 0, Some(C::SalesMarketing)),
+                l(-60, 0, Some(C::Cogs)),
+                l(-5000, 0, Some(C::Transfer)),
+                l(2000, 0, Some(C::Financing)),
+                l(-7, 0, None),
+            ],
+        );
+        assert_eq!((m.revenue, m.cogs, m.opex, m.sales_marketing), (n(1500), n(60), n(140), n(40)));
+        assert_eq!((m.financing, m.uncategorised), (n(2000), n(243)));
+        assert_eq!(m.net_cash_flow, n(1000 + 500 + 250 - 100 - 40 - 60 + 2000 - 7));
+        assert_eq!(
+            m.net_cash_flow,
+            m.revenue - m.cogs - m.opex + m.other_income + m.financing + m.uncategorised
+        );
     }
 
     #[test]

@@ -1265,3 +1265,59 @@ mod tests {
         assert_eq!(terms_days("30/60/90"), None);
     }
 }
+
+/// A payment a kept payment complement applied to a kept invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptPayment {
+    /// The complement's UUID.
+    pub uuid: String,
+    pub number: String,
+    pub customer: String,
+    pub date: NaiveDate,
+    pub amount: Decimal,
+}
+
+/// From a company's kept CFDI (`I` and `P` rows): each invoice's UUID by its
+/// number, and the payments the complements applied (for reconciliation: a
+/// receipt that equals one confirms it instead of paying twice).
+pub fn kept_payments(records: &[CfdiRecord]) -> (HashMap<String, String>, Vec<KeptPayment>) {
+    let mut invoices: HashMap<String, (String, String)> = HashMap::new();
+    let mut uuids = HashMap::new();
+    let mut complements: Vec<Doc> = Vec::new();
+    let mut seen = HashSet::new();
+    for r in records {
+        let Ok(d) = serde_json::from_str::<Doc>(&r.body) else { continue };
+        match r.kind.as_str() {
+            "I" if r.uuid == r.invoice_uuid => {
+                let number = number_of(&d);
+                let customer = if d.receiver_name.trim().is_empty() {
+                    d.receiver_rfc.clone()
+                } else {
+                    d.receiver_name.clone()
+                };
+                uuids.insert(number.clone(), r.uuid.clone());
+                invoices.insert(r.uuid.to_uppercase(), (number, customer));
+            }
+            "P" if seen.insert(r.uuid.clone()) => complements.push(d),
+            _ => {}
+        }
+    }
+    let mut payments = Vec::new();
+    for d in complements {
+        for pago in &d.pagos {
+            let Some(date) = pago.date.or(d.date) else { continue };
+            for docto in &pago.doctos {
+                if let Some((number, customer)) = invoices.get(&docto.id.to_uppercase()) {
+                    payments.push(KeptPayment {
+                        uuid: d.uuid.clone(),
+                        number: number.clone(),
+                        customer: customer.clone(),
+                        date,
+                        amount: docto.paid,
+                    });
+                }
+            }
+        }
+    }
+    (uuids, payments)
+}

@@ -137,6 +137,18 @@ impl Report<'_> {
                 "net_cash_flow": j_money(m.net_cash_flow),
                 "cash_end": money(m.cash_end),
             })).collect::<Vec<_>>(),
+            "month_to_date": s.month_to_date.as_ref().map(|t| json!({
+                "from": t.from.to_string(),
+                "to": t.to.to_string(),
+                "revenue": money(t.revenue),
+                "cogs": money(t.cogs),
+                "opex": money(t.opex),
+                "sales_marketing": money(t.sales_marketing),
+                "other_income": money(t.other_income),
+                "financing": money(t.financing),
+                "net_cash_flow": money(t.net_cash_flow),
+                "uncategorised": money(t.uncategorised),
+            })),
         })
     }
 

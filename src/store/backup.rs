@@ -67,6 +67,9 @@ pub struct CompanyBackup {
     /// Bank accounts, their statement imports and lines (absent in backups made before them).
     #[serde(default)]
     pub bank: Vec<BankAccountBackup>,
+    /// Payments from the bank, line marks, learned payers and rules (absent in backups made before them).
+    #[serde(default)]
+    pub reconciliation: super::ReconcileBackup,
 }
 
 /// A bank account as backed up: its balance and its imports with their lines.

@@ -258,6 +258,7 @@ macro_rules! shared_helpers {
                 }
                 Self::insert_cfdi(conn, c.id, &cb.cfdi).await?;
                 Self::restore_bank(conn, c.id, &cb.bank).await?;
+                Self::restore_reconciliation(conn, c.id, &cb.reconciliation).await?;
                 for (metric, rule) in &cb.targets {
                     sqlx::query("INSERT INTO targets (company_id, metric, rule) VALUES ($1, $2, $3)")
                         .bind(c.id)

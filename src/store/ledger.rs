@@ -268,6 +268,9 @@ macro_rules! ledger_store {
             if done.rows_affected() != 1 {
                 return Err($crate::store::stale("invoice", &o.number));
             }
+            // An edited paid amount is the user's word, the bank's part counted toward it.
+            let settled = Self::settle(&mut tx, company_id, &u.number, true).await?;
+            let u = settled.as_ref().map_or(u, |(_, s)| s);
             Self::summaries_after_edit(&mut tx, company_id, o, u).await?;
             tx.commit().await?;
             Ok(())

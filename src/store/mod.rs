@@ -25,6 +25,7 @@ pub mod conversations;
 mod helpers;
 mod ledger;
 mod pg_copy;
+mod payments;
 mod plans;
 mod postgres;
 mod receivables;
@@ -51,6 +52,7 @@ use crate::domain::{
 use crate::finance::CollectionsInput;
 use crate::finance::forecast::ForecastInput;
 pub use bank::LineQuery;
+pub use payments::{LineFilter, Payment, ReconLine, ReconcileAction, ReconcileBackup, ReconcileInput};
 use chrono::NaiveDate;
 use std::future::Future;
 use std::time::Duration;
@@ -268,6 +270,29 @@ pub trait Store: Send + Sync {
         head: &StatementWrite,
         feed: StatementRx,
     ) -> impl Future<Output = StoreResult<StatementImported>> + Send;
+    /// The lines reconciliation reads (with what is allocated of each and
+    /// their marks), every open invoice, the learned payer texts and the
+    /// company's kept CFDI, in one snapshot.
+    fn reconcile_input(
+        &self,
+        company_id: i64,
+        f: &LineFilter,
+    ) -> impl Future<Output = StoreResult<ReconcileInput>> + Send;
+    /// Writes reconciliation decisions in one transaction: an allocation is
+    /// checked against the line's amount and each invoice's open balance,
+    /// the invoices' paid amounts and the receivables summaries move with it.
+    fn reconcile(
+        &self,
+        company_id: i64,
+        actions: &[ReconcileAction],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// An invoice's payments: its import's (when it states one), then its
+    /// rows (bank, manual) by date.
+    fn payments(&self, company_id: i64, number: &str) -> impl Future<Output = StoreResult<Vec<Payment>>> + Send;
+    /// The categorisation rules stored for the company (TOML), if any.
+    fn bank_rules(&self, company_id: i64) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    /// Stores (or, with `None`, removes) the company's rules.
+    fn save_bank_rules(&self, company_id: i64, source: Option<&str>) -> impl Future<Output = StoreResult<()>> + Send;
     fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
     /// The recommendations of the company's latest successful analysis, by priority.
     fn latest_recommendations(
@@ -598,6 +623,25 @@ impl Store for AnyStore {
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "scenarios"))]
+    async fn reconcile_input(&self, company_id: i64, f: &LineFilter) -> StoreResult<ReconcileInput> {
+        let started = std::time::Instant::now();
+        let result = dispatch!(self, s => s.reconcile_input(company_id, f).await);
+        let rows = result.as_ref().map_or(0, |r| (r.lines.len() + r.open.len()) as u64);
+        crate::diagnostics::store_call("reconcile_input", started.elapsed(), rows);
+        result
+    }
+    async fn reconcile(&self, company_id: i64, actions: &[ReconcileAction]) -> StoreResult<()> {
+        timed!("reconcile", dispatch_write!(self, s => s.reconcile(company_id, actions).await))
+    }
+    async fn payments(&self, company_id: i64, number: &str) -> StoreResult<Vec<Payment>> {
+        timed!("payments", dispatch!(self, s => s.payments(company_id, number).await))
+    }
+    async fn bank_rules(&self, company_id: i64) -> StoreResult<Option<String>> {
+        timed!("bank_rules", dispatch!(self, s => s.bank_rules(company_id).await))
+    }
+    async fn save_bank_rules(&self, company_id: i64, source: Option<&str>) -> StoreResult<()> {
+        timed!("save_bank_rules", dispatch_write!(self, s => s.save_bank_rules(company_id, source).await))
+    }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         timed!("scenarios", dispatch!(self, s => s.scenarios(company_id).await))
     }

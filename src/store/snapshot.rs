@@ -77,6 +77,7 @@ macro_rules! snapshot_store {
                     })
                     .collect(),
                     bank: Self::read_bank(&mut tx, c.id).await?,
+                    reconciliation: Self::read_reconciliation(&mut tx, c.id).await?,
                     profile: c.into(),
                 });
             }

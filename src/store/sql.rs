@@ -599,6 +599,7 @@ macro_rules! backend {
         impl $store {
             $crate::store::helpers::shared_helpers!(conn = $conn, bytes = $bytes);
             $crate::store::bank::bank_backup!(conn = $conn, write = $write);
+            $crate::store::payments::reconcile_helpers!(conn = $conn);
             $crate::store::summaries::summary_helpers!(
                 conn = $conn,
                 issue_month = $issue_month,
@@ -615,6 +616,7 @@ macro_rules! backend {
             $crate::store::ai_cache::ai_store!(write = $write);
             $crate::store::snapshot::snapshot_store!(snapshot = $snapshot, bytes = $bytes);
             $crate::store::bank::bank_store!(write = $write, snapshot = $snapshot);
+            $crate::store::payments::reconcile_store!(write = $write, snapshot = $snapshot);
             $($own)*
         }
     };

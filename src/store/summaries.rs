@@ -300,7 +300,11 @@ macro_rules! summary_helpers {
             company_id: i64,
             builder: Option<$crate::finance::receivables::Builder>,
         ) -> StoreResult<()> {
-            let Some(b) = builder else {
+            // Invoices with payments from the bank: the import's word settled
+            // against them (none on a company's first load: a payment needs
+            // its invoice).
+            let moved = Self::settle_after_import(conn, company_id).await?;
+            let Some(b) = builder.filter(|_| moved == 0) else {
                 return Self::refresh_receivables(conn, company_id, true, None).await;
             };
             let d = b.as_of();

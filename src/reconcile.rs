@@ -1,0 +1,171 @@
+//! Reconciliation assembled for the command line and the interface alike:
+//! the store's lines and open invoices, the company's rules, the kept CFDI
+//! payment complements, and the engine's proposals over them
+//! (`finance::reconcile`; docs/reconcile.md).
+
+use crate::company::{LoadError, categorise};
+use crate::finance::reconcile::{CfdiPayment, Matcher, Proposal, payer_text};
+use crate::finance::rules::{Action, Rules};
+use crate::store::{AnyStore, LineFilter, ReconLine, ReconcileAction, ReconcileInput, Store};
+
+/// Where a line stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Money in that pays invoices.
+    Matched,
+    /// A proposal waits for it.
+    Proposed,
+    /// A category, by hand or by a rule.
+    Categorised,
+    /// Nothing covers it.
+    Unmatched,
+}
+
+/// What reconciliation sees of a company (or of one account).
+pub struct Bench {
+    pub input: ReconcileInput,
+    pub rules: Rules,
+    /// The proposals, each taking from the balances the next one sees.
+    pub proposals: Vec<Proposal>,
+}
+
+/// Whether a line is matching's to propose for: money in, nothing applied,
+/// not rejected, no category by hand, and no rule that categorises it.
+fn wants_match(rules: &Rules, l: &ReconLine) -> bool {
+    l.amount > rust_decimal::Decimal::ZERO
+        && l.allocated.is_zero()
+        && !l.rejected
+        && l.category.is_none()
+        && rules
+            .first(&l.account, &l.description, &l.counterparty, l.amount)
+            .is_none_or(|r| r.action == Action::MatchInvoices)
+}
+
+impl Bench {
+    /// Reads and proposes. `explicit`: `--rules FILE` (text, name).
+    pub async fn load(
+        store: &AnyStore,
+        company_id: i64,
+        account: Option<&str>,
+        explicit: Option<&(String, String)>,
+    ) -> Result<Bench, LoadError> {
+        let f = LineFilter {
+            account: account.map(str::to_owned),
+            ..Default::default()
+        };
+        let (input, rules) = tokio::try_join!(
+            async { Ok::<_, LoadError>(store.reconcile_input(company_id, &f).await?) },
+            crate::company::rules(store, company_id, explicit)
+        )?;
+        let proposals = Self::propose(&input, &rules, false);
+        Ok(Bench {
+            input,
+            rules,
+            proposals,
+        })
+    }
+
+    /// The engine's matcher over the open invoices (their UUIDs from the kept
+    /// CFDI), the learned payers and the complements not yet confirmed.
+    fn matcher(input: &ReconcileInput) -> Matcher {
+        let (uuids, kept) = crate::import::cfdi::kept_payments(&input.cfdi);
+        let mut open = input.open.clone();
+        for o in &mut open {
+            o.uuid = uuids.get(&o.number).cloned();
+        }
+        let cfdi = kept
+            .into_iter()
+            .filter(|k| !input.confirmed.contains(&k.uuid))
+            .map(|k| CfdiPayment {
+                uuid: k.uuid,
+                number: k.number,
+                customer: k.customer,
+                date: k.date,
+                amount: k.amount,
+            })
+            .collect();
+        Matcher::new(open, input.aliases.clone(), cfdi)
+    }
+
+    /// Proposals for the lines matching is for, in booking order. With
+    /// `automatic_only`, only the tiers `--auto` accepts take from the
+    /// balances (the others are still proposed, and left out by the caller).
+    pub fn propose(input: &ReconcileInput, rules: &Rules, automatic_only: bool) -> Vec<Proposal> {
+        let mut m = Self::matcher(input);
+        let mut out = Vec::new();
+        for l in input.lines.iter().filter(|l| wants_match(rules, l)) {
+            if let Some(p) = m.propose(&l.text()) {
+                if !automatic_only || p.tier.automatic() {
+                    m.take(&p.allocations);
+                }
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    pub fn line(&self, id: i64) -> Option<&ReconLine> {
+        self.input.lines.iter().find(|l| l.id == id)
+    }
+
+    pub fn proposal(&self, line_id: i64) -> Option<&Proposal> {
+        self.proposals.iter().find(|p| p.line_id == line_id)
+    }
+
+    /// Where a line stands.
+    pub fn status(&self, l: &ReconLine) -> Status {
+        if !l.allocated.is_zero() {
+            Status::Matched
+        } else if self.proposal(l.id).is_some() {
+            Status::Proposed
+        } else if categorise(&self.rules, l).1.is_some() {
+            Status::Categorised
+        } else {
+            Status::Unmatched
+        }
+    }
+}
+
+/// Accepting `p` for line `l`: its allocations, and the payer's text learned
+/// when they are all one customer's.
+pub fn accept(p: &Proposal, l: &ReconLine) -> ReconcileAction {
+    let customer = p.allocations.first().map(|a| a.customer.clone());
+    let one = customer
+        .as_ref()
+        .filter(|c| p.allocations.iter().all(|a| &a.customer == *c));
+    ReconcileAction::Accept {
+        line_id: l.id,
+        allocations: p.allocations.clone(),
+        payer: one.map(|c| (payer_text(&l.text()), c.clone())),
+    }
+}
+
+/// `reconcile --auto`: accepts every `reference` and `payer` proposal, again
+/// until none is left (so running it twice changes nothing). Returns what it
+/// accepted, in order.
+pub async fn auto(
+    store: &AnyStore,
+    company_id: i64,
+    account: Option<&str>,
+    explicit: Option<&(String, String)>,
+) -> Result<Vec<Proposal>, LoadError> {
+    let mut accepted = Vec::new();
+    // Each round accepts at least one line, so this ends; the bound is a guard.
+    for _ in 0..64 {
+        let b = Bench::load(store, company_id, account, explicit).await?;
+        let chosen: Vec<Proposal> = Bench::propose(&b.input, &b.rules, true)
+            .into_iter()
+            .filter(|p| p.tier.automatic())
+            .collect();
+        if chosen.is_empty() {
+            break;
+        }
+        let actions: Vec<ReconcileAction> = chosen
+            .iter()
+            .filter_map(|p| b.line(p.line_id).map(|l| accept(p, l)))
+            .collect();
+        store.reconcile(company_id, &actions).await?;
+        accepted.extend(chosen);
+    }
+    Ok(accepted)
+}
