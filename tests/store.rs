@@ -1375,3 +1375,231 @@ async fn kept_cfdi_round_trip_past_a_chunk() {
         assert_eq!(left, records[700..].to_vec(), "{}", s.name);
     }
 }
+
+/// Expected paid amount and date of an invoice from its parts, as the store
+/// keeps them: what its imports state, and its payments from the bank.
+struct Parts {
+    stated: (Decimal, Option<chrono::NaiveDate>),
+    bank: Vec<(i64, Decimal, chrono::NaiveDate)>,
+}
+
+impl Parts {
+    fn paid(&self) -> (Decimal, Option<chrono::NaiveDate>) {
+        let sum: Decimal = self.bank.iter().map(|b| b.1).sum();
+        let last = self.bank.iter().map(|b| b.2).max();
+        katalis::finance::reconcile::combine(self.stated, (sum, last))
+    }
+}
+
+#[tokio::test]
+async fn payments_from_the_bank_keep_the_summaries_equal_to_the_engine() {
+    use katalis::domain::{AccountTarget, BankLine, Place, StatementWrite};
+    use katalis::finance::reconcile::Allocation;
+    use katalis::store::{LineFilter, ReconcileAction};
+    use std::collections::HashMap;
+    for s in stores().await {
+        for seed in [11u64, 424_242] {
+            let mut rng = Rng(seed);
+            let name = format!("Bank {seed}");
+            let target = ImportTarget::Create(new_company(&name));
+            let mut invoices = random_invoices(&mut rng, 300, "A");
+            let c = s
+                .store
+                .import(&target, &ImportBatch::Invoices(invoices.clone()))
+                .await
+                .unwrap();
+            s.store
+                .import(&target, &ImportBatch::Financials(months_of_financials("2024-06", 13)))
+                .await
+                .unwrap();
+            let m: Month = "2025-06".parse().unwrap();
+            // Receipts for open invoices: whole, half, and one over two invoices.
+            let open: Vec<usize> = (0..invoices.len())
+                .filter(|&i| invoices[i].paid_amount < invoices[i].amount)
+                .take(40)
+                .collect();
+            let mut plan: Vec<Vec<(usize, Decimal)>> = Vec::new();
+            let mut k = 0;
+            while k < open.len() {
+                let balance = |i: usize| invoices[i].amount - invoices[i].paid_amount;
+                let i = open[k];
+                match k % 4 {
+                    0 | 1 => plan.push(vec![(i, balance(i))]),
+                    2 => plan.push(vec![(i, (balance(i) / Decimal::from(2)).round_dp(2).max(Decimal::new(1, 2)))]),
+                    _ if k + 1 < open.len() => {
+                        plan.push(vec![(i, balance(i)), (open[k + 1], balance(open[k + 1]))]);
+                        k += 1;
+                    }
+                    _ => plan.push(vec![(i, balance(i))]),
+                }
+                k += 1;
+            }
+            let lines: Vec<BankLine> = plan
+                .iter()
+                .enumerate()
+                .map(|(n, parts)| BankLine {
+                    date: invoices[parts[0].0].issue_date + chrono::Duration::days(rng.below(90) as i64),
+                    value_date: None,
+                    amount: parts.iter().map(|p| p.1).sum(),
+                    description: format!("SPEI RECIBIDO {n}"),
+                    counterparty: String::new(),
+                    reference: String::new(),
+                    bank_ref: format!("R{n}"),
+                    balance: None,
+                    at: Place::Row(n as u64 + 2),
+                })
+                .collect();
+            let keys: Vec<[u8; 16]> = (0..lines.len())
+                .map(|n| {
+                    let mut k = [0u8; 16];
+                    k[8..].copy_from_slice(&(n as u64).to_be_bytes());
+                    k
+                })
+                .collect();
+            s.store
+                .import_statement(
+                    c.id,
+                    &StatementWrite {
+                        account: AccountTarget::Create {
+                            name: "Bank".into(),
+                            currency: "USD".into(),
+                            number: None,
+                        },
+                        lines: lines.clone(),
+                        keys,
+                        closing: None,
+                        source: "test".into(),
+                        format: "csv".into(),
+                    },
+                )
+                .await
+                .unwrap();
+            let stored = s.store.reconcile_input(c.id, &LineFilter::default()).await.unwrap();
+            let mut ids: Vec<(String, i64)> = stored.lines.iter().map(|l| (l.description.clone(), l.id)).collect();
+            ids.sort();
+            let id_of = |n: usize| ids.iter().find(|(d, _)| *d == format!("SPEI RECIBIDO {n}")).unwrap().1;
+            let mut parts: HashMap<String, Parts> = HashMap::new();
+            for (n, p) in plan.iter().enumerate() {
+                let allocations: Vec<Allocation> = p
+                    .iter()
+                    .map(|(i, a)| Allocation {
+                        number: invoices[*i].number.clone(),
+                        customer: invoices[*i].customer.clone(),
+                        amount: *a,
+                        confirms: None,
+                    })
+                    .collect();
+                s.store
+                    .reconcile(
+                        c.id,
+                        &[ReconcileAction::Accept {
+                            line_id: id_of(n),
+                            allocations,
+                            payer: None,
+                        }],
+                    )
+                    .await
+                    .unwrap();
+                for (i, a) in p {
+                    let inv = &invoices[*i];
+                    parts
+                        .entry(inv.number.clone())
+                        .or_insert(Parts {
+                            stated: (inv.paid_amount, inv.paid_date),
+                            bank: Vec::new(),
+                        })
+                        .bank
+                        .push((id_of(n), *a, lines[n].date));
+                }
+            }
+            let apply = |invoices: &mut Vec<Invoice>, parts: &HashMap<String, Parts>| {
+                for inv in invoices.iter_mut() {
+                    if let Some(p) = parts.get(&inv.number) {
+                        (inv.paid_amount, inv.paid_date) = p.paid();
+                    }
+                }
+            };
+            apply(&mut invoices, &parts);
+            reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} after the bank's payments")).await;
+
+            // More than an invoice's balance is refused, naming both, and writes nothing.
+            let (n0, p0) = (0, &plan[0]);
+            let e = s
+                .store
+                .reconcile(
+                    c.id,
+                    &[ReconcileAction::Accept {
+                        line_id: id_of(n0),
+                        allocations: vec![Allocation {
+                            number: invoices[p0[0].0].number.clone(),
+                            customer: String::new(),
+                            amount: Decimal::new(1, 2),
+                            confirms: None,
+                        }],
+                        payer: None,
+                    }],
+                )
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("line {}", id_of(n0))), "{}: {e}", s.name);
+
+            // Every third receipt undone: its invoices as they were before it.
+            for n in (0..plan.len()).step_by(3) {
+                s.store.reconcile(c.id, &[ReconcileAction::Undo(id_of(n))]).await.unwrap();
+                for p in parts.values_mut() {
+                    p.bank.retain(|b| b.0 != id_of(n));
+                }
+            }
+            apply(&mut invoices, &parts);
+            reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} after undoing")).await;
+
+            // A later export states totals: the bank's part counts toward each.
+            let mut restated = Vec::new();
+            for (k, (number, p)) in parts.iter_mut().enumerate() {
+                let inv = invoices.iter().find(|i| &i.number == number).unwrap().clone();
+                let word = match k % 3 {
+                    0 => (inv.amount, Some(inv.due_date + chrono::Duration::days(3))),
+                    1 => (Decimal::ZERO, None),
+                    _ => (inv.paid_amount, inv.paid_date),
+                };
+                // A word equal to what the parts make already keeps them.
+                if word != p.paid() {
+                    let bank: Decimal = p.bank.iter().map(|b| b.1).sum();
+                    p.stated = katalis::finance::reconcile::restate(word, bank);
+                }
+                let mut w = inv.clone();
+                (w.paid_amount, w.paid_date) = word;
+                restated.push(w);
+            }
+            s.store
+                .import(&target, &ImportBatch::Invoices(restated))
+                .await
+                .unwrap();
+            apply(&mut invoices, &parts);
+            reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} after a restating import")).await;
+            for (number, p) in &parts {
+                let got = s.store.payments(c.id, number).await.unwrap();
+                let bank: Vec<Decimal> = got.iter().filter(|x| x.source == "bank").map(|x| x.amount).collect();
+                assert_eq!(bank.len(), p.bank.len(), "{}: {number}: {got:?}", s.name);
+                let total: Decimal = got.iter().map(|x| x.amount).sum();
+                assert_eq!(total, p.paid().0, "{}: {number}: payments sum to the paid amount", s.name);
+            }
+            // Everything undone: the invoices as the import states them.
+            for n in 0..plan.len() {
+                s.store.reconcile(c.id, &[ReconcileAction::Undo(id_of(n))]).await.unwrap();
+            }
+            for p in parts.values_mut() {
+                p.bank.clear();
+            }
+            apply(&mut invoices, &parts);
+            let mut got = s.store.invoices(c.id).await.unwrap();
+            got.sort_by(|a, b| a.number.cmp(&b.number));
+            let mut want = invoices.clone();
+            want.sort_by(|a, b| a.number.cmp(&b.number));
+            let diff: Vec<_> = got.iter().zip(&want).filter(|(a, b)| a != b).collect();
+            assert!(diff.is_empty(), "{}: {name}: the invoices, all undone: {diff:?}", s.name);
+            reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} all undone")).await;
+        }
+    }
+}

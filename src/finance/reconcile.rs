@@ -139,21 +139,33 @@ impl Reason {
                 }
             }
             Reason::Partial { customer, open } if es => {
-                format!("pago parcial de {customer} (saldo más antiguo {})", open.round_dp(2))
+                format!("pago parcial de {customer} (saldo más antiguo {})", two(*open))
             }
             Reason::Partial { customer, open } => {
-                format!("partial payment from {customer} (oldest balance {})", open.round_dp(2))
+                format!("partial payment from {customer} (oldest balance {})", two(*open))
             }
-            Reason::Amount { days } if es => {
-                format!("único saldo abierto con ese importe, vence a {days} días del cobro")
+            Reason::Amount { days } => {
+                let n = days.abs();
+                match (es, *days < 0) {
+                    (true, true) => format!("único saldo abierto con ese importe, vencido {n} días antes del cobro"),
+                    (true, false) => format!("único saldo abierto con ese importe, vence {n} días después del cobro"),
+                    (false, true) => format!("the only open balance of that amount, due {n} days before the receipt"),
+                    (false, false) => format!("the only open balance of that amount, due {n} days after the receipt"),
+                }
             }
-            Reason::Amount { days } => format!("the only open balance of that amount, due {days} days from the receipt"),
             Reason::Confirms { uuid, date } if es => {
                 format!("confirma el complemento de pago {uuid} del {date}")
             }
             Reason::Confirms { uuid, date } => format!("confirms CFDI payment complement {uuid} of {date}"),
         }
     }
+}
+
+/// Money with exactly two decimals, for reasons and messages.
+fn two(d: Decimal) -> Decimal {
+    let mut x = d.round_dp(2);
+    x.rescale(2);
+    x
 }
 
 /// What one receipt pays.
@@ -603,7 +615,7 @@ pub fn check_allocation(
     allocations: &[Allocation],
     open: impl Fn(&str) -> Option<Decimal>,
 ) -> Result<(), AllocationError> {
-    let r2 = |d: Decimal| d.round_dp(2);
+    let r2 = two;
     if amount <= Decimal::ZERO {
         return Err(AllocationError::NotReceipt { line, amount: r2(amount) });
     }
