@@ -54,7 +54,10 @@ pub async fn rules(
 pub fn categorise<'r>(
     rules: &'r crate::finance::rules::Rules,
     l: &crate::store::ReconLine,
-) -> (Option<&'r crate::finance::rules::Rule>, Option<crate::finance::rules::Category>) {
+) -> (
+    Option<&'r crate::finance::rules::Rule>,
+    Option<crate::finance::rules::Category>,
+) {
     use crate::finance::rules::Action;
     let rule = rules.first(&l.account, &l.description, &l.counterparty, l.amount);
     let by_rule = rule.and_then(|r| match r.action {
@@ -71,8 +74,17 @@ async fn month_so_far(
     company_id: i64,
     ledger: &Ledger,
     bank: &[crate::domain::BankAccount],
-) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate, Vec<crate::finance::reconcile::CountedLine>)>, LoadError> {
-    let Some(closed) = ledger.latest_month() else { return Ok(None) };
+) -> Result<
+    Option<(
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+        Vec<crate::finance::reconcile::CountedLine>,
+    )>,
+    LoadError,
+> {
+    let Some(closed) = ledger.latest_month() else {
+        return Ok(None);
+    };
     let month = closed.plus(1);
     let (from, end) = (month.first_day(), month.last_day());
     let Some(last) = bank.iter().filter_map(|a| a.last_date).max().filter(|d| *d >= from) else {
@@ -111,7 +123,11 @@ pub struct Books {
     /// The company's bank accounts (statements imported).
     pub bank: Vec<crate::domain::BankAccount>,
     /// The month so far from the bank: its first day, its latest line's day, its lines.
-    pub month: Option<(chrono::NaiveDate, chrono::NaiveDate, Vec<crate::finance::reconcile::CountedLine>)>,
+    pub month: Option<(
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+        Vec<crate::finance::reconcile::CountedLine>,
+    )>,
 }
 
 impl Books {

@@ -115,3 +115,87 @@ proptest! {
         }
     }
 }
+
+mod allocation {
+    use katalis::finance::reconcile::{LineText, Matcher, OpenInvoice, Tier, check_allocation};
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+    use std::collections::HashMap;
+
+    const NAMES: [&str; 4] = ["Acme Industrial S.A. de C.V.", "Beta Logística", "Café Ñandú", "Delta"];
+
+    prop_compose! {
+        fn open_invoice()(n in 0u32..60, customer in 0usize..4, issue in 0i64..60, terms in 0i64..45,
+                          cents in prop::sample::select(vec![50_000i64, 120_000, 99_999, 250_050, 7_500, 50_000]))
+            -> OpenInvoice {
+            let issue_date = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap() + chrono::Duration::days(issue);
+            OpenInvoice {
+                number: format!("F-{n:04}"),
+                customer: NAMES[customer].to_owned(),
+                issue_date,
+                due_date: issue_date + chrono::Duration::days(terms),
+                open: Decimal::new(cents, 2),
+                uuid: None,
+            }
+        }
+    }
+
+    prop_compose! {
+        fn line()(id in 1i64..10_000, day in 0i64..90, cents in prop::sample::select(vec![50_000i64, 120_000, 170_000,
+                  100_000, 7_500, 25_000, -5_000, 370_050]), who in 0usize..6, number in 0u32..60, named in any::<bool>())
+            -> LineText {
+            LineText {
+                id,
+                date: chrono::NaiveDate::from_ymd_opt(2026, 9, 15).unwrap() + chrono::Duration::days(day),
+                amount: Decimal::new(cents, 2),
+                description: if named { format!("SPEI PAGO F-{number:04}") } else { "SPEI RECIBIDO".to_owned() },
+                counterparty: NAMES.get(who).map(|n| n.to_uppercase()).unwrap_or_default(),
+                reference: String::new(),
+            }
+        }
+    }
+
+    proptest! {
+        /// Whatever the lines and invoices: no proposal allocates more than its
+        /// line, no invoice gets more than its balance across all proposals,
+        /// every part is positive, and the tiers keep their word.
+        #[test]
+        fn proposals_never_allocate_twice(invoices in prop::collection::vec(open_invoice(), 0..25),
+                                          lines in prop::collection::vec(line(), 0..25)) {
+            let mut seen = std::collections::HashSet::new();
+            let invoices: Vec<OpenInvoice> = invoices.into_iter().filter(|i| seen.insert(i.number.clone())).collect();
+            let mut ids = std::collections::HashSet::new();
+            let lines: Vec<LineText> = lines.into_iter().filter(|l| ids.insert(l.id)).collect();
+            let start: HashMap<String, Decimal> = invoices.iter().map(|i| (i.number.clone(), i.open)).collect();
+            let mut m = Matcher::new(invoices.clone(), HashMap::new(), vec![]);
+            let proposals = m.propose_all(&lines);
+            let mut taken: HashMap<String, Decimal> = HashMap::new();
+            for p in &proposals {
+                let line = lines.iter().find(|l| l.id == p.line_id).unwrap();
+                prop_assert!(line.amount > Decimal::ZERO);
+                prop_assert!(p.total() <= line.amount, "{p:?} over {line:?}");
+                prop_assert!(!p.allocations.is_empty());
+                for a in &p.allocations {
+                    prop_assert!(a.amount > Decimal::ZERO);
+                    *taken.entry(a.number.clone()).or_default() += a.amount;
+                }
+                match p.tier {
+                    Tier::Payer | Tier::Amount => prop_assert_eq!(p.total(), line.amount),
+                    Tier::Partial => prop_assert!(p.total() == line.amount && p.allocations.len() == 1),
+                    Tier::Reference => {}
+                }
+                // Each proposal passes the store's own check against the balances before it.
+                let before: HashMap<String, Decimal> = start.iter()
+                    .map(|(n, o)| (n.clone(), *o - taken.get(n).copied().unwrap_or_default()
+                        + p.allocations.iter().filter(|a| &a.number == n).map(|a| a.amount).sum::<Decimal>()))
+                    .collect();
+                prop_assert!(check_allocation(p.line_id, line.amount, Decimal::ZERO, &p.allocations,
+                    |n| before.get(n).copied()).is_ok());
+            }
+            for (n, t) in &taken {
+                prop_assert!(*t <= start[n], "{n}: {t} taken of {}", start[n]);
+                prop_assert_eq!(m.open_of(n), Some(start[n] - *t));
+            }
+        }
+    }
+}

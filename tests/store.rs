@@ -1425,7 +1425,10 @@ async fn payments_from_the_bank_keep_the_summaries_equal_to_the_engine() {
                 let i = open[k];
                 match k % 4 {
                     0 | 1 => plan.push(vec![(i, balance(i))]),
-                    2 => plan.push(vec![(i, (balance(i) / Decimal::from(2)).round_dp(2).max(Decimal::new(1, 2)))]),
+                    2 => plan.push(vec![(
+                        i,
+                        (balance(i) / Decimal::from(2)).round_dp(2).max(Decimal::new(1, 2)),
+                    )]),
                     _ if k + 1 < open.len() => {
                         plan.push(vec![(i, balance(i)), (open[k + 1], balance(open[k + 1]))]);
                         k += 1;
@@ -1546,7 +1549,10 @@ async fn payments_from_the_bank_keep_the_summaries_equal_to_the_engine() {
 
             // Every third receipt undone: its invoices as they were before it.
             for n in (0..plan.len()).step_by(3) {
-                s.store.reconcile(c.id, &[ReconcileAction::Undo(id_of(n))]).await.unwrap();
+                s.store
+                    .reconcile(c.id, &[ReconcileAction::Undo(id_of(n))])
+                    .await
+                    .unwrap();
                 for p in parts.values_mut() {
                     p.bank.retain(|b| b.0 != id_of(n));
                 }
@@ -1572,10 +1578,7 @@ async fn payments_from_the_bank_keep_the_summaries_equal_to_the_engine() {
                 (w.paid_amount, w.paid_date) = word;
                 restated.push(w);
             }
-            s.store
-                .import(&target, &ImportBatch::Invoices(restated))
-                .await
-                .unwrap();
+            s.store.import(&target, &ImportBatch::Invoices(restated)).await.unwrap();
             apply(&mut invoices, &parts);
             reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} after a restating import")).await;
             for (number, p) in &parts {
@@ -1583,11 +1586,19 @@ async fn payments_from_the_bank_keep_the_summaries_equal_to_the_engine() {
                 let bank: Vec<Decimal> = got.iter().filter(|x| x.source == "bank").map(|x| x.amount).collect();
                 assert_eq!(bank.len(), p.bank.len(), "{}: {number}: {got:?}", s.name);
                 let total: Decimal = got.iter().map(|x| x.amount).sum();
-                assert_eq!(total, p.paid().0, "{}: {number}: payments sum to the paid amount", s.name);
+                assert_eq!(
+                    total,
+                    p.paid().0,
+                    "{}: {number}: payments sum to the paid amount",
+                    s.name
+                );
             }
             // Everything undone: the invoices as the import states them.
             for n in 0..plan.len() {
-                s.store.reconcile(c.id, &[ReconcileAction::Undo(id_of(n))]).await.unwrap();
+                s.store
+                    .reconcile(c.id, &[ReconcileAction::Undo(id_of(n))])
+                    .await
+                    .unwrap();
             }
             for p in parts.values_mut() {
                 p.bank.clear();
@@ -1598,7 +1609,11 @@ async fn payments_from_the_bank_keep_the_summaries_equal_to_the_engine() {
             let mut want = invoices.clone();
             want.sort_by(|a, b| a.number.cmp(&b.number));
             let diff: Vec<_> = got.iter().zip(&want).filter(|(a, b)| a != b).collect();
-            assert!(diff.is_empty(), "{}: {name}: the invoices, all undone: {diff:?}", s.name);
+            assert!(
+                diff.is_empty(),
+                "{}: {name}: the invoices, all undone: {diff:?}",
+                s.name
+            );
             reads_equal_the_engine(&s, c.id, &invoices, m, &format!("{name} all undone")).await;
         }
     }

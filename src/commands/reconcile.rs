@@ -75,7 +75,10 @@ fn proposals_text(b: &Bench, ps: &[Proposal]) -> String {
             ]
         })
         .collect();
-    table_text(&["line", "date", "amount", "description", "tier", "invoices", "reason"], &rows)
+    table_text(
+        &["line", "date", "amount", "description", "tier", "invoices", "reason"],
+        &rows,
+    )
 }
 
 pub async fn run(store: &AnyStore, company: Option<&str>, a: &ReconcileArgs) -> Result<()> {
@@ -131,9 +134,9 @@ pub async fn run(store: &AnyStore, company: Option<&str>, a: &ReconcileArgs) -> 
         None => {
             let b = Bench::load(store, company.id, account, explicit.as_ref()).await?;
             match a.format {
-                OutputFormat::Json => print(
-                    &(json_pretty(&b.proposals.iter().map(|p| proposal_json(&b, p)).collect::<Vec<_>>())? + "\n"),
-                ),
+                OutputFormat::Json => {
+                    print(&(json_pretty(&b.proposals.iter().map(|p| proposal_json(&b, p)).collect::<Vec<_>>())? + "\n"))
+                }
                 OutputFormat::Text if b.proposals.is_empty() => {
                     print("no proposals: every receipt is matched, rejected or categorised, or nothing fits\n")
                 }
@@ -149,13 +152,19 @@ pub async fn run(store: &AnyStore, company: Option<&str>, a: &ReconcileArgs) -> 
 
 /// `NUMBER=AMOUNT`.
 fn invoice_part(s: &str) -> Result<(String, rust_decimal::Decimal)> {
-    let (n, v) = s
-        .rsplit_once('=')
-        .ok_or_else(|| eyre!("--invoice {:?}: expected NUMBER=AMOUNT, e.g. --invoice F-0012=800", clean(s)))?;
+    let (n, v) = s.rsplit_once('=').ok_or_else(|| {
+        eyre!(
+            "--invoice {:?}: expected NUMBER=AMOUNT, e.g. --invoice F-0012=800",
+            clean(s)
+        )
+    })?;
     let amount = crate::import::fields::money(v.trim())
         .map_err(|e| eyre!("--invoice {:?}: the amount: expected {e}", clean(s)))?;
     if n.trim().is_empty() {
-        bail!("--invoice {:?}: expected NUMBER=AMOUNT, e.g. --invoice F-0012=800", clean(s));
+        bail!(
+            "--invoice {:?}: expected NUMBER=AMOUNT, e.g. --invoice F-0012=800",
+            clean(s)
+        );
     }
     Ok((n.trim().to_owned(), amount))
 }
@@ -169,8 +178,12 @@ async fn decide(
 ) -> Result<()> {
     let b = Bench::load(store, company.id, account, explicit).await?;
     let line_of = |id: i64| {
-        b.line(id)
-            .ok_or_else(|| eyre!("no bank line {id} in {:?} (see katalis bank lines)", clean(&company.name)))
+        b.line(id).ok_or_else(|| {
+            eyre!(
+                "no bank line {id} in {:?} (see katalis bank lines)",
+                clean(&company.name)
+            )
+        })
     };
     let (action, what) = match cmd {
         ReconcileCommand::Accept { line_id, invoices } => {
@@ -181,7 +194,10 @@ async fn decide(
                         "line {line_id} has no proposal; name the invoices it pays: --invoice NUMBER=AMOUNT (repeat to split)"
                     )
                 })?;
-                (accept(p, l), format!("line {line_id}: {} ({})", p.tier.name(), parts(&p.allocations)))
+                (
+                    accept(p, l),
+                    format!("line {line_id}: {} ({})", p.tier.name(), parts(&p.allocations)),
+                )
             } else {
                 let mut allocations = Vec::new();
                 for s in invoices {
@@ -206,12 +222,18 @@ async fn decide(
                     reason: crate::finance::reconcile::Reason::Names(Vec::new()),
                     allocations,
                 };
-                (accept(&p, l), format!("line {line_id}: by hand ({})", parts(&p.allocations)))
+                (
+                    accept(&p, l),
+                    format!("line {line_id}: by hand ({})", parts(&p.allocations)),
+                )
             }
         }
         ReconcileCommand::Reject { line_id } => {
             line_of(*line_id)?;
-            (ReconcileAction::Reject(*line_id), format!("line {line_id}: proposal rejected"))
+            (
+                ReconcileAction::Reject(*line_id),
+                format!("line {line_id}: proposal rejected"),
+            )
         }
         ReconcileCommand::Undo { line_id } => {
             line_of(*line_id)?;

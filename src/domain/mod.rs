@@ -5,7 +5,8 @@ mod month;
 mod scenario;
 
 pub use bank::{
-    AccountTarget, BankAccount, BankLine, LinesAdded, Place, StatementImported, StatementWrite, StoredLine, money_serde, money_text,
+    AccountTarget, BankAccount, BankLine, LinesAdded, Place, StatementImported, StatementWrite, StoredLine,
+    money_serde, money_text,
 };
 
 pub use month::{Month, MonthParseError, month_number};

@@ -109,7 +109,11 @@ pub enum Reason {
     /// The text names these invoice numbers or UUIDs.
     Names(Vec<String>),
     /// The payer is this customer (learned from an accepted match when `alias`).
-    Payer { customer: String, alias: bool, invoices: usize },
+    Payer {
+        customer: String,
+        alias: bool,
+        invoices: usize,
+    },
     /// A known payer paying less than its oldest open balance.
     Partial { customer: String, open: Decimal },
     /// The only open invoice with this balance, due `days` from the receipt.
@@ -124,7 +128,11 @@ impl Reason {
         match self {
             Reason::Names(n) if es => format!("el texto nombra {}", n.join(", ")),
             Reason::Names(n) => format!("the text names {}", n.join(", ")),
-            Reason::Payer { customer, alias, invoices } => {
+            Reason::Payer {
+                customer,
+                alias,
+                invoices,
+            } => {
                 let how = match (alias, es) {
                     (true, true) => "pagador aprendido",
                     (true, false) => "learned payer",
@@ -430,7 +438,11 @@ impl Matcher {
             });
         }
         // Named invoices: the receipt over them, oldest first.
-        let named: Vec<usize> = self.named(line).into_iter().filter(|&i| self.open[i].open > Decimal::ZERO).collect();
+        let named: Vec<usize> = self
+            .named(line)
+            .into_iter()
+            .filter(|&i| self.open[i].open > Decimal::ZERO)
+            .collect();
         if !named.is_empty() {
             let mut left = line.amount;
             let mut allocations = Vec::new();
@@ -452,7 +464,12 @@ impl Matcher {
             let mine: Vec<usize> = self
                 .by_customer
                 .get(&customer)
-                .map(|v| v.iter().copied().filter(|&i| self.open[i].open > Decimal::ZERO).collect())
+                .map(|v| {
+                    v.iter()
+                        .copied()
+                        .filter(|&i| self.open[i].open > Decimal::ZERO)
+                        .collect()
+                })
                 .unwrap_or_default();
             let first = *mine.first()?;
             if let Some(&i) = mine.iter().find(|&&i| self.open[i].open == line.amount) {
@@ -550,7 +567,11 @@ impl Matcher {
     pub fn take(&mut self, allocations: &[Allocation]) {
         for a in allocations {
             if let Some(uuid) = &a.confirms {
-                if let Some(c) = self.cfdi.iter_mut().find(|(c, _)| &c.uuid == uuid && c.number == a.number) {
+                if let Some(c) = self
+                    .cfdi
+                    .iter_mut()
+                    .find(|(c, _)| &c.uuid == uuid && c.number == a.number)
+                {
                     c.1 = true;
                 }
                 continue;
@@ -617,7 +638,10 @@ pub fn check_allocation(
 ) -> Result<(), AllocationError> {
     let r2 = two;
     if amount <= Decimal::ZERO {
-        return Err(AllocationError::NotReceipt { line, amount: r2(amount) });
+        return Err(AllocationError::NotReceipt {
+            line,
+            amount: r2(amount),
+        });
     }
     let mut per: Vec<(&str, Decimal)> = Vec::new();
     for a in allocations {
@@ -731,7 +755,11 @@ pub fn month_to_date(from: NaiveDate, to: NaiveDate, lines: &[CountedLine]) -> M
             continue;
         }
         m.net_cash_flow += l.amount;
-        let allocated = if l.amount > Decimal::ZERO { l.allocated.min(l.amount) } else { Decimal::ZERO };
+        let allocated = if l.amount > Decimal::ZERO {
+            l.allocated.min(l.amount)
+        } else {
+            Decimal::ZERO
+        };
         m.revenue += allocated;
         let rest = l.amount - allocated;
         if rest.is_zero() {
@@ -784,7 +812,10 @@ mod tests {
 
     #[test]
     fn folds_accents_case_and_legal_punctuation() {
-        assert_eq!(fold("  Comercializadora Ñandú, S.A. de C.V. "), "comercializadora nandu sa de cv");
+        assert_eq!(
+            fold("  Comercializadora Ñandú, S.A. de C.V. "),
+            "comercializadora nandu sa de cv"
+        );
         assert_eq!(core_name("acme industrial sa de cv"), Some("acme industrial"));
         assert!(has_words("spei recibido acme industrial", "acme industrial"));
         assert!(!has_words("spei recibido acmex", "acme"));
@@ -859,7 +890,10 @@ mod tests {
                 l(-7, 0, None),
             ],
         );
-        assert_eq!((m.revenue, m.cogs, m.opex, m.sales_marketing), (n(1500), n(60), n(140), n(40)));
+        assert_eq!(
+            (m.revenue, m.cogs, m.opex, m.sales_marketing),
+            (n(1500), n(60), n(140), n(40))
+        );
         assert_eq!((m.financing, m.uncategorised), (n(2000), n(243)));
         assert_eq!(m.net_cash_flow, n(1000 + 500 + 250 - 100 - 40 - 60 + 2000 - 7));
         assert_eq!(
@@ -874,9 +908,15 @@ mod tests {
         let z = Decimal::ZERO;
         let n = Decimal::from;
         // Imported 400 paid; the bank paid 600 more.
-        assert_eq!(combine((n(400), day("2026-01-10")), (n(600), day("2026-02-01"))), (n(1000), day("2026-02-01")));
+        assert_eq!(
+            combine((n(400), day("2026-01-10")), (n(600), day("2026-02-01"))),
+            (n(1000), day("2026-02-01"))
+        );
         // A later export says 1000: the import's part is 400 again.
-        assert_eq!(restate((n(1000), day("2026-02-03")), n(600)), (n(400), day("2026-02-03")));
+        assert_eq!(
+            restate((n(1000), day("2026-02-03")), n(600)),
+            (n(400), day("2026-02-03"))
+        );
         // A stale export says 0: the bank's 600 stands.
         assert_eq!(restate((z, None), n(600)), (z, None));
         assert_eq!(combine((z, None), (z, None)), (z, None));

@@ -177,8 +177,7 @@ fn field_line(text: &str, from: usize, field: &str) -> usize {
         .take_while(|(i, l)| *i + 1 == from || !l.trim_start().starts_with('['))
         .find(|(_, l)| {
             let t = l.trim_start();
-            t.strip_prefix(field)
-                .is_some_and(|r| r.trim_start().starts_with('='))
+            t.strip_prefix(field).is_some_and(|r| r.trim_start().starts_with('='))
         })
         .map_or(from, |(i, _)| i + 1)
 }
@@ -202,7 +201,10 @@ impl Rules {
                 Some(p) => Some(regex::Regex::new(p).map_err(|e| {
                     bad(
                         "description",
-                        format!("not a regular expression ({})", e.to_string().lines().last().unwrap_or("").trim()),
+                        format!(
+                            "not a regular expression ({})",
+                            e.to_string().lines().last().unwrap_or("").trim()
+                        ),
                     )
                 })?),
                 None => None,
@@ -229,9 +231,17 @@ impl Rules {
                 (None, Some(m)) if m.trim() == "invoices" => Action::MatchInvoices,
                 (None, Some(m)) => return Err(bad("match", format!("{m:?}: the only value is \"invoices\""))),
                 (Some(_), Some(_)) => {
-                    return Err(bad("category", "give a category or match = \"invoices\", not both".into()));
+                    return Err(bad(
+                        "category",
+                        "give a category or match = \"invoices\", not both".into(),
+                    ));
                 }
-                (None, None) => return Err(bad("category", "missing: give a category or match = \"invoices\"".into())),
+                (None, None) => {
+                    return Err(bad(
+                        "category",
+                        "missing: give a category or match = \"invoices\"".into(),
+                    ));
+                }
             };
             rules.push(Rule {
                 name,
@@ -285,7 +295,10 @@ category = "opex"
     fn first_matching_rule_wins_in_file_order() {
         let r = Rules::parse(RULES, "rules.toml").unwrap();
         let n = Decimal::from;
-        assert_eq!(r.first("BBVA", "COMISION SPEI", "", n(-5)).map(|r| r.name.as_str()), Some("Bank fees"));
+        assert_eq!(
+            r.first("BBVA", "COMISION SPEI", "", n(-5)).map(|r| r.name.as_str()),
+            Some("Bank fees")
+        );
         assert_eq!(r.first("BBVA", "COMISION", "", n(5)).map(|r| r.name.as_str()), None);
         assert_eq!(
             r.first("BBVA", "SPEI RECIBIDO", "ACME", n(5)).map(|r| r.action),
@@ -299,8 +312,14 @@ category = "opex"
     fn a_bad_rule_is_refused_naming_it_and_its_line() {
         let bad = RULES.replace("(?i)nomina", "(?i)nomina(");
         let e = Rules::parse(&bad, "rules.toml").unwrap_err();
-        assert!(e.starts_with("rules.toml, line 17: rule \"Payroll\": description"), "{e}");
-        let bad = RULES.replace("\"opex\"\n\n[[rule]]\nname = \"Customer", "\"opx\"\n\n[[rule]]\nname = \"Customer");
+        assert!(
+            e.starts_with("rules.toml, line 17: rule \"Payroll\": description"),
+            "{e}"
+        );
+        let bad = RULES.replace(
+            "\"opex\"\n\n[[rule]]\nname = \"Customer",
+            "\"opx\"\n\n[[rule]]\nname = \"Customer",
+        );
         let e = Rules::parse(&bad, "rules.toml").unwrap_err();
         assert!(e.contains("line 7") && e.contains("\"opx\""), "{e}");
         assert!(Rules::parse("[[rule]]\nname = 1", "f").is_err());

@@ -1286,7 +1286,9 @@ pub fn kept_payments(records: &[CfdiRecord]) -> (HashMap<String, String>, Vec<Ke
     let mut complements: Vec<Doc> = Vec::new();
     let mut seen = HashSet::new();
     for r in records {
-        let Ok(d) = serde_json::from_str::<Doc>(&r.body) else { continue };
+        let Ok(d) = serde_json::from_str::<Doc>(&r.body) else {
+            continue;
+        };
         match r.kind.as_str() {
             "I" if r.uuid == r.invoice_uuid => {
                 let number = number_of(&d);

@@ -24,8 +24,8 @@ mod bank;
 pub mod conversations;
 mod helpers;
 mod ledger;
-mod pg_copy;
 mod payments;
+mod pg_copy;
 mod plans;
 mod postgres;
 mod receivables;
@@ -52,8 +52,8 @@ use crate::domain::{
 use crate::finance::CollectionsInput;
 use crate::finance::forecast::ForecastInput;
 pub use bank::LineQuery;
-pub use payments::{LineFilter, Payment, ReconLine, ReconcileAction, ReconcileBackup, ReconcileInput};
 use chrono::NaiveDate;
+pub use payments::{LineFilter, Payment, ReconLine, ReconcileAction, ReconcileBackup, ReconcileInput};
 use std::future::Future;
 use std::time::Duration;
 
@@ -281,11 +281,7 @@ pub trait Store: Send + Sync {
     /// Writes reconciliation decisions in one transaction: an allocation is
     /// checked against the line's amount and each invoice's open balance,
     /// the invoices' paid amounts and the receivables summaries move with it.
-    fn reconcile(
-        &self,
-        company_id: i64,
-        actions: &[ReconcileAction],
-    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn reconcile(&self, company_id: i64, actions: &[ReconcileAction]) -> impl Future<Output = StoreResult<()>> + Send;
     /// An invoice's payments: its import's (when it states one), then its
     /// rows (bank, manual) by date.
     fn payments(&self, company_id: i64, number: &str) -> impl Future<Output = StoreResult<Vec<Payment>>> + Send;
@@ -631,7 +627,10 @@ impl Store for AnyStore {
         result
     }
     async fn reconcile(&self, company_id: i64, actions: &[ReconcileAction]) -> StoreResult<()> {
-        timed!("reconcile", dispatch_write!(self, s => s.reconcile(company_id, actions).await))
+        timed!(
+            "reconcile",
+            dispatch_write!(self, s => s.reconcile(company_id, actions).await)
+        )
     }
     async fn payments(&self, company_id: i64, number: &str) -> StoreResult<Vec<Payment>> {
         timed!("payments", dispatch!(self, s => s.payments(company_id, number).await))
@@ -640,7 +639,10 @@ impl Store for AnyStore {
         timed!("bank_rules", dispatch!(self, s => s.bank_rules(company_id).await))
     }
     async fn save_bank_rules(&self, company_id: i64, source: Option<&str>) -> StoreResult<()> {
-        timed!("save_bank_rules", dispatch_write!(self, s => s.save_bank_rules(company_id, source).await))
+        timed!(
+            "save_bank_rules",
+            dispatch_write!(self, s => s.save_bank_rules(company_id, source).await)
+        )
     }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         timed!("scenarios", dispatch!(self, s => s.scenarios(company_id).await))
