@@ -49,6 +49,14 @@ pub async fn rules(
     crate::finance::rules::Rules::parse(&text, &origin).map_err(LoadError::Rules)
 }
 
+/// The text of the company's rules as `rules` would read them without `--rules`.
+pub async fn rules_text(store: &AnyStore, company_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(match store.bank_rules(company_id).await? {
+        Some(t) => Some(t),
+        None => CONFIG_RULES.get().map(|c| c.0.clone()),
+    })
+}
+
 /// A line's rule (the first that catches it) and its category: set by hand,
 /// else the rule's (none when the rule sends it to matching).
 pub fn categorise<'r>(
@@ -158,11 +166,15 @@ impl Books {
     pub fn snapshot(&self) -> Snapshot {
         let mut s = crate::finance::snapshot(&self.ledger, self.as_of, &self.products, &self.receivables);
         s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
-        s.month_to_date = self
-            .month
-            .as_ref()
-            .map(|(from, to, lines)| crate::finance::reconcile::month_to_date(*from, *to, lines));
+        s.month_to_date = self.month_to_date();
         s
+    }
+
+    /// The month so far from the bank (the engine's sums of the lines read).
+    pub fn month_to_date(&self) -> Option<crate::finance::reconcile::MonthToDate> {
+        self.month
+            .as_ref()
+            .map(|(from, to, lines)| crate::finance::reconcile::month_to_date(*from, *to, lines))
     }
 
     /// The base scenario's projection from the as-of month.

@@ -150,25 +150,6 @@ pub async fn run(store: &AnyStore, company: Option<&str>, a: &ReconcileArgs) -> 
     }
 }
 
-/// `NUMBER=AMOUNT`.
-fn invoice_part(s: &str) -> Result<(String, rust_decimal::Decimal)> {
-    let (n, v) = s.rsplit_once('=').ok_or_else(|| {
-        eyre!(
-            "--invoice {:?}: expected NUMBER=AMOUNT, e.g. --invoice F-0012=800",
-            clean(s)
-        )
-    })?;
-    let amount = crate::import::fields::money(v.trim())
-        .map_err(|e| eyre!("--invoice {:?}: the amount: expected {e}", clean(s)))?;
-    if n.trim().is_empty() {
-        bail!(
-            "--invoice {:?}: expected NUMBER=AMOUNT, e.g. --invoice F-0012=800",
-            clean(s)
-        );
-    }
-    Ok((n.trim().to_owned(), amount))
-}
-
 async fn decide(
     store: &AnyStore,
     company: &Company,
@@ -200,8 +181,9 @@ async fn decide(
                 )
             } else {
                 let mut allocations = Vec::new();
-                for s in invoices {
-                    let (number, amount) = invoice_part(s)?;
+                for (number, amount) in
+                    crate::reconcile::parse_parts(invoices.iter().map(String::as_str)).map_err(|e| eyre!("--invoice {e}"))?
+                {
                     let customer = b
                         .input
                         .open

@@ -286,6 +286,10 @@ impl App {
                 // The reload in flight ended: the queued one (the newest writes) goes now.
                 let queued = self.reloading.take().is_some() && std::mem::take(&mut self.reload_queued);
                 let mut effects = self.on_loaded(*result);
+                // The reconciliation shown follows the books (a teammate's match, an import).
+                if self.tab == Tab::Bank {
+                    effects.extend(self.recon_reload());
+                }
                 if queued && let Some(d) = self.data.as_ref() {
                     let company = d.company.clone();
                     self.reloading = Some(company.id);
@@ -330,6 +334,8 @@ impl App {
                 vec![Effect::LoadCompanies]
             }
             Action::Saved(r) => self.on_saved(r),
+            Action::ReconcileLoaded { company_id, result } => self.on_recon_loaded(company_id, result),
+            Action::Reconciled(r) => self.on_reconciled(r),
             Action::ScenarioSaved { name, result } => {
                 let effects = self.planner.saved(&name, result);
                 self.after_planner(effects)
@@ -498,6 +504,10 @@ impl App {
                 self.views.pricing.editing = false;
             }
             return vec![];
+        }
+        // The Bank pane's category list, rule offer or split line.
+        if let Some(effects) = self.recon_modal_key(&key) {
+            return effects;
         }
         // The AI panel's question line takes the keys while it is open.
         if self.ai.asking.is_some() {

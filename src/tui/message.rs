@@ -77,6 +77,16 @@ pub enum Effect {
         company_id: i64,
         mapping: crate::store::SavedMapping,
     },
+    /// Read the company's reconciliation (lines, proposals, rules).
+    LoadReconcile(i64),
+    /// Write reconciliation decisions (one transaction), and a rule before
+    /// the company's rules when one is given.
+    Reconcile {
+        company_id: i64,
+        actions: Vec<crate::store::ReconcileAction>,
+        what: String,
+        rule: Option<String>,
+    },
 }
 
 /// An edited record to write, with what it was when loaded (to detect stale edits).
@@ -133,6 +143,13 @@ pub enum Action {
         event: crate::ai::service::AiEvent,
     },
     AuditLoaded(Result<Vec<crate::store::team::AuditRow>, String>),
+    /// The reconciliation read for a company.
+    ReconcileLoaded {
+        company_id: i64,
+        result: Result<std::sync::Arc<crate::reconcile::Bench>, String>,
+    },
+    /// Reconciliation decisions written (what, said), or why not.
+    Reconciled(Result<String, String>),
     /// Someone else wrote to a company (live refresh).
     Changed {
         company_id: i64,

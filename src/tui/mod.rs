@@ -179,6 +179,34 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         | Effect::Ask(_)
         | Effect::CancelAnalysis(_)
         | Effect::RememberCompany(_) => return None,
+        Effect::LoadReconcile(company_id) => Action::ReconcileLoaded {
+            company_id,
+            result: crate::reconcile::Bench::load(store, company_id, None, None)
+                .await
+                .map(std::sync::Arc::new)
+                .map_err(|e| e.to_string()),
+        },
+        Effect::Reconcile {
+            company_id,
+            actions,
+            what,
+            rule,
+        } => {
+            let mut result = store
+                .reconcile(company_id, &actions)
+                .await
+                .map(|_| what.clone())
+                .map_err(|e| e.to_string());
+            if result.is_ok()
+                && let Some(rule) = &rule
+            {
+                result = crate::reconcile::add_rule(store, company_id, rule).await.map(|_| what.clone());
+            }
+            if result.is_ok() {
+                audit(store, company_id, "reconcile", "bank".to_owned(), what).await;
+            }
+            Action::Reconciled(result)
+        }
         Effect::LoadAudit(company_id) => {
             Action::AuditLoaded(store.audit(Some(company_id), None).await.map_err(|e| e.to_string()))
         }

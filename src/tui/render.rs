@@ -169,19 +169,25 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     };
     // The view's first commands, then the global ones; the view's are dropped
     // from the end while the bar would leave the message less than a third.
-    let global = [Intent::Help, Intent::AiPanel, Intent::Company, Intent::Quit];
+    // Reconciling, the Bank's pane names its own keys (`c` is its category there).
+    let reconciling = app.tab == Tab::Bank && app.views.recon.active();
+    let global: &[Intent] = if reconciling {
+        &[Intent::Help, Intent::AiPanel, Intent::Quit]
+    } else {
+        &[Intent::Help, Intent::AiPanel, Intent::Company, Intent::Quit]
+    };
     let view: Vec<Intent> = app
         .tab
         .view()
         .commands(app)
         .iter()
         .copied()
-        .filter(|i| !TABLE.contains(i))
+        .filter(|i| !TABLE.contains(i) && !(reconciling && matches!(i, Intent::RemoveItem | Intent::Undo)))
         .take(HINTS)
         .collect();
     let mut take = view.len();
     let hints = loop {
-        let intents: Vec<Intent> = view[..take].iter().chain(&global).copied().collect();
+        let intents: Vec<Intent> = view[..take].iter().chain(global).copied().collect();
         let hints = format!("{role}{}", app.keymap.hints(&intents, app.lang));
         if take == 0 || crate::sanitize::width(&hints) * 3 <= area.width as usize * 2 {
             break hints;

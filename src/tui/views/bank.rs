@@ -56,6 +56,13 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .collect();
     let bank_total: Decimal = mine.iter().map(|a| a.balance).sum();
     let last = mine.iter().filter_map(|a| a.as_of).max();
+    // Reconciling: the lines of one status, the selected line's pane, the balances.
+    if app.views.recon.active() {
+        let [cards, rest] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(area);
+        month_cards(app, d, cards, buf);
+        super::reconcile::render(app, d, rest, buf);
+        return;
+    }
     let accounts_h = (d.bank.len() as u16 + 3).min(if area.height >= 30 { 8 } else { 5 });
     let [cards, accounts, lines] = Layout::vertical([
         Constraint::Length(3),
@@ -211,12 +218,37 @@ impl crate::tui::component::View for Bank {
     fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         render(app, d, area, buf)
     }
-    fn commands(&self, _app: &App) -> &'static [crate::tui::keymap::Intent] {
+    fn commands(&self, app: &App) -> &'static [crate::tui::keymap::Intent] {
         use crate::tui::keymap::Intent::*;
-        &[Filter, Up, Down, PageUp, PageDown, Top, Bottom]
+        if app.views.recon.active() {
+            &[PlanView, RemoveItem, Undo, Filter, Up, Down, PageUp, PageDown, Top, Bottom]
+        } else {
+            &[PlanView, Filter, Up, Down, PageUp, PageDown, Top, Bottom]
+        }
     }
     fn rows(&self, app: &App, d: &CompanyData) -> usize {
+        if app.views.recon.active() {
+            return app.views.recon.lines(d.company.id, &app.views.filter).len();
+        }
         d.lines.count(&app.views.filter)
+    }
+    fn handle_key(&self, app: &mut App, key: &crossterm::event::KeyEvent) -> crate::tui::component::Handled {
+        if app.data.as_ref().is_none_or(|d| d.bank.is_empty()) {
+            return crate::tui::component::Handled::NotConsumed;
+        }
+        app.recon_key(key)
+    }
+    fn handle(&self, app: &mut App, intent: crate::tui::keymap::Intent) -> crate::tui::component::Handled {
+        use crate::tui::component::Handled;
+        use crate::tui::keymap::Intent::*;
+        match intent {
+            PlanView if app.data.as_ref().is_some_and(|d| !d.bank.is_empty()) => {
+                Handled::Consumed(app.recon_next_view())
+            }
+            RemoveItem => Handled::Consumed(app.recon_intent(true)),
+            Undo => Handled::Consumed(app.recon_intent(false)),
+            _ => Handled::NotConsumed,
+        }
     }
 }
 
@@ -225,7 +257,7 @@ impl App {
     /// The window of lines the Bank table needs around its selection and for
     /// its filter, when it is neither here nor asked for.
     pub(crate) fn bank_page(&mut self) -> Option<Effect> {
-        if self.tab != Tab::Bank {
+        if self.tab != Tab::Bank || self.views.recon.active() {
             return None;
         }
         let d = self.data.as_deref()?;
@@ -241,4 +273,50 @@ impl App {
             offset,
         })
     }
+}
+
+/// The cards over the reconciliation: the bank's balance, last month's net
+/// cash flow from the books, and the month so far from the bank (provisional).
+fn month_cards(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let th = &app.theme;
+    let f = &d.fmt;
+    let cols = columns(area, 3);
+    let bank = d.snapshot.cash_flow.bank_cash.as_ref().map(|b| b.cash);
+    card(
+        buf,
+        cols[0],
+        th,
+        t("Bank", "Banco"),
+        &f.money(bank, true),
+        super::signed(th, bank),
+    );
+    let last = d.snapshot.monthly.last();
+    card(
+        buf,
+        cols[1],
+        th,
+        &format!("{} · {}", t("Net cash flow", "Flujo neto"), d.snapshot.as_of),
+        &f.money(last.and_then(|m| m.net_cash_flow), true),
+        super::signed(th, last.and_then(|m| m.net_cash_flow)),
+    );
+    let mtd = d.snapshot.month_to_date.as_ref();
+    card(
+        buf,
+        cols[2],
+        th,
+        &match mtd {
+            Some(m) if cols[2].width >= 34 => format!(
+                "{} {}–{} ({})",
+                t("So far", "En curso"),
+                m.from.format("%d"),
+                m.to.format("%d/%m"),
+                t("provisional", "provisional")
+            ),
+            Some(m) => format!("{} {} · prov.", t("So far to", "En curso al"), m.to.format("%d/%m")),
+            None => t("Month so far", "Mes en curso").to_owned(),
+        },
+        &f.money(mtd.map(|m| m.net_cash_flow), true),
+        super::signed(th, mtd.map(|m| m.net_cash_flow)),
+    );
 }

@@ -201,11 +201,15 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     ])
     .areas(area);
 
-    // Health: the total and the four pillars.
-    let cols = columns(health, 5);
+    // Health: the total and the four pillars; then the month so far from the
+    // bank, when statements reach past the month end (provisional).
+    let cols = columns(health, if s.month_to_date.is_some() { 6 } else { 5 });
     gauge(buf, cols[0], app, d, t("Health", "Salud"), s.health.total_score);
     for (i, p) in Pillar::ALL.iter().enumerate() {
         gauge(buf, cols[i + 1], app, d, pillar_name(*p, app), s.health.pillar(*p));
+    }
+    if let Some(m) = &s.month_to_date {
+        month_so_far(app, d, m, cols[5], buf);
     }
 
     // KPI tiles, two rows of three: value, change against last month (and the
@@ -468,4 +472,39 @@ impl crate::tui::component::View for Dashboard {
     fn render(&self, app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         render(app, d, area, buf)
     }
+}
+
+/// The month after the latest closed one as the bank shows it so far: marked
+/// provisional (`~` and the word), the net cash flow first, then revenue and
+/// costs when there is room.
+fn month_so_far(app: &App, d: &CompanyData, m: &crate::finance::reconcile::MonthToDate, area: Rect, buf: &mut Buffer) {
+    let t = |en, es| app.lang.pick(en, es);
+    let f = &d.fmt;
+    let title = if area.width >= 20 {
+        format!("{} {}", t("So far to", "En curso al"), m.to.format("%d/%m"))
+    } else {
+        t("So far", "En curso").to_owned()
+    };
+    let b = block(&title, &app.theme);
+    let inner = b.inner(area);
+    b.render(area, buf);
+    let costs = m.cogs + m.opex;
+    let net = f.compact(m.net_cash_flow);
+    let net = if m.net_cash_flow > Decimal::ZERO { format!("+{net}") } else { net };
+    let style = if m.net_cash_flow < Decimal::ZERO { app.theme.bad } else { app.theme.base };
+    let mut lines = if inner.height < 2 {
+        // One line: the figure and the mark.
+        vec![Line::from(vec![
+            Span::styled(net, style),
+            Span::styled(format!(" {}", t("prov.", "prov.")), app.theme.muted),
+        ])]
+    } else {
+        vec![
+            Line::from(Span::styled(net, style)),
+            Line::from(Span::styled(t("provisional", "provisional"), app.theme.muted)),
+        ]
+    };
+    lines.push(Line::from(Span::styled(format!("{} {}", t("rev", "ing"), f.compact(m.revenue)), app.theme.base)));
+    lines.push(Line::from(Span::styled(format!("{} {}", t("costs", "costos"), f.compact(costs)), app.theme.base)));
+    Paragraph::new(lines).render(inner, buf);
 }

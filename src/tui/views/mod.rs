@@ -7,6 +7,7 @@ pub mod collections;
 pub mod dashboard;
 pub mod planning;
 pub mod pricing;
+pub mod reconcile;
 pub mod profitability;
 pub mod unit_economics;
 
@@ -35,6 +36,8 @@ pub struct Views {
     pub weeks: bool,
     /// The window of open invoices asked of the store: (company, filter, offset).
     pub(crate) paging: Option<(i64, String, usize)>,
+    /// The Bank tab's reconciliation.
+    pub recon: reconcile::Recon,
 }
 
 /// A cell's text, style, and whether it is right-aligned (figures are).
