@@ -173,15 +173,23 @@ pub async fn auto(
 
 /// `NUMBER=AMOUNT` parts of a receipt, separated by commas or given one by
 /// one (`--invoice`, the interface's split), each checked.
-pub fn parse_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Result<Vec<(String, rust_decimal::Decimal)>, String> {
+pub fn parse_parts<'a>(
+    parts: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<(String, rust_decimal::Decimal)>, String> {
     let mut out = Vec::new();
-    for s in parts.into_iter().flat_map(|p| p.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+    for s in parts
+        .into_iter()
+        .flat_map(|p| p.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let shown = crate::sanitize::clean(s);
         let (n, v) = s
             .rsplit_once('=')
             .filter(|(n, _)| !n.trim().is_empty())
             .ok_or_else(|| format!("{shown:?}: expected NUMBER=AMOUNT, e.g. F-0012=800"))?;
-        let amount = crate::import::fields::money(v.trim()).map_err(|e| format!("{shown:?}: the amount: expected {e}"))?;
+        let amount =
+            crate::import::fields::money(v.trim()).map_err(|e| format!("{shown:?}: the amount: expected {e}"))?;
         out.push((n.trim().to_owned(), amount));
     }
     if out.is_empty() {
@@ -195,13 +203,21 @@ pub fn parse_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Result<Vec<(
 pub fn rule_for(l: &ReconLine, c: crate::finance::rules::Category) -> String {
     let words: Vec<&str> = l.description.split_whitespace().take(3).collect();
     let pattern = format!("(?i)^{}", regex::escape(&words.join(" ")));
-    let name = if words.is_empty() { c.as_str().to_owned() } else { words.join(" ") };
+    let name = if words.is_empty() {
+        c.as_str().to_owned()
+    } else {
+        words.join(" ")
+    };
     let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
     format!(
         "[[rule]]\nname = {}\ndescription = {}\namount = {}\ncategory = {}\n",
         q(&name),
         q(&pattern),
-        q(if l.amount < rust_decimal::Decimal::ZERO { "< 0" } else { "> 0" }),
+        q(if l.amount < rust_decimal::Decimal::ZERO {
+            "< 0"
+        } else {
+            "> 0"
+        }),
         q(c.as_str())
     )
 }
@@ -210,12 +226,17 @@ pub fn rule_for(l: &ReconLine, c: crate::finance::rules::Category) -> String {
 /// configuration's) and stores them: a rule made from one line wins over the
 /// general ones. Checked before it is stored.
 pub async fn add_rule(store: &AnyStore, company_id: i64, rule: &str) -> Result<usize, String> {
-    let base = crate::company::rules_text(store, company_id).await.map_err(|e| e.to_string())?;
+    let base = crate::company::rules_text(store, company_id)
+        .await
+        .map_err(|e| e.to_string())?;
     let text = match base {
         Some(b) => format!("{rule}\n{b}"),
         None => rule.to_owned(),
     };
     let r = Rules::parse(&text, "the company's rules").map_err(|e| e.to_string())?;
-    store.save_bank_rules(company_id, Some(&text)).await.map_err(|e| e.to_string())?;
+    store
+        .save_bank_rules(company_id, Some(&text))
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(r.rules.len())
 }

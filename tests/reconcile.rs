@@ -599,3 +599,166 @@ async fn a_bad_rule_is_refused_naming_it_and_its_line() {
     // The stored rules are unchanged.
     assert_eq!(run(&url, BOOKS, &["rules", "show"]).trim(), RULES.trim());
 }
+
+/// The Bank tab reconciles through the real store, at 80x24 and wide, in
+/// English and Spanish: `v` shows the proposals, `Enter` accepts, `u` undoes,
+/// `x` rejects, `c` categorises and keeps a rule, `s` splits (a mistake keeps
+/// the text), and the footer balances the cleared against the statement.
+#[tokio::test]
+async fn the_bank_tab_reconciles() {
+    for (url, _keep) in urls().await {
+        // Boxed: the interface's futures are large for a test thread's stack.
+        Box::pin(bank_tab_on(url)).await;
+    }
+}
+
+async fn bank_tab_on(url: String) {
+    use common::tui::{code, key, screen};
+    use crossterm::event::KeyCode;
+    use katalis::locale::Lang;
+    use katalis::store::Store;
+    use katalis::tui::app::{Action, App};
+    {
+        let dir = tempfile::tempdir().unwrap();
+        setup(&url, dir.path());
+        let ids = line_ids(&url);
+        let store = katalis::store::AnyStore::connect(&url).await.unwrap();
+        let c = store.company(BOOKS).await.unwrap();
+        for lang in [Lang::En, Lang::Es] {
+            let mut a = App::new(
+                lang,
+                katalis::tui::theme::Theme::monochrome("t"),
+                katalis::tui::keymap::Keymap::default(),
+                None,
+            );
+            let data = katalis::tui::data::load(&store, c.clone()).await.unwrap();
+            press(&mut a, &store, Action::Loaded(Box::new(Ok(data)))).await;
+            press(&mut a, &store, key('8')).await;
+            press(&mut a, &store, key('v')).await;
+            let es = lang == Lang::Es;
+            for (w, h) in [(80, 24), (120, 40)] {
+                let s = screen(&a, w, h);
+                assert!(
+                    s.contains(if es { "propuestos (8)" } else { "proposed (8)" }),
+                    "{url} {w}x{h}:\n{s}"
+                );
+                assert!(s.contains(if es { "Diferencia" } else { "Difference" }), "{s}");
+                assert!(
+                    s.contains(if es { "Propuesta: amount" } else { "Proposal: amount" }),
+                    "{s}"
+                );
+                assert!(
+                    s.contains(if es { "provisional" } else { "provisional" }) || s.contains("prov."),
+                    "{s}"
+                );
+            }
+        }
+        let mut a = App::new(
+            Lang::En,
+            katalis::tui::theme::Theme::monochrome("t"),
+            katalis::tui::keymap::Keymap::default(),
+            None,
+        );
+        let data = katalis::tui::data::load(&store, c.clone()).await.unwrap();
+        press(&mut a, &store, Action::Loaded(Box::new(Ok(data)))).await;
+        press(&mut a, &store, key('8')).await;
+        press(&mut a, &store, key('v')).await;
+        // Newest first: the cash deposit's `amount` proposal. Accepted, then undone.
+        press(&mut a, &store, code(KeyCode::Enter)).await;
+        assert_eq!(
+            payments(&store, c.id, "F-0112").await.len(),
+            1,
+            "{url}: {}",
+            screen(&a, 120, 40)
+        );
+        assert!(screen(&a, 120, 40).contains("proposed (7)"), "{url}");
+        for _ in 0..2 {
+            press(&mut a, &store, key('v')).await;
+        }
+        assert!(screen(&a, 120, 40).contains("· matched (1)"), "{}", screen(&a, 120, 40));
+        press(&mut a, &store, key('u')).await;
+        assert!(payments(&store, c.id, "F-0112").await.is_empty(), "{url}");
+        // Rejected: no longer proposed, unmatched.
+        for _ in 0..3 {
+            press(&mut a, &store, key('v')).await;
+        }
+        assert!(screen(&a, 120, 40).contains("proposed (8)"), "{}", screen(&a, 120, 40));
+        press(&mut a, &store, key('x')).await;
+        assert!(screen(&a, 120, 40).contains("proposed (7)"), "{url}");
+        press(&mut a, &store, key('v')).await;
+        let s = screen(&a, 120, 40);
+        assert!(s.contains("unmatched (1)") && s.contains("DEPOSITO EN EFECTIVO"), "{s}");
+        // A category by hand, kept as a rule.
+        press(&mut a, &store, key('c')).await;
+        press(&mut a, &store, key('j')).await;
+        press(&mut a, &store, key('j')).await;
+        press(&mut a, &store, code(KeyCode::Enter)).await;
+        assert!(screen(&a, 120, 40).contains("Keep a rule"), "{}", screen(&a, 120, 40));
+        press(&mut a, &store, key('y')).await;
+        let rules = store.bank_rules(c.id).await.unwrap().unwrap();
+        assert!(
+            rules.starts_with("[[rule]]\nname = \"DEPOSITO EN EFECTIVO\""),
+            "{rules}"
+        );
+        let tested = json(&url, BOOKS, &["rules", "test", "--format", "json"]);
+        let cash = tested
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["line_id"] == ids["DEPOSITO EN EFECTIVO"])
+            .unwrap()
+            .clone();
+        assert_eq!(cash["category"], "opex", "{cash}");
+        // A split: a mistake keeps the text; then two invoices paid.
+        press(&mut a, &store, key('v')).await; // matched
+        press(&mut a, &store, key('v')).await; // categorised
+        press(&mut a, &store, key('v')).await; // all
+        press(&mut a, &store, key('v')).await; // proposed
+        let s = screen(&a, 120, 40);
+        let row = s
+            .lines()
+            .filter(|l| l.contains("│20"))
+            .position(|l| l.contains("DEPOSITO ERRE"))
+            .unwrap_or_else(|| panic!("{s}"));
+        for _ in 0..row {
+            press(&mut a, &store, key('j')).await;
+        }
+        press(&mut a, &store, key('s')).await;
+        type_text(&mut a, &store, "F-0109").await;
+        press(&mut a, &store, code(KeyCode::Enter)).await;
+        let s = screen(&a, 120, 40);
+        assert!(s.contains("> F-0109") && s.contains("NUMBER=AMOUNT"), "{s}");
+        type_text(&mut a, &store, "=2360, F-0114=640").await;
+        press(&mut a, &store, code(KeyCode::Enter)).await;
+        assert_eq!(
+            payments(&store, c.id, "F-0114").await.len(),
+            1,
+            "{}",
+            screen(&a, 120, 40)
+        );
+        let f9: Vec<_> = payments(&store, c.id, "F-0109").await;
+        assert_eq!(
+            f9.iter().map(|p| (p.source.as_str(), p.amount)).collect::<Vec<_>>(),
+            [("import", "1000".parse().unwrap()), ("bank", "2360".parse().unwrap())],
+            "{url}"
+        );
+        store.close().await;
+    }
+}
+
+async fn payments(store: &katalis::store::AnyStore, company: i64, n: &str) -> Vec<katalis::store::Payment> {
+    use katalis::store::Store;
+    store.payments(company, n).await.unwrap()
+}
+
+/// One action and what it sets off, its future boxed (a test thread's stack
+/// would otherwise hold one per call in a debug build).
+async fn press(a: &mut katalis::tui::app::App, store: &katalis::store::AnyStore, action: katalis::tui::app::Action) {
+    Box::pin(common::tui::press(a, store, action)).await
+}
+
+async fn type_text(a: &mut katalis::tui::app::App, store: &katalis::store::AnyStore, text: &str) {
+    for c in text.chars() {
+        press(a, store, common::tui::key(c)).await;
+    }
+}

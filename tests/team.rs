@@ -320,7 +320,7 @@ async fn migrations_are_applied_apart_from_use() {
     let e = refused(&katalis(&v, h, &["report"]));
     assert!(
         e.contains(
-            "missing migration 1 (schema), 2 (import mappings), 3 (team), 4 (conversations), 5 (receivable summaries), 6 (cfdi documents), 7 (bank)"
+            "missing migration 1 (schema), 2 (import mappings), 3 (team), 4 (conversations), 5 (receivable summaries), 6 (cfdi documents), 7 (bank), 8 (reconciliation)"
         ),
         "{e}"
     );
@@ -332,7 +332,7 @@ async fn migrations_are_applied_apart_from_use() {
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("applied migration 1, 2, 3, 4, 5, 6, 7"));
     let out = katalis(&admin, h, &["migrate"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is current: 7 of 7"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is current: 8 of 8"));
     ok(&katalis(&admin, h, &["demo"]));
     ok(&katalis(
         &admin,

@@ -181,8 +181,8 @@ async fn decide(
                 )
             } else {
                 let mut allocations = Vec::new();
-                for (number, amount) in
-                    crate::reconcile::parse_parts(invoices.iter().map(String::as_str)).map_err(|e| eyre!("--invoice {e}"))?
+                for (number, amount) in crate::reconcile::parse_parts(invoices.iter().map(String::as_str))
+                    .map_err(|e| eyre!("--invoice {e}"))?
                 {
                     let customer = b
                         .input

@@ -174,134 +174,20 @@ macro_rules! reconcile_store {
             company_id: i64,
             f: &$crate::store::LineFilter,
         ) -> StoreResult<$crate::store::ReconcileInput> {
-            use $crate::store::sql::Money;
             let mut tx = self.pool.begin_with($snapshot).await?;
-            let rows: Vec<$crate::store::payments::LineRow> = sqlx::query_as(
-                "SELECT l.id, a.name AS account, l.date, l.amount, l.description, l.counterparty, l.reference, \
-                 COALESCE((SELECT SUM(p.amount) FROM payments p WHERE p.line_id = l.id), 0) AS allocated, \
-                 COALESCE(m.rejected, false) AS rejected, m.category \
-                 FROM bank_lines l JOIN bank_accounts a ON a.id = l.account_id \
-                 LEFT JOIN bank_line_marks m ON m.line_id = l.id \
-                 WHERE l.company_id = $1 AND (CAST($2 AS TEXT) IS NULL OR a.name = $2) \
-                 AND (CAST($3 AS DATE) IS NULL OR l.date >= $3) AND (CAST($4 AS DATE) IS NULL OR l.date <= $4) \
-                 AND (CAST($5 AS BIGINT) IS NULL OR l.id = $5) ORDER BY l.date, l.id",
-            )
-            .bind(company_id)
-            .bind(&f.account)
-            .bind(f.from)
-            .bind(f.to)
-            .bind(f.line)
-            .fetch_all(&mut *tx)
-            .await?;
-            type PayRow = (String, Option<i64>, chrono::NaiveDate, Money, String, Option<String>);
-            let payments: Vec<PayRow> = sqlx::query_as(
-                "SELECT p.number, p.line_id, p.date, p.amount, p.source, p.confirms FROM payments p \
-                 JOIN bank_lines l ON l.id = p.line_id JOIN bank_accounts a ON a.id = l.account_id \
-                 WHERE p.company_id = $1 AND (CAST($2 AS TEXT) IS NULL OR a.name = $2) \
-                 AND (CAST($3 AS DATE) IS NULL OR l.date >= $3) AND (CAST($4 AS DATE) IS NULL OR l.date <= $4) \
-                 AND (CAST($5 AS BIGINT) IS NULL OR l.id = $5) ORDER BY p.id",
-            )
-            .bind(company_id)
-            .bind(&f.account)
-            .bind(f.from)
-            .bind(f.to)
-            .bind(f.line)
-            .fetch_all(&mut *tx)
-            .await?;
-            type Heavy = (
-                Vec<(String, String, chrono::NaiveDate, chrono::NaiveDate, Money, Money)>,
-                Vec<(String, String)>,
-                Vec<String>,
-                Vec<(String, String, String, String)>,
-            );
-            let (open, aliases, confirmed, cfdi): Heavy = if f.lines_only {
-                Default::default()
+            // Each part its own function: small poll frames (a test thread's
+            // stack holds a debug build's whole chain of them).
+            let lines = Box::pin(Self::recon_lines(&mut tx, company_id, f)).await?;
+            let payments = Box::pin(Self::recon_payments(&mut tx, company_id, f)).await?;
+            let mut input = if f.lines_only {
+                $crate::store::ReconcileInput::default()
             } else {
-                let open: Vec<(String, String, chrono::NaiveDate, chrono::NaiveDate, Money, Money)> = sqlx::query_as(
-                    "SELECT number, customer, issue_date, due_date, amount, paid_amount FROM invoices \
-                     WHERE company_id = $1 AND paid_amount < amount",
-                )
-                .bind(company_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                let aliases: Vec<(String, String)> =
-                    sqlx::query_as("SELECT alias, customer FROM payer_aliases WHERE company_id = $1")
-                        .bind(company_id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                let confirmed: Vec<String> = sqlx::query_scalar(
-                    "SELECT confirms FROM payments WHERE company_id = $1 AND confirms IS NOT NULL",
-                )
-                .bind(company_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                let cfdi: Vec<(String, String, String, String)> = sqlx::query_as(
-                    "SELECT uuid, invoice_uuid, kind, body FROM cfdi_documents WHERE company_id = $1 AND kind IN ('I', 'P')",
-                )
-                .bind(company_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                (open, aliases, confirmed, cfdi)
+                Box::pin(Self::recon_books(&mut tx, company_id)).await?
             };
             tx.commit().await?;
-            let mut lines = Vec::with_capacity(rows.len());
-            for r in rows {
-                lines.push($crate::store::ReconLine {
-                    id: r.id,
-                    account: r.account,
-                    date: r.date,
-                    amount: r.amount.0,
-                    description: r.description,
-                    counterparty: r.counterparty,
-                    reference: r.reference,
-                    allocated: r.allocated.0,
-                    rejected: r.rejected,
-                    category: match r.category {
-                        Some(c) => Some($crate::finance::rules::Category::parse(&c).ok_or_else(|| {
-                            StoreError::Corrupt(format!("bank line {}: unknown category {c:?}", r.id))
-                        })?),
-                        None => None,
-                    },
-                });
-            }
-            Ok($crate::store::ReconcileInput {
-                lines,
-                open: open
-                    .into_iter()
-                    .map(|(number, customer, issue_date, due_date, amount, paid)| {
-                        $crate::finance::reconcile::OpenInvoice {
-                            number,
-                            customer,
-                            issue_date,
-                            due_date,
-                            open: amount.0 - paid.0,
-                            uuid: None,
-                        }
-                    })
-                    .collect(),
-                aliases: aliases.into_iter().collect(),
-                payments: payments
-                    .into_iter()
-                    .map(|(number, line_id, date, amount, source, confirms)| $crate::store::Payment {
-                        number,
-                        line_id,
-                        date,
-                        amount: amount.0,
-                        source,
-                        confirms,
-                    })
-                    .collect(),
-                confirmed,
-                cfdi: cfdi
-                    .into_iter()
-                    .map(|(uuid, invoice_uuid, kind, body)| $crate::domain::CfdiRecord {
-                        uuid,
-                        invoice_uuid,
-                        kind,
-                        body,
-                    })
-                    .collect(),
-            })
+            input.lines = lines;
+            input.payments = payments;
+            Ok(input)
         }
 
         async fn reconcile(&self, company_id: i64, actions: &[$crate::store::ReconcileAction]) -> StoreResult<()> {
@@ -326,10 +212,12 @@ macro_rules! reconcile_store {
         }
 
         async fn bank_rules(&self, company_id: i64) -> StoreResult<Option<String>> {
-            Ok(sqlx::query_scalar("SELECT source FROM bank_rules WHERE company_id = $1")
-                .bind(company_id)
-                .fetch_optional(&self.pool)
-                .await?)
+            Ok(
+                sqlx::query_scalar("SELECT source FROM bank_rules WHERE company_id = $1")
+                    .bind(company_id)
+                    .fetch_optional(&self.pool)
+                    .await?,
+            )
         }
 
         async fn save_bank_rules(&self, company_id: i64, source: Option<&str>) -> StoreResult<()> {
@@ -355,6 +243,141 @@ pub(crate) use reconcile_store;
 /// The helpers of this part, in each backend's inherent `impl`.
 macro_rules! reconcile_helpers {
     (conn = $conn:ty $(,)?) => {
+
+        async fn recon_lines(
+            conn: &mut $conn,
+            company_id: i64,
+            f: &$crate::store::LineFilter,
+        ) -> StoreResult<Vec<$crate::store::ReconLine>> {
+            let rows: Vec<$crate::store::payments::LineRow> = sqlx::query_as(
+                "SELECT l.id, a.name AS account, l.date, l.amount, l.description, l.counterparty, l.reference, \
+                 COALESCE((SELECT SUM(p.amount) FROM payments p WHERE p.line_id = l.id), 0) AS allocated, \
+                 COALESCE(m.rejected, false) AS rejected, m.category \
+                 FROM bank_lines l JOIN bank_accounts a ON a.id = l.account_id \
+                 LEFT JOIN bank_line_marks m ON m.line_id = l.id \
+                 WHERE l.company_id = $1 AND (CAST($2 AS TEXT) IS NULL OR a.name = $2) \
+                 AND (CAST($3 AS DATE) IS NULL OR l.date >= $3) AND (CAST($4 AS DATE) IS NULL OR l.date <= $4) \
+                 AND (CAST($5 AS BIGINT) IS NULL OR l.id = $5) ORDER BY l.date, l.id",
+            )
+            .bind(company_id)
+            .bind(&f.account)
+            .bind(f.from)
+            .bind(f.to)
+            .bind(f.line)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.into_iter()
+                .map(|r| {
+                    let category = match r.category {
+                        Some(c) => Some($crate::finance::rules::Category::parse(&c).ok_or_else(|| {
+                            StoreError::Corrupt(format!("bank line {}: unknown category {c:?}", r.id))
+                        })?),
+                        None => None,
+                    };
+                    Ok($crate::store::ReconLine {
+                        id: r.id,
+                        account: r.account,
+                        date: r.date,
+                        amount: r.amount.0,
+                        description: r.description,
+                        counterparty: r.counterparty,
+                        reference: r.reference,
+                        allocated: r.allocated.0,
+                        rejected: r.rejected,
+                        category,
+                    })
+                })
+                .collect()
+        }
+
+        async fn recon_payments(
+            conn: &mut $conn,
+            company_id: i64,
+            f: &$crate::store::LineFilter,
+        ) -> StoreResult<Vec<$crate::store::Payment>> {
+            use $crate::store::sql::Money;
+            type PayRow = (String, Option<i64>, chrono::NaiveDate, Money, String, Option<String>);
+            let rows: Vec<PayRow> = sqlx::query_as(
+                "SELECT p.number, p.line_id, p.date, p.amount, p.source, p.confirms FROM payments p \
+                 JOIN bank_lines l ON l.id = p.line_id JOIN bank_accounts a ON a.id = l.account_id \
+                 WHERE p.company_id = $1 AND (CAST($2 AS TEXT) IS NULL OR a.name = $2) \
+                 AND (CAST($3 AS DATE) IS NULL OR l.date >= $3) AND (CAST($4 AS DATE) IS NULL OR l.date <= $4) \
+                 AND (CAST($5 AS BIGINT) IS NULL OR l.id = $5) ORDER BY p.id",
+            )
+            .bind(company_id)
+            .bind(&f.account)
+            .bind(f.from)
+            .bind(f.to)
+            .bind(f.line)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(number, line_id, date, amount, source, confirms)| $crate::store::Payment {
+                    number,
+                    line_id,
+                    date,
+                    amount: amount.0,
+                    source,
+                    confirms,
+                })
+                .collect())
+        }
+
+        /// The open invoices, learned payers, confirmed complements and kept CFDI.
+        async fn recon_books(conn: &mut $conn, company_id: i64) -> StoreResult<$crate::store::ReconcileInput> {
+            use $crate::store::sql::Money;
+            let open: Vec<(String, String, chrono::NaiveDate, chrono::NaiveDate, Money, Money)> = sqlx::query_as(
+                "SELECT number, customer, issue_date, due_date, amount, paid_amount FROM invoices \
+                 WHERE company_id = $1 AND paid_amount < amount",
+            )
+            .bind(company_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            let aliases: Vec<(String, String)> =
+                sqlx::query_as("SELECT alias, customer FROM payer_aliases WHERE company_id = $1")
+                    .bind(company_id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let confirmed: Vec<String> =
+                sqlx::query_scalar("SELECT confirms FROM payments WHERE company_id = $1 AND confirms IS NOT NULL")
+                    .bind(company_id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let cfdi: Vec<(String, String, String, String)> = sqlx::query_as(
+                "SELECT uuid, invoice_uuid, kind, body FROM cfdi_documents WHERE company_id = $1 AND kind IN ('I', 'P')",
+            )
+            .bind(company_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok($crate::store::ReconcileInput {
+                open: open
+                    .into_iter()
+                    .map(|(number, customer, issue_date, due_date, amount, paid)| {
+                        $crate::finance::reconcile::OpenInvoice {
+                            number,
+                            customer,
+                            issue_date,
+                            due_date,
+                            open: amount.0 - paid.0,
+                            uuid: None,
+                        }
+                    })
+                    .collect(),
+                aliases: aliases.into_iter().collect(),
+                confirmed,
+                cfdi: cfdi
+                    .into_iter()
+                    .map(|(uuid, invoice_uuid, kind, body)| $crate::domain::CfdiRecord {
+                        uuid,
+                        invoice_uuid,
+                        kind,
+                        body,
+                    })
+                    .collect(),
+                ..Default::default()
+            })
+        }
         async fn invoice_row(
             conn: &mut $conn,
             company_id: i64,

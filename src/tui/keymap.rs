@@ -369,8 +369,8 @@ impl Default for Keymap {
                     "plan_view",
                     vec![ch('v')],
                     View,
-                    "next view: drivers, compare, budget vs actual (Plan); lines to reconcile (Bank)",
-                    "siguiente vista: supuestos, comparar, presupuesto vs real (Plan); movimientos por conciliar (Banco)",
+                    "next view: drivers, compare, budget; Bank: reconcile",
+                    "vista: supuestos, comparar, presup.; Banco: conciliar",
                 ),
                 b(
                     GoalSeek,

@@ -181,7 +181,8 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         | Effect::RememberCompany(_) => return None,
         Effect::LoadReconcile(company_id) => Action::ReconcileLoaded {
             company_id,
-            result: crate::reconcile::Bench::load(store, company_id, None, None)
+            // Boxed: a large future, kept off the stack of whoever awaits `execute`.
+            result: Box::pin(crate::reconcile::Bench::load(store, company_id, None, None))
                 .await
                 .map(std::sync::Arc::new)
                 .map_err(|e| e.to_string()),
@@ -192,15 +193,16 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
             what,
             rule,
         } => {
-            let mut result = store
-                .reconcile(company_id, &actions)
+            let mut result = Box::pin(store.reconcile(company_id, &actions))
                 .await
                 .map(|_| what.clone())
                 .map_err(|e| e.to_string());
             if result.is_ok()
                 && let Some(rule) = &rule
             {
-                result = crate::reconcile::add_rule(store, company_id, rule).await.map(|_| what.clone());
+                result = Box::pin(crate::reconcile::add_rule(store, company_id, rule))
+                    .await
+                    .map(|_| what.clone());
             }
             if result.is_ok() {
                 audit(store, company_id, "reconcile", "bank".to_owned(), what).await;

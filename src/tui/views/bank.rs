@@ -221,7 +221,9 @@ impl crate::tui::component::View for Bank {
     fn commands(&self, app: &App) -> &'static [crate::tui::keymap::Intent] {
         use crate::tui::keymap::Intent::*;
         if app.views.recon.active() {
-            &[PlanView, RemoveItem, Undo, Filter, Up, Down, PageUp, PageDown, Top, Bottom]
+            &[
+                PlanView, RemoveItem, Undo, Filter, Up, Down, PageUp, PageDown, Top, Bottom,
+            ]
         } else {
             &[PlanView, Filter, Up, Down, PageUp, PageDown, Top, Bottom]
         }

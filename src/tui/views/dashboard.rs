@@ -490,8 +490,16 @@ fn month_so_far(app: &App, d: &CompanyData, m: &crate::finance::reconcile::Month
     b.render(area, buf);
     let costs = m.cogs + m.opex;
     let net = f.compact(m.net_cash_flow);
-    let net = if m.net_cash_flow > Decimal::ZERO { format!("+{net}") } else { net };
-    let style = if m.net_cash_flow < Decimal::ZERO { app.theme.bad } else { app.theme.base };
+    let net = if m.net_cash_flow > Decimal::ZERO {
+        format!("+{net}")
+    } else {
+        net
+    };
+    let style = if m.net_cash_flow < Decimal::ZERO {
+        app.theme.bad
+    } else {
+        app.theme.base
+    };
     let mut lines = if inner.height < 2 {
         // One line: the figure and the mark.
         vec![Line::from(vec![
@@ -504,7 +512,13 @@ fn month_so_far(app: &App, d: &CompanyData, m: &crate::finance::reconcile::Month
             Line::from(Span::styled(t("provisional", "provisional"), app.theme.muted)),
         ]
     };
-    lines.push(Line::from(Span::styled(format!("{} {}", t("rev", "ing"), f.compact(m.revenue)), app.theme.base)));
-    lines.push(Line::from(Span::styled(format!("{} {}", t("costs", "costos"), f.compact(costs)), app.theme.base)));
+    lines.push(Line::from(Span::styled(
+        format!("{} {}", t("rev", "ing"), f.compact(m.revenue)),
+        app.theme.base,
+    )));
+    lines.push(Line::from(Span::styled(
+        format!("{} {}", t("costs", "costos"), f.compact(costs)),
+        app.theme.base,
+    )));
     Paragraph::new(lines).render(inner, buf);
 }

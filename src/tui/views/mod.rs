@@ -7,8 +7,8 @@ pub mod collections;
 pub mod dashboard;
 pub mod planning;
 pub mod pricing;
-pub mod reconcile;
 pub mod profitability;
+pub mod reconcile;
 pub mod unit_economics;
 
 use super::keymap::Intent;

@@ -36,7 +36,13 @@ pub enum Show {
 }
 
 impl Show {
-    const ORDER: [Show; 5] = [Show::All, Show::Proposed, Show::Unmatched, Show::Matched, Show::Categorised];
+    const ORDER: [Show; 5] = [
+        Show::All,
+        Show::Proposed,
+        Show::Unmatched,
+        Show::Matched,
+        Show::Categorised,
+    ];
 
     fn next(self) -> Show {
         let i = Show::ORDER.iter().position(|s| *s == self).unwrap_or(0);
@@ -207,7 +213,12 @@ impl App {
             Err(e) => self.say(e, true),
         }
         // Collections, the call list and the month so far move with it.
-        let mut effects: Vec<Effect> = self.data.as_ref().map(|d| Effect::LoadCompany(d.company.clone())).into_iter().collect();
+        let mut effects: Vec<Effect> = self
+            .data
+            .as_ref()
+            .map(|d| Effect::LoadCompany(d.company.clone()))
+            .into_iter()
+            .collect();
         effects.extend(self.recon_reload());
         effects
     }
@@ -252,7 +263,9 @@ impl App {
         let es = self.lang == crate::locale::Lang::Es;
         match key.code {
             KeyCode::Enter => {
-                let Some((l, b)) = self.recon_selected() else { return Handled::done() };
+                let Some((l, b)) = self.recon_selected() else {
+                    return Handled::done();
+                };
                 match b.proposal(l.id) {
                     Some(p) => {
                         let what = format!(
@@ -305,11 +318,18 @@ impl App {
 
     /// `x` rejects, `u` undoes (the Bank view's intents while reconciling).
     pub(crate) fn recon_intent(&mut self, reject: bool) -> Vec<Effect> {
-        let Some((l, _)) = self.recon_selected() else { return vec![] };
+        let Some((l, _)) = self.recon_selected() else {
+            return vec![];
+        };
         let (action, what) = if reject {
             (
                 ReconcileAction::Reject(l.id),
-                format!("{} {}", self.lang.pick("Rejected the proposal of line", "Rechazada la propuesta del movimiento"), l.id),
+                format!(
+                    "{} {}",
+                    self.lang
+                        .pick("Rejected the proposal of line", "Rechazada la propuesta del movimiento"),
+                    l.id
+                ),
             )
         } else {
             (
@@ -344,7 +364,10 @@ impl App {
                         };
                         let c = CHOICES[i];
                         self.views.recon.mode = match c {
-                            Some(category) => Mode::OfferRule { line_id: l.id, category },
+                            Some(category) => Mode::OfferRule {
+                                line_id: l.id,
+                                category,
+                            },
                             None => Mode::Browse,
                         };
                         let what = format!(
@@ -451,16 +474,15 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     let f = &d.fmt;
     let r = &app.views.recon;
     let pane_h = if area.height >= 24 { 8 } else { 6 };
-    let [table, pane, footer] = Layout::vertical([
-        Constraint::Min(4),
-        Constraint::Length(pane_h),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [table, pane, footer] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(pane_h), Constraint::Length(1)]).areas(area);
     let Some((_, bench)) = r.bench.as_ref().filter(|(id, _)| *id == d.company.id) else {
-        Paragraph::new(Line::from(Span::styled(t("Reading the reconciliation…", "Leyendo la conciliación…"), th.muted)))
-            .block(block(t("Reconciliation", "Conciliación"), th))
-            .render(area, buf);
+        Paragraph::new(Line::from(Span::styled(
+            t("Reading the reconciliation…", "Leyendo la conciliación…"),
+            th.muted,
+        )))
+        .block(block(t("Reconciliation", "Conciliación"), th))
+        .render(area, buf);
         return;
     };
     let lines = r.lines(d.company.id, &app.views.filter);
@@ -473,7 +495,11 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         if app.views.filter.is_empty() && !app.views.filtering {
             String::new()
         } else {
-            format!(" /{}{}", clean(&app.views.filter), if app.views.filtering { "▏" } else { "" })
+            format!(
+                " /{}{}",
+                clean(&app.views.filter),
+                if app.views.filtering { "▏" } else { "" }
+            )
         },
         t("next", "siguiente")
     );
@@ -499,12 +525,19 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     }
     .render(buf, table, th, |i| {
         let l = lines[i];
-        let text = if l.description.is_empty() { &l.counterparty } else { &l.description };
+        let text = if l.description.is_empty() {
+            &l.counterparty
+        } else {
+            &l.description
+        };
         let mut row = vec![left(l.date.to_string(), th.base), left(clean(text), th.base)];
         if !narrow {
             row.insert(1, left(clean(&l.account), th.muted));
         }
-        row.push(right(f.amount(l.amount), if l.amount < Decimal::ZERO { th.bad } else { th.good }));
+        row.push(right(
+            f.amount(l.amount),
+            if l.amount < Decimal::ZERO { th.bad } else { th.good },
+        ));
         let state = match bench.status(l) {
             Status::Matched => t("matched", "conciliado").to_owned(),
             Status::Proposed => bench.proposal(l.id).map_or(String::new(), |p| p.tier.name().to_owned()),
@@ -523,7 +556,11 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     match (&r.mode, l) {
         (Mode::Picking(i), Some(l)) => {
             text.push(Line::from(Span::styled(
-                format!("{} {} — ↑↓ Enter · Esc", t("Category of line", "Categoría del movimiento"), l.id),
+                format!(
+                    "{} {} — ↑↓ Enter · Esc",
+                    t("Category of line", "Categoría del movimiento"),
+                    l.id
+                ),
                 th.accent,
             )));
             let room = pane_h.saturating_sub(3) as usize;
@@ -533,12 +570,19 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                 text.push(Line::from(Span::styled(format!("  {}", category_label(*c, es)), style)));
             }
         }
-        (Mode::OfferRule { category, .. }, Some(l)) => {
-            let words: Vec<&str> = l.description.split_whitespace().take(3).collect();
+        // The line has left the list it was in (it is categorised now): named by its id.
+        (Mode::OfferRule { category, line_id }, _) if bench.line(*line_id).is_some() => {
+            let words: Vec<&str> = bench
+                .line(*line_id)
+                .map(|l| l.description.split_whitespace().take(3).collect())
+                .unwrap_or_default();
             text.push(Line::from(Span::styled(
                 format!(
                     "{} “{}” → {}? y / n",
-                    t("Keep a rule for lines starting", "¿Guardar una regla para los movimientos que empiezan con"),
+                    t(
+                        "Keep a rule for lines starting",
+                        "¿Guardar una regla para los movimientos que empiezan con"
+                    ),
                     clean(&words.join(" ")),
                     category_label(Some(*category), es)
                 ),
@@ -573,12 +617,22 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                 Status::Proposed => {
                     if let Some(p) = bench.proposal(l.id) {
                         text.push(Line::from(Span::styled(
-                            format!("{}: {} — {}", t("Proposal", "Propuesta"), p.tier.name(), clean(&p.reason.text(es))),
+                            format!(
+                                "{}: {} — {}",
+                                t("Proposal", "Propuesta"),
+                                p.tier.name(),
+                                clean(&p.reason.text(es))
+                            ),
                             th.accent,
                         )));
                         for a in &p.allocations {
                             text.push(Line::from(Span::styled(
-                                format!("  {} · {} · {}", clean(&a.number), clean(&a.customer), f.amount(a.amount)),
+                                format!(
+                                    "  {} · {} · {}",
+                                    clean(&a.number),
+                                    clean(&a.customer),
+                                    f.amount(a.amount)
+                                ),
                                 th.base,
                             )));
                         }
@@ -592,7 +646,11 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                                 t("pays", "paga"),
                                 clean(&p.number),
                                 f.amount(p.amount),
-                                if p.confirms.is_some() { t(" (confirms the CFDI)", " (confirma el CFDI)") } else { "" }
+                                if p.confirms.is_some() {
+                                    t(" (confirms the CFDI)", " (confirma el CFDI)")
+                                } else {
+                                    ""
+                                }
                             ),
                             th.good,
                         )));
@@ -603,7 +661,11 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                     let by = if l.category.is_some() {
                         t("set by hand", "puesta a mano").to_owned()
                     } else {
-                        format!("{} “{}”", t("rule", "regla"), clean(rule.map_or("", |r| r.name.as_str())))
+                        format!(
+                            "{} “{}”",
+                            t("rule", "regla"),
+                            clean(rule.map_or("", |r| r.name.as_str()))
+                        )
                     };
                     text.push(Line::from(Span::styled(
                         format!("  {} ({by})", category_label(c, es)),
@@ -619,7 +681,10 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                 ))),
             }
         }
-        (_, None) => text.push(Line::from(Span::styled(t("No lines here.", "No hay movimientos aquí."), th.muted))),
+        (_, None) => text.push(Line::from(Span::styled(
+            t("No lines here.", "No hay movimientos aquí."),
+            th.muted,
+        ))),
     }
     let keys = t(
         "Enter accept · x reject · u undo · c category · s split · v view",
