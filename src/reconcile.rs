@@ -28,6 +28,9 @@ pub struct Bench {
     pub rules: Rules,
     /// The proposals, each taking from the balances the next one sees.
     pub proposals: Vec<Proposal>,
+    /// Each line's proposal (an index into `proposals`) and status, worked out once.
+    by_line: std::collections::HashMap<i64, usize>,
+    statuses: std::collections::HashMap<i64, Status>,
 }
 
 /// Whether a line is matching's to propose for: money in, nothing applied,
@@ -59,11 +62,21 @@ impl Bench {
             crate::company::rules(store, company_id, explicit)
         )?;
         let proposals = Self::propose(&input, &rules, false);
-        Ok(Bench {
+        Ok(Bench::new(input, rules, proposals))
+    }
+
+    /// What was read, with `proposals` over it.
+    pub fn new(input: ReconcileInput, rules: Rules, proposals: Vec<Proposal>) -> Bench {
+        let by_line = proposals.iter().enumerate().map(|(i, p)| (p.line_id, i)).collect();
+        let mut b = Bench {
             input,
             rules,
             proposals,
-        })
+            by_line,
+            statuses: std::collections::HashMap::new(),
+        };
+        b.statuses = b.input.lines.iter().map(|l| (l.id, b.work_out(l))).collect();
+        b
     }
 
     /// The engine's matcher over the open invoices (their UUIDs from the kept
@@ -110,11 +123,15 @@ impl Bench {
     }
 
     pub fn proposal(&self, line_id: i64) -> Option<&Proposal> {
-        self.proposals.iter().find(|p| p.line_id == line_id)
+        self.by_line.get(&line_id).map(|&i| &self.proposals[i])
     }
 
     /// Where a line stands.
     pub fn status(&self, l: &ReconLine) -> Status {
+        self.statuses.get(&l.id).copied().unwrap_or_else(|| self.work_out(l))
+    }
+
+    fn work_out(&self, l: &ReconLine) -> Status {
         if !l.allocated.is_zero() {
             Status::Matched
         } else if self.proposal(l.id).is_some() {

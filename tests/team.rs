@@ -246,6 +246,38 @@ async fn roles_are_enforced_by_the_database_through_katalis_and_raw_sql() {
     .unwrap_err();
     assert!(e.contains("row-level security"), "{e}");
     assert_eq!(count(&v, "SELECT count(*) FROM bank_lines").await, 11);
+    // Reconciliation: the owner categorises a line and stores rules; a viewer
+    // reads them and is refused both, by the command and by the row policies.
+    let line = count(&v, "SELECT min(id) FROM bank_lines").await.to_string();
+    ok(&katalis(
+        &o,
+        h,
+        &["reconcile", "category", &line, "opex", "--company", tallo],
+    ));
+    let e = refused(&katalis(
+        &v,
+        h,
+        &["reconcile", "category", &line, "revenue", "--company", tallo],
+    ));
+    assert!(e.contains("your role in \"Tallo Analytics\" is viewer"), "{e}");
+    for q in [
+        "DELETE FROM bank_line_marks",
+        "UPDATE bank_line_marks SET category = 'revenue'",
+        "DELETE FROM payments",
+    ] {
+        assert_eq!(sql(&v, q).await, Ok(0), "viewer {q}");
+    }
+    let e = sql(
+        &v,
+        "INSERT INTO bank_rules (company_id, source) SELECT id, '' FROM companies",
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("row-level security"), "{e}");
+    assert_eq!(
+        count(&v, "SELECT count(*) FROM bank_line_marks WHERE category = 'opex'").await,
+        1
+    );
     assert_eq!(
         count(&v, "SELECT count(*) FROM receivable_aging WHERE company_id <> 1").await,
         0

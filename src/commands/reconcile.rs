@@ -103,11 +103,7 @@ pub async fn run(store: &AnyStore, company: Option<&str>, a: &ReconcileArgs) -> 
                     .await;
             }
             // What was accepted, as the lines now read.
-            let after = Bench {
-                proposals: accepted.clone(),
-                input: b.input.clone(),
-                rules: b.rules.clone(),
-            };
+            let after = Bench::new(b.input.clone(), b.rules.clone(), accepted.clone());
             match a.format {
                 OutputFormat::Json => print(
                     &(json_pretty(&json!({
