@@ -182,7 +182,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         .commands(app)
         .iter()
         .copied()
-        .filter(|i| !TABLE.contains(i) && !(reconciling && matches!(i, Intent::RemoveItem | Intent::Undo)))
+        .filter(|i| !(TABLE.contains(i) || reconciling && matches!(i, Intent::RemoveItem | Intent::Undo)))
         .take(HINTS)
         .collect();
     let mut take = view.len();
