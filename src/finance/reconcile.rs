@@ -472,19 +472,12 @@ impl Matcher {
                 })
                 .unwrap_or_default();
             let first = *mine.first()?;
-            if let Some(&i) = mine.iter().find(|&&i| self.open[i].open == line.amount) {
-                return Some(Proposal {
-                    line_id: line.id,
-                    tier: Tier::Payer,
-                    reason: Reason::Payer {
-                        customer,
-                        alias,
-                        invoices: 1,
-                    },
-                    allocations: vec![self.alloc(i, line.amount)],
-                });
-            }
-            if let Some(set) = self.sum_of(&mine[..mine.len().min(SUM_WINDOW)], line.amount) {
+            // One open balance equal to the receipt (the oldest such), else two or three of them.
+            let set = match mine.iter().find(|&&i| self.open[i].open == line.amount) {
+                Some(&i) => Some(vec![i]),
+                None => self.sum_of(&mine[..mine.len().min(SUM_WINDOW)], line.amount),
+            };
+            if let Some(set) = set {
                 return Some(Proposal {
                     line_id: line.id,
                     tier: Tier::Payer,

@@ -133,6 +133,30 @@ pub(crate) struct LineRow {
     pub category: Option<String>,
 }
 
+/// A payment as its table holds it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PaymentRow {
+    pub number: String,
+    pub line_id: Option<i64>,
+    pub date: NaiveDate,
+    pub amount: super::sql::Money,
+    pub source: String,
+    pub confirms: Option<String>,
+}
+
+impl From<PaymentRow> for Payment {
+    fn from(r: PaymentRow) -> Payment {
+        Payment {
+            number: r.number,
+            line_id: r.line_id,
+            date: r.date,
+            amount: r.amount.0,
+            source: r.source,
+            confirms: r.confirms,
+        }
+    }
+}
+
 /// An invoice as settling reads it.
 #[derive(sqlx::FromRow, Clone)]
 pub(crate) struct InvoiceRow {
@@ -295,9 +319,7 @@ macro_rules! reconcile_helpers {
             company_id: i64,
             f: &$crate::store::LineFilter,
         ) -> StoreResult<Vec<$crate::store::Payment>> {
-            use $crate::store::sql::Money;
-            type PayRow = (String, Option<i64>, chrono::NaiveDate, Money, String, Option<String>);
-            let rows: Vec<PayRow> = sqlx::query_as(
+            let rows: Vec<$crate::store::payments::PaymentRow> = sqlx::query_as(
                 "SELECT p.number, p.line_id, p.date, p.amount, p.source, p.confirms FROM payments p \
                  JOIN bank_lines l ON l.id = p.line_id JOIN bank_accounts a ON a.id = l.account_id \
                  WHERE p.company_id = $1 AND (CAST($2 AS TEXT) IS NULL OR a.name = $2) \
@@ -313,14 +335,7 @@ macro_rules! reconcile_helpers {
             .await?;
             Ok(rows
                 .into_iter()
-                .map(|(number, line_id, date, amount, source, confirms)| $crate::store::Payment {
-                    number,
-                    line_id,
-                    date,
-                    amount: amount.0,
-                    source,
-                    confirms,
-                })
+                .map(Into::into)
                 .collect())
         }
 
@@ -484,7 +499,6 @@ macro_rules! reconcile_helpers {
         }
 
         async fn payments_of(conn: &mut $conn, company_id: i64, number: &str) -> StoreResult<Vec<$crate::store::Payment>> {
-            use $crate::store::sql::Money;
             let Some(r) = Self::invoice_row(conn, company_id, number).await? else {
                 return Ok(Vec::new());
             };
@@ -505,22 +519,15 @@ macro_rules! reconcile_helpers {
                     confirms: None,
                 });
             }
-            let rows: Vec<(Option<i64>, chrono::NaiveDate, Money, String, Option<String>)> = sqlx::query_as(
-                "SELECT line_id, date, amount, source, confirms FROM payments \
+            let rows: Vec<$crate::store::payments::PaymentRow> = sqlx::query_as(
+                "SELECT number, line_id, date, amount, source, confirms FROM payments \
                  WHERE company_id = $1 AND number = $2 ORDER BY date, id",
             )
             .bind(company_id)
             .bind(number)
             .fetch_all(&mut *conn)
             .await?;
-            out.extend(rows.into_iter().map(|(line_id, date, amount, source, confirms)| $crate::store::Payment {
-                number: r.number.clone(),
-                line_id,
-                date,
-                amount: amount.0,
-                source,
-                confirms,
-            }));
+            out.extend(rows.into_iter().map($crate::store::Payment::from));
             Ok(out)
         }
 
@@ -660,8 +667,7 @@ macro_rules! reconcile_helpers {
 
         async fn read_reconciliation(conn: &mut $conn, company_id: i64) -> StoreResult<$crate::store::ReconcileBackup> {
             use $crate::store::sql::Money;
-            type PayRow = (String, Option<i64>, chrono::NaiveDate, Money, String, Option<String>);
-            let payments: Vec<PayRow> = sqlx::query_as(
+            let payments: Vec<$crate::store::payments::PaymentRow> = sqlx::query_as(
                 "SELECT number, line_id, date, amount, source, confirms FROM payments WHERE company_id = $1 ORDER BY id",
             )
             .bind(company_id)
@@ -692,14 +698,7 @@ macro_rules! reconcile_helpers {
             Ok($crate::store::ReconcileBackup {
                 payments: payments
                     .into_iter()
-                    .map(|(number, line_id, date, amount, source, confirms)| $crate::store::Payment {
-                        number,
-                        line_id,
-                        date,
-                        amount: amount.0,
-                        source,
-                        confirms,
-                    })
+                    .map(Into::into)
                     .collect(),
                 stated: stated.into_iter().map(|(n, s, d)| (n, $crate::domain::money_text(s.0), d)).collect(),
                 marks,

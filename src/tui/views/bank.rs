@@ -185,14 +185,8 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         let Some(l) = view.get(i).filter(|_| !view.stale) else {
             return vec![left("…".to_owned(), th.muted)];
         };
-        let text = if l.description.is_empty() {
-            &l.counterparty
-        } else {
-            &l.description
-        };
-        let mut row = vec![left(l.date.to_string(), th.base), left(clean(text), th.base)];
+        let mut row = line_cells(th, narrow, l.date, &l.description, &l.counterparty, &l.account);
         if !narrow {
-            row.insert(1, left(clean(&l.account), th.muted));
             row.push(left(clean(&l.reference), th.muted));
         }
         row.push(right(
@@ -321,4 +315,26 @@ fn month_cards(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         &f.money(mtd.map(|m| m.net_cash_flow), true),
         super::signed(th, mtd.map(|m| m.net_cash_flow)),
     );
+}
+
+/// A statement line's first cells: its date, its description (else its
+/// counterparty) and, when there is room, its account after the date.
+pub(super) fn line_cells(
+    th: &crate::tui::theme::Theme,
+    narrow: bool,
+    date: chrono::NaiveDate,
+    description: &str,
+    counterparty: &str,
+    account: &str,
+) -> Vec<super::Styled> {
+    let text = if description.is_empty() {
+        counterparty
+    } else {
+        description
+    };
+    let mut row = vec![left(date.to_string(), th.base), left(clean(text), th.base)];
+    if !narrow {
+        row.insert(1, left(clean(account), th.muted));
+    }
+    row
 }

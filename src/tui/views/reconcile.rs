@@ -525,15 +525,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     }
     .render(buf, table, th, |i| {
         let l = lines[i];
-        let text = if l.description.is_empty() {
-            &l.counterparty
-        } else {
-            &l.description
-        };
-        let mut row = vec![left(l.date.to_string(), th.base), left(clean(text), th.base)];
-        if !narrow {
-            row.insert(1, left(clean(&l.account), th.muted));
-        }
+        let mut row = super::bank::line_cells(th, narrow, l.date, &l.description, &l.counterparty, &l.account);
         row.push(right(
             f.amount(l.amount),
             if l.amount < Decimal::ZERO { th.bad } else { th.good },
