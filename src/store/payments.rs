@@ -185,6 +185,10 @@ impl InvoiceRow {
     }
 }
 
+/// Up to this many decisions in one write move the summaries invoice by
+/// invoice; more have them recomputed once (cheaper past a few dozen).
+pub(crate) const EDITS_ONE_BY_ONE: usize = 20;
+
 /// What a store refuses about a reconciliation, in words.
 pub(crate) fn refused(msg: impl std::fmt::Display) -> super::StoreError {
     super::StoreError::Conflict(crate::sanitize::clean(&msg.to_string()))
@@ -221,8 +225,15 @@ macro_rules! reconcile_store {
             // the latest committed.
             let d = Self::latest_month_end(&mut tx, company_id).await?;
             Self::set_summary_as_of(&mut tx, company_id, d).await?;
+            // A few decisions move the summaries invoice by invoice; many (an
+            // `--auto` of thousands) have them worked out once at the end.
+            let each = actions.len() <= $crate::store::payments::EDITS_ONE_BY_ONE;
+            let mut moved = false;
             for a in actions {
-                Self::reconcile_one(&mut tx, company_id, a).await?;
+                moved |= Box::pin(Self::reconcile_one(&mut tx, company_id, a, each)).await?;
+            }
+            if moved && !each {
+                Self::refresh_receivables(&mut tx, company_id, true, None).await?;
             }
             tx.commit().await?;
             Ok(())
@@ -531,12 +542,16 @@ macro_rules! reconcile_helpers {
             Ok(out)
         }
 
-        /// One decision, in the caller's transaction.
+        /// One decision, in the caller's transaction; `each`: the summaries
+        /// move with every invoice it changes (else the caller refreshes them).
+        /// Whether any invoice changed.
         async fn reconcile_one(
             conn: &mut $conn,
             company_id: i64,
             a: &$crate::store::ReconcileAction,
-        ) -> StoreResult<()> {
+            each: bool,
+        ) -> StoreResult<bool> {
+            let mut moved = false;
             use $crate::store::ReconcileAction as A;
             use $crate::store::sql::Money;
             let line_id = match a {
@@ -604,7 +619,10 @@ macro_rules! reconcile_helpers {
                     numbers.dedup();
                     for n in numbers {
                         if let Some((o, u)) = Self::settle(conn, company_id, n, false).await? {
-                            Self::summaries_after_edit(conn, company_id, &o, &u).await?;
+                            moved = true;
+                            if each {
+                                Self::summaries_after_edit(conn, company_id, &o, &u).await?;
+                            }
                         }
                     }
                     sqlx::query("DELETE FROM bank_line_marks WHERE line_id = $1 AND category IS NULL")
@@ -657,12 +675,15 @@ macro_rules! reconcile_helpers {
                         .await?;
                     for n in numbers {
                         if let Some((o, u)) = Self::settle(conn, company_id, &n, false).await? {
-                            Self::summaries_after_edit(conn, company_id, &o, &u).await?;
+                            moved = true;
+                            if each {
+                                Self::summaries_after_edit(conn, company_id, &o, &u).await?;
+                            }
                         }
                     }
                 }
             }
-            Ok(())
+            Ok(moved)
         }
 
         async fn read_reconciliation(conn: &mut $conn, company_id: i64) -> StoreResult<$crate::store::ReconcileBackup> {
