@@ -237,3 +237,72 @@ async fn a_zip_bomb_and_a_bad_metadata_file_are_refused_naming_them() {
         assert!(ts.store.invoices(id).await.unwrap().is_empty());
     }
 }
+
+/// A bank receipt equal to a payment a complement already applied (same
+/// invoice, same amount, within 5 days) confirms it: proposed against the
+/// complement, accepted by `--auto`, and the invoice is not paid twice.
+#[tokio::test]
+async fn a_receipt_confirms_a_payment_complement_instead_of_paying_twice() {
+    let all = fixture("cfdi/ok");
+    for ts in common::stores().await {
+        let url = ts.url.as_str();
+        company(url, "Tallo");
+        ok(&cfdi(url, "Tallo", &[&all], &[]));
+        let before = invoices(&ts.store, "Tallo").await;
+        let dir = tempfile::tempdir().unwrap();
+        let st = dir.path().join("feb.csv");
+        std::fs::write(
+            &st,
+            "date,description,counterparty,amount\n\
+             2025-02-13,SPEI RECIBIDO,COMERCIALIZADORA DEL NORTE,11600.00\n\
+             2025-02-20,SPEI RECIBIDO,COMERCIALIZADORA DEL NORTE,11600.00\n",
+        )
+        .unwrap();
+        ok(&katalis(
+            url,
+            &[
+                "import",
+                "statement",
+                st.to_str().unwrap(),
+                "--company",
+                "Tallo",
+                "--account",
+                "BBVA",
+                "--create-account",
+            ],
+        ));
+        let auto: serde_json::Value = serde_json::from_str(&common::stdout_ok(&katalis(
+            url,
+            &["reconcile", "--auto", "--format", "json", "--company", "Tallo"],
+        )))
+        .unwrap();
+        let accepted = auto["accepted"].as_array().unwrap();
+        assert_eq!(accepted.len(), 1, "{}: {auto:#}", ts.name);
+        assert_eq!(accepted[0]["date"], "2025-02-13");
+        assert_eq!(accepted[0]["invoices"][0]["number"], "A-101", "{auto:#}");
+        assert_eq!(
+            accepted[0]["invoices"][0]["confirms"], "5E2D6A0B-1C1F-4C1A-9D3E-0A1B2C3D4E07",
+            "{auto:#}"
+        );
+        // The second receipt confirms nothing more: the complement is taken.
+        assert!(
+            auto["proposed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["invoices"][0]["confirms"].is_null()),
+            "{auto:#}"
+        );
+        assert_eq!(invoices(&ts.store, "Tallo").await, before, "{}: paid once", ts.name);
+        let id = ts.store.company("Tallo").await.unwrap().id;
+        let p = ts.store.payments(id, "A-101").await.unwrap();
+        assert_eq!(
+            p.iter()
+                .map(|p| (p.source.as_str(), p.confirms.is_some()))
+                .collect::<Vec<_>>(),
+            [("import", false), ("bank", true)],
+            "{}",
+            ts.name
+        );
+    }
+}

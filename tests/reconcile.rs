@@ -759,3 +759,51 @@ async fn type_text(a: &mut katalis::tui::app::App, store: &katalis::store::AnySt
         press(a, store, common::tui::key(c)).await;
     }
 }
+
+/// Where rules come from: `--rules FILE`, else the company's stored rules,
+/// else `rules.toml` beside the configuration file.
+#[tokio::test]
+async fn stored_rules_win_over_the_configuration_and_a_file_over_both() {
+    let (_keep, url) = common::fresh_sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    setup(&url, dir.path());
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/katalis");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("rules.toml"),
+        "[[rule]]\nname = \"Config fees\"\ndescription = \"(?i)comision\"\ncategory = \"cogs\"\n",
+    )
+    .unwrap();
+    let fee = |args: &[&str]| -> (String, String) {
+        let mut all = vec!["rules", "test", "--format", "json", "--company", BOOKS];
+        all.extend(args);
+        let v: Value = serde_json::from_str(&stdout_ok(&common::katalis_in(&url, home.path(), &all))).unwrap();
+        let first = &v.as_array().unwrap()[0];
+        (
+            first["rule"].as_str().unwrap_or("").to_owned(),
+            first["category"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    assert_eq!(fee(&[]), ("Bank fees".into(), "opex".into()), "stored rules win");
+    stdout_ok(&common::katalis_in(
+        &url,
+        home.path(),
+        &["rules", "clear", "--company", BOOKS],
+    ));
+    assert_eq!(
+        fee(&[]),
+        ("Config fees".into(), "cogs".into()),
+        "then the configuration's"
+    );
+    let file = write(
+        dir.path(),
+        "other.toml",
+        "[[rule]]\nname = \"File fees\"\ndescription = \"(?i)comision\"\ncategory = \"ignore\"\n",
+    );
+    assert_eq!(
+        fee(&["--rules", &file]),
+        ("File fees".into(), "ignore".into()),
+        "--rules first"
+    );
+}
