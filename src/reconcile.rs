@@ -4,12 +4,12 @@
 //! (`finance::reconcile`; docs/reconcile.md).
 
 use crate::company::{LoadError, categorise};
-use crate::finance::reconcile::{CfdiPayment, Matcher, Proposal, payer_text};
+use crate::finance::reconcile::{Allocation, CfdiPayment, Matcher, Proposal, payer_text};
 use crate::finance::rules::{Action, Rules};
 use crate::store::{AnyStore, LineFilter, ReconLine, ReconcileAction, ReconcileInput, Store};
 
 /// Where a line stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Money in that pays invoices.
     Matched,
@@ -31,6 +31,10 @@ pub struct Bench {
     /// Each line's proposal (an index into `proposals`) and status, worked out once.
     by_line: std::collections::HashMap<i64, usize>,
     statuses: std::collections::HashMap<i64, Status>,
+    /// The lines of each status, newest first (indexes into `input.lines`).
+    by_status: std::collections::HashMap<Status, Vec<usize>>,
+    /// What is not yet matched or categorised: proposed and unmatched lines, summed.
+    pub outstanding: rust_decimal::Decimal,
 }
 
 /// Whether a line is matching's to propose for: money in, nothing applied,
@@ -74,9 +78,46 @@ impl Bench {
             proposals,
             by_line,
             statuses: std::collections::HashMap::new(),
+            by_status: std::collections::HashMap::new(),
+            outstanding: rust_decimal::Decimal::ZERO,
         };
-        b.statuses = b.input.lines.iter().map(|l| (l.id, b.work_out(l))).collect();
+        for (i, l) in b.input.lines.iter().enumerate().rev() {
+            let status = b.work_out(l);
+            b.statuses.insert(l.id, status);
+            b.by_status.entry(status).or_default().push(i);
+            if matches!(status, Status::Proposed | Status::Unmatched) {
+                b.outstanding += l.amount;
+            }
+        }
         b
+    }
+
+    /// The lines of `status`, newest first.
+    pub fn lines_of(&self, status: Status) -> impl Iterator<Item = &ReconLine> {
+        self.by_status
+            .get(&status)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.input.lines[i])
+    }
+
+    /// Invoice parts named by hand (`NUMBER=AMOUNT`), each with its customer.
+    pub fn allocations(&self, parts: Vec<(String, rust_decimal::Decimal)>) -> Vec<Allocation> {
+        parts
+            .into_iter()
+            .map(|(number, amount)| Allocation {
+                customer: self
+                    .input
+                    .open
+                    .iter()
+                    .find(|o| o.number == number)
+                    .map(|o| o.customer.clone())
+                    .unwrap_or_default(),
+                number,
+                amount,
+                confirms: None,
+            })
+            .collect()
     }
 
     /// The engine's matcher over the open invoices (their UUIDs from the kept
@@ -144,29 +185,30 @@ impl Bench {
     }
 }
 
-/// Accepting `p` for line `l`: its allocations, and the payer's text learned
-/// when they are all one customer's.
-pub fn accept(p: &Proposal, l: &ReconLine) -> ReconcileAction {
-    let customer = p.allocations.first().map(|a| a.customer.clone());
+/// Line `l` paying `allocations` (a proposal's, or parts named by hand), and
+/// the payer's text learned when they are all one customer's.
+pub fn accept(allocations: &[Allocation], l: &ReconLine) -> ReconcileAction {
+    let customer = allocations.first().map(|a| a.customer.clone());
     let one = customer
         .as_ref()
-        .filter(|c| p.allocations.iter().all(|a| &a.customer == *c));
+        .filter(|c| !c.is_empty() && allocations.iter().all(|a| &a.customer == *c));
     ReconcileAction::Accept {
         line_id: l.id,
-        allocations: p.allocations.clone(),
+        allocations: allocations.to_vec(),
         payer: one.map(|c| (payer_text(&l.text()), c.clone())),
     }
 }
 
 /// `reconcile --auto`: accepts every `reference` and `payer` proposal, again
 /// until none is left (so running it twice changes nothing). Returns what it
-/// accepted, in order.
+/// accepted, in order, and the reconciliation as it is after (its proposals
+/// the ones left).
 pub async fn auto(
     store: &AnyStore,
     company_id: i64,
     account: Option<&str>,
     explicit: Option<&(String, String)>,
-) -> Result<Vec<Proposal>, LoadError> {
+) -> Result<(Vec<Proposal>, Bench), LoadError> {
     let mut accepted = Vec::new();
     // Each round accepts at least one line, so this ends; the bound is a guard.
     for _ in 0..64 {
@@ -176,16 +218,17 @@ pub async fn auto(
             .filter(|p| p.tier.automatic())
             .collect();
         if chosen.is_empty() {
-            break;
+            return Ok((accepted, b));
         }
         let actions: Vec<ReconcileAction> = chosen
             .iter()
-            .filter_map(|p| b.line(p.line_id).map(|l| accept(p, l)))
+            .filter_map(|p| b.line(p.line_id).map(|l| accept(&p.allocations, l)))
             .collect();
         store.reconcile(company_id, &actions).await?;
         accepted.extend(chosen);
     }
-    Ok(accepted)
+    let b = Bench::load(store, company_id, account, explicit).await?;
+    Ok((accepted, b))
 }
 
 /// `NUMBER=AMOUNT` parts of a receipt, separated by commas or given one by

@@ -89,8 +89,7 @@ pub async fn run(store: &AnyStore, company: Option<&str>, a: &ReconcileArgs) -> 
     match &a.action {
         None if a.auto => {
             require(store, &company, Role::Owner, "reconciling").await?;
-            let accepted = crate::reconcile::auto(store, company.id, account, explicit.as_ref()).await?;
-            let b = Bench::load(store, company.id, account, explicit.as_ref()).await?;
+            let (accepted, b) = crate::reconcile::auto(store, company.id, account, explicit.as_ref()).await?;
             if !accepted.is_empty() {
                 let total: rust_decimal::Decimal = accepted.iter().map(Proposal::total).sum();
                 store
@@ -102,19 +101,17 @@ pub async fn run(store: &AnyStore, company: Option<&str>, a: &ReconcileArgs) -> 
                     ))
                     .await;
             }
-            // What was accepted, as the lines now read.
-            let after = Bench::new(b.input.clone(), b.rules.clone(), accepted.clone());
             match a.format {
                 OutputFormat::Json => print(
                     &(json_pretty(&json!({
-                        "accepted": accepted.iter().map(|p| proposal_json(&after, p)).collect::<Vec<_>>(),
+                        "accepted": accepted.iter().map(|p| proposal_json(&b, p)).collect::<Vec<_>>(),
                         "proposed": b.proposals.iter().map(|p| proposal_json(&b, p)).collect::<Vec<_>>(),
                     }))? + "\n"),
                 ),
                 OutputFormat::Text => {
                     let mut out = format!("accepted {} receipts\n", accepted.len());
                     if !accepted.is_empty() {
-                        out += &proposals_text(&after, &accepted);
+                        out += &proposals_text(&b, &accepted);
                     }
                     out += &format!(
                         "{} proposals left (katalis reconcile accept LINE_ID, or reject LINE_ID)\n",
@@ -172,37 +169,16 @@ async fn decide(
                     )
                 })?;
                 (
-                    accept(p, l),
+                    accept(&p.allocations, l),
                     format!("line {line_id}: {} ({})", p.tier.name(), parts(&p.allocations)),
                 )
             } else {
-                let mut allocations = Vec::new();
-                for (number, amount) in crate::reconcile::parse_parts(invoices.iter().map(String::as_str))
-                    .map_err(|e| eyre!("--invoice {e}"))?
-                {
-                    let customer = b
-                        .input
-                        .open
-                        .iter()
-                        .find(|o| o.number == number)
-                        .map(|o| o.customer.clone())
-                        .unwrap_or_default();
-                    allocations.push(Allocation {
-                        number,
-                        customer,
-                        amount,
-                        confirms: None,
-                    });
-                }
-                let p = Proposal {
-                    line_id: *line_id,
-                    tier: crate::finance::reconcile::Tier::Reference,
-                    reason: crate::finance::reconcile::Reason::Names(Vec::new()),
-                    allocations,
-                };
+                let named = crate::reconcile::parse_parts(invoices.iter().map(String::as_str))
+                    .map_err(|e| eyre!("--invoice {e}"))?;
+                let allocations = b.allocations(named);
                 (
-                    accept(&p, l),
-                    format!("line {line_id}: by hand ({})", parts(&p.allocations)),
+                    accept(&allocations, l),
+                    format!("line {line_id}: by hand ({})", parts(&allocations)),
                 )
             }
         }

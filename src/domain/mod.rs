@@ -151,6 +151,18 @@ pub struct CfdiRecord {
     pub body: String,
 }
 
+/// A row of `cfdi_documents` as read: (uuid, invoice_uuid, kind, body).
+impl From<(String, String, String, String)> for CfdiRecord {
+    fn from((uuid, invoice_uuid, kind, body): (String, String, String, String)) -> CfdiRecord {
+        CfdiRecord {
+            uuid,
+            invoice_uuid,
+            kind,
+            body,
+        }
+    }
+}
+
 /// What a CFDI import writes, in one transaction: invoices upserted by number,
 /// invoices removed (cancelled at the SAT), the documents kept for later
 /// imports (each replaces the rows of its UUID), and documents dropped.

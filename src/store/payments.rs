@@ -394,12 +394,7 @@ macro_rules! reconcile_helpers {
                 confirmed,
                 cfdi: cfdi
                     .into_iter()
-                    .map(|(uuid, invoice_uuid, kind, body)| $crate::domain::CfdiRecord {
-                        uuid,
-                        invoice_uuid,
-                        kind,
-                        body,
-                    })
+                    .map(Into::into)
                     .collect(),
                 ..Default::default()
             })

@@ -69,12 +69,7 @@ macro_rules! snapshot_store {
                     .fetch_all(&mut *tx)
                     .await?
                     .into_iter()
-                    .map(|(uuid, invoice_uuid, kind, body)| $crate::domain::CfdiRecord {
-                        uuid,
-                        invoice_uuid,
-                        kind,
-                        body,
-                    })
+                    .map(Into::into)
                     .collect(),
                     bank: Self::read_bank(&mut tx, c.id).await?,
                     reconciliation: Self::read_reconciliation(&mut tx, c.id).await?,

@@ -6,7 +6,7 @@
 //! footer says the cleared balance against the statement's.
 
 use super::{LazyTable, left, right};
-use crate::finance::reconcile::{Allocation, Proposal, Reason, Tier};
+use crate::finance::reconcile::Allocation;
 use crate::finance::rules::Category;
 use crate::reconcile::{Bench, Status};
 use crate::sanitize::clean;
@@ -146,20 +146,14 @@ impl Recon {
             return Vec::new();
         }
         let f = filter.to_lowercase();
-        let mut v: Vec<&ReconLine> = b
-            .input
-            .lines
-            .iter()
-            .filter(|l| b.status(l) == status)
+        b.lines_of(status)
             .filter(|l| {
                 f.is_empty()
-                    || format!("{} {} {} {}", l.description, l.counterparty, l.reference, l.account)
-                        .to_lowercase()
-                        .contains(&f)
+                    || [&l.description, &l.counterparty, &l.reference, &l.account]
+                        .iter()
+                        .any(|t| t.to_lowercase().contains(&f))
             })
-            .collect();
-        v.reverse();
-        v
+            .collect()
     }
 
     pub fn active(&self) -> bool {
@@ -212,15 +206,13 @@ impl App {
             Ok(what) => self.say(what, false),
             Err(e) => self.say(e, true),
         }
-        // Collections, the call list and the month so far move with it.
-        let mut effects: Vec<Effect> = self
-            .data
+        // Collections, the call list and the month so far move with it; the
+        // reconciliation is read again when the company's data arrives.
+        self.data
             .as_ref()
             .map(|d| Effect::LoadCompany(d.company.clone()))
             .into_iter()
-            .collect();
-        effects.extend(self.recon_reload());
-        effects
+            .collect()
     }
 
     /// The selected line of the table shown, and the bench it is from.
@@ -274,7 +266,7 @@ impl App {
                             l.id,
                             parts(&p.allocations)
                         );
-                        let a = crate::reconcile::accept(p, &l);
+                        let a = crate::reconcile::accept(&p.allocations, &l);
                         Handled::Consumed(self.recon_write(vec![a], what, None))
                     }
                     None => {
@@ -413,36 +405,17 @@ impl App {
                             return Some(vec![]);
                         };
                         match crate::reconcile::parse_parts([text.as_str()]) {
-                            Ok(parts_given) => {
-                                let allocations: Vec<Allocation> = parts_given
-                                    .into_iter()
-                                    .map(|(number, amount)| Allocation {
-                                        customer: b
-                                            .input
-                                            .open
-                                            .iter()
-                                            .find(|o| o.number == number)
-                                            .map(|o| o.customer.clone())
-                                            .unwrap_or_default(),
-                                        number,
-                                        amount,
-                                        confirms: None,
-                                    })
-                                    .collect();
-                                let p = Proposal {
-                                    line_id: l.id,
-                                    tier: Tier::Reference,
-                                    reason: Reason::Names(Vec::new()),
-                                    allocations,
-                                };
+                            Ok(named) => {
+                                let allocations = b.allocations(named);
                                 let what = format!(
                                     "{} {}: {}",
                                     self.lang.pick("Split line", "Repartido el movimiento"),
                                     l.id,
-                                    parts(&p.allocations)
+                                    parts(&allocations)
                                 );
                                 self.views.recon.mode = Mode::Browse;
-                                return Some(self.recon_write(vec![crate::reconcile::accept(&p, &l)], what, None));
+                                let a = crate::reconcile::accept(&allocations, &l);
+                                return Some(self.recon_write(vec![a], what, None));
                             }
                             // The text stays for the user to mend.
                             Err(e) => {
@@ -694,13 +667,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         .filter(|a| a.currency.eq_ignore_ascii_case(&d.company.currency))
         .map(|a| a.balance)
         .sum();
-    let outstanding: Decimal = bench
-        .input
-        .lines
-        .iter()
-        .filter(|l| matches!(bench.status(l), Status::Unmatched | Status::Proposed))
-        .map(|l| l.amount)
-        .sum();
+    let outstanding = bench.outstanding;
     let line = format!(
         " {} {} · {} {} · {} {}",
         t("Cleared", "Conciliado"),
