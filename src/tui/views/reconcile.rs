@@ -569,13 +569,12 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         }
         (_, Some(l)) => {
             text.push(Line::from(Span::styled(
-                format!(
-                    "{} {} · {} · {}",
-                    t("Line", "Movimiento"),
-                    l.id,
-                    clean(&l.description),
-                    clean(&l.counterparty)
-                ),
+                [l.description.as_str(), l.counterparty.as_str()]
+                    .iter()
+                    .filter(|x| !x.is_empty())
+                    .fold(format!("{} {}", t("Line", "Movimiento"), l.id), |acc, x| {
+                        format!("{acc} · {}", clean(x))
+                    }),
                 th.base,
             )));
             match bench.status(l) {
