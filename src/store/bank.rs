@@ -108,11 +108,13 @@ pub(crate) use lines_where;
 macro_rules! bank_store {
     (write = $write:literal, snapshot = $snapshot:literal $(,)?) => {
         async fn bank_accounts(&self, company_id: i64) -> StoreResult<Vec<$crate::domain::BankAccount>> {
+            let mut s = self.session().await?;
             let rows: Vec<$crate::store::bank::AccountRow> =
                 sqlx::query_as(concat!($crate::store::bank::accounts_sql!(), " ORDER BY a.name"))
                     .bind(company_id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *s)
                     .await?;
+            s.done().await?;
             Ok(rows.into_iter().map(Into::into).collect())
         }
 
@@ -122,7 +124,7 @@ macro_rules! bank_store {
             q: &$crate::store::LineQuery,
         ) -> StoreResult<(Vec<$crate::domain::StoredLine>, usize)> {
             let pattern = $crate::store::sql::like_pattern(&q.filter);
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) ", $crate::store::bank::lines_where!()))
                 .bind(company_id)
                 .bind(&q.account)
@@ -167,6 +169,7 @@ macro_rules! bank_store {
             after: chrono::NaiveDate,
         ) -> StoreResult<Vec<$crate::finance::bank::BankDay>> {
             use $crate::store::sql::Money;
+            let mut s = self.session().await?;
             let rows: Vec<(chrono::NaiveDate, Money, Money)> = sqlx::query_as(
                 "SELECT l.date, SUM(CASE WHEN l.amount > 0 THEN l.amount ELSE 0 END), \
                  SUM(CASE WHEN l.amount < 0 THEN -l.amount ELSE 0 END) \
@@ -176,8 +179,9 @@ macro_rules! bank_store {
             .bind(company_id)
             .bind(currency)
             .bind(after)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *s)
             .await?;
+            s.done().await?;
             Ok(rows
                 .into_iter()
                 .map(|(date, i, o)| $crate::finance::bank::BankDay {
@@ -193,7 +197,7 @@ macro_rules! bank_store {
             company_id: i64,
             w: &$crate::domain::StatementWrite,
         ) -> StoreResult<$crate::domain::StatementImported> {
-            Self::write_statement(&self.pool, company_id, w, None).await
+            self.write_statement(company_id, w, None).await
         }
 
         async fn import_statement_stream(
@@ -202,7 +206,7 @@ macro_rules! bank_store {
             head: &$crate::domain::StatementWrite,
             mut feed: $crate::store::StatementRx,
         ) -> StoreResult<$crate::domain::StatementImported> {
-            Self::write_statement(&self.pool, company_id, head, Some(&mut feed)).await
+            self.write_statement(company_id, head, Some(&mut feed)).await
         }
     };
 }
@@ -232,14 +236,14 @@ macro_rules! bank_backup {
         /// those of `feed` until its `End`, which may bring the closing balance;
         /// a feed that closes without `End` writes nothing.
         async fn write_statement(
-            pool: &sqlx::Pool<<Self as $crate::store::sql::Backend>::Db>,
+            &self,
             company_id: i64,
             w: &$crate::domain::StatementWrite,
             mut feed: Option<&mut $crate::store::StatementRx>,
         ) -> StoreResult<$crate::domain::StatementImported> {
             use $crate::domain::AccountTarget;
             use $crate::store::sql::Money;
-            let mut tx = pool.begin_with($write).await?;
+            let mut tx = $crate::store::sql::Backend::begin_tx(self, true).await?;
             let found: Option<(i64, Money, Option<chrono::NaiveDate>)> = sqlx::query_as(
                 "SELECT id, balance, balance_date FROM bank_accounts WHERE company_id = $1 AND name = $2",
             )

@@ -7,17 +7,21 @@ macro_rules! ledger_store {
     (write = $write:literal, snapshot = $snapshot:literal, now = $now:literal, bytes = $bytes:literal $(,)?) => {
         async fn ping(&self) -> StoreResult<std::time::Duration> {
             let t = std::time::Instant::now();
-            sqlx::query("SELECT 1").execute(&self.pool).await?;
+            let mut s = self.session().await?;
+            sqlx::query("SELECT 1").execute(&mut *s).await?;
+            s.done().await?;
             Ok(t.elapsed())
         }
 
         async fn companies(&self) -> StoreResult<Vec<Company>> {
-            let mut conn = self.pool.acquire().await?;
-            Self::read_companies(&mut conn).await
+            let mut conn = self.session().await?;
+            let all = Self::read_companies(&mut conn).await?;
+            conn.done().await?;
+            Ok(all)
         }
 
         async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             let row: $crate::store::sql::CompanyRow = sqlx::query_as(
                 "INSERT INTO companies (name, industry, currency, fiscal_year_start, locale) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (name) DO UPDATE SET industry = excluded.industry, currency = excluded.currency, \
@@ -36,21 +40,28 @@ macro_rules! ledger_store {
         }
 
         async fn financials(&self, company_id: i64) -> StoreResult<Vec<MonthlyFinancials>> {
-            let mut conn = self.pool.acquire().await?;
-            Self::read_financials(&mut conn, company_id).await
+            let mut conn = self.session().await?;
+            let rows = Self::read_financials(&mut conn, company_id).await?;
+            conn.done().await?;
+            Ok(rows)
         }
 
         async fn products(&self, company_id: i64) -> StoreResult<Vec<Product>> {
-            let mut conn = self.pool.acquire().await?;
-            Self::read_products(&mut conn, company_id).await
+            let mut conn = self.session().await?;
+            let rows = Self::read_products(&mut conn, company_id).await?;
+            conn.done().await?;
+            Ok(rows)
         }
 
         async fn invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
-            let mut conn = self.pool.acquire().await?;
-            Self::read_invoices(&mut conn, company_id).await
+            let mut conn = self.session().await?;
+            let rows = Self::read_invoices(&mut conn, company_id).await?;
+            conn.done().await?;
+            Ok(rows)
         }
 
         async fn open_invoices(&self, company_id: i64, d: chrono::NaiveDate) -> StoreResult<Vec<Invoice>> {
+            let mut s = self.session().await?;
             let rows: Vec<$crate::store::sql::InvoiceRow> = sqlx::query_as(concat!(
                 "SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
                  WHERE company_id = $1 AND issue_date <= $2 \
@@ -60,8 +71,9 @@ macro_rules! ledger_store {
             ))
             .bind(company_id)
             .bind(d)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *s)
             .await?;
+            s.done().await?;
             Ok(rows.into_iter().map(Invoice::from).collect())
         }
 
@@ -77,7 +89,7 @@ macro_rules! ledger_store {
             // each half reads its own partial index (migration 0005).
             let pattern = $crate::store::sql::like_pattern(filter);
             let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             // Those paid in full after D: listed by the summaries when they
             // are at D, else found by reading the invoices.
             let kept = Self::read_summary_as_of(&mut tx, company_id).await? == Some(Some(d));
@@ -156,7 +168,7 @@ macro_rules! ledger_store {
         async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {
             use $crate::store::sql::Money;
             let (o, u) = (original, updated);
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             let done = sqlx::query(concat!(
                 "UPDATE products SET name = $3, unit_price = $4, unit_cost = $5, monthly_units = $6, \
                  fixed_costs = $7, version = version + 1, updated_at = ",
@@ -193,7 +205,7 @@ macro_rules! ledger_store {
         ) -> StoreResult<()> {
             use $crate::store::sql::Money;
             let (o, u) = (original, updated);
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             let done = sqlx::query(concat!(
                 "UPDATE financials SET revenue = $3, cogs = $4, opex = $5, sales_marketing = $6, depreciation = $7, \
                  other_income = $8, financing = $9, cash_end = $10, customers_new = $11, customers_churned = $12, \
@@ -241,7 +253,7 @@ macro_rules! ledger_store {
         async fn update_invoice(&self, company_id: i64, original: &Invoice, updated: &Invoice) -> StoreResult<()> {
             use $crate::store::sql::Money;
             let (o, u) = (original, updated);
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             let done = sqlx::query(concat!(
                 "UPDATE invoices SET customer = $3, issue_date = $4, due_date = $5, amount = $6, paid_amount = $7, \
                  paid_date = $8, version = version + 1, updated_at = ",
@@ -277,7 +289,7 @@ macro_rules! ledger_store {
         }
 
         async fn import(&self, target: &ImportTarget, batch: &ImportBatch) -> StoreResult<Company> {
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             let company = Self::resolve(&mut tx, target).await?;
             match batch {
                 ImportBatch::Financials(rows) => Self::write_financials(&mut tx, company.id, rows).await?,
@@ -301,7 +313,7 @@ macro_rules! ledger_store {
 
         async fn cfdi_records(&self, company_id: i64, uuids: &[String]) -> StoreResult<Vec<$crate::domain::CfdiRecord>> {
             // One snapshot; the UUIDs asked for in chunks, through the key and the invoice index.
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             let mut out: Vec<$crate::domain::CfdiRecord> = Vec::new();
             let mut seen = std::collections::HashSet::new();
             for chunk in uuids.chunks(500) {
@@ -332,7 +344,7 @@ macro_rules! ledger_store {
         }
 
         async fn import_cfdi(&self, target: &ImportTarget, w: &$crate::domain::CfdiWrite) -> StoreResult<Company> {
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             let company = Self::resolve(&mut tx, target).await?;
             let mut builder = if w.removed_invoices.is_empty() {
                 Self::summary_builder(&mut tx, company.id).await?

@@ -1,8 +1,9 @@
 //! Persistence: one [`Store`] trait, a SQLite and a PostgreSQL implementation,
 //! chosen from the URL scheme. Money is exact in both (see the migrations).
 
-/// Runs `$e` with `$pool` bound to the pool of whichever backend `$self` is:
-/// for statements written once for both (sqlx-sqlite reads `$N`).
+/// Runs `$e` with `$pool` bound to an executor of whichever backend `$self`
+/// is: for statements written once for both (sqlx-sqlite reads `$N`). On
+/// PostgreSQL it is a session (a transaction of its own behind a pooler).
 macro_rules! with_pool {
     ($self:expr, $pool:ident => $e:expr) => {
         match $self {
@@ -11,8 +12,13 @@ macro_rules! with_pool {
                 $e
             }
             AnyStore::Postgres(p) => {
-                let $pool = $crate::store::sql::Backend::pool(p);
-                $e
+                let mut session = $crate::store::sql::Backend::session(p).await?;
+                let r = {
+                    let $pool = &mut *session;
+                    $e
+                };
+                session.done().await?;
+                r
             }
         }
     };

@@ -202,7 +202,7 @@ macro_rules! reconcile_store {
             company_id: i64,
             f: &$crate::store::LineFilter,
         ) -> StoreResult<$crate::store::ReconcileInput> {
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             // Each part its own function: small poll frames (a test thread's
             // stack holds a debug build's whole chain of them).
             let lines = Box::pin(Self::recon_lines(&mut tx, company_id, f)).await?;
@@ -219,7 +219,7 @@ macro_rules! reconcile_store {
         }
 
         async fn reconcile(&self, company_id: i64, actions: &[$crate::store::ReconcileAction]) -> StoreResult<()> {
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             // The company's summary row first: its lock queues this company's
             // writers of invoices (PostgreSQL), so the balances read below are
             // the latest committed.
@@ -240,23 +240,24 @@ macro_rules! reconcile_store {
         }
 
         async fn payments(&self, company_id: i64, number: &str) -> StoreResult<Vec<$crate::store::Payment>> {
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             let p = Self::payments_of(&mut tx, company_id, number).await?;
             tx.commit().await?;
             Ok(p)
         }
 
         async fn bank_rules(&self, company_id: i64) -> StoreResult<Option<String>> {
-            Ok(
-                sqlx::query_scalar("SELECT source FROM bank_rules WHERE company_id = $1")
-                    .bind(company_id)
-                    .fetch_optional(&self.pool)
-                    .await?,
-            )
+            let mut s = self.session().await?;
+            let source = sqlx::query_scalar("SELECT source FROM bank_rules WHERE company_id = $1")
+                .bind(company_id)
+                .fetch_optional(&mut *s)
+                .await?;
+            s.done().await?;
+            Ok(source)
         }
 
         async fn save_bank_rules(&self, company_id: i64, source: Option<&str>) -> StoreResult<()> {
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             sqlx::query("DELETE FROM bank_rules WHERE company_id = $1")
                 .bind(company_id)
                 .execute(&mut *tx)

@@ -5,14 +5,16 @@
 macro_rules! plans_store {
     (write = $write:literal, now = $now:literal $(,)?) => {
         async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
-            let mut conn = self.pool.acquire().await?;
-            Self::read_scenarios(&mut conn, company_id).await
+            let mut conn = self.session().await?;
+            let all = Self::read_scenarios(&mut conn, company_id).await?;
+            conn.done().await?;
+            Ok(all)
         }
 
         async fn save_scenario(&self, company_id: i64, sc: &StoredScenario) -> StoreResult<i64> {
             use $crate::store::sql::Money;
             let drivers = sqlx::types::Json(&sc.drivers);
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             let version = if sc.version == 0 {
                 let inserted = sqlx::query(
                     "INSERT INTO scenarios (company_id, name, drivers, locked, base_month, start_cash, \
@@ -56,7 +58,7 @@ macro_rules! plans_store {
         }
 
         async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
-            let mut tx = self.pool.begin_with($write).await?;
+            let mut tx = self.begin_tx(true).await?;
             let taken: Option<i64> =
                 sqlx::query_scalar("SELECT version FROM scenarios WHERE company_id = $1 AND name = $2")
                     .bind(company_id)
@@ -89,12 +91,14 @@ macro_rules! plans_store {
         }
 
         async fn delete_scenario(&self, company_id: i64, name: &str, version: i64) -> StoreResult<()> {
+            let mut s = self.session().await?;
             let done = sqlx::query("DELETE FROM scenarios WHERE company_id = $1 AND name = $2 AND version = $3")
                 .bind(company_id)
                 .bind(name)
                 .bind(version)
-                .execute(&self.pool)
+                .execute(&mut *s)
                 .await?;
+            s.done().await?;
             if done.rows_affected() != 1 {
                 return Err($crate::store::stale("scenario", name));
             }
@@ -102,14 +106,19 @@ macro_rules! plans_store {
         }
 
         async fn save_mapping(&self, company_id: i64, m: &SavedMapping) -> StoreResult<()> {
-            Self::insert_mapping(&self.pool, company_id, m).await
+            let mut s = self.session().await?;
+            Self::insert_mapping(&mut *s, company_id, m).await?;
+            s.done().await
         }
 
         async fn mappings(&self, company_id: i64) -> StoreResult<Vec<SavedMapping>> {
-            Ok(sqlx::query_as($crate::store::READ_MAPPINGS_SQL)
+            let mut s = self.session().await?;
+            let all = sqlx::query_as($crate::store::READ_MAPPINGS_SQL)
                 .bind(company_id)
-                .fetch_all(&self.pool)
-                .await?)
+                .fetch_all(&mut *s)
+                .await?;
+            s.done().await?;
+            Ok(all)
         }
     };
 }

@@ -22,10 +22,102 @@ pub struct PgStore {
     pool: PgPool,
     /// This process's mark on the writes it records.
     pub(crate) session: String,
+    /// How this store reaches the server (direct, or through a pooler).
+    link: Link,
+    /// What begins a write and a read transaction on this link.
+    begin_write: String,
+    begin_snapshot: String,
+    settings: PgSettings,
+}
+
+/// How Katalis uses a PostgreSQL, from the configuration (`[postgres]`,
+/// `database_direct_url`) and the URL (`?pooler=`).
+#[derive(Debug, Clone, Default)]
+pub struct PgSettings {
+    /// A URL that reaches the server itself, not through the pooler: for
+    /// migrations and for `LISTEN` (live refresh).
+    pub direct_url: Option<String>,
+    /// At most this many connections of this process (0: the default, 2).
+    pub max_connections: u32,
+    /// The longest a statement may run (`None`: 30 s; zero: no limit).
+    pub statement_timeout: Option<Duration>,
+}
+
+/// A store's connection, as found or as the URL says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// Straight to the server (or through a session-mode pooler or a tunnel:
+    /// one client, one server session).
+    Direct,
+    /// Through a transaction-mode pooler: no session state outside a
+    /// transaction, no prepared statement kept between transactions.
+    Pooled { why: String },
 }
 
 /// How long opening a PostgreSQL store waits for the server.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default pool size of a command; the interface asks for 3.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 2;
+/// The default `statement_timeout`.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// An idle connection is closed after this long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl PgSettings {
+    pub fn statement_timeout(&self) -> Duration {
+        self.statement_timeout.unwrap_or(DEFAULT_STATEMENT_TIMEOUT)
+    }
+
+    fn pool_size(&self) -> u32 {
+        if self.max_connections == 0 {
+            DEFAULT_MAX_CONNECTIONS
+        } else {
+            self.max_connections
+        }
+    }
+}
+
+/// What the URL's own `pooler=` says (`transaction`, `session`, `none`,
+/// `auto`), and the URL without it (the driver does not know it).
+fn pooler_param(url: &str) -> StoreResult<(Option<bool>, String)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((None, url.to_owned()));
+    };
+    let mut said = None;
+    let mut kept = Vec::new();
+    for kv in query.split('&') {
+        match kv.split_once('=') {
+            Some(("pooler", v)) => {
+                said = match v {
+                    "transaction" | "true" => Some(true),
+                    "session" | "none" | "false" => Some(false),
+                    "auto" => None,
+                    other => {
+                        return Err(StoreError::Conflict(format!(
+                            "pooler={} in the database URL: use pooler=transaction, session, none or auto",
+                            crate::sanitize::clean(other)
+                        )));
+                    }
+                }
+            }
+            _ => kept.push(kv),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((said, url))
+}
+
+/// Connection options no pooler refuses: no `extra_float_digits`, no
+/// `options`; what a session would set travels in each transaction instead.
+fn connect_options(url: &str) -> StoreResult<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)?
+        .application_name("katalis")
+        .extra_float_digits(None))
+}
 
 /// One line for a failed connection: the place and the cause, in words.
 fn why_unreachable(place: &str, user: &str, e: &sqlx::Error) -> String {
@@ -79,24 +171,26 @@ impl PgStore {
     /// Applies the migrations this binary carries (`katalis migrate`).
     pub async fn migrate(&self) -> StoreResult<Vec<i64>> {
         let before = self.applied().await?;
-        MIGRATOR.run(&self.pool).await?;
+        self.run_migrations("migrating").await?;
         self.backfill().await?;
         let after = self.applied().await?;
         Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
     }
 
     async fn applied(&self) -> StoreResult<Vec<i64>> {
+        let mut s = self.session().await?;
         let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *s)
             .await?;
-        if !exists {
-            return Ok(Vec::new());
-        }
-        Ok(
+        let applied = if exists {
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?,
-        )
+                .fetch_all(&mut *s)
+                .await?
+        } else {
+            Vec::new()
+        };
+        s.done().await?;
+        Ok(applied)
     }
 
     /// Opening needs only a viewer's rights: a current store is used as it is; an
@@ -113,31 +207,36 @@ impl PgStore {
         if missing.is_empty() {
             return Ok(());
         }
+        let mut s = self.session().await?;
         let may: bool = sqlx::query_scalar(
             "SELECT COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)              OR (to_regclass('public.companies') IS NULL AND has_schema_privilege('public', 'CREATE'))              OR (to_regclass('public.companies') IS NOT NULL AND pg_has_role(current_user,                  (SELECT relowner FROM pg_class WHERE oid = to_regclass('public.companies')), 'MEMBER'))",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *s)
         .await?;
+        s.done().await?;
         if !may {
             return Err(StoreError::Outdated(missing.join(", ")));
         }
-        MIGRATOR.run(&self.pool).await?;
+        self.run_migrations(&format!("applying migration {}", missing.join(", ")))
+            .await?;
         self.backfill().await
     }
 
     /// Receivables summaries for the companies of a store made before them
     /// (by the role that migrated it, which may write every company).
     async fn backfill(&self) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_tx(true).await?;
         Self::backfill_summaries(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn writable(&self) -> StoreResult<()> {
+        let mut s = self.session().await?;
         let ro: String = sqlx::query_scalar("SHOW transaction_read_only")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *s)
             .await?;
+        s.done().await?;
         if ro == "on" {
             return Err(StoreError::ReadOnly(
                 "the PostgreSQL session (a read-only replica or role)".into(),
@@ -147,51 +246,151 @@ impl PgStore {
     }
 
     pub async fn connect(url: &str) -> StoreResult<PgStore> {
-        Self::open(url, true).await
+        Self::open_with(url, &PgSettings::default(), true).await
+    }
+
+    pub async fn open(url: &str, migrate: bool) -> StoreResult<PgStore> {
+        Self::open_with(url, &PgSettings::default(), migrate).await
     }
 
     /// Opens the pool; with `migrate`, applies what is missing when the role may.
-    pub async fn open(url: &str, migrate: bool) -> StoreResult<PgStore> {
-        // The receivables aggregate groups a company's invoices by customer and
-        // aging bucket in one hash table: room for it in memory, so it never
-        // spills to disk (a test checks the plan at a million invoices).
-        let opts = PgConnectOptions::from_str(url)?
-            .application_name("katalis")
-            .options([("work_mem", "64MB")]);
+    pub async fn open_with(url: &str, settings: &PgSettings, migrate: bool) -> StoreResult<PgStore> {
+        let (said, url) = pooler_param(url)?;
+        let opts = connect_options(&url)?;
         // One connection first, so a failure names the host and the cause
         // (refused, timed out, TLS, authentication) rather than "pool timed out".
         let place = format!("{}:{}", crate::sanitize::clean(opts.get_host()), opts.get_port());
-        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts)).await {
-            Err(_) => {
-                return Err(StoreError::Unreachable(format!(
-                    "{place}: no answer within {} s (timed out)",
-                    CONNECT_TIMEOUT.as_secs()
-                )));
+        let probe_opts = opts.clone().statement_cache_capacity(0);
+        let first = Self::probe(&place, &probe_opts).await?;
+        let link = match said {
+            None => Self::detect(first, &place, &probe_opts).await?,
+            Some(pooled) => {
+                let _ = first.close().await;
+                if pooled {
+                    Link::Pooled {
+                        why: "pooler=transaction in the database URL".into(),
+                    }
+                } else {
+                    Link::Direct
+                }
             }
-            Ok(Err(e)) => {
-                return Err(StoreError::Unreachable(why_unreachable(
-                    &place,
-                    opts.get_username(),
-                    &e,
-                )));
-            }
-            Ok(Ok(c)) => {
-                let _ = sqlx::Connection::close(c).await;
-            }
+        };
+        let pooled = matches!(link, Link::Pooled { .. });
+        // The receivables aggregate groups a company's invoices by customer and
+        // aging bucket in one hash table: room for it in memory, so it never
+        // spills to disk (a test checks the plan at a million invoices).
+        let limit = settings.statement_timeout().as_millis();
+        let mut local = format!("SET LOCAL statement_timeout = {limit}; SET LOCAL work_mem = '64MB'");
+        if pooled {
+            // Statements another client of the pooler left on this server.
+            local.push_str("; DEALLOCATE ALL");
         }
+        let opts = if pooled { opts.statement_cache_capacity(0) } else { opts };
         let pool = PgPoolOptions::new()
-            .max_connections(5)
+            .max_connections(settings.pool_size())
+            .min_connections(0)
+            .idle_timeout(IDLE_TIMEOUT)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(opts)
-            .await?;
+            .connect_lazy_with(opts);
         let store = PgStore {
             pool,
             session: super::team::new_session(),
+            begin_write: format!("BEGIN; {local}"),
+            begin_snapshot: format!("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; {local}"),
+            link,
+            settings: settings.clone(),
         };
         if migrate {
             store.migrate_if_allowed().await?;
         }
         Ok(store)
+    }
+
+    /// The first connection, or why there is none, in one line.
+    async fn probe(place: &str, opts: &PgConnectOptions) -> StoreResult<PgConnection> {
+        match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(opts)).await {
+            Err(_) => Err(StoreError::Unreachable(format!(
+                "{place}: no answer within {} s (timed out)",
+                CONNECT_TIMEOUT.as_secs()
+            ))),
+            Ok(Err(e)) => Err(StoreError::Unreachable(why_unreachable(place, opts.get_username(), &e))),
+            Ok(Ok(c)) => Ok(c),
+        }
+    }
+
+    /// Whether a transaction pooler stands between us and the server: the
+    /// host says so (managed poolers' names), or two connections of ours,
+    /// one after the other, are served by one server process, which never
+    /// happens to direct connections.
+    async fn detect(mut first: PgConnection, place: &str, opts: &PgConnectOptions) -> StoreResult<Link> {
+        let host = opts.get_host().to_ascii_lowercase();
+        if host.contains("pooler") {
+            let _ = first.close().await;
+            return Ok(Link::Pooled {
+                why: format!("the host name {} names a pooler", crate::sanitize::clean(&host)),
+            });
+        }
+        // The simple protocol: a prepared statement would stay on the server
+        // and collide with the second connection's, were they the same.
+        async fn pid(c: &mut PgConnection) -> StoreResult<i32> {
+            use sqlx::Row;
+            Ok(sqlx::raw_sql("SELECT pg_backend_pid()")
+                .fetch_one(c)
+                .await?
+                .try_get(0)?)
+        }
+        let a = pid(&mut first).await?;
+        let mut second = Self::probe(place, opts).await?;
+        let b = pid(&mut second).await?;
+        let _ = first.close().await;
+        let _ = second.close().await;
+        Ok(if a == b {
+            Link::Pooled {
+                why: "two connections were served by one server process".into(),
+            }
+        } else {
+            Link::Direct
+        })
+    }
+
+    /// How this store reaches its server.
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    pub fn settings(&self) -> &PgSettings {
+        &self.settings
+    }
+
+    /// A connection straight to the server, for what needs a session
+    /// (migrations): the pool's own link when it is direct, else the
+    /// configured direct URL, else a message that says what to set.
+    async fn direct(&self, what: &str) -> StoreResult<Option<PgConnection>> {
+        if self.link == Link::Direct {
+            return Ok(None);
+        }
+        let Some(url) = &self.settings.direct_url else {
+            return Err(StoreError::Conflict(format!(
+                "{what} needs a direct connection to PostgreSQL, and this one goes through a transaction pooler: \
+                 set database_direct_url in the config (or KATALIS_DATABASE_DIRECT_URL) to the server's own address"
+            )));
+        };
+        let (_, url) = pooler_param(url)?;
+        let opts = connect_options(&url)?;
+        let place = format!("{}:{}", crate::sanitize::clean(opts.get_host()), opts.get_port());
+        Self::probe(&place, &opts).await.map(Some)
+    }
+
+    /// Runs the migrations, over a direct connection.
+    async fn run_migrations(&self, what: &str) -> StoreResult<()> {
+        match self.direct(what).await? {
+            None => MIGRATOR.run(&self.pool).await?,
+            Some(mut c) => {
+                MIGRATOR.run(&mut c).await?;
+                let _ = c.close().await;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -217,6 +416,18 @@ impl super::sql::Backend for PgStore {
 
     fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    async fn begin_tx(&self, write: bool) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let sql = if write { &self.begin_write } else { &self.begin_snapshot };
+        Ok(self.pool.begin_with(sqlx::AssertSqlSafe(sql.clone())).await?)
+    }
+
+    async fn session(&self) -> StoreResult<super::sql::Session<sqlx::Postgres>> {
+        Ok(match self.link {
+            Link::Direct => super::sql::Session::Plain(self.pool.acquire().await?),
+            Link::Pooled { .. } => super::sql::Session::Tx(self.begin_tx(true).await?),
+        })
     }
 
     async fn write_financials(tx: &mut PgConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
@@ -355,7 +566,7 @@ super::sql::backend!(
         }
 
         async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_tx(true).await?;
             let company = Self::resolve(&mut tx, target).await?;
             let (id, feed) = (company.id, &mut feed);
             let (rows, spec) = match feed.recv().await {
@@ -395,14 +606,13 @@ super::sql::backend!(
             }
             tx.commit().await?;
             if rows >= pg_copy::ANALYZE_FROM_ROWS {
-                sqlx::query(spec.analyze).execute(&self.pool).await?;
+                sqlx::raw_sql(spec.analyze).execute(&self.pool).await?;
             }
             Ok(company)
         }
 
         async fn restore(&self, b: &Backup) -> StoreResult<()> {
-            let mut conn = self.pool.acquire().await?;
-            let mut tx = conn.begin().await?;
+            let mut tx = self.begin_tx(true).await?;
             sqlx::query("LOCK TABLE companies IN EXCLUSIVE MODE")
                 .execute(&mut *tx)
                 .await?;
@@ -412,7 +622,7 @@ super::sql::backend!(
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            sqlx::query("ANALYZE").execute(&self.pool).await?;
+            sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;
             Ok(())
         }
     },

@@ -8,7 +8,7 @@ macro_rules! receivables_store {
         async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
             use $crate::store::sql::Money;
             let d = m.last_day();
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             if Self::read_summary_as_of(&mut tx, company_id).await? == Some(Some(d)) {
                 // The summaries kept by writes: O(customers + months).
                 let flows = Self::read_month_flows(&mut tx, company_id).await?;
@@ -55,7 +55,7 @@ macro_rules! receivables_store {
             company_id: i64,
         ) -> StoreResult<$crate::finance::collections::ReceivableFlows> {
             use $crate::store::sql::Money;
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             if Self::read_summary_as_of(&mut tx, company_id).await?.is_some() {
                 let flows = Self::read_month_flows(&mut tx, company_id).await?;
                 tx.commit().await?;
@@ -84,7 +84,7 @@ macro_rules! receivables_store {
 
         async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
             let d = m.last_day();
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             if Self::read_summary_as_of(&mut tx, company_id).await? == Some(Some(d)) {
                 let flows = Self::read_month_flows(&mut tx, company_id).await?;
                 let late: Vec<(String, i64, i64)> =
@@ -126,7 +126,7 @@ macro_rules! receivables_store {
 
         async fn weekly_collections(&self, company_id: i64, m: Month) -> StoreResult<Option<Vec<rust_decimal::Decimal>>> {
             use $crate::store::sql::Money;
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             if Self::read_summary_as_of(&mut tx, company_id).await? != Some(Some(m.last_day())) {
                 tx.commit().await?;
                 return Ok(None);

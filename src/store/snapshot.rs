@@ -6,7 +6,7 @@ macro_rules! snapshot_store {
     (snapshot = $snapshot:literal, bytes = $bytes:literal $(,)?) => {
         async fn backup(&self) -> StoreResult<Backup> {
             // One read transaction: every table seen at the same instant.
-            let mut tx = self.pool.begin_with($snapshot).await?;
+            let mut tx = self.begin_tx(false).await?;
             let mut companies = Vec::new();
             for c in Self::read_companies(&mut tx).await? {
                 let analyses = sqlx::query_as(

@@ -492,6 +492,42 @@ pub(crate) trait Dialect {
     const DUE_OFFSET: &'static str;
 }
 
+/// A connection for a few statements: the pool's, or a transaction of its
+/// own (see [`Backend::session`]); [`Session::done`] commits the latter.
+pub(crate) enum Session<DB: sqlx::Database> {
+    Plain(sqlx::pool::PoolConnection<DB>),
+    Tx(sqlx::Transaction<'static, DB>),
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for Session<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Session::Plain(c) => c,
+            Session::Tx(t) => t,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Session<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Session::Plain(c) => c,
+            Session::Tx(t) => t,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> Session<DB> {
+    /// Ends the session: its transaction, if it has one, is committed.
+    pub(crate) async fn done(self) -> StoreResult<()> {
+        if let Session::Tx(t) = self {
+            t.commit().await?;
+        }
+        Ok(())
+    }
+}
+
 /// What the shared bodies call of a backend besides SQL: its pool and the
 /// bulk writes each does its own way (SQLite's prepared statements,
 /// PostgreSQL's COPY and arrays), inside the caller's transaction.
@@ -499,6 +535,21 @@ pub(crate) trait Backend: Dialect {
     type Db: sqlx::Database;
     type Conn;
     fn pool(&self) -> &sqlx::Pool<Self::Db>;
+    /// Begins a write (`true`) or a consistent read (`false`) transaction the
+    /// way this store's connection wants it (behind a transaction pooler, with
+    /// the settings a session cannot keep).
+    async fn begin_tx(&self, write: bool) -> StoreResult<sqlx::Transaction<'static, Self::Db>> {
+        Ok(self
+            .pool()
+            .begin_with(if write { Self::WRITE } else { Self::SNAPSHOT })
+            .await?)
+    }
+    /// A connection for statements outside a transaction of the caller's:
+    /// the pool's own, or, behind a transaction pooler, a transaction (the
+    /// pooler keeps a client on one server only within a transaction).
+    async fn session(&self) -> StoreResult<Session<Self::Db>> {
+        Ok(Session::Plain(self.pool().acquire().await?))
+    }
     async fn write_financials(tx: &mut Self::Conn, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()>;
     async fn write_products(tx: &mut Self::Conn, company: i64, rows: &[Product]) -> StoreResult<()>;
     async fn write_invoices(tx: &mut Self::Conn, company: i64, rows: &[Invoice]) -> StoreResult<()>;

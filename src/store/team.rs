@@ -188,9 +188,14 @@ impl AnyStore {
     pub async fn login(&self) -> StoreResult<String> {
         match self {
             AnyStore::Sqlite(_) => Ok(os_user()),
-            AnyStore::Postgres(p) => Ok(sqlx::query_scalar("SELECT current_user::text")
-                .fetch_one(p.pool())
-                .await?),
+            AnyStore::Postgres(p) => {
+                let mut s = p.session().await?;
+                let login = sqlx::query_scalar("SELECT current_user::text")
+                    .fetch_one(&mut *s)
+                    .await?;
+                s.done().await?;
+                Ok(login)
+            }
         }
     }
 
@@ -200,11 +205,13 @@ impl AnyStore {
         let AnyStore::Postgres(p) = self else {
             return Ok(None);
         };
+        let mut s = p.session().await?;
         let row = sqlx::query(
             "SELECT COALESCE(ssl, false), COALESCE(version, '') FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
         )
-        .fetch_optional(p.pool())
+        .fetch_optional(&mut *s)
         .await?;
+        s.done().await?;
         let (ssl, version): (bool, String) = match row {
             Some(r) => (r.try_get(0)?, r.try_get(1)?),
             None => (false, String::new()),
@@ -287,13 +294,15 @@ impl AnyStore {
                 os_user()
             )),
             AnyStore::Postgres(p) => {
+                let mut s = p.session().await?;
                 let row = sqlx::query(
                     "SELECT current_user::text, katalis_is_admin(current_user::text), \
                      (SELECT string_agg(role || ' of ' || company_id, ', ' ORDER BY company_id) \
                       FROM company_members WHERE member = current_user::text)",
                 )
-                .fetch_one(p.pool())
+                .fetch_one(&mut *s)
                 .await?;
+                s.done().await?;
                 let (login, admin, roles): (String, bool, Option<String>) =
                     (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
                 Ok(if admin {
@@ -313,11 +322,13 @@ impl AnyStore {
         match self {
             AnyStore::Sqlite(_) => Ok(Access::Local),
             AnyStore::Postgres(p) => {
+                let mut s = p.session().await?;
                 let row =
                     sqlx::query("SELECT katalis_is_admin(current_user::text), katalis_rank($1, current_user::text)")
                         .bind(company_id)
-                        .fetch_one(p.pool())
+                        .fetch_one(&mut *s)
                         .await?;
+                s.done().await?;
                 let admin: bool = row.try_get(0)?;
                 let rank: i32 = row.try_get(1)?;
                 Ok(Access::Role(if admin {
@@ -352,9 +363,10 @@ impl AnyStore {
                 "admin is not a company role: it is whoever owns the schema".into(),
             ));
         }
+        let mut tx = p.begin_tx(true).await?;
         let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
             .bind(login)
-            .fetch_one(p.pool())
+            .fetch_one(&mut *tx)
             .await?;
         if !exists {
             if !create_login {
@@ -364,10 +376,9 @@ impl AnyStore {
             }
             // Identifiers cannot be bound: the name was checked above.
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE ROLE \"{login}\" LOGIN")))
-                .execute(p.pool())
+                .execute(&mut *tx)
                 .await?;
         }
-        let mut tx = p.pool().begin().await?;
         sqlx::query(
             "INSERT INTO company_members (company_id, member, role) VALUES ($1, $2, $3) \
              ON CONFLICT (company_id, member) DO UPDATE SET role = excluded.role",
@@ -391,7 +402,7 @@ impl AnyStore {
             return Err(needs_postgres());
         };
         check_login(login)?;
-        let mut tx = p.pool().begin().await?;
+        let mut tx = p.begin_tx(true).await?;
         let gone = sqlx::query("DELETE FROM company_members WHERE company_id = $1 AND member = $2")
             .bind(company_id)
             .bind(login)
@@ -416,10 +427,12 @@ impl AnyStore {
         let AnyStore::Postgres(p) = self else {
             return Err(needs_postgres());
         };
+        let mut s = p.session().await?;
         let rows = sqlx::query("SELECT member, role FROM company_members WHERE company_id = $1 ORDER BY member")
             .bind(company_id)
-            .fetch_all(p.pool())
+            .fetch_all(&mut *s)
             .await?;
+        s.done().await?;
         rows.iter()
             .map(|r| {
                 Ok(MemberRow {
@@ -452,6 +465,7 @@ impl AnyStore {
             AnyStore::Postgres(p) => {
                 // One statement: the row, and the notification every open
                 // interface listens for (sent when it commits).
+                let mut s = p.session().await?;
                 sqlx::query(
                     "WITH ins AS (INSERT INTO audit (company_id, company, action, target, detail, session) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING company_id, who, action, session) \
@@ -464,8 +478,9 @@ impl AnyStore {
                 .bind(&e.target)
                 .bind(&e.detail)
                 .bind(&p.session)
-                .execute(p.pool())
+                .execute(&mut *s)
                 .await?;
+                s.done().await?;
             }
         }
         Ok(())
