@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub database_url: Option<String>,
+    /// The server's own address when `database_url` goes through a pooler:
+    /// migrations and live refresh (`LISTEN`) use it.
+    pub database_direct_url: Option<String>,
+    pub postgres: Option<PostgresFile>,
     pub language: Option<String>,
     pub theme: Option<String>,
     pub keys: Option<toml::Table>,
@@ -44,6 +48,16 @@ impl Setting {
             Setting::Bool(b) => b.to_string(),
         }
     }
+}
+
+/// `[postgres]` of the config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresFile {
+    /// This process's connections at most (default: 3 for the interface, 2 for a command).
+    pub max_connections: Option<u32>,
+    /// Seconds a statement may run (default 30; 0: no limit).
+    pub statement_timeout: Option<u64>,
 }
 
 /// `[ai]` of the config file; an unknown key is refused with its name.
@@ -90,6 +104,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    /// How a PostgreSQL store is used: direct URL, pool size, statement timeout.
+    pub postgres: crate::store::PgSettings,
     /// The URL is the platform default (created on first run), not one the user named.
     pub database_is_default: bool,
     pub lang: Lang,
@@ -191,6 +207,19 @@ impl Config {
             Some(u) => u,
             None => default_database_url()?,
         };
+        let pg = file.postgres.clone().unwrap_or_default();
+        if pg.max_connections == Some(0) {
+            return Err(ConfigError::Value {
+                key: "postgres.max_connections".into(),
+                value: "0".into(),
+                expected: "a number of connections, 1 or more",
+            });
+        }
+        let postgres = crate::store::PgSettings {
+            direct_url: env("KATALIS_DATABASE_DIRECT_URL").or(file.database_direct_url.clone()),
+            max_connections: pg.max_connections.unwrap_or(0),
+            statement_timeout: pg.statement_timeout.map(std::time::Duration::from_secs),
+        };
         let lang = if let Some(l) = &flags.lang {
             lang_of("--lang", l)?
         } else if let Some(l) = env("KATALIS_LANG") {
@@ -243,6 +272,7 @@ impl Config {
         };
         Ok(Config {
             database_url,
+            postgres,
             database_is_default,
             lang,
             theme,

@@ -10,6 +10,9 @@ use katalis::store::{AnyStore, Store};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// The interface's pool: a read, a write and a refresh at once.
+const INTERFACE_CONNECTIONS: u32 = 3;
+
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2 here
     if matches!(cli.command, Some(Command::Import(_))) && cli.global.company.is_none() {
@@ -115,11 +118,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         check_store_dir(&cfg.database_url)?;
     }
     if let Some(Command::Migrate) = cli.command {
-        commands::team::migrate(&cfg.database_url).await?;
+        commands::team::migrate(&cfg.database_url, &cfg.postgres).await?;
         return Ok(ExitCode::SUCCESS);
     }
+    // The interface keeps up to 3 connections (a read, a write, a refresh);
+    // a command 2, unless the configuration says otherwise.
+    let mut pg = cfg.postgres.clone();
+    if pg.max_connections == 0 && cli.command.is_none() {
+        pg.max_connections = INTERFACE_CONNECTIONS;
+    }
     let store = std::sync::Arc::new(
-        AnyStore::connect(&cfg.database_url)
+        AnyStore::connect_with(&cfg.database_url, &pg)
             .await
             .map_err(|e| eyre!("cannot open the store: {e}"))?,
     );

@@ -167,9 +167,9 @@ async fn overlapping_downloads_give_their_union_once() {
         let got: Vec<(String, String)> = lines(url, "ofx").into_iter().map(|(d, a, _)| (d, a)).collect();
         assert_eq!(got, expected());
         // An account removed takes its lines, and only its own, with it.
-        assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 22);
-        raw(url, "DELETE FROM bank_accounts WHERE name = 'csv'").await;
-        assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 11, "{}", ts.name);
+        assert_eq!(raw(&ts.raw, "SELECT count(*) FROM bank_lines").await, 22);
+        raw(&ts.raw, "DELETE FROM bank_accounts WHERE name = 'csv'").await;
+        assert_eq!(raw(&ts.raw, "SELECT count(*) FROM bank_lines").await, 11, "{}", ts.name);
         assert_eq!(lines(url, "ofx").len(), 11);
         // A line of no account is refused; on PostgreSQL, one of another
         // company's account too (SQLite keeps the account's foreign key and
@@ -185,16 +185,16 @@ async fn overlapping_downloads_give_their_union_once() {
             "(SELECT max(id) FROM companies)",
             "(SELECT max(id) + 1 FROM bank_accounts)",
         );
-        assert!(try_raw(url, &no_account).await.is_err(), "{}", ts.name);
+        assert!(try_raw(&ts.raw, &no_account).await.is_err(), "{}", ts.name);
         if ts.name != "sqlite" {
             let elsewhere = line(
                 "(SELECT max(id) + 1 FROM companies)",
                 "(SELECT max(id) FROM bank_accounts)",
             );
-            assert!(try_raw(url, &elsewhere).await.is_err(), "{}", ts.name);
+            assert!(try_raw(&ts.raw, &elsewhere).await.is_err(), "{}", ts.name);
         }
-        raw(url, "DELETE FROM companies").await;
-        assert_eq!(raw(url, "SELECT count(*) FROM bank_lines").await, 0, "{}", ts.name);
+        raw(&ts.raw, "DELETE FROM companies").await;
+        assert_eq!(raw(&ts.raw, "SELECT count(*) FROM bank_lines").await, 0, "{}", ts.name);
     }
 }
 

@@ -572,9 +572,9 @@ async fn invoices_always_belong_to_a_company() {
                           VALUES (987654, 'X', 'Y', '2025-01-01', '2025-01-02', 1, 0)";
         let delete_sql = "DELETE FROM companies WHERE name = 'Owner'";
         let count_sql = "SELECT COUNT(*) FROM invoices";
-        if s.name == "postgres" {
+        if s.name != "sqlite" {
             use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&s.url).await.unwrap();
+            let mut conn = sqlx::PgConnection::connect(&s.raw).await.unwrap();
             assert!(
                 sqlx::query(orphan_sql).execute(&mut conn).await.is_err(),
                 "orphan invoice refused"
@@ -1204,14 +1204,14 @@ async fn a_store_made_before_the_summaries_gets_them_when_migrated() {
             }
             katalis::store::AnyStore::Postgres(_) => {
                 use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect(&s.url).await.unwrap();
+                let mut conn = sqlx::PgConnection::connect(&s.raw).await.unwrap();
                 sqlx::raw_sql(wipe).execute(&mut conn).await.unwrap();
             }
         }
         assert_eq!(s.store.receivables_as_of(c.id).await.unwrap(), None, "{}", s.name);
         // Without them every read scans the invoices, and says the same.
         assert_eq!(report_json(&s.store, DEMO[0], None).await, before, "{}", s.name);
-        let (migrated, _) = katalis::store::AnyStore::migrate(&s.url).await.unwrap();
+        let (migrated, _) = katalis::store::AnyStore::migrate(&s.url, &s.pg).await.unwrap();
         let m = katalis::finance::as_of_month(
             &katalis::finance::Ledger::new(migrated.financials(c.id).await.unwrap()),
             None,
@@ -1287,7 +1287,7 @@ async fn concurrent_edits_keep_the_summaries_exact() {
             .import(&t, &ImportBatch::Invoices(invoices.clone()))
             .await
             .unwrap();
-        let other = AnyStore::connect(&s.url).await.unwrap();
+        let other = AnyStore::connect_with(&s.url, &s.pg).await.unwrap();
         let mut now = invoices.clone();
         let mut rounds = 0;
         for round in 0..20 {

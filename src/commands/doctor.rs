@@ -92,7 +92,7 @@ pub async fn run(cfg: &Config) -> bool {
     });
     let t = Instant::now();
     let url = crate::sanitize::clean(&redact_url(&cfg.database_url));
-    match AnyStore::connect(&cfg.database_url).await {
+    match AnyStore::connect_with(&cfg.database_url, &cfg.postgres).await {
         Ok(store) => {
             checks.push(Check {
                 name: "store",
@@ -100,6 +100,25 @@ pub async fn run(cfg: &Config) -> bool {
                 detail: format!("{} at {url}", store.kind()),
                 took: t.elapsed(),
             });
+            let t = Instant::now();
+            match store.describe_link().await {
+                Ok(lines) => {
+                    for (name, ok, detail) in lines {
+                        checks.push(Check {
+                            name,
+                            ok,
+                            detail,
+                            took: t.elapsed(),
+                        });
+                    }
+                }
+                Err(e) => checks.push(Check {
+                    name: "link",
+                    ok: false,
+                    detail: crate::sanitize::clean(&e.to_string()),
+                    took: t.elapsed(),
+                }),
+            }
             let t = Instant::now();
             let ping = store.ping().await;
             checks.push(Check {

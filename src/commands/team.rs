@@ -7,8 +7,8 @@ use crate::store::{AnyStore, Store};
 use color_eyre::eyre::{Result, eyre};
 
 /// `katalis migrate`.
-pub async fn migrate(url: &str) -> Result<()> {
-    let (store, applied) = AnyStore::migrate(url).await.map_err(|e| eyre!("{e}"))?;
+pub async fn migrate(url: &str, pg: &crate::store::PgSettings) -> Result<()> {
+    let (store, applied) = AnyStore::migrate(url, pg).await.map_err(|e| eyre!("{e}"))?;
     let status = store.migration_status().await?;
     store.close().await;
     if applied.is_empty() {

@@ -33,7 +33,7 @@ mod ledger;
 mod payments;
 mod pg_copy;
 mod plans;
-mod postgres;
+pub mod postgres;
 mod receivables;
 mod snapshot;
 pub(crate) mod sql;
@@ -46,7 +46,7 @@ pub use backup::{
     AnalysisRecord, Backup, BankAccountBackup, BankImportBackup, BankLineBackup, CompanyBackup, Member,
     RecommendationRecord, SavedMapping, StoredScenario,
 };
-pub use postgres::PgStore;
+pub use postgres::{Link, PgSettings, PgStore};
 pub use sql::COLLECTIONS_SQL;
 pub(crate) use sql::iso_date;
 pub use sqlite::SqliteStore;
@@ -356,9 +356,9 @@ pub enum AnyStore {
 impl AnyStore {
     /// `katalis migrate`: opens the store at `url` and applies every migration
     /// this binary carries; returns the versions applied now.
-    pub async fn migrate(url: &str) -> StoreResult<(AnyStore, Vec<i64>)> {
+    pub async fn migrate(url: &str, pg: &PgSettings) -> StoreResult<(AnyStore, Vec<i64>)> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let store = PgStore::open(url, false).await?;
+            let store = PgStore::open_with(url, pg, false).await?;
             let applied = store.migrate().await.map_err(postgres::explain)?;
             Ok((AnyStore::Postgres(store), applied))
         } else {
@@ -370,10 +370,15 @@ impl AnyStore {
 
     /// Opens (creating when needed) and migrates the store at `url`.
     pub async fn connect(url: &str) -> StoreResult<AnyStore> {
+        Self::connect_with(url, &PgSettings::default()).await
+    }
+
+    /// [`AnyStore::connect`] with the configuration's PostgreSQL settings.
+    pub async fn connect_with(url: &str, pg: &PgSettings) -> StoreResult<AnyStore> {
         if url.starts_with("sqlite:") {
             Ok(AnyStore::Sqlite(SqliteStore::connect(url).await?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(AnyStore::Postgres(PgStore::connect(url).await?))
+            Ok(AnyStore::Postgres(PgStore::open_with(url, pg, true).await?))
         } else {
             Err(StoreError::BadUrl(crate::sanitize::clean(url)))
         }
@@ -449,9 +454,10 @@ impl AnyStore {
                 let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "EXPLAIN (ANALYZE, BUFFERS) {COLLECTIONS_SQL}"
                 )));
-                let rows: Vec<(String,)> = sql::bind_collections!(query, company_id, m)
-                    .fetch_all(sql::Backend::pool(p))
-                    .await?;
+                // In a read transaction as the reports run it (its work_mem).
+                let mut tx = sql::Backend::begin_tx(p, false).await?;
+                let rows: Vec<(String,)> = sql::bind_collections!(query, company_id, m).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
                 rows.into_iter().map(|r| r.0 + "\n").collect()
             }
         })

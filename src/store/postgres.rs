@@ -56,6 +56,17 @@ pub enum Link {
 
 /// How long opening a PostgreSQL store waits for the server.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Where live refresh learns of others' writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// `LISTEN` on a connection like the pool's.
+    Pool,
+    /// `LISTEN` on the configured direct URL.
+    Direct(String),
+    /// The audit trail, read every 2 s.
+    Poll,
+}
+
 /// The default pool size of a command; the interface asks for 3.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 2;
 /// The default `statement_timeout`.
@@ -340,6 +351,7 @@ impl PgStore {
                 .try_get(0)?)
         }
         let a = pid(&mut first).await?;
+        let again = pid(&mut first).await?;
         let mut second = Self::probe(place, opts).await?;
         let b = pid(&mut second).await?;
         let _ = first.close().await;
@@ -347,6 +359,10 @@ impl PgStore {
         Ok(if a == b {
             Link::Pooled {
                 why: "two connections were served by one server process".into(),
+            }
+        } else if a != again {
+            Link::Pooled {
+                why: "one connection was served by two server processes".into(),
             }
         } else {
             Link::Direct
@@ -356,6 +372,24 @@ impl PgStore {
     /// How this store reaches its server.
     pub fn link(&self) -> &Link {
         &self.link
+    }
+
+    /// Where live refresh listens: the pool's server, the direct URL, or
+    /// nowhere (a transaction pooler cannot carry `LISTEN`: poll instead).
+    pub fn listen_url(&self) -> Listen {
+        match (&self.link, &self.settings.direct_url) {
+            (Link::Direct, _) => Listen::Pool,
+            (Link::Pooled { .. }, Some(url)) => match pooler_param(url) {
+                Ok((_, url)) => Listen::Direct(url),
+                Err(_) => Listen::Poll,
+            },
+            (Link::Pooled { .. }, None) => Listen::Poll,
+        }
+    }
+
+    /// The pool's size: at most this many connections at once.
+    pub fn pool_size(&self) -> u32 {
+        self.settings.pool_size()
     }
 
     pub fn settings(&self) -> &PgSettings {

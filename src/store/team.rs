@@ -199,6 +199,58 @@ impl AnyStore {
         }
     }
 
+    /// How a PostgreSQL store is reached and what it costs the server, for
+    /// `doctor`: (check, ok, detail) for the link, live refresh and the
+    /// connection budget. Nothing for SQLite.
+    pub async fn describe_link(&self) -> StoreResult<Vec<(&'static str, bool, String)>> {
+        use super::postgres::{IDLE_TIMEOUT, Link, Listen};
+        let AnyStore::Postgres(p) = self else {
+            return Ok(Vec::new());
+        };
+        let link = match p.link() {
+            Link::Direct => "direct to the server (statements prepared once per connection)".to_owned(),
+            Link::Pooled { why } => format!(
+                "through a transaction pooler ({}): every statement inside a transaction, none kept prepared",
+                crate::sanitize::clean(why)
+            ),
+        };
+        let live = match p.listen_url() {
+            Listen::Pool => "LISTEN on the store's own connection".to_owned(),
+            Listen::Direct(_) => "LISTEN over database_direct_url".to_owned(),
+            Listen::Poll => format!(
+                "the audit trail read every {} s (a transaction pooler cannot carry LISTEN; set database_direct_url to listen instead)",
+                crate::tui::live::AUDIT_POLL.as_secs()
+            ),
+        };
+        let mut s = p.session().await?;
+        let (max, used, ours): (String, i64, i64) = sqlx::query_as(
+            "SELECT current_setting('max_connections'), \
+             (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'), \
+             (SELECT count(*) FROM pg_stat_activity WHERE application_name = 'katalis')",
+        )
+        .fetch_one(&mut *s)
+        .await?;
+        s.done().await?;
+        let set = p.settings();
+        let timeout = set.statement_timeout();
+        let budget = format!(
+            "this process: at most {} connections, idle ones closed after {} s; statement_timeout {}; \
+             the server: {used} of {max} connections in use, {ours} by katalis",
+            p.pool_size(),
+            IDLE_TIMEOUT.as_secs(),
+            if timeout.is_zero() {
+                "none".to_owned()
+            } else {
+                format!("{} s", timeout.as_secs())
+            },
+        );
+        Ok(vec![
+            ("link", true, link),
+            ("live", true, live),
+            ("budget", true, budget),
+        ])
+    }
+
     /// The connection's encryption, for `doctor` (PostgreSQL only): `(true, …)`
     /// when the link is encrypted or was asked to be plain.
     pub async fn describe_tls(&self, url: &str) -> StoreResult<Option<(bool, String)>> {
@@ -262,28 +314,30 @@ impl AnyStore {
         }
     }
 
-    /// Writes recorded after audit row `after` (SQLite's change feed), and the
-    /// last row id seen.
+    /// Writes recorded after audit row `after` that this login may see (the
+    /// change feed of SQLite, and of PostgreSQL behind a pooler that cannot
+    /// carry `LISTEN`), and the last row id seen. One indexed range read.
     pub async fn changes_after(&self, after: i64) -> StoreResult<(Vec<Change>, i64)> {
-        let AnyStore::Sqlite(s) = self else {
-            return Ok((Vec::new(), after));
-        };
-        let rows = sqlx::query("SELECT id, company_id, who, action, session FROM audit WHERE id > $1 ORDER BY id")
-            .bind(after)
-            .fetch_all(s.pool())
-            .await?;
-        let mut last = after;
-        let mut out = Vec::new();
-        for r in &rows {
-            last = r.try_get(0)?;
-            out.push(Change {
-                company_id: r.try_get(1)?,
-                who: r.try_get(2)?,
-                action: r.try_get(3)?,
-                session: r.try_get(4)?,
-            });
-        }
+        const SQL: &str = "SELECT id, company_id, who, action, session FROM audit WHERE id > $1 ORDER BY id LIMIT 1000";
+        let rows: Vec<(i64, i64, String, String, String)> =
+            with_pool!(self, pool => sqlx::query_as(SQL).bind(after).fetch_all(pool).await?);
+        let last = rows.last().map_or(after, |r| r.0);
+        let out = rows
+            .into_iter()
+            .map(|(_, company_id, who, action, session)| Change {
+                company_id,
+                who,
+                action,
+                session,
+            })
+            .collect();
         Ok((out, last))
+    }
+
+    /// The newest audit row this login may see: where a change feed starts.
+    pub async fn last_change(&self) -> StoreResult<i64> {
+        const SQL: &str = "SELECT COALESCE(MAX(id), 0) FROM audit";
+        Ok(with_pool!(self, pool => sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?))
     }
 
     /// Who the current login is and what it may do, for `doctor`.

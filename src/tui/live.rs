@@ -1,6 +1,8 @@
 //! Live refresh and outages: an open interface learns within a second of a
-//! write someone else made (PostgreSQL: LISTEN/NOTIFY on one channel; SQLite:
-//! `PRAGMA data_version` polled on one connection, then the audit rows since),
+//! write someone else made (PostgreSQL: LISTEN/NOTIFY on one channel, or,
+//! behind a transaction pooler with no direct URL, the audit trail read every
+//! 2 s; SQLite: `PRAGMA data_version` polled on one connection, then the audit
+//! rows since),
 //! and of the store going away and coming back. Nothing is drawn unless
 //! something changed: idle, this writes nothing to the terminal.
 
@@ -84,11 +86,22 @@ async fn data_version(conn: &mut sqlx::SqliteConnection) -> Option<i64> {
         .ok()
 }
 
+/// How often the audit trail is read when nothing can be listened to.
+pub const AUDIT_POLL: Duration = Duration::from_secs(2);
+
 async fn listen_postgres(store: Arc<AnyStore>, tx: UnboundedSender<Action>) {
     let AnyStore::Postgres(p) = &*store else { return };
+    let direct = match p.listen_url() {
+        crate::store::postgres::Listen::Pool => None,
+        crate::store::postgres::Listen::Direct(url) => Some(url),
+        crate::store::postgres::Listen::Poll => return poll_audit(store.clone(), tx).await,
+    };
     loop {
         let listener = async {
-            let mut l = sqlx::postgres::PgListener::connect_with(p.pool()).await?;
+            let mut l = match &direct {
+                None => sqlx::postgres::PgListener::connect_with(p.pool()).await?,
+                Some(url) => sqlx::postgres::PgListener::connect(url).await?,
+            };
             l.listen("katalis").await?;
             Ok::<_, sqlx::Error>(l)
         };
@@ -114,6 +127,30 @@ async fn listen_postgres(store: Arc<AnyStore>, tx: UnboundedSender<Action>) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Behind a transaction pooler with no direct URL: the audit trail, read
+/// every [`AUDIT_POLL`] (one indexed query), stands in for `LISTEN`.
+async fn poll_audit(store: Arc<AnyStore>, tx: UnboundedSender<Action>) {
+    let mut last = None;
+    loop {
+        if last.is_none() {
+            last = store.last_change().await.ok();
+        }
+        tokio::time::sleep(AUDIT_POLL).await;
+        if tx.is_closed() {
+            return;
+        }
+        let Some(after) = last else { continue };
+        if let Ok((changes, to)) = store.changes_after(after).await {
+            last = Some(to);
+            for c in changes {
+                if !forward(&store, &tx, c) {
+                    return;
+                }
+            }
+        }
     }
 }
 

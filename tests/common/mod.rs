@@ -15,6 +15,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub struct TestStore {
     pub name: &'static str,
     pub url: String,
+    /// The server's own URL (SQLite: the file's), for raw SQL a test checks
+    /// the database with: a pooler in between would mix up its prepared
+    /// statements with other clients'.
+    pub raw: String,
+    /// The settings the store was opened with (the direct URL behind a pooler).
+    pub pg: katalis::store::PgSettings,
     pub store: AnyStore,
     _dir: Option<tempfile::TempDir>,
 }
@@ -68,6 +74,8 @@ pub async fn stores() -> Vec<TestStore> {
     let mut out = vec![TestStore {
         name: "sqlite",
         store: AnyStore::connect(&url).await.expect("open sqlite"),
+        raw: url.clone(),
+        pg: Default::default(),
         url,
         _dir: Some(dir),
     }];
@@ -75,11 +83,60 @@ pub async fn stores() -> Vec<TestStore> {
         out.push(TestStore {
             name: "postgres",
             store: AnyStore::connect(&url).await.expect("open postgres"),
+            raw: url.clone(),
+            pg: Default::default(),
+            url,
+            _dir: None,
+        });
+    }
+    if let Some((url, settings)) = fresh_pooled().await {
+        out.push(TestStore {
+            name: "pgbouncer",
+            store: AnyStore::connect_with(&url, &settings)
+                .await
+                .expect("open postgres through pgbouncer"),
+            raw: settings.direct_url.clone().expect("direct url"),
+            pg: settings,
             url,
             _dir: None,
         });
     }
     out
+}
+
+/// The PgBouncer in front of the test server (transaction pooling, default
+/// settings; `scripts/pg-throwaway pgbouncer` starts it): its URL, when the
+/// PostgreSQL tests run. Required with them under CI.
+pub fn pgbouncer_url() -> Option<String> {
+    pg_admin_url()?;
+    match std::env::var("KATALIS_TEST_PGBOUNCER_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            let required = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+                || std::env::var_os("KATALIS_REQUIRE_PG").is_some();
+            assert!(
+                !required,
+                "KATALIS_TEST_PGBOUNCER_URL is not set: run scripts/test (it starts PgBouncer in front of the test PostgreSQL)"
+            );
+            None
+        }
+    }
+}
+
+/// A new database reached through PgBouncer: its URL there, and the settings
+/// that name the server's own URL for it (migrations over a session).
+pub async fn fresh_pooled() -> Option<(String, katalis::store::PgSettings)> {
+    let bouncer = pgbouncer_url()?;
+    let direct = fresh_pg_url().await?;
+    let name = direct.rsplit_once('/').map(|(_, n)| n).expect("database name");
+    let base = bouncer.rsplit_once('/').map(|(b, _)| b).expect("url with a database");
+    let settings = katalis::store::PgSettings {
+        direct_url: Some(direct.clone()),
+        ..Default::default()
+    };
+    // Said in the URL: detection (tested on its own) looks at which server
+    // process serves two connections, which a busy pooler may vary.
+    Some((format!("{base}/{name}?pooler=transaction"), settings))
 }
 
 pub fn corpus(path: &str) -> std::path::PathBuf {
