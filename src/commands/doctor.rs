@@ -155,6 +155,11 @@ pub async fn run(cfg: &Config) -> bool {
                     took: t.elapsed(),
                 });
             }
+            if let (Some((host, port)), "postgres") =
+                (crate::store::postgres::host_port(&cfg.database_url), store.kind())
+            {
+                checks.extend(certificate_checks(host, port).await);
+            }
             let t = Instant::now();
             let who = store.describe_login().await;
             checks.push(Check {
@@ -227,6 +232,56 @@ pub async fn run(cfg: &Config) -> bool {
         took: Duration::ZERO,
     });
     print_checks(&checks)
+}
+
+/// The server certificate's subject, issuer and expiry, and a warning when
+/// it expires within [`WARN_DAYS`] days. Nothing when the server offers no TLS.
+async fn certificate_checks(host: String, port: u16) -> Vec<Check> {
+    use crate::store::certificate::{WARN_DAYS, fetch};
+    let t = Instant::now();
+    let got = tokio::task::spawn_blocking(move || fetch(&host, port, Duration::from_secs(5))).await;
+    let now = chrono::Utc::now();
+    match got {
+        Ok(Ok(Some(cert))) => {
+            let left = cert.days_left(now);
+            let mut out = vec![Check {
+                name: "certificate",
+                ok: left >= 0,
+                detail: if left < 0 {
+                    format!("{}: expired", cert.describe(now))
+                } else {
+                    cert.describe(now)
+                },
+                took: t.elapsed(),
+            }];
+            if (0..WARN_DAYS).contains(&left) {
+                out.push(Check {
+                    name: "warning",
+                    ok: true,
+                    detail: format!(
+                        "the server's certificate expires in {} ({}): ask whoever runs the server to renew it",
+                        crate::store::certificate::days(left),
+                        cert.not_after.format("%Y-%m-%d")
+                    ),
+                    took: Duration::ZERO,
+                });
+            }
+            out
+        }
+        Ok(Ok(None)) => Vec::new(),
+        Ok(Err(e)) => vec![Check {
+            name: "certificate",
+            ok: false,
+            detail: format!("cannot read the server's certificate: {}", crate::sanitize::clean(&e)),
+            took: t.elapsed(),
+        }],
+        Err(e) => vec![Check {
+            name: "certificate",
+            ok: false,
+            detail: format!("cannot read the server's certificate: {e}"),
+            took: t.elapsed(),
+        }],
+    }
 }
 
 fn print_checks(checks: &[Check]) -> bool {

@@ -27,7 +27,9 @@ macro_rules! with_pool {
 mod ai_cache;
 mod backup;
 mod bank;
+pub mod certificate;
 pub mod conversations;
+pub mod errors;
 mod helpers;
 mod ledger;
 mod payments;
@@ -65,8 +67,10 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    /// Said in words by [`errors::describe`], which includes what the
+    /// driver said when it matters: no source, so it is said once.
+    #[error("{}", errors::describe(.0))]
+    Database(sqlx::Error),
     #[error(
         "the store file {0} is read-only: nothing can be saved (check the permissions of the file and of its directory)"
     )]
@@ -105,6 +109,22 @@ pub enum StoreError {
     /// import; the import names the rows (see `import::pipeline`).
     #[error("{0:?} appears more than once in the file")]
     DuplicateKey(String),
+    #[error(
+        "{0} is not a Katalis store (file is not a database): check the path, or restore a backup into a new file with `katalis restore`"
+    )]
+    NotADatabase(String),
+    #[error(
+        "the store file {0} is damaged (database disk image is malformed): restore your latest backup with `katalis restore` into a new file"
+    )]
+    Damaged(String),
+    #[error("the disk that holds {0} is full: nothing was written; free some space and try again")]
+    Full(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -405,7 +425,8 @@ macro_rules! dispatch {
     };
 }
 
-/// [`dispatch!`] for writes: a refused write explains itself.
+/// [`dispatch!`] for what can fail: a refused write, and a file error,
+/// explain themselves.
 macro_rules! dispatch_write {
     ($self:ident, $s:ident => $e:expr) => {
         dispatch!($self, $s => $e).map_err(|e| $self.explain_refusal(e))
@@ -486,15 +507,18 @@ impl Store for AnyStore {
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "ping"))]
     async fn ping(&self) -> StoreResult<Duration> {
-        timed!("ping", dispatch!(self, s => s.ping().await))
+        timed!("ping", dispatch_write!(self, s => s.ping().await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "migration_status"))]
     async fn migration_status(&self) -> StoreResult<MigrationStatus> {
-        timed!("migration_status", dispatch!(self, s => s.migration_status().await))
+        timed!(
+            "migration_status",
+            dispatch_write!(self, s => s.migration_status().await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "companies"))]
     async fn companies(&self) -> StoreResult<Vec<Company>> {
-        timed!("companies", dispatch!(self, s => s.companies().await))
+        timed!("companies", dispatch_write!(self, s => s.companies().await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "upsert_company"))]
     async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
@@ -502,21 +526,21 @@ impl Store for AnyStore {
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "financials"))]
     async fn financials(&self, company_id: i64) -> StoreResult<Vec<MonthlyFinancials>> {
-        timed!("financials", dispatch!(self, s => s.financials(company_id).await))
+        timed!("financials", dispatch_write!(self, s => s.financials(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "products"))]
     async fn products(&self, company_id: i64) -> StoreResult<Vec<Product>> {
-        timed!("products", dispatch!(self, s => s.products(company_id).await))
+        timed!("products", dispatch_write!(self, s => s.products(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "invoices"))]
     async fn invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
-        timed!("invoices", dispatch!(self, s => s.invoices(company_id).await))
+        timed!("invoices", dispatch_write!(self, s => s.invoices(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "open_invoices"))]
     async fn open_invoices(&self, company_id: i64, d: NaiveDate) -> StoreResult<Vec<Invoice>> {
         timed!(
             "open_invoices",
-            dispatch!(self, s => s.open_invoices(company_id, d).await)
+            dispatch_write!(self, s => s.open_invoices(company_id, d).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "open_invoice_page"))]
@@ -530,7 +554,7 @@ impl Store for AnyStore {
     ) -> StoreResult<(Vec<Invoice>, usize)> {
         timed!(
             "open_invoice_page",
-            dispatch!(self, s => s.open_invoice_page(company_id, d, filter, offset, limit).await)
+            dispatch_write!(self, s => s.open_invoice_page(company_id, d, filter, offset, limit).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "update_product"))]
@@ -563,7 +587,7 @@ impl Store for AnyStore {
     async fn collections_input(&self, company_id: i64, m: Month) -> StoreResult<CollectionsInput> {
         timed!(
             "collections_input",
-            dispatch!(self, s => s.collections_input(company_id, m).await)
+            dispatch_write!(self, s => s.collections_input(company_id, m).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import"))]
@@ -581,7 +605,7 @@ impl Store for AnyStore {
     async fn cfdi_records(&self, company_id: i64, uuids: &[String]) -> StoreResult<Vec<crate::domain::CfdiRecord>> {
         timed!(
             "cfdi_records",
-            dispatch!(self, s => s.cfdi_records(company_id, uuids).await)
+            dispatch_write!(self, s => s.cfdi_records(company_id, uuids).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import_cfdi"))]
@@ -593,11 +617,17 @@ impl Store for AnyStore {
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "bank_accounts"))]
     async fn bank_accounts(&self, company_id: i64) -> StoreResult<Vec<BankAccount>> {
-        timed!("bank_accounts", dispatch!(self, s => s.bank_accounts(company_id).await))
+        timed!(
+            "bank_accounts",
+            dispatch_write!(self, s => s.bank_accounts(company_id).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "bank_lines"))]
     async fn bank_lines(&self, company_id: i64, q: &LineQuery) -> StoreResult<(Vec<StoredLine>, usize)> {
-        timed!("bank_lines", dispatch!(self, s => s.bank_lines(company_id, q).await))
+        timed!(
+            "bank_lines",
+            dispatch_write!(self, s => s.bank_lines(company_id, q).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "bank_days"))]
     async fn bank_days(
@@ -608,7 +638,7 @@ impl Store for AnyStore {
     ) -> StoreResult<Vec<crate::finance::bank::BankDay>> {
         timed!(
             "bank_days",
-            dispatch!(self, s => s.bank_days(company_id, currency, after).await)
+            dispatch_write!(self, s => s.bank_days(company_id, currency, after).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "import_statement"))]
@@ -633,7 +663,7 @@ impl Store for AnyStore {
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "scenarios"))]
     async fn reconcile_input(&self, company_id: i64, f: &LineFilter) -> StoreResult<ReconcileInput> {
         let started = std::time::Instant::now();
-        let result = dispatch!(self, s => s.reconcile_input(company_id, f).await);
+        let result = dispatch_write!(self, s => s.reconcile_input(company_id, f).await);
         let rows = result.as_ref().map_or(0, |r| (r.lines.len() + r.open.len()) as u64);
         crate::diagnostics::store_call("reconcile_input", started.elapsed(), rows);
         result
@@ -645,10 +675,13 @@ impl Store for AnyStore {
         )
     }
     async fn payments(&self, company_id: i64, number: &str) -> StoreResult<Vec<Payment>> {
-        timed!("payments", dispatch!(self, s => s.payments(company_id, number).await))
+        timed!(
+            "payments",
+            dispatch_write!(self, s => s.payments(company_id, number).await)
+        )
     }
     async fn bank_rules(&self, company_id: i64) -> StoreResult<Option<String>> {
-        timed!("bank_rules", dispatch!(self, s => s.bank_rules(company_id).await))
+        timed!("bank_rules", dispatch_write!(self, s => s.bank_rules(company_id).await))
     }
     async fn save_bank_rules(&self, company_id: i64, source: Option<&str>) -> StoreResult<()> {
         timed!(
@@ -657,7 +690,7 @@ impl Store for AnyStore {
         )
     }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
-        timed!("scenarios", dispatch!(self, s => s.scenarios(company_id).await))
+        timed!("scenarios", dispatch_write!(self, s => s.scenarios(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "save_mapping"))]
     async fn save_mapping(&self, company_id: i64, m: &SavedMapping) -> StoreResult<()> {
@@ -668,13 +701,13 @@ impl Store for AnyStore {
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "mappings"))]
     async fn mappings(&self, company_id: i64) -> StoreResult<Vec<SavedMapping>> {
-        timed!("mappings", dispatch!(self, s => s.mappings(company_id).await))
+        timed!("mappings", dispatch_write!(self, s => s.mappings(company_id).await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "latest_recommendations"))]
     async fn latest_recommendations(&self, company_id: i64, limit: i64) -> StoreResult<Vec<RecommendationRecord>> {
         timed!(
             "latest_recommendations",
-            dispatch!(self, s => s.latest_recommendations(company_id, limit).await)
+            dispatch_write!(self, s => s.latest_recommendations(company_id, limit).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "save_scenario"))]
@@ -693,11 +726,17 @@ impl Store for AnyStore {
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "cached_analysis"))]
     async fn cached_analysis(&self, key: &CacheKey<'_>) -> StoreResult<Option<AnalysisRecord>> {
-        timed!("cached_analysis", dispatch!(self, s => s.cached_analysis(key).await))
+        timed!(
+            "cached_analysis",
+            dispatch_write!(self, s => s.cached_analysis(key).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "ai_spend_since"))]
     async fn ai_spend_since(&self, since: chrono::DateTime<chrono::Utc>) -> StoreResult<rust_decimal::Decimal> {
-        timed!("ai_spend_since", dispatch!(self, s => s.ai_spend_since(since).await))
+        timed!(
+            "ai_spend_since",
+            dispatch_write!(self, s => s.ai_spend_since(since).await)
+        )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "rename_scenario"))]
     async fn rename_scenario(&self, company_id: i64, name: &str, new_name: &str, version: i64) -> StoreResult<i64> {
@@ -710,21 +749,21 @@ impl Store for AnyStore {
     async fn receivable_flows(&self, company_id: i64) -> StoreResult<crate::finance::collections::ReceivableFlows> {
         timed!(
             "receivable_flows",
-            dispatch!(self, s => s.receivable_flows(company_id).await)
+            dispatch_write!(self, s => s.receivable_flows(company_id).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "forecast_input"))]
     async fn forecast_input(&self, company_id: i64, m: Month) -> StoreResult<ForecastInput> {
         timed!(
             "forecast_input",
-            dispatch!(self, s => s.forecast_input(company_id, m).await)
+            dispatch_write!(self, s => s.forecast_input(company_id, m).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "weekly_collections"))]
     async fn weekly_collections(&self, company_id: i64, m: Month) -> StoreResult<Option<Vec<rust_decimal::Decimal>>> {
         timed!(
             "weekly_collections",
-            dispatch!(self, s => s.weekly_collections(company_id, m).await)
+            dispatch_write!(self, s => s.weekly_collections(company_id, m).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "delete_scenario"))]
@@ -736,7 +775,7 @@ impl Store for AnyStore {
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "backup"))]
     async fn backup(&self) -> StoreResult<Backup> {
-        timed!("backup", dispatch!(self, s => s.backup().await))
+        timed!("backup", dispatch_write!(self, s => s.backup().await))
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "restore"))]
     async fn restore(&self, b: &Backup) -> StoreResult<()> {

@@ -122,6 +122,36 @@ fn pooler_param(url: &str) -> StoreResult<(Option<bool>, String)> {
     Ok((said, url))
 }
 
+/// The host and port a PostgreSQL URL connects to (for `doctor`'s look at
+/// the server's certificate); `None` for a Unix socket or a bad URL.
+pub fn host_port(url: &str) -> Option<(String, u16)> {
+    let (_, url) = pooler_param(url).ok()?;
+    let opts = PgConnectOptions::from_str(&url).ok()?;
+    let host = opts.get_host();
+    if host.starts_with('/') {
+        return None;
+    }
+    Some((host.to_owned(), opts.get_port()))
+}
+
+/// The CA file the URL names, readable before any connection tries it.
+fn check_root_cert(url: &str) -> StoreResult<()> {
+    let Some(query) = url.split_once('?').map(|(_, q)| q) else {
+        return Ok(());
+    };
+    for kv in query.split('&') {
+        if let Some(("sslrootcert" | "ssl-root-cert" | "ssl-ca", file)) = kv.split_once('=')
+            && let Err(e) = std::fs::metadata(file)
+        {
+            return Err(StoreError::Unreachable(format!(
+                "TLS: the CA file sslrootcert={} cannot be read ({e})",
+                crate::sanitize::clean(file)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Connection options no pooler refuses: no `extra_float_digits`, no
 /// `options`; what a session would set travels in each transaction instead.
 fn connect_options(url: &str) -> StoreResult<PgConnectOptions> {
@@ -133,31 +163,24 @@ fn connect_options(url: &str) -> StoreResult<PgConnectOptions> {
 /// One line for a failed connection: the place and the cause, in words.
 fn why_unreachable(place: &str, user: &str, e: &sqlx::Error) -> String {
     let user = crate::sanitize::clean(user);
-    let innermost = |e: &dyn std::error::Error| {
-        let mut cause = e;
-        while let Some(next) = cause.source() {
-            cause = next;
-        }
-        crate::sanitize::clean(&cause.to_string())
-    };
     match e {
         sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             format!("{place}: connection refused (is PostgreSQL running there?)")
         }
         sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => format!("{place}: timed out"),
-        sqlx::Error::Io(io) => format!("{place}: {}", innermost(io)),
-        sqlx::Error::Tls(t) => format!("{place}: TLS failed ({})", innermost(t.as_ref())),
-        sqlx::Error::Database(db) => match db.code().as_deref() {
-            Some("28P01") | Some("28000") => {
-                format!(
-                    "{place}: authentication failed for {user} ({})",
-                    crate::sanitize::clean(db.message())
-                )
+        sqlx::Error::Io(io) => {
+            let cause = super::errors::innermost(io);
+            if cause.contains("certificate") {
+                format!("{place}: {}", super::errors::tls_failure(&cause))
+            } else {
+                format!("{place}: {cause}")
             }
-            Some("3D000") => format!("{place}: {}", crate::sanitize::clean(db.message())),
-            _ => format!("{place}: {}", crate::sanitize::clean(db.message())),
-        },
-        other => format!("{place}: {}", innermost(other)),
+        }
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("28P01") | Some("28000")) => format!(
+            "{place}: authentication failed for {user} ({}): check the user and password in the URL (or PGPASSWORD, ~/.pgpass)",
+            crate::sanitize::clean(db.message())
+        ),
+        other => format!("{place}: {}", super::errors::describe(other)),
     }
 }
 
@@ -268,6 +291,7 @@ impl PgStore {
     pub async fn open_with(url: &str, settings: &PgSettings, migrate: bool) -> StoreResult<PgStore> {
         let (said, url) = pooler_param(url)?;
         let opts = connect_options(&url)?;
+        check_root_cert(&url)?;
         // One connection first, so a failure names the host and the cause
         // (refused, timed out, TLS, authentication) rather than "pool timed out".
         let place = format!("{}:{}", crate::sanitize::clean(opts.get_host()), opts.get_port());
@@ -287,6 +311,7 @@ impl PgStore {
             }
         };
         let pooled = matches!(link, Link::Pooled { .. });
+        super::errors::set_statement_timeout(settings.statement_timeout());
         // The receivables aggregate groups a company's invoices by customer and
         // aging bucket in one hash table: room for it in memory, so it never
         // spills to disk (a test checks the plan at a million invoices).

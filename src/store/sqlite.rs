@@ -32,7 +32,8 @@ fn opt_units(d: Option<Decimal>) -> StoreResult<Option<i64>> {
     d.map(to_units).transpose()
 }
 
-/// SQLite's read-only and busy errors, said in words with the file named.
+/// SQLite's file errors (read-only, busy, not a database, damaged, full),
+/// said in words with the file named.
 fn explain(path: &str, e: StoreError) -> StoreError {
     if let StoreError::Database(sqlx::Error::Database(db)) = &e {
         // Extended result codes carry the primary code in their low byte.
@@ -40,6 +41,9 @@ fn explain(path: &str, e: StoreError) -> StoreError {
         match code {
             8 => return StoreError::ReadOnly(path.to_owned()),
             5 | 6 => return StoreError::Busy(path.to_owned()),
+            26 => return StoreError::NotADatabase(path.to_owned()),
+            11 => return StoreError::Damaged(path.to_owned()),
+            13 => return StoreError::Full(path.to_owned()),
             _ => {}
         }
     }
