@@ -32,8 +32,15 @@ fn as_login(url: &str, login: &str) -> String {
     format!("{scheme}://{login}@{host}")
 }
 
+/// A raw connection as a pooler accepts it (no extra_float_digits).
+async fn raw(url: &str) -> Result<sqlx::PgConnection, sqlx::Error> {
+    use std::str::FromStr;
+    let opts = sqlx::postgres::PgConnectOptions::from_str(url)?.extra_float_digits(None);
+    sqlx::PgConnection::connect_with(&opts).await
+}
+
 async fn sql(url: &str, q: &str) -> Result<u64, String> {
-    let mut c = sqlx::PgConnection::connect(url).await.map_err(|e| e.to_string())?;
+    let mut c = raw(url).await.map_err(|e| e.to_string())?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_owned()))
         .execute(&mut c)
         .await
@@ -41,12 +48,17 @@ async fn sql(url: &str, q: &str) -> Result<u64, String> {
         .map_err(|e| e.to_string())
 }
 
+/// One number, by the simple protocol (no prepared statement: the URL may
+/// be a transaction pooler's, whose server another client uses next).
 async fn count(url: &str, q: &str) -> i64 {
-    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::query_scalar(sqlx::AssertSqlSafe(q.to_owned()))
+    use sqlx::Row;
+    let mut c = raw(url).await.unwrap();
+    let row = sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_owned()))
         .fetch_one(&mut c)
         .await
-        .unwrap()
+        .unwrap();
+    // Text from the simple protocol: count(*) and min(id) are int8.
+    row.try_get::<i64, _>(0).unwrap()
 }
 
 #[tokio::test]
@@ -54,12 +66,25 @@ async fn roles_are_enforced_by_the_database_through_katalis_and_raw_sql() {
     let Some(admin) = common::fresh_pg_url().await else {
         return;
     };
+    roles_enforced(&admin, "d").await;
+    // The same through PgBouncer in transaction mode: the pooler logs in as
+    // each login, so row-level security holds for raw SQL through it too.
+    let Some((pooled, settings)) = common::fresh_pooled().await else {
+        return;
+    };
+    let direct = settings.direct_url.unwrap();
+    ok(&katalis(&direct, tempfile::tempdir().unwrap().path(), &["migrate"]));
+    roles_enforced(&pooled, "p").await;
+}
+
+async fn roles_enforced(admin: &str, run: &str) {
+    let admin = admin.to_owned();
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     ok(&katalis(&admin, h, &["demo"]));
     let tallo = "Tallo Analytics";
     // Logins: created by members add (admin), or bare CREATE ROLE x LOGIN.
-    let tag = std::process::id();
+    let tag = format!("{}{run}", std::process::id());
     let (vera, ana, olga, nadie) = (
         format!("vera{tag}"),
         format!("ana{tag}"),
