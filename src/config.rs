@@ -219,6 +219,7 @@ impl Config {
             direct_url: env("KATALIS_DATABASE_DIRECT_URL").or(file.database_direct_url.clone()),
             max_connections: pg.max_connections.unwrap_or(0),
             statement_timeout: pg.statement_timeout.map(std::time::Duration::from_secs),
+            listens: false,
         };
         let lang = if let Some(l) = &flags.lang {
             lang_of("--lang", l)?

@@ -10,7 +10,8 @@ use katalis::store::{AnyStore, Store};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-/// The interface's pool: a read, a write and a refresh at once.
+/// The interface's connections at most: its pool and, when it listens for
+/// others' writes, the listening one.
 const INTERFACE_CONNECTIONS: u32 = 3;
 
 fn main() -> ExitCode {
@@ -124,8 +125,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     // The interface keeps up to 3 connections (a read, a write, a refresh);
     // a command 2, unless the configuration says otherwise.
     let mut pg = cfg.postgres.clone();
-    if pg.max_connections == 0 && cli.command.is_none() {
-        pg.max_connections = INTERFACE_CONNECTIONS;
+    if cli.command.is_none() {
+        pg.listens = true;
+        if pg.max_connections == 0 {
+            pg.max_connections = INTERFACE_CONNECTIONS;
+        }
     }
     let store = std::sync::Arc::new(
         AnyStore::connect_with(&cfg.database_url, &pg)

@@ -41,6 +41,9 @@ pub struct PgSettings {
     pub max_connections: u32,
     /// The longest a statement may run (`None`: 30 s; zero: no limit).
     pub statement_timeout: Option<Duration>,
+    /// This process listens for others' writes (the interface): the
+    /// listening connection counts within `max_connections`.
+    pub listens: bool,
 }
 
 /// A store's connection, as found or as the URL says.
@@ -79,13 +82,30 @@ impl PgSettings {
         self.statement_timeout.unwrap_or(DEFAULT_STATEMENT_TIMEOUT)
     }
 
-    fn pool_size(&self) -> u32 {
+    /// This process's connections at most.
+    pub fn total(&self) -> u32 {
         if self.max_connections == 0 {
             DEFAULT_MAX_CONNECTIONS
         } else {
             self.max_connections
         }
     }
+
+    /// The pool's part of [`PgSettings::total`]: all of it, but the one a
+    /// listener keeps (at least one for the pool).
+    fn pool_size_for(&self, listener: bool) -> u32 {
+        if listener && self.listens {
+            self.total().saturating_sub(1).max(1)
+        } else {
+            self.total()
+        }
+    }
+}
+
+/// Whether live refresh keeps a connection of its own (`LISTEN`) on this
+/// link: not behind a pooler without a direct URL (it polls the pool).
+fn pooled_listen(link: &Link, settings: &PgSettings) -> bool {
+    !matches!(link, Link::Pooled { .. }) || settings.direct_url.is_some()
 }
 
 /// What the URL's own `pooler=` says (`transaction`, `session`, `none`,
@@ -323,7 +343,7 @@ impl PgStore {
         }
         let opts = if pooled { opts.statement_cache_capacity(0) } else { opts };
         let pool = PgPoolOptions::new()
-            .max_connections(settings.pool_size())
+            .max_connections(settings.pool_size_for(pooled_listen(&link, settings)))
             .min_connections(0)
             .idle_timeout(IDLE_TIMEOUT)
             .acquire_timeout(Duration::from_secs(5))
@@ -414,7 +434,7 @@ impl PgStore {
 
     /// The pool's size: at most this many connections at once.
     pub fn pool_size(&self) -> u32 {
-        self.settings.pool_size()
+        self.settings.pool_size_for(pooled_listen(&self.link, &self.settings))
     }
 
     pub fn settings(&self) -> &PgSettings {

@@ -236,7 +236,7 @@ impl AnyStore {
         let budget = format!(
             "this process: at most {} connections, idle ones closed after {} s; statement_timeout {}; \
              the server: {used} of {max} connections in use, {ours} by katalis",
-            p.pool_size(),
+            set.total(),
             IDLE_TIMEOUT.as_secs(),
             if timeout.is_zero() {
                 "none".to_owned()
