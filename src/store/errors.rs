@@ -16,7 +16,7 @@ pub(crate) fn set_statement_timeout(d: std::time::Duration) {
 
 fn timeout_text() -> String {
     let ms = STATEMENT_TIMEOUT_MS.load(Ordering::Relaxed);
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")
