@@ -122,7 +122,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         commands::team::migrate(&cfg.database_url, &cfg.postgres).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    // The interface keeps up to 3 connections (a read, a write, a refresh);
+    // The interface keeps up to 3 connections, the listening one included;
     // a command 2, unless the configuration says otherwise.
     let mut pg = cfg.postgres.clone();
     if cli.command.is_none() {

@@ -256,12 +256,17 @@ async fn every_connection_failure_is_one_line_that_says_what_to_do() {
     assert!(e.contains("no answer within 5 s (timed out)"), "{e}");
     drop(hold);
 
-    // Unknown database.
-    let e = refused(&run(&with_db(&admin, "no_such_db"), None, h, &["report"]));
-    assert!(
-        e.contains("database \"no_such_db\" does not exist: check the database name in the URL"),
-        "{e}"
-    );
+    // Unknown database, on the server and through PgBouncer (which says it
+    // with another code).
+    let mut servers = vec![admin.clone()];
+    servers.extend(common::pgbouncer_url());
+    for server in servers {
+        let e = refused(&run(&with_db(&server, "no_such_db"), None, h, &["report"]));
+        assert!(
+            e.contains("database \"no_such_db\" does not exist: check the database name in the URL"),
+            "{server}: {e}"
+        );
+    }
 
     // Authentication: the one login the test server asks a password of.
     sqlx::raw_sql("DROP ROLE IF EXISTS katalis_password; CREATE ROLE katalis_password LOGIN PASSWORD 'right'")

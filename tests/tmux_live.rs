@@ -65,6 +65,20 @@ fn katalis(url: &str, home: &std::path::Path, args: &[&str]) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The shell command of an interface on `url` at Tallo Analytics, with the
+/// same private environment as every other launch (through `env -i`).
+fn interface(url: &str, home: &std::path::Path) -> String {
+    let env: Vec<String> = common::private_env(home)
+        .into_iter()
+        .map(|(k, v)| format!("{k}='{v}'"))
+        .collect();
+    format!(
+        "env -i {} TERM=\"$TERM\" {} --db '{url}' --company 'Tallo Analytics'",
+        env.join(" "),
+        env!("CARGO_BIN_EXE_katalis")
+    )
+}
+
 #[tokio::test]
 async fn an_edit_typed_in_one_terminal_shows_in_another() {
     let (_dir, sqlite) = common::fresh_sqlite();
@@ -82,16 +96,7 @@ async fn an_edit_typed_in_one_terminal_shows_in_another() {
         let home = tempfile::tempdir().unwrap();
         katalis(&url, home.path(), &["demo"]);
         let tmux = Tmux::new();
-        // The same private environment as every other launch, through `env -i`.
-        let env: Vec<String> = common::private_env(home.path())
-            .into_iter()
-            .map(|(k, v)| format!("{k}='{v}'"))
-            .collect();
-        let cmd = format!(
-            "env -i {} TERM=\"$TERM\" {} --db '{url}' --company 'Tallo Analytics'",
-            env.join(" "),
-            env!("CARGO_BIN_EXE_katalis")
-        );
+        let cmd = interface(&url, home.path());
         tmux.open("ana", &cmd);
         tmux.open("bruno", &cmd);
         std::thread::sleep(Duration::from_millis(800));
@@ -139,15 +144,7 @@ async fn an_idle_interface_keeps_at_most_three_connections() {
     let home = tempfile::tempdir().unwrap();
     katalis(&url, home.path(), &["demo"]);
     let tmux = Tmux::new();
-    let env: Vec<String> = common::private_env(home.path())
-        .into_iter()
-        .map(|(k, v)| format!("{k}='{v}'"))
-        .collect();
-    let cmd = format!(
-        "env -i {} TERM=\"$TERM\" {} --db '{url}' --company 'Tallo Analytics'",
-        env.join(" "),
-        env!("CARGO_BIN_EXE_katalis")
-    );
+    let cmd = interface(&url, home.path());
     tmux.open("solo", &cmd);
     // Through every tab once, then idle.
     for tab in ["2", "3", "4", "5", "6", "7", "1"] {

@@ -88,7 +88,10 @@ pub fn describe(e: &sqlx::Error) -> String {
                 Some("42501") => format!(
                     "your role may not do this ({msg}): a company's owner or an admin can change your role (katalis members)"
                 ),
-                Some("3D000") => format!("{msg}: check the database name in the URL, or create the database"),
+                // PgBouncer says it with a protocol-violation code.
+                Some("3D000") | Some("08P01") if msg.contains("does not exist") => {
+                    format!("{msg}: check the database name in the URL, or create the database")
+                }
                 Some("28P01") | Some("28000") => format!(
                     "authentication failed ({msg}): check the user and password in the URL (or PGPASSWORD, ~/.pgpass)"
                 ),

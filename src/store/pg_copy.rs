@@ -289,7 +289,11 @@ pub(super) async fn copy_feed<T: FromBatch>(
             if fresh {
                 enc.int(Some(company));
             }
-            encode(row, &mut enc)?;
+            if let Err(e) = encode(row, &mut enc) {
+                // Ended here, so the connection goes back to the pool clean.
+                copy_in.abort("a value the store cannot hold").await?;
+                return Err(e);
+            }
             buf.push(b'\n');
             if buf.len() >= COPY_BUFFER {
                 copy_in

@@ -74,6 +74,9 @@ pub enum Listen {
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 2;
 /// The default `statement_timeout`.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often live refresh reads the audit trail when it cannot listen
+/// (behind a transaction pooler without a direct URL).
+pub const AUDIT_POLL: Duration = Duration::from_secs(2);
 /// An idle connection is closed after this long.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -297,14 +300,6 @@ impl PgStore {
             ));
         }
         Ok(())
-    }
-
-    pub async fn connect(url: &str) -> StoreResult<PgStore> {
-        Self::open_with(url, &PgSettings::default(), true).await
-    }
-
-    pub async fn open(url: &str, migrate: bool) -> StoreResult<PgStore> {
-        Self::open_with(url, &PgSettings::default(), migrate).await
     }
 
     /// Opens the pool; with `migrate`, applies what is missing when the role may.

@@ -203,7 +203,7 @@ impl AnyStore {
     /// `doctor`: (check, ok, detail) for the link, live refresh and the
     /// connection budget. Nothing for SQLite.
     pub async fn describe_link(&self) -> StoreResult<Vec<(&'static str, bool, String)>> {
-        use super::postgres::{IDLE_TIMEOUT, Link, Listen};
+        use super::postgres::{AUDIT_POLL, IDLE_TIMEOUT, Link, Listen};
         let AnyStore::Postgres(p) = self else {
             return Ok(Vec::new());
         };
@@ -219,7 +219,7 @@ impl AnyStore {
             Listen::Direct(_) => "LISTEN over database_direct_url".to_owned(),
             Listen::Poll => format!(
                 "the audit trail read every {} s (a transaction pooler cannot carry LISTEN; set database_direct_url to listen instead)",
-                crate::tui::live::AUDIT_POLL.as_secs()
+                AUDIT_POLL.as_secs()
             ),
         };
         let mut s = p.session().await?;

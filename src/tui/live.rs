@@ -8,6 +8,7 @@
 
 use super::app::Action;
 use crate::store::AnyStore;
+use crate::store::postgres::AUDIT_POLL;
 use crate::store::sql::Backend as _;
 use crate::store::team::Change;
 use std::sync::Arc;
@@ -52,12 +53,7 @@ async fn poll_sqlite(store: Arc<AnyStore>, tx: UnboundedSender<Action>) {
     let Ok(conn) = s.pool().acquire().await else { return };
     let mut conn = conn.detach();
     let mut seen = data_version(&mut conn).await;
-    let mut last = sqlx::query_scalar::<_, Option<i64>>("SELECT max(id) FROM audit")
-        .fetch_one(&mut conn)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(0);
+    let mut last = store.last_change().await.unwrap_or(0);
     loop {
         tokio::time::sleep(POLL).await;
         if tx.is_closed() {
@@ -85,9 +81,6 @@ async fn data_version(conn: &mut sqlx::SqliteConnection) -> Option<i64> {
         .await
         .ok()
 }
-
-/// How often the audit trail is read when nothing can be listened to.
-pub const AUDIT_POLL: Duration = Duration::from_secs(2);
 
 async fn listen_postgres(store: Arc<AnyStore>, tx: UnboundedSender<Action>) {
     let AnyStore::Postgres(p) = &*store else { return };

@@ -30,7 +30,9 @@ pub fn screen(app: &App, w: u16, h: u16) -> String {
 /// Runs every effect against the store and feeds the result back, as the runtime does.
 pub async fn settle(a: &mut App, store: &AnyStore, mut effects: Vec<Effect>) {
     while let Some(e) = effects.pop() {
-        if let Some(action) = execute(store, e).await {
+        // On the heap, as the interface's spawned tasks have it: one effect's
+        // future holds any store call's, too big for a test thread's stack.
+        if let Some(action) = Box::pin(execute(store, e)).await {
             effects.extend(a.update(action));
         }
     }
