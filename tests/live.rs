@@ -55,6 +55,21 @@ async fn an_edit_in_one_interface_shows_in_another_within_a_second() {
         let (own_tx, mut own) = tokio::sync::mpsc::unbounded_channel();
         let own_watcher = tokio::spawn(live::watch(ana_store.clone(), own_tx));
         tokio::time::sleep(Duration::from_millis(800)).await; // both listening
+        if let Some(direct) = settings.direct_url.as_deref().filter(|_| url.contains("pooler=")) {
+            // Both listen over the direct URL, each connection named as the pool's are.
+            let db = direct.rsplit('/').next().unwrap();
+            let admin = common::pg_admin_url().unwrap();
+            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = $1 AND application_name = 'katalis' AND query LIKE 'LISTEN%'",
+            )
+            .bind(db)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            assert_eq!(n, 2, "{url}: listeners on the direct URL named katalis");
+        }
 
         // Ana edits the latest month's revenue.
         let d = ana.data.as_ref().unwrap();

@@ -427,6 +427,17 @@ impl PgStore {
         }
     }
 
+    /// A listener for live refresh on the direct URL: one connection, with
+    /// the options every other connection has (`application_name` katalis).
+    pub async fn direct_listener(url: &str) -> sqlx::Result<sqlx::postgres::PgListener> {
+        let opts = connect_options(url).map_err(|e| sqlx::Error::Configuration(e.to_string().into()))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_lazy_with(opts);
+        sqlx::postgres::PgListener::connect_with(&pool).await
+    }
+
     /// The pool's size: at most this many connections at once.
     pub fn pool_size(&self) -> u32 {
         self.settings.pool_size_for(pooled_listen(&self.link, &self.settings))

@@ -93,7 +93,7 @@ async fn listen_postgres(store: Arc<AnyStore>, tx: UnboundedSender<Action>) {
         let listener = async {
             let mut l = match &direct {
                 None => sqlx::postgres::PgListener::connect_with(p.pool()).await?,
-                Some(url) => sqlx::postgres::PgListener::connect(url).await?,
+                Some(url) => crate::store::PgStore::direct_listener(url).await?,
             };
             l.listen("katalis").await?;
             Ok::<_, sqlx::Error>(l)
