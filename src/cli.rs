@@ -43,6 +43,11 @@ pub enum Command {
     Import(ImportCommand),
     /// Every module's metrics and the health score
     Report(ReportArgs),
+    /// A view's whole table (as filtered) as CSV or XLSX, with the columns the screen shows
+    #[command(
+        after_help = "Examples:\n  katalis export collections --format xlsx --out receivables.xlsx\n  katalis export profitability --as-of 2026-06 > margins.csv\n  katalis export compare --scenario \"Hire 2\" --format xlsx --out compare.xlsx"
+    )]
+    Export(ExportArgs),
     /// Planning scenarios
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -490,6 +495,28 @@ pub enum MembersCommand {
 
 /// The report's formats are the report's own (`report::Format`).
 pub use crate::report::Format as ReportFormat;
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// profitability, unit-economics, cash-months, cash-weeks, pricing, collections, call-list, compare or budget
+    #[arg(value_name = "VIEW", value_parser = clap::builder::PossibleValuesParser::new(
+        crate::tui::sheet::Table::ALL.map(|t| t.key())))]
+    pub view: String,
+    /// As-of month (must have financials); default: the latest
+    #[arg(long, value_name = "YYYY-MM")]
+    pub as_of: Option<String>,
+    /// The Planning scenario (cash-weeks: its cash events; compare: beside base; budget: the locked one)
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Only the rows the view's `/` filter keeps (pricing, collections)
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    #[arg(long, value_name = "csv|xlsx", default_value = "csv", value_parser = ["csv", "xlsx"])]
+    pub format: String,
+    /// Write to FILE (through a temporary file); CSV goes to stdout without it
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {

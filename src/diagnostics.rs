@@ -135,6 +135,13 @@ impl<T> Rows for Vec<T> {
     }
 }
 
+/// A count of rows handed on as they were read.
+impl Rows for usize {
+    fn rows(&self) -> u64 {
+        *self as u64
+    }
+}
+
 impl<T> Rows for (Vec<T>, usize) {
     fn rows(&self) -> u64 {
         self.0.len() as u64

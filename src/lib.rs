@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod diagnostics;
 pub mod domain;
+pub mod export;
 pub mod finance;
 pub mod import;
 pub mod locale;

@@ -77,6 +77,42 @@ macro_rules! ledger_store {
             Ok(rows.into_iter().map(Invoice::from).collect())
         }
 
+        async fn each_open_invoice(
+            &self,
+            company_id: i64,
+            d: chrono::NaiveDate,
+            filter: &str,
+            sink: &mut (dyn FnMut(Invoice) -> Result<(), String> + Send),
+        ) -> StoreResult<usize> {
+            use futures_util::TryStreamExt;
+            let pattern = $crate::store::sql::like_pattern(filter);
+            let mut tx = self.begin_tx(false).await?;
+            let mut n = 0;
+            {
+                let mut rows = sqlx::query_as::<_, $crate::store::sql::InvoiceRow>(concat!(
+                    "SELECT * FROM (",
+                    $crate::store::sql::unpaid_at!(),
+                    " UNION ALL \
+                       SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+                       WHERE ",
+                    $crate::store::sql::open_at_where!(),
+                    " AND paid_amount = amount AND paid_date > $2 \
+                     ) o ORDER BY due_date, number",
+                    $bytes
+                ))
+                .bind(company_id)
+                .bind(d)
+                .bind(&pattern)
+                .fetch(&mut *tx);
+                while let Some(row) = rows.try_next().await? {
+                    sink(Invoice::from(row)).map_err(StoreError::Aborted)?;
+                    n += 1;
+                }
+            }
+            tx.commit().await?;
+            Ok(n)
+        }
+
         async fn open_invoice_page(
             &self,
             company_id: i64,

@@ -189,6 +189,16 @@ pub trait Store: Send + Sync {
     fn invoices(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
     /// Invoices open at `d` (issued by then, not fully paid by then), oldest due first.
     fn open_invoices(&self, company_id: i64, d: NaiveDate) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
+    /// Every invoice open at `d` whose number or customer contains `filter`,
+    /// oldest due first, handed to `sink` as it is read (a million of them
+    /// never held at once); an error of the sink ends the read. How many.
+    fn each_open_invoice(
+        &self,
+        company_id: i64,
+        d: NaiveDate,
+        filter: &str,
+        sink: &mut (dyn FnMut(Invoice) -> Result<(), String> + Send),
+    ) -> impl Future<Output = StoreResult<usize>> + Send;
     /// Rows `offset..offset + limit` of the invoices open at `d` whose number
     /// or customer contains `filter` (case-insensitive; empty: all), oldest
     /// due first, and how many match.
@@ -541,6 +551,19 @@ impl Store for AnyStore {
         timed!(
             "open_invoices",
             dispatch_write!(self, s => s.open_invoices(company_id, d).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "each_open_invoice"))]
+    async fn each_open_invoice(
+        &self,
+        company_id: i64,
+        d: NaiveDate,
+        filter: &str,
+        sink: &mut (dyn FnMut(Invoice) -> Result<(), String> + Send),
+    ) -> StoreResult<usize> {
+        timed!(
+            "each_open_invoice",
+            dispatch_write!(self, s => s.each_open_invoice(company_id, d, filter, &mut *sink).await)
         )
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "open_invoice_page"))]

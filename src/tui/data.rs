@@ -354,9 +354,14 @@ pub fn line_page(filter: String, offset: usize) -> crate::store::LineQuery {
 
 /// Reads and computes one company; errors are one line for the status bar.
 pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, String> {
+    load_as_of(store, company, None).await
+}
+
+/// As [`load`], at the month `as_of` (default: the latest with financials).
+pub async fn load_as_of(store: &AnyStore, company: Company, as_of: Option<Month>) -> Result<CompanyData, String> {
     let started = std::time::Instant::now();
     let id = company.id;
-    let books = crate::company::Books::read(store, company, None)
+    let books = crate::company::Books::read(store, company, as_of)
         .await
         .map_err(|e| e.to_string())?;
     let m = books.as_of;

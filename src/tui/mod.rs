@@ -18,6 +18,7 @@ pub mod message;
 pub mod overlay;
 pub mod planner;
 pub mod render;
+pub mod sheet;
 pub mod svg;
 pub mod theme;
 pub mod views;

@@ -3,7 +3,12 @@
 use super::*;
 
 pub(super) fn line_label(app: &App, l: VarLine) -> &'static str {
-    let t = |en, es| app.lang.pick(en, es);
+    line_label_in(app.lang, l)
+}
+
+/// A budget line's name, as the table's header says it.
+pub fn line_label_in(lang: crate::locale::Lang, l: VarLine) -> &'static str {
+    let t = |en, es| lang.pick(en, es);
     match l {
         VarLine::Revenue => t("Revenue", "Ingresos"),
         VarLine::Cogs => t("COGS", "Costo ventas"),

@@ -24,7 +24,7 @@ use ratatui::widgets::{Clear, Dataset, GraphType, Paragraph, Widget, Wrap};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-mod budget;
+pub mod budget;
 mod compare;
 mod dialogs;
 mod drivers;

@@ -1,0 +1,100 @@
+//! `katalis export VIEW`: a view's whole table, as the interface would
+//! export it with `X` — the same state built the same way (the company's
+//! data, the planner, the filter), then the same writer.
+
+use super::pick_company;
+use crate::cli::ExportArgs;
+use crate::config::Config;
+use crate::export::Format;
+use crate::store::AnyStore;
+use crate::tui::app::{Action, App};
+use crate::tui::sheet::Table;
+use color_eyre::eyre::{Result, eyre};
+
+pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &ExportArgs) -> Result<()> {
+    let table = Table::parse(&args.view).ok_or_else(|| eyre!("unknown view {:?}", args.view))?;
+    let format = Format::parse(&args.format).ok_or_else(|| eyre!("--format: csv or xlsx"))?;
+    if format == Format::Xlsx && args.out.is_none() {
+        return Err(eyre!("--format xlsx needs --out FILE (a spreadsheet is not written to a terminal)"));
+    }
+    let company = pick_company(store, company).await?;
+    let as_of = crate::company::parse_as_of(args.as_of.as_deref()).map_err(|e| eyre!(e))?;
+    let data = crate::tui::data::load_as_of(store, company, as_of)
+        .await
+        .map_err(|e| eyre!(e))?;
+    let app = state(cfg, data, table, args.scenario.as_deref(), args.filter.as_deref())?;
+    let sheet = crate::tui::sheet::sheet(&app, table).ok_or_else(|| match table {
+        Table::Budget => eyre!(
+            "no locked budget to compare with: name one with --scenario (lock a scenario with `katalis scenario lock`)"
+        ),
+        Table::Compare => eyre!("no projection to compare: the company has no financials to project from"),
+        _ => eyre!("{}: nothing to export", table.key()),
+    })?;
+    match &args.out {
+        None => {
+            let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+            match crate::export::csv_to(store, &sheet, stdout).await {
+                Err(e) if e.contains("Broken pipe") => Ok(()),
+                r => r.map(|_| ()).map_err(|e| eyre!(e)),
+            }
+        }
+        Some(path) => {
+            let n = crate::export::write(store, &sheet, format, path)
+                .await
+                .map_err(|e| eyre!(e))?;
+            eprintln!("wrote {n} rows to {}", crate::sanitize::clean(&path.display().to_string()));
+            Ok(())
+        }
+    }
+}
+
+/// The interface's state for `table`: the company loaded, the scenario and
+/// the filter chosen as a user would.
+fn state(
+    cfg: &Config,
+    data: crate::tui::data::CompanyData,
+    table: Table,
+    scenario: Option<&str>,
+    filter: Option<&str>,
+) -> Result<App> {
+    let theme = crate::tui::theme::Theme::monochrome("export");
+    let mut app = App::new(cfg.lang, theme, crate::tui::keymap::Keymap::default(), None);
+    app.cash_floor = cfg.cash_floor;
+    app.update(Action::Loaded(Box::new(Ok(data))));
+    app.tab = table.tab();
+    if let Some(name) = scenario {
+        let known = || {
+            app.planner
+                .scenarios
+                .iter()
+                .map(|s| crate::sanitize::clean(&s.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let i = app
+            .planner
+            .scenarios
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| eyre!("no scenario named {:?} (known: {})", crate::sanitize::clean(name), known()))?;
+        app.planner.current = i;
+    } else if table == Table::Budget
+        && let Some(i) = app.planner.scenarios.iter().position(|s| s.locked)
+    {
+        app.planner.current = i;
+    }
+    if table == Table::Budget && scenario.is_none() && !app.planner.scenarios.iter().any(|s| s.locked) {
+        return Err(eyre!(
+            "the company has no locked budget: lock a scenario first (`katalis scenario lock NAME`)"
+        ));
+    }
+    if table == Table::Budget && app.planner.current().is_some_and(|s| !s.locked) {
+        return Err(eyre!(
+            "scenario {:?} is not a locked budget: lock it first (`katalis scenario lock`)",
+            app.planner.current().map(|s| crate::sanitize::clean(&s.name)).unwrap_or_default()
+        ));
+    }
+    app.views.filter = filter.unwrap_or_default().to_owned();
+    app.derive();
+    Ok(app)
+}
