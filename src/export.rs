@@ -159,7 +159,9 @@ async fn rows(store: &AnyStore, sheet: &Sheet, out: &mut (dyn Out + Send)) -> Re
 /// The CSV of the sheet on `w` (stdout for `katalis export` without `--out`).
 pub async fn csv_to(store: &AnyStore, sheet: &Sheet, w: impl Write + Send) -> Result<usize, String> {
     let mut out = CsvOut {
-        w: csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w),
+        w: csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(w),
     };
     out.w.write_record(sheet.headers(false)).map_err(|e| e.to_string())?;
     let n = rows(store, sheet, &mut out).await?;
@@ -179,7 +181,10 @@ pub async fn write(store: &AnyStore, sheet: &Sheet, format: Format, path: &Path)
     if path.is_dir() {
         return Err(format!("{shown} is a directory: give a file name"));
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = match format {
         Format::Csv => write_csv(store, sheet, &tmp).await,
@@ -289,7 +294,10 @@ pub async fn collect(store: &AnyStore, sheet: &Sheet, limit: usize) -> Result<Op
             Ok(())
         }
     }
-    let mut take = Take { rows: Vec::new(), limit };
+    let mut take = Take {
+        rows: Vec::new(),
+        limit,
+    };
     match rows(store, sheet, &mut take).await {
         Ok(_) => Ok(Some(take.rows)),
         Err(e) if e.is_empty() => Ok(None),

@@ -15,7 +15,9 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &E
     let table = Table::parse(&args.view).ok_or_else(|| eyre!("unknown view {:?}", args.view))?;
     let format = Format::parse(&args.format).ok_or_else(|| eyre!("--format: csv or xlsx"))?;
     if format == Format::Xlsx && args.out.is_none() {
-        return Err(eyre!("--format xlsx needs --out FILE (a spreadsheet is not written to a terminal)"));
+        return Err(eyre!(
+            "--format xlsx needs --out FILE (a spreadsheet is not written to a terminal)"
+        ));
     }
     let company = pick_company(store, company).await?;
     let as_of = crate::company::parse_as_of(args.as_of.as_deref()).map_err(|e| eyre!(e))?;
@@ -42,7 +44,10 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &E
             let n = crate::export::write(store, &sheet, format, path)
                 .await
                 .map_err(|e| eyre!(e))?;
-            eprintln!("wrote {n} rows to {}", crate::sanitize::clean(&path.display().to_string()));
+            eprintln!(
+                "wrote {n} rows to {}",
+                crate::sanitize::clean(&path.display().to_string())
+            );
             Ok(())
         }
     }
@@ -76,7 +81,13 @@ fn state(
             .scenarios
             .iter()
             .position(|s| s.name == name)
-            .ok_or_else(|| eyre!("no scenario named {:?} (known: {})", crate::sanitize::clean(name), known()))?;
+            .ok_or_else(|| {
+                eyre!(
+                    "no scenario named {:?} (known: {})",
+                    crate::sanitize::clean(name),
+                    known()
+                )
+            })?;
         app.planner.current = i;
     } else if table == Table::Budget
         && let Some(i) = app.planner.scenarios.iter().position(|s| s.locked)
@@ -91,7 +102,10 @@ fn state(
     if table == Table::Budget && app.planner.current().is_some_and(|s| !s.locked) {
         return Err(eyre!(
             "scenario {:?} is not a locked budget: lock it first (`katalis scenario lock`)",
-            app.planner.current().map(|s| crate::sanitize::clean(&s.name)).unwrap_or_default()
+            app.planner
+                .current()
+                .map(|s| crate::sanitize::clean(&s.name))
+                .unwrap_or_default()
         ));
     }
     app.views.filter = filter.unwrap_or_default().to_owned();

@@ -50,6 +50,8 @@ pub struct App {
     pub help_scroll: usize,
     pub form: Option<RecordForm>,
     pub import: Option<ImportDialog>,
+    /// The export dialog (`X`).
+    pub export: Option<super::power::ExportDialog>,
     pub planner: Planner,
     pub ai: AiPanel,
     /// The forecast's cash floor (config `cash_floor`).
@@ -90,6 +92,7 @@ impl App {
             help_scroll: 0,
             form: None,
             import: None,
+            export: None,
             planner: Planner::empty(lang),
             ai: AiPanel::new("local".into(), true, false),
             cash_floor: rust_decimal::Decimal::ZERO,
@@ -161,6 +164,8 @@ impl App {
                 | Action::AuditLoaded(_)
                 | Action::MappingSaved(_)
                 | Action::ImportRead(_)
+                | Action::Exported(_)
+                | Action::CopyReady(_)
         );
         let mut effects = self.step(action);
         if derives {
@@ -356,6 +361,11 @@ impl App {
             }
             a @ (Action::ImportRead(_) | Action::Imported(_) | Action::MappingSaved(_)) => self.on_import_action(a),
             Action::Tick => vec![],
+            Action::Exported(r) => {
+                self.on_exported(r);
+                vec![]
+            }
+            Action::CopyReady(r) => self.on_copy_ready(r),
             Action::AuditLoaded(rows) => {
                 if let Overlay::Audit(v) = &mut self.overlay {
                     v.rows = Some(rows);
@@ -477,6 +487,9 @@ impl App {
         if self.import.is_some() {
             return self.on_import_key(key);
         }
+        if self.export.is_some() {
+            return self.on_export_key(key);
+        }
         if self.tab == Tab::Planning
             && self.planner.capturing()
             && let Some(d) = self.data.take()
@@ -583,6 +596,10 @@ impl App {
             Intent::Quit => self.quit = true,
             Intent::Help => self.overlay = Overlay::Help,
             Intent::Diagnostics => self.overlay = Overlay::Diagnostics,
+            Intent::Palette => self.overlay = Overlay::Palette(Default::default()),
+            Intent::Export => return self.open_export(),
+            Intent::CopyRow => return self.copy(false),
+            Intent::CopyTable => return self.copy(true),
             Intent::NextTab => return self.switch_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
             Intent::PrevTab => {
                 return self.switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]);
@@ -674,7 +691,7 @@ impl App {
         }
     }
 
-    fn switch_tab(&mut self, tab: Tab) -> Vec<Effect> {
+    pub(crate) fn switch_tab(&mut self, tab: Tab) -> Vec<Effect> {
         if tab == self.tab {
             return vec![];
         }

@@ -47,6 +47,10 @@ pub enum Intent {
     AiAsk,
     AiClear,
     Diagnostics,
+    Export,
+    CopyRow,
+    CopyTable,
+    Palette,
 }
 
 /// Where a binding applies: everywhere, or on the tabs that list it.
@@ -217,6 +221,38 @@ impl Default for Keymap {
                     Global,
                     "diagnostics: frame times, store calls, memory, AI use",
                     "diagnóstico: tiempos de cuadro, consultas, memoria, uso de IA",
+                ),
+                b(
+                    Palette,
+                    "palette",
+                    vec![KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)],
+                    Global,
+                    "command palette: every command, tab, company, scenario, customer and advisor",
+                    "paleta de comandos: cada comando, pestaña, empresa, escenario, cliente y asesor",
+                ),
+                b(
+                    Export,
+                    "export",
+                    vec![ch('X')],
+                    Global,
+                    "export the table, whole and as filtered, to XLSX or CSV",
+                    "exportar la tabla, completa y filtrada, a XLSX o CSV",
+                ),
+                b(
+                    CopyRow,
+                    "copy_row",
+                    vec![ch('y')],
+                    Global,
+                    "copy the selected row (tab-separated, with the header)",
+                    "copiar la fila seleccionada (separada por tabuladores, con encabezado)",
+                ),
+                b(
+                    CopyTable,
+                    "copy_table",
+                    vec![ch('Y')],
+                    Global,
+                    "copy the whole table as filtered",
+                    "copiar la tabla completa, filtrada",
                 ),
                 b(
                     Reload,
@@ -569,6 +605,10 @@ pub fn short(intent: Intent, lang: Lang) -> &'static str {
         AiRerun => ("ask again", "preguntar de nuevo"),
         AiScrollUp | AiScrollDown => ("scroll", "desplazar"),
         Diagnostics => ("diagnostics", "diagnóstico"),
+        Export => ("export", "exportar"),
+        CopyRow => ("copy row", "copiar fila"),
+        CopyTable => ("copy table", "copiar tabla"),
+        Palette => ("palette", "paleta"),
         AiAsk => ("ask", "preguntar"),
         AiClear => ("clear", "borrar"),
     };

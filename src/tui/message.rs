@@ -71,6 +71,19 @@ pub enum Effect {
     LoadAudit(i64),
     /// Read a file for the import dialog.
     ImportRead(Box<ReadRequest>),
+    /// Write a table to a file (`X`).
+    Export {
+        sheet: Box<crate::tui::sheet::Sheet>,
+        format: crate::export::Format,
+        path: std::path::PathBuf,
+    },
+    /// Make the clipboard text of a table (reading the store for open invoices).
+    Copy(Box<crate::tui::sheet::Sheet>),
+    /// Put text on a clipboard (the runtime's: the terminal's or the system's).
+    Clipboard {
+        text: String,
+        rows: usize,
+    },
     /// Import into the current company (one transaction).
     Import(Box<ImportRequest>),
     SaveMapping {
@@ -164,6 +177,10 @@ pub enum Action {
     /// Rows imported and skipped, or why nothing was.
     /// An import ended: the company it wrote (which then opens), rows imported and skipped.
     Imported(Result<(String, usize, usize), String>),
+    /// A table was written: rows and the path, or why not.
+    Exported(Result<(usize, String), String>),
+    /// The clipboard text of a table and its rows, or why there is none.
+    CopyReady(Result<(String, usize), String>),
     MappingSaved(Result<String, String>),
     /// The model's answer to a question of the panel (or why there is none,
     /// with the tool calls made and the text that arrived).

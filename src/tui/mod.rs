@@ -5,6 +5,7 @@
 
 pub mod ai_panel;
 pub mod app;
+pub mod clipboard;
 pub mod component;
 pub mod data;
 pub mod form;
@@ -17,6 +18,7 @@ pub mod markdown;
 pub mod message;
 pub mod overlay;
 pub mod planner;
+pub mod power;
 pub mod render;
 pub mod sheet;
 pub mod svg;
@@ -114,6 +116,14 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
                 .map_err(|e| e.to_string()),
         ),
         Effect::LoadCompany(c) => Action::Loaded(Box::new(data::load(store, c).await)),
+        Effect::Export { sheet, format, path } => Action::Exported(
+            crate::export::write(store, &sheet, format, &path)
+                .await
+                .map(|n| (n, path.display().to_string())),
+        ),
+        Effect::Copy(sheet) => Action::CopyReady(copy_text(store, &sheet, clipboard::OSC52_LIMIT / 4 * 3).await),
+        // The runtime's own: nothing to do against the store.
+        Effect::Clipboard { .. } => return None,
         Effect::LoadDso { company_id, months } => Action::Dso {
             company_id,
             series: data::dso_trend(store, company_id, &months).await,
@@ -332,6 +342,18 @@ async fn audit(store: &AnyStore, company_id: i64, action: &str, target: String, 
     }
 }
 
+/// The clipboard text of a sheet, at most `limit` bytes, and its rows.
+pub async fn copy_text(store: &AnyStore, sheet: &sheet::Sheet, limit: usize) -> Result<(String, usize), String> {
+    let lang = sheet.lang;
+    // A row is at least a line: never more rows than bytes.
+    let rows = match crate::export::collect(store, sheet, limit.min(200_000)).await? {
+        Some(rows) => rows,
+        None => return Err(clipboard::too_large(lang)),
+    };
+    let text = power::clipboard_text(sheet, &rows, limit).ok_or_else(|| clipboard::too_large(lang))?;
+    Ok((text, rows.len()))
+}
+
 fn action_error(a: &Action) -> Result<(), String> {
     match a {
         Action::Companies(Err(e))
@@ -460,6 +482,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, keymap: keymap::Keymap, com
     if let Some(w) = cfg.warnings.first() {
         app.message = Some((w.clone(), true));
     }
+    let mut clip = clipboard::Clip::from_env();
     let mut analyses: std::collections::HashMap<u64, tokio::task::AbortHandle> = std::collections::HashMap::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for e in App::init() {
@@ -516,6 +539,18 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, keymap: keymap::Keymap, com
                     }
                 }
                 Effect::RememberCompany(name) => crate::config::remember_company(&cfg.database_url, &name),
+                Effect::Copy(sheet) => {
+                    let (store, tx, limit) = (store.clone(), tx.clone(), clip.limit());
+                    tokio::spawn(async move {
+                        let _ = tx.send(Action::CopyReady(copy_text(&store, &sheet, limit).await));
+                    });
+                }
+                Effect::Clipboard { text, rows } => {
+                    let mut out = std::io::stdout();
+                    let how = clip.copy(&text, app.lang, &mut out);
+                    app.copied(rows, how);
+                    app.dirty = true;
+                }
                 Effect::Ask(req) if !req.local => spawn_question(&store, &settings, &tx, req),
                 effect => perform(&store, &tx, effect),
             }

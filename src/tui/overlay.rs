@@ -23,6 +23,8 @@ pub enum Overlay {
     Audit(AuditView),
     /// Frame times, store calls, memory and AI use since start (F12).
     Diagnostics,
+    /// The command palette (Ctrl-p).
+    Palette(super::power::Palette),
 }
 
 /// The audit overlay's state: the rows as loaded, a filter, and how far up
@@ -59,6 +61,19 @@ impl App {
     pub(super) fn on_overlay_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
         // Overlays read the keymap too: moving, filtering and closing follow `[keys]`.
         let intent = self.keymap.intent(&key);
+        if let Overlay::Palette(p) = &mut self.overlay {
+            let mut p = std::mem::take(p);
+            let done = self.on_palette_key(key, &mut p);
+            self.overlay = Overlay::None;
+            return Some(match done {
+                // Closed (Esc) or run (Enter): the entry's own effects.
+                Some(effects) => effects,
+                None => {
+                    self.overlay = Overlay::Palette(p);
+                    vec![]
+                }
+            });
+        }
         match &mut self.overlay {
             Overlay::Diagnostics => {
                 if key.code == KeyCode::Esc || matches!(intent, Some(Intent::Diagnostics | Intent::Quit)) {
@@ -164,7 +179,7 @@ impl App {
                 }
                 return Some(vec![]);
             }
-            Overlay::None => {}
+            Overlay::None | Overlay::Palette(_) => {}
         }
         None
     }

@@ -47,6 +47,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Overlay::Agents { selected } => super::ai_panel::chooser(app, area, buf, *selected),
         Overlay::Audit(v) => audit(app, v, area, buf),
         Overlay::Diagnostics => diagnostics(app, area, buf),
+        Overlay::Palette(p) => super::power::render_palette(app, p, area, buf),
         Overlay::None => {}
     }
     if app.form.is_some() {
@@ -54,6 +55,9 @@ pub fn draw(app: &App, frame: &mut Frame) {
     }
     if let Some(dialog) = &app.import {
         super::import_dialog::render(dialog, app, area, buf);
+    }
+    if let Some(dialog) = &app.export {
+        super::power::render_export(app, dialog, area, buf);
     }
 }
 

@@ -149,7 +149,7 @@ const CHOICES: [(Kind, bool); 5] = [
 ];
 
 /// `~/x` → `$HOME/x`.
-fn expand(p: &str) -> PathBuf {
+pub(crate) fn expand(p: &str) -> PathBuf {
     match p.strip_prefix("~/") {
         Some(rest) => std::env::var_os("HOME").map_or_else(|| PathBuf::from(p), |h| PathBuf::from(h).join(rest)),
         None => PathBuf::from(p),
