@@ -26,6 +26,9 @@ pub struct FileConfig {
     pub targets: Option<toml::Table>,
     /// An integer or a quoted decimal ("25000.50"): TOML floats are not exact.
     pub cash_floor: Option<toml::Value>,
+    /// Clicks and the wheel in the interface (off: capturing the mouse takes
+    /// the terminal's own text selection away).
+    pub mouse: Option<bool>,
 }
 
 /// A setting written as text or as a number (`price_input_per_mtok = 0.15` or
@@ -124,6 +127,8 @@ pub struct Config {
     pub ai: crate::ai::service::AiSettings,
     /// Things to tell the user (e.g. a key in a config file others can read).
     pub warnings: Vec<String>,
+    /// `mouse = true`: the interface takes clicks and the wheel.
+    pub mouse: bool,
 }
 
 fn floor_of(key: &str, value: &str) -> Result<rust_decimal::Decimal, ConfigError> {
@@ -284,6 +289,7 @@ impl Config {
             targets,
             ai,
             warnings,
+            mouse: file.mouse.unwrap_or(false),
         })
     }
 }

@@ -120,7 +120,7 @@ impl Out for XlsxOut<'_> {
                 Value::Date(d) => self.ws.write_date_with_format(r, c, d, &f.date).map(|_| ()),
                 Value::Month(m) => self
                     .ws
-                    .write_date_with_format(r, c, &m.first_day(), &f.month)
+                    .write_date_with_format(r, c, m.first_day(), &f.month)
                     .map(|_| ()),
                 Value::Empty => Ok(()),
             };

@@ -69,6 +69,10 @@ pub struct App {
     reload_queued: bool,
     /// How many times the derived values were computed (for diagnostics and tests).
     pub derive_runs: u64,
+    /// Where things were on the last frame (for the mouse).
+    pub hits: super::hits::Hits,
+    /// The last left click: when and where (a second one soon at the same place is a double click).
+    pub last_click: Option<(std::time::Instant, u16, u16)>,
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -102,6 +106,8 @@ impl App {
             reloading: None,
             reload_queued: false,
             derive_runs: 0,
+            hits: Default::default(),
+            last_click: None,
             dirty: true,
             quit: false,
         }
@@ -259,6 +265,7 @@ impl App {
             Action::Resize => vec![],
             a @ (Action::AskText { .. } | Action::ConversationSaved(_) | Action::Asked { .. }) => self.on_ai_action(a),
             Action::Key(key) => self.on_key(key),
+            Action::Mouse(m) => self.on_mouse(m),
             Action::Companies(Ok(list)) => {
                 self.companies = list;
                 if self.companies.is_empty() {

@@ -479,19 +479,30 @@ impl Keymap {
     /// Hints joined with ` · `, those of unbound intents left out; neighbours
     /// that say the same word share it: `↑↓ move`.
     pub fn hints(&self, intents: &[Intent], lang: Lang) -> String {
-        let mut out: Vec<(String, &str)> = Vec::new();
+        self.hint_parts(intents, lang)
+            .into_iter()
+            .map(|(text, _)| text)
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    /// The hints one by one, each with the intent its click stands for (the first of a shared word).
+    pub fn hint_parts(&self, intents: &[Intent], lang: Lang) -> Vec<(String, Intent)> {
+        let mut out: Vec<(String, &str, Intent)> = Vec::new();
         for i in intents {
             let Some(key) = self.label(*i) else { continue };
             let word = short(*i, lang);
             match out.last_mut() {
-                Some((keys, w)) if *w == word => keys.push_str(&key),
-                _ => out.push((key, word)),
+                Some((keys, w, _)) if *w == word => keys.push_str(&key),
+                _ => out.push((key, word, *i)),
             }
         }
-        out.iter()
-            .map(|(k, w)| format!("{k} {w}"))
-            .collect::<Vec<_>>()
-            .join(" · ")
+        out.into_iter().map(|(k, w, i)| (format!("{k} {w}"), i)).collect()
+    }
+
+    /// The first key bound to an intent.
+    pub fn key_of(&self, intent: Intent) -> Option<KeyEvent> {
+        self.bindings.iter().find(|b| b.intent == intent)?.keys.first().copied()
     }
 
     /// Applies `[keys]` overrides from the config: `name = "key"` or a list of keys.

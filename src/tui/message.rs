@@ -114,6 +114,8 @@ pub struct SaveRecord {
 #[derive(Debug)]
 pub enum Action {
     Key(KeyEvent),
+    /// A click or the wheel (with `mouse = true`).
+    Mouse(crossterm::event::MouseEvent),
     /// The terminal changed size: the next frame is drawn at the new one.
     Resize,
     Companies(Result<Vec<Company>, String>),

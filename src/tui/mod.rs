@@ -10,6 +10,7 @@ pub mod component;
 pub mod data;
 pub mod form;
 pub mod format;
+pub mod hits;
 pub mod import_dialog;
 pub mod keymap;
 pub mod line_input;
@@ -43,6 +44,8 @@ struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        // Harmless when it was never enabled.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
         ratatui::restore();
     }
 }
@@ -494,6 +497,9 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, keymap: keymap::Keymap, com
     let mut term_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
+    if cfg.mouse {
+        crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
+    }
     tracing::info!("interface started");
     let mut events = EventStream::new();
     loop {
@@ -502,6 +508,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, keymap: keymap::Keymap, com
             let mut out = std::io::stdout();
             crossterm::queue!(out, BeginSynchronizedUpdate)?;
             terminal.draw(|f| render::draw(&app, f))?;
+            app.hits = hits::take();
             crossterm::queue!(out, EndSynchronizedUpdate)?;
             out.flush()?;
             app.dirty = false;
@@ -519,6 +526,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, keymap: keymap::Keymap, com
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => Action::Key(k),
                 Some(Ok(Event::Resize(_, _))) => Action::Resize,
+                Some(Ok(Event::Mouse(m))) if cfg.mouse => Action::Mouse(m),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
                 None => break,

@@ -580,3 +580,66 @@ pub fn render_palette(app: &App, p: &Palette, area: Rect, buf: &mut Buffer) {
 pub fn clipboard_text(sheet: &Sheet, rows: &[Vec<Value>], limit: usize) -> Option<String> {
     crate::export::tsv(&sheet.headers(true), rows, limit)
 }
+
+/// Two clicks at one place within this are a double click.
+const DOUBLE_CLICK: std::time::Duration = std::time::Duration::from_millis(400);
+
+impl App {
+    /// A click or the wheel, hit-tested against the last frame: a tab or a
+    /// card switches to its tab, a row is selected (twice: Enter), a hint
+    /// presses its key, the wheel scrolls the table or the AI panel under it.
+    pub(crate) fn on_mouse(&mut self, m: crossterm::event::MouseEvent) -> Vec<Effect> {
+        use super::hits::Hit;
+        use crossterm::event::{MouseButton, MouseEventKind};
+        // A dialog or an overlay owns the keys: the mouse waits for it to close.
+        if self.form.is_some()
+            || self.import.is_some()
+            || self.export.is_some()
+            || self.overlay != super::app::Overlay::None
+            || self.ai.asking.is_some()
+        {
+            return vec![];
+        }
+        let hit = self.hits.at(m.column, m.row);
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let now = std::time::Instant::now();
+                let double = self
+                    .last_click
+                    .is_some_and(|(t, c, r)| c == m.column && r == m.row && now.duration_since(t) < DOUBLE_CLICK);
+                self.last_click = (!double).then_some((now, m.column, m.row));
+                match hit {
+                    Some(Hit::Tab(t) | Hit::Card(t)) => self.switch_tab(t),
+                    Some(Hit::Row(i)) => {
+                        *self.row_mut() = i;
+                        if double {
+                            self.update(super::message::Action::Key(KeyEvent::new(
+                                KeyCode::Enter,
+                                KeyModifiers::NONE,
+                            )))
+                        } else {
+                            vec![]
+                        }
+                    }
+                    Some(Hit::Hint(key)) => self.update(super::message::Action::Key(key)),
+                    _ => vec![],
+                }
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let down = m.kind == MouseEventKind::ScrollDown;
+                let intent = match hit {
+                    Some(Hit::Ai) if down => Intent::AiScrollDown,
+                    Some(Hit::Ai) => Intent::AiScrollUp,
+                    Some(Hit::Row(_) | Hit::Table) if down => Intent::Down,
+                    Some(Hit::Row(_) | Hit::Table) => Intent::Up,
+                    _ => return vec![],
+                };
+                match self.run_intent(intent) {
+                    super::component::Handled::Consumed(e) => e,
+                    super::component::Handled::NotConsumed => vec![],
+                }
+            }
+            _ => vec![],
+        }
+    }
+}

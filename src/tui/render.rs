@@ -19,6 +19,7 @@ pub const MIN_HEIGHT: u16 = 16;
 pub fn draw(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let buf = frame.buffer_mut();
+    super::hits::begin();
     Paragraph::new("").style(app.theme.base).render(area, buf);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(app, area, buf);
@@ -30,6 +31,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
     let body = if app.ai.open {
         let (main, panel) = super::ai_panel::split(body);
         super::ai_panel::render(app, panel, buf);
+        super::hits::record(|h| h.ai = Some(panel));
         main
     } else {
         body
@@ -119,6 +121,16 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         .map(bar)
         .find(|b| width(b) + need <= area.width as usize)
         .unwrap_or_else(|| bar(2));
+    {
+        let mut x = area.x;
+        let mut spots = Vec::new();
+        for (text, tab) in texts.iter().zip(Tab::ALL) {
+            let w = crate::sanitize::width(text) as u16;
+            spots.push((Rect::new(x, area.y, w.min(area.right().saturating_sub(x)), 1), tab));
+            x = x.saturating_add(w);
+        }
+        super::hits::record(|h| h.tabs = spots);
+    }
     let mut spans: Vec<Span> = texts
         .into_iter()
         .zip(Tab::ALL)
@@ -199,6 +211,20 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         take -= 1;
     };
     let room = (area.width as usize).saturating_sub(crate::sanitize::width(&hints) + 1);
+    // Each hint is a button for the mouse: where it is, the key it stands for.
+    {
+        let intents: Vec<Intent> = view[..take].iter().chain(global).copied().collect();
+        let mut x = area.x + (room + 1 + crate::sanitize::width(&role)) as u16;
+        let mut spots = Vec::new();
+        for (text, intent) in app.keymap.hint_parts(&intents, app.lang) {
+            let w = crate::sanitize::width(&text) as u16;
+            if let Some(key) = app.keymap.key_of(intent) {
+                spots.push((Rect::new(x, area.y, w, 1), key));
+            }
+            x += w + 3;
+        }
+        super::hits::record(|h| h.hints = spots);
+    }
     let text = crate::sanitize::fit(&left.content, room);
     let pad = room.saturating_sub(crate::sanitize::width(&text));
     Paragraph::new(Line::from(vec![

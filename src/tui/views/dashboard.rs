@@ -346,6 +346,19 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             },
         ),
     ];
+    // A click on a card opens the tab that holds its figure.
+    {
+        use crate::tui::app::Tab;
+        let tabs = [
+            Tab::Profitability,
+            Tab::Profitability,
+            Tab::CashFlow,
+            Tab::CashFlow,
+            Tab::UnitEconomics,
+            Tab::Collections,
+        ];
+        crate::tui::hits::record(|h| h.cards = cards.iter().map(|(a, _)| *a).zip(tabs).collect());
+    }
     for (area, k) in &cards {
         tile(buf, *area, &app.theme, k);
     }

@@ -67,7 +67,8 @@ impl LazyTable<'_> {
 
     pub fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, row: impl Fn(usize) -> Vec<Styled>) {
         let b = block(self.title, theme);
-        let inner_h = b.inner(area).height.saturating_sub(1) as usize; // header line
+        let inner = b.inner(area);
+        let inner_h = inner.height.saturating_sub(1) as usize; // header line
         let start = window_start(self.selected.min(self.total.saturating_sub(1)), inner_h, self.total);
         let end = (start + inner_h).min(self.total);
         let cells: Vec<Vec<Styled>> = (start..end).map(&row).collect();
@@ -100,6 +101,15 @@ impl LazyTable<'_> {
             .style(theme.base)
             .row_highlight_style(theme.selected)
             .column_spacing(1);
+        if self.selected != usize::MAX {
+            let rows = ratatui::layout::Rect {
+                y: inner.y + 1,
+                height: inner.height.saturating_sub(1),
+                ..inner
+            };
+            let (start, total) = (start, self.total);
+            crate::tui::hits::record(|h| h.table = Some(crate::tui::hits::TableHit { rows, start, total }));
+        }
         let mut state = TableState::default().with_selected(if self.total == 0 || self.selected == usize::MAX {
             None
         } else {
