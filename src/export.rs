@@ -110,11 +110,18 @@ impl Out for XlsxOut<'_> {
             let done = match v {
                 // A string cell, whatever it starts with: never a formula.
                 Value::Text(s) => self.ws.write_string(r, c, s).map(|_| ()),
-                Value::Money(d) => self.ws.write_number_with_format(r, c, num(d), &f.money).map(|_| ()),
-                Value::Ratio(d) => self.ws.write_number_with_format(r, c, num(d), &f.ratio).map(|_| ()),
+                // The same rounding as the CSV's (cents, ratios to four places).
+                Value::Money(d) => self
+                    .ws
+                    .write_number_with_format(r, c, num(&d.round_dp(2)), &f.money)
+                    .map(|_| ()),
+                Value::Ratio(d) => self
+                    .ws
+                    .write_number_with_format(r, c, num(&d.round_dp(4)), &f.ratio)
+                    .map(|_| ()),
                 Value::Number(d, dp) => self
                     .ws
-                    .write_number_with_format(r, c, num(d), &f.numbers[(*dp as usize).min(4)])
+                    .write_number_with_format(r, c, num(&d.round_dp(*dp)), &f.numbers[(*dp as usize).min(4)])
                     .map(|_| ()),
                 Value::Int(i) => self.ws.write_number_with_format(r, c, *i as f64, &f.int).map(|_| ()),
                 Value::Date(d) => self.ws.write_date_with_format(r, c, d, &f.date).map(|_| ()),

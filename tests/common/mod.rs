@@ -6,6 +6,7 @@
 
 pub mod fixtures;
 pub mod llm_server;
+pub mod tmux;
 pub mod tui;
 
 use katalis::store::AnyStore;
