@@ -63,8 +63,9 @@ impl App {
         let intent = self.keymap.intent(&key);
         if let Overlay::Palette(p) = &mut self.overlay {
             let mut p = std::mem::take(p);
-            let done = self.on_palette_key(key, &mut p);
+            // Closed before the entry runs: what it opens stays open.
             self.overlay = Overlay::None;
+            let done = self.on_palette_key(key, &mut p);
             return Some(match done {
                 // Closed (Esc) or run (Enter): the entry's own effects.
                 Some(effects) => effects,
