@@ -500,7 +500,7 @@ pub use crate::report::Format as ReportFormat;
 pub struct ExportArgs {
     /// profitability, unit-economics, cash-months, cash-weeks, pricing, collections, call-list, compare or budget
     #[arg(value_name = "VIEW", value_parser = clap::builder::PossibleValuesParser::new(
-        crate::tui::sheet::Table::ALL.map(|t| t.key())))]
+        crate::export::sheet::Table::ALL.map(|t| t.key())))]
     pub view: String,
     /// As-of month (must have financials); default: the latest
     #[arg(long, value_name = "YYYY-MM")]

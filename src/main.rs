@@ -206,7 +206,8 @@ async fn dispatch(
         Some(Command::Demo) => commands::demo::run(store).await?,
         Some(Command::Import(args)) => commands::import::run(store, company.unwrap_or_default(), args).await?,
         Some(Command::Report(args)) => commands::report::run(store, cfg, company, args).await?,
-        Some(Command::Export(args)) => commands::export::run(store, cfg, company, args).await?,
+        // The interface's tables, built as the interface builds them (no terminal).
+        Some(Command::Export(args)) => katalis::tui::headless::export(store, cfg, company, args).await?,
         Some(Command::Scenario(cmd)) => commands::scenario::run(store, company, cmd).await?,
         Some(Command::Bank(cmd)) => commands::bank::run(store, company, cmd).await?,
         Some(Command::Reconcile(args)) => commands::reconcile::run(store, company, args).await?,

@@ -17,6 +17,8 @@ const RULES: &[(&str, &[&str])] = &[
     ("store", &["domain", "finance", "sanitize", "diagnostics", "numbers"]),
     ("report", &["domain", "finance", "locale", "sanitize", "numbers"]),
     ("company", &["domain", "finance", "sanitize", "store"]),
+    // Tables written out: the interface builds them, this writes them.
+    ("export", &["domain", "finance", "locale", "sanitize", "store"]),
     (
         "ai",
         &[

@@ -7,7 +7,6 @@ pub mod backup;
 pub mod bank;
 pub mod demo;
 pub mod doctor;
-pub mod export;
 pub mod import;
 pub mod reconcile;
 pub mod report;

@@ -10,6 +10,7 @@ pub mod component;
 pub mod data;
 pub mod form;
 pub mod format;
+pub mod headless;
 pub mod hits;
 pub mod import_dialog;
 pub mod keymap;

@@ -68,7 +68,7 @@ impl App {
 
     /// `X`: the dialog for the tables of the tab on screen.
     pub(crate) fn open_export(&mut self) -> Vec<Effect> {
-        let tables = Table::on_screen(self);
+        let tables = super::sheet::on_screen(self);
         if self.data.is_none() || tables.is_empty() {
             self.say(
                 self.lang.pick(
@@ -196,7 +196,7 @@ impl App {
 
     /// `y` (the selected row) or `Y` (the whole table as filtered), with a header line.
     pub(crate) fn copy(&mut self, whole: bool) -> Vec<Effect> {
-        let Some(table) = Table::on_screen(self).first().copied() else {
+        let Some(table) = super::sheet::on_screen(self).first().copied() else {
             self.say(
                 self.lang.pick("No table to copy here", "No hay tabla que copiar aquí"),
                 true,

@@ -5,8 +5,10 @@
 //! (`=`, `+`, `-`, `@`, tab, carriage return first) stays text.
 
 use crate::store::{AnyStore, Store};
-use crate::tui::sheet::{Rows, Sheet, Value};
+pub mod sheet;
+
 use rust_decimal::prelude::ToPrimitive;
+use sheet::{Rows, Sheet, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -155,7 +157,7 @@ async fn rows(store: &AnyStore, sheet: &Sheet, out: &mut (dyn Out + Send)) -> Re
             let day = *day;
             store
                 .each_open_invoice(*company_id, day, filter, &mut |inv| {
-                    out.row(&crate::tui::sheet::invoice_row(&inv, day))
+                    out.row(&sheet::invoice_row(&inv, day))
                 })
                 .await
                 .map_err(|e| e.to_string())

@@ -1,17 +1,17 @@
 //! `katalis export VIEW`: a view's whole table, as the interface would
 //! export it with `X` — the same state built the same way (the company's
-//! data, the planner, the filter), then the same writer.
+//! data, the planner, the filter), then the same writer. It lives with the
+//! interface because it is the interface's state, without a terminal.
 
-use super::pick_company;
+use super::app::{Action, App};
+use super::sheet::Table;
 use crate::cli::ExportArgs;
 use crate::config::Config;
 use crate::export::Format;
-use crate::store::AnyStore;
-use crate::tui::app::{Action, App};
-use crate::tui::sheet::Table;
+use crate::store::{AnyStore, Store};
 use color_eyre::eyre::{Result, eyre};
 
-pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &ExportArgs) -> Result<()> {
+pub async fn export(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &ExportArgs) -> Result<()> {
     let table = Table::parse(&args.view).ok_or_else(|| eyre!("unknown view {:?}", args.view))?;
     let format = Format::parse(&args.format).ok_or_else(|| eyre!("--format: csv or xlsx"))?;
     if format == Format::Xlsx && args.out.is_none() {
@@ -19,13 +19,18 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &E
             "--format xlsx needs --out FILE (a spreadsheet is not written to a terminal)"
         ));
     }
-    let company = pick_company(store, company).await?;
+    let company = match company {
+        Some(k) => store.company(k).await?,
+        None => store.companies().await?.into_iter().next().ok_or_else(|| {
+            eyre!("the store has no companies yet; run `katalis demo` or import a file with --create")
+        })?,
+    };
     let as_of = crate::company::parse_as_of(args.as_of.as_deref()).map_err(|e| eyre!(e))?;
-    let data = crate::tui::data::load_as_of(store, company, as_of)
+    let data = super::data::load_as_of(store, company, as_of)
         .await
         .map_err(|e| eyre!(e))?;
     let app = state(cfg, data, table, args.scenario.as_deref(), args.filter.as_deref())?;
-    let sheet = crate::tui::sheet::sheet(&app, table).ok_or_else(|| match table {
+    let sheet = super::sheet::sheet(&app, table).ok_or_else(|| match table {
         Table::Budget => eyre!(
             "no locked budget to compare with: name one with --scenario (lock a scenario with `katalis scenario lock`)"
         ),
@@ -57,16 +62,16 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &E
 /// the filter chosen as a user would.
 fn state(
     cfg: &Config,
-    data: crate::tui::data::CompanyData,
+    data: super::data::CompanyData,
     table: Table,
     scenario: Option<&str>,
     filter: Option<&str>,
 ) -> Result<App> {
-    let theme = crate::tui::theme::Theme::monochrome("export");
-    let mut app = App::new(cfg.lang, theme, crate::tui::keymap::Keymap::default(), None);
+    let theme = super::theme::Theme::monochrome("export");
+    let mut app = App::new(cfg.lang, theme, super::keymap::Keymap::default(), None);
     app.cash_floor = cfg.cash_floor;
     app.update(Action::Loaded(Box::new(Ok(data))));
-    app.tab = table.tab();
+    app.tab = super::sheet::tab_of(table);
     if let Some(name) = scenario {
         let known = || {
             app.planner
