@@ -227,24 +227,24 @@ impl Default for Keymap {
                     "palette",
                     vec![KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)],
                     Global,
-                    "command palette: every command, tab, company, scenario, customer and advisor",
-                    "paleta de comandos: cada comando, pestaña, empresa, escenario, cliente y asesor",
+                    "command palette: commands, tabs, companies, customers",
+                    "paleta: comandos, pestañas, empresas, clientes, asesores",
                 ),
                 b(
                     Export,
                     "export",
                     vec![ch('X')],
                     Global,
-                    "export the table, whole and as filtered, to XLSX or CSV",
-                    "exportar la tabla, completa y filtrada, a XLSX o CSV",
+                    "export the whole table as filtered: XLSX or CSV",
+                    "exportar la tabla completa y filtrada: XLSX o CSV",
                 ),
                 b(
                     CopyRow,
                     "copy_row",
                     vec![ch('y')],
                     Global,
-                    "copy the selected row (tab-separated, with the header)",
-                    "copiar la fila seleccionada (separada por tabuladores, con encabezado)",
+                    "copy the selected row, with the header",
+                    "copiar la fila seleccionada, con encabezado",
                 ),
                 b(
                     CopyTable,
@@ -640,7 +640,7 @@ fn reserved(k: &KeyEvent) -> Option<&'static str> {
 
 /// Keys the views handle directly, listed in the help with the bindings.
 /// (The tab digits are listed too, as many as there are tabs: see `render::help_lines`.)
-pub const FIXED: [(&str, &str, &str); 2] = [
+pub const FIXED: [(&str, &str, &str); 3] = [
     (
         "Esc",
         "close the innermost: edit, overlay, AI request, panel",
@@ -650,6 +650,11 @@ pub const FIXED: [(&str, &str, &str); 2] = [
         "Enter",
         "confirm; in Pricing and Planning, type the value",
         "confirmar; en Precios y Planeación, escribir el valor",
+    ),
+    (
+        "mouse",
+        "mouse = true in the config: clicks; loses text selection",
+        "mouse = true en la config.: clics; pierde la selección",
     ),
 ];
 
