@@ -142,3 +142,69 @@ async fn typing_finds_the_entry_and_go_to_entries_go() {
         assert!(s.contains("Comandos") && s.contains("Ctrl-c"), "{s}");
     }
 }
+
+/// `X` in Collections: the dialog, the format switched, the whole table
+/// written where asked; a path that cannot be written keeps the dialog, the
+/// path and the reason. `Y` makes the table's text; one too large for the
+/// terminal's clipboard is refused, pointing to `X`.
+#[tokio::test]
+async fn the_export_dialog_writes_the_whole_table_and_keeps_a_bad_path() {
+    let (_d, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&store, Lang::En).await;
+    press(&mut a, &store, common::tui::key('7')).await;
+    press(&mut a, &store, common::tui::key('X')).await;
+    let d = a.export.as_ref().expect("the dialog");
+    assert!(d.path.starts_with("katalis-tallo-analytics-collections-") && d.path.ends_with(".xlsx"));
+    for (cols, rows) in [(80, 24), (200, 50)] {
+        let s = common::tui::screen(&a, cols, rows);
+        assert!(s.contains("Open invoices") && s.contains("XLSX"), "{s}");
+    }
+    press(&mut a, &store, code(KeyCode::Right)).await;
+    assert!(
+        a.export.as_ref().unwrap().path.ends_with(".csv"),
+        "the default follows the format"
+    );
+    press(&mut a, &store, code(KeyCode::Down)).await;
+    assert!(a.export.as_ref().unwrap().path.contains("-call-list-"));
+    press(&mut a, &store, code(KeyCode::Up)).await;
+    // A path that cannot be written: the dialog stays, with the reason.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let bad = blocker.join("x.csv").display().to_string();
+    a.export.as_mut().unwrap().path = bad.clone();
+    press(&mut a, &store, code(KeyCode::Enter)).await;
+    let d = a.export.as_ref().expect("still open");
+    assert_eq!(d.path, bad);
+    assert!(d.error.as_deref().unwrap_or_default().contains("cannot write"), "{d:?}");
+    // Then a good one: written, the dialog closed, the rows said.
+    let good = dir.path().join("open.csv");
+    a.export.as_mut().unwrap().path = good.display().to_string();
+    press(&mut a, &store, code(KeyCode::Enter)).await;
+    assert!(a.export.is_none());
+    let text = std::fs::read_to_string(&good).unwrap();
+    let n = text.lines().count() - 1;
+    assert_eq!(
+        a.message.as_ref().unwrap().0,
+        format!("{n} rows written to {}", good.display())
+    );
+    assert_eq!(n, a.data.as_ref().unwrap().open.count(""), "every open invoice");
+    // Y hands the runtime the table's text for the clipboard.
+    let effects = a.update(common::tui::key('Y'));
+    let mut ready = None;
+    for e in effects {
+        if let Some(Action::CopyReady(r)) = katalis::tui::execute(&store, e).await {
+            ready = Some(r);
+        }
+    }
+    let (tsv, rows) = ready.expect("the text").unwrap();
+    assert_eq!(rows, n);
+    assert_eq!(tsv.lines().count(), n + 1);
+    assert!(tsv.starts_with("Number\tCustomer\tDue\tDays\tOpen (USD)\n"), "{tsv}");
+    // Beyond what the clipboard takes: refused, pointing to X.
+    let sheet = katalis::tui::sheet::sheet(&a, katalis::tui::sheet::Table::Collections).unwrap();
+    let err = katalis::tui::copy_text(&store, &sheet, 200).await.unwrap_err();
+    assert!(err.contains("export it with X"), "{err}");
+}

@@ -65,6 +65,14 @@ fn copy_palette_and_mouse_in_a_real_terminal() {
     let buffer = t.run(&["show-buffer"]);
     assert_eq!(buffer.lines().nth(1), Some(as_tsv(lines[4]).as_str()), "{buffer}");
 
+    // The wheel over the table moves the selection: the fifth invoice now.
+    let seq = format!("\x1b[<65;6;{}M", row + 1);
+    t.run(&["send-keys", "-t", "k", "-l", &seq]);
+    t.keys("k", &["y"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let buffer = t.run(&["show-buffer"]);
+    assert_eq!(buffer.lines().nth(1), Some(as_tsv(lines[5]).as_str()), "{buffer}");
+
     // Ctrl-p, goal, Enter: goal seek on the Planning tab.
     t.keys("k", &["C-p"]);
     assert!(t.wait_for("k", "Commands", WAIT).is_some(), "{}", t.screen("k"));

@@ -72,3 +72,23 @@ pub fn too_large(lang: Lang) -> String {
     )
     .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_carries_the_text_and_refuses_what_terminals_drop() {
+        let mut out = Vec::new();
+        assert_eq!(osc52("a\tb\n", Lang::En, &mut out), Ok(Clipboard::Terminal));
+        let sent = String::from_utf8(out).unwrap();
+        assert!(sent.starts_with("\x1b]52;c;") && sent.contains("YQliCg=="), "{sent:?}");
+        // 75,000 bytes are 100,000 of base64: the limit; one more is refused.
+        let mut out = Vec::new();
+        assert!(osc52(&"x".repeat(75_000), Lang::En, &mut out).is_ok());
+        let mut out = Vec::new();
+        let err = osc52(&"x".repeat(75_001), Lang::Es, &mut out).unwrap_err();
+        assert!(err.contains("X") && err.contains("100 KB"), "{err}");
+        assert!(out.is_empty(), "nothing written when refused");
+    }
+}
