@@ -191,6 +191,14 @@ async fn the_export_dialog_writes_the_whole_table_and_keeps_a_bad_path() {
         format!("{n} rows written to {}", good.display())
     );
     assert_eq!(n, a.data.as_ref().unwrap().open.count(""), "every open invoice");
+    // Esc while it writes: the dialog goes, the writing goes on, its end is said.
+    press(&mut a, &store, common::tui::key('X')).await;
+    a.export.as_mut().unwrap().writing = true;
+    press(&mut a, &store, code(KeyCode::Esc)).await;
+    assert!(a.export.is_none());
+    assert!(a.message.as_ref().unwrap().0.contains("background"));
+    a.update(Action::Exported(Ok((7, "x.xlsx".into()))));
+    assert_eq!(a.message.as_ref().unwrap().0, "7 rows written to x.xlsx");
     // Y hands the runtime the table's text for the clipboard.
     let effects = a.update(common::tui::key('Y'));
     let mut ready = None;

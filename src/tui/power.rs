@@ -96,7 +96,16 @@ impl App {
     pub(crate) fn on_export_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let Some(mut d) = self.export.take() else { return vec![] };
         if d.writing {
-            self.export = Some(d);
+            // Esc leaves it writing in the background; the status bar says when it is done.
+            if key.code == KeyCode::Esc {
+                self.say(
+                    self.lang
+                        .pick("Writing in the background…", "Escribiendo en segundo plano…"),
+                    false,
+                );
+            } else {
+                self.export = Some(d);
+            }
             return vec![];
         }
         let mut refresh = false;
@@ -503,7 +512,13 @@ pub fn render_export(app: &App, d: &ExportDialog, area: Rect, buf: &mut Buffer) 
     }
     lines.push(Line::from(""));
     if d.writing {
-        lines.push(Line::from(Span::styled(t("Writing…", "Escribiendo…"), th.accent)));
+        lines.push(Line::from(Span::styled(
+            t(
+                "Writing… · Esc: on in the background",
+                "Escribiendo… · Esc: sigue en segundo plano",
+            ),
+            th.accent,
+        )));
     } else if let Some(e) = &d.error {
         lines.push(Line::from(Span::styled(fit(&clean(e), inner_w), th.bad)));
     } else {
