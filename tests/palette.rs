@@ -216,3 +216,50 @@ async fn the_export_dialog_writes_the_whole_table_and_keeps_a_bad_path() {
     let err = katalis::tui::copy_text(&store, &sheet, 200).await.unwrap_err();
     assert!(err.contains("export it with X"), "{err}");
 }
+
+/// The mouse, hit-tested against the frame drawn: a click on a tab switches,
+/// on a row selects, twice is Enter (Pricing: type the what-if value); the
+/// wheel over the table moves the selection; nothing while a dialog is open.
+#[tokio::test]
+async fn clicks_and_the_wheel_act_on_what_the_last_frame_drew() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let (_d, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
+    let mut a = open(&store, Lang::En).await;
+    let mouse = |kind, column, row| {
+        Action::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let draw = |a: &mut App| {
+        let s = common::tui::screen(a, 120, 40);
+        a.hits = katalis::tui::hits::take();
+        s
+    };
+    let bar = draw(&mut a);
+    let col = bar.lines().next().unwrap().find("4 Pricing").unwrap() as u16;
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), col, 0));
+    assert_eq!(a.tab, Tab::Pricing);
+    let screen = draw(&mut a);
+    let sku = a.filtered_products(a.data.as_ref().unwrap())[2].sku.clone();
+    let y = screen.lines().position(|l| l.contains(&sku)).unwrap() as u16;
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 3, y));
+    assert_eq!(a.row(), 2);
+    assert!(!a.views.pricing.editing);
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 3, y));
+    assert!(a.views.pricing.editing, "a double click is Enter");
+    a.update(code(KeyCode::Esc));
+    draw(&mut a);
+    a.update(mouse(MouseEventKind::ScrollDown, 3, y));
+    assert_eq!(a.row(), 3, "the wheel moves the selection");
+    // A dialog open: the mouse waits.
+    a.update(common::tui::key('X'));
+    draw(&mut a);
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), col, 0));
+    assert!(a.export.is_some());
+    assert_eq!(a.row(), 3);
+}

@@ -625,7 +625,8 @@ impl App {
                 self.last_click = (!double).then_some((now, m.column, m.row));
                 match hit {
                     Some(Hit::Tab(t) | Hit::Card(t)) => self.switch_tab(t),
-                    Some(Hit::Row(i)) => {
+                    // A row of the table the selection drives (not a pane beside it).
+                    Some(Hit::Row(i)) if self.hits.table.is_some_and(|t| t.total == self.row_count()) => {
                         *self.row_mut() = i;
                         if double {
                             self.update(super::message::Action::Key(KeyEvent::new(
