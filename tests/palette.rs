@@ -263,3 +263,21 @@ async fn clicks_and_the_wheel_act_on_what_the_last_frame_drew() {
     assert!(a.export.is_some());
     assert_eq!(a.row(), 3);
 }
+
+#[test]
+fn what_was_copied_is_said_in_the_status_bar_in_both_languages() {
+    use katalis::tui::clipboard::Clipboard;
+    let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+    a.copied(12, Ok(Clipboard::Terminal));
+    assert_eq!(a.message.as_ref().unwrap().0, "12 rows copied (terminal clipboard)");
+    a.copied(1, Ok(Clipboard::System));
+    assert_eq!(a.message.as_ref().unwrap().0, "1 row copied (system clipboard)");
+    let mut e = App::new(Lang::Es, Theme::monochrome("t"), Keymap::default(), None);
+    e.copied(3, Ok(Clipboard::Terminal));
+    assert_eq!(
+        e.message.as_ref().unwrap().0,
+        "3 filas copiadas (portapapeles de la terminal)"
+    );
+    e.copied(2, Err("demasiado grande".into()));
+    assert_eq!(e.message, Some(("demasiado grande".into(), true)));
+}

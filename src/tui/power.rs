@@ -262,11 +262,11 @@ impl App {
                     crate::tui::clipboard::Clipboard::System => t("system clipboard", "portapapeles del sistema"),
                 };
                 let what = if rows == 1 {
-                    t("row", "fila")
+                    t("row copied", "fila copiada")
                 } else {
-                    t("rows", "filas")
+                    t("rows copied", "filas copiadas")
                 };
-                let text = format!("{rows} {what} {} ({via})", t("copied", "copiada(s)"));
+                let text = format!("{rows} {what} ({via})");
                 self.say(text, false);
             }
             Err(e) => self.say(e, true),
