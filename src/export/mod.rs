@@ -287,6 +287,9 @@ pub fn tsv(headers: &[String], rows: &[Vec<Value>], limit: usize) -> Option<Stri
     Some(out)
 }
 
+/// What the row sink of [`collect`] answers once it holds its limit: the read stops there.
+const FULL: &str = "\u{0}the rows asked for are read";
+
 /// The sheet's rows, reading the store for the open invoices; `None` once
 /// they pass `limit` rows (the clipboard's bound), read no further.
 pub async fn collect(store: &AnyStore, sheet: &Sheet, limit: usize) -> Result<Option<Vec<Vec<Value>>>, String> {
@@ -297,7 +300,7 @@ pub async fn collect(store: &AnyStore, sheet: &Sheet, limit: usize) -> Result<Op
     impl Out for Take {
         fn row(&mut self, values: &[Value]) -> Result<(), String> {
             if self.rows.len() >= self.limit {
-                return Err(String::new());
+                return Err(FULL.to_owned());
             }
             self.rows.push(values.to_vec());
             Ok(())
@@ -309,7 +312,7 @@ pub async fn collect(store: &AnyStore, sheet: &Sheet, limit: usize) -> Result<Op
     };
     match rows(store, sheet, &mut take).await {
         Ok(_) => Ok(Some(take.rows)),
-        Err(e) if e.is_empty() => Ok(None),
+        Err(e) if e == FULL => Ok(None),
         Err(e) => Err(e),
     }
 }
