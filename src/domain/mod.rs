@@ -1,6 +1,7 @@
 //! Plain domain types shared by the engine, the stores, import and the report.
 
 mod bank;
+pub mod fx;
 mod month;
 mod scenario;
 

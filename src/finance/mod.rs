@@ -7,6 +7,7 @@ pub mod bank;
 pub mod cash_flow;
 pub mod collections;
 pub mod forecast;
+pub mod fx;
 pub mod growth;
 pub mod health;
 pub mod ledger;

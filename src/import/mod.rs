@@ -9,6 +9,7 @@
 pub mod across;
 pub mod cfdi;
 pub mod fields;
+pub mod fx;
 pub mod journal;
 pub mod pipeline;
 pub mod source;
