@@ -53,10 +53,11 @@ pub struct Rates {
 }
 
 impl Rates {
-    /// A later rate of one pair and day replaces an earlier one.
+    /// A later rate of one pair and day replaces an earlier one; a rate that
+    /// is not above zero is no rate (it could not be inverted) and is left out.
     pub fn new(rates: impl IntoIterator<Item = Rate>) -> Rates {
         let mut pairs: BTreeMap<(String, String), BTreeMap<NaiveDate, (Decimal, String)>> = BTreeMap::new();
-        for r in rates {
+        for r in rates.into_iter().filter(|r| r.rate > Decimal::ZERO) {
             pairs
                 .entry((r.base, r.quote))
                 .or_default()
@@ -180,6 +181,9 @@ mod tests {
             "158.00".parse::<Decimal>().unwrap() / "1.0944".parse::<Decimal>().unwrap()
         );
         assert_eq!(cross.source, "ecb");
+        // A zero rate is no rate: never divided by.
+        let zero = Rates::new([rate("csv", "2024-01-04", "USD", "ARS", "0")]);
+        assert!(zero.at("ARS", "USD", d("2024-01-04")).is_err());
         // Two sources never mix in a cross.
         let mixed = Rates::new([
             rate("ecb", "2024-01-04", "EUR", "USD", "1.0944"),
