@@ -281,3 +281,44 @@ fn what_was_copied_is_said_in_the_status_bar_in_both_languages() {
     e.copied(2, Err("demasiado grande".into()));
     assert_eq!(e.message, Some(("demasiado grande".into(), true)));
 }
+
+/// The exported tables carry the screen's headers: every column label of each
+/// table is in the header the tab draws (at 200x50, where every column shows),
+/// in English and Spanish — the labels are written twice (the view, the
+/// sheet), and this keeps them from drifting apart.
+#[tokio::test]
+async fn every_exported_column_is_named_as_the_screen_names_it() {
+    use katalis::tui::planner::View as PlanView;
+    use katalis::tui::sheet::{Table, sheet, tab_of};
+    let (_d, url) = common::fresh_sqlite();
+    let store = AnyStore::connect(&url).await.unwrap();
+    katalis::demo::load(&store).await.unwrap();
+    for lang in [Lang::En, Lang::Es] {
+        let mut checked = 0;
+        for table in Table::ALL {
+            let mut a = open(&store, lang).await;
+            a.tab = tab_of(table);
+            a.views.weeks = table == Table::CashWeeks;
+            a.planner.view = match table {
+                Table::Budget => PlanView::Budget,
+                _ => PlanView::Compare,
+            };
+            let Some(s) = sheet(&a, table) else {
+                // No locked budget in the demo: nothing to export, nothing on screen.
+                assert_eq!(table, Table::Budget);
+                continue;
+            };
+            let screen = common::tui::screen(&a, 200, 50);
+            for c in s.columns.iter().filter(|c| !c.label.is_empty() && c.label != "#") {
+                // The compare table's difference columns are "Δ vs 1st" on screen, named after their scenario here.
+                let label = c.label.split(" (").next().unwrap();
+                assert!(
+                    screen.contains(label),
+                    "{lang:?} {table:?}: {label:?} not on screen:\n{screen}"
+                );
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 8, "{lang:?}");
+    }
+}

@@ -201,26 +201,26 @@ impl Sheet {
             .map(|c| c.header(self.lang, ratio_as_percent))
             .collect()
     }
+}
 
-    /// The default file name: `katalis-COMPANY-VIEW-YYYYMMDD.EXT`, the
-    /// company's name reduced to letters, digits and dashes.
-    pub fn file_name(&self, today: NaiveDate, ext: &str) -> String {
-        let mut company = String::new();
-        for c in crate::finance::reconcile::fold(&self.company).chars() {
-            if c.is_ascii_alphanumeric() {
-                company.push(c.to_ascii_lowercase());
-            } else if !company.ends_with('-') && !company.is_empty() {
-                company.push('-');
-            }
+/// The default file name of `table` of `company`: `katalis-COMPANY-VIEW-YYYYMMDD.EXT`,
+/// the company's name reduced to letters, digits and dashes.
+pub fn file_name(company: &str, table: Table, today: NaiveDate, ext: &str) -> String {
+    let mut name = String::new();
+    for c in crate::finance::reconcile::fold(company).chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') && !name.is_empty() {
+            name.push('-');
         }
-        let company = company.trim_end_matches('-');
-        format!(
-            "katalis-{}-{}-{}.{ext}",
-            if company.is_empty() { "company" } else { company },
-            self.table.key(),
-            today.format("%Y%m%d")
-        )
     }
+    let name = name.trim_end_matches('-');
+    format!(
+        "katalis-{}-{}-{}.{ext}",
+        if name.is_empty() { "company" } else { name },
+        table.key(),
+        today.format("%Y%m%d")
+    )
 }
 
 /// The row of an open invoice, as Collections shows it.

@@ -90,14 +90,7 @@ macro_rules! ledger_store {
             let mut n = 0;
             {
                 let mut rows = sqlx::query_as::<_, $crate::store::sql::InvoiceRow>(concat!(
-                    "SELECT * FROM (",
-                    $crate::store::sql::unpaid_at!(),
-                    " UNION ALL \
-                       SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
-                       WHERE ",
-                    $crate::store::sql::open_at_where!(),
-                    " AND paid_amount = amount AND paid_date > $2 \
-                     ) o ORDER BY due_date, number",
+                    $crate::store::sql::open_at_sorted!(),
                     $bytes
                 ))
                 .bind(company_id)
@@ -153,18 +146,7 @@ macro_rules! ledger_store {
                 )
             } else {
                 (
-                    concat!(
-                        "SELECT * FROM (",
-                        $crate::store::sql::unpaid_at!(),
-                        " UNION ALL \
-                           SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
-                           WHERE ",
-                        $crate::store::sql::open_at_where!(),
-                        " AND paid_amount = amount AND paid_date > $2 \
-                         ) o ORDER BY due_date, number",
-                        $bytes,
-                        " LIMIT $4 OFFSET $5"
-                    ),
+                    concat!($crate::store::sql::open_at_sorted!(), $bytes, " LIMIT $4 OFFSET $5"),
                     concat!(
                         "SELECT (SELECT COUNT(*) FROM invoices WHERE ",
                         $crate::store::sql::open_at_where!(),

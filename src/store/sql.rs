@@ -442,6 +442,25 @@ macro_rules! unpaid_at {
 }
 pub(crate) use unpaid_at;
 
+/// Every invoice open at $2 (not fully paid, or paid in full after $2) whose
+/// number or customer matches $3, oldest due first: append the backend's
+/// byte-order collation, then any LIMIT.
+macro_rules! open_at_sorted {
+    () => {
+        concat!(
+            "SELECT * FROM (",
+            $crate::store::sql::unpaid_at!(),
+            " UNION ALL \
+               SELECT number, customer, issue_date, due_date, amount, paid_amount, paid_date FROM invoices \
+               WHERE ",
+            $crate::store::sql::open_at_where!(),
+            " AND paid_amount = amount AND paid_date > $2 \
+             ) o ORDER BY due_date, number"
+        )
+    };
+}
+pub(crate) use open_at_sorted;
+
 /// `filter` as a LIKE pattern matching text that contains it, lower-cased,
 /// with `%`, `_` and the escape `\` taken literally.
 pub(crate) fn like_pattern(filter: &str) -> String {

@@ -603,7 +603,7 @@ impl App {
             Intent::Quit => self.quit = true,
             Intent::Help => self.overlay = Overlay::Help,
             Intent::Diagnostics => self.overlay = Overlay::Diagnostics,
-            Intent::Palette => self.overlay = Overlay::Palette(Default::default()),
+            Intent::Palette => self.overlay = Overlay::Palette(self.open_palette()),
             Intent::Export => return self.open_export(),
             Intent::CopyRow => return self.copy(false),
             Intent::CopyTable => return self.copy(true),

@@ -30,10 +30,12 @@ pub struct ExportDialog {
     pub writing: bool,
 }
 
-/// The palette's query and selection.
+/// The palette's query, the entries matching it (made when it opens and
+/// when the query changes, not on every frame) and the selection among them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Palette {
     pub query: String,
+    pub matches: Vec<Entry>,
     pub selected: usize,
 }
 
@@ -58,12 +60,10 @@ pub struct Entry {
 }
 
 impl App {
+    /// From the company's name: the table itself is built only when written.
     fn default_export_path(&self, table: Table, format: Format) -> String {
-        let today = chrono::Local::now().date_naive();
-        match super::sheet::sheet(self, table) {
-            Some(s) => s.file_name(today, format.ext()),
-            None => format!("katalis-{}-{}.{}", table.key(), today.format("%Y%m%d"), format.ext()),
-        }
+        let company = self.data.as_deref().map_or("", |d| d.company.name.as_str());
+        crate::export::sheet::file_name(company, table, chrono::Local::now().date_naive(), format.ext())
     }
 
     /// `X`: the dialog for the tables of the tab on screen.
@@ -372,6 +372,14 @@ impl App {
         scored.into_iter().map(|(_, _, e)| e).collect()
     }
 
+    /// `Ctrl-p`: every entry, nothing typed yet.
+    pub(crate) fn open_palette(&self) -> Palette {
+        Palette {
+            matches: self.palette_entries(),
+            ..Palette::default()
+        }
+    }
+
     pub(crate) fn on_palette_key(&mut self, key: KeyEvent, p: &mut Palette) -> Option<Vec<Effect>> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
@@ -381,9 +389,9 @@ impl App {
             KeyCode::Down => p.selected += 1,
             KeyCode::Char('n') if ctrl => p.selected += 1,
             KeyCode::Enter => {
-                let matches = self.palette_matches(&p.query);
-                return Some(match matches.get(p.selected.min(matches.len().saturating_sub(1))) {
-                    Some(e) => self.run_entry(&e.target),
+                let m = &p.matches;
+                return Some(match m.get(p.selected.min(m.len().saturating_sub(1))) {
+                    Some(e) => self.run_entry(&e.target.clone()),
                     None => vec![],
                 });
             }
@@ -391,12 +399,12 @@ impl App {
                 if let super::line_input::Edit::Changed =
                     super::line_input::edit(&mut p.query, &key, 80, super::line_input::any)
                 {
+                    p.matches = self.palette_matches(&p.query);
                     p.selected = 0;
                 }
             }
         }
-        let n = self.palette_matches(&p.query).len();
-        p.selected = p.selected.min(n.saturating_sub(1));
+        p.selected = p.selected.min(p.matches.len().saturating_sub(1));
         None
     }
 
@@ -552,7 +560,7 @@ pub fn render_palette(app: &App, p: &Palette, area: Rect, buf: &mut Buffer) {
     };
     Clear.render(r, buf);
     let inner_w = r.width.saturating_sub(2) as usize;
-    let matches = app.palette_matches(&p.query);
+    let matches = &p.matches;
     let room = h.saturating_sub(3) as usize;
     let selected = p.selected.min(matches.len().saturating_sub(1));
     let start = super::widgets::window_start(selected, room, matches.len());

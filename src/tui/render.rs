@@ -202,29 +202,28 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         .take(HINTS)
         .collect();
     let mut take = view.len();
-    let hints = loop {
+    let (hints, parts) = loop {
         let intents: Vec<Intent> = view[..take].iter().chain(global).copied().collect();
-        let hints = format!("{role}{}", app.keymap.hints(&intents, app.lang));
+        let parts = app.keymap.hint_parts(&intents, app.lang);
+        let joined: Vec<&str> = parts.iter().map(|(t, _)| t.as_str()).collect();
+        let hints = format!("{role}{}", joined.join(" · "));
         if take == 0 || crate::sanitize::width(&hints) * 3 <= area.width as usize * 2 {
-            break hints;
+            break (hints, parts);
         }
         take -= 1;
     };
     let room = (area.width as usize).saturating_sub(crate::sanitize::width(&hints) + 1);
     // Each hint is a button for the mouse: where it is, the key it stands for.
-    {
-        let intents: Vec<Intent> = view[..take].iter().chain(global).copied().collect();
-        let mut x = area.x + (room + 1 + crate::sanitize::width(&role)) as u16;
-        let mut spots = Vec::new();
-        for (text, intent) in app.keymap.hint_parts(&intents, app.lang) {
-            let w = crate::sanitize::width(&text) as u16;
-            if let Some(key) = app.keymap.key_of(intent) {
-                spots.push((Rect::new(x, area.y, w, 1), key));
-            }
-            x += w + 3;
+    let mut x = area.x + (room + 1 + crate::sanitize::width(&role)) as u16;
+    let mut spots = Vec::new();
+    for (text, intent) in &parts {
+        let w = crate::sanitize::width(text) as u16;
+        if let Some(key) = app.keymap.key_of(*intent) {
+            spots.push((Rect::new(x, area.y, w, 1), key));
         }
-        super::hits::record(|h| h.hints = spots);
+        x += w + 3;
     }
+    super::hits::record(|h| h.hints = spots);
     let text = crate::sanitize::fit(&left.content, room);
     let pad = room.saturating_sub(crate::sanitize::width(&text));
     Paragraph::new(Line::from(vec![

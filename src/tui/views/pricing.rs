@@ -76,7 +76,8 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         Constraint::Length(9),
         Constraint::Length(6),
         Constraint::Length(7),
-        Constraint::Length(7),
+        // "BE units" whole.
+        Constraint::Length(8),
     ];
     // Prices and costs in the currency with cents; the two monthly totals in
     // one unit chosen over every product (the header names it unless it is
