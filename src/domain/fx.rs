@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rate {
@@ -15,4 +16,45 @@ pub struct Rate {
     pub quote: String,
     /// Units of `quote` per unit of `base`; always > 0.
     pub rate: Decimal,
+}
+
+/// What an invoice in another currency than its company's keeps of it. The
+/// invoice's own `amount` and `paid_amount` are then the functional amounts
+/// the engine reads (`round(amount × rate, 2)`), once booked
+/// (`finance::fx::book`); before, as a reader hands them on, they are in
+/// `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceFx {
+    /// ISO 4217, upper case; never the company's.
+    pub currency: String,
+    /// In `currency`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// Functional units per unit of `currency` the invoice was booked at;
+    /// `None` until booked (then the published rate of the issue date).
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub rate: Option<Decimal>,
+    /// What was paid of it, in `currency`, oldest first; they add up to what
+    /// is paid of the invoice.
+    #[serde(default)]
+    pub payments: Vec<FxPayment>,
+}
+
+/// A payment of a foreign invoice: its amount in the invoice's currency and
+/// the rate it was received at (the payment's own, else the published rate
+/// of its date once booked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FxPayment {
+    pub date: NaiveDate,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub rate: Option<Decimal>,
+}
+
+impl InvoiceFx {
+    /// What is paid, in the invoice's currency.
+    pub fn paid(&self) -> Decimal {
+        self.payments.iter().map(|p| p.amount).sum()
+    }
 }

@@ -102,6 +102,10 @@ pub struct Invoice {
     pub amount: Decimal,
     pub paid_amount: Decimal,
     pub paid_date: Option<NaiveDate>,
+    /// Its own currency, when not the company's (`amount` and `paid_amount`
+    /// are then functional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fx: Option<fx::InvoiceFx>,
 }
 
 /// A validated file's rows.

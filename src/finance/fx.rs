@@ -5,6 +5,8 @@
 //! is an error naming the pair and the day, never an unconverted amount.
 
 use crate::domain::fx::Rate;
+use crate::domain::{Invoice, Month};
+use serde::Serialize;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -119,6 +121,237 @@ impl Rates {
             day,
         })
     }
+}
+
+
+/// Cents, half to even (METRICS.md): every functional amount of an event.
+pub fn cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven)
+}
+
+/// Why a foreign invoice could not be booked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invoice {number}: {why}")]
+pub struct BookError {
+    pub number: String,
+    pub why: String,
+}
+
+/// Books an invoice read in its own currency into the company's
+/// (`functional`): its rate is the one it came with, else the published rate
+/// of its issue date; each payment's, the one it came with, else that of its
+/// date. `amount` becomes `round(amount × rate, 2)` and `paid_amount` what
+/// the payments relieved of it, `round(paid × rate, 2)` (the whole when paid
+/// in full). An invoice in the functional currency drops its `fx` (a rate
+/// other than 1 with it is refused).
+pub fn book(inv: &mut Invoice, functional: &str, rates: &Rates) -> Result<(), BookError> {
+    let fail = |why: String| BookError {
+        number: crate::sanitize::clean(&inv.number),
+        why,
+    };
+    let Some(fx) = inv.fx.as_mut() else { return Ok(()) };
+    if fx.currency == functional {
+        if fx.rate.is_some_and(|r| r != Decimal::ONE) || fx.payments.iter().any(|p| p.rate.is_some_and(|r| r != Decimal::ONE))
+        {
+            return Err(fail(format!("a rate other than 1 for an invoice in {functional}, the company's currency")));
+        }
+        inv.fx = None;
+        return Ok(());
+    }
+    let at = |day: NaiveDate| {
+        rates
+            .at(&fx.currency, functional, day)
+            .map(|f| f.rate)
+            .map_err(|e| e.to_string())
+    };
+    let rate = match fx.rate {
+        Some(r) => r,
+        None => at(inv.issue_date).map_err(fail)?,
+    };
+    for p in &mut fx.payments {
+        if p.rate.is_none() {
+            p.rate = Some(at(p.date).map_err(fail)?);
+        }
+    }
+    fx.rate = Some(rate);
+    let amount = cents(fx.amount * rate);
+    if amount <= Decimal::ZERO {
+        return Err(fail(format!(
+            "{} {} is {amount} {functional} at {rate}: an amount > 0",
+            fx.amount, fx.currency
+        )));
+    }
+    let paid = fx.paid();
+    inv.paid_amount = if paid == fx.amount { amount } else { cents(paid * rate) };
+    inv.amount = amount;
+    Ok(())
+}
+
+/// The rows of an import booked; `None` when none is in another currency
+/// (nothing to change, nothing copied).
+pub fn book_rows(rows: &[Invoice], functional: &str, rates: &Rates) -> Result<Option<Vec<Invoice>>, BookError> {
+    if rows.iter().all(|r| r.fx.is_none()) {
+        return Ok(None);
+    }
+    let mut out = rows.to_vec();
+    for inv in &mut out {
+        book(inv, functional, rates)?;
+    }
+    Ok(Some(out))
+}
+
+/// A booked foreign invoice's payments as events: (date, amount in its
+/// currency, the functional amount it relieved of the invoice, the
+/// functional amount received). What is relieved is cumulative —
+/// `round(paid so far × booked, 2)` less what was before — so the invoice
+/// ties out to its functional amount when paid in full; a single payment
+/// relieves `round(paid × booked, 2)`.
+pub fn events(inv: &Invoice) -> Vec<FxEvent> {
+    let Some(fx) = &inv.fx else { return Vec::new() };
+    let booked = fx.rate.unwrap_or(Decimal::ONE);
+    let mut paid = Decimal::ZERO;
+    let mut relieved = Decimal::ZERO;
+    let mut out = Vec::with_capacity(fx.payments.len());
+    for p in &fx.payments {
+        paid += p.amount;
+        let now = if paid == fx.amount { inv.amount } else { cents(paid * booked) };
+        out.push(FxEvent {
+            date: p.date,
+            amount: p.amount,
+            relieved: now - relieved,
+            received: cents(p.amount * p.rate.unwrap_or(booked)),
+        });
+        relieved = now;
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FxEvent {
+    pub date: NaiveDate,
+    /// In the invoice's currency.
+    pub amount: Decimal,
+    /// Functional: of the receivable at the booked rate.
+    pub relieved: Decimal,
+    /// Functional: at the rate it was received at.
+    pub received: Decimal,
+}
+
+impl FxEvent {
+    /// The realised gain (a loss below zero).
+    pub fn gain(&self) -> Decimal {
+        self.received - self.relieved
+    }
+}
+
+/// One currency's open receivables at a month end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CurrencyExposure {
+    pub currency: String,
+    /// In the currency.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub open: Decimal,
+    /// Functional: what is open, at the rates booked.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub booked: Decimal,
+    /// Functional: `round(open × rate, 2)`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub at_close: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unrealised: Decimal,
+    /// Functional per unit on the day, and the day it was published.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+    pub rate_date: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthGain {
+    pub month: Month,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+/// A company's exposure to its invoices' currencies (`katalis fx exposure`,
+/// `report`'s `fx`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exposure {
+    pub as_of: NaiveDate,
+    pub functional: String,
+    /// The currencies with something open at `as_of`, by code.
+    pub currencies: Vec<CurrencyExposure>,
+    /// Realised gains of the 12 months to `as_of`, oldest first.
+    pub realised: Vec<MonthGain>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub realised_ttm: Decimal,
+}
+
+impl Exposure {
+    #[must_use]
+    pub fn unrealised(&self) -> Decimal {
+        self.currencies.iter().map(|c| c.unrealised).sum()
+    }
+}
+
+/// The exposure at the end of `as_of` of a company whose foreign invoices
+/// (booked, with their `fx`) are `invoices`: per currency, what is open (issued
+/// by then, less what was paid by then) in it, at the rates booked, and at the
+/// rate of the month end — `round(Σ open × rate, 2)` — whose difference is the
+/// unrealised gain; and the realised gains of each payment, by month, over the
+/// 12 months to `as_of`. A rate missing at the month end is an error naming
+/// the pair and the day.
+pub fn exposure(invoices: &[Invoice], functional: &str, rates: &Rates, as_of: Month) -> Result<Exposure, FxError> {
+    let day = as_of.last_day();
+    let first = as_of.plus(-11);
+    let mut open: BTreeMap<&str, (Decimal, Decimal)> = BTreeMap::new();
+    let mut realised: BTreeMap<Month, Decimal> = (0..12).map(|i| (first.plus(i), Decimal::ZERO)).collect();
+    for inv in invoices {
+        let Some(fx) = &inv.fx else { continue };
+        let events = events(inv);
+        for e in &events {
+            let m = Month::of_date(e.date);
+            if let Some(total) = realised.get_mut(&m) {
+                *total += e.gain();
+            }
+        }
+        if inv.issue_date > day {
+            continue;
+        }
+        let (paid, relieved) = events
+            .iter()
+            .filter(|e| e.date <= day)
+            .fold((Decimal::ZERO, Decimal::ZERO), |(p, r), e| (p + e.amount, r + e.relieved));
+        if paid < fx.amount {
+            let entry = open.entry(fx.currency.as_str()).or_default();
+            entry.0 += fx.amount - paid;
+            entry.1 += inv.amount - relieved;
+        }
+    }
+    let mut currencies = Vec::new();
+    for (currency, (open, booked)) in open {
+        let found = rates.at(currency, functional, day)?;
+        let at_close = cents(open * found.rate);
+        currencies.push(CurrencyExposure {
+            currency: currency.to_owned(),
+            open,
+            booked,
+            at_close,
+            unrealised: at_close - booked,
+            rate: found.rate,
+            rate_date: found.published,
+        });
+    }
+    let realised: Vec<MonthGain> = realised
+        .into_iter()
+        .map(|(month, amount)| MonthGain { month, amount })
+        .collect();
+    Ok(Exposure {
+        as_of: day,
+        functional: functional.to_owned(),
+        currencies,
+        realised_ttm: realised.iter().map(|g| g.amount).sum(),
+        realised,
+    })
 }
 
 #[cfg(test)]

@@ -14,12 +14,13 @@
 //! - Received CFDIs (the company is the receptor) are skipped and counted.
 
 use super::{ImportError, Problem, shorten};
+use crate::domain::fx::{FxPayment, InvoiceFx};
 use crate::domain::{CfdiRecord, CfdiWrite, Invoice};
 use crate::sanitize;
 use chrono::NaiveDate;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::collections::{BTreeMap, HashMap};
@@ -43,12 +44,21 @@ struct Docto {
     id: String,
     paid: Decimal,
     currency: String,
+    /// `EquivalenciaDR`: units of the invoice's currency per unit of the
+    /// payment's (absent: 1).
+    #[serde(default)]
+    equivalence: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Pago {
     date: Option<NaiveDate>,
     doctos: Vec<Docto>,
+    /// `MonedaP` and `TipoCambioP` (pesos per unit of it; absent: 1).
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    rate: Option<Decimal>,
 }
 
 /// The parts of one CFDI that matter here.
@@ -751,18 +761,7 @@ fn read_doc(file: &str, text: &str, p: &mut Problems) -> Option<Doc> {
                                 None => p.add(&file, "cfdi:Comprobante/@Total", Some(&total), "a decimal amount ≥ 0"),
                             }
                             doc.currency = get("Moneda").to_ascii_uppercase();
-                            let rate = get("TipoCambio");
-                            if !rate.is_empty() {
-                                match amount_of(&rate).filter(|r| !r.is_zero()) {
-                                    Some(r) => doc.rate = Some(r),
-                                    None => p.add(
-                                        &file,
-                                        "cfdi:Comprobante/@TipoCambio",
-                                        Some(&rate),
-                                        "an exchange rate > 0",
-                                    ),
-                                }
-                            }
+                            doc.rate = positive(p, &file, "cfdi:Comprobante/@TipoCambio", &get("TipoCambio"));
                             doc.method = get("MetodoPago").to_ascii_uppercase();
                             doc.terms = get("CondicionesDePago");
                         }
@@ -794,6 +793,8 @@ fn read_doc(file: &str, text: &str, p: &mut Problems) -> Option<Doc> {
                             let pg = Pago {
                                 date,
                                 doctos: Vec::new(),
+                                currency: get("MonedaP").to_ascii_uppercase(),
+                                rate: positive(p, &file, "pago20:Pago/@TipoCambioP", &get("TipoCambioP")),
                             };
                             if is_start {
                                 pago = Some(pg);
@@ -814,11 +815,18 @@ fn read_doc(file: &str, text: &str, p: &mut Problems) -> Option<Doc> {
                                 );
                             }
                             let currency = get("MonedaDR").to_ascii_uppercase();
+                            let equivalence = positive(
+                                p,
+                                &file,
+                                "pago20:DoctoRelacionado/@EquivalenciaDR",
+                                &get("EquivalenciaDR"),
+                            );
                             match pago.as_mut() {
                                 Some(pg) => pg.doctos.push(Docto {
                                     id,
                                     paid: paid.unwrap_or_default(),
                                     currency,
+                                    equivalence,
                                 }),
                                 None => p.add(&file, "pago20:DoctoRelacionado", None, "to be inside a pago20:Pago"),
                             }
@@ -964,21 +972,20 @@ pub fn plan(set: CfdiSet, prior: &[CfdiRecord], o: &Options) -> Result<CfdiData,
         amount: Decimal,
         paid: Decimal,
         paid_date: Option<NaiveDate>,
+        /// Each payment: its date, amount and rate (functional per unit).
+        payments: Vec<FxPayment>,
     }
     let mut invoices: BTreeMap<&str, Open<'_>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for d in all.values().filter(|d| d.kind == "I") {
         if is_new(d) {
             data.invoices += 1;
-            if d.currency != currency && d.rate.is_none() {
+            if d.currency != currency && d.currency != "MXN" && d.rate.is_none() {
                 p.add(
                     &d.file,
                     "cfdi:Comprobante/@TipoCambio",
                     None,
-                    format!(
-                        "an exchange rate, since the CFDI is in {} and the company in {currency}",
-                        d.currency
-                    ),
+                    format!("an exchange rate, since the CFDI is in {}", d.currency),
                 );
             }
             if d.total.is_zero() {
@@ -992,6 +999,7 @@ pub fn plan(set: CfdiSet, prior: &[CfdiRecord], o: &Options) -> Result<CfdiData,
                 amount: d.total,
                 paid: Decimal::ZERO,
                 paid_date: None,
+                payments: Vec::new(),
             },
         );
     }
@@ -1107,6 +1115,13 @@ pub fn plan(set: CfdiSet, prior: &[CfdiRecord], o: &Options) -> Result<CfdiData,
                             Some(inv) => {
                                 inv.paid += dr.paid;
                                 inv.paid_date = inv.paid_date.max(pg.date);
+                                if let Some(date) = pg.date {
+                                    inv.payments.push(FxPayment {
+                                        date,
+                                        amount: dr.paid,
+                                        rate: payment_rate(pg, dr, &inv.doc.currency, &currency),
+                                    });
+                                }
                                 if new {
                                     data.payments += 1;
                                     if !is_new(inv.doc) {
@@ -1168,20 +1183,23 @@ pub fn plan(set: CfdiSet, prior: &[CfdiRecord], o: &Options) -> Result<CfdiData,
             );
             continue;
         }
-        let rate = if d.currency == currency {
-            Decimal::ONE
-        } else {
-            d.rate.unwrap_or(Decimal::ONE)
-        };
-        let convert = |v: Decimal| {
-            if rate == Decimal::ONE {
-                v
+        // In another currency: kept in it, with the CFDI's rates (pesos per
+        // unit, so only for a company in pesos), booked before it is written.
+        let fx = (d.currency != currency).then(|| InvoiceFx {
+            currency: d.currency.clone(),
+            amount: inv.amount,
+            rate: d.rate.filter(|_| currency == "MXN"),
+            payments: if d.method == "PUE" {
+                vec![FxPayment {
+                    date: issue,
+                    amount: inv.amount,
+                    rate: d.rate.filter(|_| currency == "MXN"),
+                }]
             } else {
-                (v * rate).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            }
-        };
-        let amount = convert(inv.amount);
-        let paid = if paid == inv.amount { amount } else { convert(paid) };
+                inv.payments.clone()
+            },
+        });
+        let amount = inv.amount;
         if amount.scale() > 4 {
             p.add(
                 &d.file,
@@ -1223,11 +1241,43 @@ pub fn plan(set: CfdiSet, prior: &[CfdiRecord], o: &Options) -> Result<CfdiData,
             amount,
             paid_amount: paid,
             paid_date: if paid.is_zero() { None } else { paid_date },
+            fx,
         });
     }
     data.write.removed_invoices.sort();
     data.write.removed_invoices.dedup();
     p.into_result(&set.name, data)
+}
+
+/// The pesos per unit of the invoice's currency a payment was received at:
+/// `TipoCambioP` (pesos per unit of the payment's currency) ÷ `EquivalenciaDR`
+/// (units of the invoice's currency per unit of the payment's). `None` (the
+/// published rate of the day) for a company not in pesos, or when the
+/// complement does not say.
+fn payment_rate(pg: &Pago, dr: &Docto, invoice_currency: &str, company: &str) -> Option<Decimal> {
+    if company != "MXN" || invoice_currency == company {
+        return None;
+    }
+    let per_payment_unit = if pg.currency == "MXN" { Some(Decimal::ONE) } else { pg.rate }?;
+    let equivalence = match dr.equivalence {
+        Some(e) => e,
+        None if pg.currency == invoice_currency => Decimal::ONE,
+        None => return None,
+    };
+    per_payment_unit.checked_div(equivalence)
+}
+
+/// An optional exchange rate or equivalence: absent is `None`; present, it
+/// must be a decimal above zero.
+fn positive(p: &mut Problems, file: &str, at: &str, raw: &str) -> Option<Decimal> {
+    if raw.is_empty() {
+        return None;
+    }
+    let r = amount_of(raw).filter(|r| !r.is_zero());
+    if r.is_none() {
+        p.add(file, at, Some(raw), "an exchange rate > 0");
+    }
+    r
 }
 
 /// An invoice's number: `Serie-Folio`, `Folio` alone, else its UUID.

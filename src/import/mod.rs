@@ -90,6 +90,13 @@ impl Kind {
                 ("amount", true),
                 ("paid_amount", true),
                 ("paid_date", true),
+                // The invoice's currency when not the company's, the rate it
+                // was booked at (functional per unit; empty: the published
+                // rate of the issue date) and the rate it was paid at (empty:
+                // the published rate of the paid date).
+                ("currency", false),
+                ("fx_rate", false),
+                ("paid_fx_rate", false),
             ],
             // `amount` (signed) or `debit` and `credit`: checked in `table::resolve`
             // and `Layout::new`.
@@ -221,6 +228,13 @@ pub fn preview_table(batch: &ImportBatch) -> (Vec<&'static str>, Vec<Vec<String>
         header.truncate(9);
         rows.iter_mut().for_each(|r| r.truncate(9));
     }
+    // Invoices without the currency columns when all are the company's.
+    if let ImportBatch::Invoices(i) = batch
+        && i.iter().all(|r| r.fx.is_none())
+    {
+        header.truncate(7);
+        rows.iter_mut().for_each(|r| r.truncate(7));
+    }
     (header, rows)
 }
 
@@ -264,14 +278,18 @@ pub fn display_rows(batch: &ImportBatch) -> Vec<Vec<String>> {
         ImportBatch::Invoices(rows) => rows
             .iter()
             .map(|r| {
+                let fx = r.fx.as_ref();
                 vec![
                     r.number.clone(),
                     r.customer.clone(),
                     r.issue_date.to_string(),
                     r.due_date.to_string(),
-                    r.amount.to_string(),
-                    r.paid_amount.to_string(),
+                    fx.map_or(r.amount, |f| f.amount).to_string(),
+                    fx.map_or(r.paid_amount, |f| f.paid()).to_string(),
                     r.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+                    fx.map(|f| f.currency.clone()).unwrap_or_default(),
+                    opt(&fx.and_then(|f| f.rate)),
+                    opt(&fx.and_then(|f| f.payments.last().and_then(|p| p.rate))),
                 ]
             })
             .collect(),
@@ -1018,9 +1036,43 @@ impl Rows {
                 if !number.is_empty() {
                     Rows::unique(&mut cells, c, seen, "number", &number);
                 }
+                let currency = cells.text(c, "currency", false).trim().to_ascii_uppercase();
+                let rate = cells.optional(c, "fx_rate", fields::decimal);
+                let paid_rate = cells.optional(c, "paid_fx_rate", fields::decimal);
+                if !currency.is_empty() {
+                    cells.check(
+                        c,
+                        currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()),
+                        "currency",
+                        &currency,
+                        "an ISO 4217 code such as USD or MXN",
+                    );
+                }
+                for (col, r) in [("fx_rate", rate), ("paid_fx_rate", paid_rate)] {
+                    if let Some(r) = r {
+                        cells.check(c, r > zero, col, &r, "an exchange rate > 0");
+                        if currency.is_empty() {
+                            cells.fail(c, col, &r.to_string(), "no rate while currency is empty");
+                        }
+                    }
+                }
                 if let (Some(i), Some(d), Some(a), Some(p)) = (issue, due, amount, paid)
                     && cells.ok
                 {
+                    let fx = (!currency.is_empty()).then(|| crate::domain::fx::InvoiceFx {
+                        currency,
+                        amount: a,
+                        rate,
+                        payments: paid_date
+                            .filter(|_| p > zero)
+                            .map(|date| crate::domain::fx::FxPayment {
+                                date,
+                                amount: p,
+                                rate: paid_rate,
+                            })
+                            .into_iter()
+                            .collect(),
+                    });
                     rows.push(Invoice {
                         number,
                         customer,
@@ -1029,6 +1081,7 @@ impl Rows {
                         amount: a,
                         paid_amount: p,
                         paid_date,
+                        fx,
                     });
                 }
             }

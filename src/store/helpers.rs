@@ -210,6 +210,7 @@ macro_rules! shared_helpers {
                 Self::write_financials(conn, c.id, &cb.financials).await?;
                 Self::write_products(conn, c.id, &cb.products).await?;
                 Self::write_invoices(conn, c.id, &cb.invoices).await?;
+                Self::write_invoice_fx(conn, c.id, &cb.invoices, false).await?;
                 Self::refresh_receivables(conn, c.id, true, None).await?;
                 for s in &cb.scenarios {
                     sqlx::query(

@@ -272,6 +272,15 @@ macro_rules! ledger_store {
             use $crate::store::sql::Money;
             let (o, u) = (original, updated);
             let mut tx = self.begin_tx(true).await?;
+            if (o.amount, o.paid_amount, o.paid_date) != (u.amount, u.paid_amount, u.paid_date)
+                && let Some(currency) = Self::invoice_currency(&mut tx, company_id, &o.number).await?
+            {
+                return Err(StoreError::Conflict(format!(
+                    "invoice {} is in {currency}: change what it and its payments are by importing it again \
+                     (with its currency and rates)",
+                    $crate::sanitize::clean(&o.number)
+                )));
+            }
             let done = sqlx::query(concat!(
                 "UPDATE invoices SET customer = $3, issue_date = $4, due_date = $5, amount = $6, paid_amount = $7, \
                  paid_date = $8, version = version + 1, updated_at = ",
@@ -313,8 +322,14 @@ macro_rules! ledger_store {
                 ImportBatch::Financials(rows) => Self::write_financials(&mut tx, company.id, rows).await?,
                 ImportBatch::Products(rows) => Self::write_products(&mut tx, company.id, rows).await?,
                 ImportBatch::Invoices(rows) => {
+                    let fx = Self::fx_book(&mut tx, &company).await?;
+                    let booked = fx.book(rows)?;
+                    let rows = booked.as_deref().unwrap_or(rows);
                     let mut builder = Self::summary_builder(&mut tx, company.id).await?;
                     Self::write_invoices(&mut tx, company.id, rows).await?;
+                    if booked.is_some() || fx.has_fx {
+                        Self::write_invoice_fx(&mut tx, company.id, rows, fx.has_fx).await?;
+                    }
                     if let Some(b) = builder.as_mut() {
                         rows.iter().for_each(|r| b.add(r));
                     }
@@ -391,9 +406,15 @@ macro_rules! ledger_store {
                 q.build().execute(&mut *tx).await?;
             }
             Self::insert_cfdi(&mut tx, company.id, &w.records).await?;
-            Self::write_invoices(&mut tx, company.id, &w.invoices).await?;
+            let fx = Self::fx_book(&mut tx, &company).await?;
+            let booked = fx.book(&w.invoices)?;
+            let invoices = booked.as_deref().unwrap_or(&w.invoices);
+            Self::write_invoices(&mut tx, company.id, invoices).await?;
+            if booked.is_some() || fx.has_fx {
+                Self::write_invoice_fx(&mut tx, company.id, invoices, fx.has_fx).await?;
+            }
             if let Some(b) = builder.as_mut() {
-                w.invoices.iter().for_each(|r| b.add(r));
+                invoices.iter().for_each(|r| b.add(r));
             }
             Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
             tx.commit().await?;

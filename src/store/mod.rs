@@ -30,6 +30,7 @@ mod bank;
 pub mod certificate;
 pub mod conversations;
 pub mod errors;
+pub(crate) mod fx;
 mod helpers;
 mod ledger;
 mod payments;
@@ -119,6 +120,9 @@ pub enum StoreError {
     Damaged(String),
     #[error("the disk that holds {0} is full: nothing was written; free some space and try again")]
     Full(String),
+    /// An invoice in another currency that could not be booked (no rate).
+    #[error("{0}")]
+    Book(#[from] crate::finance::fx::BookError),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -326,6 +330,13 @@ pub trait Store: Send + Sync {
     /// Stores (or, with `None`, removes) the company's rules.
     fn save_bank_rules(&self, company_id: i64, source: Option<&str>) -> impl Future<Output = StoreResult<()>> + Send;
     fn scenarios(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<StoredScenario>>> + Send;
+    /// Every exchange rate the store holds, by pair and day.
+    fn fx_rates(&self) -> impl Future<Output = StoreResult<Vec<crate::domain::fx::Rate>>> + Send;
+    /// Adds rates, replacing those of the same pair and day; how many were
+    /// added or changed.
+    fn save_rates(&self, rates: &[crate::domain::fx::Rate]) -> impl Future<Output = StoreResult<usize>> + Send;
+    /// The company's invoices in another currency, with their `fx`, by issue date.
+    fn fx_invoices(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
     /// The recommendations of the company's latest successful analysis, by priority.
     fn latest_recommendations(
         &self,
@@ -711,6 +722,18 @@ impl Store for AnyStore {
             "save_bank_rules",
             dispatch_write!(self, s => s.save_bank_rules(company_id, source).await)
         )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "fx_rates"))]
+    async fn fx_rates(&self) -> StoreResult<Vec<crate::domain::fx::Rate>> {
+        timed!("fx_rates", dispatch_write!(self, s => s.fx_rates().await))
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "save_rates"))]
+    async fn save_rates(&self, rates: &[crate::domain::fx::Rate]) -> StoreResult<usize> {
+        timed!("save_rates", dispatch_write!(self, s => s.save_rates(rates).await))
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "fx_invoices"))]
+    async fn fx_invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
+        timed!("fx_invoices", dispatch_write!(self, s => s.fx_invoices(company_id).await))
     }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         timed!("scenarios", dispatch_write!(self, s => s.scenarios(company_id).await))

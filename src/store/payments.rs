@@ -181,6 +181,7 @@ impl InvoiceRow {
             amount: self.amount.0,
             paid_amount: self.paid_amount.0,
             paid_date: self.paid_date,
+            fx: None,
         }
     }
 }
@@ -355,8 +356,9 @@ macro_rules! reconcile_helpers {
         async fn recon_books(conn: &mut $conn, company_id: i64) -> StoreResult<$crate::store::ReconcileInput> {
             use $crate::store::sql::Money;
             let open: Vec<(String, String, chrono::NaiveDate, chrono::NaiveDate, Money, Money)> = sqlx::query_as(
-                "SELECT number, customer, issue_date, due_date, amount, paid_amount FROM invoices \
-                 WHERE company_id = $1 AND paid_amount < amount",
+                "SELECT number, customer, issue_date, due_date, amount, paid_amount FROM invoices i \
+                 WHERE company_id = $1 AND paid_amount < amount \
+                 AND NOT EXISTS (SELECT 1 FROM invoice_fx f WHERE f.company_id = i.company_id AND f.number = i.number)",
             )
             .bind(company_id)
             .fetch_all(&mut *conn)
@@ -444,6 +446,17 @@ macro_rules! reconcile_helpers {
                 return Ok(None);
             };
             let counted = Self::counted(conn, company_id, number).await?;
+            // A receipt in the company's currency is not applied to an invoice
+            // in another (its rate at payment would be unknown).
+            if counted.0 > rust_decimal::Decimal::ZERO
+                && let Some(currency) = Self::invoice_currency(conn, company_id, number).await?
+            {
+                return Err($crate::store::payments::refused(format!(
+                    "invoice {} is in {currency}: a bank receipt is not matched to it; import its payment with \
+                     the invoices (paid_amount, paid_date, paid_fx_rate) or its CFDI payment complement",
+                    $crate::sanitize::clean(&r.number)
+                )));
+            }
             let current = (r.paid_amount.0, r.paid_date);
             let stated = match r.stated_paid {
                 // No other payment yet: the columns are the import's word.

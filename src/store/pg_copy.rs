@@ -247,7 +247,9 @@ impl FromBatch for Invoice {
 }
 
 /// COPYs `first`, then every batch that arrives on `feed` until its `End`
-/// (a feed that closes without `End` aborts the COPY and fails).
+/// (a feed that closes without `End` aborts the COPY and fails). `prepare`
+/// sees each batch first and may hand back the rows to write instead (the
+/// invoices booked in the company's currency); its error aborts the COPY.
 pub(super) async fn copy_feed<T: FromBatch>(
     tx: &mut PgConnection,
     spec: &CopySpec,
@@ -255,7 +257,7 @@ pub(super) async fn copy_feed<T: FromBatch>(
     first: &[T],
     mut feed: Option<&mut FeedRx>,
     encode: fn(&T, &mut CopyRow<'_>) -> StoreResult<()>,
-    observe: &mut (dyn FnMut(&[T]) + Send),
+    prepare: &mut (dyn FnMut(&[T]) -> StoreResult<Option<Vec<T>>> + Send),
 ) -> StoreResult<usize> {
     // COPY straight into a table is for a company's first load by a role that
     // row-level security does not apply to (COPY FROM refuses tables with
@@ -280,8 +282,14 @@ pub(super) async fn copy_feed<T: FromBatch>(
             None => first,
         };
         count += rows.len();
-        observe(rows);
-        for row in rows {
+        let replaced = match prepare(rows) {
+            Ok(r) => r,
+            Err(e) => {
+                copy_in.abort("a row the store cannot book").await?;
+                return Err(e);
+            }
+        };
+        for row in replaced.as_deref().unwrap_or(rows) {
             let mut enc = CopyRow {
                 buf: &mut buf,
                 first: true,

@@ -523,7 +523,7 @@ impl super::sql::Backend for PgStore {
             rows,
             None,
             pg_copy::financials,
-            &mut |_| {},
+            &mut |_| Ok(None),
         )
         .await
         .map(drop)
@@ -537,7 +537,7 @@ impl super::sql::Backend for PgStore {
             rows,
             None,
             pg_copy::products,
-            &mut |_| {},
+            &mut |_| Ok(None),
         )
         .await
         .map(drop)
@@ -620,7 +620,7 @@ impl super::sql::Backend for PgStore {
             rows,
             None,
             pg_copy::invoices,
-            &mut |_| {},
+            &mut |_| Ok(None),
         )
         .await
         .map(drop)
@@ -658,27 +658,35 @@ super::sql::backend!(
                 Some(Feed::Rows(ImportBatch::Financials(r))) => {
                     let spec = &pg_copy::FINANCIALS;
                     (
-                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials, &mut |_| {}).await?,
+                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials, &mut |_| Ok(None)).await?,
                         spec,
                     )
                 }
                 Some(Feed::Rows(ImportBatch::Products(r))) => {
                     let spec = &pg_copy::PRODUCTS;
                     (
-                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products, &mut |_| {}).await?,
+                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products, &mut |_| Ok(None)).await?,
                         spec,
                     )
                 }
                 Some(Feed::Rows(ImportBatch::Invoices(r))) => {
                     let spec = &pg_copy::INVOICES;
                     let mut builder = Self::summary_builder(&mut tx, id).await?;
-                    let mut observe = |rows: &[Invoice]| {
+                    let fx = Self::fx_book(&mut tx, &company).await?;
+                    // The rows whose currency side is written once the COPY is done.
+                    let mut kept: Vec<Invoice> = Vec::new();
+                    let mut prepare = |rows: &[Invoice]| {
+                        let booked = fx.book(rows)?;
+                        let written = booked.as_deref().unwrap_or(rows);
                         if let Some(b) = builder.as_mut() {
-                            rows.iter().for_each(|r| b.add(r));
+                            written.iter().for_each(|r| b.add(r));
                         }
+                        kept.extend(written.iter().filter(|r| fx.keeps(r)).cloned());
+                        Ok(booked)
                     };
                     let n =
-                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices, &mut observe).await?;
+                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices, &mut prepare).await?;
+                    Self::write_invoice_fx(&mut tx, id, &kept, fx.has_fx).await?;
                     Self::summaries_after_invoices(&mut tx, id, builder).await?;
                     (n, spec)
                 }

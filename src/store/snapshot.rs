@@ -20,7 +20,11 @@ macro_rules! snapshot_store {
                 companies.push($crate::store::CompanyBackup {
                     financials: Self::read_financials(&mut tx, c.id).await?,
                     products: Self::read_products(&mut tx, c.id).await?,
-                    invoices: Self::read_invoices(&mut tx, c.id).await?,
+                    invoices: {
+                        let mut invoices = Self::read_invoices(&mut tx, c.id).await?;
+                        Self::attach_fx(&mut tx, c.id, &mut invoices).await?;
+                        invoices
+                    },
                     scenarios: Self::read_scenarios(&mut tx, c.id).await?,
                     analyses: Self::with_recommendations(&mut tx, analyses).await?,
                     members: sqlx::query_as(concat!(

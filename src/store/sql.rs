@@ -115,6 +115,40 @@ impl<'r> Decode<'r, Postgres> for Money {
     }
 }
 
+/// An exact decimal of any scale (an exchange rate): TEXT on SQLite,
+/// NUMERIC on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Exact(pub Decimal);
+
+same_type_as!(Exact, Sqlite, str);
+
+impl Encode<'_, Sqlite> for Exact {
+    fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
+        Encode::<Sqlite>::encode(self.0.normalize().to_string(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Exact {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        Ok(Exact(text.parse()?))
+    }
+}
+
+same_type_as!(Exact, Postgres, Decimal);
+
+impl Encode<'_, Postgres> for Exact {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        Encode::<Postgres>::encode_by_ref(&self.0.normalize(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Exact {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Exact(<Decimal as Decode<Postgres>>::decode(value)?.normalize()))
+    }
+}
+
 /// An instant as a column holds it: `2026-11-28T04:20:07.123Z` text (SQLite,
 /// which then sorts and compares as time) or TIMESTAMPTZ (PostgreSQL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,6 +344,7 @@ impl From<InvoiceRow> for Invoice {
             amount: r.amount.0,
             paid_amount: r.paid_amount.0,
             paid_date: r.paid_date,
+            fx: None,
         }
     }
 }
@@ -670,6 +705,7 @@ macro_rules! backend {
             $crate::store::helpers::shared_helpers!(conn = $conn, bytes = $bytes);
             $crate::store::bank::bank_backup!(conn = $conn, write = $write);
             $crate::store::payments::reconcile_helpers!(conn = $conn);
+            $crate::store::fx::fx_helpers!(conn = $conn);
             $crate::store::summaries::summary_helpers!(
                 conn = $conn,
                 issue_month = $issue_month,
@@ -687,6 +723,7 @@ macro_rules! backend {
             $crate::store::snapshot::snapshot_store!(snapshot = $snapshot, bytes = $bytes);
             $crate::store::bank::bank_store!(write = $write, snapshot = $snapshot);
             $crate::store::payments::reconcile_store!(write = $write, snapshot = $snapshot);
+            $crate::store::fx::fx_store!(write = $write, snapshot = $snapshot);
             $($own)*
         }
     };

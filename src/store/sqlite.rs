@@ -322,6 +322,7 @@ super::sql::backend!(
             let company = Self::resolve(&mut tx, target).await?;
             let (mut financials, mut invoices) = (false, false);
             let mut reducer = None;
+            let mut fx = None;
             loop {
                 match feed.recv().await {
                     Some(Feed::Rows(ImportBatch::Financials(rows))) => {
@@ -332,16 +333,25 @@ super::sql::backend!(
                         Self::write_products(&mut tx, company.id, &rows).await?
                     }
                     Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
-                        if !invoices {
-                            let builder = Self::summary_builder(&mut tx, company.id).await?;
-                            reducer = builder.map(super::summaries::Reducer::start);
-                            invoices = true;
-                        }
-                        let rows = std::sync::Arc::new(rows);
+                        let fx = match fx {
+                            Some(ref f) => f,
+                            None => {
+                                let builder = Self::summary_builder(&mut tx, company.id).await?;
+                                reducer = builder.map(super::summaries::Reducer::start);
+                                invoices = true;
+                                fx.insert(Self::fx_book(&mut tx, &company).await?)
+                            }
+                        };
+                        let booked = fx.book(&rows)?;
+                        let keep = booked.is_some() || fx.has_fx;
+                        let rows = std::sync::Arc::new(booked.unwrap_or(rows));
                         if let Some(r) = &reducer {
                             r.feed(rows.clone());
                         }
-                        Self::write_invoices(&mut tx, company.id, &rows).await?
+                        Self::write_invoices(&mut tx, company.id, &rows).await?;
+                        if keep {
+                            Self::write_invoice_fx(&mut tx, company.id, &rows, fx.has_fx).await?;
+                        }
                     }
                     Some(Feed::Rows(ImportBatch::Statement(_))) => return Err(super::statement_elsewhere()),
                     Some(Feed::End) => break,

@@ -352,6 +352,7 @@ impl RecordForm {
                 amount: money(3)?,
                 paid_amount: money(4)?,
                 paid_date: if t(5).is_empty() { None } else { Some(date(5)?) },
+                fx: inv.fx.clone(),
             }),
         })
     }

@@ -1,0 +1,255 @@
+//! Exchange rates and the invoices in another currency than their company's,
+//! both backends, written once.
+//!
+//! An invoice is booked (`finance::fx::book`) in the transaction that writes
+//! it, with the rates the store holds at that moment: its functional amounts
+//! go to `invoices` (what every metric reads), its own amount, rate and
+//! payments to `invoice_fx` and `fx_payments`.
+
+use crate::domain::Invoice;
+use crate::domain::fx::Rate;
+use crate::finance::fx::{Rates, book_rows};
+
+/// What a write of invoices books them with.
+pub(crate) struct FxBook {
+    pub functional: String,
+    pub rates: Rates,
+    /// The company holds invoices in another currency already (then a row
+    /// written without one drops what it had).
+    pub has_fx: bool,
+}
+
+impl FxBook {
+    /// `rows` booked, or `None` when none is in another currency.
+    pub fn book(&self, rows: &[Invoice]) -> super::StoreResult<Option<Vec<Invoice>>> {
+        Ok(book_rows(rows, &self.functional, &self.rates)?)
+    }
+
+    /// Whether rows written must be told to `write_invoice_fx`.
+    pub fn keeps(&self, inv: &Invoice) -> bool {
+        self.has_fx || inv.fx.is_some()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RateRow {
+    base: String,
+    quote: String,
+    day: chrono::NaiveDate,
+    rate: super::sql::Exact,
+    source: String,
+}
+
+impl From<RateRow> for Rate {
+    fn from(r: RateRow) -> Rate {
+        Rate {
+            source: r.source,
+            day: r.day,
+            base: r.base,
+            quote: r.quote,
+            rate: r.rate.0,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FxRow {
+    pub number: String,
+    pub currency: String,
+    pub amount: super::sql::Money,
+    pub rate: super::sql::Exact,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FxPaymentRow {
+    pub number: String,
+    pub date: chrono::NaiveDate,
+    pub amount: super::sql::Money,
+    pub rate: super::sql::Exact,
+}
+
+/// Rows of a multi-row INSERT of rates (5 parameters each).
+pub(crate) const RATES_PER_STATEMENT: usize = 500;
+
+/// The [`super::Store`] methods of this part, for [`super::sql::backend!`].
+macro_rules! fx_store {
+    (write = $write:literal, snapshot = $snapshot:literal $(,)?) => {
+        async fn fx_rates(&self) -> StoreResult<Vec<$crate::domain::fx::Rate>> {
+            let mut tx = self.begin_tx(false).await?;
+            let rates = Self::load_rates(&mut tx).await?;
+            tx.commit().await?;
+            Ok(rates)
+        }
+
+        async fn save_rates(&self, rates: &[$crate::domain::fx::Rate]) -> StoreResult<usize> {
+            use $crate::store::sql::Exact;
+            let mut tx = self.begin_tx(true).await?;
+            let mut changed = 0;
+            for chunk in rates.chunks($crate::store::fx::RATES_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO fx_rates (base, quote, day, rate, source) ");
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(&r.base)
+                        .push_bind(&r.quote)
+                        .push_bind(r.day)
+                        .push_bind(Exact(r.rate))
+                        .push_bind(&r.source);
+                });
+                q.push(
+                    " ON CONFLICT (base, quote, day) DO UPDATE SET rate = excluded.rate, source = excluded.source \
+                     WHERE fx_rates.rate <> excluded.rate OR fx_rates.source <> excluded.source",
+                );
+                changed += q.build().execute(&mut *tx).await?.rows_affected() as usize;
+            }
+            tx.commit().await?;
+            Ok(changed)
+        }
+
+        async fn fx_invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
+            let mut tx = self.begin_tx(false).await?;
+            let rows: Vec<$crate::store::sql::InvoiceRow> = sqlx::query_as(
+                "SELECT i.number, i.customer, i.issue_date, i.due_date, i.amount, i.paid_amount, i.paid_date \
+                 FROM invoices i JOIN invoice_fx f ON f.company_id = i.company_id AND f.number = i.number \
+                 WHERE i.company_id = $1 ORDER BY i.issue_date, i.number",
+            )
+            .bind(company_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut invoices: Vec<Invoice> = rows.into_iter().map(Into::into).collect();
+            Self::attach_fx(&mut tx, company_id, &mut invoices).await?;
+            tx.commit().await?;
+            Ok(invoices)
+        }
+    };
+}
+pub(crate) use fx_store;
+
+/// The helpers of this part, in each backend's inherent `impl`.
+macro_rules! fx_helpers {
+    (conn = $conn:ty $(,)?) => {
+        async fn load_rates(conn: &mut $conn) -> StoreResult<Vec<$crate::domain::fx::Rate>> {
+            let rows: Vec<$crate::store::fx::RateRow> =
+                sqlx::query_as("SELECT base, quote, day, rate, source FROM fx_rates ORDER BY base, quote, day")
+                    .fetch_all(&mut *conn)
+                    .await?;
+            Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        /// What invoices written into `company` are booked with.
+        async fn fx_book(conn: &mut $conn, company: &Company) -> StoreResult<$crate::store::fx::FxBook> {
+            let has_fx: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoice_fx WHERE company_id = $1)")
+                .bind(company.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok($crate::store::fx::FxBook {
+                functional: company.currency.clone(),
+                rates: $crate::finance::fx::Rates::new(Self::load_rates(conn).await?),
+                has_fx,
+            })
+        }
+
+        /// Keeps the currency side of booked rows just written to `invoices`:
+        /// a row in another currency replaces what its number had, a row in
+        /// the company's drops it (only looked for when `has_fx`).
+        async fn write_invoice_fx(conn: &mut $conn, company: i64, rows: &[Invoice], has_fx: bool) -> StoreResult<()> {
+            use $crate::store::sql::{Exact, Money};
+            if has_fx {
+                for chunk in rows.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::new("DELETE FROM invoice_fx WHERE company_id = ");
+                    q.push_bind(company).push(" AND number IN (");
+                    let mut list = q.separated(", ");
+                    for r in chunk {
+                        list.push_bind(&r.number);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut *conn).await?;
+                }
+            }
+            for inv in rows {
+                let Some(fx) = &inv.fx else { continue };
+                let unbooked = || StoreError::Corrupt(format!("invoice {} was not booked", inv.number));
+                sqlx::query(
+                    "INSERT INTO invoice_fx (company_id, number, currency, amount, rate) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(company)
+                .bind(&inv.number)
+                .bind(&fx.currency)
+                .bind(Money::new(fx.amount)?)
+                .bind(Exact(fx.rate.ok_or_else(unbooked)?))
+                .execute(&mut *conn)
+                .await?;
+                for (seq, p) in fx.payments.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO fx_payments (company_id, number, seq, date, amount, rate) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(company)
+                    .bind(&inv.number)
+                    .bind(seq as i32)
+                    .bind(p.date)
+                    .bind(Money::new(p.amount)?)
+                    .bind(Exact(p.rate.ok_or_else(unbooked)?))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+            Ok(())
+        }
+
+        /// Gives the invoices of `company` that are in another currency their `fx`.
+        async fn attach_fx(conn: &mut $conn, company: i64, invoices: &mut [Invoice]) -> StoreResult<()> {
+            let fx: Vec<$crate::store::fx::FxRow> =
+                sqlx::query_as("SELECT number, currency, amount, rate FROM invoice_fx WHERE company_id = $1")
+                    .bind(company)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            if fx.is_empty() {
+                return Ok(());
+            }
+            let payments: Vec<$crate::store::fx::FxPaymentRow> = sqlx::query_as(
+                "SELECT number, date, amount, rate FROM fx_payments WHERE company_id = $1 ORDER BY number, seq",
+            )
+            .bind(company)
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut by_number: std::collections::HashMap<String, $crate::domain::fx::InvoiceFx> = fx
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.number,
+                        $crate::domain::fx::InvoiceFx {
+                            currency: r.currency,
+                            amount: r.amount.0,
+                            rate: Some(r.rate.0),
+                            payments: Vec::new(),
+                        },
+                    )
+                })
+                .collect();
+            for p in payments {
+                if let Some(f) = by_number.get_mut(&p.number) {
+                    f.payments.push($crate::domain::fx::FxPayment {
+                        date: p.date,
+                        amount: p.amount.0,
+                        rate: Some(p.rate.0),
+                    });
+                }
+            }
+            for inv in invoices {
+                inv.fx = by_number.remove(&inv.number);
+            }
+            Ok(())
+        }
+
+        /// The currency of invoice `number` when not the company's.
+        async fn invoice_currency(conn: &mut $conn, company: i64, number: &str) -> StoreResult<Option<String>> {
+            Ok(
+                sqlx::query_scalar("SELECT currency FROM invoice_fx WHERE company_id = $1 AND number = $2")
+                    .bind(company)
+                    .bind(number)
+                    .fetch_optional(&mut *conn)
+                    .await?,
+            )
+        }
+    };
+}
+pub(crate) use fx_helpers;
