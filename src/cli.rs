@@ -122,6 +122,9 @@ pub enum Command {
     /// Rules that categorise bank lines: store them, test them on the lines
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Exchange rates (import, set, list, missing) and the exposure to the invoices' currencies
+    #[command(subcommand, after_help = FX_EXAMPLES)]
+    Fx(FxCommand),
     /// Write a consistent snapshot of the store to FILE
     Backup { file: PathBuf },
     /// Load a snapshot into an empty store
@@ -216,6 +219,75 @@ pub enum BankCommand {
         to: Option<String>,
         #[arg(long, value_enum, default_value_t = LinesFormat::Text)]
         format: LinesFormat,
+    },
+}
+
+const FX_EXAMPLES: &str = "Examples:\n  \
+    katalis fx import tipo-de-cambio.csv                  Banxico SIE's CSV (or its API JSON)\n  \
+    katalis fx import eurofxref-hist.csv --dry-run        the ECB's history: what would be added\n  \
+    katalis fx set 2024-03-29 USD/MXN 16.5497             one rate by hand\n  \
+    katalis fx list --pair USD/MXN --from 2024-01-01\n  \
+    katalis fx missing --company Acme                     the rates Acme's figures lack\n  \
+    katalis fx exposure --company Acme --as-of 2024-06 --format json";
+
+/// Which reader `fx import` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RateSource {
+    /// Banxico SIE: its CSV export or its API JSON
+    Banxico,
+    /// The ECB's eurofxref-hist.csv (units per euro)
+    Ecb,
+    /// date,base,quote,rate
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FxCommand {
+    /// Read a rates file (offline): Banxico SIE CSV or JSON, the ECB's history, or date,base,quote,rate
+    Import {
+        file: PathBuf,
+        /// The file's kind (default: told from its first lines)
+        #[arg(long, value_enum)]
+        source: Option<RateSource>,
+        /// Read and check only: say what would be added, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Set one rate: on DATE one BASE is worth RATE QUOTE
+    Set {
+        /// YYYY-MM-DD
+        date: String,
+        /// BASE/QUOTE, e.g. USD/MXN
+        pair: String,
+        /// A decimal above 0
+        rate: String,
+    },
+    /// The rates held, by pair and day
+    List {
+        /// One pair, e.g. USD/MXN (its inverse is listed too)
+        #[arg(long, value_name = "BASE/QUOTE")]
+        pair: Option<String>,
+        /// From this day (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// To this day (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// The rates the company's figures need and the store lacks: month ends of open foreign invoices
+    Missing {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// What the invoices in other currencies are worth at a month end, and the gains realised
+    Exposure {
+        /// The month end (default: the latest month of financials)
+        #[arg(long, value_name = "YYYY-MM")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
 }
 

@@ -130,6 +130,8 @@ pub struct Books {
     pub receivables: CollectionsInput,
     /// The company's bank accounts (statements imported).
     pub bank: Vec<crate::domain::BankAccount>,
+    /// The invoices in another currency and the rates, when there are any.
+    pub fx: Option<(Vec<crate::domain::Invoice>, crate::finance::fx::Rates)>,
     /// The month so far from the bank: its first day, its latest line's day, its lines.
     pub month: Option<(
         chrono::NaiveDate,
@@ -150,7 +152,14 @@ impl Books {
         let m = as_of_month(&ledger, as_of)?;
         let receivables = store.collections_input(company.id, m).await?;
         let month = month_so_far(store, company.id, &ledger, &bank).await?;
+        let foreign = store.fx_invoices(company.id).await?;
+        let fx = if foreign.is_empty() {
+            None
+        } else {
+            Some((foreign, crate::finance::fx::Rates::new(store.fx_rates().await?)))
+        };
         Ok(Books {
+            fx,
             month,
             company,
             ledger,
@@ -167,6 +176,9 @@ impl Books {
         let mut s = crate::finance::snapshot(&self.ledger, self.as_of, &self.products, &self.receivables);
         s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
         s.month_to_date = self.month_to_date();
+        s.fx = self.fx.as_ref().map(|(invoices, rates)| {
+            crate::finance::fx::exposure(invoices, &self.company.currency, rates, self.as_of)
+        });
         s
     }
 

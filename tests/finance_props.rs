@@ -27,6 +27,7 @@ prop_compose! {
             amount,
             paid_amount,
             paid_date: (paid_amount > Decimal::ZERO).then(|| issue_date + chrono::Duration::days(paid_after.max(0))),
+            fx: None,
         }
     }
 }

@@ -372,6 +372,7 @@ async fn the_collections_table_pages_its_invoices_from_the_store() {
                 amount: Decimal::new(1000 + i as i64, 0),
                 paid_amount: Decimal::ZERO,
                 paid_date: None,
+                fx: None,
             })
             .collect();
         s.store

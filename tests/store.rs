@@ -155,6 +155,7 @@ fn boundary_invoices() -> Vec<Invoice> {
             amount: Decimal::new(10_000 + i as i64, 2),
             paid_amount: Decimal::ZERO,
             paid_date: None,
+            fx: None,
         });
     }
     v.push(Invoice {
@@ -165,6 +166,7 @@ fn boundary_invoices() -> Vec<Invoice> {
         amount: Decimal::new(5_000, 0),
         paid_amount: Decimal::new(12_505, 1),
         paid_date: Some(d("2025-03-31")),
+        fx: None,
     });
     v.push(Invoice {
         number: "P2".into(),
@@ -174,6 +176,7 @@ fn boundary_invoices() -> Vec<Invoice> {
         amount: Decimal::new(700, 0),
         paid_amount: Decimal::new(700, 0),
         paid_date: Some(d("2025-04-01")),
+        fx: None,
     });
     // Paid before it was issued (a prepayment): it counts only from its issue.
     v.push(Invoice {
@@ -184,6 +187,7 @@ fn boundary_invoices() -> Vec<Invoice> {
         amount: Decimal::new(300, 0),
         paid_amount: Decimal::new(100, 0),
         paid_date: Some(d("2025-02-15")),
+        fx: None,
     });
     v.push(Invoice {
         number: "FUTURE".into(),
@@ -193,6 +197,7 @@ fn boundary_invoices() -> Vec<Invoice> {
         amount: Decimal::new(999, 0),
         paid_amount: Decimal::ZERO,
         paid_date: None,
+        fx: None,
     });
     v
 }
@@ -848,6 +853,7 @@ async fn the_postgres_aggregate_is_one_pass_and_never_spills_at_a_million_invoic
                     Decimal::ZERO
                 },
                 paid_date: paid.then(|| issue + chrono::Duration::days(i64::from(20 + i % 40))),
+                fx: None,
             }
         })
         .collect();
@@ -915,6 +921,7 @@ fn random_invoices(rng: &mut Rng, n: usize, prefix: &str) -> Vec<Invoice> {
                     paid_amount
                 },
                 paid_date: if paid_amount.is_zero() { None } else { paid_date },
+                fx: None,
             }
         })
         .collect()
@@ -1161,6 +1168,7 @@ async fn the_kept_forecast_weeks_hold_at_the_horizons_edges() {
                 amount: Decimal::new(100 + k as i64, 0),
                 paid_amount: Decimal::ZERO,
                 paid_date: None,
+                fx: None,
             })
             .collect();
         let c = s

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod bank;
 pub mod demo;
 pub mod doctor;
+pub mod fx;
 pub mod import;
 pub mod reconcile;
 pub mod report;

@@ -9,6 +9,10 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &R
     let company = pick_company(store, company).await?;
     let as_of = crate::company::parse_as_of(args.as_of.as_deref()).map_err(|e| eyre!(e))?;
     let crate::company::Figures { books, snapshot } = crate::company::load(store, company.clone(), as_of).await?;
+    // A rate missing at the month end is said, never a figure left unconverted.
+    if let Some(Err(e)) = &snapshot.fx {
+        return Err(color_eyre::eyre::eyre!("{e}"));
+    }
     let report = Report {
         company: &company,
         snapshot: &snapshot,

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rate {
     /// Who published it: `banxico`, `ecb`, `csv`, `manual`.
     pub source: String,
@@ -15,6 +15,7 @@ pub struct Rate {
     pub base: String,
     pub quote: String,
     /// Units of `quote` per unit of `base`; always > 0.
+    #[serde(with = "rust_decimal::serde::str")]
     pub rate: Decimal,
 }
 

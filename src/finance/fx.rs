@@ -6,7 +6,6 @@
 
 use crate::domain::fx::Rate;
 use crate::domain::{Invoice, Month};
-use serde::Serialize;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -245,36 +244,30 @@ impl FxEvent {
 }
 
 /// One currency's open receivables at a month end.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrencyExposure {
     pub currency: String,
     /// In the currency.
-    #[serde(with = "rust_decimal::serde::str")]
     pub open: Decimal,
     /// Functional: what is open, at the rates booked.
-    #[serde(with = "rust_decimal::serde::str")]
     pub booked: Decimal,
     /// Functional: `round(open × rate, 2)`.
-    #[serde(with = "rust_decimal::serde::str")]
     pub at_close: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
     pub unrealised: Decimal,
     /// Functional per unit on the day, and the day it was published.
-    #[serde(with = "rust_decimal::serde::str")]
     pub rate: Decimal,
     pub rate_date: NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthGain {
     pub month: Month,
-    #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
 }
 
 /// A company's exposure to its invoices' currencies (`katalis fx exposure`,
 /// `report`'s `fx`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exposure {
     pub as_of: NaiveDate,
     pub functional: String,
@@ -282,7 +275,6 @@ pub struct Exposure {
     pub currencies: Vec<CurrencyExposure>,
     /// Realised gains of the 12 months to `as_of`, oldest first.
     pub realised: Vec<MonthGain>,
-    #[serde(with = "rust_decimal::serde::str")]
     pub realised_ttm: Decimal,
 }
 

@@ -82,6 +82,9 @@ pub struct Snapshot {
     pub monthly: Vec<MonthSummary>,
     /// The month after the latest closed one, from the bank (provisional).
     pub month_to_date: Option<reconcile::MonthToDate>,
+    /// The exposure to the invoices' other currencies (none when every
+    /// invoice is in the company's), or the rate it lacks.
+    pub fx: Option<Result<fx::Exposure, fx::FxError>>,
 }
 
 /// Computes every metric at M from the ledger, the products and the reduced invoices.
@@ -101,6 +104,7 @@ pub fn snapshot(ledger: &Ledger, m: Month, products: &[Product], receivables: &C
     });
     Snapshot {
         month_to_date: None,
+        fx: None,
         as_of: m,
         monthly: ledger.up_to(m).map(|r| month_summary(ledger, r)).collect(),
         pricing: pricing::pricing(products),

@@ -15,6 +15,29 @@ use crate::finance::{Pillar, Snapshot};
 use crate::numbers::{self, j_money, j_ratio, j_two, money};
 use serde_json::{Value, json};
 
+/// The exposure to other currencies as `katalis fx exposure --format json`
+/// and `report`'s `fx` write it: amounts to the cent, rates exact.
+pub fn fx_json(e: &crate::finance::fx::Exposure) -> Value {
+    json!({
+        "as_of": e.as_of.to_string(),
+        "functional": e.functional,
+        "currencies": e.currencies.iter().map(|c| json!({
+            "currency": c.currency,
+            "open": money(c.open),
+            "booked": money(c.booked),
+            "at_close": money(c.at_close),
+            "unrealised": money(c.unrealised),
+            "rate": c.rate.normalize().to_string(),
+            "rate_date": c.rate_date.to_string(),
+        })).collect::<Vec<_>>(),
+        "realised": e.realised.iter().map(|g| json!({
+            "month": g.month.to_string(),
+            "amount": money(g.amount),
+        })).collect::<Vec<_>>(),
+        "realised_ttm": money(e.realised_ttm),
+    })
+}
+
 /// What a report (or a variance table) is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -44,7 +67,7 @@ impl Report<'_> {
         let g = &s.growth;
         let c = &s.collections;
         let h = &s.health;
-        json!({
+        let mut out = json!({
             "company": self.company.name,
             "currency": self.company.currency,
             "as_of": s.as_of.to_string(),
@@ -149,7 +172,11 @@ impl Report<'_> {
                 "net_cash_flow": money(t.net_cash_flow),
                 "uncategorised": money(t.uncategorised),
             })),
-        })
+        });
+        if let (Some(Ok(e)), Value::Object(top)) = (&s.fx, &mut out) {
+            top.insert("fx".to_owned(), fx_json(e));
+        }
+        out
     }
 
     /// `section,metric,value`: nested keys joined by dots, list items indexed;

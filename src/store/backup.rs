@@ -14,6 +14,9 @@ pub struct Backup {
     pub format: String,
     pub version: u32,
     pub companies: Vec<CompanyBackup>,
+    /// The exchange rates the store holds (absent in backups made before them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rates: Vec<crate::domain::fx::Rate>,
 }
 
 impl Backup {
@@ -22,6 +25,7 @@ impl Backup {
             format: BACKUP_FORMAT.to_owned(),
             version: BACKUP_VERSION,
             companies,
+            rates: Vec::new(),
         }
     }
 

@@ -82,24 +82,8 @@ macro_rules! fx_store {
         }
 
         async fn save_rates(&self, rates: &[$crate::domain::fx::Rate]) -> StoreResult<usize> {
-            use $crate::store::sql::Exact;
             let mut tx = self.begin_tx(true).await?;
-            let mut changed = 0;
-            for chunk in rates.chunks($crate::store::fx::RATES_PER_STATEMENT) {
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO fx_rates (base, quote, day, rate, source) ");
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(&r.base)
-                        .push_bind(&r.quote)
-                        .push_bind(r.day)
-                        .push_bind(Exact(r.rate))
-                        .push_bind(&r.source);
-                });
-                q.push(
-                    " ON CONFLICT (base, quote, day) DO UPDATE SET rate = excluded.rate, source = excluded.source \
-                     WHERE fx_rates.rate <> excluded.rate OR fx_rates.source <> excluded.source",
-                );
-                changed += q.build().execute(&mut *tx).await?.rows_affected() as usize;
-            }
+            let changed = Self::insert_rates(&mut tx, rates).await?;
             tx.commit().await?;
             Ok(changed)
         }
@@ -132,6 +116,33 @@ macro_rules! fx_helpers {
                     .fetch_all(&mut *conn)
                     .await?;
             Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        /// Adds rates, a pair and day's replacing what it had: how many changed.
+        async fn insert_rates(conn: &mut $conn, rates: &[$crate::domain::fx::Rate]) -> StoreResult<usize> {
+            use $crate::store::sql::Exact;
+            // One row a pair and day (the last given wins): a statement may
+            // not touch a row twice.
+            let unique: std::collections::BTreeMap<_, &$crate::domain::fx::Rate> =
+                rates.iter().map(|r| ((&r.base, &r.quote, r.day), r)).collect();
+            let rates: Vec<&$crate::domain::fx::Rate> = unique.into_values().collect();
+            let mut changed = 0;
+            for chunk in rates.chunks($crate::store::fx::RATES_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO fx_rates (base, quote, day, rate, source) ");
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(&r.base)
+                        .push_bind(&r.quote)
+                        .push_bind(r.day)
+                        .push_bind(Exact(r.rate))
+                        .push_bind(&r.source);
+                });
+                q.push(
+                    " ON CONFLICT (base, quote, day) DO UPDATE SET rate = excluded.rate, source = excluded.source \
+                     WHERE fx_rates.rate <> excluded.rate OR fx_rates.source <> excluded.source",
+                );
+                changed += q.build().execute(&mut *conn).await?.rows_affected() as usize;
+            }
+            Ok(changed)
         }
 
         /// What invoices written into `company` are booked with.

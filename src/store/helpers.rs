@@ -205,6 +205,7 @@ macro_rules! shared_helpers {
             if count > 0 {
                 return Err(StoreError::NotEmpty);
             }
+            Self::insert_rates(conn, &b.rates).await?;
             for cb in &b.companies {
                 let c = Self::insert_company(conn, &cb.profile).await?;
                 Self::write_financials(conn, c.id, &cb.financials).await?;

@@ -80,8 +80,10 @@ macro_rules! snapshot_store {
                     profile: c.into(),
                 });
             }
+            let mut backup = Backup::new(companies);
+            backup.rates = Self::load_rates(&mut tx).await?;
             tx.commit().await?;
-            Ok(Backup::new(companies))
+            Ok(backup)
         }
     };
 }

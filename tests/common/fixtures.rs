@@ -27,5 +27,6 @@ pub fn inv(n: &str, c: &str, issue: &str, due: &str, amount: i64, paid: i64, pai
         amount: Decimal::from(amount),
         paid_amount: Decimal::from(paid),
         paid_date: paid_on.map(day),
+        fx: None,
     }
 }
