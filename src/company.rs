@@ -176,9 +176,10 @@ impl Books {
         let mut s = crate::finance::snapshot(&self.ledger, self.as_of, &self.products, &self.receivables);
         s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
         s.month_to_date = self.month_to_date();
-        s.fx = self.fx.as_ref().map(|(invoices, rates)| {
-            crate::finance::fx::exposure(invoices, &self.company.currency, rates, self.as_of)
-        });
+        s.fx = self
+            .fx
+            .as_ref()
+            .map(|(invoices, rates)| crate::finance::fx::exposure(invoices, &self.company.currency, rates, self.as_of));
         s
     }
 

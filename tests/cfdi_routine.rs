@@ -102,6 +102,8 @@ async fn february_download_applies_to_januarys_invoices_exactly_as_one_import() 
         );
         let once = invoices(&ts.store, "Once").await;
         assert_eq!(invoices(&ts.store, "Monthly").await, once, "{}", ts.name);
+        // A dollar invoice is open at June's end: its rate then.
+        ok(&katalis(url, &["fx", "set", "2025-06-30", "USD/MXN", "18.5"]));
         assert_eq!(report(url, "Monthly"), report(url, "Once"), "{}", ts.name);
 
         // Again: each payment and credit note applied once; nothing changes.

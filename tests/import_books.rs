@@ -425,8 +425,25 @@ async fn cfdi_folder_becomes_invoices_payments_and_credit_notes() {
             url,
             &["import", "invoices", path(csv.path()), "--company", "Canon"],
         ));
+        // The dollar invoice (7, still open in June) is revalued at June's end:
+        // without a rate the report names the pair and the day.
+        let said = common::refused(&katalis(url, &["--company", "Tallo", "report", "--format", "json"]));
+        assert!(
+            said.contains("no USD/MXN rate published on or before 2025-06-30"),
+            "{said}"
+        );
+        ok(&katalis(url, &["fx", "set", "2025-06-27", "USD/MXN", "18.5"]));
         let (a, b) = (report(url, "Tallo"), report(url, "Canon"));
         assert_eq!(a["collections"], b["collections"], "{}", ts.name);
+        // 1,160 USD booked at its TipoCambio (19,992.02 MXN), worth 21,460.00 at June's end.
+        let usd = &a["fx"]["currencies"][0];
+        assert_eq!(
+            (&usd["currency"], &usd["open"], &usd["booked"], &usd["unrealised"]),
+            (&"USD".into(), &"1160.00".into(), &"19992.02".into(), &"1467.98".into()),
+            "{}",
+            ts.name
+        );
+        assert!(b.get("fx").is_none());
         // A-103 (23,200, due 2025-03-05) is open at the end of June: the call list names its customer.
         let calls = a["collections"]["call_list"].to_string();
         assert!(calls.contains("Comercializadora del Norte"), "{calls}");

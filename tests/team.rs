@@ -389,7 +389,7 @@ async fn migrations_are_applied_apart_from_use() {
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("applied migration 1, 2, 3, 4, 5, 6, 7"));
     let out = katalis(&admin, h, &["migrate"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is current: 8 of 8"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is current: 9 of 9"));
     ok(&katalis(&admin, h, &["demo"]));
     ok(&katalis(
         &admin,

@@ -122,8 +122,7 @@ impl Rates {
     }
 }
 
-
-/// Cents, half to even (METRICS.md): every functional amount of an event.
+/// Cents, half to even (docs/metrics.md): every functional amount of an event.
 pub fn cents(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven)
 }
@@ -145,14 +144,17 @@ pub struct BookError {
 /// other than 1 with it is refused).
 pub fn book(inv: &mut Invoice, functional: &str, rates: &Rates) -> Result<(), BookError> {
     let fail = |why: String| BookError {
-        number: crate::sanitize::clean(&inv.number),
+        number: inv.number.clone(),
         why,
     };
     let Some(fx) = inv.fx.as_mut() else { return Ok(()) };
     if fx.currency == functional {
-        if fx.rate.is_some_and(|r| r != Decimal::ONE) || fx.payments.iter().any(|p| p.rate.is_some_and(|r| r != Decimal::ONE))
+        if fx.rate.is_some_and(|r| r != Decimal::ONE)
+            || fx.payments.iter().any(|p| p.rate.is_some_and(|r| r != Decimal::ONE))
         {
-            return Err(fail(format!("a rate other than 1 for an invoice in {functional}, the company's currency")));
+            return Err(fail(format!(
+                "a rate other than 1 for an invoice in {functional}, the company's currency"
+            )));
         }
         inv.fx = None;
         return Ok(());
@@ -213,7 +215,11 @@ pub fn events(inv: &Invoice) -> Vec<FxEvent> {
     let mut out = Vec::with_capacity(fx.payments.len());
     for p in &fx.payments {
         paid += p.amount;
-        let now = if paid == fx.amount { inv.amount } else { cents(paid * booked) };
+        let now = if paid == fx.amount {
+            inv.amount
+        } else {
+            cents(paid * booked)
+        };
         out.push(FxEvent {
             date: p.date,
             amount: p.amount,
@@ -241,6 +247,13 @@ impl FxEvent {
     pub fn gain(&self) -> Decimal {
         self.received - self.relieved
     }
+}
+
+/// What is open of a foreign invoice at the end of `day`, in its currency.
+pub fn open_in_currency(inv: &Invoice, day: NaiveDate) -> Option<(&str, Decimal)> {
+    let fx = inv.fx.as_ref()?;
+    let paid: Decimal = fx.payments.iter().filter(|p| p.date <= day).map(|p| p.amount).sum();
+    Some((fx.currency.as_str(), fx.amount - paid))
 }
 
 /// One currency's open receivables at a month end.
@@ -312,7 +325,9 @@ pub fn exposure(invoices: &[Invoice], functional: &str, rates: &Rates, as_of: Mo
         let (paid, relieved) = events
             .iter()
             .filter(|e| e.date <= day)
-            .fold((Decimal::ZERO, Decimal::ZERO), |(p, r), e| (p + e.amount, r + e.relieved));
+            .fold((Decimal::ZERO, Decimal::ZERO), |(p, r), e| {
+                (p + e.amount, r + e.relieved)
+            });
         if paid < fx.amount {
             let entry = open.entry(fx.currency.as_str()).or_default();
             entry.0 += fx.amount - paid;

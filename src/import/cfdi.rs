@@ -1258,7 +1258,11 @@ fn payment_rate(pg: &Pago, dr: &Docto, invoice_currency: &str, company: &str) ->
     if company != "MXN" || invoice_currency == company {
         return None;
     }
-    let per_payment_unit = if pg.currency == "MXN" { Some(Decimal::ONE) } else { pg.rate }?;
+    let per_payment_unit = if pg.currency == "MXN" {
+        Some(Decimal::ONE)
+    } else {
+        pg.rate
+    }?;
     let equivalence = match dr.equivalence {
         Some(e) => e,
         None if pg.currency == invoice_currency => Decimal::ONE,

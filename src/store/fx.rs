@@ -22,7 +22,12 @@ pub(crate) struct FxBook {
 impl FxBook {
     /// `rows` booked, or `None` when none is in another currency.
     pub fn book(&self, rows: &[Invoice]) -> super::StoreResult<Option<Vec<Invoice>>> {
-        Ok(book_rows(rows, &self.functional, &self.rates)?)
+        book_rows(rows, &self.functional, &self.rates).map_err(|e| {
+            super::StoreError::Book(crate::finance::fx::BookError {
+                number: crate::sanitize::clean(&e.number),
+                why: e.why,
+            })
+        })
     }
 
     /// Whether rows written must be told to `write_invoice_fx`.
@@ -99,7 +104,7 @@ macro_rules! fx_store {
             .fetch_all(&mut *tx)
             .await?;
             let mut invoices: Vec<Invoice> = rows.into_iter().map(Into::into).collect();
-            Self::attach_fx(&mut tx, company_id, &mut invoices).await?;
+            Self::attach_fx(&mut tx, company_id, &mut invoices, true).await?;
             tx.commit().await?;
             Ok(invoices)
         }
@@ -145,12 +150,19 @@ macro_rules! fx_helpers {
             Ok(changed)
         }
 
+        /// Whether `company` holds invoices in another currency.
+        async fn fx_book_has(conn: &mut $conn, company: i64) -> StoreResult<bool> {
+            Ok(
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoice_fx WHERE company_id = $1)")
+                    .bind(company)
+                    .fetch_one(&mut *conn)
+                    .await?,
+            )
+        }
+
         /// What invoices written into `company` are booked with.
         async fn fx_book(conn: &mut $conn, company: &Company) -> StoreResult<$crate::store::fx::FxBook> {
-            let has_fx: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoice_fx WHERE company_id = $1)")
-                .bind(company.id)
-                .fetch_one(&mut *conn)
-                .await?;
+            let has_fx = Self::fx_book_has(conn, company.id).await?;
             Ok($crate::store::fx::FxBook {
                 functional: company.currency.clone(),
                 rates: $crate::finance::fx::Rates::new(Self::load_rates(conn).await?),
@@ -206,22 +218,52 @@ macro_rules! fx_helpers {
             Ok(())
         }
 
-        /// Gives the invoices of `company` that are in another currency their `fx`.
-        async fn attach_fx(conn: &mut $conn, company: i64, invoices: &mut [Invoice]) -> StoreResult<()> {
-            let fx: Vec<$crate::store::fx::FxRow> =
-                sqlx::query_as("SELECT number, currency, amount, rate FROM invoice_fx WHERE company_id = $1")
-                    .bind(company)
-                    .fetch_all(&mut *conn)
-                    .await?;
+        /// Gives the invoices of `company` that are in another currency their
+        /// `fx`: read for all of the company's (`every`, a backup), or for
+        /// just these numbers (a page of a table).
+        async fn attach_fx(conn: &mut $conn, company: i64, invoices: &mut [Invoice], every: bool) -> StoreResult<()> {
+            let mut fx: Vec<$crate::store::fx::FxRow> = Vec::new();
+            let mut payments: Vec<$crate::store::fx::FxPaymentRow> = Vec::new();
+            let chunks: Vec<&[Invoice]> = if every {
+                vec![&[]]
+            } else {
+                invoices.chunks(500).collect()
+            };
+            for chunk in chunks {
+                let only = |q: &mut sqlx::QueryBuilder<_>| {
+                    if !every {
+                        q.push(" AND number IN (");
+                        let mut list = q.separated(", ");
+                        for inv in chunk {
+                            list.push_bind(inv.number.clone());
+                        }
+                        q.push(")");
+                    }
+                };
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT number, currency, amount, rate FROM invoice_fx WHERE company_id = ",
+                );
+                q.push_bind(company);
+                only(&mut q);
+                fx.extend(
+                    q.build_query_as::<$crate::store::fx::FxRow>()
+                        .fetch_all(&mut *conn)
+                        .await?,
+                );
+                let mut q =
+                    sqlx::QueryBuilder::new("SELECT number, date, amount, rate FROM fx_payments WHERE company_id = ");
+                q.push_bind(company);
+                only(&mut q);
+                q.push(" ORDER BY number, seq");
+                payments.extend(
+                    q.build_query_as::<$crate::store::fx::FxPaymentRow>()
+                        .fetch_all(&mut *conn)
+                        .await?,
+                );
+            }
             if fx.is_empty() {
                 return Ok(());
             }
-            let payments: Vec<$crate::store::fx::FxPaymentRow> = sqlx::query_as(
-                "SELECT number, date, amount, rate FROM fx_payments WHERE company_id = $1 ORDER BY number, seq",
-            )
-            .bind(company)
-            .fetch_all(&mut *conn)
-            .await?;
             let mut by_number: std::collections::HashMap<String, $crate::domain::fx::InvoiceFx> = fx
                 .into_iter()
                 .map(|r| {

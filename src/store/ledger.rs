@@ -22,6 +22,21 @@ macro_rules! ledger_store {
 
         async fn upsert_company(&self, c: &NewCompany) -> StoreResult<Company> {
             let mut tx = self.begin_tx(true).await?;
+            // The functional currency stays while a document in another is kept.
+            let held: Option<String> = sqlx::query_scalar(
+                "SELECT c.currency FROM companies c WHERE c.name = $1 \
+                 AND EXISTS (SELECT 1 FROM invoice_fx f WHERE f.company_id = c.id)",
+            )
+            .bind(&c.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(held) = held.filter(|h| *h != c.currency) {
+                return Err(StoreError::Conflict(format!(
+                    "{} keeps its books in {held} and holds invoices in other currencies: its currency cannot become {}",
+                    $crate::sanitize::clean(&c.name),
+                    $crate::sanitize::clean(&c.currency)
+                )));
+            }
             let row: $crate::store::sql::CompanyRow = sqlx::query_as(
                 "INSERT INTO companies (name, industry, currency, fiscal_year_start, locale) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (name) DO UPDATE SET industry = excluded.industry, currency = excluded.currency, \
@@ -179,8 +194,13 @@ macro_rules! ledger_store {
                     .fetch_one(&mut *tx)
                     .await?
             };
+            let mut rows: Vec<Invoice> = rows.into_iter().map(Invoice::from).collect();
+            // Those in another currency show it beside the functional amount.
+            if Self::fx_book_has(&mut tx, company_id).await? {
+                Self::attach_fx(&mut tx, company_id, &mut rows, false).await?;
+            }
             tx.commit().await?;
-            Ok((rows.into_iter().map(Invoice::from).collect(), usize::try_from(total).unwrap_or(0)))
+            Ok((rows, usize::try_from(total).unwrap_or(0)))
         }
 
         async fn update_product(&self, company_id: i64, original: &Product, updated: &Product) -> StoreResult<()> {

@@ -733,7 +733,10 @@ impl Store for AnyStore {
     }
     #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "fx_invoices"))]
     async fn fx_invoices(&self, company_id: i64) -> StoreResult<Vec<Invoice>> {
-        timed!("fx_invoices", dispatch_write!(self, s => s.fx_invoices(company_id).await))
+        timed!(
+            "fx_invoices",
+            dispatch_write!(self, s => s.fx_invoices(company_id).await)
+        )
     }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {
         timed!("scenarios", dispatch_write!(self, s => s.scenarios(company_id).await))

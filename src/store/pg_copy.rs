@@ -246,6 +246,9 @@ impl FromBatch for Invoice {
     }
 }
 
+/// What sees each batch of a COPY first and may hand back the rows to write instead.
+pub(super) type Prepare<'a, T> = dyn FnMut(&[T]) -> StoreResult<Option<Vec<T>>> + Send + 'a;
+
 /// COPYs `first`, then every batch that arrives on `feed` until its `End`
 /// (a feed that closes without `End` aborts the COPY and fails). `prepare`
 /// sees each batch first and may hand back the rows to write instead (the
@@ -257,7 +260,7 @@ pub(super) async fn copy_feed<T: FromBatch>(
     first: &[T],
     mut feed: Option<&mut FeedRx>,
     encode: fn(&T, &mut CopyRow<'_>) -> StoreResult<()>,
-    prepare: &mut (dyn FnMut(&[T]) -> StoreResult<Option<Vec<T>>> + Send),
+    prepare: &mut Prepare<'_, T>,
 ) -> StoreResult<usize> {
     // COPY straight into a table is for a company's first load by a role that
     // row-level security does not apply to (COPY FROM refuses tables with

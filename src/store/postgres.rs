@@ -658,14 +658,18 @@ super::sql::backend!(
                 Some(Feed::Rows(ImportBatch::Financials(r))) => {
                     let spec = &pg_copy::FINANCIALS;
                     (
-                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials, &mut |_| Ok(None)).await?,
+                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials, &mut |_| {
+                            Ok(None)
+                        })
+                        .await?,
                         spec,
                     )
                 }
                 Some(Feed::Rows(ImportBatch::Products(r))) => {
                     let spec = &pg_copy::PRODUCTS;
                     (
-                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products, &mut |_| Ok(None)).await?,
+                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products, &mut |_| Ok(None))
+                            .await?,
                         spec,
                     )
                 }

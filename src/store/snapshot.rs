@@ -22,7 +22,7 @@ macro_rules! snapshot_store {
                     products: Self::read_products(&mut tx, c.id).await?,
                     invoices: {
                         let mut invoices = Self::read_invoices(&mut tx, c.id).await?;
-                        Self::attach_fx(&mut tx, c.id, &mut invoices).await?;
+                        Self::attach_fx(&mut tx, c.id, &mut invoices, true).await?;
                         invoices
                     },
                     scenarios: Self::read_scenarios(&mut tx, c.id).await?,

@@ -170,22 +170,30 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
     // without reading every invoice.
     let open_sc = tf.scale([d.snapshot.collections.ar_total], crate::tui::format::COLUMN_WIDTH);
     let h_open = tf.header(t("Open", "Saldo"), open_sc, app.lang);
+    // Invoices in other currencies: what is open in theirs, beside it.
+    let foreign = d.snapshot.fx.is_some();
+    let mut headers = vec![
+        t("Number", "Número"),
+        t("Customer", "Cliente"),
+        t("Due", "Vence"),
+        t("Days", "Días"),
+        &h_open,
+    ];
+    let mut widths = vec![
+        Constraint::Length(14),
+        Constraint::Min(12),
+        Constraint::Length(10),
+        Constraint::Length(5),
+        Constraint::Length(16),
+    ];
+    if foreign {
+        headers.push(t("In currency", "En divisa"));
+        widths.push(Constraint::Length(16));
+    }
     LazyTable {
         title: &title,
-        headers: vec![
-            t("Number", "Número"),
-            t("Customer", "Cliente"),
-            t("Due", "Vence"),
-            t("Days", "Días"),
-            &h_open,
-        ],
-        widths: vec![
-            Constraint::Length(14),
-            Constraint::Min(12),
-            Constraint::Length(10),
-            Constraint::Length(5),
-            Constraint::Length(16),
-        ],
+        headers,
+        widths,
         total,
         selected: app.views.rows[app.tab.index()].min(total.saturating_sub(1)),
     }
@@ -195,7 +203,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             return vec![left("…".to_owned(), th.muted)];
         };
         let late = days_past_due(inv, day);
-        vec![
+        let mut cells = vec![
             left(clean(&inv.number), th.base),
             left(clean(&inv.customer), th.base),
             left(inv.due_date.to_string(), th.base),
@@ -210,7 +218,14 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
                 },
             ),
             right(tf.scaled(Some(d.open_amount(inv)), open_sc), th.base),
-        ]
+        ];
+        if foreign {
+            let own = crate::finance::fx::open_in_currency(inv, day)
+                .map(|(c, v)| format!("{c} {}", tf.num(Some(v), 2)))
+                .unwrap_or_default();
+            cells.push(right(own, th.muted));
+        }
+        cells
     });
 }
 

@@ -203,13 +203,20 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
 
     // Health: the total and the four pillars; then the month so far from the
     // bank, when statements reach past the month end (provisional).
-    let cols = columns(health, if s.month_to_date.is_some() { 6 } else { 5 });
+    // and the exposure to other currencies, when invoices are in any.
+    let extra = usize::from(s.month_to_date.is_some()) + usize::from(s.fx.is_some());
+    let cols = columns(health, 5 + extra as u16);
     gauge(buf, cols[0], app, d, t("Health", "Salud"), s.health.total_score);
     for (i, p) in Pillar::ALL.iter().enumerate() {
         gauge(buf, cols[i + 1], app, d, pillar_name(*p, app), s.health.pillar(*p));
     }
+    let mut next = 5;
     if let Some(m) = &s.month_to_date {
-        month_so_far(app, d, m, cols[5], buf);
+        month_so_far(app, d, m, cols[next], buf);
+        next += 1;
+    }
+    if let Some(fx) = &s.fx {
+        fx_card(app, d, fx, cols[next], buf);
     }
 
     // KPI tiles, two rows of three: value, change against last month (and the
@@ -533,5 +540,54 @@ fn month_so_far(app: &App, d: &CompanyData, m: &crate::finance::reconcile::Month
         format!("{} {}", t("costs", "costos"), f.compact(costs)),
         app.theme.base,
     )));
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// The exposure to the invoices' other currencies at the month end: the
+/// unrealised gain first, then what is open in each currency and the gains
+/// realised over twelve months; the pair and day when a rate is missing.
+fn fx_card(
+    app: &App,
+    d: &CompanyData,
+    fx: &Result<crate::finance::fx::Exposure, crate::finance::fx::FxError>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = |en, es| app.lang.pick(en, es);
+    let f = &d.fmt;
+    let b = block(t("FX", "Divisas"), &app.theme);
+    let inner = b.inner(area);
+    b.render(area, buf);
+    let e = match fx {
+        Ok(e) => e,
+        Err(crate::finance::fx::FxError::Missing { base, quote, day }) => {
+            let lines = vec![
+                Line::from(Span::styled(t("rate missing", "falta tipo"), app.theme.bad)),
+                Line::from(Span::styled(format!("{base}/{quote}"), app.theme.base)),
+                Line::from(Span::styled(day.to_string(), app.theme.muted)),
+            ];
+            Paragraph::new(lines).render(inner, buf);
+            return;
+        }
+    };
+    let signed = |v: Decimal| {
+        let c = f.compact(v);
+        if v > Decimal::ZERO { format!("+{c}") } else { c }
+    };
+    let u = e.unrealised();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(signed(u), super::signed(&app.theme, Some(u))),
+        Span::styled(format!(" {}", t("unreal.", "no real.")), app.theme.muted),
+    ])];
+    for c in &e.currencies {
+        lines.push(Line::from(Span::styled(
+            format!("{} {}", c.currency, f.compact(c.open)),
+            app.theme.base,
+        )));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(format!("{} ", t("real. 12m", "real. 12m")), app.theme.muted),
+        Span::styled(signed(e.realised_ttm), super::signed(&app.theme, Some(e.realised_ttm))),
+    ]));
     Paragraph::new(lines).render(inner, buf);
 }

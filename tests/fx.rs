@@ -1,0 +1,612 @@
+//! Money in several currencies against an independent oracle: a generated
+//! company invoicing in dollars and euros, booked, revalued at month ends
+//! and paid at other rates, written both as Katalis inputs (a rates CSV, an
+//! invoices CSV with `currency`, `fx_rate`, `paid_fx_rate`) and as an hledger
+//! journal with a `P` line per published rate. `katalis fx exposure` must
+//! equal `hledger balance --gain` (unrealised) and the realised gains what
+//! hledger infers from the costs (`@@`) month by month, on every store.
+
+mod common;
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use common::{katalis, refused, stdout_ok};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::str::FromStr;
+
+/// A small deterministic generator (no dependency, same numbers every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn cents(x: Decimal) -> Decimal {
+    x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven)
+}
+
+/// Published rates of one currency in pesos: each weekday but a few holidays,
+/// a random walk with 4 decimals.
+fn published(g: &mut Lcg, start: Decimal, from: NaiveDate, to: NaiveDate) -> BTreeMap<NaiveDate, Decimal> {
+    let mut out = BTreeMap::new();
+    let mut rate = start;
+    let mut day = from;
+    while day <= to {
+        let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+        if !weekend && g.below(20) != 0 {
+            let step = Decimal::new(g.below(2001) as i64 - 1000, 4) / Decimal::from(10);
+            rate = (rate + step).round_dp(4);
+            out.insert(day, rate);
+        }
+        day = day + Days::new(1);
+    }
+    out
+}
+
+/// The rate on or before `day` (the generator's own table).
+fn on(rates: &BTreeMap<NaiveDate, Decimal>, day: NaiveDate) -> Decimal {
+    *rates.range(..=day).next_back().expect("a rate before").1
+}
+
+struct Generated {
+    rates_csv: String,
+    invoices_csv: String,
+    journal: String,
+}
+
+/// Invoices in USD, EUR and pesos over 2023-01..2024-06.
+fn generate(seed: u64) -> Generated {
+    let mut g = Lcg(seed);
+    let (from, to) = (d("2023-01-02"), d("2024-06-30"));
+    let usd = published(&mut g, Decimal::new(18_5000, 4), from, to);
+    let eur = published(&mut g, Decimal::new(20_1000, 4), from, to);
+    let mut rates_csv = String::from("date,base,quote,rate\n");
+    let mut journal = String::from("commodity 1000.00 MXN\ncommodity 1000.00 USD\ncommodity 1000.00 EUR\n\n");
+    for (code, table) in [("USD", &usd), ("EUR", &eur)] {
+        for (day, r) in table {
+            writeln!(rates_csv, "{day},{code},MXN,{r}").unwrap();
+            writeln!(journal, "P {day} {code} {r} MXN").unwrap();
+        }
+    }
+    journal.push('\n');
+    let mut invoices_csv = String::from(
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency,fx_rate,paid_fx_rate\n",
+    );
+    let mut txns: Vec<(NaiveDate, String)> = Vec::new();
+    for n in 0..90 {
+        let issue = from + Days::new(3 + g.below(530));
+        let due = issue + Days::new(30);
+        let amount = Decimal::new(10_000 + g.below(2_000_000) as i64, 2);
+        let (code, table) = match g.below(4) {
+            0 | 1 => ("USD", Some(&usd)),
+            2 => ("EUR", Some(&eur)),
+            _ => ("MXN", None),
+        };
+        let number = format!("F-{n:03}");
+        // Paid in full, in part, or not at all; some after the period.
+        let paid_day = issue + Days::new(5 + g.below(120));
+        let (paid, paid_date) = match g.below(8) {
+            0..=4 if paid_day <= to => (amount, Some(paid_day)),
+            5 if paid_day <= to => (cents(amount * Decimal::new(g.below(90) as i64 + 5, 2)), Some(paid_day)),
+            _ => (Decimal::ZERO, None),
+        };
+        let Some(table) = table else {
+            // In pesos: no currency at all (no gain, no exposure).
+            writeln!(
+                invoices_csv,
+                "{number},Local SA,{issue},{due},{amount},{paid},{},,,",
+                paid_date.map(|p| p.to_string()).unwrap_or_default()
+            )
+            .unwrap();
+            continue;
+        };
+        // A rate of its own for some, the published one of the day for the rest.
+        let own = g.below(3) == 0;
+        let booked = if own {
+            on(table, issue) + Decimal::new(g.below(500) as i64 - 250, 4)
+        } else {
+            on(table, issue)
+        };
+        let paid_own = g.below(5) < 2;
+        let paid_rate = paid_date.map(|p| {
+            if paid_own {
+                on(table, p) + Decimal::new(g.below(300) as i64 - 150, 4)
+            } else {
+                on(table, p)
+            }
+        });
+        writeln!(
+            invoices_csv,
+            "{number},Buyer {code},{issue},{due},{amount},{paid},{},{code},{},{}",
+            paid_date.map(|p| p.to_string()).unwrap_or_default(),
+            if own { booked.to_string() } else { String::new() },
+            match (paid_rate, paid_own) {
+                (Some(r), true) => r.to_string(),
+                _ => String::new(),
+            }
+        )
+        .unwrap();
+        let functional = cents(amount * booked);
+        txns.push((
+            issue,
+            format!(
+                "{issue} invoice {number}\n    assets:receivable:{code}  {amount} {code} @@ {functional} MXN\n    revenue\n"
+            ),
+        ));
+        if let (Some(p), Some(r)) = (paid_date, paid_rate) {
+            let relieved = if paid == amount {
+                functional
+            } else {
+                cents(paid * booked)
+            };
+            let received = cents(paid * r);
+            txns.push((
+                p,
+                format!(
+                    "{p} payment {number}\n    assets:bank  {received} MXN\n    assets:receivable:{code}  -{paid} {code} @@ {relieved} MXN\n    income:fx\n"
+                ),
+            ));
+        }
+    }
+    txns.sort_by_key(|(day, _)| *day);
+    for (_, t) in txns {
+        journal.push_str(&t);
+        journal.push('\n');
+    }
+    Generated {
+        rates_csv,
+        invoices_csv,
+        journal,
+    }
+}
+
+fn hledger(journal: &Path, args: &[&str]) -> String {
+    let out = Command::new("hledger")
+        .arg("-f")
+        .arg(journal)
+        .args(args)
+        .output()
+        .expect("hledger is needed for this test (scripts/test installs it: apt-get install hledger)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `-12.34 MXN` or `0` → the number.
+fn amount(cell: &str) -> Decimal {
+    Decimal::from_str(cell.trim().trim_end_matches("MXN").trim()).unwrap_or_else(|_| panic!("{cell:?}"))
+}
+
+/// hledger's unrealised gain of each currency's receivable at the end of `month`.
+fn hledger_gain(journal: &Path, month_end: NaiveDate) -> BTreeMap<String, Decimal> {
+    let next = (month_end + Days::new(1)).to_string();
+    let csv = hledger(
+        journal,
+        &["bal", "assets:receivable", "--gain", "-e", &next, "-O", "csv"],
+    );
+    let mut out = BTreeMap::new();
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').map(|c| c.trim_matches('"')).collect();
+        if let Some(code) = cells[0].strip_prefix("assets:receivable:") {
+            out.insert(code.to_owned(), amount(cells[1]));
+        }
+    }
+    out
+}
+
+/// hledger's realised gain per month (what it infers the fx postings to be, negated: income).
+fn hledger_realised(journal: &Path) -> BTreeMap<String, Decimal> {
+    let csv = hledger(
+        journal,
+        &[
+            "bal",
+            "income:fx",
+            "-M",
+            "-E",
+            "-b",
+            "2023-01-01",
+            "-e",
+            "2024-07-01",
+            "-O",
+            "csv",
+        ],
+    );
+    let mut lines = csv.lines();
+    let months: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(|c| c.trim_matches('"').to_owned())
+        .collect();
+    let total = lines
+        .find(|l| l.starts_with("\"total\""))
+        .expect("a total row")
+        .split(',')
+        .skip(1)
+        .map(|c| -amount(c.trim_matches('"')))
+        .collect::<Vec<_>>();
+    months.into_iter().zip(total).collect()
+}
+
+fn financials() -> String {
+    let mut s = String::from("month,revenue,cogs,opex,cash_end\n");
+    for i in 0..18 {
+        let (y, m) = (2023 + i / 12, i % 12 + 1);
+        writeln!(s, "{y}-{m:02},100000,40000,30000,{}", 500000 + i * 1000).unwrap();
+    }
+    s
+}
+
+fn exposure(url: &str, month: &str) -> serde_json::Value {
+    exposure_of(url, "Dolar", month)
+}
+
+#[tokio::test]
+async fn gains_equal_hledger_on_every_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = generate(20261204);
+    let rates = dir.path().join("rates.csv");
+    let invoices = dir.path().join("invoices.csv");
+    let fin = dir.path().join("financials.csv");
+    let journal = dir.path().join("books.journal");
+    std::fs::write(&rates, &generated.rates_csv).unwrap();
+    std::fs::write(&invoices, &generated.invoices_csv).unwrap();
+    std::fs::write(&fin, financials()).unwrap();
+    std::fs::write(&journal, &generated.journal).unwrap();
+    let (rates, invoices, fin) = (
+        rates.to_str().unwrap(),
+        invoices.to_str().unwrap(),
+        fin.to_str().unwrap(),
+    );
+
+    // The oracle, computed once.
+    let months: Vec<NaiveDate> = (0..18)
+        .map(|i| {
+            NaiveDate::from_ymd_opt(2023 + i / 12, (i % 12 + 1) as u32, 1)
+                .unwrap()
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap()
+                .pred_opt()
+                .unwrap()
+        })
+        .collect();
+    let gains: Vec<BTreeMap<String, Decimal>> = months.iter().map(|m| hledger_gain(&journal, *m)).collect();
+    let realised = hledger_realised(&journal);
+    assert!(
+        realised.values().any(|v| !v.is_zero()),
+        "the generator pays at other rates"
+    );
+    assert!(
+        gains.iter().any(|g| g.len() == 2 && g.values().all(|v| !v.is_zero())),
+        "both currencies open at some month end"
+    );
+
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                fin,
+                "--company",
+                "Dolar",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        // Without the rates, an invoice with no rate of its own is refused,
+        // naming the invoice, the pair and the day; nothing is written.
+        let err = refused(&katalis(url, &["import", "invoices", invoices, "--company", "Dolar"]));
+        assert!(err.contains("/MXN rate published on or before 20"), "{}: {err}", s.name);
+        assert!(err.contains("invoice F-"), "{}: {err}", s.name);
+        let before = stdout_ok(&katalis(
+            url,
+            &["--company", "Dolar", "fx", "exposure", "--as-of", "2024-06"],
+        ));
+        assert!(
+            before.contains("no invoice in another currency"),
+            "{}: {before}",
+            s.name
+        );
+
+        stdout_ok(&katalis(url, &["fx", "import", rates]));
+        stdout_ok(&katalis(url, &["import", "invoices", invoices, "--company", "Dolar"]));
+
+        for (m, oracle) in months.iter().zip(&gains) {
+            let month = &m.to_string()[..7];
+            let e = exposure(url, month);
+            assert_eq!(e["as_of"], m.to_string());
+            let ours: BTreeMap<String, Decimal> = e["currencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let at_close = Decimal::from_str(c["at_close"].as_str().unwrap()).unwrap();
+                    let booked = Decimal::from_str(c["booked"].as_str().unwrap()).unwrap();
+                    let unrealised = Decimal::from_str(c["unrealised"].as_str().unwrap()).unwrap();
+                    assert_eq!(at_close - booked, unrealised);
+                    (c["currency"].as_str().unwrap().to_owned(), unrealised)
+                })
+                .collect();
+            // hledger lists a currency's account while it has a balance.
+            let oracle: BTreeMap<String, Decimal> = oracle.clone();
+            assert_eq!(ours, oracle, "{}: unrealised at {m}", s.name);
+        }
+        // Realised, month by month, over the whole period (two windows of 12).
+        for as_of in ["2023-12", "2024-06"] {
+            let e = exposure(url, as_of);
+            let mut ttm = Decimal::ZERO;
+            for g in e["realised"].as_array().unwrap() {
+                let month = g["month"].as_str().unwrap();
+                let ours = Decimal::from_str(g["amount"].as_str().unwrap()).unwrap();
+                ttm += ours;
+                if month >= "2023-01" {
+                    assert_eq!(Some(&ours), realised.get(month), "{}: realised in {month}", s.name);
+                } else {
+                    assert!(ours.is_zero());
+                }
+            }
+            assert_eq!(ttm.to_string(), e["realised_ttm"].as_str().unwrap().to_owned());
+        }
+        // The report carries the same under `fx`.
+        let report = common::report_json(url, "Dolar");
+        assert_eq!(report["fx"], exposure(url, "2024-06"), "{}", s.name);
+        // A backup carries the currencies and the rates to a new store.
+        let file = dir.path().join(format!("{}.json", s.name));
+        stdout_ok(&katalis(url, &["backup", file.to_str().unwrap()]));
+        let (_d2, other) = common::fresh_sqlite();
+        stdout_ok(&katalis(&other, &["restore", file.to_str().unwrap()]));
+        assert_eq!(
+            exposure(&other, "2024-06"),
+            exposure(url, "2024-06"),
+            "{}: restored",
+            s.name
+        );
+    }
+}
+
+/// Firefly III #12455: a document is converted at the rate of its own date,
+/// never at today's (or the latest known).
+#[tokio::test]
+async fn a_document_is_booked_at_the_rate_of_its_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let rates = dir.path().join("rates.csv");
+    std::fs::write(
+        &rates,
+        "date,base,quote,rate\n2024-01-09,USD,MXN,16.9000\n2024-01-12,USD,MXN,17.1000\n2026-12-01,USD,MXN,19.5000\n",
+    )
+    .unwrap();
+    let invoices = dir.path().join("invoices.csv");
+    // Issued on the 12th (a Friday) and on Sunday the 14th (Friday's rate).
+    std::fs::write(
+        &invoices,
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency\n\
+         U-1,Buyer,2024-01-12,2024-02-12,1000.00,0,,USD\n\
+         U-2,Buyer,2024-01-14,2024-02-14,10.01,0,,usd\n",
+    )
+    .unwrap();
+    let fin = dir.path().join("fin.csv");
+    std::fs::write(&fin, "month,revenue,cogs,opex,cash_end\n2024-01,1,1,1,1\n").unwrap();
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                fin.to_str().unwrap(),
+                "--company",
+                "Dolar",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        stdout_ok(&katalis(url, &["fx", "import", rates.to_str().unwrap()]));
+        stdout_ok(&katalis(
+            url,
+            &["import", "invoices", invoices.to_str().unwrap(), "--company", "Dolar"],
+        ));
+        let report = common::report_json(url, "Dolar");
+        // 17100 + round(10.01 × 17.10 = 171.171, 2): the issue day's, not 2026's 19.50.
+        assert_eq!(report["collections"]["ar_total"], "17271.17", "{}", s.name);
+        let usd = &report["fx"]["currencies"][0];
+        assert_eq!(usd["booked"], "17271.17");
+        assert_eq!(usd["open"], "1010.01");
+        assert_eq!(usd["rate"], "17.1");
+        assert_eq!(usd["rate_date"], "2024-01-12");
+        // The rate of January's end, not of today.
+        assert_eq!(usd["unrealised"], "0.00");
+    }
+}
+
+/// A single-currency company's report does not change: no `fx` key, and the
+/// same bytes as before the currencies existed.
+#[tokio::test]
+async fn a_company_in_one_currency_has_no_fx() {
+    let dir = tempfile::tempdir().unwrap();
+    let invoices = dir.path().join("invoices.csv");
+    std::fs::write(
+        &invoices,
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency,fx_rate\n\
+         M-1,Buyer,2024-01-12,2024-02-12,1000.00,0,,MXN,\n\
+         M-2,Buyer,2024-01-14,2024-02-14,10.01,0,,,\n",
+    )
+    .unwrap();
+    let fin = dir.path().join("fin.csv");
+    std::fs::write(&fin, "month,revenue,cogs,opex,cash_end\n2024-01,1,1,1,1\n").unwrap();
+    let (_d, url) = common::fresh_sqlite();
+    stdout_ok(&katalis(
+        &url,
+        &[
+            "import",
+            "financials",
+            fin.to_str().unwrap(),
+            "--company",
+            "Uno",
+            "--create",
+            "--currency",
+            "MXN",
+        ],
+    ));
+    stdout_ok(&katalis(
+        &url,
+        &["import", "invoices", invoices.to_str().unwrap(), "--company", "Uno"],
+    ));
+    let report = common::report_json(&url, "Uno");
+    assert!(report.get("fx").is_none());
+    assert_eq!(report["collections"]["ar_total"], "1010.01");
+    // A rate other than 1 for the company's own currency is refused.
+    std::fs::write(
+        &invoices,
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency,fx_rate\n\
+         M-3,Buyer,2024-01-12,2024-02-12,1000.00,0,,MXN,1.5\n",
+    )
+    .unwrap();
+    let err = refused(&katalis(
+        &url,
+        &["import", "invoices", invoices.to_str().unwrap(), "--company", "Uno"],
+    ));
+    assert!(err.contains("invoice M-3: a rate other than 1"), "{err}");
+}
+
+/// A CFDI in dollars keeps its `Moneda` and `TipoCambio`; its payment
+/// complements their rate: paid in pesos (`MonedaP="MXN"`), at `TipoCambioP ÷
+/// EquivalenciaDR` pesos per dollar; paid in dollars, at `TipoCambioP`.
+#[tokio::test]
+async fn cfdi_payments_keep_their_rates() {
+    const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0" "#;
+    let tfd = |uuid: &str| {
+        format!(
+            r#"<tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital" Version="1.1" UUID="{uuid}" FechaTimbrado="2025-01-10T08:00:00"/>"#
+        )
+    };
+    let invoice = |folio: &str, uuid: &str, date: &str| {
+        format!(
+            r#"{HEAD}Folio="{folio}" Fecha="{date}T08:00:00" CondicionesDePago="30" SubTotal="1000.00" Moneda="USD" TipoCambio="17.00" Total="1160.00" TipoDeComprobante="I" MetodoPago="PPD"><cfdi:Emisor Rfc="TLA010101AB1" Nombre="TALLO LABS"/><cfdi:Receptor Rfc="XEXX010101000" Nombre="Acme Corp"/><cfdi:Complemento>{}</cfdi:Complemento></cfdi:Comprobante>"#,
+            tfd(uuid)
+        )
+    };
+    let payment = |uuid: &str, of: &str, pago: &str, docto: &str| {
+        format!(
+            r#"{HEAD}Serie="P" Folio="{uuid}" Fecha="2025-02-12T13:00:00" SubTotal="0" Moneda="XXX" Total="0" TipoDeComprobante="P"><cfdi:Emisor Rfc="TLA010101AB1" Nombre="TALLO LABS"/><cfdi:Receptor Rfc="XEXX010101000" Nombre="Acme Corp"/><cfdi:Complemento><pago20:Pagos xmlns:pago20="http://www.sat.gob.mx/Pagos20" Version="2.0"><pago20:Pago FechaPago="2025-02-11T12:00:00" {pago}><pago20:DoctoRelacionado IdDocumento="{of}" MonedaDR="USD" {docto} ImpPagado="1160.00"/></pago20:Pago></pago20:Pagos>{}</cfdi:Complemento></cfdi:Comprobante>"#,
+            tfd(uuid)
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "I-1.xml",
+            invoice("1", "00000000-0000-4000-8000-000000000001", "2025-01-10"),
+        ),
+        (
+            "I-2.xml",
+            invoice("2", "00000000-0000-4000-8000-000000000002", "2025-01-10"),
+        ),
+        // 20,000 pesos for 1,160 dollars: 1160 ÷ 0.058 = 20,000.
+        (
+            "P-1.xml",
+            payment(
+                "00000000-0000-4000-8000-0000000000A1",
+                "00000000-0000-4000-8000-000000000001",
+                r#"MonedaP="MXN" TipoCambioP="1" Monto="20000.00""#,
+                r#"EquivalenciaDR="0.058""#,
+            ),
+        ),
+        // 1,160 dollars at 17.50.
+        (
+            "P-2.xml",
+            payment(
+                "00000000-0000-4000-8000-0000000000A2",
+                "00000000-0000-4000-8000-000000000002",
+                r#"MonedaP="USD" TipoCambioP="17.50" Monto="1160.00""#,
+                r#"EquivalenciaDR="1""#,
+            ),
+        ),
+    ];
+    for (name, xml) in &files {
+        std::fs::write(dir.path().join(name), xml).unwrap();
+    }
+    let fin = dir.path().join("fin.csv");
+    std::fs::write(
+        &fin,
+        "month,revenue,cogs,opex,cash_end\n2025-01,1,1,1,1\n2025-02,1,1,1,1\n",
+    )
+    .unwrap();
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                fin.to_str().unwrap(),
+                "--company",
+                "Tallo",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "cfdi",
+                dir.path().to_str().unwrap(),
+                "--company",
+                "Tallo",
+                "--rfc",
+                "TLA010101AB1",
+            ],
+        ));
+        // Booked at 17.00: 19,720.00 each; received 20,000.00 and 20,300.00.
+        let e = exposure_of(url, "Tallo", "2025-02");
+        assert_eq!(e["currencies"], serde_json::json!([]), "{}: nothing open", s.name);
+        let feb = e["realised"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            feb,
+            serde_json::json!({"month": "2025-02", "amount": "860.00"}),
+            "{}",
+            s.name
+        );
+        let report = common::report_json(url, "Tallo");
+        assert_eq!(report["collections"]["ar_total"], "0.00", "{}", s.name);
+    }
+}
+
+fn exposure_of(url: &str, company: &str, month: &str) -> serde_json::Value {
+    serde_json::from_str(&stdout_ok(&katalis(
+        url,
+        &[
+            "--company",
+            company,
+            "fx",
+            "exposure",
+            "--as-of",
+            month,
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap()
+}
