@@ -174,13 +174,19 @@ impl Books {
     /// where a screen waits on it).
     pub fn snapshot(&self) -> Snapshot {
         let mut s = crate::finance::snapshot(&self.ledger, self.as_of, &self.products, &self.receivables);
+        self.complete(&mut s);
+        s
+    }
+
+    /// What the books add to the engine's snapshot beyond the ledger: cash as
+    /// the bank shows it, the month so far, the exposure to other currencies.
+    pub fn complete(&self, s: &mut Snapshot) {
         s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
         s.month_to_date = self.month_to_date();
         s.fx = self
             .fx
             .as_ref()
             .map(|(invoices, rates)| crate::finance::fx::exposure(invoices, &self.company.currency, rates, self.as_of));
-        s
     }
 
     /// The month so far from the bank (the engine's sums of the lines read).

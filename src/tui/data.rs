@@ -402,10 +402,15 @@ pub async fn load_as_of(store: &AnyStore, company: Company, as_of: Option<Month>
     };
     let mut data = tokio::task::spawn_blocking(move || {
         let weeks = weekly_base_from_collections(&books.ledger, m, weeks, &history);
-        let month_to_date = books.month_to_date();
-        let mut data = CompanyData::build(books.company, books.ledger, books.products, &books.receivables, open, m);
-        data.snapshot.cash_flow.bank_cash = crate::finance::bank::bank_cash(&books.bank, &data.company.currency, m);
-        data.snapshot.month_to_date = month_to_date;
+        let mut data = CompanyData::build(
+            books.company.clone(),
+            books.ledger.clone(),
+            books.products.clone(),
+            &books.receivables,
+            open,
+            m,
+        );
+        books.complete(&mut data.snapshot);
         data.weeks = Some(weeks);
         data.bank = books.bank;
         data

@@ -575,9 +575,13 @@ fn fx_card(
         if v > Decimal::ZERO { format!("+{c}") } else { c }
     };
     let u = e.unrealised();
+    let figure = signed(u);
+    let suffix = format!(" {}", t("unreal.", "no real."));
+    // The word only when it fits beside the figure.
+    let fits = crate::sanitize::width(&figure) + crate::sanitize::width(&suffix) <= usize::from(inner.width);
     let mut lines = vec![Line::from(vec![
-        Span::styled(signed(u), super::signed(&app.theme, Some(u))),
-        Span::styled(format!(" {}", t("unreal.", "no real.")), app.theme.muted),
+        Span::styled(figure, super::signed(&app.theme, Some(u))),
+        Span::styled(if fits { suffix } else { String::new() }, app.theme.muted),
     ])];
     for c in &e.currencies {
         lines.push(Line::from(Span::styled(
