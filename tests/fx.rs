@@ -610,3 +610,202 @@ fn exposure_of(url: &str, company: &str, month: &str) -> serde_json::Value {
     )))
     .unwrap()
 }
+
+/// The interface shows the exposure on the dashboard (or the rate it lacks)
+/// and each open invoice's amount in its own currency in Collections.
+#[tokio::test]
+async fn the_interface_shows_the_exposure_and_the_invoices_currency() {
+    use katalis::locale::Lang;
+    use katalis::store::Store;
+    use katalis::tui::app::{Action, App};
+    use katalis::tui::keymap::Keymap;
+    use katalis::tui::theme::Theme;
+    let dir = tempfile::tempdir().unwrap();
+    let fin = dir.path().join("fin.csv");
+    std::fs::write(
+        &fin,
+        "month,revenue,cogs,opex,cash_end\n2024-02,1,1,1,1\n2024-03,1,1,1,1\n",
+    )
+    .unwrap();
+    let invoices = dir.path().join("invoices.csv");
+    std::fs::write(
+        &invoices,
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency,fx_rate\n\
+         A2,Acme US,2024-02-05,2024-03-05,2500.50,0,,USD,17.05\n\
+         A3,Local,2024-02-05,2024-03-05,3000,0,,,\n",
+    )
+    .unwrap();
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                fin.to_str().unwrap(),
+                "--company",
+                "Fx",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        stdout_ok(&katalis(
+            url,
+            &["import", "invoices", invoices.to_str().unwrap(), "--company", "Fx"],
+        ));
+        let c = s.store.company("Fx").await.unwrap();
+        let shown = |data| {
+            let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+            a.update(Action::Loaded(Box::new(Ok(data))));
+            let dashboard = common::tui::screen(&a, 120, 40);
+            a.update(common::tui::key('7'));
+            (dashboard, common::tui::screen(&a, 120, 40))
+        };
+        // No rate at March's end: the card names the pair and the day.
+        let (dashboard, _) = shown(katalis::tui::data::load(&s.store, c.clone()).await.unwrap());
+        assert!(dashboard.contains("rate missing"), "{}: {dashboard}", s.name);
+        assert!(
+            dashboard.contains("USD/MXN") && dashboard.contains("2024-03-31"),
+            "{dashboard}"
+        );
+
+        stdout_ok(&katalis(url, &["fx", "set", "2024-03-28", "USD/MXN", "16.55"]));
+        let (dashboard, collections) = shown(katalis::tui::data::load(&s.store, c.clone()).await.unwrap());
+        // 2,500.50 × 16.55 = 41,383.28 against 42,633.52 booked.
+        assert!(dashboard.contains("-1,250 unreal."), "{}: {dashboard}", s.name);
+        assert!(dashboard.contains("USD 2,500"), "{dashboard}");
+        assert!(collections.contains("In currency"), "{collections}");
+        let a2 = collections.lines().find(|l| l.contains("A2")).unwrap();
+        assert!(a2.contains("42,634") && a2.contains("USD 2,500.50"), "{a2}");
+        let a3 = collections.lines().find(|l| l.contains("A3")).unwrap();
+        assert!(!a3.contains("USD"), "{a3}");
+    }
+}
+
+/// `fx import` reads the three kinds of files (told apart by their first
+/// lines), `--dry-run` writes nothing, a bad value is refused naming file,
+/// line, column and value; `fx list` filters; `fx set` checks what it is
+/// given; a dollar invoice of a peso company books through the ECB's euro.
+#[tokio::test]
+async fn the_rates_files_and_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let banxico = write(
+        "tipo-de-cambio.csv",
+        "\"Banco de México\"\n\"Fecha de consulta: 04/12/2026\"\n\n\"Título\",\"FIX\"\n\"Fecha\",\"SF43718\"\n\
+         \"02/01/2024\",\"16.9220\"\n\"03/01/2024\",\"N/E\"\n\"04/01/2024\",\"17.0508\"\n",
+    );
+    let json = write(
+        "fix.json",
+        r#"{"bmx":{"series":[{"idSerie":"SF46410","titulo":"EUR","datos":[{"fecha":"02/01/2024","dato":"18.6000"}]}]}}"#,
+    );
+    let ecb = write(
+        "eurofxref-hist.csv",
+        "Date,USD,JPY,MXN,\n2024-01-10,1.1000,160.00,20.0000,\n2024-01-09,1.0900,N/A,19.9000,\n",
+    );
+    let bad = write(
+        "trm.csv",
+        "date,base,quote,rate\n2024-01-02,USD,COP,3872.45\n2024-01-03,USD,COP,3.8.7\n",
+    );
+    let fin = write("fin.csv", "month,revenue,cogs,opex,cash_end\n2024-01,1,1,1,1\n");
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        let said = stdout_ok(&katalis(url, &["fx", "import", &ecb, "--dry-run"]));
+        assert!(said.contains("5 rates read, nothing written (--dry-run)"), "{said}");
+        assert!(stdout_ok(&katalis(url, &["fx", "list"])).contains("no exchange rates held"));
+        let said = stdout_ok(&katalis(url, &["fx", "import", &banxico]));
+        assert!(said.contains("2 rates read, 2 added or changed"), "{}: {said}", s.name);
+        assert!(stdout_ok(&katalis(url, &["fx", "import", &banxico])).contains("0 added or changed"));
+        stdout_ok(&katalis(url, &["fx", "import", &json]));
+        stdout_ok(&katalis(url, &["fx", "import", &ecb]));
+        let err = refused(&katalis(url, &["fx", "import", &bad]));
+        assert!(
+            err.contains("trm.csv: line 3, column rate") && err.contains("3.8.7"),
+            "{err}"
+        );
+        let listed: serde_json::Value = serde_json::from_str(&stdout_ok(&katalis(
+            url,
+            &[
+                "fx",
+                "list",
+                "--pair",
+                "MXN/USD",
+                "--to",
+                "2024-01-03",
+                "--format",
+                "json",
+            ],
+        )))
+        .unwrap();
+        assert_eq!(
+            listed,
+            serde_json::json!([{"date": "2024-01-02", "base": "USD", "quote": "MXN", "rate": "16.922", "source": "banxico"}]),
+            "{}",
+            s.name
+        );
+        for (args, says) in [
+            (["2024-02-30", "USD/MXN", "17"], "DATE \"2024-02-30\""),
+            (["2024-02-01", "USDMXN", "17"], "BASE/QUOTE"),
+            (["2024-02-01", "USD/USD", "17"], "two different currencies"),
+            (["2024-02-01", "USD/MXN", "0"], "RATE \"0\""),
+        ] {
+            let err = refused(&katalis(url, &[&["fx", "set"][..], &args[..]].concat()));
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+
+        // A rate set by hand replaces what an import gave that day.
+        stdout_ok(&katalis(url, &["fx", "set", "2024-01-04", "USD/MXN", "0.5"]));
+        let day = [
+            "fx",
+            "list",
+            "--pair",
+            "USD/MXN",
+            "--from",
+            "2024-01-04",
+            "--to",
+            "2024-01-04",
+        ];
+        assert!(stdout_ok(&katalis(url, &day)).contains("manual"));
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                &fin,
+                "--company",
+                "Peso",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        let inv = write(
+            "inv.csv",
+            "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency\nX-1,Buyer,2024-01-10,2024-02-10,110.00,0,,EUR\n",
+        );
+        stdout_ok(&katalis(url, &["import", "invoices", &inv, "--company", "Peso"]));
+        let e = exposure_of(url, "Peso", "2024-01");
+        // 110 EUR at 20.0000 (the ECB's EUR/MXN of the 10th, direct).
+        assert_eq!(e["currencies"][0]["booked"], "2200.00", "{}", s.name);
+        // JPY through the euro: 20.0000 / 160.00 pesos a yen on the 10th.
+        let yen = write(
+            "yen.csv",
+            "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency\nY-1,Buyer,2024-01-10,2024-02-10,16000,0,,JPY\n",
+        );
+        stdout_ok(&katalis(url, &["import", "invoices", &yen, "--company", "Peso"]));
+        let e = exposure_of(url, "Peso", "2024-01");
+        let jpy = e["currencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["currency"] == "JPY")
+            .unwrap();
+        assert_eq!(jpy["booked"], "2000.00", "{}", s.name);
+        assert_eq!(jpy["rate_date"], "2024-01-10");
+    }
+}

@@ -307,6 +307,23 @@ async fn roles_enforced(admin: &str, run: &str) {
         count(&v, "SELECT count(*) FROM receivable_aging WHERE company_id <> 1").await,
         0
     );
+    // Exchange rates: an owner sets them, anyone reads them, a viewer may not
+    // (the command says who may; the row policy refuses the raw write).
+    ok(&katalis(&o, h, &["fx", "set", "2024-01-02", "USD/MXN", "16.92"]));
+    assert!(ok(&katalis(&v, h, &["fx", "list"])).contains("16.92"));
+    let e = refused(&katalis(&v, h, &["fx", "set", "2024-01-02", "USD/MXN", "1"]));
+    assert!(
+        e.contains("setting exchange rates needs an owner of some company"),
+        "{e}"
+    );
+    let e = sql(
+        &v,
+        "INSERT INTO fx_rates (base, quote, day, rate, source) VALUES ('EUR', 'MXN', '2024-01-02', 1, 'x')",
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("row-level security"), "{e}");
+    assert_eq!(sql(&v, "UPDATE fx_rates SET rate = 1").await, Ok(0));
     ok(&katalis(&o, h, &["members", "add", tallo, &nadie, "--role", "viewer"]));
     ok(&katalis(&o, h, &["members", "remove", tallo, &nadie]));
     let e = refused(&katalis(
