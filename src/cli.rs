@@ -603,6 +603,10 @@ pub struct ReportArgs {
     /// Board pack: ask the configured model for the commentary (default: the local advisor)
     #[arg(long)]
     pub ai: bool,
+    /// Present every figure in this currency: each month's flows at its average rate, balances at
+    /// the month-end rate (see docs/currencies.md)
+    #[arg(long, value_name = "XXX")]
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -18,6 +18,9 @@ pub enum LoadError {
     /// A rules file that does not read (its name, the rule and the line said).
     #[error("{0}")]
     Rules(String),
+    /// A rate the presentation currency needs and the store lacks.
+    #[error("{0}")]
+    Fx(#[from] crate::finance::fx::FxError),
 }
 
 /// The rules of the configuration directory's `rules.toml` (text, path), set once at start.
@@ -132,6 +135,8 @@ pub struct Books {
     pub bank: Vec<crate::domain::BankAccount>,
     /// The invoices in another currency and the rates, when there are any.
     pub fx: Option<(Vec<crate::domain::Invoice>, crate::finance::fx::Rates)>,
+    /// The figures presented in another currency: from the company's, at these rates.
+    pub translation: Option<crate::finance::translate::Translation>,
     /// The month so far from the bank: its first day, its latest line's day, its lines.
     pub month: Option<(
         chrono::NaiveDate,
@@ -160,6 +165,7 @@ impl Books {
         };
         Ok(Books {
             fx,
+            translation: None,
             month,
             company,
             ledger,
@@ -183,10 +189,50 @@ impl Books {
     pub fn complete(&self, s: &mut Snapshot) {
         s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
         s.month_to_date = self.month_to_date();
+        let functional = self.translation.as_ref().map_or(&self.company.currency, |t| &t.from);
         s.fx = self
             .fx
             .as_ref()
-            .map(|(invoices, rates)| crate::finance::fx::exposure(invoices, &self.company.currency, rates, self.as_of));
+            .map(|(invoices, rates)| crate::finance::fx::exposure(invoices, functional, rates, self.as_of));
+        s.translation = self.translation.clone();
+    }
+
+    /// The books presented in currency `to`: every month of the ledger at its
+    /// average and close, the receivables and products with them (`flows`: the
+    /// amounts issued by day). Cash in the bank and the month so far stay out
+    /// (they are the bank's, in its accounts' currencies); the exposure to
+    /// other currencies stays in the company's own.
+    pub fn translated(
+        mut self,
+        to: &str,
+        rates: &crate::finance::fx::Rates,
+        flows: &crate::finance::collections::ReceivableFlows,
+    ) -> Result<Books, crate::finance::fx::FxError> {
+        use crate::finance::translate;
+        if to == self.company.currency {
+            return Ok(self);
+        }
+        let mut t = translate::Translation::new(rates, &self.company.currency, to, self.ledger.rows().map(|r| r.month))?;
+        // The two months before the as-of month the receivables' credit sales
+        // and opening balance reach back to, when they hold anything.
+        for (k, held) in [
+            (-1, !self.receivables.ar_begin.is_zero() || translate::issued_in(flows, self.as_of.plus(-1))),
+            (-2, translate::issued_in(flows, self.as_of.plus(-2))),
+        ] {
+            let m = self.as_of.plus(k);
+            if held && !t.months.contains_key(&m) {
+                let r = translate::month_rates(rates, &self.company.currency, to, m)?;
+                t.months.insert(m, r);
+            }
+        }
+        self.ledger = translate::ledger(&self.ledger, &t);
+        self.receivables = translate::collections(&self.receivables, flows, self.as_of, &t);
+        self.products = translate::products(&self.products, self.as_of, &t);
+        self.bank = Vec::new();
+        self.month = None;
+        self.company.currency = to.to_owned();
+        self.translation = Some(t);
+        Ok(self)
     }
 
     /// The month so far from the bank (the engine's sums of the lines read).
@@ -212,7 +258,23 @@ pub struct Figures {
 /// Reads a company and computes its snapshot at `as_of` (default: the latest
 /// month), the engine's work on the blocking pool.
 pub async fn load(store: &AnyStore, company: Company, as_of: Option<Month>) -> Result<Figures, LoadError> {
-    let books = Books::read(store, company, as_of).await?;
+    load_in(store, company, as_of, None).await
+}
+
+/// As [`load`], the figures presented in currency `to` (the company's own
+/// when `None`).
+pub async fn load_in(
+    store: &AnyStore,
+    company: Company,
+    as_of: Option<Month>,
+    to: Option<&str>,
+) -> Result<Figures, LoadError> {
+    let mut books = Books::read(store, company, as_of).await?;
+    if let Some(to) = to.filter(|t| *t != books.company.currency) {
+        let rates = crate::finance::fx::Rates::new(store.fx_rates().await?);
+        let flows = store.receivable_flows(books.company.id).await?;
+        books = books.translated(to, &rates, &flows)?;
+    }
     tokio::task::spawn_blocking(move || {
         let snapshot = books.snapshot();
         Figures { books, snapshot }

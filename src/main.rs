@@ -200,6 +200,7 @@ async fn dispatch(
                 as_of: None,
                 out: None,
                 ai: false,
+                currency: None,
             };
             commands::report::run(store, cfg, company, &args).await?;
         }

@@ -616,7 +616,6 @@ fn exposure_of(url: &str, company: &str, month: &str) -> serde_json::Value {
 #[tokio::test]
 async fn the_interface_shows_the_exposure_and_the_invoices_currency() {
     use katalis::locale::Lang;
-    use katalis::store::Store;
     use katalis::tui::app::{Action, App};
     use katalis::tui::keymap::Keymap;
     use katalis::tui::theme::Theme;

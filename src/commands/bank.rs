@@ -1,7 +1,7 @@
 //! `katalis import statement` and `katalis bank accounts|lines`.
 
 use super::import::{mapping_from, save_named_mapping, table_text};
-use super::{pick_company, print, require};
+use super::{currency_code, pick_company, print, require};
 use crate::cli::{BankCommand, LinesFormat, OutputFormat, StatementArgs, StatementFormat};
 use crate::domain::{AccountTarget, BankAccount, ImportBatch, StatementWrite, money_text};
 use crate::import::Kind;
@@ -19,18 +19,6 @@ fn format_of(f: StatementFormat) -> Format {
         StatementFormat::Camt053 => Format::Camt053,
         StatementFormat::Mt940 => Format::Mt940,
     }
-}
-
-/// `--currency`, checked as an ISO 4217 code.
-fn currency_code(c: &str) -> Result<String> {
-    let up = c.trim().to_ascii_uppercase();
-    if up.len() != 3 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
-        bail!(
-            "--currency {:?}: expected an ISO 4217 code such as USD, MXN or COP",
-            clean(c)
-        );
-    }
-    Ok(up)
 }
 
 pub async fn import_statement(store: &AnyStore, company_name: &str, a: &StatementArgs) -> Result<()> {

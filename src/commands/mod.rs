@@ -18,7 +18,7 @@ pub mod team;
 use crate::domain::Company;
 use crate::finance::Snapshot;
 use crate::store::{AnyStore, Store};
-use color_eyre::eyre::{Result, eyre};
+use color_eyre::eyre::{Result, bail, eyre};
 
 /// The company named by `--company`, else the first.
 pub async fn pick_company(store: &AnyStore, key: Option<&str>) -> Result<Company> {
@@ -47,6 +47,18 @@ pub async fn require(store: &AnyStore, company: &Company, need: crate::store::te
 pub async fn load_snapshot(store: &AnyStore, company: &Company, as_of: Option<&str>) -> Result<Snapshot> {
     let requested = crate::company::parse_as_of(as_of).map_err(|e| eyre!(e))?;
     Ok(crate::company::load(store, company.clone(), requested).await?.snapshot)
+}
+
+/// `--currency`, checked as an ISO 4217 code.
+pub fn currency_code(c: &str) -> Result<String> {
+    let up = c.trim().to_ascii_uppercase();
+    if up.len() != 3 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
+        bail!(
+            "--currency {:?}: expected an ISO 4217 code such as USD, MXN or COP",
+            crate::sanitize::clean(c)
+        );
+    }
+    Ok(up)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -8,7 +8,11 @@ use color_eyre::eyre::{Result, eyre};
 pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &ReportArgs) -> Result<()> {
     let company = pick_company(store, company).await?;
     let as_of = crate::company::parse_as_of(args.as_of.as_deref()).map_err(|e| eyre!(e))?;
-    let crate::company::Figures { books, snapshot } = crate::company::load(store, company.clone(), as_of).await?;
+    let currency = args.currency.as_deref().map(super::currency_code).transpose()?;
+    let crate::company::Figures { books, snapshot } =
+        crate::company::load_in(store, company, as_of, currency.as_deref()).await?;
+    // Presented in another currency, the company's figures carry it.
+    let company = books.company.clone();
     // A rate missing at the month end is said, never a figure left unconverted.
     if let Some(Err(e)) = &snapshot.fx {
         return Err(color_eyre::eyre::eyre!("{e}"));

@@ -44,6 +44,14 @@ pub enum FxError {
         quote: String,
         day: NaiveDate,
     },
+    #[error(
+        "no {base}/{quote} rate published in {month} to average its flows: import the month's rates (katalis fx import)"
+    )]
+    NoneInMonth {
+        base: String,
+        quote: String,
+        month: String,
+    },
 }
 
 /// Every rate known, by pair and day.

@@ -19,6 +19,11 @@ impl Ledger {
         }
     }
 
+    /// Every month, ascending.
+    pub fn rows(&self) -> impl Iterator<Item = &MonthlyFinancials> {
+        self.rows.values()
+    }
+
     pub fn get(&self, m: Month) -> Option<&MonthlyFinancials> {
         self.rows.get(&m)
     }

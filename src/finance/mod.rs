@@ -17,6 +17,7 @@ pub mod profitability;
 pub mod receivables;
 pub mod reconcile;
 pub mod rules;
+pub mod translate;
 pub mod unit_economics;
 pub mod variance;
 
@@ -85,6 +86,9 @@ pub struct Snapshot {
     /// The exposure to the invoices' other currencies (none when every
     /// invoice is in the company's), or the rate it lacks.
     pub fx: Option<Result<fx::Exposure, fx::FxError>>,
+    /// Set when the figures are presented in another currency than the
+    /// company's: from which, and at which rates.
+    pub translation: Option<translate::Translation>,
 }
 
 /// Computes every metric at M from the ledger, the products and the reduced invoices.
@@ -105,6 +109,7 @@ pub fn snapshot(ledger: &Ledger, m: Month, products: &[Product], receivables: &C
     Snapshot {
         month_to_date: None,
         fx: None,
+        translation: None,
         as_of: m,
         monthly: ledger.up_to(m).map(|r| month_summary(ledger, r)).collect(),
         pricing: pricing::pricing(products),

@@ -215,6 +215,33 @@ pub fn to_html(p: &Pack) -> String {
         p.fig("as_of", Kind::Plain),
         t("amounts in", "montos en"),
     );
+    // Presented in another currency: which, and at which rates.
+    if let Some(pr) = r.get("presentation") {
+        let text = |v: &Value| v.as_str().map(esc).unwrap_or_default();
+        let month = text(&r["as_of"]);
+        let rate = pr["rates"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|x| x["month"] == r["as_of"]))
+            .cloned()
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "<p class=\"sub\">{}</p>",
+            crate::report::presentation_note(
+                &text(&pr["functional"]),
+                &text(&pr["currency"]),
+                &month,
+                &text(&rate["average"]),
+                &rate["close"]
+                    .as_str()
+                    .and_then(|c| c.parse::<rust_decimal::Decimal>().ok())
+                    .map(|c| c.round_dp(6).normalize().to_string())
+                    .unwrap_or_default(),
+                &text(&rate["close_date"]),
+                p.lang
+            )
+        );
+    }
 
     // Health.
     let _ = write!(

@@ -45,6 +45,23 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
         t("report as of", "reporte al"),
         s.as_of
     );
+    if let Some(tr) = &s.translation
+        && let Some(r) = tr.months.get(&s.as_of)
+    {
+        let _ = writeln!(
+            o,
+            "{}\n",
+            super::presentation_note(
+                &tr.from,
+                &tr.to,
+                &r.month.to_string(),
+                &r.average.normalize().to_string(),
+                &r.close.round_dp(6).normalize().to_string(),
+                &r.close_date.to_string(),
+                lang
+            )
+        );
+    }
 
     let h = &s.health;
     let _ = writeln!(o, "## {}\n", t("Health score", "Salud financiera"));

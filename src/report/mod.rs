@@ -38,6 +38,47 @@ pub fn fx_json(e: &crate::finance::fx::Exposure) -> Value {
     })
 }
 
+/// How figures presented in another currency were had: from which currency,
+/// and each month's average (flows) and close (balances).
+pub fn presentation_json(t: &crate::finance::translate::Translation) -> Value {
+    json!({
+        "functional": t.from,
+        "currency": t.to,
+        "rates": t.months.values().map(|r| json!({
+            "month": r.month.to_string(),
+            "average": r.average.normalize().to_string(),
+            "close": r.close.normalize().to_string(),
+            "close_date": r.close_date.to_string(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The sentence every presented report carries: the currencies and the
+/// as-of month's rates.
+pub fn presentation_note(
+    functional: &str,
+    currency: &str,
+    month: &str,
+    average: &str,
+    close: &str,
+    close_date: &str,
+    lang: crate::locale::Lang,
+) -> String {
+    let t = |en, es| lang.pick(en, es);
+    format!(
+        "{} {currency} {} {functional}: {} ({month}: {} {average}, {} {close} {} {close_date}).",
+        t("Amounts in", "Montos en"),
+        t("translated from", "convertidos de"),
+        t(
+            "each month's flows at its average rate, balances at its month-end rate",
+            "los flujos de cada mes a su tipo de cambio promedio, los saldos al de su cierre"
+        ),
+        t("average", "promedio"),
+        t("close", "cierre"),
+        t("of", "del"),
+    )
+}
+
 /// What a report (or a variance table) is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -175,6 +216,9 @@ impl Report<'_> {
         });
         if let (Some(Ok(e)), Value::Object(top)) = (&s.fx, &mut out) {
             top.insert("fx".to_owned(), fx_json(e));
+        }
+        if let (Some(t), Value::Object(top)) = (&s.translation, &mut out) {
+            top.insert("presentation".to_owned(), presentation_json(t));
         }
         out
     }

@@ -560,11 +560,16 @@ fn fx_card(
     b.render(area, buf);
     let e = match fx {
         Ok(e) => e,
-        Err(crate::finance::fx::FxError::Missing { base, quote, day }) => {
+        Err(err) => {
+            use crate::finance::fx::FxError;
+            let (base, quote, when) = match err {
+                FxError::Missing { base, quote, day } => (base, quote, day.to_string()),
+                FxError::NoneInMonth { base, quote, month } => (base, quote, month.clone()),
+            };
             let lines = vec![
                 Line::from(Span::styled(t("rate missing", "falta tipo"), app.theme.bad)),
                 Line::from(Span::styled(format!("{base}/{quote}"), app.theme.base)),
-                Line::from(Span::styled(day.to_string(), app.theme.muted)),
+                Line::from(Span::styled(when, app.theme.muted)),
             ];
             Paragraph::new(lines).render(inner, buf);
             return;
