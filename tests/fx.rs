@@ -808,3 +808,66 @@ async fn the_rates_files_and_commands() {
         assert_eq!(jpy["rate_date"], "2024-01-10");
     }
 }
+
+/// `report --currency` presents every figure in another currency: each
+/// month's flows at the mean of the rates published in it, balances at the
+/// month-end rate, every metric computed on the translated months; the same
+/// currency as the company's changes nothing, byte for byte.
+#[tokio::test]
+async fn a_report_in_a_presentation_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let fin = dir.path().join("fin.csv");
+    std::fs::write(
+        &fin,
+        "month,revenue,cogs,opex,cash_end\n2024-01,170000,68000,34000,1700000\n2024-02,180000,72000,36000,1750000\n",
+    )
+    .unwrap();
+    let rates = dir.path().join("rates.csv");
+    // January: 17.00 and 17.50 (mean 17.25), closing at 17.50 (the 30th, carried
+    // to the 31st); February: 18.00, 18.20 and 18.40 (mean 18.20), closing at 18.40.
+    std::fs::write(
+        &rates,
+        "date,base,quote,rate\n2024-01-02,USD,MXN,17.00\n2024-01-30,USD,MXN,17.50\n\
+         2024-02-01,USD,MXN,18.00\n2024-02-15,USD,MXN,18.20\n2024-02-29,USD,MXN,18.40\n",
+    )
+    .unwrap();
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        stdout_ok(&katalis(
+            url,
+            &["import", "financials", fin.to_str().unwrap(), "--company", "Peso", "--create", "--currency", "MXN"],
+        ));
+        let plain = stdout_ok(&katalis(url, &["--company", "Peso", "report", "--format", "json"]));
+        let same = stdout_ok(&katalis(url, &["--company", "Peso", "report", "--format", "json", "--currency", "mxn"]));
+        assert_eq!(plain, same, "{}", s.name);
+        let err = refused(&katalis(url, &["--company", "Peso", "report", "--currency", "USD"]));
+        assert!(err.contains("MXN/USD") && err.contains("2024-01"), "{}: {err}", s.name);
+        stdout_ok(&katalis(url, &["fx", "import", rates.to_str().unwrap()]));
+        let r: serde_json::Value = serde_json::from_str(&stdout_ok(&katalis(
+            url,
+            &["--company", "Peso", "report", "--format", "json", "--currency", "USD"],
+        )))
+        .unwrap();
+        assert_eq!(r["currency"], "USD");
+        let cents = |x: Decimal| cents(x).to_string();
+        let mean = |rs: &[&str]| {
+            let sum: Decimal = rs.iter().map(|r| Decimal::ONE / Decimal::from_str(r).unwrap()).sum();
+            (sum / Decimal::from(rs.len())).round_dp(6)
+        };
+        let (jan, feb) = (mean(&["17.00", "17.50"]), mean(&["18.00", "18.20", "18.40"]));
+        let m = &r["monthly"];
+        assert_eq!(m[0]["revenue"], cents(Decimal::from(170000) * jan), "{}", s.name);
+        assert_eq!(m[1]["revenue"], cents(Decimal::from(180000) * feb));
+        assert_eq!(m[1]["opex"], cents(Decimal::from(36000) * feb));
+        assert_eq!(m[0]["cash_end"], cents(Decimal::from(1700000) / Decimal::from_str("17.5").unwrap()));
+        assert_eq!(m[1]["cash_end"], cents(Decimal::from(1750000) / Decimal::from_str("18.4").unwrap()));
+        // The metrics are the translated months': margins unchanged, cash translated.
+        assert_eq!(m[1]["gross_margin"], "0.6000");
+        assert_eq!(r["cash_flow"]["cash_end"], m[1]["cash_end"]);
+        assert_eq!(r["presentation"]["functional"], "MXN");
+        assert_eq!(r["presentation"]["rates"][1]["average"], feb.normalize().to_string());
+        assert_eq!(r["presentation"]["rates"][0]["close_date"], "2024-01-30");
+        let md = stdout_ok(&katalis(url, &["--company", "Peso", "report", "--currency", "USD"]));
+        assert!(md.contains("Amounts in USD translated from MXN"), "{md}");
+    }
+}
