@@ -122,6 +122,9 @@ pub enum Command {
     /// Rules that categorise bank lines: store them, test them on the lines
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Groups of companies consolidated in one currency: create, add, remove, delete, list, report
+    #[command(subcommand, after_help = GROUP_EXAMPLES)]
+    Group(GroupCommand),
     /// Exchange rates (import, set, list, missing) and the exposure to the invoices' currencies
     #[command(subcommand, after_help = FX_EXAMPLES)]
     Fx(FxCommand),
@@ -229,6 +232,76 @@ const FX_EXAMPLES: &str = "Examples:\n  \
     katalis fx list --pair USD/MXN --from 2024-01-01\n  \
     katalis fx missing --company Acme                     the rates Acme's figures lack\n  \
     katalis fx exposure --company Acme --as-of 2024-06 --format json";
+
+const GROUP_EXAMPLES: &str = "Examples:\n  \
+    katalis group create Holding --currency USD --member \"Acme Inc\" --member \"Acme México\"\n  \
+    katalis group add Holding --intercompany \"ACME HOLDING INC\"\n  \
+    katalis group list\n  \
+    katalis group report Holding --as-of 2024-06 --format json\n  \
+    katalis group report Holding --intercompany-cost cogs --format html --out pack.html";
+
+/// Where an intercompany purchase sat in the buyer's books.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum IntercompanyCostArg {
+    #[default]
+    Opex,
+    Cogs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group: its currency and its member companies
+    Create {
+        name: String,
+        /// The currency the members are consolidated in (ISO 4217)
+        #[arg(long, value_name = "XXX")]
+        currency: String,
+        /// A member company, by name or id (repeat)
+        #[arg(long = "member", value_name = "COMPANY", required = true)]
+        members: Vec<String>,
+        /// A customer name (or RFC) that is the group's own besides its members' names (repeat)
+        #[arg(long, value_name = "NAME")]
+        intercompany: Vec<String>,
+    },
+    /// Add members or intercompany names to a group
+    Add {
+        name: String,
+        #[arg(long = "member", value_name = "COMPANY")]
+        members: Vec<String>,
+        #[arg(long, value_name = "NAME")]
+        intercompany: Vec<String>,
+    },
+    /// Remove members or intercompany names from a group
+    Remove {
+        name: String,
+        #[arg(long = "member", value_name = "COMPANY")]
+        members: Vec<String>,
+        #[arg(long, value_name = "NAME")]
+        intercompany: Vec<String>,
+    },
+    /// Delete a group (its companies stay)
+    Delete { name: String },
+    /// The groups this login may read
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// The group's consolidated report: the keys of `report`, plus members, rates and eliminations
+    Report {
+        name: String,
+        /// As-of month every member has (default: the latest they all have)
+        #[arg(long, value_name = "YYYY-MM")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
+        /// Where intercompany purchases sat in the buyers' books
+        #[arg(long, value_enum, default_value_t = IntercompanyCostArg::Opex)]
+        intercompany_cost: IntercompanyCostArg,
+        /// Write to FILE instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
 
 /// Which reader `fx import` uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

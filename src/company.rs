@@ -15,7 +15,8 @@ pub enum LoadError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Engine(#[from] EngineError),
-    /// A rules file that does not read (its name, the rule and the line said).
+    /// A rules file that does not read (its name, the rule and the line said),
+    /// or a group that cannot be consolidated (why).
     #[error("{0}")]
     Rules(String),
     /// A rate the presentation currency needs and the store lacks.
@@ -212,11 +213,15 @@ impl Books {
         if to == self.company.currency {
             return Ok(self);
         }
-        let mut t = translate::Translation::new(rates, &self.company.currency, to, self.ledger.rows().map(|r| r.month))?;
+        let mut t =
+            translate::Translation::new(rates, &self.company.currency, to, self.ledger.rows().map(|r| r.month))?;
         // The two months before the as-of month the receivables' credit sales
         // and opening balance reach back to, when they hold anything.
         for (k, held) in [
-            (-1, !self.receivables.ar_begin.is_zero() || translate::issued_in(flows, self.as_of.plus(-1))),
+            (
+                -1,
+                !self.receivables.ar_begin.is_zero() || translate::issued_in(flows, self.as_of.plus(-1)),
+            ),
             (-2, translate::issued_in(flows, self.as_of.plus(-2))),
         ] {
             let m = self.as_of.plus(k);
@@ -294,4 +299,91 @@ pub fn parse_as_of(s: Option<&str>) -> Result<Option<Month>, String> {
             .map_err(|_| format!("--as-of {:?}: expected a month as YYYY-MM", crate::sanitize::clean(s)))
     })
     .transpose()
+}
+
+/// A group's consolidated figures (`katalis group report`, the interface's
+/// group dashboard).
+#[derive(Debug, Clone)]
+pub struct GroupFigures {
+    pub group: crate::domain::fx::Group,
+    /// The members, in the group's order (by id).
+    pub members: Vec<Company>,
+    pub consolidated: crate::finance::group::Consolidated,
+    pub snapshot: Snapshot,
+}
+
+/// Reads every member of `group` at the group's as-of month (`as_of`, else the
+/// latest month every member has) and consolidates them in its currency.
+pub async fn load_group(
+    store: &AnyStore,
+    group: crate::domain::fx::Group,
+    as_of: Option<Month>,
+    cost: crate::finance::group::IntercompanyCost,
+) -> Result<GroupFigures, LoadError> {
+    use crate::finance::group::{Member, consolidate, intercompany_names};
+    let members: Vec<Company> = store
+        .companies()
+        .await?
+        .into_iter()
+        .filter(|c| group.members.contains(&c.id))
+        .collect();
+    if members.is_empty() {
+        return Err(LoadError::Rules(format!(
+            "group {:?} has no member this login may read",
+            crate::sanitize::clean(&group.name)
+        )));
+    }
+    // The as-of month every member has: asked for, else the latest in common.
+    let mut common: Option<std::collections::BTreeSet<Month>> = None;
+    for c in &members {
+        let months: std::collections::BTreeSet<Month> =
+            store.financials(c.id).await?.into_iter().map(|f| f.month).collect();
+        common = Some(match common {
+            None => months,
+            Some(x) => x.intersection(&months).copied().collect(),
+        });
+    }
+    let m = match as_of {
+        Some(m) => m,
+        None => *common.unwrap_or_default().last().ok_or_else(|| {
+            LoadError::Rules(format!(
+                "the members of {:?} have no month of financials in common",
+                crate::sanitize::clean(&group.name)
+            ))
+        })?,
+    };
+    let names = intercompany_names(members.iter().map(|c| c.name.as_str()), &group.intercompany);
+    let mut books = Vec::new();
+    for c in &members {
+        let b = Books::read(store, c.clone(), Some(m)).await?;
+        let flows = store.receivable_flows(c.id).await?;
+        let ic = store.invoices_to(c.id, &names).await?;
+        books.push((b, flows, ic));
+    }
+    let rates = crate::finance::fx::Rates::new(store.fx_rates().await?);
+    let parts: Vec<Member<'_>> = books
+        .iter()
+        .map(|(b, flows, ic)| Member {
+            company: &b.company,
+            ledger: &b.ledger,
+            receivables: &b.receivables,
+            flows,
+            products: &b.products,
+            intercompany: ic,
+        })
+        .collect();
+    let consolidated = consolidate(&parts, &group.currency, &rates, Some(m), cost)
+        .map_err(|e| LoadError::Rules(crate::sanitize::clean(&e.to_string())))?;
+    let snapshot = crate::finance::snapshot(
+        &consolidated.ledger,
+        consolidated.as_of,
+        &consolidated.products,
+        &consolidated.receivables,
+    );
+    Ok(GroupFigures {
+        group,
+        members,
+        consolidated,
+        snapshot,
+    })
 }

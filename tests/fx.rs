@@ -41,6 +41,13 @@ fn cents(x: Decimal) -> Decimal {
     x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven)
 }
 
+/// Money as the JSON writes it: cents, two decimals always.
+fn money(x: Decimal) -> String {
+    let mut v = cents(x);
+    v.rescale(2);
+    v.to_string()
+}
+
 /// Published rates of one currency in pesos: each weekday but a few holidays,
 /// a random walk with 4 decimals.
 fn published(g: &mut Lcg, start: Decimal, from: NaiveDate, to: NaiveDate) -> BTreeMap<NaiveDate, Decimal> {
@@ -835,10 +842,22 @@ async fn a_report_in_a_presentation_currency() {
         let url = s.url.as_str();
         stdout_ok(&katalis(
             url,
-            &["import", "financials", fin.to_str().unwrap(), "--company", "Peso", "--create", "--currency", "MXN"],
+            &[
+                "import",
+                "financials",
+                fin.to_str().unwrap(),
+                "--company",
+                "Peso",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
         ));
         let plain = stdout_ok(&katalis(url, &["--company", "Peso", "report", "--format", "json"]));
-        let same = stdout_ok(&katalis(url, &["--company", "Peso", "report", "--format", "json", "--currency", "mxn"]));
+        let same = stdout_ok(&katalis(
+            url,
+            &["--company", "Peso", "report", "--format", "json", "--currency", "mxn"],
+        ));
         assert_eq!(plain, same, "{}", s.name);
         let err = refused(&katalis(url, &["--company", "Peso", "report", "--currency", "USD"]));
         assert!(err.contains("MXN/USD") && err.contains("2024-01"), "{}: {err}", s.name);
@@ -859,8 +878,14 @@ async fn a_report_in_a_presentation_currency() {
         assert_eq!(m[0]["revenue"], cents(Decimal::from(170000) * jan), "{}", s.name);
         assert_eq!(m[1]["revenue"], cents(Decimal::from(180000) * feb));
         assert_eq!(m[1]["opex"], cents(Decimal::from(36000) * feb));
-        assert_eq!(m[0]["cash_end"], cents(Decimal::from(1700000) / Decimal::from_str("17.5").unwrap()));
-        assert_eq!(m[1]["cash_end"], cents(Decimal::from(1750000) / Decimal::from_str("18.4").unwrap()));
+        assert_eq!(
+            m[0]["cash_end"],
+            cents(Decimal::from(1700000) / Decimal::from_str("17.5").unwrap())
+        );
+        assert_eq!(
+            m[1]["cash_end"],
+            cents(Decimal::from(1750000) / Decimal::from_str("18.4").unwrap())
+        );
         // The metrics are the translated months': margins unchanged, cash translated.
         assert_eq!(m[1]["gross_margin"], "0.6000");
         assert_eq!(r["cash_flow"]["cash_end"], m[1]["cash_end"]);
@@ -869,5 +894,259 @@ async fn a_report_in_a_presentation_currency() {
         assert_eq!(r["presentation"]["rates"][0]["close_date"], "2024-01-30");
         let md = stdout_ok(&katalis(url, &["--company", "Peso", "report", "--currency", "USD"]));
         assert!(md.contains("Amounts in USD translated from MXN"), "{md}");
+    }
+}
+
+/// A US holding (dollars) and its Mexican company (pesos) consolidated in
+/// dollars: cash at each month end equals hledger's `--value=end,USD` of the
+/// members' journals; the flows equal each month's pesos at the mean of its
+/// published rates, less the Mexican company's invoice to the holding
+/// (eliminated from revenue and from the group's opex).
+#[tokio::test]
+async fn a_group_consolidates_in_dollars_with_an_intercompany_invoice_eliminated() {
+    let mut g = Lcg(7);
+    let (from, to) = (d("2024-01-01"), d("2024-06-30"));
+    let usd = published(&mut g, Decimal::new(17_0000, 4), from, to);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let mut rates_csv = String::from("date,base,quote,rate\n");
+    let mut prices = String::from("commodity 1000.00 USD\ncommodity 1000.00 MXN\n");
+    for (day, r) in &usd {
+        writeln!(rates_csv, "{day},USD,MXN,{r}").unwrap();
+        writeln!(prices, "P {day} USD {r} MXN").unwrap();
+    }
+    let months: Vec<String> = (1..=6).map(|m| format!("2024-{m:02}")).collect();
+    // (revenue, cogs, opex, cash_end) per month.
+    let us: Vec<(i64, i64, i64, i64)> = (0..6)
+        .map(|i| (50_000 + i * 1_000, 10_000, 30_000, 400_000 + i * 7_000))
+        .collect();
+    let mx: Vec<(i64, i64, i64, i64)> = (0..6)
+        .map(|i| {
+            (
+                900_000 + i * 25_000,
+                300_000,
+                250_000,
+                5_000_000 + i * 130_000 + (i % 2) * 41_000,
+            )
+        })
+        .collect();
+    let fin = |rows: &[(i64, i64, i64, i64)]| {
+        let mut s = String::from("month,revenue,cogs,opex,cash_end\n");
+        for (m, (r, c, o, k)) in months.iter().zip(rows) {
+            writeln!(s, "{m},{r},{c},{o},{k}.37").unwrap();
+        }
+        s
+    };
+    let (us_fin, mx_fin) = (write("us.csv", &fin(&us)), write("mx.csv", &fin(&mx)));
+    // The Mexican company bills the holding 85,000.50 pesos in March (and a
+    // customer of its own), the holding's opex includes it.
+    let mx_inv = write(
+        "mx-inv.csv",
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date\n\
+         F-1,acme  HOLDING inc,2024-03-12,2024-04-11,85000.50,0,\n\
+         F-2,Cliente Uno,2024-03-15,2024-04-14,10000,0,\n",
+    );
+    let rates = write("rates.csv", &rates_csv);
+    // The members' cash as journals: each month end's change.
+    let journal = |rows: &[(i64, i64, i64, i64)], cur: &str| {
+        let mut j = String::new();
+        let mut prev = Decimal::ZERO;
+        for (m, (_, _, _, k)) in months.iter().zip(rows) {
+            let end = NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+                .unwrap()
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap()
+                .pred_opt()
+                .unwrap();
+            let cash = Decimal::from_str(&format!("{k}.37")).unwrap();
+            writeln!(j, "{end} cash\n    assets:cash  {} {cur}\n    equity\n", cash - prev).unwrap();
+            prev = cash;
+        }
+        j
+    };
+    let (us_j, mx_j, prices_j) = (
+        write("us.journal", &journal(&us, "USD")),
+        write("mx.journal", &journal(&mx, "MXN")),
+        write("prices.journal", &prices),
+    );
+    let out = Command::new("hledger")
+        .args(["-f", &prices_j, "-f", &us_j, "-f", &mx_j])
+        .args([
+            "bal",
+            "assets:cash",
+            "-H",
+            "-M",
+            "-b",
+            "2024-01-01",
+            "-e",
+            "2024-07-01",
+            "--value=end,USD",
+            "-O",
+            "csv",
+        ])
+        .output()
+        .expect("hledger");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let total: Vec<Decimal> = csv
+        .lines()
+        .find(|l| l.starts_with("\"total\""))
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(|c| Decimal::from_str(c.trim_matches('"').trim_end_matches("USD").trim()).unwrap())
+        .collect();
+    assert_eq!(total.len(), 6, "{csv}");
+
+    // The flows, computed here: each month's mean of the inverse rates.
+    let mean = |m: &str| {
+        let days: Vec<Decimal> = usd
+            .iter()
+            .filter(|(day, _)| day.to_string().starts_with(m))
+            .map(|(_, r)| Decimal::ONE / r)
+            .collect();
+        (days.iter().sum::<Decimal>() / Decimal::from(days.len())).round_dp(6)
+    };
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                &us_fin,
+                "--company",
+                "Acme Holding Inc",
+                "--create",
+                "--currency",
+                "USD",
+            ],
+        ));
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                &mx_fin,
+                "--company",
+                "Acme México",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        stdout_ok(&katalis(
+            url,
+            &["import", "invoices", &mx_inv, "--company", "Acme México"],
+        ));
+        stdout_ok(&katalis(url, &["fx", "import", &rates]));
+        let said = stdout_ok(&katalis(
+            url,
+            &[
+                "group",
+                "create",
+                "Acme",
+                "--currency",
+                "USD",
+                "--member",
+                "Acme Holding Inc",
+                "--member",
+                "Acme México",
+            ],
+        ));
+        assert!(
+            said.contains("\"Acme\" in USD: Acme Holding Inc (USD), Acme México (MXN)"),
+            "{said}"
+        );
+        assert!(stdout_ok(&katalis(url, &["group", "list"])).contains("Acme Holding Inc, Acme México"));
+        let r: serde_json::Value = serde_json::from_str(&stdout_ok(&katalis(
+            url,
+            &["group", "report", "Acme", "--format", "json"],
+        )))
+        .unwrap();
+        assert_eq!(r["currency"], "USD");
+        assert_eq!(r["as_of"], "2024-06");
+        assert_eq!(
+            r["members"][1],
+            serde_json::json!({"name": "Acme México", "currency": "MXN"})
+        );
+        let elim_march = cents(Decimal::from_str("85000.50").unwrap() * mean("2024-03"));
+        for (i, m) in months.iter().enumerate() {
+            let row = &r["monthly"][i];
+            assert_eq!(row["month"], m.as_str());
+            let avg = mean(m);
+            let elim = if m == "2024-03" { elim_march } else { Decimal::ZERO };
+            let revenue = Decimal::from(us[i].0) + cents(Decimal::from(mx[i].0) * avg) - elim;
+            let opex = Decimal::from(us[i].2) + cents(Decimal::from(mx[i].2) * avg) - elim;
+            assert_eq!(row["revenue"], money(revenue), "{}: revenue {m}", s.name);
+            assert_eq!(row["opex"], money(opex), "{}: opex {m}", s.name);
+            assert_eq!(
+                row["cash_end"],
+                money(total[i]),
+                "{}: cash at the end of {m} (hledger)",
+                s.name
+            );
+            assert_eq!(r["eliminations"][i]["amount"], money(elim));
+        }
+        // The translation difference: translated cash's change less the translated change.
+        let diff = &r["translation_difference"];
+        assert_eq!(diff.as_array().unwrap().len(), 5, "{}", s.name);
+        let close = |m: &str| {
+            let end = NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+                .unwrap()
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap()
+                .pred_opt()
+                .unwrap();
+            Decimal::ONE / on(&usd, end)
+        };
+        let cash = |i: usize| Decimal::from_str(&format!("{}.37", mx[i].3)).unwrap();
+        let expected = cents(cash(3) * close("2024-04"))
+            - cents(cash(2) * close("2024-03"))
+            - cents((cash(3) - cash(2)) * mean("2024-04"));
+        assert_eq!(
+            diff[2],
+            serde_json::json!({"month": "2024-04", "amount": money(expected)}),
+            "{}",
+            s.name
+        );
+        assert!(r["rates"].as_array().unwrap().iter().all(|x| x["currency"] == "MXN"));
+        // --intercompany-cost cogs takes it from cogs instead.
+        let c: serde_json::Value = serde_json::from_str(&stdout_ok(&katalis(
+            url,
+            &[
+                "group",
+                "report",
+                "Acme",
+                "--format",
+                "json",
+                "--intercompany-cost",
+                "cogs",
+                "--as-of",
+                "2024-03",
+            ],
+        )))
+        .unwrap();
+        let cogs = Decimal::from(us[2].1) + cents(Decimal::from(mx[2].1) * mean("2024-03")) - elim_march;
+        assert_eq!(c["monthly"][2]["cogs"], money(cogs), "{}", s.name);
+        assert_eq!(c["as_of"], "2024-03");
+        // A backup carries the group.
+        let file = dir.path().join(format!("g-{}.json", s.name));
+        stdout_ok(&katalis(url, &["backup", file.to_str().unwrap()]));
+        let (_d2, other) = common::fresh_sqlite();
+        stdout_ok(&katalis(&other, &["restore", file.to_str().unwrap()]));
+        assert_eq!(
+            stdout_ok(&katalis(&other, &["group", "report", "Acme", "--format", "json"])),
+            stdout_ok(&katalis(url, &["group", "report", "Acme", "--format", "json"]))
+        );
+        let md = stdout_ok(&katalis(url, &["group", "report", "Acme"]));
+        assert!(
+            md.contains("Acme México (MXN)") && md.contains("Translation difference"),
+            "{md}"
+        );
     }
 }

@@ -38,3 +38,23 @@ CREATE TABLE fx_payments (
     PRIMARY KEY (company_id, number, seq),
     FOREIGN KEY (company_id, number) REFERENCES invoice_fx (company_id, number) ON DELETE CASCADE
 ) STRICT, WITHOUT ROWID;
+
+-- Groups of companies consolidated in one currency (src/finance/group.rs).
+CREATE TABLE company_groups (
+    id       INTEGER PRIMARY KEY,
+    name     TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+    currency TEXT    NOT NULL CHECK (length(currency) = 3)
+) STRICT;
+
+CREATE TABLE group_members (
+    group_id   INTEGER NOT NULL REFERENCES company_groups (id) ON DELETE CASCADE,
+    company_id INTEGER NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, company_id)
+) STRICT, WITHOUT ROWID;
+
+-- Customer names (or RFC) that are the group's own besides its members' names.
+CREATE TABLE group_intercompany (
+    group_id INTEGER NOT NULL REFERENCES company_groups (id) ON DELETE CASCADE,
+    name     TEXT    NOT NULL CHECK (name <> ''),
+    PRIMARY KEY (group_id, name)
+) STRICT, WITHOUT ROWID;

@@ -8,6 +8,7 @@ pub mod bank;
 pub mod demo;
 pub mod doctor;
 pub mod fx;
+pub mod group;
 pub mod import;
 pub mod reconcile;
 pub mod report;

@@ -39,7 +39,7 @@ pub async fn run(store: &AnyStore, cfg: &Config, company: Option<&str>, args: &R
 
 /// Writes `text` to `path` through a temporary file beside it, so a failed
 /// write never leaves half a report where a whole one was.
-fn write_whole(path: &std::path::Path, text: &str) -> Result<()> {
+pub(crate) fn write_whole(path: &std::path::Path, text: &str) -> Result<()> {
     let name = crate::sanitize::clean(&path.display().to_string());
     let dir = path
         .parent()
@@ -61,7 +61,7 @@ fn write_whole(path: &std::path::Path, text: &str) -> Result<()> {
 
 /// The board pack at the snapshot's month: the report, the base projection,
 /// the locked budget (the first one) and the financial advisor's commentary.
-async fn board_pack(
+pub(crate) async fn board_pack(
     store: &AnyStore,
     cfg: &Config,
     books: &crate::company::Books,

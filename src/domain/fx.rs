@@ -59,3 +59,45 @@ impl InvoiceFx {
         self.payments.iter().map(|p| p.amount).sum()
     }
 }
+
+/// A group of companies consolidated in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    /// ISO 4217: the currency the members are consolidated in.
+    pub currency: String,
+    /// The members' company ids, ascending.
+    pub members: Vec<i64>,
+    /// Customer names (or RFC) that are the group's own besides its members' names.
+    pub intercompany: Vec<String>,
+}
+
+/// What `katalis group` changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupChange {
+    Create {
+        currency: String,
+        members: Vec<i64>,
+        intercompany: Vec<String>,
+    },
+    Add {
+        members: Vec<i64>,
+        intercompany: Vec<String>,
+    },
+    Remove {
+        members: Vec<i64>,
+        intercompany: Vec<String>,
+    },
+    Delete,
+}
+
+/// A group as a backup keeps it: its members by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupBackup {
+    pub name: String,
+    pub currency: String,
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub intercompany: Vec<String>,
+}

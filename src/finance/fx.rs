@@ -47,11 +47,7 @@ pub enum FxError {
     #[error(
         "no {base}/{quote} rate published in {month} to average its flows: import the month's rates (katalis fx import)"
     )]
-    NoneInMonth {
-        base: String,
-        quote: String,
-        month: String,
-    },
+    NoneInMonth { base: String, quote: String, month: String },
 }
 
 /// Every rate known, by pair and day.

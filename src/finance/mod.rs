@@ -8,6 +8,7 @@ pub mod cash_flow;
 pub mod collections;
 pub mod forecast;
 pub mod fx;
+pub mod group;
 pub mod growth;
 pub mod health;
 pub mod ledger;

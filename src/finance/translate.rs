@@ -39,7 +39,12 @@ pub struct Translation {
 
 impl Translation {
     /// The rates of `months` (an empty translation when the currencies are one).
-    pub fn new(rates: &Rates, from: &str, to: &str, months: impl IntoIterator<Item = Month>) -> Result<Translation, FxError> {
+    pub fn new(
+        rates: &Rates,
+        from: &str,
+        to: &str,
+        months: impl IntoIterator<Item = Month>,
+    ) -> Result<Translation, FxError> {
         let mut out = BTreeMap::new();
         if from != to {
             for m in months {
@@ -155,7 +160,10 @@ pub fn collections(input: &CollectionsInput, flows: &ReceivableFlows, m: Month, 
 
 /// Whether anything was issued in month `m`.
 pub fn issued_in(flows: &ReceivableFlows, m: Month) -> bool {
-    flows.issued.iter().any(|(d, v)| Month::of_date(*d) == m && !v.is_zero())
+    flows
+        .issued
+        .iter()
+        .any(|(d, v)| Month::of_date(*d) == m && !v.is_zero())
 }
 
 /// Products' prices and costs (monthly figures) at the as-of month's average.
@@ -197,12 +205,17 @@ mod tests {
         let m: Month = "2024-02".parse().unwrap();
         let r = month_rates(&rates, "MXN", "USD", m).unwrap();
         // The inverses' mean, to 6 decimals; the close carried from the 28th.
-        let mean = (Decimal::ONE / Decimal::new(171, 1) + Decimal::ONE / Decimal::new(172, 1) + Decimal::ONE / Decimal::from(17))
+        let mean = (Decimal::ONE / Decimal::new(171, 1)
+            + Decimal::ONE / Decimal::new(172, 1)
+            + Decimal::ONE / Decimal::from(17))
             / Decimal::from(3);
         assert_eq!(r.average, mean.round_dp(6));
         assert_eq!(r.close_date, "2024-02-28".parse::<NaiveDate>().unwrap());
         let none = month_rates(&rates, "USD", "MXN", "2024-03".parse().unwrap()).unwrap_err();
-        assert!(none.to_string().contains("USD/MXN") && none.to_string().contains("2024-03"), "{none}");
+        assert!(
+            none.to_string().contains("USD/MXN") && none.to_string().contains("2024-03"),
+            "{none}"
+        );
         let t = Translation::new(&rates, "USD", "MXN", [m]).unwrap();
         assert_eq!(t.flow(m, Decimal::from(100)), Decimal::from(1710));
         assert_eq!(t.balance(m, Decimal::new(1, 0)), Decimal::from(17));

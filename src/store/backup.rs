@@ -17,6 +17,9 @@ pub struct Backup {
     /// The exchange rates the store holds (absent in backups made before them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rates: Vec<crate::domain::fx::Rate>,
+    /// The groups of companies (absent in backups made before them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<crate::domain::fx::GroupBackup>,
 }
 
 impl Backup {
@@ -26,6 +29,7 @@ impl Backup {
             version: BACKUP_VERSION,
             companies,
             rates: Vec::new(),
+            groups: Vec::new(),
         }
     }
 

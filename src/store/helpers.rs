@@ -285,6 +285,37 @@ macro_rules! shared_helpers {
                     .await?;
                 }
             }
+            // Groups, their members by name among the companies just restored.
+            let ids: std::collections::HashMap<String, i64> = Self::read_companies(conn)
+                .await?
+                .into_iter()
+                .map(|c| (c.name, c.id))
+                .collect();
+            for g in &b.groups {
+                let id: i64 =
+                    sqlx::query_scalar("INSERT INTO company_groups (name, currency) VALUES ($1, $2) RETURNING id")
+                        .bind(&g.name)
+                        .bind(&g.currency)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                for m in &g.members {
+                    let company = ids
+                        .get(m)
+                        .ok_or_else(|| StoreError::Corrupt(format!("group {:?}: no company named {:?}", g.name, m)))?;
+                    sqlx::query("INSERT INTO group_members (group_id, company_id) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(company)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for n in &g.intercompany {
+                    sqlx::query("INSERT INTO group_intercompany (group_id, name) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(n)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
             Ok(())
         }
     };

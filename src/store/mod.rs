@@ -31,6 +31,7 @@ pub mod certificate;
 pub mod conversations;
 pub mod errors;
 pub(crate) mod fx;
+mod group;
 mod helpers;
 mod ledger;
 mod payments;
@@ -337,6 +338,21 @@ pub trait Store: Send + Sync {
     fn save_rates(&self, rates: &[crate::domain::fx::Rate]) -> impl Future<Output = StoreResult<usize>> + Send;
     /// The company's invoices in another currency, with their `fx`, by issue date.
     fn fx_invoices(&self, company_id: i64) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
+    /// The company's invoices made out to one of `names` (compared folded:
+    /// `finance::group::folded`).
+    fn invoices_to(
+        &self,
+        company_id: i64,
+        names: &std::collections::BTreeSet<String>,
+    ) -> impl Future<Output = StoreResult<Vec<Invoice>>> + Send;
+    /// The groups of companies this login may read, by name.
+    fn groups(&self) -> impl Future<Output = StoreResult<Vec<crate::domain::fx::Group>>> + Send;
+    /// Creates, changes or deletes group `name` (the group after; `None` once deleted).
+    fn change_group(
+        &self,
+        name: &str,
+        change: &crate::domain::fx::GroupChange,
+    ) -> impl Future<Output = StoreResult<Option<crate::domain::fx::Group>>> + Send;
     /// The recommendations of the company's latest successful analysis, by priority.
     fn latest_recommendations(
         &self,
@@ -736,6 +752,32 @@ impl Store for AnyStore {
         timed!(
             "fx_invoices",
             dispatch_write!(self, s => s.fx_invoices(company_id).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "invoices_to"))]
+    async fn invoices_to(
+        &self,
+        company_id: i64,
+        names: &std::collections::BTreeSet<String>,
+    ) -> StoreResult<Vec<Invoice>> {
+        timed!(
+            "invoices_to",
+            dispatch_write!(self, s => s.invoices_to(company_id, names).await)
+        )
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "groups"))]
+    async fn groups(&self) -> StoreResult<Vec<crate::domain::fx::Group>> {
+        timed!("groups", dispatch_write!(self, s => s.groups().await))
+    }
+    #[tracing::instrument(level = "debug", name = "store", skip_all, fields(call = "change_group"))]
+    async fn change_group(
+        &self,
+        name: &str,
+        change: &crate::domain::fx::GroupChange,
+    ) -> StoreResult<Option<crate::domain::fx::Group>> {
+        timed!(
+            "change_group",
+            dispatch_write!(self, s => s.change_group(name, change).await)
         )
     }
     async fn scenarios(&self, company_id: i64) -> StoreResult<Vec<StoredScenario>> {

@@ -80,8 +80,23 @@ macro_rules! snapshot_store {
                     profile: c.into(),
                 });
             }
+            let names: std::collections::HashMap<i64, String> = Self::read_companies(&mut tx)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect();
             let mut backup = Backup::new(companies);
             backup.rates = Self::load_rates(&mut tx).await?;
+            backup.groups = Self::read_groups(&mut tx)
+                .await?
+                .into_iter()
+                .map(|g| $crate::domain::fx::GroupBackup {
+                    members: g.members.iter().filter_map(|id| names.get(id).cloned()).collect(),
+                    name: g.name,
+                    currency: g.currency,
+                    intercompany: g.intercompany,
+                })
+                .collect();
             tx.commit().await?;
             Ok(backup)
         }

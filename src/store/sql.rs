@@ -706,6 +706,7 @@ macro_rules! backend {
             $crate::store::bank::bank_backup!(conn = $conn, write = $write);
             $crate::store::payments::reconcile_helpers!(conn = $conn);
             $crate::store::fx::fx_helpers!(conn = $conn);
+            $crate::store::group::group_helpers!(conn = $conn);
             $crate::store::summaries::summary_helpers!(
                 conn = $conn,
                 issue_month = $issue_month,
@@ -724,6 +725,7 @@ macro_rules! backend {
             $crate::store::bank::bank_store!(write = $write, snapshot = $snapshot);
             $crate::store::payments::reconcile_store!(write = $write, snapshot = $snapshot);
             $crate::store::fx::fx_store!(write = $write, snapshot = $snapshot);
+            $crate::store::group::group_store!(write = $write, snapshot = $snapshot);
             $($own)*
         }
     };
