@@ -387,3 +387,20 @@ pub async fn load_group(
         snapshot,
     })
 }
+
+/// The group as a company for the report's writers: its name, its currency,
+/// its first member's locale.
+pub fn group_company(f: &GroupFigures) -> Company {
+    Company {
+        // Below zero: not a company's id (the interface reloads it as the group).
+        id: -f.group.id,
+        name: f.group.name.clone(),
+        industry: String::new(),
+        currency: f.group.currency.clone(),
+        fiscal_year_start: f.members.first().map_or(1, |c| c.fiscal_year_start),
+        locale: f
+            .members
+            .first()
+            .map_or_else(|| "en-US".to_owned(), |c| c.locale.clone()),
+    }
+}

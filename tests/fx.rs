@@ -1150,3 +1150,97 @@ async fn a_group_consolidates_in_dollars_with_an_intercompany_invoice_eliminated
         );
     }
 }
+
+/// The company chooser lists the groups; a group opens its consolidated
+/// dashboard, read-only: a write is refused saying so, and a reload finds the
+/// group again.
+#[tokio::test]
+async fn a_group_opens_read_only_from_the_chooser() {
+    use katalis::locale::Lang;
+    use katalis::store::Store;
+    use katalis::tui::app::App;
+    use katalis::tui::keymap::Keymap;
+    use katalis::tui::theme::Theme;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let mx = write(
+        "mx.csv",
+        "month,revenue,cogs,opex,cash_end\n2024-01,170000,0,0,1700000\n",
+    );
+    let us = write("us.csv", "month,revenue,cogs,opex,cash_end\n2024-01,1000,0,0,5000\n");
+    let rates = write("r.csv", "date,base,quote,rate\n2024-01-02,USD,MXN,17.00\n");
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                &mx,
+                "--company",
+                "Mx",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                &us,
+                "--company",
+                "Us",
+                "--create",
+                "--currency",
+                "USD",
+            ],
+        ));
+        stdout_ok(&katalis(url, &["fx", "import", &rates]));
+        stdout_ok(&katalis(
+            url,
+            &[
+                "group",
+                "create",
+                "Grupo",
+                "--currency",
+                "USD",
+                "--member",
+                "Mx",
+                "--member",
+                "Us",
+            ],
+        ));
+        let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+        common::tui::settle(&mut a, &s.store, App::init()).await;
+        common::tui::press(&mut a, &s.store, common::tui::key('c')).await;
+        let chooser = common::tui::screen(&a, 100, 30);
+        assert!(chooser.contains("Grupo (group, USD)"), "{}: {chooser}", s.name);
+        // Mx, Us, then the group.
+        for _ in 0..2 {
+            common::tui::press(&mut a, &s.store, common::tui::code(crossterm::event::KeyCode::Down)).await;
+        }
+        common::tui::press(&mut a, &s.store, common::tui::code(crossterm::event::KeyCode::Enter)).await;
+        let shown = common::tui::screen(&a, 100, 30);
+        assert!(
+            shown.contains("Grupo · 2024-01") && shown.contains("group, read-only"),
+            "{shown}"
+        );
+        // 170,000 pesos at 1/17 plus 1,000 dollars.
+        assert!(shown.contains("USD 11,000"), "{shown}");
+        common::tui::press(&mut a, &s.store, common::tui::key('5')).await;
+        common::tui::press(&mut a, &s.store, common::tui::key('e')).await;
+        let said = a.message.clone().map(|(m, _)| m).unwrap_or_default();
+        assert!(said.contains("\"Grupo\" is a group, read-only"), "{said}");
+        assert!(a.form.is_none());
+        // A reload (r) reads the group again, not the first company.
+        common::tui::press(&mut a, &s.store, common::tui::key('r')).await;
+        assert_eq!(a.data.as_ref().unwrap().company.name, "Grupo", "{}", s.name);
+        assert!(s.store.groups().await.unwrap().iter().any(|g| g.name == "Grupo"));
+    }
+}

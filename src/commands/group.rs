@@ -6,7 +6,6 @@ use super::{currency_code, print};
 use crate::cli::{GroupCommand, IntercompanyCostArg, OutputFormat, ReportFormat};
 use crate::company::GroupFigures;
 use crate::config::Config;
-use crate::domain::Company;
 use crate::domain::fx::{Group, GroupChange};
 use crate::finance::group::IntercompanyCost;
 use crate::numbers::money;
@@ -214,26 +213,10 @@ async fn list(store: &AnyStore, format: OutputFormat) -> Result<()> {
     }
 }
 
-/// The group as a company for the report's writers: its name, its currency,
-/// its first member's locale.
-pub fn group_company(f: &GroupFigures) -> Company {
-    Company {
-        id: 0,
-        name: f.group.name.clone(),
-        industry: String::new(),
-        currency: f.group.currency.clone(),
-        fiscal_year_start: f.members.first().map_or(1, |c| c.fiscal_year_start),
-        locale: f
-            .members
-            .first()
-            .map_or_else(|| "en-US".to_owned(), |c| c.locale.clone()),
-    }
-}
-
 /// The consolidated books as a company's (the board pack reads these).
 fn group_books(f: &GroupFigures) -> crate::company::Books {
     crate::company::Books {
-        company: group_company(f),
+        company: crate::company::group_company(f),
         ledger: f.consolidated.ledger.clone(),
         as_of: f.consolidated.as_of,
         products: f.consolidated.products.clone(),
@@ -249,7 +232,7 @@ fn group_books(f: &GroupFigures) -> crate::company::Books {
 /// `rates` (per member currency and month: average and close),
 /// `eliminations` and `translation_difference` (per month).
 pub fn group_json(f: &GroupFigures) -> Value {
-    let company = group_company(f);
+    let company = crate::company::group_company(f);
     let mut v = Report {
         company: &company,
         snapshot: &f.snapshot,
@@ -299,7 +282,7 @@ pub fn group_json(f: &GroupFigures) -> Value {
 /// and the translation difference.
 pub fn group_markdown(f: &GroupFigures, lang: crate::locale::Lang) -> String {
     let t = |en, es| lang.pick(en, es);
-    let company = group_company(f);
+    let company = crate::company::group_company(f);
     let mut o = crate::report::to_markdown(&company, &f.snapshot, lang);
     o.push_str(&format!("\n## {}\n\n", t("Members", "Empresas")));
     for m in &f.members {

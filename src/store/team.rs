@@ -45,6 +45,8 @@ impl Role {
 pub enum Access {
     Local,
     Role(Option<Role>),
+    /// A group's consolidated figures: read, never written.
+    Group,
 }
 
 impl Access {
@@ -53,6 +55,7 @@ impl Access {
         match self {
             Access::Local => true,
             Access::Role(r) => r.is_some_and(|r| r >= need),
+            Access::Group => need == Role::Viewer,
         }
     }
 
@@ -60,6 +63,12 @@ impl Access {
     pub fn require(self, need: Role, company: &str, what: &str) -> Result<(), String> {
         if self.allows(need) {
             return Ok(());
+        }
+        if self == Access::Group {
+            return Err(format!(
+                "{what}: {:?} is a group, read-only; open one of its companies to change it",
+                crate::sanitize::clean(company)
+            ));
         }
         let yours = match self {
             Access::Role(Some(r)) => format!("your role in {:?} is {}", crate::sanitize::clean(company), r.name()),

@@ -34,6 +34,8 @@ pub struct App {
     pub keymap: Keymap,
     pub tab: Tab,
     pub companies: Vec<Company>,
+    /// The groups of companies, listed in the company chooser after them.
+    pub groups: Vec<crate::domain::fx::Group>,
     pub wanted_company: Option<String>,
     pub data: Option<Box<CompanyData>>,
     pub load: Load,
@@ -86,6 +88,7 @@ impl App {
             keymap,
             tab: Tab::Dashboard,
             companies: Vec::new(),
+            groups: Vec::new(),
             wanted_company,
             data: None,
             load: Load::Loading,
@@ -111,6 +114,23 @@ impl App {
             dirty: true,
             quit: false,
         }
+    }
+
+    /// What the company chooser lists: the companies, then the groups (as
+    /// pseudo-companies whose id is the group's negated).
+    pub fn chooser_entries(&self) -> Vec<Company> {
+        self.companies
+            .iter()
+            .cloned()
+            .chain(self.groups.iter().map(|g| Company {
+                id: -g.id,
+                name: g.name.clone(),
+                industry: String::new(),
+                currency: g.currency.clone(),
+                fiscal_year_start: 1,
+                locale: String::new(),
+            }))
+            .collect()
     }
 
     /// The effects to start with.
@@ -244,7 +264,8 @@ impl App {
                 let row = &mut self.views.rows[self.tab.index()];
                 *row = (*row).min(max.saturating_sub(1));
                 let mut effects = vec![effect];
-                if other_company {
+                // A group is not remembered as the company to open next time.
+                if other_company && id >= 0 {
                     effects.push(remember);
                 }
                 if other_company && self.ai.open {
@@ -273,6 +294,16 @@ impl App {
                     self.overlay = Overlay::ConfirmDemo;
                     return vec![];
                 }
+                // A group on screen reloads as itself.
+                if let Some(d) = self
+                    .data
+                    .as_ref()
+                    .filter(|d| d.company.id < 0 && self.wanted_company.as_deref() == Some(d.company.name.as_str()))
+                {
+                    let group = d.company.clone();
+                    self.load = Load::Loading;
+                    return vec![Effect::LoadCompany(group)];
+                }
                 let pick = self
                     .wanted_company
                     .as_deref()
@@ -292,6 +323,14 @@ impl App {
             }
             Action::Companies(Err(e)) => {
                 self.load = Load::Failed(e);
+                vec![]
+            }
+            Action::Groups(Ok(groups)) => {
+                self.groups = groups;
+                vec![]
+            }
+            Action::Groups(Err(e)) => {
+                self.say(e, true);
                 vec![]
             }
             Action::Loaded(result) => {
@@ -620,8 +659,13 @@ impl App {
             Intent::Filter => self.views.filtering = true,
             Intent::Company => {
                 let current = self.data.as_ref().map(|d| d.company.id);
-                let selected = self.companies.iter().position(|c| Some(c.id) == current).unwrap_or(0);
+                let selected = self
+                    .chooser_entries()
+                    .iter()
+                    .position(|c| Some(c.id) == current)
+                    .unwrap_or(0);
                 self.overlay = Overlay::Companies { selected };
+                return vec![Effect::LoadGroups];
             }
             Intent::Reload => {
                 self.load = Load::Loading;

@@ -440,6 +440,41 @@ pub async fn load_as_of(store: &AnyStore, company: Company, as_of: Option<Month>
     Ok(data)
 }
 
+/// A group's consolidated figures as a company's: its members translated
+/// into its currency and summed (`company::load_group`), read-only. Its
+/// company id is the group's negated, so a reload finds the group again.
+pub async fn load_group(store: &AnyStore, group_id: i64) -> Result<CompanyData, String> {
+    let started = std::time::Instant::now();
+    let group = store
+        .groups()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|g| g.id == group_id)
+        .ok_or_else(|| "the group is gone (or no longer readable by this login)".to_owned())?;
+    let f = crate::company::load_group(store, group, None, Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let company = crate::company::group_company(&f);
+    let c = f.consolidated;
+    let m = c.as_of;
+    let mut data = tokio::task::spawn_blocking(move || {
+        CompanyData::build(
+            company,
+            c.ledger,
+            c.products,
+            &c.receivables,
+            OpenInvoices::first(Vec::new(), 0),
+            m,
+        )
+    })
+    .await
+    .map_err(|e| format!("consolidating the group failed: {e}"))?;
+    data.access = crate::store::team::Access::Group;
+    data.started = started;
+    Ok(data)
+}
+
 /// DSO for each month of the trend window: two grouped reads of the
 /// invoices, then the engine (not one receivables reduction per month).
 pub async fn dso_trend(store: &AnyStore, company_id: i64, months: &[Month]) -> Result<Series, String> {

@@ -14,6 +14,8 @@ pub enum Effect {
     /// Remember the company opened on this store for the next start.
     RememberCompany(String),
     LoadCompanies,
+    /// The groups of companies (for the company chooser).
+    LoadGroups,
     LoadCompany(Company),
     LoadDso {
         company_id: i64,
@@ -119,6 +121,7 @@ pub enum Action {
     /// The terminal changed size: the next frame is drawn at the new one.
     Resize,
     Companies(Result<Vec<Company>, String>),
+    Groups(Result<Vec<crate::domain::fx::Group>, String>),
     Loaded(Box<Result<CompanyData, String>>),
     Dso {
         company_id: i64,

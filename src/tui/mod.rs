@@ -109,6 +109,7 @@ fn perform(store: &Arc<AnyStore>, tx: &UnboundedSender<Action>, effect: Effect) 
 pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
     let action = match effect {
         Effect::LoadCompanies => Action::Companies(store.companies().await.map_err(|e| e.to_string())),
+        Effect::LoadGroups => Action::Groups(store.groups().await.map_err(|e| e.to_string())),
         Effect::SaveTurn { company_id, turn } => {
             Action::ConversationSaved(store.save_turn(company_id, &turn).await.map_err(|e| e.to_string()))
         }
@@ -119,6 +120,8 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
                 .map(drop)
                 .map_err(|e| e.to_string()),
         ),
+        // A group's pseudo-company (its id negated) reloads as the group.
+        Effect::LoadCompany(c) if c.id < 0 => Action::Loaded(Box::new(data::load_group(store, -c.id).await)),
         Effect::LoadCompany(c) => Action::Loaded(Box::new(data::load(store, c).await)),
         Effect::Export { sheet, format, path } => Action::Exported(
             crate::export::write(store, &sheet, format, &path)

@@ -75,6 +75,11 @@ impl App {
                 }
             });
         }
+        // The chooser's entries, before the overlay is borrowed to change it.
+        let entries = match self.overlay {
+            Overlay::Companies { .. } => self.chooser_entries(),
+            _ => Vec::new(),
+        };
         match &mut self.overlay {
             Overlay::Diagnostics => {
                 if key.code == KeyCode::Esc || matches!(intent, Some(Intent::Diagnostics | Intent::Quit)) {
@@ -114,14 +119,14 @@ impl App {
                 });
             }
             Overlay::Companies { selected } => {
-                // The companies, then "+ new company".
-                let n = self.companies.len() + 1;
+                // The companies, the groups, then "+ new company".
+                let n = entries.len() + 1;
                 match (key.code, intent) {
                     (KeyCode::Esc, _) => self.overlay = Overlay::None,
                     (_, Some(Intent::Up)) => *selected = selected.saturating_sub(1),
                     (_, Some(Intent::Down)) => *selected = (*selected + 1).min(n - 1),
                     (KeyCode::Enter, _) => {
-                        let pick = self.companies.get(*selected).cloned();
+                        let pick = entries.get(*selected).cloned();
                         self.overlay = Overlay::None;
                         if pick.is_none() {
                             self.import = Some(ImportDialog::for_new_company(self.lang));

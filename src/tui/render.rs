@@ -181,6 +181,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     let role = match app.data.as_ref().map(|d| d.access) {
         Some(crate::store::team::Access::Role(Some(r))) => format!("{} · ", role_label(r, app.lang)),
         Some(crate::store::team::Access::Role(None)) => format!("{} · ", t("not a member", "sin acceso")),
+        Some(crate::store::team::Access::Group) => format!("{} · ", t("group, read-only", "grupo, solo lectura")),
         _ => String::new(),
     };
     // The view's first commands, then the global ones; the view's are dropped
@@ -305,10 +306,11 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn companies(app: &App, area: Rect, buf: &mut Buffer, selected: usize) {
-    let r = popup(area, 50, app.companies.len() as u16 + 3);
+    let entries = app.chooser_entries();
+    let r = popup(area, 50, entries.len() as u16 + 3);
     Clear.render(r, buf);
-    let mut lines: Vec<Line> = app
-        .companies
+    let group = app.lang.pick("group", "grupo");
+    let mut lines: Vec<Line> = entries
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -317,13 +319,15 @@ fn companies(app: &App, area: Rect, buf: &mut Buffer, selected: usize) {
             } else {
                 app.theme.base
             };
-            Line::from(Span::styled(
-                format!(" {} ({}) ", clean(&c.name), clean(&c.currency)),
-                style,
-            ))
+            let text = if c.id < 0 {
+                format!(" {} ({group}, {}) ", clean(&c.name), clean(&c.currency))
+            } else {
+                format!(" {} ({}) ", clean(&c.name), clean(&c.currency))
+            };
+            Line::from(Span::styled(text, style))
         })
         .collect();
-    let style = if selected == app.companies.len() {
+    let style = if selected == entries.len() {
         app.theme.selected
     } else {
         app.theme.accent
