@@ -188,8 +188,12 @@ impl Books {
     /// What the books add to the engine's snapshot beyond the ledger: cash as
     /// the bank shows it, the month so far, the exposure to other currencies.
     pub fn complete(&self, s: &mut Snapshot) {
-        s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
-        s.month_to_date = self.month_to_date();
+        // Cash in the bank and the month so far are the bank's, in its
+        // accounts' currencies: not shown in another currency.
+        if self.translation.is_none() {
+            s.cash_flow.bank_cash = crate::finance::bank::bank_cash(&self.bank, &self.company.currency, self.as_of);
+            s.month_to_date = self.month_to_date();
+        }
         let functional = self.translation.as_ref().map_or(&self.company.currency, |t| &t.from);
         s.fx = self
             .fx
@@ -200,9 +204,9 @@ impl Books {
 
     /// The books presented in currency `to`: every month of the ledger at its
     /// average and close, the receivables and products with them (`flows`: the
-    /// amounts issued by day). Cash in the bank and the month so far stay out
-    /// (they are the bank's, in its accounts' currencies); the exposure to
-    /// other currencies stays in the company's own.
+    /// amounts issued by day). Cash in the bank and the month so far are left
+    /// out of the snapshot (they are the bank's, in its accounts' currencies);
+    /// the exposure to other currencies stays in the company's own.
     pub fn translated(
         mut self,
         to: &str,
@@ -233,8 +237,6 @@ impl Books {
         self.ledger = translate::ledger(&self.ledger, &t);
         self.receivables = translate::collections(&self.receivables, flows, self.as_of, &t);
         self.products = translate::products(&self.products, self.as_of, &t);
-        self.bank = Vec::new();
-        self.month = None;
         self.company.currency = to.to_owned();
         self.translation = Some(t);
         Ok(self)

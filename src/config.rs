@@ -29,6 +29,8 @@ pub struct FileConfig {
     /// Clicks and the wheel in the interface (off: capturing the mouse takes
     /// the terminal's own text selection away).
     pub mouse: Option<bool>,
+    /// The currency `$` offers after the company's own (ISO 4217).
+    pub reporting_currency: Option<String>,
 }
 
 /// A setting written as text or as a number (`price_input_per_mtok = 0.15` or
@@ -129,6 +131,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// `mouse = true`: the interface takes clicks and the wheel.
     pub mouse: bool,
+    /// `reporting_currency = "USD"`: offered by `$` after the company's own.
+    pub reporting_currency: Option<String>,
 }
 
 fn floor_of(key: &str, value: &str) -> Result<rust_decimal::Decimal, ConfigError> {
@@ -290,6 +294,20 @@ impl Config {
             ai,
             warnings,
             mouse: file.mouse.unwrap_or(false),
+            reporting_currency: match &file.reporting_currency {
+                None => None,
+                Some(c) => {
+                    let up = c.trim().to_ascii_uppercase();
+                    if up.len() != 3 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
+                        return Err(ConfigError::Value {
+                            key: "reporting_currency".to_owned(),
+                            value: c.clone(),
+                            expected: "an ISO 4217 code such as USD",
+                        });
+                    }
+                    Some(up)
+                }
+            },
         })
     }
 }

@@ -1244,3 +1244,79 @@ async fn a_group_opens_read_only_from_the_chooser() {
         assert!(s.store.groups().await.unwrap().iter().any(|g| g.name == "Grupo"));
     }
 }
+
+/// `$` shows the figures in the configured reporting currency and the
+/// invoices' currencies in turn, read-only, and back in the company's own.
+#[tokio::test]
+async fn dollar_cycles_the_presentation_currency() {
+    use katalis::locale::Lang;
+    use katalis::tui::app::App;
+    use katalis::tui::keymap::Keymap;
+    use katalis::tui::theme::Theme;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let fin = write(
+        "fin.csv",
+        "month,revenue,cogs,opex,cash_end\n2024-01,170000,68000,0,1700000\n",
+    );
+    let inv = write(
+        "inv.csv",
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency\n\
+         E-1,Buyer,2024-01-10,2024-02-10,100,0,,EUR\nM-1,Local,2024-01-10,2024-02-10,3400,0,,\n",
+    );
+    let rates = write(
+        "r.csv",
+        "date,base,quote,rate\n2024-01-10,USD,MXN,17.00\n2024-01-10,EUR,MXN,18.50\n2024-01-31,USD,MXN,17.00\n2024-01-31,EUR,MXN,18.50\n",
+    );
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "financials",
+                &fin,
+                "--company",
+                "Mx",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        stdout_ok(&katalis(url, &["fx", "import", &rates]));
+        stdout_ok(&katalis(url, &["import", "invoices", &inv, "--company", "Mx"]));
+        let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
+        a.reporting_currency = Some("USD".into());
+        common::tui::settle(&mut a, &s.store, App::init()).await;
+        let dollar = || common::tui::key('$');
+        let currency = |a: &App| a.data.as_ref().unwrap().company.currency.clone();
+        common::tui::press(&mut a, &s.store, dollar()).await;
+        assert_eq!(currency(&a), "USD", "{}", s.name);
+        let shown = common::tui::screen(&a, 120, 40);
+        assert!(
+            shown.contains("USD 10,000") && shown.contains("Amounts in USD translated from MXN"),
+            "{shown}"
+        );
+        assert!(shown.contains("USD from MXN"), "{shown}");
+        // Read-only while presented.
+        common::tui::press(&mut a, &s.store, common::tui::key('5')).await;
+        common::tui::press(&mut a, &s.store, common::tui::key('e')).await;
+        let said = a.message.clone().map(|(m, _)| m).unwrap_or_default();
+        assert!(said.contains("shown in another currency"), "{said}");
+        // Collections: 1,850 + 3,400 pesos open, at 1/17: 108.82 + 200.00.
+        common::tui::press(&mut a, &s.store, common::tui::key('7')).await;
+        let coll = common::tui::screen(&a, 120, 40);
+        let m1 = coll.lines().find(|l| l.contains("M-1")).unwrap();
+        assert!(m1.contains(" 200"), "{m1}");
+        // Then the invoices' euro, then the peso again.
+        common::tui::press(&mut a, &s.store, dollar()).await;
+        assert_eq!(currency(&a), "EUR", "{}", s.name);
+        common::tui::press(&mut a, &s.store, dollar()).await;
+        assert_eq!(currency(&a), "MXN", "{}", s.name);
+        assert!(a.data.as_ref().unwrap().snapshot.translation.is_none());
+    }
+}

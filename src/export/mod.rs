@@ -153,11 +153,12 @@ async fn rows(store: &AnyStore, sheet: &Sheet, out: &mut (dyn Out + Send)) -> Re
             company_id,
             day,
             filter,
+            rate,
         } => {
-            let day = *day;
+            let (day, rate) = (*day, *rate);
             store
                 .each_open_invoice(*company_id, day, filter, &mut |inv| {
-                    out.row(&sheet::invoice_row(&inv, day))
+                    out.row(&sheet::invoice_row(&inv, day, rate))
                 })
                 .await
                 .map_err(|e| e.to_string())

@@ -182,6 +182,8 @@ pub enum Rows {
         company_id: i64,
         day: NaiveDate,
         filter: String,
+        /// The rate the amounts are shown at (presented in another currency).
+        rate: Option<Decimal>,
     },
 }
 
@@ -224,13 +226,14 @@ pub fn file_name(company: &str, table: Table, today: NaiveDate, ext: &str) -> St
 }
 
 /// The row of an open invoice, as Collections shows it.
-pub fn invoice_row(inv: &crate::domain::Invoice, day: NaiveDate) -> Vec<Value> {
+pub fn invoice_row(inv: &crate::domain::Invoice, day: NaiveDate, rate: Option<Decimal>) -> Vec<Value> {
     let late = crate::finance::collections::days_past_due(inv, day);
+    let open = crate::finance::collections::open_at(inv, day);
     vec![
         Value::Text(inv.number.clone()),
         Value::Text(inv.customer.clone()),
         Value::Date(inv.due_date),
         Value::Int(late.max(0)),
-        Value::Money(crate::finance::collections::open_at(inv, day)),
+        Value::Money(rate.map_or(open, |r| crate::finance::fx::cents(open * r))),
     ]
 }

@@ -47,6 +47,8 @@ pub enum Access {
     Role(Option<Role>),
     /// A group's consolidated figures: read, never written.
     Group,
+    /// A company's figures presented in another currency (`$`): read only.
+    Presented,
 }
 
 impl Access {
@@ -55,7 +57,7 @@ impl Access {
         match self {
             Access::Local => true,
             Access::Role(r) => r.is_some_and(|r| r >= need),
-            Access::Group => need == Role::Viewer,
+            Access::Group | Access::Presented => need == Role::Viewer,
         }
     }
 
@@ -63,6 +65,12 @@ impl Access {
     pub fn require(self, need: Role, company: &str, what: &str) -> Result<(), String> {
         if self.allows(need) {
             return Ok(());
+        }
+        if self == Access::Presented {
+            return Err(format!(
+                "{what}: the figures are shown in another currency; press $ back to {:?}'s own to change them",
+                crate::sanitize::clean(company)
+            ));
         }
         if self == Access::Group {
             return Err(format!(

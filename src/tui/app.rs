@@ -58,6 +58,10 @@ pub struct App {
     pub ai: AiPanel,
     /// The forecast's cash floor (config `cash_floor`).
     pub cash_floor: rust_decimal::Decimal,
+    /// Config `reporting_currency`: offered by `$` after the company's own.
+    pub reporting_currency: Option<String>,
+    /// The currency the figures are presented in (`$`), when not the company's.
+    pub presentation: Option<String>,
     /// `[targets]` of the config, held by every company.
     pub config_targets: Vec<crate::report::targets::Target>,
     /// The store is unreachable since this time (HH:MM): the data shown is stale
@@ -103,6 +107,8 @@ impl App {
             planner: Planner::empty(lang),
             ai: AiPanel::new("local".into(), true, false),
             cash_floor: rust_decimal::Decimal::ZERO,
+            reporting_currency: None,
+            presentation: None,
             config_targets: Vec::new(),
             outage: None,
             reload_waiting: false,
@@ -131,6 +137,53 @@ impl App {
                 locale: String::new(),
             }))
             .collect()
+    }
+
+    /// `$`: the figures in the next currency of the company's own, the
+    /// configured reporting currency and its invoices' currencies.
+    fn next_currency(&mut self) -> Vec<Effect> {
+        let Some(d) = self.data.as_deref() else { return vec![] };
+        let Some(company) = self.companies.iter().find(|c| c.id == d.company.id).cloned() else {
+            let why = self.lang.pick(
+                "a group is shown in its own currency",
+                "un grupo se ve en su propia moneda",
+            );
+            self.say(why, false);
+            return vec![];
+        };
+        let mut choices = vec![company.currency.clone()];
+        let invoices = d
+            .snapshot
+            .fx
+            .iter()
+            .flatten()
+            .flat_map(|e| e.currencies.iter().map(|c| c.currency.clone()));
+        for c in self.reporting_currency.iter().cloned().chain(invoices) {
+            if !choices.contains(&c) {
+                choices.push(c);
+            }
+        }
+        if choices.len() == 1 {
+            let why = self.lang.pick(
+                "no other currency to show: set reporting_currency in config.toml, or import invoices in other currencies",
+                "no hay otra moneda: configure reporting_currency en config.toml, o importe facturas en otras monedas",
+            );
+            self.say(why, false);
+            return vec![];
+        }
+        let now = choices.iter().position(|c| *c == d.company.currency).unwrap_or(0);
+        let next = choices[(now + 1) % choices.len()].clone();
+        self.load = Load::Loading;
+        if next == company.currency {
+            self.presentation = None;
+            vec![Effect::LoadCompany(company)]
+        } else {
+            self.presentation = Some(next.clone());
+            vec![Effect::LoadPresented {
+                company,
+                currency: next,
+            }]
+        }
     }
 
     /// The effects to start with.
@@ -303,6 +356,14 @@ impl App {
                     let group = d.company.clone();
                     self.load = Load::Loading;
                     return vec![Effect::LoadCompany(group)];
+                }
+                // A company presented in another currency reloads so.
+                if let (Some(currency), Some(d)) = (self.presentation.clone(), self.data.as_ref())
+                    && let Some(company) = self.companies.iter().find(|c| c.id == d.company.id).cloned()
+                    && self.wanted_company.as_deref() == Some(company.name.as_str())
+                {
+                    self.load = Load::Loading;
+                    return vec![Effect::LoadPresented { company, currency }];
                 }
                 let pick = self
                     .wanted_company
@@ -646,6 +707,7 @@ impl App {
             Intent::Export => return self.open_export(),
             Intent::CopyRow => return self.copy(false),
             Intent::CopyTable => return self.copy(true),
+            Intent::Currency => return self.next_currency(),
             Intent::NextTab => return self.switch_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
             Intent::PrevTab => {
                 return self.switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]);

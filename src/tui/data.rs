@@ -167,7 +167,18 @@ impl CompanyData {
 
     /// Open amount at D of an invoice in the table.
     pub fn open_amount(&self, inv: &Invoice) -> Decimal {
-        open_at(inv, self.snapshot.as_of.last_day())
+        let open = open_at(inv, self.snapshot.as_of.last_day());
+        // Presented in another currency: at the month-end rate.
+        match &self.snapshot.translation {
+            Some(t) => t.balance(self.snapshot.as_of, open),
+            None => open,
+        }
+    }
+
+    /// The rate the open invoices are shown at (presented in another currency).
+    pub fn open_rate(&self) -> Option<Decimal> {
+        let t = self.snapshot.translation.as_ref()?;
+        t.months.get(&self.snapshot.as_of).map(|r| r.close)
     }
 }
 
@@ -359,11 +370,29 @@ pub async fn load(store: &AnyStore, company: Company) -> Result<CompanyData, Str
 
 /// As [`load`], at the month `as_of` (default: the latest with financials).
 pub async fn load_as_of(store: &AnyStore, company: Company, as_of: Option<Month>) -> Result<CompanyData, String> {
+    load_in(store, company, as_of, None).await
+}
+
+/// As [`load_as_of`], the figures presented in currency `to` (`$`): the
+/// months, receivables and products translated (`Books::translated`), the
+/// open invoices and the weeks' collections shown at the month-end rate;
+/// read-only.
+pub async fn load_in(
+    store: &AnyStore,
+    company: Company,
+    as_of: Option<Month>,
+    to: Option<&str>,
+) -> Result<CompanyData, String> {
     let started = std::time::Instant::now();
     let id = company.id;
-    let books = crate::company::Books::read(store, company, as_of)
+    let mut books = crate::company::Books::read(store, company, as_of)
         .await
         .map_err(|e| e.to_string())?;
+    if let Some(to) = to.filter(|t| *t != books.company.currency) {
+        let rates = crate::finance::fx::Rates::new(store.fx_rates().await.map_err(|e| e.to_string())?);
+        let flows = store.receivable_flows(id).await.map_err(|e| e.to_string())?;
+        books = books.translated(to, &rates, &flows).map_err(|e| e.to_string())?;
+    }
     let m = books.as_of;
     let first_lines = line_page(String::new(), 0);
     let (
@@ -393,13 +422,20 @@ pub async fn load_as_of(store: &AnyStore, company: Company, as_of: Option<Month>
     let open = OpenInvoices::first(first, total);
     // The forecast's weeks come from the summaries kept by writes; without
     // them (a month they are not at), from every open invoice.
-    let weeks = match weeks {
+    let mut weeks = match weeks {
         Some(w) => w,
         None => {
             let all = store.open_invoices(id, m.last_day()).await.map_err(|e| e.to_string())?;
             expected_collections(m, &all, &history, WEEKS as usize)
         }
     };
+    let mut history = history;
+    // Presented in another currency: what is expected of the open invoices
+    // at the month-end rate, the invoicing of three months as translated.
+    if let Some(t) = &books.translation {
+        weeks = weeks.into_iter().map(|w| t.balance(m, w)).collect();
+        history.invoiced_t3m = books.receivables.credit_sales_3m;
+    }
     let mut data = tokio::task::spawn_blocking(move || {
         let weeks = weekly_base_from_collections(&books.ledger, m, weeks, &history);
         let mut data = CompanyData::build(
@@ -427,7 +463,11 @@ pub async fn load_as_of(store: &AnyStore, company: Company, as_of: Option<Month>
     data.recommendations = recommendations;
     data.scenarios = scenarios;
     data.conversations = conversations;
-    data.access = access;
+    data.access = if data.snapshot.translation.is_some() {
+        crate::store::team::Access::Presented
+    } else {
+        access
+    };
     data.started = started;
     data.stored_targets = targets
         .into_iter()

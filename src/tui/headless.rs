@@ -70,6 +70,7 @@ fn state(
     let theme = super::theme::Theme::monochrome("export");
     let mut app = App::new(cfg.lang, theme, super::keymap::Keymap::default(), None);
     app.cash_floor = cfg.cash_floor;
+    app.reporting_currency = cfg.reporting_currency.clone();
     app.update(Action::Loaded(Box::new(Ok(data))));
     app.tab = super::sheet::tab_of(table);
     if let Some(name) = scenario {

@@ -51,6 +51,7 @@ pub enum Intent {
     CopyRow,
     CopyTable,
     Palette,
+    Currency,
 }
 
 /// Where a binding applies: everywhere, or on the tabs that list it.
@@ -253,6 +254,14 @@ impl Default for Keymap {
                     Global,
                     "copy the whole table as filtered",
                     "copiar la tabla completa, filtrada",
+                ),
+                b(
+                    Currency,
+                    "currency",
+                    vec![ch('$')],
+                    Global,
+                    "show the figures in the company's currency, the configured reporting_currency or an invoice currency, in turn",
+                    "ver las cifras en la moneda de la empresa, la reporting_currency configurada o la de sus facturas, por turno",
                 ),
                 b(
                     Reload,
@@ -620,6 +629,7 @@ pub fn short(intent: Intent, lang: Lang) -> &'static str {
         CopyRow => ("copy row", "copiar fila"),
         CopyTable => ("copy table", "copiar tabla"),
         Palette => ("palette", "paleta"),
+        Currency => ("currency", "moneda"),
         AiAsk => ("ask", "preguntar"),
         AiClear => ("clear", "borrar"),
     };

@@ -17,6 +17,11 @@ pub enum Effect {
     /// The groups of companies (for the company chooser).
     LoadGroups,
     LoadCompany(Company),
+    /// The company with its figures presented in `currency` (`$`).
+    LoadPresented {
+        company: Company,
+        currency: String,
+    },
     LoadDso {
         company_id: i64,
         months: Vec<crate::domain::Month>,

@@ -123,6 +123,9 @@ pub async fn execute(store: &AnyStore, effect: Effect) -> Option<Action> {
         // A group's pseudo-company (its id negated) reloads as the group.
         Effect::LoadCompany(c) if c.id < 0 => Action::Loaded(Box::new(data::load_group(store, -c.id).await)),
         Effect::LoadCompany(c) => Action::Loaded(Box::new(data::load(store, c).await)),
+        Effect::LoadPresented { company, currency } => {
+            Action::Loaded(Box::new(data::load_in(store, company, None, Some(&currency)).await))
+        }
         Effect::Export { sheet, format, path } => Action::Exported(
             crate::export::write(store, &sheet, format, &path)
                 .await
@@ -476,6 +479,7 @@ pub async fn run(store: Arc<AnyStore>, cfg: &Config, keymap: keymap::Keymap, com
     let theme = theme::Theme::load(&cfg.theme, theme::Palette::detect()).map_err(|e| eyre!(e))?;
     let mut app = App::new(cfg.lang, theme, keymap, company);
     app.cash_floor = cfg.cash_floor;
+    app.reporting_currency = cfg.reporting_currency.clone();
     app.config_targets = cfg.targets.clone();
     let settings = Arc::new(cfg.ai.clone());
     app.ai = ai_panel::AiPanel::new(

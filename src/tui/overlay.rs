@@ -132,6 +132,7 @@ impl App {
                             self.import = Some(ImportDialog::for_new_company(self.lang));
                         }
                         if let Some(c) = pick {
+                            self.presentation = None;
                             self.load = Load::Loading;
                             self.views.rows = [0; Tab::ALL.len()];
                             self.views.filter.clear();

@@ -220,11 +220,11 @@ impl App {
         }
         let row = match &sheet.rows {
             Rows::Here(rows) => rows.get(self.row()).cloned(),
-            Rows::OpenInvoices { day, .. } => self.data.as_deref().and_then(|d| {
+            Rows::OpenInvoices { day, rate, .. } => self.data.as_deref().and_then(|d| {
                 let view = d.open.view(&self.views.filter);
                 view.get(self.row())
                     .filter(|_| !view.stale)
-                    .map(|inv| super::sheet::invoice_row(inv, *day))
+                    .map(|inv| super::sheet::invoice_row(inv, *day, *rate))
             }),
         };
         match row {

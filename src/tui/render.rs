@@ -182,6 +182,12 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         Some(crate::store::team::Access::Role(Some(r))) => format!("{} · ", role_label(r, app.lang)),
         Some(crate::store::team::Access::Role(None)) => format!("{} · ", t("not a member", "sin acceso")),
         Some(crate::store::team::Access::Group) => format!("{} · ", t("group, read-only", "grupo, solo lectura")),
+        Some(crate::store::team::Access::Presented) => {
+            match app.data.as_ref().and_then(|d| d.snapshot.translation.as_ref()) {
+                Some(tr) => format!("{} {} {} · ", tr.to, t("from", "desde"), tr.from),
+                None => String::new(),
+            }
+        }
         _ => String::new(),
     };
     // The view's first commands, then the global ones; the view's are dropped

@@ -229,6 +229,7 @@ pub fn sheet(app: &App, table: Table) -> Option<Sheet> {
                 } else {
                     String::new()
                 },
+                rate: d.open_rate(),
             },
         ),
         Table::CallList => (

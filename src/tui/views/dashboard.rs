@@ -383,6 +383,23 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
             )
         },
     );
+    // Presented in another currency: which, from which, at which rates.
+    if let Some(tr) = &s.translation
+        && let Some(r) = tr.months.get(&s.as_of)
+    {
+        lines.push(Line::from(Span::styled(
+            crate::report::presentation_note(
+                &tr.from,
+                &tr.to,
+                &r.month.to_string(),
+                &r.average.normalize().to_string(),
+                &r.close.round_dp(6).normalize().to_string(),
+                &r.close_date.to_string(),
+                app.lang,
+            ),
+            app.theme.accent,
+        )));
+    }
     // Cash as the bank shows it, beside the books' month end.
     if let Some(b) = &s.cash_flow.bank_cash {
         lines.push(Line::from(vec![
@@ -580,7 +597,11 @@ fn fx_card(
         if v > Decimal::ZERO { format!("+{c}") } else { c }
     };
     let u = e.unrealised();
-    let figure = signed(u);
+    // Presented in another currency, the card stays in the company's: said.
+    let figure = match &d.snapshot.translation {
+        Some(_) => format!("{} {}", e.functional, signed(u)),
+        None => signed(u),
+    };
     let suffix = format!(" {}", t("unreal.", "no real."));
     // The word only when it fits beside the figure.
     let fits = crate::sanitize::width(&figure) + crate::sanitize::width(&suffix) <= usize::from(inner.width);
