@@ -260,8 +260,8 @@ impl Default for Keymap {
                     "currency",
                     vec![ch('$')],
                     Global,
-                    "show the figures in the company's currency, the configured reporting_currency or an invoice currency, in turn",
-                    "ver las cifras en la moneda de la empresa, la reporting_currency configurada o la de sus facturas, por turno",
+                    "the figures in another currency, in turn (read-only)",
+                    "las cifras en otra moneda, por turno (solo lectura)",
                 ),
                 b(
                     Reload,
