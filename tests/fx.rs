@@ -1320,3 +1320,67 @@ async fn dollar_cycles_the_presentation_currency() {
         assert!(a.data.as_ref().unwrap().snapshot.translation.is_none());
     }
 }
+
+/// A journal's `P` (hledger, ledger) and `price` (beancount) directives
+/// between two currencies come in with it as rates; a stock's price does not.
+#[tokio::test]
+async fn journal_price_directives_are_imported_as_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let hledger = dir.path().join("books.journal");
+    std::fs::write(
+        &hledger,
+        "P 2024-01-31 USD 17.1500 MXN\nP 2024-01-31 AAPL 185.00 USD\n\n\
+         2024-01-15 Sale\n    income:sales  -1000.00 MXN\n    assets:bank  1000.00 MXN\n",
+    )
+    .unwrap();
+    let beancount = dir.path().join("books.beancount");
+    std::fs::write(
+        &beancount,
+        "2024-01-01 open Assets:Bank MXN\n2024-01-01 open Income:Sales MXN\n\
+         2024-02-29 price EUR 18.70 MXN\n\n\
+         2024-02-15 * \"Sale\"\n  Income:Sales  -500.00 MXN\n  Assets:Bank  500.00 MXN\n",
+    )
+    .unwrap();
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        let out = katalis(
+            url,
+            &[
+                "import",
+                "journal",
+                hledger.to_str().unwrap(),
+                "--company",
+                "J",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        );
+        let said = common::stderr_ok(&out);
+        assert!(said.contains("1 exchange rates (P directives)"), "{}: {said}", s.name);
+        stdout_ok(&katalis(
+            url,
+            &[
+                "import",
+                "journal",
+                beancount.to_str().unwrap(),
+                "--company",
+                "B",
+                "--create",
+                "--currency",
+                "MXN",
+            ],
+        ));
+        let listed: serde_json::Value =
+            serde_json::from_str(&stdout_ok(&katalis(url, &["fx", "list", "--format", "json"]))).unwrap();
+        assert_eq!(
+            listed,
+            serde_json::json!([
+                {"date": "2024-02-29", "base": "EUR", "quote": "MXN", "rate": "18.7", "source": "journal"},
+                {"date": "2024-01-31", "base": "USD", "quote": "MXN", "rate": "17.15", "source": "journal"},
+            ]),
+            "{}",
+            s.name
+        );
+    }
+}

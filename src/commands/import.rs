@@ -369,6 +369,7 @@ async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> R
         }
     }
     let summary = source::journal_summary(&data, &currency);
+    let rates = data.rates;
     let batch = ImportBatch::Financials(data.months);
     if a.dry_run {
         let (header, rows) = crate::import::preview_table(&batch);
@@ -388,6 +389,13 @@ async fn run_journal(store: &AnyStore, company_name: &str, a: &JournalArgs) -> R
             format!("journal {}, {summary}", a.file.display()),
         ))
         .await;
+    // The journal's rates, shared by the store (the months are in already).
+    if !rates.is_empty() {
+        store
+            .save_rates(&rates)
+            .await
+            .map_err(|e| eyre!("the months were imported; its exchange rates were not: {e}"))?;
+    }
     eprintln!("imported {summary} into {:?}", clean(&company.name));
     Ok(())
 }

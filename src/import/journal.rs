@@ -209,6 +209,9 @@ pub struct JournalData {
     /// Postings in other commodities, not imported: "line 12: assets:broker 10 AAPL".
     pub skipped: Vec<String>,
     pub transactions: usize,
+    /// The journal's exchange rates (`P` / `price` directives between two
+    /// currency codes; prices of anything else are not rates and are left).
+    pub rates: Vec<crate::domain::fx::Rate>,
 }
 
 /// Symbols a commodity may be written with for a currency.
@@ -242,9 +245,30 @@ struct Reader<'a> {
     postings: Vec<Posting>,
     skipped: Vec<String>,
     transactions: usize,
+    rates: Vec<crate::domain::fx::Rate>,
 }
 
 impl Reader<'_> {
+    /// A price directive: kept as a rate when both sides are currency codes.
+    fn price(&mut self, day: NaiveDate, base: &str, quote: &str, rate: Decimal) {
+        let code = |c: &str| {
+            let c = c.trim();
+            (c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())).then(|| c.to_owned())
+        };
+        if let (Some(base), Some(quote)) = (code(base), code(quote))
+            && base != quote
+            && rate > Decimal::ZERO
+        {
+            self.rates.push(crate::domain::fx::Rate {
+                source: "journal".to_owned(),
+                day,
+                base,
+                quote,
+                rate,
+            });
+        }
+    }
+
     fn problem(&mut self, line: Option<u64>, column: Option<String>, value: Option<String>, expected: String) {
         self.c.push(Problem {
             row: line,
@@ -363,6 +387,7 @@ pub fn parse_journal(
         postings: Vec::new(),
         skipped: Vec::new(),
         transactions: 0,
+        rates: Vec::new(),
     };
     match format {
         JournalFormat::Hledger | JournalFormat::Ledger => read_ledger(&mut r, text)?,
@@ -374,6 +399,7 @@ pub fn parse_journal(
         skipped,
         transactions,
         file,
+        rates,
         ..
     } = r;
     c.finish(())?;
@@ -388,6 +414,7 @@ pub fn parse_journal(
         months,
         skipped,
         transactions,
+        rates,
     })
 }
 
@@ -408,9 +435,43 @@ fn find_line(text: &str, date: NaiveDate, from: &mut usize) -> Option<u64> {
     None
 }
 
+/// hledger writes a price as `P DATE COMMODITY AMOUNT`; the ledger parser
+/// reads only ledger's `P DATE TIME …`: each dated-only `P` line is given
+/// midnight (lines stay where they are). `None` when no line needs it.
+fn timed_prices(text: &str) -> Option<String> {
+    let needs = |l: &str| {
+        let mut parts = l.split_whitespace();
+        parts.next() == Some("P")
+            && parts
+                .next()
+                .is_some_and(|d| d.len() == 10 && d.as_bytes()[0].is_ascii_digit())
+            && parts.next().is_some_and(|t| !(t.len() == 8 && t.as_bytes()[2] == b':'))
+    };
+    if !text.lines().any(needs) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        if needs(line) {
+            // After "P" and the date, as written (any spacing).
+            let after_p = &line[1..];
+            let date_start = after_p.len() - after_p.trim_start().len();
+            let date_end = date_start + after_p.trim_start().find(char::is_whitespace).unwrap_or(0);
+            out.push('P');
+            out.push_str(&after_p[..date_end]);
+            out.push_str(" 00:00:00");
+            out.push_str(&after_p[date_end..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    Some(out)
+}
+
 fn read_ledger(r: &mut Reader<'_>, text: &str) -> Result<(), ImportError> {
     use ledger_parser::{LedgerItem, Price, Reality};
-    let ledger = ledger_parser::parse(text).map_err(|e| {
+    let timed = timed_prices(text);
+    let ledger = ledger_parser::parse(timed.as_deref().unwrap_or(text)).map_err(|e| {
         let msg = sanitize::clean(&e.to_string());
         // nom's verbose error starts with "0: at line N:"; keep the first line.
         let first = msg.lines().next().unwrap_or("").to_owned();
@@ -455,6 +516,12 @@ fn read_ledger(r: &mut Reader<'_>, text: &str) -> Result<(), ImportError> {
                     .collect();
                 r.transaction(t.date, &what, line, raw);
             }
+            LedgerItem::CommodityPrice(p) => r.price(
+                p.datetime.date(),
+                &p.commodity_name,
+                &p.amount.commodity.name,
+                p.amount.quantity,
+            ),
             LedgerItem::Include(f) => {
                 return Err(Collector::whole(
                     r.file,
@@ -538,6 +605,9 @@ fn read_beancount(r: &mut Reader<'_>, text: &str) -> Result<(), ImportError> {
                 "no pad directive (write the opening balance as a transaction against Equity:Opening-Balances)"
                     .to_owned(),
             ),
+            DirectiveContent::Price(p) => {
+                r.price(date, p.currency.as_str(), p.amount.currency.as_str(), p.amount.value)
+            }
             _ => {}
         }
     }

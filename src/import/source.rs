@@ -43,6 +43,8 @@ impl PartialEq for ReadRequest {
 #[derive(Debug, Clone)]
 pub enum Plan {
     Batch(ImportBatch),
+    /// A journal's months and its exchange rates (`P` directives).
+    Journal(ImportBatch, Vec<crate::domain::fx::Rate>),
     Cfdi(CfdiWrite),
     /// Bank statements read whole (OFX, camt.053, MT940), not yet checked
     /// against the account they go to.
@@ -53,7 +55,7 @@ impl Plan {
     /// The rows written, for progress and messages.
     pub fn len(&self) -> usize {
         match self {
-            Plan::Batch(b) => b.len(),
+            Plan::Batch(b) | Plan::Journal(b, _) => b.len(),
             Plan::Cfdi(w) => w.invoices.len() + w.removed_invoices.len(),
             Plan::Statement(r) => r.lines(),
         }
@@ -64,7 +66,7 @@ impl Plan {
     /// What it writes, for the audit trail.
     pub fn target(&self) -> &'static str {
         match self {
-            Plan::Batch(ImportBatch::Financials(_)) => "financials",
+            Plan::Batch(ImportBatch::Financials(_)) | Plan::Journal(..) => "financials",
             Plan::Batch(ImportBatch::Products(_)) => "products",
             Plan::Batch(ImportBatch::Invoices(_)) | Plan::Cfdi(_) => "invoices",
             Plan::Batch(ImportBatch::Statement(_)) | Plan::Statement(_) => "statement",
@@ -73,7 +75,7 @@ impl Plan {
     /// Our column names and each row's text, for a preview.
     pub fn preview(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         match self {
-            Plan::Batch(b) => preview_table(b),
+            Plan::Batch(b) | Plan::Journal(b, _) => preview_table(b),
             Plan::Cfdi(w) => preview_table(&ImportBatch::Invoices(w.invoices.clone())),
             Plan::Statement(r) => preview_table(&ImportBatch::Statement(
                 r.files
@@ -152,6 +154,9 @@ pub fn journal_summary(data: &JournalData, currency: &str) -> String {
             "; {} postings not in {currency} skipped (only the company's currency is imported)",
             data.skipped.len()
         );
+    }
+    if !data.rates.is_empty() {
+        s += &format!("; {} exchange rates (P directives)", data.rates.len());
     }
     s
 }
@@ -286,7 +291,7 @@ fn read_file(req: ReadRequest) -> Result<ReadResult, String> {
             let data = journal::read_journal(&req.path, format, &journal::Accounts::default(), &req.currency)
                 .map_err(|e| e.to_string())?;
             let summary = journal_summary(&data, &req.currency);
-            let plan = Plan::Batch(ImportBatch::Financials(data.months));
+            let plan = Plan::Journal(ImportBatch::Financials(data.months), data.rates);
             Ok(ReadResult::ready(plan, summary))
         }
         SourceKind::Statement => {
@@ -307,6 +312,15 @@ fn read_file(req: ReadRequest) -> Result<ReadResult, String> {
 pub async fn write_plan(store: &AnyStore, target: &ImportTarget, plan: &Plan) -> Result<Company, StoreError> {
     match plan {
         Plan::Batch(b) => store.import(target, b).await,
+        // The months, then the rates (shared by the store, kept even if the
+        // same day's rate was there: the journal's word is the latest).
+        Plan::Journal(b, rates) => {
+            let company = store.import(target, b).await?;
+            if !rates.is_empty() {
+                store.save_rates(rates).await?;
+            }
+            Ok(company)
+        }
         Plan::Cfdi(w) => store.import_cfdi(target, w).await,
         Plan::Statement(_) => Err(crate::store::statement_elsewhere()),
     }
