@@ -199,13 +199,11 @@ fn amount(cell: &str) -> Decimal {
     Decimal::from_str(cell.trim().trim_end_matches("MXN").trim()).unwrap_or_else(|_| panic!("{cell:?}"))
 }
 
-/// hledger's unrealised gain of each currency's receivable at the end of `month`.
-fn hledger_gain(journal: &Path, month_end: NaiveDate) -> BTreeMap<String, Decimal> {
+/// hledger's unrealised gain of each currency's receivable at the end of
+/// `month` (`--gain`), or its cost basis (`-B`).
+fn hledger_gain(journal: &Path, month_end: NaiveDate, how: &str) -> BTreeMap<String, Decimal> {
     let next = (month_end + Days::new(1)).to_string();
-    let csv = hledger(
-        journal,
-        &["bal", "assets:receivable", "--gain", "-e", &next, "-O", "csv"],
-    );
+    let csv = hledger(journal, &["bal", "assets:receivable", how, "-e", &next, "-O", "csv"]);
     let mut out = BTreeMap::new();
     for line in csv.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').map(|c| c.trim_matches('"')).collect();
@@ -293,7 +291,8 @@ async fn gains_equal_hledger_on_every_store() {
                 .unwrap()
         })
         .collect();
-    let gains: Vec<BTreeMap<String, Decimal>> = months.iter().map(|m| hledger_gain(&journal, *m)).collect();
+    let gains: Vec<BTreeMap<String, Decimal>> = months.iter().map(|m| hledger_gain(&journal, *m, "--gain")).collect();
+    let costs: Vec<BTreeMap<String, Decimal>> = months.iter().map(|m| hledger_gain(&journal, *m, "-B")).collect();
     let realised = hledger_realised(&journal);
     assert!(
         realised.values().any(|v| !v.is_zero()),
@@ -337,10 +336,21 @@ async fn gains_equal_hledger_on_every_store() {
         stdout_ok(&katalis(url, &["fx", "import", rates]));
         stdout_ok(&katalis(url, &["import", "invoices", invoices, "--company", "Dolar"]));
 
-        for (m, oracle) in months.iter().zip(&gains) {
+        for ((m, oracle), cost) in months.iter().zip(&gains).zip(&costs) {
             let month = &m.to_string()[..7];
             let e = exposure(url, month);
             assert_eq!(e["as_of"], m.to_string());
+            // What is open at the rates booked is hledger's cost basis (-B).
+            let booked: BTreeMap<String, Decimal> = e["currencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let b = Decimal::from_str(c["booked"].as_str().unwrap()).unwrap();
+                    (c["currency"].as_str().unwrap().to_owned(), b)
+                })
+                .collect();
+            assert_eq!(&booked, cost, "{}: booked at {m}", s.name);
             let ours: BTreeMap<String, Decimal> = e["currencies"]
                 .as_array()
                 .unwrap()
@@ -813,6 +823,12 @@ async fn the_rates_files_and_commands() {
             .unwrap();
         assert_eq!(jpy["booked"], "2000.00", "{}", s.name);
         assert_eq!(jpy["rate_date"], "2024-01-10");
+        // The text says how the rate was had and how old it is.
+        let text = stdout_ok(&katalis(
+            url,
+            &["--company", "Peso", "fx", "exposure", "--as-of", "2024-01"],
+        ));
+        assert!(text.contains("2024-01-10 (21 d before, cross via EUR)"), "{text}");
     }
 }
 

@@ -275,6 +275,11 @@ pub fn exposure_text(company: &Company, e: &Exposure, no_foreign: bool) -> Strin
             .iter()
             .map(|c| {
                 let lag = (e.as_of - c.rate_date).num_days();
+                let how = match &c.how {
+                    crate::finance::fx::Derivation::Direct => String::new(),
+                    crate::finance::fx::Derivation::Inverse => ", inverse".to_owned(),
+                    crate::finance::fx::Derivation::Cross { via } => format!(", cross via {via}"),
+                };
                 vec![
                     c.currency.clone(),
                     money(c.open),
@@ -282,10 +287,12 @@ pub fn exposure_text(company: &Company, e: &Exposure, no_foreign: bool) -> Strin
                     money(c.at_close),
                     money(c.unrealised),
                     c.rate.normalize().to_string(),
-                    if lag == 0 {
+                    if lag == 0 && how.is_empty() {
                         c.rate_date.to_string()
+                    } else if lag == 0 {
+                        format!("{} ({})", c.rate_date, &how[2..])
                     } else {
-                        format!("{} ({lag} d before)", c.rate_date)
+                        format!("{} ({lag} d before{how})", c.rate_date)
                     },
                 ]
             })

@@ -274,6 +274,8 @@ pub struct CurrencyExposure {
     /// Functional per unit on the day, and the day it was published.
     pub rate: Decimal,
     pub rate_date: NaiveDate,
+    /// How the rate was had: published, the inverse pair's, or a cross.
+    pub how: Derivation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,6 +352,7 @@ pub fn exposure(invoices: &[Invoice], functional: &str, rates: &Rates, as_of: Mo
             unrealised: at_close - booked,
             rate: found.rate,
             rate_date: found.published,
+            how: found.how,
         });
     }
     let realised: Vec<MonthGain> = realised
