@@ -324,6 +324,51 @@ async fn roles_enforced(admin: &str, run: &str) {
     .unwrap_err();
     assert!(e.contains("row-level security"), "{e}");
     assert_eq!(sql(&v, "UPDATE fx_rates SET rate = 1").await, Ok(0));
+    // Groups: shown to a member of every company in them, changed by the owner of every one.
+    ok(&katalis(
+        &admin,
+        h,
+        &[
+            "group",
+            "create",
+            "Todo",
+            "--currency",
+            "USD",
+            "--member",
+            tallo,
+            "--member",
+            "Sazón de Barrio",
+        ],
+    ));
+    assert!(!ok(&katalis(&o, h, &["group", "list"])).contains("Todo"));
+    ok(&katalis(
+        &o,
+        h,
+        &["group", "create", "Solo", "--currency", "USD", "--member", tallo],
+    ));
+    assert!(ok(&katalis(&v, h, &["group", "list"])).contains("Solo"));
+    let e = refused(&katalis(&v, h, &["group", "delete", "Solo"]));
+    assert!(e.contains("needs the owner role in every company"), "{e}");
+    // A company the owner cannot see is no company to her; by raw SQL, the policy refuses it.
+    let e = refused(&katalis(
+        &o,
+        h,
+        &["group", "add", "Solo", "--member", "Sazón de Barrio"],
+    ));
+    assert!(e.contains("no company named"), "{e}");
+    let sazon = count(&admin, "SELECT id FROM companies WHERE name = 'Sazón de Barrio'").await;
+    let e = sql(
+        &o,
+        &format!(
+            "INSERT INTO group_members (group_id, company_id) SELECT g.id, {sazon} FROM company_groups g WHERE g.name = 'Solo'"
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("row-level security"), "{e}");
+    let e = refused(&katalis(&o, h, &["group", "report", "Todo"]));
+    assert!(e.contains("no group named \"Todo\""), "{e}");
+    assert!(ok(&katalis(&v, h, &["group", "report", "Solo", "--format", "json"])).contains("\"members\""));
     ok(&katalis(&o, h, &["members", "add", tallo, &nadie, "--role", "viewer"]));
     ok(&katalis(&o, h, &["members", "remove", tallo, &nadie]));
     let e = refused(&katalis(

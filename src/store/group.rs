@@ -38,10 +38,17 @@ macro_rules! group_store {
                 }
                 (_, None) => return Err(unknown()),
                 (GroupChange::Delete, Some(id)) => {
-                    sqlx::query("DELETE FROM company_groups WHERE id = $1")
+                    let done = sqlx::query("DELETE FROM company_groups WHERE id = $1")
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                    // Row policies hide what a login may not delete: said, not passed over.
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Forbidden(format!(
+                            "group {:?}",
+                            $crate::sanitize::clean(name)
+                        )));
+                    }
                     tx.commit().await?;
                     return Ok(None);
                 }
@@ -80,12 +87,19 @@ macro_rules! group_store {
                     members,
                     intercompany,
                 } => {
+                    let held = Self::read_groups(&mut tx).await?.into_iter().find(|g| g.id == id);
                     for m in members {
-                        sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND company_id = $2")
+                        let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND company_id = $2")
                             .bind(id)
                             .bind(m)
                             .execute(&mut *tx)
                             .await?;
+                        if done.rows_affected() == 0 && held.as_ref().is_some_and(|g| g.members.contains(m)) {
+                            return Err(StoreError::Forbidden(format!(
+                                "group {:?}",
+                                $crate::sanitize::clean(name)
+                            )));
+                        }
                     }
                     for n in intercompany {
                         sqlx::query("DELETE FROM group_intercompany WHERE group_id = $1 AND name = $2")
