@@ -213,7 +213,7 @@ async fn dispatch(
         Some(Command::Bank(cmd)) => commands::bank::run(store, company, cmd).await?,
         Some(Command::Reconcile(args)) => commands::reconcile::run(store, company, args).await?,
         Some(Command::Rules(cmd)) => commands::reconcile::rules(store, company, cmd).await?,
-        Some(Command::Fx(cmd)) => commands::fx::run(store, company, cmd).await?,
+        Some(Command::Fx(cmd)) => commands::fx::run(store, cfg, company, cmd).await?,
         Some(Command::Group(cmd)) => commands::group::run(store, cfg, cmd).await?,
         Some(Command::Backup { file }) => commands::backup::backup(store, file).await?,
         Some(Command::Restore { file }) => commands::backup::restore(store, file).await?,

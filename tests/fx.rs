@@ -877,7 +877,21 @@ async fn a_report_in_a_presentation_currency() {
         assert_eq!(plain, same, "{}", s.name);
         let err = refused(&katalis(url, &["--company", "Peso", "report", "--currency", "USD"]));
         assert!(err.contains("MXN/USD") && err.contains("2024-01"), "{}: {err}", s.name);
+        // A group in dollars needs the same rates: fx missing lists each month.
+        stdout_ok(&katalis(
+            url,
+            &["group", "create", "G", "--currency", "USD", "--member", "Peso"],
+        ));
+        let lacks: serde_json::Value = serde_json::from_str(&stdout_ok(&katalis(
+            url,
+            &["--company", "Peso", "fx", "missing", "--format", "json"],
+        )))
+        .unwrap();
+        assert_eq!(lacks.as_array().unwrap().len(), 2, "{lacks}");
+        assert_eq!(lacks[0]["needed_for"], "2024-01 in USD (group G): its month-end rate");
         stdout_ok(&katalis(url, &["fx", "import", rates.to_str().unwrap()]));
+        let none = stdout_ok(&katalis(url, &["--company", "Peso", "fx", "missing"]));
+        assert!(none.contains("no rate missing"), "{none}");
         let r: serde_json::Value = serde_json::from_str(&stdout_ok(&katalis(
             url,
             &["--company", "Peso", "report", "--format", "json", "--currency", "USD"],

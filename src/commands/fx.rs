@@ -19,14 +19,14 @@ use std::collections::BTreeMap;
 /// A rates file larger than this is refused (the ECB's whole history is 2 MB).
 const MAX_RATES_FILE: u64 = 64 * 1024 * 1024;
 
-pub async fn run(store: &AnyStore, company: Option<&str>, cmd: &FxCommand) -> Result<()> {
+pub async fn run(store: &AnyStore, cfg: &crate::config::Config, company: Option<&str>, cmd: &FxCommand) -> Result<()> {
     match cmd {
         FxCommand::Import { file, source, dry_run } => import(store, file, *source, *dry_run).await,
         FxCommand::Set { date, pair, rate } => set(store, date, pair, rate).await,
         FxCommand::List { pair, from, to, format } => list(store, pair.as_deref(), from, to, *format).await,
         FxCommand::Missing { format } => {
             let company = pick_company(store, company).await?;
-            missing(store, &company, *format).await
+            missing(store, cfg, &company, *format).await
         }
         FxCommand::Exposure { as_of, format } => {
             let company = pick_company(store, company).await?;
@@ -345,7 +345,7 @@ struct Lack {
     needed_for: String,
 }
 
-async fn missing(store: &AnyStore, company: &Company, format: OutputFormat) -> Result<()> {
+async fn missing(store: &AnyStore, cfg: &crate::config::Config, company: &Company, format: OutputFormat) -> Result<()> {
     let invoices = store.fx_invoices(company.id).await?;
     let rates = Rates::new(store.fx_rates().await?);
     let months: Vec<Month> = store.financials(company.id).await?.iter().map(|f| f.month).collect();
@@ -371,7 +371,34 @@ async fn missing(store: &AnyStore, company: &Company, format: OutputFormat) -> R
                     base: currency.to_owned(),
                     quote: company.currency.clone(),
                     date: m.last_day(),
-                    needed_for: format!("the month end of {m}: {n} open invoices revalued"),
+                    needed_for: format!("the month end of {m}: open invoices revalued ({n})"),
+                });
+            }
+        }
+    }
+    // Each month's average and close in the configured reporting currency and
+    // in the currency of every group the company is in.
+    let mut others: Vec<(String, String)> = Vec::new();
+    if let Some(r) = &cfg.reporting_currency {
+        others.push((r.clone(), "reporting_currency".to_owned()));
+    }
+    for g in store.groups().await? {
+        if g.members.contains(&company.id) {
+            others.push((g.currency.clone(), format!("group {}", clean(&g.name))));
+        }
+    }
+    for (to, why) in others.into_iter().filter(|(to, _)| *to != company.currency) {
+        for m in &months {
+            if let Err(e) = crate::finance::translate::month_rates(&rates, &company.currency, &to, *m) {
+                let (date, what) = match e {
+                    crate::finance::fx::FxError::Missing { day, .. } => (day, "its month-end rate"),
+                    crate::finance::fx::FxError::NoneInMonth { .. } => (m.first_day(), "a rate published in it"),
+                };
+                lacks.push(Lack {
+                    base: company.currency.clone(),
+                    quote: to.clone(),
+                    date,
+                    needed_for: format!("{m} in {to} ({why}): {what}"),
                 });
             }
         }
@@ -394,7 +421,7 @@ async fn missing(store: &AnyStore, company: &Company, format: OutputFormat) -> R
                     ]
                 })
                 .collect();
-            print(&table_text(&["pair", "on or before", "needed for"], &rows))
+            print(&table_text(&["pair", "date", "needed for"], &rows))
         }
     }
 }
