@@ -177,6 +177,25 @@ impl Books {
         })
     }
 
+    /// As [`Books::read`], presented in currency `to` (the company's own when
+    /// `None`): translated with the store's rates ([`Books::translated`]).
+    pub async fn read_in(
+        store: &AnyStore,
+        company: Company,
+        as_of: Option<Month>,
+        to: Option<&str>,
+    ) -> Result<Books, LoadError> {
+        let books = Books::read(store, company, as_of).await?;
+        match to.filter(|t| *t != books.company.currency) {
+            None => Ok(books),
+            Some(to) => {
+                let rates = crate::finance::fx::Rates::new(store.fx_rates().await?);
+                let flows = store.receivable_flows(books.company.id).await?;
+                Ok(books.translated(to, &rates, &flows)?)
+            }
+        }
+    }
+
     /// Every metric at the as-of month (the engine's work: off the async threads
     /// where a screen waits on it).
     pub fn snapshot(&self) -> Snapshot {
@@ -276,12 +295,7 @@ pub async fn load_in(
     as_of: Option<Month>,
     to: Option<&str>,
 ) -> Result<Figures, LoadError> {
-    let mut books = Books::read(store, company, as_of).await?;
-    if let Some(to) = to.filter(|t| *t != books.company.currency) {
-        let rates = crate::finance::fx::Rates::new(store.fx_rates().await?);
-        let flows = store.receivable_flows(books.company.id).await?;
-        books = books.translated(to, &rates, &flows)?;
-    }
+    let books = Books::read_in(store, company, as_of, to).await?;
     tokio::task::spawn_blocking(move || {
         let snapshot = books.snapshot();
         Figures { books, snapshot }
@@ -337,15 +351,26 @@ pub async fn load_group(
     }
     // The as-of month every member has: asked for, else the latest in common.
     let mut common: Option<std::collections::BTreeSet<Month>> = None;
+    let mut lacking = Vec::new();
     for c in &members {
         let months: std::collections::BTreeSet<Month> =
             store.financials(c.id).await?.into_iter().map(|f| f.month).collect();
+        if as_of.is_some_and(|m| !months.contains(&m)) {
+            lacking.push(crate::sanitize::clean(&c.name));
+        }
         common = Some(match common {
             None => months,
             Some(x) => x.intersection(&months).copied().collect(),
         });
     }
     let m = match as_of {
+        Some(m) if !lacking.is_empty() => {
+            return Err(LoadError::Rules(format!(
+                "--as-of {m}: not every member of {:?} has financials for it ({} lacks it)",
+                crate::sanitize::clean(&group.name),
+                lacking.join(", ")
+            )));
+        }
         Some(m) => m,
         None => *common.unwrap_or_default().last().ok_or_else(|| {
             LoadError::Rules(format!(

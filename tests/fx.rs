@@ -41,6 +41,13 @@ fn cents(x: Decimal) -> Decimal {
     x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven)
 }
 
+/// Writes `text` to `name` in `dir`: its path.
+fn put(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
 /// Money as the JSON writes it: cents, two decimals always.
 fn money(x: Decimal) -> String {
     let mut v = cents(x);
@@ -503,6 +510,26 @@ async fn a_company_in_one_currency_has_no_fx() {
         &["import", "invoices", invoices.to_str().unwrap(), "--company", "Uno"],
     ));
     assert!(err.contains("invoice M-3: a rate other than 1"), "{err}");
+    // A rate of payment without a payment, a code that is none: named by row and column.
+    std::fs::write(
+        &invoices,
+        "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency,paid_fx_rate\n\
+         U-1,Buyer,2024-01-12,2024-02-12,1000.00,0,,USD,17.5\n\
+         U-2,Buyer,2024-01-12,2024-02-12,1000.00,0,,US$,\n",
+    )
+    .unwrap();
+    let err = refused(&katalis(
+        &url,
+        &["import", "invoices", invoices.to_str().unwrap(), "--company", "Uno"],
+    ));
+    assert!(
+        err.contains("row 2, column paid_fx_rate") && err.contains("no rate while paid_amount is 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 3, column currency") && err.contains("an ISO 4217 code"),
+        "{err}"
+    );
 }
 
 /// A CFDI in dollars keeps its `Moneda` and `TipoCambio`; its payment
@@ -706,11 +733,7 @@ async fn the_interface_shows_the_exposure_and_the_invoices_currency() {
 #[tokio::test]
 async fn the_rates_files_and_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_owned()
-    };
+    let write = |name: &str, text: &str| put(dir.path(), name, text);
     let banxico = write(
         "tipo-de-cambio.csv",
         "\"Banco de México\"\n\"Fecha de consulta: 04/12/2026\"\n\n\"Título\",\"FIX\"\n\"Fecha\",\"SF43718\"\n\
@@ -938,11 +961,7 @@ async fn a_group_consolidates_in_dollars_with_an_intercompany_invoice_eliminated
     let (from, to) = (d("2024-01-01"), d("2024-06-30"));
     let usd = published(&mut g, Decimal::new(17_0000, 4), from, to);
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_owned()
-    };
+    let write = |name: &str, text: &str| put(dir.path(), name, text);
     let mut rates_csv = String::from("date,base,quote,rate\n");
     let mut prices = String::from("commodity 1000.00 USD\ncommodity 1000.00 MXN\n");
     for (day, r) in &usd {
@@ -1192,11 +1211,7 @@ async fn a_group_opens_read_only_from_the_chooser() {
     use katalis::tui::keymap::Keymap;
     use katalis::tui::theme::Theme;
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_owned()
-    };
+    let write = |name: &str, text: &str| put(dir.path(), name, text);
     let mx = write(
         "mx.csv",
         "month,revenue,cogs,opex,cash_end\n2024-01,170000,0,0,1700000\n",
@@ -1284,11 +1299,7 @@ async fn dollar_cycles_the_presentation_currency() {
     use katalis::tui::keymap::Keymap;
     use katalis::tui::theme::Theme;
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_owned()
-    };
+    let write = |name: &str, text: &str| put(dir.path(), name, text);
     let fin = write(
         "fin.csv",
         "month,revenue,cogs,opex,cash_end\n2024-01,170000,68000,0,1700000\n",

@@ -103,9 +103,10 @@ pub struct Invoice {
     pub paid_amount: Decimal,
     pub paid_date: Option<NaiveDate>,
     /// Its own currency, when not the company's (`amount` and `paid_amount`
-    /// are then functional).
+    /// are then functional). Boxed: most invoices have none, and a million
+    /// of them stream through an import.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fx: Option<fx::InvoiceFx>,
+    pub fx: Option<Box<fx::InvoiceFx>>,
 }
 
 /// A validated file's rows.

@@ -1185,19 +1185,21 @@ pub fn plan(set: CfdiSet, prior: &[CfdiRecord], o: &Options) -> Result<CfdiData,
         }
         // In another currency: kept in it, with the CFDI's rates (pesos per
         // unit, so only for a company in pesos), booked before it is written.
-        let fx = (d.currency != currency).then(|| InvoiceFx {
-            currency: d.currency.clone(),
-            amount: inv.amount,
-            rate: d.rate.filter(|_| currency == "MXN"),
-            payments: if d.method == "PUE" {
-                vec![FxPayment {
-                    date: issue,
-                    amount: inv.amount,
-                    rate: d.rate.filter(|_| currency == "MXN"),
-                }]
-            } else {
-                inv.payments.clone()
-            },
+        let fx = (d.currency != currency).then(|| {
+            Box::new(InvoiceFx {
+                currency: d.currency.clone(),
+                amount: inv.amount,
+                rate: d.rate.filter(|_| currency == "MXN"),
+                payments: if d.method == "PUE" {
+                    vec![FxPayment {
+                        date: issue,
+                        amount: inv.amount,
+                        rate: d.rate.filter(|_| currency == "MXN"),
+                    }]
+                } else {
+                    inv.payments.clone()
+                },
+            })
         });
         let amount = inv.amount;
         if amount.scale() > 4 {

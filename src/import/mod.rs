@@ -1056,22 +1056,29 @@ impl Rows {
                         }
                     }
                 }
+                if let (Some(r), Some(p)) = (paid_rate, paid)
+                    && p.is_zero()
+                {
+                    cells.fail(c, "paid_fx_rate", &r.to_string(), "no rate while paid_amount is 0");
+                }
                 if let (Some(i), Some(d), Some(a), Some(p)) = (issue, due, amount, paid)
                     && cells.ok
                 {
-                    let fx = (!currency.is_empty()).then(|| crate::domain::fx::InvoiceFx {
-                        currency,
-                        amount: a,
-                        rate,
-                        payments: paid_date
-                            .filter(|_| p > zero)
-                            .map(|date| crate::domain::fx::FxPayment {
-                                date,
-                                amount: p,
-                                rate: paid_rate,
-                            })
-                            .into_iter()
-                            .collect(),
+                    let fx = (!currency.is_empty()).then(|| {
+                        Box::new(crate::domain::fx::InvoiceFx {
+                            currency,
+                            amount: a,
+                            rate,
+                            payments: paid_date
+                                .filter(|_| p > zero)
+                                .map(|date| crate::domain::fx::FxPayment {
+                                    date,
+                                    amount: p,
+                                    rate: paid_rate,
+                                })
+                                .into_iter()
+                                .collect(),
+                        })
                     });
                     rows.push(Invoice {
                         number,

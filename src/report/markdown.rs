@@ -45,22 +45,12 @@ pub fn to_markdown(company: &Company, s: &Snapshot, lang: Lang) -> String {
         t("report as of", "reporte al"),
         s.as_of
     );
-    if let Some(tr) = &s.translation
-        && let Some(r) = tr.months.get(&s.as_of)
+    if let Some(note) = s
+        .translation
+        .as_ref()
+        .and_then(|t| super::translation_note(t, s.as_of, lang))
     {
-        let _ = writeln!(
-            o,
-            "{}\n",
-            super::presentation_note(
-                &tr.from,
-                &tr.to,
-                &r.month.to_string(),
-                &r.average.normalize().to_string(),
-                &r.close.round_dp(6).normalize().to_string(),
-                &r.close_date.to_string(),
-                lang
-            )
-        );
+        let _ = writeln!(o, "{note}\n");
     }
 
     let h = &s.health;

@@ -53,6 +53,24 @@ pub fn presentation_json(t: &crate::finance::translate::Translation) -> Value {
     })
 }
 
+/// The sentence of a translation at month `m` (none when `m` has no rates).
+pub fn translation_note(
+    t: &crate::finance::translate::Translation,
+    m: crate::domain::Month,
+    lang: crate::locale::Lang,
+) -> Option<String> {
+    let r = t.months.get(&m)?;
+    Some(presentation_note(
+        &t.from,
+        &t.to,
+        &r.month.to_string(),
+        &r.average.normalize().to_string(),
+        &r.close.round_dp(6).normalize().to_string(),
+        &r.close_date.to_string(),
+        lang,
+    ))
+}
+
 /// The sentence every presented report carries: the currencies and the
 /// as-of month's rates.
 pub fn presentation_note(

@@ -288,7 +288,7 @@ macro_rules! fx_helpers {
                 }
             }
             for inv in invoices {
-                inv.fx = by_number.remove(&inv.number);
+                inv.fx = by_number.remove(&inv.number).map(Box::new);
             }
             Ok(())
         }

@@ -385,14 +385,9 @@ pub async fn load_in(
 ) -> Result<CompanyData, String> {
     let started = std::time::Instant::now();
     let id = company.id;
-    let mut books = crate::company::Books::read(store, company, as_of)
+    let books = crate::company::Books::read_in(store, company, as_of, to)
         .await
         .map_err(|e| e.to_string())?;
-    if let Some(to) = to.filter(|t| *t != books.company.currency) {
-        let rates = crate::finance::fx::Rates::new(store.fx_rates().await.map_err(|e| e.to_string())?);
-        let flows = store.receivable_flows(id).await.map_err(|e| e.to_string())?;
-        books = books.translated(to, &rates, &flows).map_err(|e| e.to_string())?;
-    }
     let m = books.as_of;
     let first_lines = line_page(String::new(), 0);
     let (

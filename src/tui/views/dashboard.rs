@@ -384,21 +384,12 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         },
     );
     // Presented in another currency: which, from which, at which rates.
-    if let Some(tr) = &s.translation
-        && let Some(r) = tr.months.get(&s.as_of)
+    if let Some(note) = s
+        .translation
+        .as_ref()
+        .and_then(|t| crate::report::translation_note(t, s.as_of, app.lang))
     {
-        lines.push(Line::from(Span::styled(
-            crate::report::presentation_note(
-                &tr.from,
-                &tr.to,
-                &r.month.to_string(),
-                &r.average.normalize().to_string(),
-                &r.close.round_dp(6).normalize().to_string(),
-                &r.close_date.to_string(),
-                app.lang,
-            ),
-            app.theme.accent,
-        )));
+        lines.push(Line::from(Span::styled(note, app.theme.accent)));
     }
     // Cash as the bank shows it, beside the books' month end.
     if let Some(b) = &s.cash_flow.bank_cash {
