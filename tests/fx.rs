@@ -41,6 +41,23 @@ fn cents(x: Decimal) -> Decimal {
     x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven)
 }
 
+/// Creates `company` in `currency` from the financials at `fin`.
+fn create(url: &str, company: &str, currency: &str, fin: &str) {
+    stdout_ok(&katalis(
+        url,
+        &[
+            "import",
+            "financials",
+            fin,
+            "--company",
+            company,
+            "--create",
+            "--currency",
+            currency,
+        ],
+    ));
+}
+
 /// Writes `text` to `name` in `dir`: its path.
 fn put(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
@@ -312,19 +329,7 @@ async fn gains_equal_hledger_on_every_store() {
 
     for s in common::stores().await {
         let url = s.url.as_str();
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                fin,
-                "--company",
-                "Dolar",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
+        create(url, "Dolar", "MXN", fin);
         // Without the rates, an invoice with no rate of its own is refused,
         // naming the invoice, the pair and the day; nothing is written.
         let err = refused(&katalis(url, &["import", "invoices", invoices, "--company", "Dolar"]));
@@ -431,19 +436,7 @@ async fn a_document_is_booked_at_the_rate_of_its_date() {
     std::fs::write(&fin, "month,revenue,cogs,opex,cash_end\n2024-01,1,1,1,1\n").unwrap();
     for s in common::stores().await {
         let url = s.url.as_str();
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                fin.to_str().unwrap(),
-                "--company",
-                "Dolar",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
+        create(url, "Dolar", "MXN", fin.to_str().unwrap());
         stdout_ok(&katalis(url, &["fx", "import", rates.to_str().unwrap()]));
         stdout_ok(&katalis(
             url,
@@ -478,19 +471,7 @@ async fn a_company_in_one_currency_has_no_fx() {
     let fin = dir.path().join("fin.csv");
     std::fs::write(&fin, "month,revenue,cogs,opex,cash_end\n2024-01,1,1,1,1\n").unwrap();
     let (_d, url) = common::fresh_sqlite();
-    stdout_ok(&katalis(
-        &url,
-        &[
-            "import",
-            "financials",
-            fin.to_str().unwrap(),
-            "--company",
-            "Uno",
-            "--create",
-            "--currency",
-            "MXN",
-        ],
-    ));
+    create(&url, "Uno", "MXN", fin.to_str().unwrap());
     stdout_ok(&katalis(
         &url,
         &["import", "invoices", invoices.to_str().unwrap(), "--company", "Uno"],
@@ -598,19 +579,7 @@ async fn cfdi_payments_keep_their_rates() {
     .unwrap();
     for s in common::stores().await {
         let url = s.url.as_str();
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                fin.to_str().unwrap(),
-                "--company",
-                "Tallo",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
+        create(url, "Tallo", "MXN", fin.to_str().unwrap());
         stdout_ok(&katalis(
             url,
             &[
@@ -680,19 +649,7 @@ async fn the_interface_shows_the_exposure_and_the_invoices_currency() {
     .unwrap();
     for s in common::stores().await {
         let url = s.url.as_str();
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                fin.to_str().unwrap(),
-                "--company",
-                "Fx",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
+        create(url, "Fx", "MXN", fin.to_str().unwrap());
         stdout_ok(&katalis(
             url,
             &["import", "invoices", invoices.to_str().unwrap(), "--company", "Fx"],
@@ -810,19 +767,7 @@ async fn the_rates_files_and_commands() {
             "2024-01-04",
         ];
         assert!(stdout_ok(&katalis(url, &day)).contains("manual"));
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                &fin,
-                "--company",
-                "Peso",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
+        create(url, "Peso", "MXN", &fin);
         let inv = write(
             "inv.csv",
             "number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency\nX-1,Buyer,2024-01-10,2024-02-10,110.00,0,,EUR\n",
@@ -879,19 +824,7 @@ async fn a_report_in_a_presentation_currency() {
     .unwrap();
     for s in common::stores().await {
         let url = s.url.as_str();
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                fin.to_str().unwrap(),
-                "--company",
-                "Peso",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
+        create(url, "Peso", "MXN", fin.to_str().unwrap());
         let plain = stdout_ok(&katalis(url, &["--company", "Peso", "report", "--format", "json"]));
         let same = stdout_ok(&katalis(
             url,
@@ -1062,32 +995,8 @@ async fn a_group_consolidates_in_dollars_with_an_intercompany_invoice_eliminated
     };
     for s in common::stores().await {
         let url = s.url.as_str();
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                &us_fin,
-                "--company",
-                "Acme Holding Inc",
-                "--create",
-                "--currency",
-                "USD",
-            ],
-        ));
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                &mx_fin,
-                "--company",
-                "Acme México",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
+        create(url, "Acme Holding Inc", "USD", &us_fin);
+        create(url, "Acme México", "MXN", &mx_fin);
         stdout_ok(&katalis(
             url,
             &["import", "invoices", &mx_inv, "--company", "Acme México"],
@@ -1220,32 +1129,8 @@ async fn a_group_opens_read_only_from_the_chooser() {
     let rates = write("r.csv", "date,base,quote,rate\n2024-01-02,USD,MXN,17.00\n");
     for s in common::stores().await {
         let url = s.url.as_str();
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                &mx,
-                "--company",
-                "Mx",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                &us,
-                "--company",
-                "Us",
-                "--create",
-                "--currency",
-                "USD",
-            ],
-        ));
+        create(url, "Mx", "MXN", &mx);
+        create(url, "Us", "USD", &us);
         stdout_ok(&katalis(url, &["fx", "import", &rates]));
         stdout_ok(&katalis(
             url,
@@ -1315,19 +1200,7 @@ async fn dollar_cycles_the_presentation_currency() {
     );
     for s in common::stores().await {
         let url = s.url.as_str();
-        stdout_ok(&katalis(
-            url,
-            &[
-                "import",
-                "financials",
-                &fin,
-                "--company",
-                "Mx",
-                "--create",
-                "--currency",
-                "MXN",
-            ],
-        ));
+        create(url, "Mx", "MXN", &fin);
         stdout_ok(&katalis(url, &["fx", "import", &rates]));
         stdout_ok(&katalis(url, &["import", "invoices", &inv, "--company", "Mx"]));
         let mut a = App::new(Lang::En, Theme::monochrome("t"), Keymap::default(), None);
