@@ -1106,6 +1106,17 @@ async fn a_group_consolidates_in_dollars_with_an_intercompany_invoice_eliminated
             md.contains("Acme México (MXN)") && md.contains("Translation difference"),
             "{md}"
         );
+        let html = stdout_ok(&katalis(url, &["group", "report", "Acme", "--format", "html"]));
+        assert!(
+            html.contains("<h2>The group</h2><p>Acme Holding Inc (USD) · Acme México (MXN)</p>"),
+            "{}",
+            s.name
+        );
+        assert!(
+            html.contains(&format!("<tr><td>2024-03</td><td>{}</td>", money(elim_march))),
+            "{}",
+            s.name
+        );
     }
 }
 

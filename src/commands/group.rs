@@ -84,7 +84,13 @@ pub async fn run(store: &AnyStore, cfg: &Config, cmd: &GroupCommand) -> Result<(
                 ReportFormat::Md => group_markdown(&figures, cfg.lang),
                 ReportFormat::Html => {
                     let books = group_books(&figures);
-                    super::report::board_pack(store, cfg, &books, &figures.snapshot, false).await?
+                    let pack = super::report::board_pack(store, cfg, &books, &figures.snapshot, false).await?;
+                    // The group's own section before the end.
+                    let section = crate::report::html::group_section(&group_json(&figures), cfg.lang);
+                    match pack.rfind("</body>") {
+                        Some(at) => format!("{}{section}{}", &pack[..at], &pack[at..]),
+                        None => pack + &section,
+                    }
                 }
             };
             match out {

@@ -66,6 +66,45 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A group's board pack section: its members, then each month's eliminations
+/// and translation difference (`group_json`'s keys).
+pub fn group_section(report: &Value, lang: crate::locale::Lang) -> String {
+    let t = |en, es| lang.pick(en, es);
+    let text = |v: &Value| v.as_str().map(esc).unwrap_or_default();
+    let members: Vec<String> = report["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| format!("{} ({})", text(&m["name"]), text(&m["currency"])))
+        .collect();
+    let mut o = format!(
+        "<section class=\"page-break\"><h2>{}</h2><p>{}</p><p>{}</p><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t("The group", "El grupo"),
+        members.join(" · "),
+        t(
+            "Each member's flows at its month's average rate, balances at the month-end rate; what members invoiced one another removed from revenue and costs.",
+            "Los flujos de cada empresa al tipo de cambio promedio del mes, los saldos al del cierre; lo que se facturaron entre sí, fuera de ingresos y costos."
+        ),
+        t("Month", "Mes"),
+        t("Eliminated", "Eliminado"),
+        t("Translation difference", "Diferencia por conversión"),
+    );
+    let diffs = report["translation_difference"].as_array().cloned().unwrap_or_default();
+    for e in report["eliminations"].as_array().into_iter().flatten() {
+        let diff = diffs
+            .iter()
+            .find(|d| d["month"] == e["month"])
+            .map_or("—".to_owned(), |d| text(&d["amount"]));
+        o.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{diff}</td></tr>",
+            text(&e["month"]),
+            text(&e["amount"])
+        ));
+    }
+    o.push_str("</table></section>\n");
+    o
+}
+
 fn dec(v: &Value) -> Option<Decimal> {
     match v {
         Value::String(s) => s.parse().ok(),
