@@ -605,6 +605,30 @@ async fn cfdi_payments_keep_their_rates() {
         let report = common::report_json(url, "Tallo");
         assert_eq!(report["collections"]["ar_total"], "0.00", "{}", s.name);
     }
+    // A currency that is no ISO code (here with an escape) is refused, named.
+    let bad = tempfile::tempdir().unwrap();
+    let xml = invoice("9", "00000000-0000-4000-8000-000000000009", "2025-01-10")
+        .replace("Moneda=\"USD\"", "Moneda=\"U\u{1b}S\"");
+    std::fs::write(bad.path().join("I-9.xml"), xml).unwrap();
+    let (_d, url) = common::fresh_sqlite();
+    create(&url, "Tallo", "MXN", fin.to_str().unwrap());
+    let err = refused(&katalis(
+        &url,
+        &[
+            "import",
+            "cfdi",
+            bad.path().to_str().unwrap(),
+            "--company",
+            "Tallo",
+            "--rfc",
+            "TLA010101AB1",
+        ],
+    ));
+    assert!(
+        err.contains("cfdi:Comprobante/@Moneda") && err.contains("ISO 4217"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "{err:?}");
 }
 
 fn exposure_of(url: &str, company: &str, month: &str) -> serde_json::Value {

@@ -760,7 +760,16 @@ fn read_doc(file: &str, text: &str, p: &mut Problems) -> Option<Doc> {
                                 Some(t) => doc.total = t,
                                 None => p.add(&file, "cfdi:Comprobante/@Total", Some(&total), "a decimal amount ≥ 0"),
                             }
-                            doc.currency = get("Moneda").to_ascii_uppercase();
+                            doc.currency = get("Moneda").trim().to_ascii_uppercase();
+                            // An ISO 4217 code (XXX: no currency, as payments say).
+                            if !(doc.currency.len() == 3 && doc.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+                                p.add(
+                                    &file,
+                                    "cfdi:Comprobante/@Moneda",
+                                    Some(&doc.currency),
+                                    "an ISO 4217 currency code such as MXN or USD",
+                                );
+                            }
                             doc.rate = positive(p, &file, "cfdi:Comprobante/@TipoCambio", &get("TipoCambio"));
                             doc.method = get("MetodoPago").to_ascii_uppercase();
                             doc.terms = get("CondicionesDePago");

@@ -221,7 +221,7 @@ pub fn render(app: &App, d: &CompanyData, area: Rect, buf: &mut Buffer) {
         ];
         if foreign {
             let own = crate::finance::fx::open_in_currency(inv, day)
-                .map(|(c, v)| format!("{c} {}", tf.num(Some(v), 2)))
+                .map(|(c, v)| format!("{} {}", clean(c), tf.num(Some(v), 2)))
                 .unwrap_or_default();
             cells.push(right(own, th.muted));
         }

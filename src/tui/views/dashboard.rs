@@ -602,7 +602,7 @@ fn fx_card(
     ])];
     for c in &e.currencies {
         lines.push(Line::from(Span::styled(
-            format!("{} {}", c.currency, f.compact(c.open)),
+            format!("{} {}", crate::sanitize::clean(&c.currency), f.compact(c.open)),
             app.theme.base,
         )));
     }
