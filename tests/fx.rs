@@ -452,6 +452,20 @@ async fn a_document_is_booked_at_the_rate_of_its_date() {
         assert_eq!(usd["rate_date"], "2024-01-12");
         // The rate of January's end, not of today.
         assert_eq!(usd["unrealised"], "0.00");
+        // Imported again in pesos, an invoice drops its dollar side.
+        let again = put(
+            dir.path(),
+            "again.csv",
+            "number,customer,issue_date,due_date,amount,paid_amount,paid_date\nU-1,Buyer,2024-01-12,2024-02-12,17100.00,0,\n",
+        );
+        stdout_ok(&katalis(url, &["import", "invoices", &again, "--company", "Dolar"]));
+        let usd = &common::report_json(url, "Dolar")["fx"]["currencies"][0];
+        assert_eq!(
+            (&usd["open"], &usd["booked"]),
+            (&"10.01".into(), &"171.17".into()),
+            "{}",
+            s.name
+        );
     }
 }
 

@@ -29,11 +29,6 @@ impl FxBook {
             })
         })
     }
-
-    /// Whether rows written must be told to `write_invoice_fx`.
-    pub fn keeps(&self, inv: &Invoice) -> bool {
-        self.has_fx || inv.fx.is_some()
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -176,16 +171,8 @@ macro_rules! fx_helpers {
         async fn write_invoice_fx(conn: &mut $conn, company: i64, rows: &[Invoice], has_fx: bool) -> StoreResult<()> {
             use $crate::store::sql::{Exact, Money};
             if has_fx {
-                for chunk in rows.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::new("DELETE FROM invoice_fx WHERE company_id = ");
-                    q.push_bind(company).push(" AND number IN (");
-                    let mut list = q.separated(", ");
-                    for r in chunk {
-                        list.push_bind(&r.number);
-                    }
-                    q.push(")");
-                    q.build().execute(&mut *conn).await?;
-                }
+                let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
+                Self::drop_invoice_fx(conn, company, &numbers).await?;
             }
             for inv in rows {
                 let Some(fx) = &inv.fx else { continue };
@@ -214,6 +201,22 @@ macro_rules! fx_helpers {
                     .execute(&mut *conn)
                     .await?;
                 }
+            }
+            Ok(())
+        }
+
+        /// Drops the currency side of invoices `numbers` (written again in the
+        /// company's currency, or about to be written in another).
+        async fn drop_invoice_fx(conn: &mut $conn, company: i64, numbers: &[&str]) -> StoreResult<()> {
+            for chunk in numbers.chunks(500) {
+                let mut q = sqlx::QueryBuilder::new("DELETE FROM invoice_fx WHERE company_id = ");
+                q.push_bind(company).push(" AND number IN (");
+                let mut list = q.separated(", ");
+                for n in chunk {
+                    list.push_bind(*n);
+                }
+                q.push(")");
+                q.build().execute(&mut *conn).await?;
             }
             Ok(())
         }

@@ -677,20 +677,28 @@ super::sql::backend!(
                     let spec = &pg_copy::INVOICES;
                     let mut builder = Self::summary_builder(&mut tx, id).await?;
                     let fx = Self::fx_book(&mut tx, &company).await?;
-                    // The rows whose currency side is written once the COPY is done.
-                    let mut kept: Vec<Invoice> = Vec::new();
+                    // The currency side is written once the COPY is done: the
+                    // foreign rows whole, of the others (when the company holds
+                    // foreign invoices) only the numbers whose side goes.
+                    let mut foreign: Vec<Invoice> = Vec::new();
+                    let mut plain: Vec<String> = Vec::new();
                     let mut prepare = |rows: &[Invoice]| {
                         let booked = fx.book(rows)?;
                         let written = booked.as_deref().unwrap_or(rows);
                         if let Some(b) = builder.as_mut() {
                             written.iter().for_each(|r| b.add(r));
                         }
-                        kept.extend(written.iter().filter(|r| fx.keeps(r)).cloned());
+                        foreign.extend(written.iter().filter(|r| r.fx.is_some()).cloned());
+                        if fx.has_fx {
+                            plain.extend(written.iter().filter(|r| r.fx.is_none()).map(|r| r.number.clone()));
+                        }
                         Ok(booked)
                     };
                     let n =
                         pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices, &mut prepare).await?;
-                    Self::write_invoice_fx(&mut tx, id, &kept, fx.has_fx).await?;
+                    let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
+                    Self::drop_invoice_fx(&mut tx, id, &plain).await?;
+                    Self::write_invoice_fx(&mut tx, id, &foreign, fx.has_fx).await?;
                     Self::summaries_after_invoices(&mut tx, id, builder).await?;
                     (n, spec)
                 }
