@@ -1347,3 +1347,32 @@ async fn journal_price_directives_are_imported_as_rates() {
         );
     }
 }
+
+/// The rates are read only once a row needs them: an invoice in another
+/// currency after the first chunk of a long file (10,000 rows) is booked as
+/// one at its top is.
+#[tokio::test]
+async fn a_foreign_invoice_past_the_first_chunk_is_booked() {
+    let dir = tempfile::tempdir().unwrap();
+    let fin = put(
+        dir.path(),
+        "fin.csv",
+        "month,revenue,cogs,opex,cash_end\n2024-01,1,1,1,1\n",
+    );
+    let rates = put(dir.path(), "r.csv", "date,base,quote,rate\n2024-01-02,USD,MXN,17.00\n");
+    let mut csv = String::from("number,customer,issue_date,due_date,amount,paid_amount,paid_date,currency\n");
+    for i in 0..12_000 {
+        writeln!(csv, "M-{i:05},Local,2024-01-10,2024-02-10,10.00,0,,").unwrap();
+    }
+    csv.push_str("U-1,Buyer,2024-01-10,2024-02-10,100.00,0,,USD\n");
+    let invoices = put(dir.path(), "inv.csv", &csv);
+    for s in common::stores().await {
+        let url = s.url.as_str();
+        create(url, "Largo", "MXN", &fin);
+        stdout_ok(&katalis(url, &["fx", "import", &rates]));
+        stdout_ok(&katalis(url, &["import", "invoices", &invoices, "--company", "Largo"]));
+        let r = common::report_json(url, "Largo");
+        assert_eq!(r["collections"]["ar_total"], "121700.00", "{}", s.name);
+        assert_eq!(r["fx"]["currencies"][0]["booked"], "1700.00", "{}", s.name);
+    }
+}

@@ -13,7 +13,9 @@ use crate::finance::fx::{Rates, book_rows};
 /// What a write of invoices books them with.
 pub(crate) struct FxBook {
     pub functional: String,
-    pub rates: Rates,
+    /// Read only once a row in another currency needs them (a store may
+    /// hold the ECB's whole history: not read for every import).
+    pub rates: Option<Rates>,
     /// The company holds invoices in another currency already (then a row
     /// written without one drops what it had).
     pub has_fx: bool,
@@ -22,7 +24,15 @@ pub(crate) struct FxBook {
 impl FxBook {
     /// `rows` booked, or `None` when none is in another currency.
     pub fn book(&self, rows: &[Invoice]) -> super::StoreResult<Option<Vec<Invoice>>> {
-        book_rows(rows, &self.functional, &self.rates).map_err(|e| {
+        if rows.iter().all(|r| r.fx.is_none()) {
+            return Ok(None);
+        }
+        let Some(rates) = &self.rates else {
+            return Err(super::StoreError::Aborted(
+                "invoices in another currency reached the store before its rates were read".to_owned(),
+            ));
+        };
+        book_rows(rows, &self.functional, rates).map_err(|e| {
             super::StoreError::Book(crate::finance::fx::BookError {
                 number: crate::sanitize::clean(&e.number),
                 why: e.why,
@@ -155,14 +165,36 @@ macro_rules! fx_helpers {
             )
         }
 
-        /// What invoices written into `company` are booked with.
-        async fn fx_book(conn: &mut $conn, company: &Company) -> StoreResult<$crate::store::fx::FxBook> {
-            let has_fx = Self::fx_book_has(conn, company.id).await?;
-            Ok($crate::store::fx::FxBook {
+        /// What invoices written into `company` are booked with; the rates
+        /// read now when `rows` (the first rows, or `None`: every row to come,
+        /// unseen) may need them, else left for [`Self::fx_rates_for`].
+        async fn fx_book(
+            conn: &mut $conn,
+            company: &Company,
+            rows: Option<&[Invoice]>,
+        ) -> StoreResult<$crate::store::fx::FxBook> {
+            let mut book = $crate::store::fx::FxBook {
                 functional: company.currency.clone(),
-                rates: $crate::finance::fx::Rates::new(Self::load_rates(conn).await?),
-                has_fx,
-            })
+                rates: None,
+                has_fx: Self::fx_book_has(conn, company.id).await?,
+            };
+            match rows {
+                None => book.rates = Some($crate::finance::fx::Rates::new(Self::load_rates(conn).await?)),
+                Some(rows) => Self::fx_rates_for(conn, &mut book, rows).await?,
+            }
+            Ok(book)
+        }
+
+        /// Reads the rates into `book` the first time `rows` hold one in another currency.
+        async fn fx_rates_for(
+            conn: &mut $conn,
+            book: &mut $crate::store::fx::FxBook,
+            rows: &[Invoice],
+        ) -> StoreResult<()> {
+            if book.rates.is_none() && rows.iter().any(|r| r.fx.is_some()) {
+                book.rates = Some($crate::finance::fx::Rates::new(Self::load_rates(conn).await?));
+            }
+            Ok(())
         }
 
         /// Keeps the currency side of booked rows just written to `invoices`:

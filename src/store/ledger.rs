@@ -342,7 +342,7 @@ macro_rules! ledger_store {
                 ImportBatch::Financials(rows) => Self::write_financials(&mut tx, company.id, rows).await?,
                 ImportBatch::Products(rows) => Self::write_products(&mut tx, company.id, rows).await?,
                 ImportBatch::Invoices(rows) => {
-                    let fx = Self::fx_book(&mut tx, &company).await?;
+                    let fx = Self::fx_book(&mut tx, &company, Some(rows)).await?;
                     let booked = fx.book(rows)?;
                     let rows = booked.as_deref().unwrap_or(rows);
                     let mut builder = Self::summary_builder(&mut tx, company.id).await?;
@@ -426,7 +426,7 @@ macro_rules! ledger_store {
                 q.build().execute(&mut *tx).await?;
             }
             Self::insert_cfdi(&mut tx, company.id, &w.records).await?;
-            let fx = Self::fx_book(&mut tx, &company).await?;
+            let fx = Self::fx_book(&mut tx, &company, Some(&w.invoices)).await?;
             let booked = fx.book(&w.invoices)?;
             let invoices = booked.as_deref().unwrap_or(&w.invoices);
             Self::write_invoices(&mut tx, company.id, invoices).await?;

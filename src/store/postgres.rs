@@ -676,7 +676,8 @@ super::sql::backend!(
                 Some(Feed::Rows(ImportBatch::Invoices(r))) => {
                     let spec = &pg_copy::INVOICES;
                     let mut builder = Self::summary_builder(&mut tx, id).await?;
-                    let fx = Self::fx_book(&mut tx, &company).await?;
+                    // Rows are booked inside the COPY, where nothing else can be read.
+                    let fx = Self::fx_book(&mut tx, &company, None).await?;
                     // The currency side is written once the COPY is done: the
                     // foreign rows whole, of the others (when the company holds
                     // foreign invoices) only the numbers whose side goes.

@@ -334,12 +334,15 @@ super::sql::backend!(
                     }
                     Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
                         let fx = match fx {
-                            Some(ref f) => f,
+                            Some(ref mut f) => {
+                                Self::fx_rates_for(&mut tx, f, &rows).await?;
+                                f
+                            }
                             None => {
                                 let builder = Self::summary_builder(&mut tx, company.id).await?;
                                 reducer = builder.map(super::summaries::Reducer::start);
                                 invoices = true;
-                                fx.insert(Self::fx_book(&mut tx, &company).await?)
+                                fx.insert(Self::fx_book(&mut tx, &company, Some(&rows)).await?)
                             }
                         };
                         let booked = fx.book(&rows)?;
