@@ -454,7 +454,9 @@ pub fn parse_reader_keys(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .trim(csv::Trim::All)
+        // Fields are trimmed where they are read (`Cells::raw`): trimming
+        // the whole record copies it, for every row.
+        .trim(csv::Trim::Headers)
         .from_reader(tracked);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
@@ -494,7 +496,7 @@ pub fn parse_reader_keys(
             }
         }
         let line = lines.line_of(record.position().map_or(0, |p| p.byte()));
-        if record.iter().all(|f| f.is_empty()) {
+        if record.iter().all(|f| f.trim().is_empty()) {
             continue; // blank lines, as spreadsheets leave at the end
         }
         if record.len() != headers.len() {
@@ -607,14 +609,14 @@ impl LineTracker {
     /// line breaks the parser left at its start, are counted.
     fn line_of(&self, pos: u64) -> u64 {
         let mut w = self.window.borrow_mut();
-        while w.base < pos {
-            match w.bytes.pop_front() {
-                Some(b'\n') => w.line += 1,
-                Some(_) => {}
-                None => break,
-            }
-            w.base += 1;
-        }
+        let k = usize::try_from(pos.saturating_sub(w.base)).map_or(w.bytes.len(), |k| k.min(w.bytes.len()));
+        let (front, back) = w.bytes.as_slices();
+        let (front, back) = (&front[..k.min(front.len())], &back[..k - k.min(front.len())]);
+        let newlines = |s: &[u8]| s.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lines = newlines(front) + newlines(back);
+        w.bytes.drain(..k);
+        w.line += lines;
+        w.base += k as u64;
         while let Some(&b) = w.bytes.front()
             && (b == b'\r' || b == b'\n')
         {
@@ -824,7 +826,7 @@ impl<'a> Cells<'a> {
             .iter()
             .find(|(k, _)| *k == col)
             .and_then(|(_, i)| record.get(*i))
-            .unwrap_or("")
+            .map_or("", str::trim)
     }
 
     fn fail(&mut self, c: &mut Collector, col: &str, value: &str, expected: impl Into<String>) {

@@ -6,9 +6,9 @@ use super::sql::BankWrite;
 use super::{Feed, FeedRx, ImportBatch, StoreError, StoreResult};
 use crate::domain::{Invoice, MonthlyFinancials, Product};
 use rust_decimal::Decimal;
-use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgArgumentBuffer, PgConnection};
 
-/// Bytes of CSV buffered before each COPY send.
+/// Bytes buffered before each COPY send.
 const COPY_BUFFER: usize = 1 << 20;
 
 /// A key the table (or the staging table) already holds, named: the file
@@ -42,61 +42,102 @@ pub(super) fn check_money(d: Decimal) -> StoreResult<Decimal> {
     super::sql::to_units(d).map(|_| d)
 }
 
-/// One CSV line of a COPY, written straight into the send buffer: text always
-/// quoted (so an empty text is '' and not NULL), NULL as an empty field.
+/// The send buffer of a binary COPY: each value in the server's own binary
+/// form, written by sqlx's encoders, so the server parses no text (numbers and
+/// dates in text cost the server more than the rest of the load).
+pub(super) struct CopyBuf(PgArgumentBuffer);
+
+/// A binary COPY's signature, flags and header extension.
+const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+impl CopyBuf {
+    fn new() -> Self {
+        let mut b = PgArgumentBuffer::default();
+        b.reserve(COPY_BUFFER + 4096);
+        b.extend_from_slice(BINARY_HEADER);
+        CopyBuf(b)
+    }
+
+    /// The bytes so far, leaving the buffer empty (with its capacity).
+    fn take(&mut self) -> Vec<u8> {
+        std::mem::replace(&mut *self.0, Vec::with_capacity(COPY_BUFFER + 4096))
+    }
+
+    /// The end of the data.
+    fn trailer(&mut self) {
+        self.0.extend_from_slice(&(-1i16).to_be_bytes());
+    }
+
+    /// A tuple, its values written by `f`; the field count is set after.
+    fn row<E>(&mut self, f: impl FnOnce(&mut CopyRow<'_>) -> Result<(), E>) -> Result<(), E> {
+        let at = self.0.len();
+        self.0.extend_from_slice(&[0, 0]);
+        let mut row = CopyRow {
+            buf: &mut self.0,
+            fields: 0,
+        };
+        let r = f(&mut row);
+        let fields = row.fields;
+        if r.is_err() {
+            self.0.truncate(at);
+        } else {
+            self.0[at..at + 2].copy_from_slice(&fields.to_be_bytes());
+        }
+        r
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// One tuple of a binary COPY: each value its length and its bytes, NULL as -1.
 pub(super) struct CopyRow<'a> {
-    buf: &'a mut Vec<u8>,
-    first: bool,
+    buf: &'a mut PgArgumentBuffer,
+    fields: i16,
 }
 
 impl CopyRow<'_> {
-    fn sep(&mut self) {
-        if !self.first {
-            self.buf.push(b',');
-        }
-        self.first = false;
-    }
-
-    fn text(&mut self, s: &str) {
-        self.sep();
-        self.buf.push(b'"');
-        for b in s.bytes() {
-            if b == b'"' {
-                self.buf.push(b'"');
-            }
-            self.buf.push(b);
-        }
-        self.buf.push(b'"');
-    }
-
-    fn money(&mut self, d: Option<Decimal>) -> StoreResult<()> {
-        self.sep();
-        if let Some(d) = d {
-            use std::io::Write;
-            let _ = write!(self.buf, "{}", check_money(d)?);
-        }
+    fn value<'q, T: sqlx::Encode<'q, sqlx::Postgres>>(&mut self, v: &T) -> StoreResult<()> {
+        self.fields += 1;
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&[0; 4]);
+        let written = v
+            .encode_by_ref(self.buf)
+            .map_err(|e| StoreError::Aborted(format!("a value the store cannot hold: {e}")))?;
+        let len = match written {
+            sqlx::encode::IsNull::No => i32::try_from(self.buf.len() - at - 4)
+                .map_err(|_| StoreError::Aborted("a value too long for the store".into()))?,
+            sqlx::encode::IsNull::Yes => -1,
+        };
+        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
         Ok(())
     }
 
-    fn int(&mut self, v: Option<i64>) {
-        self.sep();
-        if let Some(v) = v {
-            use std::io::Write;
-            let _ = write!(self.buf, "{v}");
-        }
+    fn text(&mut self, s: &str) -> StoreResult<()> {
+        self.value(&s)
     }
 
-    fn date(&mut self, d: Option<chrono::NaiveDate>) {
-        self.sep();
-        if let Some(d) = d {
-            let mut b = [0u8; 10];
-            self.buf.extend_from_slice(super::iso_date(d, &mut b));
-        }
+    fn money(&mut self, d: Option<Decimal>) -> StoreResult<()> {
+        let d = d.map(check_money).transpose()?;
+        self.value(&d)
+    }
+
+    fn int(&mut self, v: Option<i64>) -> StoreResult<()> {
+        self.value(&v)
+    }
+
+    fn date(&mut self, d: Option<chrono::NaiveDate>) -> StoreResult<()> {
+        self.value(&d)
+    }
+
+    fn bytes(&mut self, b: &[u8]) -> StoreResult<()> {
+        self.value(&b)
     }
 }
 
-/// The statements of one table's bulk load.
-pub(super) struct CopySpec {
+/// The statements of one table's bulk load, and how a row is written.
+pub(super) struct CopySpec<T> {
     /// Whether the company already has rows (then the load merges).
     exists: &'static str,
     /// COPY straight into the table, company id first.
@@ -107,22 +148,29 @@ pub(super) struct CopySpec {
     merge: &'static str,
     /// Refreshes the planner's statistics after a large load.
     pub analyze: &'static str,
+    /// Whether the table checks its rows' company by a statement trigger
+    /// over the statement's new rows (which a direct load by a superuser
+    /// does itself, see [`copy_feed`]).
+    company_trigger: bool,
+    encode: fn(&T, &mut CopyRow<'_>) -> StoreResult<()>,
 }
 
 /// Rows from which a load refreshes the table's statistics: without them the
 /// first reports after a big import scan without parallel workers.
 pub(super) const ANALYZE_FROM_ROWS: usize = 10_000;
 
-pub(super) const FINANCIALS: CopySpec = CopySpec {
+pub(super) const FINANCIALS: CopySpec<MonthlyFinancials> = CopySpec {
+    encode: financials,
     analyze: "ANALYZE financials",
+    company_trigger: false,
     exists: "SELECT EXISTS (SELECT 1 FROM financials WHERE company_id = $1)",
     direct: "COPY financials (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, \
-        financing, cash_end, customers_new, customers_churned, customers_end) FROM STDIN WITH (FORMAT csv)",
+        financing, cash_end, customers_new, customers_churned, customers_end) FROM STDIN WITH (FORMAT binary)",
     create_stage: "CREATE TEMP TABLE katalis_stage (month CHAR(7) PRIMARY KEY, revenue NUMERIC(18,4), cogs NUMERIC(18,4), \
         opex NUMERIC(18,4), sales_marketing NUMERIC(18,4), depreciation NUMERIC(18,4), \
         other_income NUMERIC(18,4), financing NUMERIC(18,4), cash_end NUMERIC(18,4), customers_new BIGINT, \
         customers_churned BIGINT, customers_end BIGINT) ON COMMIT DROP",
-    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT csv)",
+    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT binary)",
     merge: "INSERT INTO financials AS f (company_id, month, revenue, cogs, opex, sales_marketing, depreciation, \
         other_income, financing, cash_end, customers_new, customers_churned, customers_end) \
         SELECT $1, month, revenue, cogs, opex, sales_marketing, depreciation, other_income, financing, \
@@ -139,14 +187,16 @@ pub(super) const FINANCIALS: CopySpec = CopySpec {
         excluded.customers_churned, excluded.customers_end)",
 };
 
-pub(super) const PRODUCTS: CopySpec = CopySpec {
+pub(super) const PRODUCTS: CopySpec<Product> = CopySpec {
+    encode: products,
     analyze: "ANALYZE products",
+    company_trigger: false,
     exists: "SELECT EXISTS (SELECT 1 FROM products WHERE company_id = $1)",
     direct: "COPY products (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
-        FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
+        FROM STDIN WITH (FORMAT binary)",
     create_stage: "CREATE TEMP TABLE katalis_stage (sku TEXT PRIMARY KEY, name TEXT, unit_price NUMERIC(18,4), \
         unit_cost NUMERIC(18,4), monthly_units NUMERIC(18,4), fixed_costs NUMERIC(18,4)) ON COMMIT DROP",
-    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (sku, name))",
+    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT binary)",
     merge: "INSERT INTO products AS p (company_id, sku, name, unit_price, unit_cost, monthly_units, fixed_costs) \
         SELECT $1, sku, name, unit_price, unit_cost, monthly_units, fixed_costs FROM katalis_stage \
         ON CONFLICT (company_id, sku) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, \
@@ -156,14 +206,16 @@ pub(super) const PRODUCTS: CopySpec = CopySpec {
         (excluded.name, excluded.unit_price, excluded.unit_cost, excluded.monthly_units, excluded.fixed_costs)",
 };
 
-pub(super) const INVOICES: CopySpec = CopySpec {
+pub(super) const INVOICES: CopySpec<Invoice> = CopySpec {
+    encode: invoices,
     analyze: "ANALYZE invoices",
+    company_trigger: true,
     exists: "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)",
     direct: "COPY invoices (company_id, number, customer, issue_date, due_date, amount, paid_amount, paid_date) \
-        FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
+        FROM STDIN WITH (FORMAT binary)",
     create_stage: "CREATE TEMP TABLE katalis_stage (number TEXT PRIMARY KEY, customer TEXT, issue_date DATE, due_date DATE, \
         amount NUMERIC(18,4), paid_amount NUMERIC(18,4), paid_date DATE) ON COMMIT DROP",
-    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (number, customer))",
+    copy: "COPY katalis_stage FROM STDIN WITH (FORMAT binary)",
     merge: "INSERT INTO invoices AS i (company_id, number, customer, issue_date, due_date, amount, paid_amount, \
         paid_date) SELECT $1, number, customer, issue_date, due_date, amount, paid_amount, paid_date \
         FROM katalis_stage \
@@ -176,8 +228,8 @@ pub(super) const INVOICES: CopySpec = CopySpec {
         excluded.paid_date)",
 };
 
-pub(super) fn financials(r: &MonthlyFinancials, e: &mut CopyRow<'_>) -> StoreResult<()> {
-    e.text(&r.month.to_string());
+fn financials(r: &MonthlyFinancials, e: &mut CopyRow<'_>) -> StoreResult<()> {
+    e.text(&r.month.to_string())?;
     for v in [r.revenue, r.cogs, r.opex] {
         e.money(Some(v))?;
     }
@@ -186,29 +238,28 @@ pub(super) fn financials(r: &MonthlyFinancials, e: &mut CopyRow<'_>) -> StoreRes
     }
     e.money(Some(r.cash_end))?;
     for v in [r.customers_new, r.customers_churned, r.customers_end] {
-        e.int(v);
+        e.int(v)?;
     }
     Ok(())
 }
 
-pub(super) fn products(p: &Product, e: &mut CopyRow<'_>) -> StoreResult<()> {
-    e.text(&p.sku);
-    e.text(&p.name);
+fn products(p: &Product, e: &mut CopyRow<'_>) -> StoreResult<()> {
+    e.text(&p.sku)?;
+    e.text(&p.name)?;
     for v in [p.unit_price, p.unit_cost, p.monthly_units, p.fixed_costs] {
         e.money(Some(v))?;
     }
     Ok(())
 }
 
-pub(super) fn invoices(i: &Invoice, e: &mut CopyRow<'_>) -> StoreResult<()> {
-    e.text(&i.number);
-    e.text(&i.customer);
-    e.date(Some(i.issue_date));
-    e.date(Some(i.due_date));
+fn invoices(i: &Invoice, e: &mut CopyRow<'_>) -> StoreResult<()> {
+    e.text(&i.number)?;
+    e.text(&i.customer)?;
+    e.date(Some(i.issue_date))?;
+    e.date(Some(i.due_date))?;
     e.money(Some(i.amount))?;
     e.money(Some(i.paid_amount))?;
-    e.date(i.paid_date);
-    Ok(())
+    e.date(i.paid_date)
 }
 
 /// The rows of type `T` in a batch of a streamed import.
@@ -253,30 +304,57 @@ pub(super) type Prepare<'a, T> = dyn FnMut(&[T]) -> StoreResult<Option<Vec<T>>> 
 /// (a feed that closes without `End` aborts the COPY and fails). `prepare`
 /// sees each batch first and may hand back the rows to write instead (the
 /// invoices booked in the company's currency); its error aborts the COPY.
+///
+/// A direct load that turned triggers off (see below) turns them on again
+/// after the COPY, unless `held` is given: then it is set, and the caller,
+/// which writes only rows of this company next, calls [`triggers_on`].
 pub(super) async fn copy_feed<T: FromBatch>(
     tx: &mut PgConnection,
-    spec: &CopySpec,
+    spec: &CopySpec<T>,
     company: i64,
     first: &[T],
     mut feed: Option<&mut FeedRx>,
-    encode: fn(&T, &mut CopyRow<'_>) -> StoreResult<()>,
     prepare: &mut Prepare<'_, T>,
+    held: Option<&mut bool>,
 ) -> StoreResult<usize> {
     // COPY straight into a table is for a company's first load by a role that
     // row-level security does not apply to (COPY FROM refuses tables with
     // policies otherwise); every other load goes through the staging table.
-    let fresh = bypasses_row_security(tx).await?
+    let role = role(tx).await?;
+    let fresh = role.bypasses_rls
         && !sqlx::query_scalar::<_, bool>(spec.exists)
             .bind(company)
             .fetch_one(&mut *tx)
             .await?;
+    // The invoices' company trigger keeps every new row of the statement to
+    // look their companies up at its end: a third of a million-row load. A
+    // direct load names one company, so a superuser's (who may set the
+    // replication role) locks that company's row against deletion until
+    // commit instead, and the load runs with triggers off: checks, unique
+    // keys and the unpaid index still hold; foreign keys and the company
+    // triggers are what the lock and the single company stand for.
+    let own_check = fresh && spec.company_trigger && role.superuser;
+    if own_check {
+        let locked: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE id = $1 FOR KEY SHARE")
+            .bind(company)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if locked.is_none() {
+            return Err(StoreError::Conflict(format!(
+                "the company (id {company}) was deleted meanwhile; nothing was imported"
+            )));
+        }
+        sqlx::query("SET LOCAL session_replication_role = replica")
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut copy_in = if fresh {
         tx.copy_in_raw(spec.direct).await?
     } else {
         sqlx::query(spec.create_stage).execute(&mut *tx).await?;
         tx.copy_in_raw(spec.copy).await?
     };
-    let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
+    let mut buf = CopyBuf::new();
     let mut pending: Option<Vec<T>> = None;
     let mut count = 0;
     loop {
@@ -293,24 +371,19 @@ pub(super) async fn copy_feed<T: FromBatch>(
             }
         };
         for row in replaced.as_deref().unwrap_or(rows) {
-            let mut enc = CopyRow {
-                buf: &mut buf,
-                first: true,
-            };
-            if fresh {
-                enc.int(Some(company));
-            }
-            if let Err(e) = encode(row, &mut enc) {
+            let written = buf.row(|enc| {
+                if fresh {
+                    enc.int(Some(company))?;
+                }
+                (spec.encode)(row, enc)
+            });
+            if let Err(e) = written {
                 // Ended here, so the connection goes back to the pool clean.
                 copy_in.abort("a value the store cannot hold").await?;
                 return Err(e);
             }
-            buf.push(b'\n');
             if buf.len() >= COPY_BUFFER {
-                copy_in
-                    .send(std::mem::replace(&mut buf, Vec::with_capacity(COPY_BUFFER + 4096)))
-                    .await
-                    .map_err(repeated)?;
+                copy_in.send(buf.take()).await.map_err(repeated)?;
             }
         }
         let Some(rx) = feed.as_deref_mut() else { break };
@@ -326,15 +399,29 @@ pub(super) async fn copy_feed<T: FromBatch>(
             }
         }
     }
-    if !buf.is_empty() {
-        copy_in.send(buf).await.map_err(repeated)?;
-    }
+    buf.trailer();
+    copy_in.send(buf.take()).await.map_err(repeated)?;
     copy_in.finish().await.map_err(repeated)?;
+    match held {
+        Some(flag) => *flag = own_check,
+        None => triggers_on(tx, own_check).await?,
+    }
     if !fresh {
         sqlx::query(spec.merge).bind(company).execute(&mut *tx).await?;
         sqlx::query("DROP TABLE katalis_stage").execute(&mut *tx).await?;
     }
     Ok(count)
+}
+
+/// Turns triggers on again after a direct load that [`copy_feed`] left them
+/// off for (`off`); before anything but the load's own rows is written.
+pub(super) async fn triggers_on(tx: &mut PgConnection, off: bool) -> StoreResult<()> {
+    if off {
+        sqlx::query("SET LOCAL session_replication_role = origin")
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Writes statement lines. Straight into `bank_lines` by COPY while that
@@ -355,7 +442,7 @@ pub(super) async fn copy_bank_lines(
         return Ok(crate::domain::LinesAdded::default());
     }
     if w.direct && w.newest_day.is_none() {
-        w.direct = bypasses_row_security(tx).await?;
+        w.direct = role(tx).await?.bypasses_rls;
         let newest: Option<Vec<u8>> =
             sqlx::query_scalar("SELECT key FROM bank_lines WHERE account_id = $1 ORDER BY key DESC LIMIT 1")
                 .bind(w.account)
@@ -397,14 +484,23 @@ pub(super) async fn copy_bank_lines(
     Ok(crate::domain::LinesAdded::default())
 }
 
-/// Whether row-level security does not apply to the current role.
-async fn bypasses_row_security(tx: &mut PgConnection) -> StoreResult<bool> {
-    Ok(
-        sqlx::query_scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+/// What the current role may do that bears on a bulk load.
+struct Role {
+    /// Row-level security does not apply to it.
+    bypasses_rls: bool,
+    superuser: bool,
+}
+
+async fn role(tx: &mut PgConnection) -> StoreResult<Role> {
+    let (bypasses_rls, superuser) =
+        sqlx::query_as("SELECT rolsuper OR rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user")
             .fetch_optional(&mut *tx)
             .await?
-            .unwrap_or(false),
-    )
+            .unwrap_or((false, false));
+    Ok(Role {
+        bypasses_rls,
+        superuser,
+    })
 }
 
 /// COPYs lines into `bank_lines` (with the import's ids from `w`) or, without
@@ -419,51 +515,42 @@ async fn copy_lines(
         .copy_in_raw(match w {
             Some(_) => {
                 "COPY bank_lines (company_id, account_id, import_id, date, value_date, amount, description, \
-                 counterparty, reference, bank_ref, balance, key) FROM STDIN WITH (FORMAT csv, \
-                 FORCE_NOT_NULL (description, counterparty, reference, bank_ref))"
+                 counterparty, reference, bank_ref, balance, key) FROM STDIN WITH (FORMAT binary)"
             }
             None => {
                 "COPY katalis_bank_stage (date, value_date, amount, description, counterparty, reference, bank_ref, \
-                 balance, key) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (description, counterparty, reference, \
-                 bank_ref))"
+                 balance, key) FROM STDIN WITH (FORMAT binary)"
             }
         })
         .await?;
-    let mut buf = Vec::with_capacity(COPY_BUFFER + 4096);
+    let mut buf = CopyBuf::new();
     for (key, l) in keys.iter().zip(lines) {
-        let mut e = CopyRow {
-            buf: &mut buf,
-            first: true,
-        };
-        if let Some(w) = w {
-            e.int(Some(w.company));
-            e.int(Some(w.account));
-            e.int(Some(w.import));
+        let written = buf.row(|e| {
+            if let Some(w) = w {
+                e.int(Some(w.company))?;
+                e.int(Some(w.account))?;
+                e.int(Some(w.import))?;
+            }
+            e.date(Some(l.date))?;
+            e.date(l.value_date)?;
+            e.money(Some(l.amount))?;
+            e.text(&l.description)?;
+            e.text(&l.counterparty)?;
+            e.text(&l.reference)?;
+            e.text(&l.bank_ref)?;
+            e.money(l.balance)?;
+            e.bytes(key)
+        });
+        if let Err(e) = written {
+            copy_in.abort("a value the store cannot hold").await?;
+            return Err(e);
         }
-        e.date(Some(l.date));
-        e.date(l.value_date);
-        e.money(Some(l.amount))?;
-        e.text(&l.description);
-        e.text(&l.counterparty);
-        e.text(&l.reference);
-        e.text(&l.bank_ref);
-        e.money(l.balance)?;
-        e.sep();
-        e.buf.extend_from_slice(b"\\x");
-        for b in key {
-            use std::io::Write;
-            let _ = write!(e.buf, "{b:02x}");
-        }
-        buf.push(b'\n');
         if buf.len() >= COPY_BUFFER {
-            copy_in
-                .send(std::mem::replace(&mut buf, Vec::with_capacity(COPY_BUFFER + 4096)))
-                .await?;
+            copy_in.send(buf.take()).await?;
         }
     }
-    if !buf.is_empty() {
-        copy_in.send(buf).await?;
-    }
+    buf.trailer();
+    copy_in.send(buf.take()).await?;
     copy_in.finish().await?;
     Ok(())
 }

@@ -516,31 +516,15 @@ impl super::sql::Backend for PgStore {
     }
 
     async fn write_financials(tx: &mut PgConnection, company: i64, rows: &[MonthlyFinancials]) -> StoreResult<()> {
-        pg_copy::copy_feed(
-            tx,
-            &pg_copy::FINANCIALS,
-            company,
-            rows,
-            None,
-            pg_copy::financials,
-            &mut |_| Ok(None),
-        )
-        .await
-        .map(drop)
+        pg_copy::copy_feed(tx, &pg_copy::FINANCIALS, company, rows, None, &mut |_| Ok(None), None)
+            .await
+            .map(drop)
     }
 
     async fn write_products(tx: &mut PgConnection, company: i64, rows: &[Product]) -> StoreResult<()> {
-        pg_copy::copy_feed(
-            tx,
-            &pg_copy::PRODUCTS,
-            company,
-            rows,
-            None,
-            pg_copy::products,
-            &mut |_| Ok(None),
-        )
-        .await
-        .map(drop)
+        pg_copy::copy_feed(tx, &pg_copy::PRODUCTS, company, rows, None, &mut |_| Ok(None), None)
+            .await
+            .map(drop)
     }
 
     /// A company's receivables summaries, reduced while its invoices were
@@ -613,17 +597,9 @@ impl super::sql::Backend for PgStore {
     }
 
     async fn write_invoices(tx: &mut PgConnection, company: i64, rows: &[Invoice]) -> StoreResult<()> {
-        pg_copy::copy_feed(
-            tx,
-            &pg_copy::INVOICES,
-            company,
-            rows,
-            None,
-            pg_copy::invoices,
-            &mut |_| Ok(None),
-        )
-        .await
-        .map(drop)
+        pg_copy::copy_feed(tx, &pg_copy::INVOICES, company, rows, None, &mut |_| Ok(None), None)
+            .await
+            .map(drop)
     }
 }
 
@@ -654,24 +630,17 @@ super::sql::backend!(
             let mut tx = self.begin_tx(true).await?;
             let company = Self::resolve(&mut tx, target).await?;
             let (id, feed) = (company.id, &mut feed);
-            let (rows, spec) = match feed.recv().await {
+            let (rows, analyze) = match feed.recv().await {
                 Some(Feed::Rows(ImportBatch::Financials(r))) => {
                     let spec = &pg_copy::FINANCIALS;
-                    (
-                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::financials, &mut |_| {
-                            Ok(None)
-                        })
-                        .await?,
-                        spec,
-                    )
+                    let n = pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), &mut |_| Ok(None), None).await?;
+                    Self::refresh_after_financials(&mut tx, id).await?;
+                    (n, spec.analyze)
                 }
                 Some(Feed::Rows(ImportBatch::Products(r))) => {
                     let spec = &pg_copy::PRODUCTS;
-                    (
-                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::products, &mut |_| Ok(None))
-                            .await?,
-                        spec,
-                    )
+                    let n = pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), &mut |_| Ok(None), None).await?;
+                    (n, spec.analyze)
                 }
                 Some(Feed::Rows(ImportBatch::Invoices(r))) => {
                     let spec = &pg_copy::INVOICES;
@@ -695,24 +664,24 @@ super::sql::backend!(
                         }
                         Ok(booked)
                     };
-                    let n =
-                        pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), pg_copy::invoices, &mut prepare).await?;
+                    // Triggers stay off, if the load turned them off, while the
+                    // rows' currency side and summaries are written.
+                    let mut off = false;
+                    let n = pg_copy::copy_feed(&mut tx, spec, id, &r, Some(feed), &mut prepare, Some(&mut off)).await?;
                     let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
                     Self::drop_invoice_fx(&mut tx, id, &plain).await?;
                     Self::write_invoice_fx(&mut tx, id, &foreign, fx.has_fx).await?;
                     Self::summaries_after_invoices(&mut tx, id, builder).await?;
-                    (n, spec)
+                    pg_copy::triggers_on(&mut tx, off).await?;
+                    (n, spec.analyze)
                 }
                 Some(Feed::Rows(ImportBatch::Statement(_))) => return Err(super::statement_elsewhere()),
-                Some(Feed::End) => (0, &pg_copy::INVOICES),
+                Some(Feed::End) => (0, ""),
                 None => return Err(super::abandoned()),
             };
-            if std::ptr::eq(spec, &pg_copy::FINANCIALS) {
-                Self::refresh_after_financials(&mut tx, id).await?;
-            }
             tx.commit().await?;
             if rows >= pg_copy::ANALYZE_FROM_ROWS {
-                sqlx::raw_sql(spec.analyze).execute(&self.pool).await?;
+                sqlx::raw_sql(analyze).execute(&self.pool).await?;
             }
             Ok(company)
         }

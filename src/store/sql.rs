@@ -28,7 +28,6 @@ use super::{StoreError, StoreResult};
 use crate::domain::{Company, Invoice, Month, MonthlyFinancials, Product};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgValueRef, Postgres};
@@ -38,13 +37,18 @@ use sqlx::{Database, Decode, Encode, Type};
 /// Decimal → INTEGER in 10^-4 units; refuses what does not fit exactly (the
 /// same rule as NUMERIC(18,4), so both stores accept the same values).
 pub(crate) fn to_units(d: Decimal) -> StoreResult<i64> {
-    let scaled = d
-        .checked_mul(Decimal::from(10_000))
-        .ok_or_else(|| StoreError::OutOfRange(d.to_string()))?;
-    if !scaled.fract().is_zero() {
-        return Err(StoreError::OutOfRange(d.to_string()));
-    }
-    scaled.to_i64().ok_or_else(|| StoreError::OutOfRange(d.to_string()))
+    // On the mantissa: d = m / 10^scale, so units = m * 10^(4 - scale),
+    // exact only when the digits past the fourth decimal are zeros.
+    let (m, scale) = (d.mantissa(), d.scale());
+    let units = if scale <= 4 {
+        m.checked_mul(10i128.pow(4 - scale))
+    } else {
+        let p = 10i128.pow(scale - 4);
+        (m % p == 0).then_some(m / p)
+    };
+    units
+        .and_then(|u| i64::try_from(u).ok())
+        .ok_or_else(|| StoreError::OutOfRange(d.to_string()))
 }
 
 pub(crate) fn from_units(v: i64) -> Decimal {
@@ -765,5 +769,50 @@ mod tests {
         assert_eq!(super::iso_date(d, &mut buf), b"2025-03-09");
         let d = chrono::NaiveDate::from_ymd_opt(7, 12, 31).unwrap();
         assert_eq!(super::iso_date(d, &mut buf), b"0007-12-31");
+    }
+
+    /// Units of 1/10,000 from the mantissa agree with the arithmetic
+    /// definition (d × 10,000, whole, within i64) at every scale.
+    #[test]
+    fn units_agree_with_the_arithmetic_definition() {
+        use rust_decimal::Decimal;
+        use rust_decimal::prelude::ToPrimitive;
+        let oracle = |d: Decimal| -> Option<i64> {
+            let scaled = d.checked_mul(Decimal::from(10_000))?;
+            scaled.fract().is_zero().then(|| scaled.to_i64()).flatten()
+        };
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut checked = 0;
+        for scale in 0..=28u32 {
+            for _ in 0..2_000 {
+                let r = next();
+                // Mantissas of every size, with runs of trailing zeros.
+                let digits = r % 28;
+                let m = i128::from(next() % 1_000_000_007) * 10i128.pow((r >> 8) as u32 % 12)
+                    % 10i128.pow(digits as u32 + 1);
+                let m = if r & 1 == 1 { -m } else { m };
+                let d = Decimal::from_i128_with_scale(m, scale);
+                assert_eq!(super::to_units(d).ok(), oracle(d), "{d} (scale {scale})");
+                checked += 1;
+            }
+        }
+        for d in [
+            "0",
+            "-0.0001",
+            "0.00001",
+            "922337203685477.5807",
+            "922337203685477.5808",
+            "-922337203685477.5808",
+        ] {
+            let d: Decimal = d.parse().unwrap();
+            assert_eq!(super::to_units(d).ok(), oracle(d), "{d}");
+        }
+        assert_eq!(checked, 29 * 2_000);
     }
 }
