@@ -759,10 +759,31 @@ impl Layout {
 #[derive(Default)]
 pub(crate) struct Seen {
     exact: HashMap<String, u64>,
-    prints: std::collections::HashSet<u128>,
+    prints: std::collections::HashSet<u128, std::hash::BuildHasherDefault<PrintHasher>>,
     /// The store checks the keys itself (a PostgreSQL key on the table the
     /// rows are copied into): nothing is kept here.
     off: bool,
+}
+
+/// Hashes a fingerprint, already a hash, by taking its bits (hashing it
+/// again cost as much as the fingerprint itself).
+#[derive(Default)]
+pub(crate) struct PrintHasher(u64);
+
+impl std::hash::Hasher for PrintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.0 = (v as u64) ^ ((v >> 64) as u64);
+    }
 }
 
 /// Keys kept whole (with the row they were on) before fingerprints take over.
@@ -780,24 +801,20 @@ impl Seen {
         (u128::from(half(1)) << 64) | u128::from(half(2))
     }
 
-    /// Where `key` was seen before: `Some(row)`, `Some(0)` when only known to
-    /// be earlier in the file, `None` when it is new.
-    fn first(&self, key: &str) -> Option<u64> {
+    /// Notes `key`, on `row`, and says where it was seen before: `Some(row)`,
+    /// `Some(0)` when only known to be earlier in the file, `None` when new.
+    fn check(&mut self, key: &str, row: u64) -> Option<u64> {
         if self.off {
             return None;
         }
-        self.exact
-            .get(key)
-            .copied()
-            .or_else(|| (!self.prints.is_empty() && self.prints.contains(&Self::print(key))).then_some(0))
-    }
-
-    fn insert(&mut self, key: &str, row: u64) {
-        if self.off {
-        } else if self.exact.len() < EXACT_KEYS {
+        if let Some(&first) = self.exact.get(key) {
+            return Some(first);
+        }
+        if self.exact.len() < EXACT_KEYS {
             self.exact.insert(key.to_owned(), row);
+            None
         } else {
-            self.prints.insert(Self::print(key));
+            (!self.prints.insert(Self::print(key))).then_some(0)
         }
     }
 }
@@ -900,14 +917,12 @@ impl Rows {
 
     /// Keys are unique within a file: a month, a sku, an invoice number once.
     fn unique(cells: &mut Cells<'_>, c: &mut Collector, seen: &mut Seen, col: &str, key: &str) {
-        if let Some(first) = seen.first(key) {
+        if let Some(first) = seen.check(key, cells.line) {
             let expected = match first {
                 0 => format!("a unique {col} (it appears earlier in the file)"),
                 row => format!("a unique {col} (already on row {row})"),
             };
             cells.fail(c, col, key, expected);
-        } else {
-            seen.insert(key, cells.line);
         }
     }
 
@@ -1160,5 +1175,37 @@ impl Rows {
             Rows::Invoices(r) => ImportBatch::Invoices(std::mem::take(r)),
             Rows::Statement(r) => ImportBatch::Statement(std::mem::take(r)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Past the keys kept whole, repeats are found by fingerprint; before,
+    /// with the row of the first.
+    #[test]
+    fn repeated_keys_are_found_past_the_exact_ones() {
+        let mut csv = String::from("number,customer,issue_date,due_date,amount,paid_amount,paid_date\n");
+        let row = |csv: &mut String, n: usize| {
+            csv.push_str(&format!("N{n:06},C,2025-01-01,2025-01-31,10,0,\n"));
+        };
+        for n in 0..super::EXACT_KEYS + 5 {
+            row(&mut csv, n);
+        }
+        row(&mut csv, super::EXACT_KEYS + 2);
+        row(&mut csv, 5);
+        let err = super::parse(super::Kind::Invoices, "f.csv", csv.as_bytes()).unwrap_err();
+        let lines: Vec<String> = err
+            .problems
+            .iter()
+            .map(|p| format!("{:?} {}", p.row, p.expected))
+            .collect();
+        let past = super::EXACT_KEYS as u64 + 7;
+        assert_eq!(
+            lines,
+            [
+                format!("Some({past}) a unique number (it appears earlier in the file)"),
+                format!("Some({}) a unique number (already on row 7)", past + 1),
+            ]
+        );
     }
 }
