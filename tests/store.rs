@@ -626,7 +626,8 @@ async fn a_company_deleted_during_its_first_load_takes_the_loaded_invoices() {
             // The load is under way once its COPY is.
             for _ in 0..200 {
                 let copying: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'COPY invoices%' AND state = 'active'",
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND query LIKE 'COPY invoices%' AND state = 'active'",
                 )
                 .fetch_one(&mut watch)
                 .await

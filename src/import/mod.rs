@@ -609,11 +609,15 @@ impl LineTracker {
     /// line breaks the parser left at its start, are counted.
     fn line_of(&self, pos: u64) -> u64 {
         let mut w = self.window.borrow_mut();
-        let k = usize::try_from(pos.saturating_sub(w.base)).map_or(w.bytes.len(), |k| k.min(w.bytes.len()));
+        // The bytes before `pos` (as many as are kept), counted in the
+        // deque's two halves.
+        let k = usize::try_from(pos.saturating_sub(w.base))
+            .unwrap_or(usize::MAX)
+            .min(w.bytes.len());
         let (front, back) = w.bytes.as_slices();
-        let (front, back) = (&front[..k.min(front.len())], &back[..k - k.min(front.len())]);
+        let in_front = k.min(front.len());
         let newlines = |s: &[u8]| s.iter().filter(|&&b| b == b'\n').count() as u64;
-        let lines = newlines(front) + newlines(back);
+        let lines = newlines(&front[..in_front]) + newlines(&back[..k - in_front]);
         w.bytes.drain(..k);
         w.line += lines;
         w.base += k as u64;

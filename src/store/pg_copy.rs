@@ -63,9 +63,10 @@ impl CopyBuf {
         std::mem::replace(&mut *self.0, Vec::with_capacity(COPY_BUFFER + 4096))
     }
 
-    /// The end of the data.
-    fn trailer(&mut self) {
+    /// The last bytes to send, the end of the data after them.
+    fn finish(mut self) -> Vec<u8> {
         self.0.extend_from_slice(&(-1i16).to_be_bytes());
+        std::mem::take(&mut *self.0)
     }
 
     /// A tuple, its values written by `f`; the field count is set after.
@@ -399,8 +400,7 @@ pub(super) async fn copy_feed<T: FromBatch>(
             }
         }
     }
-    buf.trailer();
-    copy_in.send(buf.take()).await.map_err(repeated)?;
+    copy_in.send(buf.finish()).await.map_err(repeated)?;
     copy_in.finish().await.map_err(repeated)?;
     match held {
         Some(flag) => *flag = own_check,
@@ -549,8 +549,7 @@ async fn copy_lines(
             copy_in.send(buf.take()).await?;
         }
     }
-    buf.trailer();
-    copy_in.send(buf.take()).await?;
+    copy_in.send(buf.finish()).await?;
     copy_in.finish().await?;
     Ok(())
 }
