@@ -11,7 +11,8 @@
 //! - at the first size, with KATALIS_TEST_PG_URL: the same against PostgreSQL,
 //!   `psql \copy` and the aggregate run by `psql`.
 //!
-//! Medians of 3. Run with `scripts/bench` (it starts a throwaway PostgreSQL).
+//! Imports: medians of 5, ours and the floor's taken in turns; the rest
+//! medians of 3. Run with `scripts/bench` (it starts a throwaway PostgreSQL).
 
 use katalis::commands::load_snapshot;
 use katalis::domain::Month;
@@ -128,6 +129,22 @@ fn run(cmd: &mut Command) -> Option<Duration> {
     }
 }
 
+/// Runs of each import, ours and the floor's in turns (medians taken).
+const PAIRS: usize = 5;
+
+/// The `sqlite3` CLI's `.import` of `csv` into a table with the same key, timed.
+fn sqlite3_import(dir: &Path, csv: &Path) -> Option<Duration> {
+    let db = dir.join("cli.db");
+    let _ = std::fs::remove_file(&db);
+    let schema = "CREATE TABLE invoices (number TEXT PRIMARY KEY, customer TEXT NOT NULL, issue_date TEXT NOT NULL, \
+                  due_date TEXT NOT NULL, amount INTEGER NOT NULL, paid_amount INTEGER NOT NULL, paid_date TEXT);";
+    run(Command::new("sqlite3").arg(&db).arg(schema))?;
+    run(Command::new("sqlite3")
+        .arg(&db)
+        .arg(".mode csv")
+        .arg(format!(".import --skip 1 {} invoices", csv.display())))
+}
+
 fn median_of(mut f: impl FnMut() -> Option<Duration>) -> Option<Duration> {
     let runs: Option<Vec<Duration>> = (0..3).map(|_| f()).collect();
     runs.map(median)
@@ -138,45 +155,42 @@ async fn sqlite(dir: &Path, n: usize, company_months: &[Month]) {
     let db = dir.join(format!("bench{n}-0.db"));
     let url = format!("sqlite://{}", db.display());
     let csv = dir.join("invoices.csv");
-    let mut imports = Vec::new();
-    for k in 0..3 {
+    // Ours and the floor taken in turns: this machine's speed drifts by a
+    // fifth over a minute, which two runs far apart would read as a ratio.
+    let (mut imports, mut floors) = (Vec::new(), Vec::new());
+    for k in 0..PAIRS {
         let path = dir.join(format!("bench{n}-{k}.db"));
         let _ = std::fs::remove_file(&path);
         let s = AnyStore::connect(&format!("sqlite://{}", path.display()))
             .await
             .expect("sqlite");
         imports.push(import_all(&s, dir).await);
-        drop(s);
-        if k == 0 {
-            // The first is kept for the reports (its WAL with it).
-            continue;
+        s.close().await;
+        if k > 0 {
+            // The first is kept for the reports.
+            let _ = std::fs::remove_file(&path);
         }
-        let _ = std::fs::remove_file(&path);
-        let _ = std::fs::remove_file(path.with_extension("db-wal"));
-        let _ = std::fs::remove_file(path.with_extension("db-shm"));
+        floors.extend(sqlite3_import(dir, &csv));
     }
+    let pairs: Vec<f64> = imports
+        .iter()
+        .zip(&floors)
+        .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+        .collect();
     let ours = median(imports);
     println!(
         "  katalis import invoices (validated, summaries kept)    {}",
         secs(ours)
     );
-    let cli = median_of(|| {
-        let db = dir.join("cli.db");
-        let _ = std::fs::remove_file(&db);
-        let schema = "CREATE TABLE invoices (number TEXT PRIMARY KEY, customer TEXT NOT NULL, issue_date TEXT NOT NULL, \
-                      due_date TEXT NOT NULL, amount INTEGER NOT NULL, paid_amount INTEGER NOT NULL, paid_date TEXT);";
-        run(Command::new("sqlite3").arg(&db).arg(schema))?;
-        run(Command::new("sqlite3")
-            .arg(&db)
-            .arg(".mode csv")
-            .arg(format!(".import --skip 1 {} invoices", csv.display())))
-    });
-    if let Some(cli) = cli {
+    if floors.len() == PAIRS {
+        let cli = median(floors);
         println!(
             "  sqlite3 .import (same file, table with the same key)    {}",
             secs(cli)
         );
         ratio("import: katalis / sqlite3 .import", ours, cli, 1.2);
+        let (lo, hi) = pairs.iter().fold((f64::MAX, 0f64), |(l, h), r| (l.min(*r), h.max(*r)));
+        println!("    each run beside the next .import: {lo:.2}x to {hi:.2}x");
     }
     let s = &AnyStore::connect(&url).await.expect("sqlite");
     let c = s.company("Bench").await.expect("company");

@@ -1745,3 +1745,158 @@ async fn payments_from_the_bank_keep_the_summaries_equal_to_the_engine() {
         }
     }
 }
+
+/// The file's journal as its header says: 2 in WAL mode, 1 with a rollback journal.
+fn header_journal(db: &std::path::Path) -> (u8, u8) {
+    let head = std::fs::read(db).expect("the store file");
+    (head[18], head[19])
+}
+
+fn chunk_of_invoices(from: usize, n: usize) -> Vec<Invoice> {
+    (from..from + n)
+        .map(|i| common::fixtures::inv(&format!("J{i:06}"), "Cliente", "2025-01-05", "2025-02-05", 100, 0, None))
+        .collect()
+}
+
+/// `rows` loaded as `katalis import` loads a file: streamed, in chunks.
+async fn streamed(
+    store: &AnyStore,
+    target: &ImportTarget,
+    rows: Vec<Invoice>,
+) -> katalis::store::StoreResult<katalis::domain::Company> {
+    use katalis::store::Feed;
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let send = async move {
+        for chunk in rows.chunks(5_000) {
+            tx.send(Feed::Rows(ImportBatch::Invoices(chunk.to_vec())))
+                .await
+                .unwrap();
+        }
+        tx.send(Feed::End).await.unwrap();
+    };
+    let (loaded, ()) = tokio::join!(store.import_stream(target, rx), send);
+    loaded
+}
+
+/// Waits (at most 10 s) until `path` exists.
+async fn appears(path: &std::path::Path) -> bool {
+    for _ in 0..500 {
+        if path.exists() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// A load alone on the SQLite file writes with a rollback journal (its pages
+/// once, not to the WAL and again at the checkpoint), and the file is in WAL
+/// mode again when it ends, however it ends.
+#[tokio::test]
+async fn a_load_alone_on_the_file_takes_a_rollback_journal_and_leaves_wal() {
+    use katalis::store::Feed;
+    let (dir, url) = common::fresh_sqlite();
+    let db = dir.path().join("test.db");
+    let (wal, journal) = (dir.path().join("test.db-wal"), dir.path().join("test.db-journal"));
+    let store = AnyStore::connect(&url).await.unwrap();
+    let c = store
+        .import(
+            &ImportTarget::Create(new_company("Alone")),
+            &ImportBatch::Financials(months_of_financials("2025-01", 3)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(header_journal(&db), (2, 2), "a store opens in WAL mode");
+    let target = ImportTarget::Existing(c.id);
+
+    // Committed: during the load the rollback journal holds the file's old
+    // pages and there is no WAL; after it, WAL mode and every row.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let import = store.import_stream(&target, rx);
+    let drive = async {
+        tx.send(Feed::Rows(ImportBatch::Invoices(chunk_of_invoices(0, 5_000))))
+            .await
+            .unwrap();
+        assert!(appears(&journal).await, "the load writes with a rollback journal");
+        assert!(!wal.exists(), "no WAL while the load runs alone");
+        tx.send(Feed::Rows(ImportBatch::Invoices(chunk_of_invoices(5_000, 5_000))))
+            .await
+            .unwrap();
+        tx.send(Feed::End).await.unwrap();
+    };
+    let (imported, ()) = tokio::join!(import, drive);
+    imported.expect("the load commits");
+    assert!(!journal.exists(), "no journal is left behind");
+    assert_eq!(header_journal(&db), (2, 2), "WAL mode again after the load");
+    assert_eq!(store.invoices(c.id).await.unwrap().len(), 10_000);
+
+    // Failed (the reader gave up): nothing of it is kept, WAL mode again.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let import = store.import_stream(&target, rx);
+    let drive = async move {
+        tx.send(Feed::Rows(ImportBatch::Invoices(chunk_of_invoices(20_000, 5_000))))
+            .await
+            .unwrap();
+        assert!(appears(&dir.path().join("test.db-journal")).await);
+        drop(tx);
+        dir
+    };
+    let (failed, dir) = tokio::join!(import, drive);
+    assert!(failed.is_err(), "a load whose reader stops imports nothing");
+    assert!(!journal.exists());
+    assert_eq!(header_journal(&db), (2, 2));
+    assert_eq!(store.invoices(c.id).await.unwrap().len(), 10_000);
+
+    // Cancelled (the future dropped mid-load): its connection is closed, not
+    // reused in the other mode; the next load finds the file as before.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let import = store.import_stream(&target, rx);
+    tx.send(Feed::Rows(ImportBatch::Invoices(chunk_of_invoices(30_000, 5_000))))
+        .await
+        .unwrap();
+    let cancelled = tokio::time::timeout(std::time::Duration::from_millis(500), import).await;
+    assert!(cancelled.is_err(), "the load was still waiting for rows");
+    drop(tx);
+    streamed(&store, &target, chunk_of_invoices(40_000, 10))
+        .await
+        .expect("the store takes the next load");
+    assert_eq!(store.invoices(c.id).await.unwrap().len(), 10_010);
+    assert_eq!(header_journal(&db), (2, 2));
+    store.close().await;
+    drop(dir);
+}
+
+/// Another connection to the file (the interface's change watcher, another
+/// process) keeps a load in WAL mode: that reader keeps its snapshot and is
+/// never blocked, and the load does not wait for it.
+#[tokio::test]
+async fn a_load_beside_a_reader_stays_in_wal() {
+    use sqlx::Connection;
+    let (dir, url) = common::fresh_sqlite();
+    let db = dir.path().join("test.db");
+    let store = AnyStore::connect(&url).await.unwrap();
+    let c = store
+        .import(
+            &ImportTarget::Create(new_company("Watched")),
+            &ImportBatch::Invoices(chunk_of_invoices(0, 100)),
+        )
+        .await
+        .unwrap();
+    let mut reader = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
+    let count = "SELECT COUNT(*) FROM invoices";
+    let before: i64 = sqlx::query_scalar(count).fetch_one(&mut reader).await.unwrap();
+    let target = ImportTarget::Existing(c.id);
+    let load = streamed(&store, &target, chunk_of_invoices(100, 20_000));
+    tokio::time::timeout(std::time::Duration::from_secs(10), load)
+        .await
+        .expect("the load does not wait for the reader")
+        .expect("the load commits");
+    assert!(dir.path().join("test.db-wal").exists(), "the load went through the WAL");
+    let during: i64 = sqlx::query_scalar(count).fetch_one(&mut reader).await.unwrap();
+    assert_eq!((before, during), (100, 100), "the reader keeps its snapshot");
+    sqlx::query("COMMIT").execute(&mut reader).await.unwrap();
+    let after: i64 = sqlx::query_scalar(count).fetch_one(&mut reader).await.unwrap();
+    assert_eq!(after, 20_100);
+    assert_eq!(header_journal(&db), (2, 2));
+}

@@ -144,6 +144,125 @@ impl SqliteStore {
         self.path == ":memory:"
     }
 
+    /// A load alone on the file writes its pages once, with a rollback
+    /// journal: in WAL mode every page goes to the log first and is copied
+    /// into the file again by the checkpoint after the commit (about 0.5 s of
+    /// a million invoices' 3 s here). Leaving WAL needs every other connection
+    /// to the file closed (the interface's change watcher keeps one open, so
+    /// does another process): then it fails at once and the load stays in
+    /// WAL, where readers are never blocked. A process that opens the file
+    /// during a load alone waits for it (the busy timeout) as for any writer.
+    /// Returns whether the journal changed; the connection is then closed
+    /// after the load, so it never goes back to the pool in another mode
+    /// (a cancelled load included). Rollback journals are synced in full, as
+    /// SQLite requires of them to survive a power cut.
+    async fn rollback_journal(&self, conn: &mut sqlx::pool::PoolConnection<Sqlite>) -> bool {
+        if self.is_memory() {
+            return false;
+        }
+        // This process's idle connections to the file would keep it in WAL:
+        // closed, with a moment for those on their way back to the pool
+        // (others, still at work, keep it in WAL).
+        for _ in 0..20 {
+            while let Some(idle) = self.pool.try_acquire() {
+                let _ = idle.close().await;
+            }
+            if self.pool.size() <= 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mode = sqlx::query_scalar::<_, String>("PRAGMA journal_mode = DELETE")
+            .fetch_one(&mut **conn)
+            .await;
+        if !mode.is_ok_and(|m| m.eq_ignore_ascii_case("delete")) {
+            return false;
+        }
+        conn.close_on_drop();
+        if sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut **conn)
+            .await
+            .is_err()
+        {
+            // Not synced in full: no load in this journal.
+            let _ = Self::back_to_wal(conn).await;
+            return false;
+        }
+        true
+    }
+
+    /// WAL again after a load in a rollback journal (the mode every connection
+    /// to the file opens in).
+    async fn back_to_wal(conn: &mut SqliteConnection) -> StoreResult<()> {
+        sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL")
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// One load inside one write transaction on `conn`: the rows as they come,
+    /// then the summaries they change.
+    async fn load(conn: &mut SqliteConnection, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
+        use sqlx::Connection;
+        let mut tx = conn.begin_with(<Self as super::sql::Dialect>::WRITE).await?;
+        let company = Self::resolve(&mut tx, target).await?;
+        let (mut financials, mut invoices) = (false, false);
+        let mut reducer = None;
+        let mut fx = None;
+        loop {
+            match feed.recv().await {
+                Some(Feed::Rows(ImportBatch::Financials(rows))) => {
+                    financials = true;
+                    Self::write_financials(&mut tx, company.id, &rows).await?
+                }
+                Some(Feed::Rows(ImportBatch::Products(rows))) => {
+                    Self::write_products(&mut tx, company.id, &rows).await?
+                }
+                Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
+                    let fx = match fx {
+                        Some(ref mut f) => {
+                            Self::fx_rates_for(&mut tx, f, &rows).await?;
+                            f
+                        }
+                        None => {
+                            let builder = Self::summary_builder(&mut tx, company.id).await?;
+                            reducer = builder.map(super::summaries::Reducer::start);
+                            invoices = true;
+                            fx.insert(Self::fx_book(&mut tx, &company, Some(&rows)).await?)
+                        }
+                    };
+                    let booked = fx.book(&rows)?;
+                    let keep = booked.is_some() || fx.has_fx;
+                    let rows = std::sync::Arc::new(booked.unwrap_or(rows));
+                    if let Some(r) = &reducer {
+                        r.feed(rows.clone());
+                    }
+                    Self::write_invoices(&mut tx, company.id, &rows).await?;
+                    if keep {
+                        Self::write_invoice_fx(&mut tx, company.id, &rows, fx.has_fx).await?;
+                    }
+                }
+                Some(Feed::Rows(ImportBatch::Statement(_))) => return Err(super::statement_elsewhere()),
+                Some(Feed::End) => break,
+                // Dropping the transaction rolls everything back.
+                None => return Err(super::abandoned()),
+            }
+        }
+        if invoices {
+            let builder = match reducer {
+                Some(r) => Some(r.finish().await?),
+                None => None,
+            };
+            Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
+        }
+        if financials {
+            Self::refresh_after_financials(&mut tx, company.id).await?;
+        }
+        tx.commit().await?;
+        Ok(company)
+    }
+
     pub async fn writable(&self) -> StoreResult<()> {
         // A write statement that changes no row still needs the write lock and a
         // writable file; the transaction is rolled back.
@@ -317,63 +436,17 @@ super::sql::backend!(
             })
         }
 
-        async fn import_stream(&self, target: &ImportTarget, mut feed: FeedRx) -> StoreResult<Company> {
-            let mut tx = self.pool.begin_with(<Self as super::sql::Dialect>::WRITE).await?;
-            let company = Self::resolve(&mut tx, target).await?;
-            let (mut financials, mut invoices) = (false, false);
-            let mut reducer = None;
-            let mut fx = None;
-            loop {
-                match feed.recv().await {
-                    Some(Feed::Rows(ImportBatch::Financials(rows))) => {
-                        financials = true;
-                        Self::write_financials(&mut tx, company.id, &rows).await?
-                    }
-                    Some(Feed::Rows(ImportBatch::Products(rows))) => {
-                        Self::write_products(&mut tx, company.id, &rows).await?
-                    }
-                    Some(Feed::Rows(ImportBatch::Invoices(rows))) => {
-                        let fx = match fx {
-                            Some(ref mut f) => {
-                                Self::fx_rates_for(&mut tx, f, &rows).await?;
-                                f
-                            }
-                            None => {
-                                let builder = Self::summary_builder(&mut tx, company.id).await?;
-                                reducer = builder.map(super::summaries::Reducer::start);
-                                invoices = true;
-                                fx.insert(Self::fx_book(&mut tx, &company, Some(&rows)).await?)
-                            }
-                        };
-                        let booked = fx.book(&rows)?;
-                        let keep = booked.is_some() || fx.has_fx;
-                        let rows = std::sync::Arc::new(booked.unwrap_or(rows));
-                        if let Some(r) = &reducer {
-                            r.feed(rows.clone());
-                        }
-                        Self::write_invoices(&mut tx, company.id, &rows).await?;
-                        if keep {
-                            Self::write_invoice_fx(&mut tx, company.id, &rows, fx.has_fx).await?;
-                        }
-                    }
-                    Some(Feed::Rows(ImportBatch::Statement(_))) => return Err(super::statement_elsewhere()),
-                    Some(Feed::End) => break,
-                    // Dropping the transaction rolls everything back.
-                    None => return Err(super::abandoned()),
-                }
+        async fn import_stream(&self, target: &ImportTarget, feed: FeedRx) -> StoreResult<Company> {
+            let mut conn = self.pool.acquire().await?;
+            let alone = self.rollback_journal(&mut conn).await;
+            let loaded = Self::load(&mut conn, target, feed).await;
+            if alone {
+                // Should WAL not come back here (another process opening the
+                // file holds it past the busy timeout), the next connection
+                // sets it; the load's outcome stands either way.
+                let _ = Self::back_to_wal(&mut conn).await;
             }
-            if invoices {
-                let builder = match reducer {
-                    Some(r) => Some(r.finish().await?),
-                    None => None,
-                };
-                Self::summaries_after_invoices(&mut tx, company.id, builder).await?;
-            }
-            if financials {
-                Self::refresh_after_financials(&mut tx, company.id).await?;
-            }
-            tx.commit().await?;
-            Ok(company)
+            loaded
         }
 
         async fn restore(&self, b: &Backup) -> StoreResult<()> {
