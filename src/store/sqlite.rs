@@ -146,8 +146,8 @@ impl SqliteStore {
 
     /// A load alone on the file writes its pages once, with a rollback
     /// journal: in WAL mode every page goes to the log first and is copied
-    /// into the file again by the checkpoint after the commit (about 0.5 s of
-    /// a million invoices' 3 s here). Leaving WAL needs every other connection
+    /// into the file again by the checkpoint after the commit (about 0.4 s of
+    /// a million invoices' 3 s on a 2-core machine). Leaving WAL needs every other connection
     /// to the file closed (the interface's change watcher keeps one open, so
     /// does another process): then it fails at once and the load stays in
     /// WAL, where readers are never blocked. A process that opens the file
