@@ -609,13 +609,7 @@ async fn a_company_deleted_during_its_first_load_takes_the_loaded_invoices() {
             )
             .await
             .unwrap();
-        let chunk = |from: usize| -> Vec<Invoice> {
-            (from..from + 5_000)
-                .map(|i| {
-                    common::fixtures::inv(&format!("R{i:06}"), "Cliente", "2025-01-05", "2025-02-05", 100, 0, None)
-                })
-                .collect()
-        };
+        let chunk = |from: usize| chunk_of_invoices(from, 5_000);
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let target = ImportTarget::Existing(c.id);
         let import = s.store.import_stream(&target, rx);
@@ -1848,7 +1842,7 @@ async fn a_load_alone_on_the_file_takes_a_rollback_journal_and_leaves_wal() {
     assert_eq!(store.invoices(c.id).await.unwrap().len(), 10_000);
 
     // Cancelled (the future dropped mid-load): its connection is closed, not
-    // reused in the other mode; the next load finds the file as before.
+    // reused in the other mode: the next write, not a load, finds WAL mode.
     let (tx, rx) = tokio::sync::mpsc::channel(2);
     let import = store.import_stream(&target, rx);
     tx.send(Feed::Rows(ImportBatch::Invoices(chunk_of_invoices(30_000, 5_000))))
@@ -1857,11 +1851,18 @@ async fn a_load_alone_on_the_file_takes_a_rollback_journal_and_leaves_wal() {
     let cancelled = tokio::time::timeout(std::time::Duration::from_millis(500), import).await;
     assert!(cancelled.is_err(), "the load was still waiting for rows");
     drop(tx);
-    streamed(&store, &target, chunk_of_invoices(40_000, 10))
+    // Time for the connection to go back to the pool, were it to.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    store
+        .import(&target, &ImportBatch::Invoices(chunk_of_invoices(40_000, 10)))
         .await
-        .expect("the store takes the next load");
+        .expect("the store takes the next write");
+    assert_eq!(
+        header_journal(&db),
+        (2, 2),
+        "WAL mode for the writes after a cancelled load"
+    );
     assert_eq!(store.invoices(c.id).await.unwrap().len(), 10_010);
-    assert_eq!(header_journal(&db), (2, 2));
     store.close().await;
     drop(dir);
 }

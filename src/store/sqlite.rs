@@ -147,15 +147,15 @@ impl SqliteStore {
     /// A load alone on the file writes its pages once, with a rollback
     /// journal: in WAL mode every page goes to the log first and is copied
     /// into the file again by the checkpoint after the commit (about 0.4 s of
-    /// a million invoices' 3 s on a 2-core machine). Leaving WAL needs every other connection
-    /// to the file closed (the interface's change watcher keeps one open, so
-    /// does another process): then it fails at once and the load stays in
-    /// WAL, where readers are never blocked. A process that opens the file
-    /// during a load alone waits for it (the busy timeout) as for any writer.
-    /// Returns whether the journal changed; the connection is then closed
-    /// after the load, so it never goes back to the pool in another mode
-    /// (a cancelled load included). Rollback journals are synced in full, as
-    /// SQLite requires of them to survive a power cut.
+    /// a million invoices' 3 s on a 2-core machine). Leaving WAL needs every
+    /// other connection to the file closed (the interface's change watcher
+    /// keeps one open, so does another process): then it fails at once and
+    /// the load stays in WAL, where readers are never blocked. A process that
+    /// opens the file during a load alone waits for it (the busy timeout) as
+    /// for any writer. Returns whether the journal changed; the connection is
+    /// then closed after the load, so it never goes back to the pool in
+    /// another mode (a cancelled load included). Rollback journals are synced
+    /// in full, as SQLite requires of them to survive a power cut.
     async fn rollback_journal(&self, conn: &mut sqlx::pool::PoolConnection<Sqlite>) -> bool {
         if self.is_memory() {
             return false;
